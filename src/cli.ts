@@ -1,0 +1,181 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError } from 'commander';
+import { signedHeaders } from './client/signing.js';
+import { ConfigError, loadConfig } from './config.js';
+import { createDatabase, type Database } from './db/database.js';
+import { migrateToLatest, migrationStatus } from './db/migrate.js';
+import { findTenant, findTenantBySign, listApiKeys, setApiKeyEnabled } from './repositories/tenants.js';
+import { DEMO_CREDENTIALS_FILE, startServer } from './server.js';
+import { ServiceError } from './services/errors.js';
+import { createApiKey, createTenant } from './services/tenants.js';
+
+/** `outcall`: serve the API, manage tenants and keys, and send signed requests. */
+
+const program = new Command('outcall').description('Open API service for AI outbound-calling platforms').showHelpAfterError();
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0–65535)');
+  return n;
+}
+
+/** Runs `work` against the configured database, migrated, and closes it. */
+async function withDatabase<T>(work: (database: Database) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const database = createDatabase(config.databaseUrl, { poolSize: 2 });
+  try {
+    await migrateToLatest(database);
+    return await work(database);
+  } finally {
+    await database.destroy();
+  }
+}
+
+async function tenantIdOf(database: Database, opts: { tenantSign?: string; tenantId?: string }): Promise<number> {
+  if (opts.tenantId) {
+    const tenant = await findTenant(database.db, Number(opts.tenantId));
+    if (!tenant) throw new ServiceError(404, `no tenant with id ${opts.tenantId}`);
+    return tenant.id;
+  }
+  if (opts.tenantSign) {
+    const tenant = await findTenantBySign(database.db, opts.tenantSign);
+    if (!tenant) throw new ServiceError(404, `no tenant with tenantSign "${opts.tenantSign}"`);
+    return tenant.id;
+  }
+  throw new InvalidArgumentError('name the tenant with --tenant-sign or --tenant-id');
+}
+
+program
+  .command('serve')
+  .description('serve the API (database from DATABASE_URL, default a SQLite file under ./data/)')
+  .option('-p, --port <port>', 'port to listen on (default: PORT or 8060)', port)
+  .option('--host <host>', 'address to listen on (default: HOST or 127.0.0.1)')
+  .option('--demo', 'create the demo tenant and its data when it does not exist')
+  .option('--no-migrate', 'do not migrate the database on start')
+  .action(async (opts: { port?: number; host?: string; demo?: boolean; migrate: boolean }) => {
+    const env = { ...process.env };
+    if (opts.port !== undefined) env.PORT = String(opts.port);
+    if (opts.host) env.HOST = opts.host;
+    if (!opts.migrate) env.MIGRATE_ON_START = 'false';
+    await startServer(loadConfig(env), { demo: opts.demo ?? false });
+  });
+
+program
+  .command('migrate')
+  .description('bring the database schema up to date')
+  .option('--status', 'only list migrations and whether each is applied')
+  .action(async (opts: { status?: boolean }) => {
+    const config = loadConfig();
+    const database = createDatabase(config.databaseUrl, { poolSize: 2 });
+    try {
+      if (!opts.status) {
+        const result = await migrateToLatest(database);
+        const applied = result.results?.filter((r) => r.status === 'Success').map((r) => r.migrationName) ?? [];
+        console.log(applied.length ? `applied: ${applied.join(', ')}` : 'already up to date');
+      }
+      for (const m of await migrationStatus(database)) console.log(`${m.executedAt ? 'applied ' : 'pending '} ${m.name}`);
+    } finally {
+      await database.destroy();
+    }
+  });
+
+const tenant = program.command('tenant').description('tenants (companies)');
+tenant
+  .command('create')
+  .description('create a tenant and its first API key')
+  .requiredOption('--name <name>', 'company name')
+  .requiredOption('--sign <tenantSign>', 'tenantSign, part of every signature')
+  .option('--time-zone <zone>', 'IANA time zone times are shown in', 'Asia/Shanghai')
+  .option('--json', 'end with one JSON line: {"tenantId","appKey","appSecret","tenantSign"}')
+  .action(async (opts: { name: string; sign: string; timeZone: string; json?: boolean }) => {
+    const c = await withDatabase((d) => createTenant(d.db, { name: opts.name, tenantSign: opts.sign, timeZone: opts.timeZone }));
+    console.log(`created tenant ${c.tenantId} (${opts.name}); keep the appSecret: it is shown only here`);
+    if (opts.json) console.log(JSON.stringify({ tenantId: c.tenantId, appKey: c.appKey, appSecret: c.appSecret, tenantSign: c.tenantSign }));
+    else console.log(`appKey ${c.appKey}\nappSecret ${c.appSecret}\ntenantSign ${c.tenantSign}`);
+  });
+
+const key = program.command('key').description("a tenant's API keys");
+key
+  .command('create')
+  .description('create another API key for a tenant')
+  .option('--tenant-sign <sign>', 'the tenant, by tenantSign')
+  .option('--tenant-id <id>', 'the tenant, by id')
+  .option('--json', 'print one JSON line')
+  .action(async (opts: { tenantSign?: string; tenantId?: string; json?: boolean }) => {
+    const out = await withDatabase(async (d) => {
+      const tenantId = await tenantIdOf(d, opts);
+      const t = (await findTenant(d.db, tenantId))!;
+      return { tenantId, tenantSign: t.tenant_sign, ...(await createApiKey(d.db, tenantId)) };
+    });
+    console.log(opts.json ? JSON.stringify(out) : `appKey ${out.appKey}\nappSecret ${out.appSecret}\ntenantSign ${out.tenantSign}`);
+  });
+key
+  .command('list')
+  .description('list API keys (secrets are not shown)')
+  .option('--tenant-sign <sign>', 'only this tenant')
+  .option('--tenant-id <id>', 'only this tenant')
+  .action(async (opts: { tenantSign?: string; tenantId?: string }) => {
+    const keys = await withDatabase(async (d) =>
+      listApiKeys(d.db, opts.tenantSign || opts.tenantId ? await tenantIdOf(d, opts) : undefined),
+    );
+    for (const k of keys) {
+      console.log(`${k.app_key}  ${k.enabled ? 'enabled ' : 'disabled'}  tenant ${k.tenant_id} ${k.tenant_sign} (${k.tenant_name})  created ${new Date(k.created_at).toISOString()}`);
+    }
+    if (keys.length === 0) console.log('no keys');
+  });
+for (const [name, enabled] of [['disable', false], ['enable', true]] as const) {
+  key
+    .command(`${name} <appKey>`)
+    .description(enabled ? 'allow a disabled key again' : 'refuse every request signed with this key (403)')
+    .action(async (appKey: string) => {
+      const found = await withDatabase((d) => setApiKeyEnabled(d.db, appKey, enabled, Date.now()));
+      if (!found) throw new ServiceError(404, `no key ${appKey}`);
+      console.log(`${appKey} ${enabled ? 'enabled' : 'disabled'}`);
+    });
+}
+
+program
+  .command('request <method> <path>')
+  .description('send a signed request and print the response, e.g. request GET "/apiOpen/v1/task/getTaskDetail?robotCallJobId=1"')
+  .option('-d, --data <json>', 'JSON body (for POST)')
+  .option('-c, --credentials <file>', 'credentials file {baseUrl, appKey, appSecret, tenantSign}', DEMO_CREDENTIALS_FILE)
+  .option('--base-url <url>', 'server address (default: the credentials file’s baseUrl)')
+  .action(async (method: string, path: string, opts: { data?: string; credentials: string; baseUrl?: string }) => {
+    let creds: { baseUrl?: string; appKey: string; appSecret: string; tenantSign: string };
+    try {
+      creds = JSON.parse(readFileSync(opts.credentials, 'utf8'));
+    } catch (e) {
+      throw new InvalidArgumentError(`cannot read credentials from ${opts.credentials} (run \`npm start\` once for the demo's): ${(e as Error).message}`);
+    }
+    if (opts.data !== undefined) {
+      try {
+        JSON.parse(opts.data);
+      } catch {
+        throw new InvalidArgumentError('--data must be JSON');
+      }
+    }
+    const baseUrl = opts.baseUrl ?? creds.baseUrl ?? 'http://127.0.0.1:8060';
+    const headers: Record<string, string> = { ...(await signedHeaders(creds)) };
+    if (opts.data !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(new URL(path, baseUrl), { method: method.toUpperCase(), headers, body: opts.data });
+    const text = await response.text();
+    let envelope: { code?: unknown } | undefined;
+    try {
+      envelope = JSON.parse(text);
+    } catch {
+      // not JSON: printed as it came
+    }
+    console.log(envelope ? JSON.stringify(envelope, null, 2) : text);
+    // Exit status 1 unless the platform said 200, so scripts can tell.
+    if (!response.ok || envelope?.code !== 200) process.exitCode = 1;
+  });
+
+program.parseAsync().catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof ServiceError || error instanceof InvalidArgumentError) {
+    console.error(`outcall: ${error.message}`);
+  } else {
+    console.error('outcall:', error);
+  }
+  process.exit(1);
+});

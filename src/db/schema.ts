@@ -1,0 +1,248 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+/*
+ * Row types of every table, as Kysely sees them. Instants are epoch milliseconds, flags 0/1,
+ * JSON columns are written as JSON text and read back as text (SQLite) or parsed (PostgreSQL):
+ * read them through `parseJson`.
+ */
+
+type Id = Generated<number>;
+type Json = ColumnType<unknown, string, string>;
+
+export interface TenantTable {
+  id: Id;
+  name: string;
+  tenant_sign: string;
+  time_zone: string;
+  created_at: number;
+}
+
+export interface ApiKeyTable {
+  id: Id;
+  tenant_id: number;
+  app_key: string;
+  app_secret: string;
+  enabled: number;
+  created_at: number;
+  disabled_at: number | null;
+}
+
+export interface NamedTable {
+  id: Id;
+  tenant_id: number;
+  name: string;
+  created_at: number;
+}
+
+export interface AppUserTable extends NamedTable {
+  organization_id: number | null;
+}
+
+export interface DialogFlowTable extends NamedTable {
+  definition: Json;
+}
+
+export interface SmsTemplateTable extends NamedTable {
+  content: string;
+}
+
+export interface PhoneLineTable {
+  id: Id;
+  tenant_id: number;
+  phone_number: string;
+  phone_type: string;
+  name: string | null;
+  created_at: number;
+}
+
+export interface CustomerPersonTable {
+  id: Id;
+  tenant_id: number;
+  customer_group_id: number | null;
+  name: string;
+  phone_number: string;
+  wechat_number: string | null;
+  source: string;
+  last_emotion: string;
+  customer_level: string;
+  gender: string;
+  follow_user_id: number | null;
+  follow_status: string;
+  properties: Json;
+  attributes: Json;
+  last_follow_time: number | null;
+  last_chat_duration: Generated<number>;
+  last_start_time: number | null;
+  last_intent_level: string | null;
+  last_dial_status: string | null;
+  assign_time: number | null;
+  created_at: number;
+}
+
+export interface RobotCallJobTable {
+  id: Id;
+  tenant_id: number;
+  dialog_flow_id: number;
+  name: string;
+  mode: string;
+  robot_count: number;
+  sms_template_id: number | null;
+  phone_type: string;
+  daily_start_time: string;
+  daily_end_time: string;
+  inactive_start_time: string;
+  inactive_end_time: string;
+  description: string | null;
+  wechat_alert_level: Json;
+  sms_alert_level: Json;
+  alert_users: Json;
+  early_warning_alert_users: Json;
+  wechat_send_method: string;
+  status: string;
+  start_time: number | null;
+  next_start_time: string | null;
+  system_pause_next_start: number | null;
+  redial_times: Generated<number>;
+  redial_interval_minutes: Generated<number>;
+  created_by_user_id: number | null;
+  organization_id: number | null;
+  task_call_total: Generated<number>;
+  completed_task: Generated<number>;
+  created_at: number;
+  last_modified_at: number;
+}
+
+export interface JobPhoneLineTable {
+  tenant_id: number;
+  job_id: number;
+  phone_line_id: number;
+}
+
+export interface CallTaskTable {
+  id: Id;
+  tenant_id: number;
+  job_id: number;
+  customer_person_id: number;
+  called_phone_number: string;
+  status: string;
+  attempts: Generated<number>;
+  next_attempt_at: number | null;
+  last_result_status: string | null;
+  created_at: number;
+  finished_at: number | null;
+}
+
+export interface CallRecordTable {
+  id: Id;
+  tenant_id: number;
+  job_id: number;
+  call_task_id: number | null;
+  customer_person_id: number | null;
+  customer_group_id: number | null;
+  dialog_flow_id: number;
+  called_phone_number: string;
+  phone_line_id: number | null;
+  result_status: string;
+  intent_level: string;
+  real_intent_level: string | null;
+  customer_concern: Json;
+  full_audio_url: string | null;
+  customer_audio_url: string | null;
+  analysis_basis: string;
+  start_time: number;
+  end_time: number;
+  chat_duration: number;
+  chat_round: number;
+  manual_marked: number;
+  read_status: string;
+  attributes: Json;
+  is_training: number;
+  /** Unique per tenant: a finished call is recorded once, however often it is sent. */
+  idempotency_key: string;
+  created_at: number;
+}
+
+export interface CallDetailTable {
+  id: Id;
+  tenant_id: number;
+  call_record_id: number;
+  seq: number;
+  type: string;
+  text: string;
+}
+
+/** One tenant-local day of one job's statistics; every counter column is a plain count or sum. */
+export interface JobDayStatsTable {
+  tenant_id: number;
+  job_id: number;
+  day: string;
+  records: number;
+  answered: number;
+  chat_duration_total: number;
+  intent_a: number;
+  intent_b: number;
+  intent_c: number;
+  intent_d: number;
+  intent_e: number;
+  intent_f: number;
+  result_answered: number;
+  result_no_answer: number;
+  result_busy: number;
+  result_power_off: number;
+  result_out_of_service: number;
+  result_refused: number;
+  result_vacant_number: number;
+  result_can_not_connect: number;
+  result_from_phone_error: number;
+  result_system_error: number;
+  chat_round_less_3: number;
+  chat_round_f3_t6: number;
+  chat_round_f6_t10: number;
+  chat_round_f10_more: number;
+  chat_duration_less_10s: number;
+  chat_duration_f10s_t1min: number;
+  chat_duration_f1min_t2min: number;
+  chat_duration_f2min_t3min: number;
+  chat_duration_f3min_tmore: number;
+}
+
+export interface JobConcernStatsTable {
+  tenant_id: number;
+  job_id: number;
+  concern: string;
+  hits: number;
+}
+
+export interface DB {
+  tenant: TenantTable;
+  api_key: ApiKeyTable;
+  organization: NamedTable;
+  customer_group: NamedTable;
+  app_user: AppUserTable;
+  dialog_flow: DialogFlowTable;
+  sms_template: SmsTemplateTable;
+  phone_line: PhoneLineTable;
+  customer_person: CustomerPersonTable;
+  robot_call_job: RobotCallJobTable;
+  job_phone_line: JobPhoneLineTable;
+  call_task: CallTaskTable;
+  call_record: CallRecordTable;
+  call_detail: CallDetailTable;
+  job_day_stats: JobDayStatsTable;
+  job_concern_stats: JobConcernStatsTable;
+}
+
+export type Tenant = Selectable<TenantTable>;
+export type ApiKey = Selectable<ApiKeyTable>;
+export type RobotCallJob = Selectable<RobotCallJobTable>;
+export type CallRecord = Selectable<CallRecordTable>;
+export type CustomerPerson = Selectable<CustomerPersonTable>;
+export type JobDayStats = Selectable<JobDayStatsTable>;
+export type NewCallRecord = Insertable<CallRecordTable>;
+
+/** JSON columns come back as text from SQLite and parsed from PostgreSQL. */
+export function parseJson<T>(value: unknown, fallback: T): T {
+  if (value === null || value === undefined) return fallback;
+  if (typeof value === 'string') return value === '' ? fallback : (JSON.parse(value) as T);
+  return value as T;
+}

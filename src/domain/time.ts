@@ -1,0 +1,132 @@
+/**
+ * Times are stored as UTC epoch milliseconds and shown in the tenant's time zone, without offset,
+ * in the formats of the seed's examples. Intl does the zone arithmetic (no dependency needed);
+ * formatters are cached per zone because building one costs far more than using it.
+ */
+
+export const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
+
+interface LocalParts {
+  year: string;
+  month: string;
+  day: string;
+  hour: string;
+  minute: string;
+  second: string;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+export function isValidTimeZone(timeZone: string): boolean {
+  try {
+    formatterFor(timeZone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function localParts(epochMs: number, timeZone: string): LocalParts {
+  const parts: Record<string, string> = {};
+  for (const p of formatterFor(timeZone).formatToParts(epochMs)) parts[p.type] = p.value;
+  return parts as unknown as LocalParts;
+}
+
+/** `yyyy-MM-dd HH:mm:ss` */
+export function formatDateTime(epochMs: number, timeZone: string): string {
+  const p = localParts(epochMs, timeZone);
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
+}
+
+/** `yyyy-MM-ddTHH:mm:ss` (callDetail's start and end) */
+export function formatIsoLocal(epochMs: number, timeZone: string): string {
+  const p = localParts(epochMs, timeZone);
+  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}`;
+}
+
+/** `yyyy-MM-dd HH:mm` (task list, customer creation time) */
+export function formatMinute(epochMs: number, timeZone: string): string {
+  const p = localParts(epochMs, timeZone);
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
+}
+
+/** `yyyy-MM-dd`: the tenant-local calendar day of an instant. */
+export function localDate(epochMs: number, timeZone: string): string {
+  const p = localParts(epochMs, timeZone);
+  return `${p.year}-${p.month}-${p.day}`;
+}
+
+/** Seconds since local midnight of an instant, in the zone. */
+export function localSecondOfDay(epochMs: number, timeZone: string): number {
+  const p = localParts(epochMs, timeZone);
+  return Number(p.hour) * 3600 + Number(p.minute) * 60 + Number(p.second);
+}
+
+/** Offset of the zone from UTC at an instant, in milliseconds. */
+function zoneOffsetMs(epochMs: number, timeZone: string): number {
+  const p = localParts(epochMs, timeZone);
+  const asUtc = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second);
+  return asUtc - Math.floor(epochMs / 1000) * 1000;
+}
+
+const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** Is `yyyy-MM-dd` a real calendar date? */
+export function isCalendarDate(text: string): boolean {
+  const m = DATE_RE.exec(text);
+  if (!m) return false;
+  const d = new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!));
+  return d.getUTCFullYear() === +m[1]! && d.getUTCMonth() === +m[2]! - 1 && d.getUTCDate() === +m[3]!;
+}
+
+/** The instant local midnight of `yyyy-MM-dd` begins in the zone (two passes settle DST edges). */
+export function startOfLocalDate(date: string, timeZone: string): number {
+  const m = DATE_RE.exec(date);
+  if (!m) throw new RangeError(`not a date: ${date}`);
+  const wallClock = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!);
+  let guess = wallClock - zoneOffsetMs(wallClock, timeZone);
+  guess = wallClock - zoneOffsetMs(guess, timeZone);
+  return guess;
+}
+
+/** The next calendar day of `yyyy-MM-dd`. */
+export function nextDate(date: string): string {
+  const m = DATE_RE.exec(date);
+  if (!m) throw new RangeError(`not a date: ${date}`);
+  return new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]! + 1)).toISOString().slice(0, 10);
+}
+
+const CLOCK_RE = /^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$/;
+
+/** Parses `HH:mm[:ss]` into seconds of the day, or undefined. */
+export function parseClockTime(text: string): number | undefined {
+  const m = CLOCK_RE.exec(text);
+  if (!m) return undefined;
+  return Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3] ?? 0);
+}
+
+/** Seconds of the day as `HH:mm:ss`. */
+export function formatClockTime(secondOfDay: number): string {
+  const h = Math.floor(secondOfDay / 3600);
+  const m = Math.floor((secondOfDay % 3600) / 60);
+  const s = secondOfDay % 60;
+  return [h, m, s].map((n) => String(n).padStart(2, '0')).join(':');
+}

@@ -1,0 +1,23 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../../db/schema.js';
+import { CallDetail, CallDetailQuery } from '../../schemas/callRecords.js';
+import { Envelope } from '../../schemas/common.js';
+import { getCallDetail } from '../../services/callRecords.js';
+import type { App } from '../app.js';
+import { success } from '../envelope.js';
+
+export function registerCallDetail(app: App, db: Kysely<DB>): void {
+  app.get(
+    '/apiOpen/v1/task/callDetail',
+    {
+      config: { signed: true },
+      schema: {
+        summary: '获取一个通话的详情 — one call with its customer and transcript',
+        tags: ['task'],
+        querystring: CallDetailQuery,
+        response: { 200: Envelope(CallDetail) },
+      },
+    },
+    async (request) => success(request, await getCallDetail(db, request.caller, request.query.callRecordId), '执行成功'),
+  );
+}

@@ -1,0 +1,23 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../../db/schema.js';
+import { CallRecordListBody, CallRecordPage } from '../../schemas/callRecords.js';
+import { Envelope } from '../../schemas/common.js';
+import { getCallRecordInfoList } from '../../services/callRecords.js';
+import type { App } from '../app.js';
+import { success } from '../envelope.js';
+
+export function registerGetCallRecordInfoList(app: App, db: Kysely<DB>): void {
+  app.post(
+    '/apiOpen/v1/task/getCallRecordInfoList',
+    {
+      config: { signed: true },
+      schema: {
+        summary: '获取已经完成任务电话号码 — one job’s finished calls, newest first, with transcripts',
+        tags: ['task'],
+        body: CallRecordListBody,
+        response: { 200: Envelope(CallRecordPage) },
+      },
+    },
+    async (request) => success(request, await getCallRecordInfoList(db, request.caller, request.body)),
+  );
+}

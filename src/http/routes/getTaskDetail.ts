@@ -1,0 +1,23 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../../db/schema.js';
+import { Envelope } from '../../schemas/common.js';
+import { GetTaskDetailQuery, JobDetail } from '../../schemas/jobs.js';
+import { getTaskDetail } from '../../services/jobs.js';
+import type { App } from '../app.js';
+import { success } from '../envelope.js';
+
+export function registerGetTaskDetail(app: App, db: Kysely<DB>): void {
+  app.get(
+    '/apiOpen/v1/task/getTaskDetail',
+    {
+      config: { signed: true },
+      schema: {
+        summary: '获取任务详情 — one job with its live statistics',
+        tags: ['task'],
+        querystring: GetTaskDetailQuery,
+        response: { 200: Envelope(JobDetail) },
+      },
+    },
+    async (request) => success(request, await getTaskDetail(db, request.caller, request.query.robotCallJobId)),
+  );
+}

@@ -1,0 +1,23 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../../db/schema.js';
+import { Envelope } from '../../schemas/common.js';
+import { GetTasksQuery, JobPage } from '../../schemas/jobs.js';
+import { getTasks } from '../../services/jobs.js';
+import type { App } from '../app.js';
+import { success } from '../envelope.js';
+
+export function registerGetTasks(app: App, db: Kysely<DB>): void {
+  app.get(
+    '/apiOpen/v1/task/getTasks',
+    {
+      config: { signed: true },
+      schema: {
+        summary: '获取任务列表 — the tenant’s jobs, newest first',
+        tags: ['task'],
+        querystring: GetTasksQuery,
+        response: { 200: Envelope(JobPage) },
+      },
+    },
+    async (request) => success(request, await getTasks(db, request.caller, request.query)),
+  );
+}

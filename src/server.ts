@@ -1,0 +1,79 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Config } from './config.js';
+import { createDatabase } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { ensureDemoData } from './demo/seed.js';
+import { buildApp, type App } from './http/app.js';
+import { signedHeaders } from './client/signing.js';
+import type { Credentials } from './services/tenants.js';
+
+export const DEMO_CREDENTIALS_FILE = 'data/demo-credentials.json';
+
+export interface ServeOptions {
+  /** Create the demo tenant when it does not exist. */
+  demo: boolean;
+}
+
+/** Opens the database, migrates, optionally seeds the demo, and listens. */
+export async function startServer(config: Config, options: ServeOptions): Promise<{ app: App; url: string }> {
+  const database = createDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
+  if (config.migrateOnStart) await migrateToLatest(database);
+  const app = await buildApp({ database, config });
+  app.addHook('onClose', () => database.destroy());
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
+  app.log.info({ database: database.location, dialect: database.dialect }, `outcall listening on ${url}`);
+
+  if (options.demo) {
+    const started = Date.now();
+    const { credentials, created } = await ensureDemoData(database);
+    if (created) app.log.info({ ms: Date.now() - started }, 'demo data created');
+    await writeDemoCredentials(url, credentials);
+    await printWelcome(url, credentials);
+  }
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      app.log.info(`${signal}: closing`);
+      void app.close().then(() => process.exit(0));
+    });
+  }
+  return { app, url };
+}
+
+async function writeDemoCredentials(baseUrl: string, c: Credentials): Promise<void> {
+  const file = resolve(DEMO_CREDENTIALS_FILE);
+  mkdirSync(dirname(file), { recursive: true });
+  const body = { baseUrl, appKey: c.appKey, appSecret: c.appSecret, tenantSign: c.tenantSign, tenantId: c.tenantId };
+  writeFileSync(file, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 });
+}
+
+async function printWelcome(baseUrl: string, c: Credentials): Promise<void> {
+  const h = await signedHeaders(c);
+  const curl = [
+    `curl -s '${baseUrl}/apiOpen/v1/task/getTasks?pageSize=5'`,
+    ...Object.entries(h).map(([k, v]) => `  -H '${k}: ${v}'`),
+  ].join(' \\\n');
+  process.stdout.write(
+    [
+      '',
+      'outcall demo tenant (credentials also in ' + DEMO_CREDENTIALS_FILE + '):',
+      `  baseUrl     ${baseUrl}`,
+      `  tenantId    ${c.tenantId}`,
+      `  tenantSign  ${c.tenantSign}`,
+      `  appKey      ${c.appKey}`,
+      `  appSecret   ${c.appSecret}`,
+      '',
+      'Try it (the CLI signs each request for you):',
+      '  npx outcall request GET /apiOpen/v1/task/getTasks',
+      '',
+      'Or with curl (this signature is valid for 5 minutes):',
+      curl,
+      '',
+      '',
+    ].join('\n'),
+  );
+}

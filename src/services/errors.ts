@@ -1,0 +1,23 @@
+/**
+ * What a service can refuse, in the platform's terms. The HTTP layer maps each to its envelope
+ * code in one place; the CLI prints the message.
+ */
+export class ServiceError extends Error {
+  constructor(
+    /** The envelope `code`. */
+    readonly resultCode: 401 | 403 | 404 | 412 | 429,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** 412: a missing, malformed or out-of-range parameter; the message names it. */
+export const invalidParameter = (parameter: string, reason: string) => new ServiceError(412, `参数错误: ${parameter} ${reason}`);
+
+/** 404: missing, or another tenant's (never say which). */
+export const notFound = (what: string, id: number | string) => new ServiceError(404, `资源未找到: ${what} ${id}`);
+
+export const unauthenticated = (reason: string) => new ServiceError(401, `校验数据错误: ${reason}`);
+
+export const forbidden = (reason: string) => new ServiceError(403, `权限不足: ${reason}`);
