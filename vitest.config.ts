@@ -7,14 +7,25 @@ import { defineConfig } from 'vitest/config';
 const include = ['src/**/*.test.ts', 'test/**/*.test.ts'];
 const postgres = process.env.TEST_DATABASE_URL;
 
-if (!postgres) {
-  console.warn('\n*** TEST_DATABASE_URL is not set: the PostgreSQL pass is SKIPPED; only SQLite is tested. ***\n');
+// A run without PostgreSQL must not pass quietly: said before the tests and again after the summary.
+const SKIPPED = [
+  '!'.repeat(78),
+  '!! The PostgreSQL pass was SKIPPED: TEST_DATABASE_URL is not set; only SQLite was tested.',
+  '!! Run both: TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm test',
+  '!'.repeat(78),
+].join('\n');
+// Vitest may evaluate this file more than once in one process; the opening warning is said once.
+const said = globalThis as { outcallSkipWarned?: boolean };
+if (!postgres && !said.outcallSkipWarned) {
+  said.outcallSkipWarned = true;
+  console.warn(`\n${SKIPPED}\n`);
 }
 
 export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    reporters: postgres ? ['default'] : ['default', { onTestRunEnd: () => console.warn(`\n${SKIPPED}\n`) }],
     projects: [
       { extends: true, test: { name: 'sqlite', include, env: { OUTCALL_TEST_DIALECT: 'sqlite' } } },
       ...(postgres ? [{ extends: true as const, test: { name: 'postgres', include, env: { OUTCALL_TEST_DIALECT: 'postgres' } } }] : []),

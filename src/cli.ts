@@ -1,18 +1,24 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { signedHeaders } from './client/signing.js';
+import { OutcallClient, OutcallError, type HttpMethod } from './client/index.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createDatabase, type Database } from './db/database.js';
 import { migrateToLatest, migrationStatus } from './db/migrate.js';
 import { findTenant, findTenantBySign, listApiKeys, setApiKeyEnabled } from './repositories/tenants.js';
-import { DEMO_CREDENTIALS_FILE, startServer } from './server.js';
+import { DEMO_CREDENTIALS_FILE, startDialer, startServer } from './server.js';
 import { ServiceError } from './services/errors.js';
 import { createApiKey, createTenant } from './services/tenants.js';
 
 /** `outcall`: serve the API, manage tenants and keys, and send signed requests. */
 
 const program = new Command('outcall').description('Open API service for AI outbound-calling platforms').showHelpAfterError();
+
+function speed(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 100_000) throw new InvalidArgumentError('must be a whole number from 1 to 100000');
+  return n;
+}
 
 function port(value: string): number {
   const n = Number(value);
@@ -53,12 +59,33 @@ program
   .option('--host <host>', 'address to listen on (default: HOST or 127.0.0.1)')
   .option('--demo', 'create the demo tenant and its data when it does not exist')
   .option('--no-migrate', 'do not migrate the database on start')
-  .action(async (opts: { port?: number; host?: string; demo?: boolean; migrate: boolean }) => {
+  .option('--no-dialer', 'do not run the dialer in this process (run `outcall dialer` elsewhere)')
+  .option('--speed <factor>', 'simulated calls pass this many times faster than real time (default: DIALER_SPEED or 1)', speed)
+  .action(async (opts: { port?: number; host?: string; demo?: boolean; migrate: boolean; dialer: boolean; speed?: number }) => {
     const env = { ...process.env };
     if (opts.port !== undefined) env.PORT = String(opts.port);
     if (opts.host) env.HOST = opts.host;
     if (!opts.migrate) env.MIGRATE_ON_START = 'false';
+    if (!opts.dialer) env.DIALER_ENABLED = 'false';
+    if (opts.speed !== undefined) env.DIALER_SPEED = String(opts.speed);
     await startServer(loadConfig(env), { demo: opts.demo ?? false });
+  });
+
+program
+  .command('dialer')
+  .description('run only the dialer (IN_PROCESS jobs, simulated calls), e.g. beside API processes on PostgreSQL')
+  .option('--speed <factor>', 'simulated calls pass this many times faster than real time', speed)
+  .action(async (opts: { speed?: number }) => {
+    const env = { ...process.env, ...(opts.speed !== undefined ? { DIALER_SPEED: String(opts.speed) } : {}) };
+    const config = loadConfig(env);
+    const database = createDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
+    await migrateToLatest(database);
+    const log = { info: (o: object, m: string) => console.log(m, o), error: (o: object, m: string) => console.error(m, o) };
+    const dialer = startDialer(database, config, log);
+    console.log(`dialer running on ${database.location} (speed ${config.dialerSpeed}); Ctrl-C stops it after the calls in progress`);
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => void dialer.stop().then(() => database.destroy()).then(() => process.exit(0)));
+    }
   });
 
 program
@@ -155,20 +182,25 @@ program
         throw new InvalidArgumentError('--data must be JSON');
       }
     }
-    const baseUrl = opts.baseUrl ?? creds.baseUrl ?? 'http://127.0.0.1:8060';
-    const headers: Record<string, string> = { ...(await signedHeaders(creds)) };
-    if (opts.data !== undefined) headers['content-type'] = 'application/json';
-    const response = await fetch(new URL(path, baseUrl), { method: method.toUpperCase(), headers, body: opts.data });
-    const text = await response.text();
-    let envelope: { code?: unknown } | undefined;
+    const methods: readonly HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+    const upper = method.toUpperCase() as HttpMethod;
+    if (!methods.includes(upper)) throw new InvalidArgumentError(`method must be one of ${methods.join(', ')}`);
+    let client: OutcallClient;
     try {
-      envelope = JSON.parse(text);
-    } catch {
-      // not JSON: printed as it came
+      client = new OutcallClient({ ...creds, baseUrl: opts.baseUrl ?? creds.baseUrl ?? 'http://127.0.0.1:8060' });
+    } catch (e) {
+      throw new InvalidArgumentError(`cannot send with ${opts.credentials}: ${(e as Error).message}`);
     }
-    console.log(envelope ? JSON.stringify(envelope, null, 2) : text);
-    // Exit status 1 unless the platform said 200, so scripts can tell.
-    if (!response.ok || envelope?.code !== 200) process.exitCode = 1;
+    try {
+      const envelope = await client.send(upper, path, { bodyText: opts.data });
+      console.log(JSON.stringify(envelope, null, 2));
+      // Exit status 1 unless the platform said 200, so scripts can tell.
+      if (envelope.code !== 200) process.exitCode = 1;
+    } catch (e) {
+      if (!(e instanceof OutcallError)) throw e;
+      console.error(`outcall: ${e.message}`);
+      process.exitCode = 1;
+    }
   });
 
 program.parseAsync().catch((error: unknown) => {

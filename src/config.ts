@@ -11,6 +11,14 @@ export interface Config {
   readonly logLevel: string;
   /** Migrate the database when `serve` starts. */
   readonly migrateOnStart: boolean;
+  /** Run the dialer inside `serve`. */
+  readonly dialerEnabled: boolean;
+  /** How much faster than real time the simulated calls pass. */
+  readonly dialerSpeed: number;
+  /** Serve the OpenAPI document (/openapi.json) and the interactive docs (/docs). */
+  readonly docsEnabled: boolean;
+  /** Bytes of the benchmark's floor route (GET /bench/floor: a constant body, no auth, no database); 0: no such route. */
+  readonly benchFloorBytes: number;
 }
 
 export class ConfigError extends Error {}
@@ -42,5 +50,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     signatureWindowMs: integer(env, 'SIGNATURE_WINDOW_SECONDS', 300, 1, 86400) * 1000,
     logLevel: env.LOG_LEVEL || 'info',
     migrateOnStart: flag(env, 'MIGRATE_ON_START', true),
+    dialerEnabled: flag(env, 'DIALER_ENABLED', true),
+    dialerSpeed: integer(env, 'DIALER_SPEED', 1, 1, 100_000),
+    docsEnabled: flag(env, 'DOCS_ENABLED', true),
+    benchFloorBytes: integer(env, 'BENCH_FLOOR_BYTES', 0, 0, 10_000_000),
   });
 }

@@ -1,7 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Config } from './config.js';
-import { createDatabase } from './db/database.js';
+import { createDatabase, type Database } from './db/database.js';
+import { Dialer, type DialerOptions } from './dialer/dialer.js';
+import { SimulatedTelephony } from './dialer/telephony.js';
 import { migrateToLatest } from './db/migrate.js';
 import { ensureDemoData } from './demo/seed.js';
 import { buildApp, type App } from './http/app.js';
@@ -16,11 +18,16 @@ export interface ServeOptions {
 }
 
 /** Opens the database, migrates, optionally seeds the demo, and listens. */
-export async function startServer(config: Config, options: ServeOptions): Promise<{ app: App; url: string }> {
+export async function startServer(config: Config, options: ServeOptions): Promise<{ app: App; url: string; close: () => Promise<void> }> {
   const database = createDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
   if (config.migrateOnStart) await migrateToLatest(database);
   const app = await buildApp({ database, config });
-  app.addHook('onClose', () => database.destroy());
+  let dialer: Dialer | undefined;
+  const close = async () => {
+    await dialer?.stop();
+    await app.close();
+    await database.destroy();
+  };
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -34,14 +41,25 @@ export async function startServer(config: Config, options: ServeOptions): Promis
     await writeDemoCredentials(url, credentials);
     await printWelcome(url, credentials);
   }
+  if (config.dialerEnabled) {
+    dialer = startDialer(database, config, app.log);
+    app.log.info({ speed: config.dialerSpeed }, 'dialer running (simulated calls)');
+  }
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
-      app.log.info(`${signal}: closing`);
-      void app.close().then(() => process.exit(0));
+      app.log.info(`${signal}: finishing the calls in progress, then closing`);
+      void close().then(() => process.exit(0));
     });
   }
-  return { app, url };
+  return { app, url, close };
+}
+
+/** The dialer with the built-in simulated engine, ticking until stopped. */
+export function startDialer(database: Database, config: Config, log: DialerOptions['log']): Dialer {
+  const dialer = new Dialer({ database, telephony: new SimulatedTelephony({ speed: config.dialerSpeed }), log });
+  dialer.run();
+  return dialer;
 }
 
 async function writeDemoCredentials(baseUrl: string, c: Credentials): Promise<void> {

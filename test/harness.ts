@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { LogEvent } from 'kysely';
-import { signedHeaders, type ClientCredentials } from '../src/client/signing.js';
+import { OutcallClient, OutcallError } from '../src/client/index.js';
+import type { ClientCredentials } from '../src/client/signing.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { createDatabase, type Database } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
@@ -116,13 +117,14 @@ export async function call<T = any>(
   body?: unknown,
   headers: Record<string, string> = {},
 ): Promise<Envelope<T>> {
-  const response = await fetch(server.url + path, {
-    method,
-    headers: { ...(await signedHeaders(credentials)), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  if (response.status !== 200) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
-  return (await response.json()) as Envelope<T>;
+  // The SDK's transport, without retries: a test sees exactly the answer to its one request.
+  const client = new OutcallClient({ baseUrl: server.url, ...credentials, retries: 0 });
+  try {
+    return await client.send<T>(method, path, { ...(typeof body === 'string' ? { bodyText: body } : { body }), headers });
+  } catch (error) {
+    if (error instanceof OutcallError && error.kind === 'http') throw new Error(`HTTP ${error.httpStatus}: ${error.resultMsg}`);
+    throw error;
+  }
 }
 
 export const getTasks = (s: { url: string }, c: ClientCredentials, query = '') => call(s, c, 'GET', `/apiOpen/v1/task/getTasks${query}`);

@@ -11,17 +11,31 @@ export interface ClientCredentials {
 
 export const API_VERSION = 'v1';
 
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+/** WebCrypto's digest: `globalThis.crypto.subtle` unless given (Node 18 has it only as `require('node:crypto').webcrypto.subtle`). */
+export interface Digest {
+  digest(algorithm: 'SHA-256', data: Uint8Array<ArrayBuffer>): Promise<ArrayBuffer>;
+}
+
+function defaultSubtle(): Digest {
+  const subtle = globalThis.crypto?.subtle;
+  if (!subtle) {
+    throw new Error("WebCrypto is not available as globalThis.crypto (Node 18): pass { crypto: require('node:crypto').webcrypto } to the client, or run Node 20+");
+  }
+  return subtle;
+}
+
+export async function sha256Hex(text: string, subtle: Digest = defaultSubtle()): Promise<string> {
+  const digest = await subtle.digest('SHA-256', new TextEncoder().encode(text));
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** The four headers a signed request carries. */
-export async function signedHeaders(credentials: ClientCredentials, timestamp: number = Date.now()): Promise<Record<string, string>> {
+export async function signedHeaders(credentials: ClientCredentials, timestamp: number = Date.now(), subtle?: Digest): Promise<Record<string, string>> {
   const { appKey, appSecret, tenantSign } = credentials;
   const ts = String(timestamp);
   const signature = await sha256Hex(
     `${tenantSign}appKey=${appKey}&appSecret=${appSecret}&tenantSign=${tenantSign}&version=${API_VERSION}&timestamp=${ts}`,
+    subtle,
   );
   return { appKey, version: API_VERSION, timestamp: ts, signature };
 }

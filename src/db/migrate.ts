@@ -1,20 +1,45 @@
-import { Migrator, type Migration, type MigrationResultSet } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
 import type { Database } from './database.js';
+import type { DB } from './schema.js';
 import * as m0001 from './migrations/0001_initial.js';
+import * as m0002 from './migrations/0002_concern_binary_order.js';
+import * as m0003 from './migrations/0003_query_performance.js';
+import * as m0004 from './migrations/0004_dialer.js';
 
 /** Every migration, in order. Each receives the dialect so one file serves both databases. */
-const MIGRATIONS = { '0001_initial': m0001 };
+const MIGRATIONS = { '0001_initial': m0001, '0002_concern_binary_order': m0002, '0003_query_performance': m0003, '0004_dialer': m0004 };
 
-function migratorFor(database: Database): Migrator {
+function migratorFor(database: Database, db: Kysely<DB> = database.db): Migrator {
   const migrations: Record<string, Migration> = {};
   for (const [name, m] of Object.entries(MIGRATIONS)) migrations[name] = { up: (db) => m.up(db, database.dialect) };
-  // Kysely's migrator holds a lock row for the whole run, so several processes starting at once
-  // against one PostgreSQL database apply each migration exactly once.
-  return new Migrator({ db: database.db, provider: { getMigrations: async () => migrations } });
+  return new Migrator({ db, provider: { getMigrations: async () => migrations } });
 }
 
+/*
+ * Several processes may start at once against one database (N servers behind a load balancer, or
+ * a CLI command beside a server); each migration must be applied exactly once and completely.
+ * - PostgreSQL: Kysely's migrator holds a session advisory lock around the run and applies the
+ *   pending migrations in one transaction, so the first process migrates and the others, once the
+ *   lock is theirs, find nothing to do.
+ * - SQLite: Kysely takes no lock there and runs migrations outside any transaction, so two
+ *   processes both create the first table and one fails. Here the whole run happens inside one
+ *   `begin immediate` transaction, which takes the file's write lock first: the others wait
+ *   (busy_timeout) and then find it done, and a failed migration leaves nothing half-made.
+ */
 export async function migrateToLatest(database: Database): Promise<MigrationResultSet> {
-  const result = await migratorFor(database).migrateToLatest();
+  const result =
+    database.dialect === 'sqlite'
+      ? await database.db.connection().execute(async (connection) => {
+          await sql`begin immediate`.execute(connection);
+          let outcome: MigrationResultSet | undefined;
+          try {
+            outcome = await migratorFor(database, connection).migrateToLatest();
+          } finally {
+            await sql.raw(outcome && !outcome.error ? 'commit' : 'rollback').execute(connection);
+          }
+          return outcome;
+        })
+      : await migratorFor(database).migrateToLatest();
   if (result.error) throw result.error instanceof Error ? result.error : new Error(String(result.error));
   return result;
 }

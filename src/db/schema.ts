@@ -213,6 +213,23 @@ export interface JobConcernStatsTable {
   hits: number;
 }
 
+/** Call records per job, UTC day and filter value (migration 0003): exact list totals without counting rows. */
+export interface CallRecordCountTable {
+  tenant_id: number;
+  job_id: number;
+  is_training: number;
+  /** start_time / 86 400 000, truncated. */
+  utc_day: number;
+  result_status: string;
+  intent_level: string;
+  /** 0 when the record has no customer group. */
+  customer_group_id: number;
+  dialog_flow_id: number;
+  /** The customer's follow status; '' when the record has no customer. */
+  follow_status: string;
+  records: number;
+}
+
 export interface DB {
   tenant: TenantTable;
   api_key: ApiKeyTable;
@@ -230,6 +247,7 @@ export interface DB {
   call_detail: CallDetailTable;
   job_day_stats: JobDayStatsTable;
   job_concern_stats: JobConcernStatsTable;
+  call_record_count: CallRecordCountTable;
 }
 
 export type Tenant = Selectable<TenantTable>;

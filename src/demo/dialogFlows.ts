@@ -1,4 +1,4 @@
-import type { DialogFlowScript } from '../simulator/conversation.js';
+import type { DialogFlowScript } from '../domain/dialogFlow.js';
 
 /** The demo tenant's dialog flows (话术). */
 export const DEMO_DIALOG_FLOWS: { name: string; script: DialogFlowScript }[] = [

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isMainlandMobile } from '../simulator/people.js';
+import { isMainlandMobile } from '../domain/phone.js';
 import { allCallRecords, getTaskDetail, getTasks, startTestServer, type TestServer } from '../../test/harness.js';
 import { recomputeStats } from '../../test/recompute.js';
 import type { Credentials } from '../services/tenants.js';

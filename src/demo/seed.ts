@@ -8,7 +8,7 @@ import { insertReference } from '../repositories/reference.js';
 import { findTenantBySign, listApiKeys } from '../repositories/tenants.js';
 import { recordFinishedCalls, type FinishedCall } from '../services/callResults.js';
 import { createTenant, type Credentials } from '../services/tenants.js';
-import { asFinishedCall, simulateCall, type DialogFlowScript } from '../simulator/conversation.js';
+import { asFinishedCall, simulateCall } from '../simulator/conversation.js';
 import { chineseName, mobileNumber } from '../simulator/people.js';
 import { between, pick, seededRandom, weighted, type Random } from '../simulator/random.js';
 import { DEMO_DIALOG_FLOWS } from './dialogFlows.js';
@@ -180,7 +180,7 @@ async function seedTenant(database: Database, tenantId: number, random: Random, 
   for (const [i, j] of DEMO_JOBS.entries()) {
     if (j.dialled === 0) continue;
     const jobId = jobIds[i]!;
-    const script = DEMO_DIALOG_FLOWS[j.flow]!.script as DialogFlowScript;
+    const script = DEMO_DIALOG_FLOWS[j.flow]!.script;
     const tasks = await callTasksOf(db, tenantId, jobId);
     const lines = j.mode === 'AUTO' ? [1, 2, 3] : [1, 2];
     for (const task of tasks.slice(0, Math.round(tasks.length * j.dialled))) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDateTime, formatIsoLocal, formatMinute, isCalendarDate, localDate, nextDate, startOfLocalDate } from './time.js';
+import { formatDateTime, formatIsoLocal, formatMinute, isCalendarDate, localDate, nextDate, parseLocalDateTime, startOfLocalDate } from './time.js';
 
 const instant = Date.UTC(2018, 9, 2, 8, 54, 8); // 2018-10-02 16:54:08 in Shanghai
 
@@ -27,5 +27,13 @@ describe('times in the tenant’s zone', () => {
     expect(isCalendarDate('2018-02-30')).toBe(false);
     expect(isCalendarDate('2018-7-25')).toBe(false);
     expect(nextDate('2018-12-31')).toBe('2019-01-01');
+  });
+
+  it('read a local date and time back as the instant it names', () => {
+    expect(parseLocalDateTime('2018-10-02 16:54:08', 'Asia/Shanghai')).toBe(instant);
+    expect(parseLocalDateTime('2018-10-02T16:54', 'Asia/Shanghai')).toBe(instant - 8000);
+    expect(parseLocalDateTime('2018-10-02 24:00:00', 'Asia/Shanghai')).toBeUndefined();
+    expect(parseLocalDateTime('2018-02-30 10:00:00', 'Asia/Shanghai')).toBeUndefined();
+    expect(parseLocalDateTime('yesterday', 'Asia/Shanghai')).toBeUndefined();
   });
 });

@@ -97,14 +97,27 @@ export function isCalendarDate(text: string): boolean {
   return d.getUTCFullYear() === +m[1]! && d.getUTCMonth() === +m[2]! - 1 && d.getUTCDate() === +m[3]!;
 }
 
-/** The instant local midnight of `yyyy-MM-dd` begins in the zone (two passes settle DST edges). */
+/** The instant a wall-clock time (given as if it were UTC) shows in the zone; two passes settle DST edges. */
+function instantOfWallClock(wallClock: number, timeZone: string): number {
+  const guess = wallClock - zoneOffsetMs(wallClock, timeZone);
+  return wallClock - zoneOffsetMs(guess, timeZone);
+}
+
+/** The instant local midnight of `yyyy-MM-dd` begins in the zone. */
 export function startOfLocalDate(date: string, timeZone: string): number {
   const m = DATE_RE.exec(date);
   if (!m) throw new RangeError(`not a date: ${date}`);
-  const wallClock = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!);
-  let guess = wallClock - zoneOffsetMs(wallClock, timeZone);
-  guess = wallClock - zoneOffsetMs(guess, timeZone);
-  return guess;
+  return instantOfWallClock(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!), timeZone);
+}
+
+/** `yyyy-MM-dd HH:mm:ss` (or with T) in the zone as an instant, or undefined when it is not a real date and time. */
+export function parseLocalDateTime(text: string, timeZone: string): number | undefined {
+  const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(?::\d{2})?)$/.exec(text.trim());
+  if (!m || !isCalendarDate(m[1]!)) return undefined;
+  const second = parseClockTime(m[2]!);
+  if (second === undefined) return undefined;
+  const [y, mo, d] = m[1]!.split('-').map(Number);
+  return instantOfWallClock(Date.UTC(y!, mo! - 1, d!) + second * 1000, timeZone);
 }
 
 /** The next calendar day of `yyyy-MM-dd`. */

@@ -3,9 +3,15 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import { authenticate, type Caller } from '../services/auth.js';
+import { registerDocs } from './docs.js';
 import { newRequestId } from './envelope.js';
 import { installErrorHandlers } from './errors.js';
+import { registerAddCallRecords } from './routes/addCallRecords.js';
 import { registerCallDetail } from './routes/callDetail.js';
+import { registerCreateJob } from './routes/createJob.js';
+import { registerImportTaskCustomer } from './routes/importTaskCustomer.js';
+import { registerJobLifecycle } from './routes/jobLifecycle.js';
+import { registerReferenceData } from './routes/referenceData.js';
 import { registerGetCallRecordInfoList } from './routes/getCallRecordInfoList.js';
 import { registerGetTaskDetail } from './routes/getTaskDetail.js';
 import { registerGetTasks } from './routes/getTasks.js';
@@ -93,13 +99,30 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   });
 
   installErrorHandlers(app, routeMethods);
+  // Before the routes: the OpenAPI document is collected from them as they are registered.
+  await registerDocs(app, config);
 
   const db = database.db;
   registerGetTasks(app, db);
   registerGetTaskDetail(app, db);
   registerGetCallRecordInfoList(app, db);
   registerCallDetail(app, db);
+  registerReferenceData(app, db);
+  registerCreateJob(app, db);
+  registerJobLifecycle(app, db);
+  registerImportTaskCustomer(app, db);
+  registerAddCallRecords(app, database);
+  if (config.benchFloorBytes > 0) registerBenchFloor(app, config.benchFloorBytes);
 
   await app.ready();
   return app;
+}
+
+/**
+ * The benchmark's floor: the most this Fastify setup can serve on this machine — a constant body of
+ * the size of a typical answer, with no signature check and no database. Only with BENCH_FLOOR_BYTES.
+ */
+function registerBenchFloor(app: App, bytes: number): void {
+  const body = `{"code":200,"data":"${'x'.repeat(Math.max(0, bytes - 22))}"}`;
+  app.get('/bench/floor', { schema: { hide: true } }, async (_request, reply) => reply.type('application/json; charset=utf-8').send(body));
 }

@@ -1,6 +1,6 @@
-import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
-import type { CallDetailTable, CallRecordTable, DB } from '../db/schema.js';
-import { contains } from './text.js';
+import { sql, SqliteAdapter, type Insertable, type Kysely, type RawBuilder, type SqlBool, type Transaction } from 'kysely';
+import type { CallDetailTable, CallRecordCountTable, CallRecordTable, DB } from '../db/schema.js';
+import { contains, ftsPhrase, likePattern } from './text.js';
 
 /** Call records (finished dial attempts) and their transcript turns. */
 
@@ -20,9 +20,28 @@ export interface CallRecordFilter {
   searchWords?: string;
 }
 
-// Conditions on the customer are subqueries, so the count needs no join.
-function filteredRecords(db: Kysely<DB>, tenantId: number, f: CallRecordFilter) {
-  const customers = () => db.selectFrom('customer_person as c').select('c.id').where('c.tenant_id', '=', tenantId);
+/** The span of one call_record_count row. */
+const DAY_MS = 86_400_000;
+
+/**
+ * Search text of at least this many characters is looked up in the trigram indexes (FTS5 on
+ * SQLite, pg_trgm on PostgreSQL); shorter text has no trigram, so the job's records are read.
+ */
+export const INDEXED_SEARCH_MIN_CHARS = 3;
+
+const onSqlite = (db: Kysely<DB>) => db.getExecutor().adapter instanceof SqliteAdapter;
+
+interface StartBounds {
+  from?: number;
+  before?: number;
+}
+
+/*
+ * The job's records that pass the filter. Every record condition is answered from the list index
+ * (call_record_job_list holds each filtered column), so walking it in list order finds a page
+ * without reading rows; the customer's follow status is a probe of the record's own customer.
+ */
+function filteredRecords(db: Kysely<DB>, tenantId: number, f: CallRecordFilter, bounds: StartBounds = { from: f.startFrom, before: f.startBefore }) {
   let q = db
     .selectFrom('call_record as r')
     .where('r.tenant_id', '=', tenantId)
@@ -30,33 +49,106 @@ function filteredRecords(db: Kysely<DB>, tenantId: number, f: CallRecordFilter) 
     .where('r.is_training', '=', f.training ? 1 : 0);
   if (f.customerGroupId !== undefined) q = q.where('r.customer_group_id', '=', f.customerGroupId);
   if (f.dialogFlowId !== undefined) q = q.where('r.dialog_flow_id', '=', f.dialogFlowId);
-  if (f.startFrom !== undefined) q = q.where('r.start_time', '>=', f.startFrom);
-  if (f.startBefore !== undefined) q = q.where('r.start_time', '<', f.startBefore);
+  if (bounds.from !== undefined) q = q.where('r.start_time', '>=', bounds.from);
+  if (bounds.before !== undefined) q = q.where('r.start_time', '<', bounds.before);
   if (f.resultStatuses?.length) q = q.where('r.result_status', 'in', f.resultStatuses);
   if (f.intentLevels?.length) q = q.where('r.intent_level', 'in', f.intentLevels);
   if (f.followStatus !== undefined) {
-    q = q.where('r.customer_person_id', 'in', customers().where('c.follow_status', '=', f.followStatus!));
-  }
-  if (f.searchWords !== undefined) {
-    const words = f.searchWords;
+    const status = f.followStatus;
     q = q.where((eb) =>
-      eb.or([
-        contains(sql.ref('r.called_phone_number'), words),
-        eb('r.customer_person_id', 'in', customers().where(contains(sql.ref('c.name'), words))),
-      ]),
+      eb.exists(
+        eb
+          .selectFrom('customer_person as c')
+          .select(sql`1`.as('one'))
+          .whereRef('c.id', '=', 'r.customer_person_id')
+          .where('c.tenant_id', '=', tenantId)
+          .where('c.follow_status', '=', status),
+      ),
     );
   }
+  if (f.searchWords !== undefined) q = q.where(searchCondition(db, tenantId, f.jobId, f.searchWords));
   return q;
 }
 
-export async function countCallRecords(db: Kysely<DB>, tenantId: number, filter: CallRecordFilter): Promise<number> {
-  const row = await filteredRecords(db, tenantId, filter).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+/** The record's called number, or its customer's name, contains `words`. */
+function searchCondition(db: Kysely<DB>, tenantId: number, jobId: number, words: string): RawBuilder<SqlBool> {
+  if ([...words].length < INDEXED_SEARCH_MIN_CHARS) {
+    return sql<SqlBool>`(${contains(sql.ref('r.called_phone_number'), words)} or r.customer_person_id in (select c.id from customer_person c where c.tenant_id = ${tenantId} and ${contains(sql.ref('c.name'), words)}))`;
+  }
+  // The records whose number matches, and the records of the customers whose name matches, each
+  // found through its trigram index; the other conditions then read only those records.
+  if (onSqlite(db)) {
+    const phrase = ftsPhrase(words);
+    return sql<SqlBool>`r.id in (select rowid from call_record_phone_fts where call_record_phone_fts match ${phrase}
+      union all select m.id from call_record m where m.tenant_id = ${tenantId}
+        and m.customer_person_id in (select rowid from customer_name_fts where customer_name_fts match ${phrase}))`;
+  }
+  const pattern = likePattern(words);
+  return sql<SqlBool>`r.id in (select m.id from call_record m where m.tenant_id = ${tenantId} and m.job_id = ${jobId} and m.called_phone_number like ${pattern} escape '\\'
+      union all select m.id from call_record m where m.tenant_id = ${tenantId}
+        and m.customer_person_id in (select c.id from customer_person c where c.tenant_id = ${tenantId} and c.name like ${pattern} escape '\\'))`;
+}
+
+/** Counts the filtered records one by one (through the list index, or the search indexes). */
+async function countRows(db: Kysely<DB>, tenantId: number, filter: CallRecordFilter, bounds?: StartBounds): Promise<number> {
+  const row = await filteredRecords(db, tenantId, filter, bounds)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+/** Sums call_record_count over whole UTC days [firstDay, endDay) (either end open). */
+async function countFromRollup(db: Kysely<DB>, tenantId: number, f: CallRecordFilter, firstDay?: number, endDay?: number): Promise<number> {
+  let q = db
+    .selectFrom('call_record_count')
+    .select(sql<string | number | null>`sum(records)`.as('n'))
+    .where('tenant_id', '=', tenantId)
+    .where('job_id', '=', f.jobId)
+    .where('is_training', '=', f.training ? 1 : 0);
+  if (firstDay !== undefined) q = q.where('utc_day', '>=', firstDay);
+  if (endDay !== undefined) q = q.where('utc_day', '<', endDay);
+  if (f.customerGroupId !== undefined) q = q.where('customer_group_id', '=', f.customerGroupId);
+  if (f.dialogFlowId !== undefined) q = q.where('dialog_flow_id', '=', f.dialogFlowId);
+  if (f.followStatus !== undefined) q = q.where('follow_status', '=', f.followStatus);
+  if (f.resultStatuses?.length) q = q.where('result_status', 'in', f.resultStatuses);
+  if (f.intentLevels?.length) q = q.where('intent_level', 'in', f.intentLevels);
+  const row = await q.executeTakeFirstOrThrow();
+  return Number(row.n ?? 0);
+}
+
+/**
+ * The exact number of filtered records. Without a search, it is a sum of call_record_count over
+ * the whole UTC days inside the start bounds, plus a count of the records in the partial days at
+ * either end (a tenant-local day starts mid-way through a UTC day); with one, a count of the
+ * records the search indexes find.
+ */
+export async function countCallRecords(db: Kysely<DB>, tenantId: number, filter: CallRecordFilter): Promise<number> {
+  const { startFrom: from, startBefore: before } = filter;
+  if (filter.searchWords !== undefined || (from !== undefined && from < 0) || (before !== undefined && before < 0)) {
+    return countRows(db, tenantId, filter);
+  }
+  const firstDay = from === undefined ? undefined : Math.ceil(from / DAY_MS);
+  const endDay = before === undefined ? undefined : Math.floor(before / DAY_MS);
+  if (firstDay !== undefined && endDay !== undefined && firstDay >= endDay) return countRows(db, tenantId, filter);
+  const parts = [countFromRollup(db, tenantId, filter, firstDay, endDay)];
+  if (from !== undefined && from < firstDay! * DAY_MS) parts.push(countRows(db, tenantId, filter, { from, before: firstDay! * DAY_MS }));
+  if (before !== undefined && endDay! * DAY_MS < before) parts.push(countRows(db, tenantId, filter, { from: endDay! * DAY_MS, before }));
+  return (await Promise.all(parts)).reduce((a, b) => a + b, 0);
 }
 
 /** One page of call records, newest first, with the names each item shows. */
 export async function listCallRecords(db: Kysely<DB>, tenantId: number, filter: CallRecordFilter, limit: number, offset: number) {
-  return filteredRecords(db, tenantId, filter)
+  // The page's ids first, skipping `offset` entries of the list index without reading a row;
+  // then the rows and names of those few only.
+  const page = filteredRecords(db, tenantId, filter)
+    .select('r.id')
+    .orderBy('r.start_time', 'desc')
+    .orderBy('r.id', 'desc')
+    .limit(limit)
+    .offset(offset);
+  return db
+    .selectFrom(page.as('p'))
+    .innerJoin('call_record as r', 'r.id', 'p.id')
     .leftJoin('customer_person as cp', 'cp.id', 'r.customer_person_id')
     .leftJoin('customer_group as g', 'g.id', 'r.customer_group_id')
     .innerJoin('robot_call_job as j', 'j.id', 'r.job_id')
@@ -74,8 +166,6 @@ export async function listCallRecords(db: Kysely<DB>, tenantId: number, filter: 
     ])
     .orderBy('r.start_time', 'desc')
     .orderBy('r.id', 'desc')
-    .limit(limit)
-    .offset(offset)
     .execute();
 }
 
@@ -128,6 +218,62 @@ export async function findIdsByIdempotencyKey(db: Kysely<DB>, tenantId: number, 
 
 export async function insertTurns(trx: Transaction<DB>, rows: Insertable<CallDetailTable>[]): Promise<void> {
   for (const chunk of chunks(rows, 1000)) await trx.insertInto('call_detail').values(chunk).execute();
+}
+
+const COUNT_KEY = ['tenant_id', 'job_id', 'is_training', 'utc_day', 'result_status', 'intent_level', 'customer_group_id', 'dialog_flow_id', 'follow_status'] as const;
+
+/**
+ * Adds newly inserted call records to call_record_count. Call it in the transaction that inserted
+ * them. Rows are written in key order, as every writer does, so concurrent writers wait for each
+ * other instead of deadlocking.
+ */
+export async function addRecordCounts(trx: Transaction<DB>, tenantId: number, records: Insertable<CallRecordTable>[]): Promise<void> {
+  if (records.length === 0) return;
+  const customerIds = [...new Set(records.flatMap((r) => (r.customer_person_id == null ? [] : [r.customer_person_id])))].sort((a, b) => a - b);
+  const follow = new Map<number, string>();
+  for (const chunk of chunks(customerIds, 500)) {
+    let q = trx.selectFrom('customer_person').select(['id', 'follow_status']).where('tenant_id', '=', tenantId).where('id', 'in', chunk).orderBy('id');
+    // PostgreSQL: the status read stays the customer's until commit; a change waits, and its
+    // trigger then moves these records' counts too.
+    if (!onSqlite(trx)) q = q.forShare();
+    for (const c of await q.execute()) follow.set(c.id, c.follow_status);
+  }
+  const counts = new Map<string, CallRecordCountTable>();
+  for (const r of records) {
+    const row: CallRecordCountTable = {
+      tenant_id: tenantId,
+      job_id: r.job_id,
+      is_training: r.is_training ?? 0,
+      utc_day: Math.trunc(r.start_time / DAY_MS),
+      result_status: r.result_status,
+      intent_level: r.intent_level,
+      customer_group_id: r.customer_group_id ?? 0,
+      dialog_flow_id: r.dialog_flow_id,
+      follow_status: r.customer_person_id == null ? '' : (follow.get(r.customer_person_id) ?? ''),
+      records: 0,
+    };
+    const key = COUNT_KEY.map((k) => row[k]).join('\u0000');
+    const existing = counts.get(key);
+    if (existing) existing.records++;
+    else counts.set(key, { ...row, records: 1 });
+  }
+  const rows = [...counts.values()].sort(compareCountKeys);
+  for (const chunk of chunks(rows, 300)) {
+    await trx
+      .insertInto('call_record_count')
+      .values(chunk)
+      .onConflict((oc) => oc.columns([...COUNT_KEY]).doUpdateSet((eb) => ({ records: eb(eb.ref('call_record_count.records'), '+', eb.ref('excluded.records')) })))
+      .execute();
+  }
+}
+
+function compareCountKeys(a: CallRecordCountTable, b: CallRecordCountTable): number {
+  for (const k of COUNT_KEY) {
+    const x = a[k];
+    const y = b[k];
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
 }
 
 export function chunks<T>(items: T[], size: number): T[][] {

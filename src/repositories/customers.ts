@@ -1,5 +1,6 @@
 import type { Insertable, Kysely } from 'kysely';
 import type { CustomerPersonTable, DB } from '../db/schema.js';
+import { chunks } from './callRecords.js';
 
 /** Customer persons and their groups. */
 
@@ -38,4 +39,20 @@ export async function recordCustomerLastCall(
     .where('id', '=', customerPersonId)
     .where((eb) => eb.or([eb('last_start_time', 'is', null), eb('last_start_time', '<=', call.startTime)]))
     .execute();
+}
+
+/** The tenant's customers with these numbers (the first one of each number). */
+export async function customersByPhone(db: Kysely<DB>, tenantId: number, numbers: string[]): Promise<Map<string, number>> {
+  const found = new Map<string, number>();
+  for (const chunk of chunks(numbers, 500)) {
+    const rows = await db
+      .selectFrom('customer_person')
+      .select(['id', 'phone_number'])
+      .where('tenant_id', '=', tenantId)
+      .where('phone_number', 'in', chunk)
+      .orderBy('id')
+      .execute();
+    for (const r of rows) if (!found.has(r.phone_number)) found.set(r.phone_number, r.id);
+  }
+  return found;
 }

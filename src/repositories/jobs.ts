@@ -75,7 +75,8 @@ export async function jobPhoneLines(db: Kysely<DB>, tenantId: number, jobId: num
     .select(['l.id', 'l.phone_number', 'l.phone_type', 'l.name'])
     .where('jl.tenant_id', '=', tenantId)
     .where('jl.job_id', '=', jobId)
-    .orderBy('l.id')
+    // The same order as l.id, read from the key of job_phone_line: no sort.
+    .orderBy('jl.phone_line_id')
     .execute();
 }
 

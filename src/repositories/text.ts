@@ -5,6 +5,18 @@ import { sql, type RawBuilder } from 'kysely';
  * set case_sensitive_like). LIKE's wildcards in `text` are escaped so they match literally.
  */
 export function contains(expr: RawBuilder<unknown>, text: string): RawBuilder<boolean> {
-  const pattern = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-  return sql<boolean>`${expr} like ${pattern} escape '\\'`;
+  return sql<boolean>`${expr} like ${likePattern(text)} escape '\\'`;
+}
+
+/** The LIKE pattern of `contains`: `text` anywhere, its wildcards escaped. */
+export function likePattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * An FTS5 query for `text` as one phrase. With the trigram tokenizer a phrase matches exactly
+ * where `text` occurs as a substring (three characters or more).
+ */
+export function ftsPhrase(text: string): string {
+  return `"${text.replace(/"/g, '""')}"`;
 }

@@ -3,7 +3,7 @@ import type { Database } from '../db/database.js';
 import type { CallDetailTable, CallRecordTable, DB, JobDayStats } from '../db/schema.js';
 import type { IntentLevel, ReadStatus, ResultStatus, TurnType } from '../domain/enums.js';
 import { localDate } from '../domain/time.js';
-import { findIdsByIdempotencyKey, insertNewCallRecords, insertTurns } from '../repositories/callRecords.js';
+import { addRecordCounts, findIdsByIdempotencyKey, insertNewCallRecords, insertTurns } from '../repositories/callRecords.js';
 import { recordCustomerLastCall } from '../repositories/customers.js';
 import { addConcernHits, addDayStats } from '../repositories/jobStats.js';
 import { invalidParameter, notFound } from './errors.js';
@@ -64,7 +64,7 @@ export async function recordFinishedCalls(database: Database, tenantId: number, 
   for (const c of calls) if (!unique.has(c.idempotencyKey)) unique.set(c.idempotencyKey, c);
   const batch = [...unique.values()];
 
-  return database.db.transaction().execute(async (trx) => {
+  return retryDeadlock(() => database.db.transaction().execute(async (trx) => {
     const tenant = await trx.selectFrom('tenant').select('time_zone').where('id', '=', tenantId).executeTakeFirst();
     if (!tenant) throw notFound('tenant', tenantId);
 
@@ -113,7 +113,7 @@ export async function recordFinishedCalls(database: Database, tenantId: number, 
         created_at: now,
       };
     });
-    const inserted = await insertNewCallRecords(trx, rows);
+    const inserted = await insertNewCallRecords(trx, rows.sort((a, b) => (a.idempotency_key < b.idempotency_key ? -1 : a.idempotency_key > b.idempotency_key ? 1 : 0)));
     const fresh = batch.filter((c) => inserted.has(c.idempotencyKey));
 
     const turns: Insertable<CallDetailTable>[] = [];
@@ -123,11 +123,14 @@ export async function recordFinishedCalls(database: Database, tenantId: number, 
     }
     await insertTurns(trx, turns);
 
-    // Call tasks and customers move on in start order, so the latest call has the last word.
+    // Every writer locks rows in one order — call records by key, call tasks then customers by id,
+    // record counts by key, jobs by id, statistics rows by key — so concurrent writers (several
+    // processes on PostgreSQL) queue behind each other instead of deadlocking. Each call task and
+    // customer still takes its calls in start order, so the latest call has the last word.
+    const dialled = fresh.filter((c) => tasks.has(c) && !c.training);
     const finishedPerJob = new Map<number, number>();
-    for (const c of [...fresh].sort((a, b) => a.startTime - b.startTime)) {
-      const task = tasks.get(c);
-      if (!task || c.training) continue;
+    for (const c of [...dialled].sort((a, b) => tasks.get(a)!.id - tasks.get(b)!.id || a.startTime - b.startTime)) {
+      const task = tasks.get(c)!;
       const job = jobs.get(c.robotCallJobId)!;
       const finishes = c.resultStatus === 'ANSWERED' ? sql<number>`1` : sql<number>`case when attempts + 1 >= ${1 + job.redial_times} then 1 else 0 end`;
       const updated = await trx
@@ -145,9 +148,15 @@ export async function recordFinishedCalls(database: Database, tenantId: number, 
         .returning('status')
         .executeTakeFirst();
       if (updated?.status === 'FINISHED') finishedPerJob.set(c.robotCallJobId, (finishedPerJob.get(c.robotCallJobId) ?? 0) + 1);
-      await recordCustomerLastCall(trx, tenantId, task.customerPersonId, c);
     }
-    for (const [jobId, n] of finishedPerJob) {
+    const customerOf = (c: FinishedCall) => tasks.get(c)!.customerPersonId;
+    for (const c of [...dialled].sort((a, b) => customerOf(a) - customerOf(b) || a.startTime - b.startTime)) {
+      await recordCustomerLastCall(trx, tenantId, customerOf(c), c);
+    }
+    // The list's exact totals (call_record_count). Here, not later: it share-locks the records'
+    // customers, which must come before the job and statistics rows in the lock order above.
+    await addRecordCounts(trx, tenantId, rows.filter((r) => inserted.has(r.idempotency_key)));
+    for (const [jobId, n] of [...finishedPerJob].sort((a, b) => a[0] - b[0])) {
       await trx
         .updateTable('robot_call_job')
         .set({ completed_task: sql`completed_task + ${n}` })
@@ -172,8 +181,8 @@ export async function recordFinishedCalls(database: Database, tenantId: number, 
         concerns.set(key, hit);
       }
     }
-    await addDayStats(trx, [...days.values()], DAY_COUNTERS);
-    await addConcernHits(trx, [...concerns.values()]);
+    await addDayStats(trx, inKeyOrder(days), DAY_COUNTERS);
+    await addConcernHits(trx, inKeyOrder(concerns));
 
     const existing = await findIdsByIdempotencyKey(
       trx,
@@ -187,7 +196,7 @@ export async function recordFinishedCalls(database: Database, tenantId: number, 
         ? { idempotencyKey: c.idempotencyKey, callRecordId: id, duplicate: false }
         : { idempotencyKey: c.idempotencyKey, callRecordId: (id ?? existing.get(c.idempotencyKey))!, duplicate: true };
     });
-  });
+  }));
 }
 
 /** Finds each call's task: by id when given (it must belong to the call's job), else by job and number. */
@@ -214,12 +223,33 @@ async function resolveTasks(trx: Transaction<DB>, tenantId: number, calls: Finis
   const taskById = new Map(found.map((t) => [t.id, t]));
   const taskByNumber = new Map(found.map((t) => [`${t.job_id}|${t.called_phone_number}`, t]));
   const resolved = new Map<FinishedCall, ResolvedTask>();
-  calls.forEach((c, i) => {
+  calls.forEach((c) => {
     const t = c.callTaskId != null ? taskById.get(c.callTaskId) : taskByNumber.get(`${c.robotCallJobId}|${c.calledPhoneNumber}`);
     if (c.callTaskId != null && (!t || t.job_id !== c.robotCallJobId)) {
-      throw invalidParameter(`calls[${i}].callTaskId`, `${c.callTaskId} is not a call task of job ${c.robotCallJobId}`);
+      throw invalidParameter('robotCallTaskId', `${c.callTaskId} is not a call task of job ${c.robotCallJobId} (idempotencyKey "${c.idempotencyKey}")`);
     }
     if (t) resolved.set(c, { id: t.id, customerPersonId: t.customer_person_id, customerGroupId: t.customer_group_id });
   });
   return resolved;
+}
+
+/** A map's values ordered by key: the order rows are locked in (see recordFinishedCalls). */
+function inKeyOrder<T>(map: Map<string, T>): T[] {
+  return [...map.keys()].sort().map((k) => map.get(k)!);
+}
+
+/*
+ * PostgreSQL ends one transaction of a deadlock; it was rolled back whole, so it is run again. The
+ * lock order above prevents deadlocks among recorders; this covers other write paths (job
+ * operations, the dialer) that lock the same rows in their own order.
+ */
+async function retryDeadlock<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (attempt >= 3 || (code !== '40P01' && code !== '40001')) throw error;
+    }
+  }
 }

@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
+import { DEFAULT_DIALOG_FLOW } from '../domain/dialogFlow.js';
 import { DEFAULT_TIME_ZONE, isValidTimeZone } from '../domain/time.js';
+import { insertReference } from '../repositories/reference.js';
 import { findTenantBySign, insertApiKey, insertTenant } from '../repositories/tenants.js';
 import { invalidParameter } from './errors.js';
 
 /** Tenants (companies) and their API keys. */
+
 
 export interface Credentials {
   tenantId: number;
@@ -44,6 +47,8 @@ export async function createTenant(
     if (await findTenantBySign(trx, input.tenantSign)) throw invalidParameter('tenantSign', `"${input.tenantSign}" is taken`);
     const tenantId = await insertTenant(trx, { name, tenantSign: input.tenantSign, timeZone, now });
     const key = await createApiKey(trx, tenantId, now);
+    // A dialog flow to start with, so the new tenant can create a job at once.
+    await insertReference(trx, 'dialog_flow', { tenant_id: tenantId, name: DEFAULT_DIALOG_FLOW.name, definition: JSON.stringify(DEFAULT_DIALOG_FLOW.script), created_at: now });
     return { tenantId, tenantSign: input.tenantSign, ...key };
   });
 }

@@ -1,3 +1,4 @@
+import type { DialogFlowScript } from '../domain/dialogFlow.js';
 import type { IntentLevel, ResultStatus, TurnType } from '../domain/enums.js';
 import type { FinishedCall } from '../services/callResults.js';
 import { between, pick, weighted, type Random } from './random.js';
@@ -7,16 +8,6 @@ import { between, pick, weighted, type Random } from './random.js';
  * dialog flow (话术). Intent level, concerns and analysis are derived from what the customer
  * said, as the platform's own analysis would, so the data reads consistently.
  */
-
-/** A dialog flow's script, stored as its definition. */
-export interface DialogFlowScript {
-  opening: string;
-  /** The robot's pitch, one line per step. */
-  pitch: string[];
-  /** Questions a customer may ask, each about one concern (关注点), with the robot's answer. */
-  questions: { concern: string; customer: string; robot: string }[];
-  closing: { interested: string; declined: string; busy: string };
-}
 
 type Disposition = 'interested' | 'neutral' | 'busy' | 'declined';
 

@@ -22,5 +22,3 @@ export function chineseName(random: Random): string {
 export function mobileNumber(random: Random): string {
   return pick(random, MOBILE_PREFIXES) + String(between(random, 0, 99_999_999)).padStart(8, '0');
 }
-
-export const isMainlandMobile = (text: string): boolean => /^1[3-9]\d{9}$/.test(text);

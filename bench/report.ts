@@ -1,0 +1,224 @@
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { queryName, type ScenarioPlans } from './explain.js';
+import type { IngestResult } from './ingest.js';
+import type { RunResult } from './load.js';
+import type { Endpoint, Target } from './scenarios.js';
+
+/*
+ * The results of a run (bench/results/<timestamp>-<db>.json) and BENCHMARKS.md, whose tables are
+ * rebuilt from the newest result of each database (the largest data set first) while the text
+ * around them is kept.
+ */
+
+export const RESULTS_DIR = resolve('bench/results');
+export const BENCHMARKS_FILE = resolve('BENCHMARKS.md');
+
+export interface ScenarioResult {
+  id: string;
+  label: string;
+  endpoint: Endpoint;
+  jobSize?: number;
+  bytes: number;
+  targets: Target[];
+  /** Under load: `connections` clients. */
+  throughput: RunResult;
+  /** One client: each request alone. */
+  latency: RunResult;
+  /** Throughput as a share of the floor's. */
+  ratio: number;
+  rssMb: number;
+}
+
+export interface TargetCheck {
+  name: string;
+  figure: string;
+  limit: string;
+  met: boolean | null;
+}
+
+export interface BenchResult {
+  version: 1;
+  startedAt: string;
+  finishedAt: string;
+  command: string;
+  quick: boolean;
+  machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; os: string };
+  database: { dialect: 'sqlite' | 'postgres'; version: string; records: number; totals: Record<string, number>; buildSeconds: number };
+  settings: { connections: number; seconds: number; latencyConnections: number };
+  floor: { bytes: number; throughput: RunResult; latency: RunResult };
+  scenarios: ScenarioResult[];
+  ingestion: IngestResult | { skipped: string };
+  rss: { maxMb: number; idleMb: number; samples: number };
+  targets: TargetCheck[];
+  plans?: ScenarioPlans[];
+}
+
+const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
+const size = (n?: number) => (n === undefined ? '' : n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1000}k`);
+const mark = (met: boolean | null) => (met === null ? '–' : met ? '**met**' : '**not met**');
+
+export function evaluateTargets(r: Omit<BenchResult, 'targets'>): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  const by = (endpoint: Endpoint) => r.scenarios.filter((s) => s.endpoint === endpoint);
+  const largest = Math.max(...r.scenarios.filter((s) => s.jobSize).map((s) => s.jobSize!));
+  const details = by('getTaskDetail').sort((a, b) => a.jobSize! - b.jobSize!);
+  if (details.length >= 2) {
+    const small = details[0]!;
+    const big = details[details.length - 1]!;
+    const ratio = big.latency.p50 / small.latency.p50;
+    out.push({
+      name: `getTaskDetail p50 at ${size(big.jobSize)} within 1.3× of p50 at ${size(small.jobSize)}`,
+      figure: `${fmt(big.latency.p50, 3)} ms vs ${fmt(small.latency.p50, 3)} ms (×${fmt(ratio, 2)})`,
+      limit: '≤ ×1.3',
+      met: ratio <= 1.3,
+    });
+  }
+  for (const endpoint of ['getTaskDetail', 'getTasks', 'callDetail'] as const) {
+    const list = by(endpoint);
+    if (list.length === 0) continue;
+    const worst = list.reduce((a, b) => (b.ratio < a.ratio ? b : a));
+    out.push({
+      name: `${endpoint} throughput ≥ 40% of the floor`,
+      figure: `lowest ${fmt(worst.ratio * 100, 0)}% (${worst.label}: ${fmt(worst.throughput.rps, 0)} req/s)`,
+      limit: '≥ 40%',
+      met: list.every((s) => s.ratio >= 0.4),
+    });
+  }
+  const lists = r.scenarios.filter((s) => s.targets.includes('list-p99-50'));
+  if (lists.length) {
+    const worst = lists.reduce((a, b) => (b.latency.p99 > a.latency.p99 ? b : a));
+    const missed = lists.filter((s) => s.latency.p99 > 50);
+    out.push({
+      name: `getCallRecordInfoList on the ${size(largest)} job, every filter (searchWords of 3+ characters included): p99 ≤ 50 ms`,
+      figure: `worst ${fmt(worst.latency.p99)} ms (${worst.label})${missed.length ? `; over: ${missed.map((s) => s.label).join(', ')}` : ''}`,
+      limit: '≤ 50 ms',
+      met: missed.length === 0,
+    });
+  }
+  const deep = r.scenarios.filter((s) => s.targets.includes('deep-p99-100'));
+  for (const s of deep) {
+    out.push({ name: `getCallRecordInfoList ${s.label} on the ${size(s.jobSize)} job: p99 ≤ 100 ms`, figure: `${fmt(s.latency.p99)} ms`, limit: '≤ 100 ms', met: s.latency.p99 <= 100 });
+  }
+  if ('recordsPerSecond' in r.ingestion) {
+    const limit = r.database.dialect === 'sqlite' ? 20_000 : 10_000;
+    out.push({
+      name: `ingestion through ${r.ingestion.endpoint}`,
+      figure: `${r.ingestion.recordsPerSecond.toLocaleString('en')} call records/s (${r.ingestion.records.toLocaleString('en')} in batches of ${r.ingestion.batch}, ${r.ingestion.senders} senders; statistics ${r.ingestion.statisticsAgree ? 'agree' : 'DISAGREE'})`,
+      limit: `≥ ${limit.toLocaleString('en')}/s`,
+      met: r.ingestion.recordsPerSecond >= limit && r.ingestion.statisticsAgree,
+    });
+  } else {
+    out.push({ name: 'ingestion', figure: `not measured: ${r.ingestion.skipped}`, limit: '', met: null });
+  }
+  out.push({ name: 'server RSS throughout', figure: `max ${fmt(r.rss.maxMb)} MB (idle ${fmt(r.rss.idleMb)} MB, ${r.rss.samples} samples)`, limit: '≤ 300 MB', met: r.rss.maxMb <= 300 });
+  return out;
+}
+
+export function writeResult(r: BenchResult): string {
+  const file = join(RESULTS_DIR, `${r.startedAt.replace(/[:.]/g, '-')}-${r.database.dialect}.json`);
+  writeFileSync(file, `${JSON.stringify(r, null, 2)}\n`);
+  return file;
+}
+
+/** The newest result of each database, preferring full runs (the largest data set). */
+export function latestResults(): BenchResult[] {
+  if (!existsSync(RESULTS_DIR)) return [];
+  const all = readdirSync(RESULTS_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(join(RESULTS_DIR, f), 'utf8')) as BenchResult)
+    .filter((r) => r.version === 1);
+  const out: BenchResult[] = [];
+  for (const dialect of ['sqlite', 'postgres'] as const) {
+    const mine = all.filter((r) => r.database.dialect === dialect).sort((a, b) => b.database.records - a.database.records || b.startedAt.localeCompare(a.startedAt));
+    if (mine[0]) out.push(mine[0]);
+  }
+  return out;
+}
+
+function targetTable(results: BenchResult[]): string {
+  const lines = ['| target | ' + results.map((r) => r.database.dialect).join(' | ') + ' |', '|---|' + results.map(() => '---|').join('')];
+  const names = [...new Set(results.flatMap((r) => r.targets.map((t) => t.name.replace(/ingestion through .*/, 'ingestion'))))];
+  for (const name of names) {
+    const cells = results.map((r) => {
+      const t = r.targets.find((x) => x.name.replace(/ingestion through .*/, 'ingestion') === name);
+      return t ? `${mark(t.met)} ${t.figure} (${t.limit})` : '';
+    });
+    lines.push(`| ${name} | ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+function scenarioTable(r: BenchResult): string {
+  const floor = r.floor.throughput.rps;
+  const lines = [
+    `Floor: ${fmt(floor, 0)} req/s at ${r.settings.connections} connections (p50 ${fmt(r.floor.throughput.p50, 2)} ms, p99 ${fmt(r.floor.throughput.p99, 2)} ms); alone ${fmt(r.floor.latency.rps, 0)} req/s (p50 ${fmt(r.floor.latency.p50, 3)} ms, p99 ${fmt(r.floor.latency.p99, 3)} ms); body ${r.floor.bytes} bytes.`,
+    '',
+    `| endpoint | case | job | req/s (${r.settings.connections} conn.) | of floor | p50 / p99 ms (${r.settings.connections} conn.) | p50 / p99 ms (1 conn.) | bytes | RSS MB |`,
+    '|---|---|---|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const s of r.scenarios) {
+    lines.push(
+      `| ${s.endpoint} | ${s.label} | ${size(s.jobSize)} | ${fmt(s.throughput.rps, 0)} | ${fmt((s.throughput.rps / floor) * 100, 0)}% | ${fmt(s.throughput.p50, 2)} / ${fmt(s.throughput.p99, 2)} | ${fmt(s.latency.p50, 2)} / ${fmt(s.latency.p99, 2)} | ${s.bytes} | ${fmt(s.rssMb, 0)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+function ingestionText(r: BenchResult): string {
+  const i = r.ingestion;
+  if (!('recordsPerSecond' in i)) return `Ingestion not measured: ${i.skipped}.`;
+  return [
+    `${i.accepted.toLocaleString('en')} call records through \`POST ${i.endpoint}\` in ${fmt(i.seconds, 1)} s: **${i.recordsPerSecond.toLocaleString('en')} call records/s** (batches of ${i.batch}, ${i.senders} requests in flight; request p50 ${i.requestP50} ms, max ${i.requestMax} ms).`,
+    `Statistics maintained: getTaskDetail \`callJobStatsInfo.taskCallTotal\` ${i.statistics.taskCallTotalBefore} → ${i.statistics.taskCallTotalAfter}, list \`totalElements\` ${i.statistics.listTotalBefore} → ${i.statistics.listTotalAfter} (${i.statisticsAgree ? 'both grew by exactly the calls accepted' : 'DISAGREE with the calls accepted'}).`,
+  ].join('\n');
+}
+
+function planTable(r: BenchResult): string {
+  if (!r.plans?.length) return '_No plans recorded in this run._';
+  const lines = ['| request | query | ms | verdict |', '|---|---|---:|---|'];
+  for (const s of r.plans) {
+    for (const q of s.queries) {
+      lines.push(`| ${s.id} | ${queryName(q.sql)} | ${fmt(q.ms, 2)} | ${q.verdict.replace(/\|/g, '\\|')} |`);
+    }
+  }
+  return lines.join('\n');
+}
+
+function generated(results: BenchResult[]): string {
+  if (results.length === 0) return '_No results yet: run `npm run bench`._';
+  const parts = ['## Targets', '', targetTable(results), ''];
+  for (const r of results) {
+    parts.push(
+      `## ${r.database.dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL'} — ${r.quick ? 'quick run' : 'full run'}, largest job ${size(r.database.records)}`,
+      '',
+      `Command: \`${r.command}\` — ${r.startedAt}. ${r.database.version}; ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memoryGb} GB, Node ${r.machine.node}, ${r.machine.os}.`,
+      `Data set: ${Object.entries(r.database.totals).map(([k, v]) => `${v.toLocaleString('en')} ${k}`).join(', ')} (built through recordFinishedCalls in ${r.database.buildSeconds} s). Raw numbers: \`bench/results/${r.startedAt.replace(/[:.]/g, '-')}-${r.database.dialect}.json\`.`,
+      `Each case ran ${r.settings.seconds} s with ${r.settings.connections} connections (throughput) and ${r.settings.seconds} s with one (latency of a request alone).`,
+      '',
+      scenarioTable(r),
+      '',
+      '### Ingestion',
+      '',
+      ingestionText(r),
+      '',
+    );
+  }
+  parts.push('## Query plans', '', 'Every query each request above runs, explained with its own parameters on the same data set (`bench/explain.ts`): EXPLAIN QUERY PLAN on SQLite, EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL (ms: the query\'s own time in that run). "index" lists what serves the query; "SCANS" names a table read without an index range.', '');
+  for (const r of results) {
+    parts.push(`### ${r.database.dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL'} (largest job ${size(r.database.records)})`, '', planTable(r), '');
+  }
+  return parts.join('\n');
+}
+
+const BEGIN = '<!-- bench:generated:begin (npm run bench rewrites this part) -->';
+const END = '<!-- bench:generated:end -->';
+
+export function writeBenchmarksMd(): void {
+  const body = `${BEGIN}\n${generated(latestResults())}\n${END}`;
+  const existing = existsSync(BENCHMARKS_FILE) ? readFileSync(BENCHMARKS_FILE, 'utf8') : '';
+  const a = existing.indexOf(BEGIN);
+  const b = existing.indexOf(END);
+  const text = a >= 0 && b > a ? existing.slice(0, a) + body + existing.slice(b + END.length) : `# Benchmarks\n\n${body}\n`;
+  writeFileSync(BENCHMARKS_FILE, text);
+}

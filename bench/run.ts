@@ -1,0 +1,179 @@
+import { statSync } from 'node:fs';
+import { cpus, release, totalmem, type } from 'node:os';
+import { Command, InvalidArgumentError } from 'commander';
+import { sql } from 'kysely';
+import { signedHeaders, type ClientCredentials } from '../src/client/signing.js';
+import { loadConfig } from '../src/config.js';
+import { createDatabase } from '../src/db/database.js';
+import { buildApp } from '../src/http/app.js';
+import { benchDatabase, databaseVersion, DEFAULT_POSTGRES_URL, ensureDataset, type BenchDialect } from './db.js';
+import { explainAll } from './explain.js';
+import { ingestionEndpointExists, measureIngestion } from './ingest.js';
+import { check, loadRun } from './load.js';
+import { evaluateTargets, writeBenchmarksMd, writeResult, type BenchResult, type ScenarioResult } from './report.js';
+import { scenarios, type Scenario } from './scenarios.js';
+import { RssSampler, startServer } from './server.js';
+
+/*
+ * `npm run bench` — the benchmark suite of issue 5. Builds (or reuses) the data set through the
+ * write path, starts the real server as its own process, measures every case over 127.0.0.1 with
+ * autocannon, ingestion through the bulk endpoint, and the server's RSS throughout; explains every
+ * query; writes bench/results/<timestamp>-<db>.json and the tables of BENCHMARKS.md.
+ *
+ *   npm run bench                                         quick: jobs of 10k and 100k, 3 s per case
+ *   npm run bench -- --records 1000000 --db postgres      full: jobs of 10k, 100k and 1M, 10 s per case
+ */
+
+const positive = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+};
+
+const program = new Command('bench')
+  .option('--records <n>', 'call records of the largest job (full run: 1000000)', positive, 100_000)
+  .option('--db <dialect>', 'sqlite or postgres', (v) => {
+    if (v !== 'sqlite' && v !== 'postgres') throw new InvalidArgumentError('must be sqlite or postgres');
+    return v;
+  }, 'sqlite')
+  .option('--postgres-url <url>', 'PostgreSQL database to create the bench database from', process.env.BENCH_POSTGRES_URL ?? DEFAULT_POSTGRES_URL)
+  .option('--seconds <n>', 'seconds per load run (default: 3 quick, 10 full)', positive)
+  .option('--connections <n>', 'connections of the throughput runs', positive, 10)
+  .option('--ingest-records <n>', 'call records sent to the bulk endpoint (default: 20000 quick, 200000 full)', positive)
+  .option('--ingest-batch <n>', 'call records per request', positive, 1000)
+  .option('--ingest-senders <n>', 'requests in flight while ingesting', positive, 2)
+  .option('--only <text>', 'only the cases whose id contains this (the floor always runs)')
+  .option('--rebuild', 'build the data set anew even when one of this size exists', false)
+  .option('--no-ingest', 'skip the ingestion measurement')
+  .option('--no-explain', 'skip the query plans')
+  .parse();
+
+interface Options {
+  records: number;
+  db: BenchDialect;
+  postgresUrl: string;
+  seconds?: number;
+  connections: number;
+  ingestRecords?: number;
+  ingestBatch: number;
+  ingestSenders: number;
+  only?: string;
+  rebuild: boolean;
+  ingest: boolean;
+  explain: boolean;
+}
+
+const log = (m: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${m}`);
+
+async function main(o: Options): Promise<void> {
+  const startedAt = new Date().toISOString();
+  const quick = o.records < 1_000_000;
+  const seconds = o.seconds ?? (quick ? 3 : 10);
+  const b = benchDatabase(o.db, o.records, o.postgresUrl);
+  const manifest = await ensureDataset(b, { records: o.records, adminUrl: o.postgresUrl, rebuild: o.rebuild, log });
+  const credentials = manifest.main.credentials;
+  const list = scenarios(manifest).filter((s) => s.endpoint === 'floor' || !o.only || s.id.includes(o.only));
+
+  // The floor answers a constant body as large as a typical getTaskDetail answer.
+  const floorBytes = await typicalDetailBytes(b.url, list, credentials);
+  const server = await startServer({ databaseUrl: b.url, floorBytes, log });
+  const rss = new RssSampler(server.pid);
+  const idleMb = rss.take();
+  const results: ScenarioResult[] = [];
+  let floor: BenchResult['floor'] | undefined;
+  try {
+    for (const s of list) {
+      const creds = s.endpoint === 'floor' ? undefined : credentials;
+      const first = await check(server.url, s, creds);
+      if (first.code !== 200) throw new Error(`${s.id} answered ${first.code}: ${JSON.stringify(first.body).slice(0, 300)}`);
+      await loadRun(server.url, s, creds, { connections: o.connections, seconds: 1 }); // warm-up
+      rss.take();
+      const throughput = await loadRun(server.url, s, creds, { connections: o.connections, seconds });
+      const latency = await loadRun(server.url, s, creds, { connections: 1, seconds });
+      const after = await check(server.url, s, creds);
+      if (after.code !== 200) throw new Error(`${s.id} answered ${after.code} after the load: ${JSON.stringify(after.body).slice(0, 300)}`);
+      const rssMb = rss.take();
+      if (s.endpoint === 'floor') {
+        floor = { bytes: first.bytes, throughput, latency };
+        log(`floor: ${throughput.rps} req/s, p50 ${throughput.p50} ms; alone p50 ${latency.p50} ms p99 ${latency.p99} ms`);
+        continue;
+      }
+      const ratio = Math.round((throughput.rps / floor!.throughput.rps) * 1000) / 1000;
+      results.push({ id: s.id, label: s.label, endpoint: s.endpoint, jobSize: s.jobSize, bytes: first.bytes, targets: s.targets, throughput, latency, ratio, rssMb });
+      log(`${s.id}: ${throughput.rps} req/s (${Math.round(ratio * 100)}% of floor), p50/p99 ${throughput.p50}/${throughput.p99} ms; alone p50/p99 ${latency.p50}/${latency.p99} ms; RSS ${rssMb} MB`);
+    }
+
+    let ingestion: BenchResult['ingestion'] = { skipped: 'skipped with --no-ingest' };
+    if (o.ingest) {
+      if (await ingestionEndpointExists(server.url, credentials)) {
+        rss.take();
+        ingestion = await measureIngestion(server.url, manifest, {
+          records: o.ingestRecords ?? (quick ? 20_000 : 200_000),
+          batch: o.ingestBatch,
+          senders: o.ingestSenders,
+          log,
+        });
+        log(`ingestion: ${ingestion.recordsPerSecond} call records/s; statistics ${ingestion.statisticsAgree ? 'agree' : 'DISAGREE'}; RSS ${rss.take()} MB`);
+      } else {
+        ingestion = { skipped: 'the server has no POST /apiOpen/v1/task/addCallRecords' };
+      }
+    }
+    await server.stop();
+    rss.stop();
+
+    const plans = o.explain ? await explainAll(b.url, manifest, (s) => list.includes(s)) : undefined;
+    const base: Omit<BenchResult, 'targets'> = {
+      version: 1,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      command: ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
+      quick,
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model.trim() ?? '?', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, os: `${type()} ${release()}` },
+      database: { dialect: o.db, version: await databaseVersion(b), records: o.records, totals: { ...manifest.totals, ...(await databaseSize(b.url, o.db)) }, buildSeconds: manifest.buildSeconds },
+      settings: { connections: o.connections, seconds, latencyConnections: 1 },
+      floor: floor!,
+      scenarios: results,
+      ingestion,
+      rss: { maxMb: rss.max, idleMb, samples: rss.samples },
+      plans,
+    };
+    const result: BenchResult = { ...base, targets: evaluateTargets(base) };
+    const file = writeResult(result);
+    writeBenchmarksMd();
+    log(`results: ${file}; BENCHMARKS.md updated`);
+    for (const t of result.targets) console.log(`${t.met === null ? '  –  ' : t.met ? ' MET ' : ' MISS'} ${t.name}: ${t.figure} (${t.limit})`);
+  } finally {
+    rss.stop();
+    await server.stop();
+  }
+}
+
+async function typicalDetailBytes(databaseUrl: string, list: Scenario[], credentials: ClientCredentials): Promise<number> {
+  const database = createDatabase(databaseUrl, { poolSize: 2 });
+  const app = await buildApp({ database, config: loadConfig({ DATABASE_URL: databaseUrl }), logger: false });
+  try {
+    const sizes: number[] = [];
+    for (const s of list.filter((x) => x.endpoint === 'getTaskDetail')) {
+      const res = await app.inject({ method: 'GET', url: s.path, headers: await signedHeaders(credentials) });
+      sizes.push(Buffer.byteLength(res.body));
+    }
+    sizes.sort((a, b) => a - b);
+    return sizes[Math.floor(sizes.length / 2)] ?? 4096;
+  } finally {
+    await app.close();
+    await database.destroy();
+  }
+}
+
+async function databaseSize(databaseUrl: string, dialect: BenchDialect): Promise<Record<string, number>> {
+  if (dialect === 'sqlite') return { databaseMb: Math.round(statSync(databaseUrl.slice('sqlite:'.length)).size / 2 ** 20) };
+  const database = createDatabase(databaseUrl, { poolSize: 1 });
+  try {
+    const r = await sql<{ n: string }>`select pg_database_size(current_database()) as n`.execute(database.db);
+    return { databaseMb: Math.round(Number(r.rows[0]!.n) / 2 ** 20) };
+  } finally {
+    await database.destroy();
+  }
+}
+
+await main(program.opts<Options>());

@@ -1,0 +1,122 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { FLOOR_PATH } from './scenarios.js';
+
+/*
+ * The real server as its own process — `node dist/cli.js serve` with DATABASE_URL and PORT, the
+ * dialer off (it would add calls while the bench measures), and the floor route on — and its
+ * resident memory, sampled from /proc while it works.
+ */
+
+export interface BenchServer {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const s = createServer();
+    s.once('error', fail);
+    s.listen(0, '127.0.0.1', () => {
+      const address = s.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      s.close(() => done(port));
+    });
+  });
+}
+
+export async function startServer(options: { databaseUrl: string; floorBytes: number; poolSize?: number; log: (m: string) => void }): Promise<BenchServer> {
+  const port = await freePort();
+  const cli = resolve('dist/cli.js');
+  const child: ChildProcess = spawn(process.execPath, [cli, 'serve', '--no-migrate'], {
+    env: {
+      ...process.env,
+      DATABASE_URL: options.databaseUrl,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      DIALER_ENABLED: 'false',
+      BENCH_FLOOR_BYTES: String(options.floorBytes),
+      ...(options.poolSize ? { DATABASE_POOL_SIZE: String(options.poolSize) } : {}),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the server exited (${child.exitCode}):\n${output}`);
+    try {
+      const res = await fetch(url + FLOOR_PATH);
+      if (res.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the server did not answer within 60 s:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  options.log(`server pid ${child.pid} on ${url}`);
+  return {
+    url,
+    pid: child.pid!,
+    stop: () =>
+      new Promise<void>((done) => {
+        if (child.exitCode !== null) return done();
+        child.once('exit', () => done());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+      }),
+  };
+}
+
+/** Resident set size of a process in MB, from /proc/PID/status (VmRSS). */
+export function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1] ?? 0);
+  return Math.round((kb / 1024) * 10) / 10;
+}
+
+/** Samples the RSS every `everyMs` until stopped; `mark` starts a new window whose maximum is returned by `take`. */
+export class RssSampler {
+  private timer: NodeJS.Timeout;
+  private windowMax = 0;
+  max = 0;
+  samples = 0;
+
+  constructor(private readonly pid: number, everyMs = 200) {
+    this.timer = setInterval(() => this.sample(), everyMs);
+    this.timer.unref();
+    this.sample();
+  }
+
+  private sample(): void {
+    try {
+      const mb = rssMb(this.pid);
+      this.samples++;
+      this.max = Math.max(this.max, mb);
+      this.windowMax = Math.max(this.windowMax, mb);
+    } catch {
+      // the process is gone
+    }
+  }
+
+  /** The largest sample since the last call. */
+  take(): number {
+    this.sample();
+    const m = this.windowMax;
+    this.windowMax = 0;
+    return m;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}

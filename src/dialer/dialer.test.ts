@@ -1,0 +1,224 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDatabase } from '../db/database.js';
+import type { ResultStatus } from '../domain/enums.js';
+import { simulateCall, type SimulatedCall } from '../simulator/conversation.js';
+import { seededRandom } from '../simulator/random.js';
+import { T0, TenantFixture } from '../../test/fixtures.js';
+import { createTestDatabase, testDialect, type TestDatabase } from '../../test/harness.js';
+import { Dialer } from './dialer.js';
+import { SimulatedTelephony, type DialRequest, type Telephony } from './telephony.js';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+/** A telephony whose calls stay up until the test hangs them up, with the result it chooses. */
+class HeldTelephony implements Telephony {
+  readonly up: { call: DialRequest; hangUp: (outcome: SimulatedCall) => void }[] = [];
+  readonly dialled: DialRequest[] = [];
+  most = 0;
+  private readonly random = seededRandom(1);
+
+  dial(call: DialRequest): Promise<SimulatedCall> {
+    this.dialled.push(call);
+    return new Promise((hangUp) => {
+      this.up.push({ call, hangUp });
+      this.most = Math.max(this.most, this.up.length);
+    });
+  }
+
+  /** Ends the oldest `n` calls with `result`. */
+  hangUp(n: number, result: ResultStatus = 'ANSWERED'): void {
+    for (const { call, hangUp } of this.up.splice(0, n)) hangUp(simulateCall(this.random, call.script, result));
+  }
+}
+
+class ManualClock {
+  constructor(public t: number) {}
+  now = () => this.t;
+  sleep = async () => undefined;
+}
+
+let testDb: TestDatabase;
+let tenant: TenantFixture;
+
+beforeAll(async () => {
+  testDb = await createTestDatabase();
+  tenant = await TenantFixture.create(testDb.database);
+});
+afterAll(() => testDb.drop());
+
+async function jobWith(customers: number, options: { robotCount?: number; redialTimes?: number; redialIntervalMinutes?: number; status?: 'IN_PROCESS' | 'IN_QUEUE'; startTime?: number } = {}) {
+  const ids: number[] = [];
+  for (let i = 0; i < customers; i++) ids.push((await tenant.customer()).id);
+  const { jobId } = await tenant.job({ status: options.status ?? 'IN_PROCESS', redialTimes: options.redialTimes ?? 0, customers: ids });
+  await testDb.database.db
+    .updateTable('robot_call_job')
+    .set({ robot_count: options.robotCount ?? 5, redial_interval_minutes: options.redialIntervalMinutes ?? 60, start_time: options.startTime ?? null })
+    .where('id', '=', jobId)
+    .execute();
+  return jobId;
+}
+
+const jobRow = (jobId: number) => testDb.database.db.selectFrom('robot_call_job').selectAll().where('id', '=', jobId).executeTakeFirstOrThrow();
+const records = async (jobId: number) =>
+  testDb.database.db.selectFrom('call_record').select(['call_task_id', 'idempotency_key', 'result_status']).where('job_id', '=', jobId).execute();
+
+/** Waits (at most five seconds) until `done` holds. */
+async function until(done: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 500 && !(await done()); i++) await new Promise((r) => setTimeout(r, 10));
+}
+
+/** Runs only this job: others in the shared database are paused around it. */
+async function only(jobId: number) {
+  await testDb.database.db.updateTable('robot_call_job').set({ status: 'USER_PAUSE' }).where('id', '<>', jobId).where('status', 'in', ['IN_PROCESS', 'IN_QUEUE', 'SYSTEM_SUSPENDED']).execute();
+}
+
+describe('the dialer', () => {
+  it('never has more than robotCount calls of a job up at once, and completes the job when every task is finished', async () => {
+    const jobId = await jobWith(10, { robotCount: 3 });
+    await only(jobId);
+    const telephony = new HeldTelephony();
+    const dialer = new Dialer({ database: testDb.database, telephony, clock: new ManualClock(T0) });
+    expect((await dialer.tick()).claimed).toBe(3);
+    expect((await dialer.tick()).claimed).toBe(0);
+    telephony.hangUp(1);
+    await until(async () => (await records(jobId)).length === 1);
+    expect((await dialer.tick()).claimed).toBe(1);
+    while (telephony.up.length > 0 || (await jobRow(jobId)).completed_task < 10) {
+      telephony.hangUp(telephony.up.length);
+      await dialer.idle();
+      await dialer.tick();
+    }
+    expect(telephony.most).toBe(3);
+    expect(new Set(telephony.dialled.map((c) => c.callTaskId)).size).toBe(10);
+    expect((await dialer.tick()).transitions).toEqual([]);
+    expect((await jobRow(jobId)).status).toBe('COMPLETED');
+    expect(await records(jobId)).toHaveLength(10);
+  });
+
+  it('suspends a job outside its daily window and resumes it by itself, in the tenant’s time zone', async () => {
+    const jobId = await jobWith(2);
+    await only(jobId);
+    const clock = new ManualClock(T0 - 2 * HOUR); // 08:00 in Shanghai
+    const telephony = new HeldTelephony();
+    const dialer = new Dialer({ database: testDb.database, telephony, clock });
+    const report = await dialer.tick();
+    expect(report).toEqual({ claimed: 0, transitions: [{ robotCallJobId: jobId, from: 'IN_PROCESS', to: 'SYSTEM_SUSPENDED' }] });
+    expect((await jobRow(jobId)).system_pause_next_start).toBe(T0 - HOUR); // 09:00
+    clock.t = T0 - HOUR - MINUTE;
+    expect((await dialer.tick()).claimed).toBe(0);
+    clock.t = T0 - HOUR;
+    const resumed = await dialer.tick();
+    expect(resumed.transitions).toEqual([{ robotCallJobId: jobId, from: 'SYSTEM_SUSPENDED', to: 'IN_PROCESS' }]);
+    expect(resumed.claimed).toBe(2);
+    expect((await jobRow(jobId)).system_pause_next_start).toBeNull();
+    telephony.hangUp(2);
+    await dialer.idle();
+  });
+
+  it('keeps out of the inactive window', async () => {
+    const jobId = await jobWith(1);
+    await only(jobId);
+    await testDb.database.db.updateTable('robot_call_job').set({ inactive_start_time: '12:00:00', inactive_end_time: '13:30:00' }).where('id', '=', jobId).execute();
+    const clock = new ManualClock(T0 + 2.5 * HOUR); // 12:30
+    const dialer = new Dialer({ database: testDb.database, telephony: new HeldTelephony(), clock });
+    expect((await dialer.tick()).transitions[0]?.to).toBe('SYSTEM_SUSPENDED');
+    expect((await jobRow(jobId)).system_pause_next_start).toBe(T0 + 3.5 * HOUR); // 13:30
+  });
+
+  it('follows the tenant’s own time zone', async () => {
+    const ny = await TenantFixture.create(testDb.database, { timeZone: 'America/New_York' });
+    const c = await ny.customer();
+    const { jobId } = await ny.job({ status: 'IN_PROCESS', customers: [c.id] });
+    await only(jobId);
+    // 10:00 in Shanghai is 22:00 in New York: outside 09:00–20:00 there.
+    const dialer = new Dialer({ database: testDb.database, telephony: new HeldTelephony(), clock: new ManualClock(T0) });
+    expect((await dialer.tick()).transitions).toEqual([{ robotCallJobId: jobId, from: 'IN_PROCESS', to: 'SYSTEM_SUSPENDED' }]);
+  });
+
+  it('redials an unanswered call task after the job’s interval, up to its redial limit', async () => {
+    const jobId = await jobWith(1, { redialTimes: 1, redialIntervalMinutes: 30 });
+    await only(jobId);
+    const clock = new ManualClock(T0);
+    const telephony = new HeldTelephony();
+    const dialer = new Dialer({ database: testDb.database, telephony, clock });
+    expect((await dialer.tick()).claimed).toBe(1);
+    telephony.hangUp(1, 'NO_ANSWER');
+    await dialer.idle();
+    clock.t = T0 + 20 * MINUTE;
+    expect((await dialer.tick()).claimed).toBe(0);
+    clock.t = T0 + 31 * MINUTE;
+    expect((await dialer.tick()).claimed).toBe(1);
+    telephony.hangUp(1, 'BUSY');
+    await dialer.idle();
+    clock.t = T0 + 2 * HOUR;
+    const last = await dialer.tick();
+    expect(last.claimed).toBe(0);
+    expect(last.transitions).toEqual([{ robotCallJobId: jobId, from: 'IN_PROCESS', to: 'COMPLETED' }]);
+    expect((await records(jobId)).map((r) => r.idempotency_key)).toEqual([expect.stringMatching(/-1$/), expect.stringMatching(/-2$/)]);
+  });
+
+  it('starts a queued AUTO job at its start time', async () => {
+    const jobId = await jobWith(1, { status: 'IN_QUEUE', startTime: T0 + HOUR });
+    await only(jobId);
+    const clock = new ManualClock(T0);
+    const dialer = new Dialer({ database: testDb.database, telephony: new HeldTelephony(), clock });
+    expect((await dialer.tick()).transitions).toEqual([]);
+    clock.t = T0 + HOUR;
+    const started = await dialer.tick();
+    expect(started.transitions).toEqual([{ robotCallJobId: jobId, from: 'IN_QUEUE', to: 'IN_PROCESS' }]);
+    expect(started.claimed).toBe(1);
+  });
+
+  it('dials again a task whose dialer died, once the claim runs out, under the same key', async () => {
+    const jobId = await jobWith(1);
+    await only(jobId);
+    const clock = new ManualClock(T0);
+    const dead = new Dialer({ database: testDb.database, telephony: new HeldTelephony(), clock, leaseMs: 10 * MINUTE });
+    expect((await dead.tick()).claimed).toBe(1); // its call never ends
+    const telephony = new HeldTelephony();
+    const alive = new Dialer({ database: testDb.database, telephony, clock, leaseMs: 10 * MINUTE });
+    expect((await alive.tick()).claimed).toBe(0);
+    clock.t = T0 + 11 * MINUTE;
+    expect((await alive.tick()).claimed).toBe(1);
+    telephony.hangUp(1);
+    await alive.idle();
+    expect(await records(jobId)).toEqual([{ call_task_id: expect.any(Number), idempotency_key: expect.stringMatching(/^dial-\d+-1$/), result_status: 'ANSWERED' }]);
+  });
+
+  it('never lets two dialers dial the same call task', async () => {
+    const jobId = await jobWith(40, { robotCount: 40 });
+    await only(jobId);
+    // On PostgreSQL the second dialer has its own connections, as in another process. (Two
+    // better-sqlite3 connections in one process would block each other's event loop; SQLite
+    // deployments run one dialer, so there both share the one connection.)
+    const second = testDialect === 'postgres' ? createDatabase(testDb.databaseUrl, { poolSize: 5 }) : testDb.database;
+    const clock = new ManualClock(T0);
+    const a = new HeldTelephony();
+    const b = new HeldTelephony();
+    const dialers = [new Dialer({ database: testDb.database, telephony: a, clock }), new Dialer({ database: second, telephony: b, clock })];
+    const claimed = await Promise.all(dialers.map((d) => d.tick()));
+    expect(claimed[0]!.claimed + claimed[1]!.claimed).toBe(40);
+    const tasks = [...a.dialled, ...b.dialled].map((c) => c.callTaskId);
+    expect(new Set(tasks).size).toBe(tasks.length);
+    a.hangUp(a.up.length);
+    b.hangUp(b.up.length);
+    await Promise.all(dialers.map((d) => d.idle()));
+    if (second !== testDb.database) await second.destroy();
+    expect(await records(jobId)).toHaveLength(40);
+  });
+
+  it('runs on its own with the simulated engine, recording walked conversations', async () => {
+    const jobId = await jobWith(4, { robotCount: 2 });
+    await only(jobId);
+    const clock = new ManualClock(T0);
+    const dialer = new Dialer({ database: testDb.database, telephony: new SimulatedTelephony({ speed: 100_000, seed: 3 }), clock, tickMs: 5 });
+    dialer.run();
+    for (let i = 0; i < 200 && (await jobRow(jobId)).status !== 'COMPLETED'; i++) await new Promise((r) => setTimeout(r, 10));
+    await dialer.stop();
+    expect((await jobRow(jobId)).status).toBe('COMPLETED');
+    const turns = await testDb.database.db.selectFrom('call_detail').innerJoin('call_record', 'call_record.id', 'call_detail.call_record_id').select('call_detail.type').where('call_record.job_id', '=', jobId).execute();
+    const answered = (await records(jobId)).filter((r) => r.result_status === 'ANSWERED').length;
+    expect(turns.length > 0).toBe(answered > 0);
+  });
+});

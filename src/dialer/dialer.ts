@@ -1,0 +1,155 @@
+import type { Database } from '../db/database.js';
+import { parseJson } from '../db/schema.js';
+import { isWithinCallingHours, nextOpening } from '../domain/callingHours.js';
+import { scriptOf } from '../domain/dialogFlow.js';
+import { moveJobStatus } from '../repositories/jobLifecycle.js';
+import { callsInFlight, claimDueTasks, hasUnfinishedTasks, jobsToDial, lockJob, releaseTask, type JobToDial } from '../repositories/dialer.js';
+import { recordFinishedCalls } from '../services/callResults.js';
+import { asFinishedCall } from '../simulator/conversation.js';
+import { systemClock, type Clock, type Telephony } from './telephony.js';
+
+/*
+ * The dialer runs IN_PROCESS jobs. Each tick it moves jobs with their calling hours (suspending
+ * and resuming them in the tenant's time zone), starts queued AUTO jobs whose time has come,
+ * completes jobs whose call tasks are all finished, and claims due call tasks up to each job's
+ * robotCount. Finished calls go through the one write path. Claims are leases: a task claimed by
+ * a dialer that died is dialled again once its lease runs out, under the same idempotency key.
+ */
+
+export interface DialerOptions {
+  database: Database;
+  telephony: Telephony;
+  clock?: Clock;
+  /** How long a claim holds before another dialer may take the task (longer than any call). */
+  leaseMs?: number;
+  /** How often `run` ticks. */
+  tickMs?: number;
+  log?: { info(obj: object, msg: string): void; error(obj: object, msg: string): void };
+}
+
+export interface TickReport {
+  claimed: number;
+  transitions: { robotCallJobId: number; from: string; to: string }[];
+}
+
+export class Dialer {
+  private readonly clock: Clock;
+  private readonly inFlight = new Set<Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<unknown> | undefined;
+
+  constructor(private readonly options: DialerOptions) {
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** One pass over every job the dialer looks after. */
+  async tick(): Promise<TickReport> {
+    const { db } = this.options.database;
+    const report: TickReport = { claimed: 0, transitions: [] };
+    for (const job of await jobsToDial(db)) {
+      const now = this.clock.now();
+      const status = await this.moveWithCallingHours(job, now, report);
+      if (status === 'IN_PROCESS') report.claimed += await this.dialDueTasks(job, now);
+    }
+    return report;
+  }
+
+  private async move(job: JobToDial, to: string, now: number, report: TickReport, extra = {}): Promise<boolean> {
+    const moved = await moveJobStatus(this.options.database.db, job.tenant_id, job.id, job.status, to, now, extra);
+    if (moved) report.transitions.push({ robotCallJobId: job.id, from: job.status, to });
+    return moved;
+  }
+
+  /** Returns the status the job is in after this tick's rules. */
+  private async moveWithCallingHours(job: JobToDial, now: number, report: TickReport): Promise<string> {
+    const { db } = this.options.database;
+    if (job.status === 'IN_QUEUE') {
+      if (job.start_time === null || job.start_time > now) return job.status;
+      if (!(await this.move(job, 'IN_PROCESS', now, report))) return job.status;
+      job = { ...job, status: 'IN_PROCESS' };
+    }
+    const hours = {
+      dailyStartTime: job.daily_start_time,
+      dailyEndTime: job.daily_end_time,
+      inactiveStartTime: job.inactive_start_time,
+      inactiveEndTime: job.inactive_end_time,
+    };
+    const open = isWithinCallingHours(hours, now, job.time_zone);
+    if (job.status === 'IN_PROCESS' && !open) {
+      await this.move(job, 'SYSTEM_SUSPENDED', now, report, { system_pause_next_start: nextOpening(hours, now, job.time_zone) });
+      return 'SYSTEM_SUSPENDED';
+    }
+    if (job.status === 'SYSTEM_SUSPENDED') {
+      if (!open || !(await this.move(job, 'IN_PROCESS', now, report, { system_pause_next_start: null }))) return job.status;
+      job = { ...job, status: 'IN_PROCESS' };
+    }
+    if (job.status === 'IN_PROCESS' && job.task_call_total > 0 && job.completed_task >= job.task_call_total) {
+      if (!(await hasUnfinishedTasks(db, job.tenant_id, job.id)) && (await this.move(job, 'COMPLETED', now, report))) return 'COMPLETED';
+    }
+    return job.status;
+  }
+
+  private async dialDueTasks(job: JobToDial, now: number): Promise<number> {
+    const { database } = this.options;
+    const lease = this.options.leaseMs ?? 15 * 60_000;
+    const claimed = await database.db.transaction().execute(async (trx) => {
+      await lockJob(trx, job.tenant_id, job.id);
+      const free = job.robot_count - (await callsInFlight(trx, job.tenant_id, job.id, now));
+      return free > 0 ? claimDueTasks(trx, database.dialect, job.tenant_id, job.id, free, now, now + lease) : [];
+    });
+    const script = scriptOf(parseJson(job.definition, null));
+    for (const task of claimed) {
+      const call = this.placeCall(job, task, script).finally(() => this.inFlight.delete(call));
+      this.inFlight.add(call);
+    }
+    return claimed.length;
+  }
+
+  private async placeCall(job: JobToDial, task: { id: number; called_phone_number: string; attempts: number }, script: ReturnType<typeof scriptOf>) {
+    const { database, telephony } = this.options;
+    try {
+      const outcome = await telephony.dial({ tenantId: job.tenant_id, robotCallJobId: job.id, callTaskId: task.id, calledPhoneNumber: task.called_phone_number, script });
+      // The call is recorded as having just ended.
+      const endedAt = this.clock.now();
+      const call = asFinishedCall(outcome, {
+        idempotencyKey: `dial-${task.id}-${task.attempts + 1}`,
+        robotCallJobId: job.id,
+        callTaskId: task.id,
+        calledPhoneNumber: task.called_phone_number,
+        phoneLineId: null,
+        dialledAt: endedAt - (outcome.ringSeconds + outcome.chatDuration) * 1000,
+      });
+      await recordFinishedCalls(database, job.tenant_id, [call], endedAt);
+    } catch (error) {
+      this.options.log?.error({ err: error, callTaskId: task.id }, 'call could not be placed or recorded; retrying in a minute');
+      await releaseTask(database.db, job.tenant_id, task.id, this.clock.now() + 60_000).catch(() => undefined);
+    }
+  }
+
+  /** Resolves when every call placed so far has been recorded. */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  }
+
+  /** Ticks every `tickMs` until `stop`. */
+  run(): void {
+    const every = this.options.tickMs ?? 1000;
+    const loop = () => {
+      this.ticking = this.tick()
+        .catch((error) => this.options.log?.error({ err: error }, 'dialer tick failed'))
+        .finally(() => {
+          if (this.timer) this.timer = setTimeout(loop, every);
+        });
+    };
+    this.timer = setTimeout(loop, 0);
+  }
+
+  /** Stops ticking and waits for the calls in progress to be recorded. */
+  async stop(): Promise<void> {
+    const timer = this.timer;
+    this.timer = undefined;
+    clearTimeout(timer);
+    await this.ticking;
+    await this.idle();
+  }
+}

@@ -1,0 +1,46 @@
+import type { DialogFlowScript } from '../domain/dialogFlow.js';
+import { simulateCall, type SimulatedCall } from '../simulator/conversation.js';
+import { seededRandom, type Random } from '../simulator/random.js';
+
+/** How the dialer places calls. A real carrier integration implements this; the built-in one simulates. */
+export interface Telephony {
+  /** Places one call and resolves when it has ended, with what happened. */
+  dial(call: DialRequest): Promise<SimulatedCall>;
+}
+
+export interface DialRequest {
+  tenantId: number;
+  robotCallJobId: number;
+  callTaskId: number;
+  calledPhoneNumber: string;
+  script: DialogFlowScript;
+}
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/**
+ * The built-in engine: each call rings and talks for as long as a real one would (walked from the
+ * job's dialog flow), divided by `speed` so demo time can pass faster.
+ */
+export class SimulatedTelephony implements Telephony {
+  private readonly random: Random;
+
+  constructor(private readonly options: { speed?: number; seed?: number; clock?: Clock } = {}) {
+    this.random = seededRandom(options.seed ?? Date.now());
+  }
+
+  async dial(call: DialRequest): Promise<SimulatedCall> {
+    const outcome = simulateCall(this.random, call.script);
+    const seconds = outcome.ringSeconds + outcome.chatDuration;
+    await (this.options.clock ?? systemClock).sleep((seconds * 1000) / (this.options.speed ?? 1));
+    return outcome;
+  }
+}

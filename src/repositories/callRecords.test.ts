@@ -1,0 +1,167 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FollowStatus, IntentLevel, ResultStatus } from '../domain/enums.js';
+import { finishedCall, T0, TenantFixture } from '../../test/fixtures.js';
+import { createTestDatabase, type TestDatabase } from '../../test/harness.js';
+import { countCallRecords, listCallRecords, type CallRecordFilter } from './callRecords.js';
+
+/*
+ * The list's totals come from call_record_count plus partial-day counts, and searchWords goes
+ * through trigram indexes; whatever the filter, both must answer exactly what a plain reading of
+ * the records answers — also after customers change follow status and records are changed or
+ * deleted behind the write path's back (the triggers keep the counts).
+ */
+
+const HOUR = 3_600_000;
+const NAMES = ['张伟', '王芳', '李娜', '张伟明', 'Tom张', '王', '欧阳娜娜', 'tom'];
+const PHONES = ['13912345678', '13800001111', '18612340000', '15000002222', '17711110000', '13912340000', '1391234', '010-5555'];
+const SEARCHES = ['张伟', '张', '伟明', '欧阳娜', 'Tom', 'tom', '1234', '139', '12345678', '0000', '1', '00', '-55', '%', '_', '"', 'x'];
+
+let t: TestDatabase;
+let tenant: TenantFixture;
+let jobId: number;
+let groups: number[];
+let flows: number[];
+
+interface Row {
+  id: number;
+  is_training: number;
+  start_time: number;
+  customer_group_id: number | null;
+  dialog_flow_id: number;
+  result_status: string;
+  intent_level: string;
+  called_phone_number: string;
+  customer_person_id: number | null;
+}
+
+async function truth(f: CallRecordFilter): Promise<number[]> {
+  const db = t.database.db;
+  const rows = (await db.selectFrom('call_record').selectAll().where('tenant_id', '=', tenant.tenantId).where('job_id', '=', f.jobId).execute()) as Row[];
+  const customers = new Map((await db.selectFrom('customer_person').selectAll().where('tenant_id', '=', tenant.tenantId).execute()).map((c) => [c.id, c]));
+  return rows
+    .filter((r) => r.is_training === (f.training ? 1 : 0))
+    .filter((r) => f.customerGroupId === undefined || r.customer_group_id === f.customerGroupId)
+    .filter((r) => f.dialogFlowId === undefined || r.dialog_flow_id === f.dialogFlowId)
+    .filter((r) => f.startFrom === undefined || r.start_time >= f.startFrom)
+    .filter((r) => f.startBefore === undefined || r.start_time < f.startBefore)
+    .filter((r) => !f.resultStatuses?.length || f.resultStatuses.includes(r.result_status))
+    .filter((r) => !f.intentLevels?.length || f.intentLevels.includes(r.intent_level))
+    .filter((r) => f.followStatus === undefined || (r.customer_person_id !== null && customers.get(r.customer_person_id)?.follow_status === f.followStatus))
+    .filter(
+      (r) =>
+        f.searchWords === undefined ||
+        r.called_phone_number.includes(f.searchWords) ||
+        (r.customer_person_id !== null && (customers.get(r.customer_person_id)?.name ?? '').includes(f.searchWords)),
+    )
+    .sort((a, b) => b.start_time - a.start_time || b.id - a.id)
+    .map((r) => r.id);
+}
+
+const DAY = 24 * HOUR;
+const filterArb = () =>
+  fc.record(
+    {
+      training: fc.boolean(),
+      group: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }),
+      flow: fc.option(fc.integer({ min: 0, max: 1 }), { nil: undefined }),
+      follow: fc.option(fc.constantFrom(...FollowStatus.names), { nil: undefined }),
+      // Bounds anywhere in the calls' four days, on the hour, on a UTC or local midnight, or mid-way.
+      from: fc.option(fc.integer({ min: -2 * DAY, max: 5 * DAY }).map((ms) => T0 + ms - (ms % (15 * 60_000))), { nil: undefined }),
+      span: fc.option(fc.integer({ min: 0, max: 5 * DAY }), { nil: undefined }),
+      results: fc.option(fc.subarray([...ResultStatus.names], { minLength: 1 }), { nil: undefined }),
+      intents: fc.option(fc.subarray([...IntentLevel.names], { minLength: 1 }), { nil: undefined }),
+      search: fc.option(fc.constantFrom(...SEARCHES), { nil: undefined }),
+      page: fc.integer({ min: 0, max: 4 }),
+      size: fc.integer({ min: 1, max: 7 }),
+    },
+    { requiredKeys: ['training', 'page', 'size'] },
+  );
+
+function toFilter(v: ReturnType<typeof filterArb> extends fc.Arbitrary<infer T> ? T : never): CallRecordFilter {
+  const before = v.span === undefined ? undefined : (v.from ?? T0) + v.span;
+  return {
+    jobId,
+    training: v.training,
+    customerGroupId: v.group === undefined ? undefined : groups[v.group],
+    dialogFlowId: v.flow === undefined ? undefined : flows[v.flow],
+    followStatus: v.follow,
+    startFrom: v.from,
+    startBefore: before,
+    resultStatuses: v.results,
+    intentLevels: v.intents,
+    searchWords: v.search,
+  };
+}
+
+async function expectExact(runs: number): Promise<void> {
+  await fc.assert(
+    fc.asyncProperty(filterArb(), async (v) => {
+      const f = toFilter(v);
+      const expected = await truth(f);
+      expect(await countCallRecords(t.database.db, tenant.tenantId, f)).toBe(expected.length);
+      const page = await listCallRecords(t.database.db, tenant.tenantId, f, v.size, v.page * v.size);
+      expect(page.map((r) => r.id)).toEqual(expected.slice(v.page * v.size, (v.page + 1) * v.size));
+    }),
+    { numRuns: runs },
+  );
+}
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  tenant = await TenantFixture.create(t.database);
+  const other = await TenantFixture.create(t.database);
+  groups = [await tenant.group('一组'), await tenant.group('二组'), await tenant.group('三组')];
+  flows = [tenant.flowId, await tenant.flow('二号话术')];
+  const customers: { id: number; phone: string }[] = [];
+  for (let i = 0; i < 24; i++) {
+    customers.push(
+      await tenant.customer({
+        name: NAMES[i % NAMES.length],
+        phone: `${PHONES[i % PHONES.length]}${i >= PHONES.length ? `-${i}` : ''}`,
+        groupId: i % 4 === 3 ? null : groups[i % 3]!,
+        followStatus: FollowStatus.names[i % 3]!,
+      }),
+    );
+  }
+  const job = await tenant.job({ name: '计数任务', redialTimes: 5, customers: customers.map((c) => c.id) });
+  jobId = job.jobId;
+  // Calls every 97 minutes over four days (crossing UTC and local midnights), some training ones.
+  const random = fc.sample(fc.tuple(fc.constantFrom(...ResultStatus.names), fc.constantFrom(...IntentLevel.names)), { numRuns: 140, seed: 7 });
+  const calls = random.map(([result, intent], i) => {
+    const c = customers[(i * 7) % customers.length]!;
+    return i % 17 === 5
+      ? finishedCall({ jobId, phone: '17700000000', result, intent, at: T0 - 10 * HOUR + i * 97 * 60_000, training: true })
+      : finishedCall({ jobId, task: job.taskOf.get(c.id)!, result, intent, at: T0 - 10 * HOUR + i * 97 * 60_000 });
+  });
+  for (let i = 0; i < calls.length; i += 25) await tenant.calls(calls.slice(i, i + 25));
+  // Another tenant's calls with the same numbers and names: never counted here.
+  const theirs = await other.customer({ name: '张伟', phone: '13912345678' });
+  const theirJob = await other.job({ customers: [theirs.id] });
+  await other.calls([finishedCall({ jobId: theirJob.jobId, task: theirJob.taskOf.get(theirs.id)!, at: T0 })]);
+});
+afterAll(() => t.drop());
+
+describe('call record totals and search', () => {
+  it('count and page exactly what a plain reading of the records finds', async () => {
+    await expectExact(120);
+  });
+
+  it('stay exact after follow statuses, names, records and deletions change outside the write path', async () => {
+    const db = t.database.db;
+    const some = await db.selectFrom('customer_person').select('id').where('tenant_id', '=', tenant.tenantId).orderBy('id').limit(9).execute();
+    for (const [i, c] of some.entries()) {
+      await db.updateTable('customer_person').set({ follow_status: FollowStatus.names[(i + 1) % 3]! }).where('id', '=', c.id).execute();
+    }
+    await db.updateTable('customer_person').set({ name: '新名字张伟' }).where('id', '=', some[0]!.id).execute();
+    const records = await db.selectFrom('call_record').select('id').where('job_id', '=', jobId).orderBy('id').execute();
+    await db.updateTable('call_record').set({ dialog_flow_id: flows[1]!, result_status: 'BUSY' }).where('id', '=', records[3]!.id).execute();
+    await db.updateTable('call_record').set({ start_time: T0 + 3 * DAY + 5 * HOUR }).where('id', '=', records[4]!.id).execute();
+    await db.updateTable('call_record').set({ called_phone_number: '12345678999' }).where('id', '=', records[5]!.id).execute();
+    for (const id of [records[6]!.id, records[7]!.id]) {
+      await db.deleteFrom('call_detail').where('call_record_id', '=', id).execute();
+      await db.deleteFrom('call_record').where('id', '=', id).execute();
+    }
+    await expectExact(120);
+  });
+});
