@@ -87,8 +87,12 @@ async function main(o: Options): Promise<void> {
       const first = await check(server.url, s, creds);
       if (first.code !== 200) throw new Error(`${s.id} answered ${first.code}: ${JSON.stringify(first.body).slice(0, 300)}`);
       await loadRun(server.url, s, creds, { connections: o.connections, seconds: 1 }); // warm-up
+      // autocannon stops at the deadline with requests still in flight: a checked request queues
+      // behind them, so the next run starts on a drained server.
+      await check(server.url, s, creds);
       rss.take();
       const throughput = await loadRun(server.url, s, creds, { connections: o.connections, seconds });
+      await check(server.url, s, creds);
       const latency = await loadRun(server.url, s, creds, { connections: 1, seconds });
       const after = await check(server.url, s, creds);
       if (after.code !== 200) throw new Error(`${s.id} answered ${after.code} after the load: ${JSON.stringify(after.body).slice(0, 300)}`);
@@ -121,7 +125,7 @@ async function main(o: Options): Promise<void> {
     await server.stop();
     rss.stop();
 
-    const plans = o.explain ? await explainAll(b.url, manifest, (s) => list.includes(s)) : undefined;
+    const plans = o.explain ? await explainAll(b.url, manifest, (s) => list.some((x) => x.id === s.id)) : undefined;
     const base: Omit<BenchResult, 'targets'> = {
       version: 1,
       startedAt,

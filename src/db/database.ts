@@ -58,9 +58,9 @@ function createSqlite(path: string, options: DatabaseOptions): Database {
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('case_sensitive_like = ON'); // LIKE behaves as on PostgreSQL
-  // A 64 MB page cache (the default is 2 MB) keeps the hot index pages of a large database in
+  // A 32 MB page cache (the default is 2 MB) keeps the hot index pages of a large database in
   // memory; sorts and temporary b-trees stay in memory too.
-  sqlite.pragma('cache_size = -65536');
+  sqlite.pragma('cache_size = -32768');
   sqlite.pragma('temp_store = MEMORY');
   const db = new Kysely<DB>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }), log: options.log });
   return { db, dialect: 'sqlite', location: file, destroy: () => db.destroy() };
@@ -69,13 +69,16 @@ function createSqlite(path: string, options: DatabaseOptions): Database {
 /**
  * Keeps the most recently used prepared statements by SQL text: Kysely prepares every query it
  * runs, and preparing costs more than running most of this service's queries. A statement still
- * being iterated is not handed out twice.
+ * being iterated is not handed out twice. Long statements (multi-row inserts, long IN lists, each
+ * length a text of its own) are not kept: their preparation is shared by many rows anyway, and
+ * keeping them would hold megabytes.
  */
-function withStatementCache(sqlite: SqliteDatabase.Database, size = 500): SqliteDialectConfig['database'] {
+function withStatementCache(sqlite: SqliteDatabase.Database, size = 300, longest = 2048): SqliteDialectConfig['database'] {
   const cache = new Map<string, SqliteDatabase.Statement>();
   return {
     close: () => sqlite.close(),
     prepare(text: string) {
+      if (text.length > longest) return sqlite.prepare(text);
       const cached = cache.get(text);
       if (cached && !cached.busy) {
         cache.delete(text);

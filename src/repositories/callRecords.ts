@@ -41,7 +41,7 @@ interface StartBounds {
  * (call_record_job_list holds each filtered column), so walking it in list order finds a page
  * without reading rows; the customer's follow status is a probe of the record's own customer.
  */
-function filteredRecords(db: Kysely<DB>, tenantId: number, f: CallRecordFilter, bounds: StartBounds = { from: f.startFrom, before: f.startBefore }) {
+function filteredRecords(db: Kysely<DB>, tenantId: number, f: CallRecordFilter, bounds: StartBounds = { from: f.startFrom, before: f.startBefore }, walk = false) {
   let q = db
     .selectFrom('call_record as r')
     .where('r.tenant_id', '=', tenantId)
@@ -66,20 +66,28 @@ function filteredRecords(db: Kysely<DB>, tenantId: number, f: CallRecordFilter, 
       ),
     );
   }
-  if (f.searchWords !== undefined) q = q.where(searchCondition(db, tenantId, f.jobId, f.searchWords));
+  if (f.searchWords !== undefined) q = q.where(searchCondition(db, tenantId, f.jobId, f.searchWords, walk));
   return q;
 }
 
-/** The record's called number, or its customer's name, contains `words`. */
-function searchCondition(db: Kysely<DB>, tenantId: number, jobId: number, words: string): RawBuilder<SqlBool> {
-  if ([...words].length < INDEXED_SEARCH_MIN_CHARS) {
+const indexedSearch = (f: CallRecordFilter) => f.searchWords !== undefined && [...f.searchWords].length >= INDEXED_SEARCH_MIN_CHARS;
+
+/**
+ * The record's called number, or its customer's name, contains `words`. `walk`: test the records
+ * met while walking the list index, instead of reading every match and sorting them (SQLite: the
+ * unary plus keeps the planner from looking records up by the matches' ids; PostgreSQL: the
+ * condition on the record's own columns, which the list index includes).
+ */
+function searchCondition(db: Kysely<DB>, tenantId: number, jobId: number, words: string, walk = false): RawBuilder<SqlBool> {
+  const sqlite = onSqlite(db);
+  if ([...words].length < INDEXED_SEARCH_MIN_CHARS || (walk && !sqlite)) {
     return sql<SqlBool>`(${contains(sql.ref('r.called_phone_number'), words)} or r.customer_person_id in (select c.id from customer_person c where c.tenant_id = ${tenantId} and ${contains(sql.ref('c.name'), words)}))`;
   }
   // The records whose number matches, and the records of the customers whose name matches, each
   // found through its trigram index; the other conditions then read only those records.
-  if (onSqlite(db)) {
+  if (sqlite) {
     const phrase = ftsPhrase(words);
-    return sql<SqlBool>`r.id in (select rowid from call_record_phone_fts where call_record_phone_fts match ${phrase}
+    return sql<SqlBool>`${sql.raw(walk ? '+r.id' : 'r.id')} in (select rowid from call_record_phone_fts where call_record_phone_fts match ${phrase}
       union all select m.id from call_record m where m.tenant_id = ${tenantId}
         and m.customer_person_id in (select rowid from customer_name_fts where customer_name_fts match ${phrase}))`;
   }
@@ -136,11 +144,21 @@ export async function countCallRecords(db: Kysely<DB>, tenantId: number, filter:
   return (await Promise.all(parts)).reduce((a, b) => a + b, 0);
 }
 
-/** One page of call records, newest first, with the names each item shows. */
-export async function listCallRecords(db: Kysely<DB>, tenantId: number, filter: CallRecordFilter, limit: number, offset: number) {
+/**
+ * One page of call records, newest first, with the names each item shows. `total`, the filter's
+ * count when the caller has it, lets a search with many matches find its page by walking the list
+ * index: reading thousands of matches to sort them costs more than meeting a page's worth.
+ */
+export async function listCallRecords(db: Kysely<DB>, tenantId: number, filter: CallRecordFilter, limit: number, offset: number, total?: number) {
+  let walk = false;
+  if (total !== undefined && indexedSearch(filter) && offset + limit <= total) {
+    // Walking meets about (offset + limit) × records ÷ total entries; reading the matches, total.
+    const records = await countFromRollup(db, tenantId, { jobId: filter.jobId, training: filter.training });
+    walk = ((offset + limit) * records) / Math.max(1, total) < total;
+  }
   // The page's ids first, skipping `offset` entries of the list index without reading a row;
   // then the rows and names of those few only.
-  const page = filteredRecords(db, tenantId, filter)
+  const page = filteredRecords(db, tenantId, filter, undefined, walk)
     .select('r.id')
     .orderBy('r.start_time', 'desc')
     .orderBy('r.id', 'desc')

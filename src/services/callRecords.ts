@@ -66,10 +66,11 @@ export async function getCallRecordInfoList(db: Kysely<DB>, caller: Caller, body
   const filter = callRecordFilter(body, timeZone);
   if (!(await jobExists(db, tenantId, filter.jobId))) throw notFound('robotCallJobId', filter.jobId);
   const page = pageRequest(body.pageNum, body.pageSize);
-  const [total, rows] = await Promise.all([
-    countCallRecords(db, tenantId, filter),
-    listCallRecords(db, tenantId, filter, page.pageSize, page.offset),
-  ]);
+  // With a search, the number of matches decides how the page is best found: count first.
+  const [total, rows] =
+    filter.searchWords === undefined
+      ? await Promise.all([countCallRecords(db, tenantId, filter), listCallRecords(db, tenantId, filter, page.pageSize, page.offset)])
+      : await countCallRecords(db, tenantId, filter).then(async (n) => [n, await listCallRecords(db, tenantId, filter, page.pageSize, page.offset, n)] as const);
   const turns = groupTurns(await turnsOf(db, tenantId, rows.map((r) => r.id)));
   return pageOf(
     page,

@@ -9,7 +9,8 @@ import type { Dialect } from '../database.js';
  * 1. `call_record_job_list` replaces `call_record_job_start`: the same leading columns (tenant,
  *    job, training flag, start time, id — the list's order) followed by every record column a
  *    filter reads, so a page is found, and a deep page skipped to, inside the index alone.
- *    `call_record_customer` finds a customer's records (name search, follow-status changes).
+ *    `call_record_customer` finds a customer's records (name search, follow-status changes);
+ *    on SQLite `call_record_search_probe` checks the job of the records a search finds.
  * 2. `call_record_count`: how many call records each job has per UTC day and per value of every
  *    record filter (result, intent, group, flow, the customer's follow status). An exact
  *    `totalElements` is a sum over a few thousand rows instead of a count over millions.
@@ -53,6 +54,9 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
       .execute();
   }
   await db.schema.createIndex('call_record_customer').on('call_record').columns(['tenant_id', 'customer_person_id']).execute();
+  // SQLite: the records a full-text search finds are checked for their job in this narrow copy of
+  // the key instead of in their wide rows (PostgreSQL rechecks the rows anyway, for the trigrams).
+  if (!pg) await db.schema.createIndex('call_record_search_probe').on('call_record').columns(['id', 'tenant_id', 'job_id', 'is_training']).execute();
 
   // 2. Counts.
   await db.schema
