@@ -26,6 +26,8 @@ export interface IngestResult {
   requestMax: number;
   statisticsAgree: boolean;
   statistics: { taskCallTotalBefore: number; taskCallTotalAfter: number; listTotalBefore: number; listTotalAfter: number };
+  /** A search measured again (one connection) right after the bulk load. */
+  searchAfter?: { id: string; label: string; p50: number; p99: number };
 }
 
 type Script = Parameters<typeof simulateCall>[1];

@@ -170,6 +170,7 @@ function ingestionText(r: BenchResult): string {
   if (!('recordsPerSecond' in i)) return `Ingestion not measured: ${i.skipped}.`;
   return [
     `${i.accepted.toLocaleString('en')} call records through \`POST ${i.endpoint}\` in ${fmt(i.seconds, 1)} s: **${i.recordsPerSecond.toLocaleString('en')} call records/s** (batches of ${i.batch}, ${i.senders} requests in flight; request p50 ${i.requestP50} ms, max ${i.requestMax} ms).`,
+    ...(i.searchAfter ? [`Right after it, ${i.searchAfter.label} answered in p50 ${fmt(i.searchAfter.p50, 2)} ms, p99 ${fmt(i.searchAfter.p99, 2)} ms (one connection; before the load: see the table).`] : []),
     `Statistics maintained: getTaskDetail \`callJobStatsInfo.taskCallTotal\` ${i.statistics.taskCallTotalBefore} → ${i.statistics.taskCallTotalAfter}, list \`totalElements\` ${i.statistics.listTotalBefore} → ${i.statistics.listTotalAfter} (${i.statisticsAgree ? 'both grew by exactly the calls accepted' : 'DISAGREE with the calls accepted'}).`,
   ].join('\n');
 }

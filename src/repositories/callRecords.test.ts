@@ -152,11 +152,18 @@ describe('call record totals and search', () => {
   });
 
   it('find the same page when a search with many matches walks the list index', async () => {
-    const f: CallRecordFilter = { jobId, training: false, searchWords: '139' };
+    // A job of 4,000 calls, 2,100 of them to numbers containing "5550".
+    const people = [];
+    for (let i = 0; i < 40; i++) people.push(await tenant.customer({ name: `客户${i}`, phone: i < 21 ? `1375550${String(i).padStart(4, '0')}` : `1860000${String(i).padStart(4, '0')}` }));
+    const big = await tenant.job({ name: '大任务', redialTimes: 200, customers: people.map((p) => p.id) });
+    const calls = people.flatMap((p, i) => Array.from({ length: 100 }, (_, k) => finishedCall({ jobId: big.jobId, task: big.taskOf.get(p.id)!, at: T0 + (k * 40 + i) * 60_000 })));
+    for (let i = 0; i < calls.length; i += 500) await tenant.calls(calls.slice(i, i + 500));
+    const f: CallRecordFilter = { jobId: big.jobId, training: false, searchWords: '5550' };
     const expected = await truth(f);
     const total = await countCallRecords(t.database.db, tenant.tenantId, f);
-    expect(total).toBe(expected.length);
-    for (const [size, page] of [[5, 0], [3, 2], [4, 1]] as const) {
+    expect(total).toBe(2100);
+    expect(expected.length).toBe(2100);
+    for (const [size, page] of [[20, 0], [7, 3], [100, 9]] as const) {
       t.queries.length = 0;
       const rows = await listCallRecords(t.database.db, tenant.tenantId, f, size, page * size, total);
       expect(rows.map((r) => r.id)).toEqual(expected.slice(page * size, (page + 1) * size));

@@ -29,6 +29,9 @@ const DAY_MS = 86_400_000;
  */
 export const INDEXED_SEARCH_MIN_CHARS = 3;
 
+/** Below this many matches a search's page is found by reading the matches (see listCallRecords). */
+const WALK_MIN_MATCHES = 2000;
+
 const onSqlite = (db: Kysely<DB>) => db.getExecutor().adapter instanceof SqliteAdapter;
 
 interface StartBounds {
@@ -151,7 +154,8 @@ export async function countCallRecords(db: Kysely<DB>, tenantId: number, filter:
  */
 export async function listCallRecords(db: Kysely<DB>, tenantId: number, filter: CallRecordFilter, limit: number, offset: number, total?: number) {
   let walk = false;
-  if (total !== undefined && indexedSearch(filter) && offset + limit <= total) {
+  // Reading a couple of thousand matches costs a few milliseconds at most: only more are weighed.
+  if (total !== undefined && total >= WALK_MIN_MATCHES && indexedSearch(filter) && offset + limit <= total) {
     // Walking meets about (offset + limit) × records ÷ total entries; reading the matches, total.
     const records = await countFromRollup(db, tenantId, { jobId: filter.jobId, training: filter.training });
     walk = ((offset + limit) * records) / Math.max(1, total) < total;
