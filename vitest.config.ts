@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
  * The suite runs once per database: always on SQLite, and on PostgreSQL too when
  * TEST_DATABASE_URL names a PostgreSQL database to create throw-away test databases from.
  */
-const include = ['src/**/*.test.ts', 'test/**/*.test.ts'];
+const include = ['src/**/*.test.ts', 'test/**/*.test.ts', 'bench/**/*.test.ts'];
 const postgres = process.env.TEST_DATABASE_URL;
 
 // A run without PostgreSQL must not pass quietly: said before the tests and again after the summary.
@@ -23,12 +23,16 @@ if (!postgres && !said.outcallSkipWarned) {
 
 export default defineConfig({
   test: {
+    // Rebuilds dist/ from the sources first: some tests run the built CLI and write path.
+    globalSetup: ['test/globalSetup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: postgres ? ['default'] : ['default', { onTestRunEnd: () => console.warn(`\n${SKIPPED}\n`) }],
     projects: [
       { extends: true, test: { name: 'sqlite', include, env: { OUTCALL_TEST_DIALECT: 'sqlite' } } },
-      ...(postgres ? [{ extends: true as const, test: { name: 'postgres', include, env: { OUTCALL_TEST_DIALECT: 'postgres' } } }] : []),
+      ...(postgres
+        ? [{ extends: true as const, test: { name: 'postgres', include, env: { OUTCALL_TEST_DIALECT: 'postgres' } } }]
+        : []),
     ],
   },
 });

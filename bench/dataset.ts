@@ -1,17 +1,18 @@
 import { sql } from 'kysely';
 import type { Database } from '../src/db/database.js';
+import { madeUpCustomer, uniqueMobileNumber } from '../src/demo/customers.js';
 import { DEMO_DIALOG_FLOWS } from '../src/demo/dialogFlows.js';
-import type { FollowStatus } from '../src/domain/enums.js';
 import { localDate, startOfLocalDate } from '../src/domain/time.js';
-import { insertCallTasks } from '../src/repositories/callTasks.js';
-import { chunks } from '../src/repositories/callRecords.js';
-import { insertJob } from '../src/repositories/jobs.js';
-import { insertReference } from '../src/repositories/reference.js';
-import { recordFinishedCalls, type FinishedCall } from '../src/services/callResults.js';
-import { createTenant, type Credentials } from '../src/services/tenants.js';
+import { listCallTasks } from '../src/repositories/callTasks.js';
+import { insertCustomers } from '../src/repositories/customers.js';
+import { insertJob, moveJobStatus } from '../src/repositories/jobs.js';
+import { insertDialogFlow, insertReference } from '../src/repositories/referenceData.js';
+import { chunks } from '../src/repositories/rows.js';
+import { type FinishedCall, recordFinishedCalls } from '../src/services/callResults.js';
+import { addCallTasks } from '../src/services/jobOperations.js';
+import { type Credentials, createTenant } from '../src/services/tenants.js';
 import { asFinishedCall, simulateCall } from '../src/simulator/conversation.js';
-import { chineseName, mobileNumber } from '../src/simulator/people.js';
-import { between, pick, seededRandom, weighted, type Random } from '../src/simulator/random.js';
+import { between, pick, type Random, seededRandom, weighted } from '../src/simulator/random.js';
 
 /*
  * The benchmark's data set, built through the service's own write path: tenants, reference data,
@@ -34,7 +35,6 @@ const BUILD_BATCH = 2000;
 const REDIALS = 2;
 /** Share of a job's calls that are script-training calls (no customer, kept out of statistics). */
 const TRAINING_SHARE = 0.003;
-const FOLLOW_WEIGHTS: Record<FollowStatus, number> = { AI_INITIAL_VISIT: 70, PEOPLE_INITIAL_VISIT: 18, FOLLOW_UP: 12 };
 /** Sizes of the main tenant's customer groups, as shares of its customers. */
 const GROUP_SHARES = [40, 25, 15, 10, 6, 4];
 
@@ -167,19 +167,28 @@ interface TenantSetup {
 
 async function setUpTenant(database: Database, name: string, sign: string, random: Random): Promise<TenantSetup> {
   const created_at = END - 200 * DAY;
-  const credentials = await createTenant(database.db, { name, tenantSign: sign, timeZone: TIME_ZONE }, created_at);
+  const credentials = await createTenant(database, { name, tenantSign: sign, timeZone: TIME_ZONE }, created_at);
   const base = { tenant_id: credentials.tenantId, created_at };
-  return database.db.transaction().execute(async (trx) => {
+  return database.transaction(async (trx) => {
     const orgId = await insertReference(trx, 'organization', { ...base, name: '华东销售中心' });
     const userId = await insertReference(trx, 'app_user', { ...base, name: '张经理', organization_id: orgId });
     const flows: number[] = [];
-    for (const f of DEMO_DIALOG_FLOWS) flows.push(await insertReference(trx, 'dialog_flow', { ...base, name: f.name, definition: JSON.stringify(f.script) }));
+    for (const f of DEMO_DIALOG_FLOWS)
+      flows.push(await insertDialogFlow(trx, { ...base, name: f.name, definition: f.script }));
     const groups: number[] = [];
-    for (let g = 0; g < GROUP_SHARES.length; g++) groups.push(await insertReference(trx, 'customer_group', { ...base, name: `客户分组${g + 1}` }));
+    for (let g = 0; g < GROUP_SHARES.length; g++)
+      groups.push(await insertReference(trx, 'customer_group', { ...base, name: `客户分组${g + 1}` }));
     const lines: number[] = [];
     for (let l = 0; l < 3; l++) {
       const phone = `0256888${String(between(random, 0, 9999)).padStart(4, '0')}`;
-      lines.push(await insertReference(trx, 'phone_line', { ...base, phone_number: phone, phone_type: 'LANDLINE', name: `线路${l + 1}` }));
+      lines.push(
+        await insertReference(trx, 'phone_line', {
+          ...base,
+          phone_number: phone,
+          phone_type: 'LANDLINE',
+          name: `线路${l + 1}`,
+        }),
+      );
     }
     return { credentials, flows, groups, lines, userId, orgId };
   });
@@ -189,46 +198,41 @@ async function setUpTenant(database: Database, name: string, sign: string, rando
 async function addCustomers(database: Database, t: TenantSetup, count: number, random: Random, numbers: Set<string>) {
   const out: { id: number; phone: string }[] = [];
   const created_at = END - 150 * DAY;
-  for (const part of chunks(Array.from({ length: count }, (_, i) => i), 5000)) {
-    await database.db.transaction().execute(async (trx) => {
-      for (const chunk of chunks(part, 400)) {
-        const rows = chunk.map(() => {
-          let phone = mobileNumber(random);
-          while (numbers.has(phone)) phone = mobileNumber(random);
-          numbers.add(phone);
-          const group = weighted(random, Object.fromEntries(GROUP_SHARES.map((w, g) => [String(g), w])) as Record<string, number>);
-          return {
-            tenant_id: t.credentials.tenantId,
-            customer_group_id: t.groups[Number(group)]!,
-            name: chineseName(random),
-            phone_number: phone,
-            wechat_number: random() < 0.3 ? `wx_${phone.slice(-6)}` : null,
-            source: pick(random, ['UPLOADED_BY_YOURSELF', 'UPLOADED_BY_YOURSELF', 'CRM_IMPORT']),
-            last_emotion: 'UNKNOWN',
-            customer_level: 'UNKNOWN',
-            gender: pick(random, ['MALE', 'FEMALE', 'UNKNOWN']),
-            follow_user_id: t.userId,
-            follow_status: weighted(random, FOLLOW_WEIGHTS),
-            properties: JSON.stringify({ 来源渠道: pick(random, ['线下活动', '官网留资', '老客户推荐', '抖音广告']) }),
-            attributes: '[]',
-            last_follow_time: null,
-            assign_time: created_at,
-            created_at,
-          };
-        });
-        // The same row insertCustomer writes, several per statement: a one-row-per-statement
-        // load of half a million customers would dominate the build without telling anything.
-        const ids = await trx.insertInto('customer_person').values(rows).returning(['id', 'phone_number']).execute();
-        const byPhone = new Map(ids.map((r) => [r.phone_number, r.id]));
-        for (const r of rows) out.push({ id: byPhone.get(r.phone_number)!, phone: r.phone_number });
-      }
+  for (const part of chunks(
+    Array.from({ length: count }, (_, i) => i),
+    5000,
+  )) {
+    const rows = part.map(() => {
+      const phone = uniqueMobileNumber(random, numbers);
+      const group = weighted(
+        random,
+        Object.fromEntries(GROUP_SHARES.map((w, g) => [String(g), w])) as Record<string, number>,
+      );
+      const customerGroupId = t.groups[Number(group)]!;
+      return madeUpCustomer(random, {
+        tenantId: t.credentials.tenantId,
+        customerGroupId,
+        phoneNumber: phone,
+        followUser: t.userId,
+        joinedAt: created_at,
+        lastFollowTime: null,
+      });
     });
+    for (const r of await database.transaction((trx) => insertCustomers(trx, rows)))
+      out.push({ id: r.id, phone: r.phone_number });
   }
   return out;
 }
 
-async function addJob(database: Database, t: TenantSetup, name: string, flow: number, createdAt: number, customers: { id: number; phone: string }[]) {
-  return database.db.transaction().execute(async (trx) => {
+async function addJob(
+  database: Database,
+  t: TenantSetup,
+  name: string,
+  flow: number,
+  createdAt: number,
+  customers: { id: number; phone: string }[],
+) {
+  return database.transaction(async (trx) => {
     const jobId = await insertJob(
       trx,
       {
@@ -244,10 +248,10 @@ async function addJob(database: Database, t: TenantSetup, name: string, flow: nu
         inactive_start_time: '12:00:00',
         inactive_end_time: '13:30:00',
         description: null,
-        wechat_alert_level: JSON.stringify(['A', 'B']),
-        sms_alert_level: '[]',
-        alert_users: '[]',
-        early_warning_alert_users: '[]',
+        wechat_alert_level: ['A', 'B'],
+        sms_alert_level: [],
+        alert_users: [],
+        early_warning_alert_users: [],
         wechat_send_method: 'SENDTOALL',
         status: 'IN_PROCESS',
         start_time: createdAt + 3600_000,
@@ -262,14 +266,14 @@ async function addJob(database: Database, t: TenantSetup, name: string, flow: nu
       },
       t.lines,
     );
-    await insertCallTasks(trx, t.credentials.tenantId, jobId, customers.map((c) => ({ customerPersonId: c.id, phoneNumber: c.phone })), createdAt);
-    const tasks = await trx
-      .selectFrom('call_task')
-      .select(['id', 'called_phone_number'])
-      .where('tenant_id', '=', t.credentials.tenantId)
-      .where('job_id', '=', jobId)
-      .orderBy('id')
-      .execute();
+    await addCallTasks(
+      trx,
+      t.credentials.tenantId,
+      jobId,
+      customers.map((c) => ({ customerPersonId: c.id, phoneNumber: c.phone })),
+      createdAt,
+    );
+    const tasks = await listCallTasks(trx, t.credentials.tenantId, jobId);
     return { jobId, tasks: tasks.map((r) => ({ id: r.id, phone: r.called_phone_number })) };
   });
 }
@@ -300,14 +304,48 @@ export async function buildDataset(
     const firstDay = startOfLocalDate(localDate(END - days * DAY, TIME_ZONE), TIME_ZONE);
     const taskCount = Math.min(customers.length, tasksFor(size));
     const offset = (i * 7919) % Math.max(1, customers.length - taskCount);
-    const { jobId, tasks } = await addJob(database, main, `基准任务 ${size} 通`, main.flows[i % main.flows.length]!, firstDay - DAY, customers.slice(offset, offset + taskCount));
-    plans.push({ tenantId: main.credentials.tenantId, jobId, records: size, script: DEMO_DIALOG_FLOWS[i % DEMO_DIALOG_FLOWS.length]!.script as Script, lines: main.lines, tasks, firstDay, days, written: 0, training: 0, nextTask: 0, random: seededRandom(seed + i + 1) });
+    const { jobId, tasks } = await addJob(
+      database,
+      main,
+      `基准任务 ${size} 通`,
+      main.flows[i % main.flows.length]!,
+      firstDay - DAY,
+      customers.slice(offset, offset + taskCount),
+    );
+    plans.push({
+      tenantId: main.credentials.tenantId,
+      jobId,
+      records: size,
+      script: DEMO_DIALOG_FLOWS[i % DEMO_DIALOG_FLOWS.length]!.script as Script,
+      lines: main.lines,
+      tasks,
+      firstDay,
+      days,
+      written: 0,
+      training: 0,
+      nextTask: 0,
+      random: seededRandom(seed + i + 1),
+    });
   }
   const statuses = ['COMPLETED', 'COMPLETED', 'TERMINATE', 'USER_PAUSE', 'NOT_STARTED', 'IN_PROCESS'] as const;
   for (let i = 0; i < OTHER_JOBS; i++) {
     const createdAt = END - (400 - i * 2) * DAY;
-    const jobId = await addJob(database, main, `${pick(random, ['秋季推广', '老客户回访', '活动邀约', '满意度调查'])} 第${i + 1}期`, main.flows[i % main.flows.length]!, createdAt, []);
-    await database.db.updateTable('robot_call_job').set({ status: statuses[i % statuses.length]! }).where('id', '=', jobId.jobId).execute();
+    const jobId = await addJob(
+      database,
+      main,
+      `${pick(random, ['秋季推广', '老客户回访', '活动邀约', '满意度调查'])} 第${i + 1}期`,
+      main.flows[i % main.flows.length]!,
+      createdAt,
+      [],
+    );
+    await moveJobStatus(
+      database,
+      main.credentials.tenantId,
+      jobId.jobId,
+      'IN_PROCESS',
+      statuses[i % statuses.length]!,
+      createdAt,
+    );
   }
   // A job whose call tasks the ingestion measurement records calls for (through the HTTP endpoint).
   const ingestCustomers = await addCustomers(database, main, 20_000, random, numbers);
@@ -321,8 +359,28 @@ export async function buildDataset(
     const own = await addCustomers(database, t, tasksFor(size) + 100, random, new Set());
     const days = spanDays(size);
     const firstDay = startOfLocalDate(localDate(END - days * DAY, TIME_ZONE), TIME_ZONE);
-    const { jobId, tasks } = await addJob(database, t, `其他任务${o + 1}`, t.flows[o % t.flows.length]!, firstDay - DAY, own);
-    otherPlans.push({ tenantId: t.credentials.tenantId, jobId, records: size, script: DEMO_DIALOG_FLOWS[o % DEMO_DIALOG_FLOWS.length]!.script as Script, lines: t.lines, tasks, firstDay, days, written: 0, training: 0, nextTask: 0, random: seededRandom(seed + 100 + o) });
+    const { jobId, tasks } = await addJob(
+      database,
+      t,
+      `其他任务${o + 1}`,
+      t.flows[o % t.flows.length]!,
+      firstDay - DAY,
+      own,
+    );
+    otherPlans.push({
+      tenantId: t.credentials.tenantId,
+      jobId,
+      records: size,
+      script: DEMO_DIALOG_FLOWS[o % DEMO_DIALOG_FLOWS.length]!.script as Script,
+      lines: t.lines,
+      tasks,
+      firstDay,
+      days,
+      written: 0,
+      training: 0,
+      nextTask: 0,
+      random: seededRandom(seed + 100 + o),
+    });
     others.push({ credentials: t.credentials, jobId, records: size });
   }
 
@@ -358,7 +416,11 @@ export async function buildDataset(
     timeZone: TIME_ZONE,
     builtAt: new Date().toISOString(),
     buildSeconds: Math.round((Date.now() - started) / 1000),
-    main: { credentials: main.credentials, jobs, ingestJob: { jobId: ingest.jobId, numbers: ingest.tasks.map((t) => t.phone) } },
+    main: {
+      credentials: main.credentials,
+      jobs,
+      ingestJob: { jobId: ingest.jobId, numbers: ingest.tasks.map((t) => t.phone) },
+    },
     others,
     totals,
   };
@@ -381,7 +443,11 @@ async function describeJob(database: Database, p: JobPlan, groupId: number, reco
     .selectFrom('call_record as r')
     .innerJoin('customer_person as c', 'c.id', 'r.customer_person_id')
     .select(['r.called_phone_number', 'c.name'])
-    .where('r.id', 'in', ids.map((r) => r.id))
+    .where(
+      'r.id',
+      'in',
+      ids.map((r) => r.id),
+    )
     .execute();
   const name3 = rows.find((r) => [...r.name].length === 3)?.name ?? rows[0]!.name;
   const name2 = rows.find((r) => [...r.name].length === 2)?.name ?? [...name3].slice(0, 2).join('');
@@ -395,7 +461,9 @@ async function describeJob(database: Database, p: JobPlan, groupId: number, reco
   return {
     records,
     jobId: p.jobId,
-    dialogFlowId: (await db.selectFrom('robot_call_job').select('dialog_flow_id').where('id', '=', p.jobId).executeTakeFirstOrThrow()).dialog_flow_id,
+    dialogFlowId: (
+      await db.selectFrom('robot_call_job').select('dialog_flow_id').where('id', '=', p.jobId).executeTakeFirstOrThrow()
+    ).dialog_flow_id,
     firstDay: localDate(Number(span.first), TIME_ZONE),
     lastDay: localDate(Number(span.last), TIME_ZONE),
     trainingRecords: p.training,
@@ -417,5 +485,10 @@ async function countTotals(database: Database): Promise<DatasetManifest['totals'
   const { db } = database;
   const n = async (table: 'tenant' | 'customer_person' | 'call_record' | 'call_detail') =>
     Number((await db.selectFrom(table).select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()).n);
-  return { tenants: await n('tenant'), customers: await n('customer_person'), callRecords: await n('call_record'), turns: await n('call_detail') };
+  return {
+    tenants: await n('tenant'),
+    customers: await n('customer_person'),
+    callRecords: await n('call_record'),
+    turns: await n('call_detail'),
+  };
 }

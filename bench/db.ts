@@ -71,7 +71,9 @@ export async function ensureDataset(
   mkdirSync(BENCH_DIR, { recursive: true });
   const existing = options.rebuild ? undefined : readManifest(b);
   if (existing) {
-    options.log(`reusing the ${b.dialect} data set built ${existing.builtAt} (${existing.totals.callRecords} call records); --rebuild to build it anew`);
+    options.log(
+      `reusing the ${b.dialect} data set built ${existing.builtAt} (${existing.totals.callRecords} call records); --rebuild to build it anew`,
+    );
     const database = createDatabase(b.url, { poolSize: 2 });
     try {
       const applied = (await migrateToLatest(database)).results?.filter((r) => r.status === 'Success') ?? [];
@@ -88,7 +90,9 @@ export async function ensureDataset(
   const database = createDatabase(b.url, { poolSize: 4 });
   try {
     await migrateToLatest(database);
-    options.log(`building the ${b.dialect} data set: jobs up to ${options.records} call records, through recordFinishedCalls`);
+    options.log(
+      `building the ${b.dialect} data set: jobs up to ${options.records} call records, through recordFinishedCalls`,
+    );
     const manifest = await buildDataset(database, { records: options.records, log: options.log });
     await analyze(database);
     writeFileSync(b.manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
@@ -116,7 +120,10 @@ async function sqlRaw(database: Database, text: string): Promise<void> {
 export async function databaseVersion(b: BenchDatabase): Promise<string> {
   const database = createDatabase(b.url, { poolSize: 1 });
   try {
-    const q = b.dialect === 'sqlite' ? sql<{ v: string }>`select 'SQLite ' || sqlite_version() as v` : sql<{ v: string }>`select version() as v`;
+    const q =
+      b.dialect === 'sqlite'
+        ? sql<{ v: string }>`select 'SQLite ' || sqlite_version() as v`
+        : sql<{ v: string }>`select version() as v`;
     return (await q.execute(database.db)).rows[0]!.v;
   } finally {
     await database.destroy();

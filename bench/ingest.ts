@@ -1,4 +1,4 @@
-import { signedHeaders, type ClientCredentials } from '../src/client/signing.js';
+import { type ClientCredentials, signedHeaders } from '../src/client/signing.js';
 import { DEMO_DIALOG_FLOWS } from '../src/demo/dialogFlows.js';
 import { simulateCall } from '../src/simulator/conversation.js';
 import { between, seededRandom } from '../src/simulator/random.js';
@@ -25,7 +25,12 @@ export interface IngestResult {
   requestP50: number;
   requestMax: number;
   statisticsAgree: boolean;
-  statistics: { taskCallTotalBefore: number; taskCallTotalAfter: number; listTotalBefore: number; listTotalAfter: number };
+  statistics: {
+    taskCallTotalBefore: number;
+    taskCallTotalAfter: number;
+    listTotalBefore: number;
+    listTotalAfter: number;
+  };
   /** A search measured again (one connection) right after the bulk load. */
   searchAfter?: { id: string; label: string; p50: number; p99: number };
 }
@@ -35,7 +40,11 @@ type Script = Parameters<typeof simulateCall>[1];
 const ADD = '/apiOpen/v1/task/addCallRecords';
 
 async function post(baseUrl: string, credentials: ClientCredentials, path: string, body: string): Promise<any> {
-  const res = await fetch(baseUrl + path, { method: 'POST', headers: { ...(await signedHeaders(credentials)), 'content-type': 'application/json' }, body });
+  const res = await fetch(baseUrl + path, {
+    method: 'POST',
+    headers: { ...(await signedHeaders(credentials)), 'content-type': 'application/json' },
+    body,
+  });
   const text = await res.text();
   if (res.status !== 200) throw new Error(`${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
   return JSON.parse(text);
@@ -48,9 +57,18 @@ async function get(baseUrl: string, credentials: ClientCredentials, path: string
 
 async function totals(baseUrl: string, credentials: ClientCredentials, jobId: number) {
   const detail = await get(baseUrl, credentials, `/apiOpen/v1/task/getTaskDetail?robotCallJobId=${jobId}`);
-  const list = await post(baseUrl, credentials, '/apiOpen/v1/task/getCallRecordInfoList', JSON.stringify({ robotCallJobId: jobId, pageSize: 1 }));
-  if (detail.code !== 200 || list.code !== 200) throw new Error(`reading the ingestion job failed: ${detail.resultMsg} / ${list.resultMsg}`);
-  return { taskCallTotal: Number(detail.data.callJobStatsInfo.taskCallTotal), listTotal: Number(list.data.totalElements) };
+  const list = await post(
+    baseUrl,
+    credentials,
+    '/apiOpen/v1/task/getCallRecordInfoList',
+    JSON.stringify({ robotCallJobId: jobId, pageSize: 1 }),
+  );
+  if (detail.code !== 200 || list.code !== 200)
+    throw new Error(`reading the ingestion job failed: ${detail.resultMsg} / ${list.resultMsg}`);
+  return {
+    taskCallTotal: Number(detail.data.callJobStatsInfo.taskCallTotal),
+    listTotal: Number(list.data.totalElements),
+  };
 }
 
 /** True when the bulk endpoint exists (an empty batch is refused with 412, a missing route is 404). */
@@ -94,7 +112,9 @@ export async function measureIngestion(
     bodies.push(JSON.stringify({ callRecords }));
   }
   const before = await totals(baseUrl, credentials, jobId);
-  options.log(`ingesting ${options.records} call records in ${bodies.length} requests of ${options.batch}, ${options.senders} at a time`);
+  options.log(
+    `ingesting ${options.records} call records in ${bodies.length} requests of ${options.batch}, ${options.senders} at a time`,
+  );
 
   let next = 0;
   let accepted = 0;
@@ -128,7 +148,13 @@ export async function measureIngestion(
     duplicates,
     requestP50: Math.round(times[Math.floor(times.length / 2)]!),
     requestMax: Math.round(times[times.length - 1]!),
-    statisticsAgree: after.taskCallTotal - before.taskCallTotal === accepted && after.listTotal - before.listTotal === accepted,
-    statistics: { taskCallTotalBefore: before.taskCallTotal, taskCallTotalAfter: after.taskCallTotal, listTotalBefore: before.listTotal, listTotalAfter: after.listTotal },
+    statisticsAgree:
+      after.taskCallTotal - before.taskCallTotal === accepted && after.listTotal - before.listTotal === accepted,
+    statistics: {
+      taskCallTotalBefore: before.taskCallTotal,
+      taskCallTotalAfter: after.taskCallTotal,
+      listTotalBefore: before.listTotal,
+      listTotalAfter: after.listTotal,
+    },
   };
 }

@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import autocannon from 'autocannon';
-import { signedHeaders, type ClientCredentials } from '../src/client/signing.js';
+import { type ClientCredentials, signedHeaders } from '../src/client/signing.js';
 import type { Scenario } from './scenarios.js';
 
 /*
@@ -35,15 +35,28 @@ export function percentile(sorted: Float64Array, p: number): number {
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
-export async function loadRun(baseUrl: string, scenario: Scenario, credentials: ClientCredentials | undefined, options: { connections: number; seconds: number }): Promise<RunResult> {
+export async function loadRun(
+  baseUrl: string,
+  scenario: Scenario,
+  credentials: ClientCredentials | undefined,
+  options: { connections: number; seconds: number },
+): Promise<RunResult> {
   const headers: Record<string, string> = credentials ? await signedHeaders(credentials) : {};
   if (scenario.body) headers['content-type'] = 'application/json';
   const body = scenario.body ? JSON.stringify(scenario.body) : undefined;
   const rotate = scenario.rotate;
   let turn = 0;
-  const request: autocannon.Request = { method: scenario.method, path: scenario.path.replace('{id}', String(rotate?.[0] ?? '')), headers, body };
+  const request: autocannon.Request = {
+    method: scenario.method,
+    path: scenario.path.replace('{id}', String(rotate?.[0] ?? '')),
+    headers,
+    body,
+  };
   if (rotate) {
-    request.setupRequest = (req) => ({ ...req, path: scenario.path.replace('{id}', String(rotate[turn++ % rotate.length])) });
+    request.setupRequest = (req) => ({
+      ...req,
+      path: scenario.path.replace('{id}', String(rotate[turn++ % rotate.length])),
+    });
   }
   const latencies: number[] = [];
   const instance = autocannon({
@@ -76,7 +89,11 @@ export async function loadRun(baseUrl: string, scenario: Scenario, credentials: 
 }
 
 /** Sends the scenario once and returns the envelope's code and the body's size. */
-export async function check(baseUrl: string, scenario: Scenario, credentials: ClientCredentials | undefined): Promise<{ code: number; bytes: number; body: any }> {
+export async function check(
+  baseUrl: string,
+  scenario: Scenario,
+  credentials: ClientCredentials | undefined,
+): Promise<{ code: number; bytes: number; body: any }> {
   const headers: Record<string, string> = credentials ? await signedHeaders(credentials) : {};
   if (scenario.body) headers['content-type'] = 'application/json';
   const res = await fetch(baseUrl + scenario.path.replace('{id}', String(scenario.rotate?.[0] ?? '')), {

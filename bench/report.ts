@@ -44,7 +44,13 @@ export interface BenchResult {
   command: string;
   quick: boolean;
   machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; os: string };
-  database: { dialect: 'sqlite' | 'postgres'; version: string; records: number; totals: Record<string, number>; buildSeconds: number };
+  database: {
+    dialect: 'sqlite' | 'postgres';
+    version: string;
+    records: number;
+    totals: Record<string, number>;
+    buildSeconds: number;
+  };
   settings: { connections: number; seconds: number; latencyConnections: number };
   floor: { bytes: number; throughput: RunResult; latency: RunResult };
   scenarios: ScenarioResult[];
@@ -98,7 +104,12 @@ export function evaluateTargets(r: Omit<BenchResult, 'targets'>): TargetCheck[] 
   }
   const deep = r.scenarios.filter((s) => s.targets.includes('deep-p99-100'));
   for (const s of deep) {
-    out.push({ name: `getCallRecordInfoList ${s.label} on the ${size(s.jobSize)} job: p99 ≤ 100 ms`, figure: `${fmt(s.latency.p99)} ms`, limit: '≤ 100 ms', met: s.latency.p99 <= 100 });
+    out.push({
+      name: `getCallRecordInfoList ${s.label} on the ${size(s.jobSize)} job: p99 ≤ 100 ms`,
+      figure: `${fmt(s.latency.p99)} ms`,
+      limit: '≤ 100 ms',
+      met: s.latency.p99 <= 100,
+    });
   }
   if ('recordsPerSecond' in r.ingestion) {
     const limit = r.database.dialect === 'sqlite' ? 20_000 : 10_000;
@@ -111,7 +122,12 @@ export function evaluateTargets(r: Omit<BenchResult, 'targets'>): TargetCheck[] 
   } else {
     out.push({ name: 'ingestion', figure: `not measured: ${r.ingestion.skipped}`, limit: '', met: null });
   }
-  out.push({ name: 'server RSS throughout', figure: `max ${fmt(r.rss.maxMb)} MB (idle ${fmt(r.rss.idleMb)} MB, ${r.rss.samples} samples)`, limit: '≤ 300 MB', met: r.rss.maxMb <= 300 });
+  out.push({
+    name: 'server RSS throughout',
+    figure: `max ${fmt(r.rss.maxMb)} MB (idle ${fmt(r.rss.idleMb)} MB, ${r.rss.samples} samples)`,
+    limit: '≤ 300 MB',
+    met: r.rss.maxMb <= 300,
+  });
   return out;
 }
 
@@ -130,15 +146,22 @@ export function latestResults(): BenchResult[] {
     .filter((r) => r.version === 1);
   const out: BenchResult[] = [];
   for (const dialect of ['sqlite', 'postgres'] as const) {
-    const mine = all.filter((r) => r.database.dialect === dialect).sort((a, b) => b.database.records - a.database.records || b.startedAt.localeCompare(a.startedAt));
+    const mine = all
+      .filter((r) => r.database.dialect === dialect)
+      .sort((a, b) => b.database.records - a.database.records || b.startedAt.localeCompare(a.startedAt));
     if (mine[0]) out.push(mine[0]);
   }
   return out;
 }
 
 function targetTable(results: BenchResult[]): string {
-  const lines = ['| target | ' + results.map((r) => r.database.dialect).join(' | ') + ' |', '|---|' + results.map(() => '---|').join('')];
-  const names = [...new Set(results.flatMap((r) => r.targets.map((t) => t.name.replace(/ingestion through .*/, 'ingestion'))))];
+  const lines = [
+    '| target | ' + results.map((r) => r.database.dialect).join(' | ') + ' |',
+    '|---|' + results.map(() => '---|').join(''),
+  ];
+  const names = [
+    ...new Set(results.flatMap((r) => r.targets.map((t) => t.name.replace(/ingestion through .*/, 'ingestion')))),
+  ];
   for (const name of names) {
     const cells = results.map((r) => {
       const t = r.targets.find((x) => x.name.replace(/ingestion through .*/, 'ingestion') === name);
@@ -170,7 +193,11 @@ function ingestionText(r: BenchResult): string {
   if (!('recordsPerSecond' in i)) return `Ingestion not measured: ${i.skipped}.`;
   return [
     `${i.accepted.toLocaleString('en')} call records through \`POST ${i.endpoint}\` in ${fmt(i.seconds, 1)} s: **${i.recordsPerSecond.toLocaleString('en')} call records/s** (batches of ${i.batch}, ${i.senders} requests in flight; request p50 ${i.requestP50} ms, max ${i.requestMax} ms).`,
-    ...(i.searchAfter ? [`Right after it, ${i.searchAfter.label} answered in p50 ${fmt(i.searchAfter.p50, 2)} ms, p99 ${fmt(i.searchAfter.p99, 2)} ms (one connection; before the load: see the table).`] : []),
+    ...(i.searchAfter
+      ? [
+          `Right after it, ${i.searchAfter.label} answered in p50 ${fmt(i.searchAfter.p50, 2)} ms, p99 ${fmt(i.searchAfter.p99, 2)} ms (one connection; before the load: see the table).`,
+        ]
+      : []),
     `Statistics maintained: getTaskDetail \`callJobStatsInfo.taskCallTotal\` ${i.statistics.taskCallTotalBefore} → ${i.statistics.taskCallTotalAfter}, list \`totalElements\` ${i.statistics.listTotalBefore} → ${i.statistics.listTotalAfter} (${i.statisticsAgree ? 'both grew by exactly the calls accepted' : 'DISAGREE with the calls accepted'}).`,
   ].join('\n');
 }
@@ -194,7 +221,15 @@ function generated(results: BenchResult[]): string {
       `## ${r.database.dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL'} — ${r.quick ? 'quick run' : 'full run'}, largest job ${size(r.database.records)}`,
       '',
       `Command: \`${r.command}\` — ${r.startedAt}. ${r.database.version}; ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memoryGb} GB, Node ${r.machine.node}, ${r.machine.os}.`,
-      `Data set: ${Object.entries(r.database.totals).map(([k, v]) => (k === 'databaseMb' ? `${v.toLocaleString('en')} MB on disk` : `${v.toLocaleString('en')} ${TOTAL_NAMES[k] ?? k}`)).join(', ')} (built through recordFinishedCalls in ${r.database.buildSeconds} s). Raw numbers: \`bench/results/${r.startedAt.replace(/[:.]/g, '-')}-${r.database.dialect}.json\`.`,
+      `Data set: ${Object.entries(r.database.totals)
+        .map(([k, v]) =>
+          k === 'databaseMb'
+            ? `${v.toLocaleString('en')} MB on disk`
+            : `${v.toLocaleString('en')} ${TOTAL_NAMES[k] ?? k}`,
+        )
+        .join(
+          ', ',
+        )} (built through recordFinishedCalls in ${r.database.buildSeconds} s). Raw numbers: \`bench/results/${r.startedAt.replace(/[:.]/g, '-')}-${r.database.dialect}.json\`.`,
       `Each case ran ${r.settings.seconds} s with ${r.settings.connections} connections (throughput) and ${r.settings.seconds} s with one (latency of a request alone).`,
       '',
       scenarioTable(r),
@@ -205,14 +240,29 @@ function generated(results: BenchResult[]): string {
       '',
     );
   }
-  parts.push('## Query plans', '', 'Every query each request above runs, explained with its own parameters on the same data set (`bench/explain.ts`): EXPLAIN QUERY PLAN on SQLite, EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL (ms: the query\'s own time in that run). "index" lists what serves the query; "SCANS" names a table read without an index range.', '');
+  parts.push(
+    '## Query plans',
+    '',
+    'Every query each request above runs, explained with its own parameters on the same data set (`bench/explain.ts`): EXPLAIN QUERY PLAN on SQLite, EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL (ms: the query\'s own time in that run). "index" lists what serves the query; "SCANS" names a table read without an index range.',
+    '',
+  );
   for (const r of results) {
-    parts.push(`### ${r.database.dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL'} (largest job ${size(r.database.records)})`, '', planTable(r), '');
+    parts.push(
+      `### ${r.database.dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL'} (largest job ${size(r.database.records)})`,
+      '',
+      planTable(r),
+      '',
+    );
   }
   return parts.join('\n');
 }
 
-const TOTAL_NAMES: Record<string, string> = { tenants: 'tenants', customers: 'customers', callRecords: 'call records', turns: 'turns' };
+const TOTAL_NAMES: Record<string, string> = {
+  tenants: 'tenants',
+  customers: 'customers',
+  callRecords: 'call records',
+  turns: 'turns',
+};
 
 const BEGIN = '<!-- bench:generated:begin (npm run bench rewrites this part) -->';
 const END = '<!-- bench:generated:end -->';
@@ -222,7 +272,8 @@ export function writeBenchmarksMd(): void {
   const existing = existsSync(BENCHMARKS_FILE) ? readFileSync(BENCHMARKS_FILE, 'utf8') : '';
   const a = existing.indexOf(BEGIN);
   const b = existing.indexOf(END);
-  const text = a >= 0 && b > a ? existing.slice(0, a) + body + existing.slice(b + END.length) : `# Benchmarks\n\n${body}\n`;
+  const text =
+    a >= 0 && b > a ? existing.slice(0, a) + body + existing.slice(b + END.length) : `# Benchmarks\n\n${body}\n`;
   writeFileSync(BENCHMARKS_FILE, text);
 }
 

@@ -2,20 +2,20 @@ import { statSync } from 'node:fs';
 import { cpus, release, totalmem, type } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { sql } from 'kysely';
-import { signedHeaders, type ClientCredentials } from '../src/client/signing.js';
+import { type ClientCredentials, signedHeaders } from '../src/client/signing.js';
 import { loadConfig } from '../src/config.js';
 import { createDatabase } from '../src/db/database.js';
 import { buildApp } from '../src/http/app.js';
-import { benchDatabase, databaseVersion, DEFAULT_POSTGRES_URL, ensureDataset, type BenchDialect } from './db.js';
+import { type BenchDialect, benchDatabase, DEFAULT_POSTGRES_URL, databaseVersion, ensureDataset } from './db.js';
 import { explainAll } from './explain.js';
 import { ingestionEndpointExists, measureIngestion } from './ingest.js';
 import { check, loadRun } from './load.js';
-import { evaluateTargets, writeBenchmarksMd, writeResult, type BenchResult, type ScenarioResult } from './report.js';
-import { scenarios, type Scenario } from './scenarios.js';
+import { type BenchResult, evaluateTargets, type ScenarioResult, writeBenchmarksMd, writeResult } from './report.js';
+import { type Scenario, scenarios } from './scenarios.js';
 import { RssSampler, startServer } from './server.js';
 
 /*
- * `npm run bench` — the benchmark suite of issue 5. Builds (or reuses) the data set through the
+ * `npm run bench` — the benchmark suite. Builds (or reuses) the data set through the
  * write path, starts the real server as its own process, measures every case over 127.0.0.1 with
  * autocannon, ingestion through the bulk endpoint, and the server's RSS throughout; explains every
  * query; writes bench/results/<timestamp>-<db>.json and the tables of BENCHMARKS.md.
@@ -32,14 +32,27 @@ const positive = (v: string) => {
 
 const program = new Command('bench')
   .option('--records <n>', 'call records of the largest job (full run: 1000000)', positive, 100_000)
-  .option('--db <dialect>', 'sqlite or postgres', (v) => {
-    if (v !== 'sqlite' && v !== 'postgres') throw new InvalidArgumentError('must be sqlite or postgres');
-    return v;
-  }, 'sqlite')
-  .option('--postgres-url <url>', 'PostgreSQL database to create the bench database from', process.env.BENCH_POSTGRES_URL ?? DEFAULT_POSTGRES_URL)
+  .option(
+    '--db <dialect>',
+    'sqlite or postgres',
+    (v) => {
+      if (v !== 'sqlite' && v !== 'postgres') throw new InvalidArgumentError('must be sqlite or postgres');
+      return v;
+    },
+    'sqlite',
+  )
+  .option(
+    '--postgres-url <url>',
+    'PostgreSQL database to create the bench database from',
+    process.env.BENCH_POSTGRES_URL ?? DEFAULT_POSTGRES_URL,
+  )
   .option('--seconds <n>', 'seconds per load run (default: 3 quick, 10 full)', positive)
   .option('--connections <n>', 'connections of the throughput runs', positive, 10)
-  .option('--ingest-records <n>', 'call records sent to the bulk endpoint (default: 20000 quick, 200000 full)', positive)
+  .option(
+    '--ingest-records <n>',
+    'call records sent to the bulk endpoint (default: 20000 quick, 200000 full)',
+    positive,
+  )
   .option('--ingest-batch <n>', 'call records per request', positive, 1000)
   .option('--ingest-senders <n>', 'requests in flight while ingesting', positive, 2)
   .option('--only <text>', 'only the cases whose id contains this (the floor always runs)')
@@ -85,7 +98,8 @@ async function main(o: Options): Promise<void> {
     for (const s of list) {
       const creds = s.endpoint === 'floor' ? undefined : credentials;
       const first = await check(server.url, s, creds);
-      if (first.code !== 200) throw new Error(`${s.id} answered ${first.code}: ${JSON.stringify(first.body).slice(0, 300)}`);
+      if (first.code !== 200)
+        throw new Error(`${s.id} answered ${first.code}: ${JSON.stringify(first.body).slice(0, 300)}`);
       await loadRun(server.url, s, creds, { connections: o.connections, seconds: 1 }); // warm-up
       // autocannon stops at the deadline with requests still in flight: a checked request queues
       // behind them, so the next run starts on a drained server.
@@ -95,16 +109,32 @@ async function main(o: Options): Promise<void> {
       await check(server.url, s, creds);
       const latency = await loadRun(server.url, s, creds, { connections: 1, seconds });
       const after = await check(server.url, s, creds);
-      if (after.code !== 200) throw new Error(`${s.id} answered ${after.code} after the load: ${JSON.stringify(after.body).slice(0, 300)}`);
+      if (after.code !== 200)
+        throw new Error(`${s.id} answered ${after.code} after the load: ${JSON.stringify(after.body).slice(0, 300)}`);
       const rssMb = rss.take();
       if (s.endpoint === 'floor') {
         floor = { bytes: first.bytes, throughput, latency };
-        log(`floor: ${throughput.rps} req/s, p50 ${throughput.p50} ms; alone p50 ${latency.p50} ms p99 ${latency.p99} ms`);
+        log(
+          `floor: ${throughput.rps} req/s, p50 ${throughput.p50} ms; alone p50 ${latency.p50} ms p99 ${latency.p99} ms`,
+        );
         continue;
       }
       const ratio = Math.round((throughput.rps / floor!.throughput.rps) * 1000) / 1000;
-      results.push({ id: s.id, label: s.label, endpoint: s.endpoint, jobSize: s.jobSize, bytes: first.bytes, targets: s.targets, throughput, latency, ratio, rssMb });
-      log(`${s.id}: ${throughput.rps} req/s (${Math.round(ratio * 100)}% of floor), p50/p99 ${throughput.p50}/${throughput.p99} ms; alone p50/p99 ${latency.p50}/${latency.p99} ms; RSS ${rssMb} MB`);
+      results.push({
+        id: s.id,
+        label: s.label,
+        endpoint: s.endpoint,
+        jobSize: s.jobSize,
+        bytes: first.bytes,
+        targets: s.targets,
+        throughput,
+        latency,
+        ratio,
+        rssMb,
+      });
+      log(
+        `${s.id}: ${throughput.rps} req/s (${Math.round(ratio * 100)}% of floor), p50/p99 ${throughput.p50}/${throughput.p99} ms; alone p50/p99 ${latency.p50}/${latency.p99} ms; RSS ${rssMb} MB`,
+      );
     }
 
     let ingestion: BenchResult['ingestion'] = { skipped: 'skipped with --no-ingest' };
@@ -117,7 +147,9 @@ async function main(o: Options): Promise<void> {
           senders: o.ingestSenders,
           log,
         });
-        log(`ingestion: ${ingestion.recordsPerSecond} call records/s; statistics ${ingestion.statisticsAgree ? 'agree' : 'DISAGREE'}; RSS ${rss.take()} MB`);
+        log(
+          `ingestion: ${ingestion.recordsPerSecond} call records/s; statistics ${ingestion.statisticsAgree ? 'agree' : 'DISAGREE'}; RSS ${rss.take()} MB`,
+        );
         // Search indexes take new entries in buffers that searches read until they are merged:
         // the same search, right after the bulk load, shows what that costs.
         const search = list.find((s) => s.id.endsWith('.searchPhone4'));
@@ -140,8 +172,20 @@ async function main(o: Options): Promise<void> {
       finishedAt: new Date().toISOString(),
       command: ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
       quick,
-      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model.trim() ?? '?', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, os: `${type()} ${release()}` },
-      database: { dialect: o.db, version: await databaseVersion(b), records: o.records, totals: { ...manifest.totals, ...(await databaseSize(b.url, o.db)) }, buildSeconds: manifest.buildSeconds },
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model.trim() ?? '?',
+        memoryGb: Math.round(totalmem() / 2 ** 30),
+        node: process.version,
+        os: `${type()} ${release()}`,
+      },
+      database: {
+        dialect: o.db,
+        version: await databaseVersion(b),
+        records: o.records,
+        totals: { ...manifest.totals, ...(await databaseSize(b.url, o.db)) },
+        buildSeconds: manifest.buildSeconds,
+      },
       settings: { connections: o.connections, seconds, latencyConnections: 1 },
       floor: floor!,
       scenarios: results,
@@ -153,14 +197,19 @@ async function main(o: Options): Promise<void> {
     const file = writeResult(result);
     writeBenchmarksMd();
     log(`results: ${file}; BENCHMARKS.md updated`);
-    for (const t of result.targets) console.log(`${t.met === null ? '  –  ' : t.met ? ' MET ' : ' MISS'} ${t.name}: ${t.figure} (${t.limit})`);
+    for (const t of result.targets)
+      console.log(`${t.met === null ? '  –  ' : t.met ? ' MET ' : ' MISS'} ${t.name}: ${t.figure} (${t.limit})`);
   } finally {
     rss.stop();
     await server.stop();
   }
 }
 
-async function typicalDetailBytes(databaseUrl: string, list: Scenario[], credentials: ClientCredentials): Promise<number> {
+async function typicalDetailBytes(
+  databaseUrl: string,
+  list: Scenario[],
+  credentials: ClientCredentials,
+): Promise<number> {
   const database = createDatabase(databaseUrl, { poolSize: 2 });
   const app = await buildApp({ database, config: loadConfig({ DATABASE_URL: databaseUrl }), logger: false });
   try {
@@ -178,7 +227,8 @@ async function typicalDetailBytes(databaseUrl: string, list: Scenario[], credent
 }
 
 async function databaseSize(databaseUrl: string, dialect: BenchDialect): Promise<Record<string, number>> {
-  if (dialect === 'sqlite') return { databaseMb: Math.round(statSync(databaseUrl.slice('sqlite:'.length)).size / 2 ** 20) };
+  if (dialect === 'sqlite')
+    return { databaseMb: Math.round(statSync(databaseUrl.slice('sqlite:'.length)).size / 2 ** 20) };
   const database = createDatabase(databaseUrl, { poolSize: 1 });
   try {
     const r = await sql<{ n: string }>`select pg_database_size(current_database()) as n`.execute(database.db);

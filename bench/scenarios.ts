@@ -8,7 +8,7 @@ import type { BenchJob, DatasetManifest } from './dataset.js';
 
 export type Endpoint = 'floor' | 'getTasks' | 'getTaskDetail' | 'getCallRecordInfoList' | 'callDetail';
 
-/** Which target of issue 5 a scenario is judged against. */
+/** Which target (BENCHMARKS.md) a scenario is judged against. */
 export type Target =
   /** throughput ≥ 40% of the floor */
   | 'ratio'
@@ -38,7 +38,13 @@ export const FLOOR_PATH = '/bench/floor';
 
 const sizeLabel = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1000 ? `${n / 1000}k` : String(n));
 
-function listScenario(job: BenchJob, key: string, label: string, body: Record<string, unknown>, targets: Target[]): Scenario {
+function listScenario(
+  job: BenchJob,
+  key: string,
+  label: string,
+  body: Record<string, unknown>,
+  targets: Target[],
+): Scenario {
   return {
     id: `list.${sizeLabel(job.records)}.${key}`,
     endpoint: 'getCallRecordInfoList',
@@ -59,17 +65,57 @@ function daysBefore(job: BenchJob, days: number): string {
 }
 
 export function scenarios(m: DatasetManifest): Scenario[] {
-  const out: Scenario[] = [{ id: 'floor', endpoint: 'floor', label: 'floor: constant body, no auth, no database', method: 'GET', path: FLOOR_PATH, targets: [] }];
+  const out: Scenario[] = [
+    {
+      id: 'floor',
+      endpoint: 'floor',
+      label: 'floor: constant body, no auth, no database',
+      method: 'GET',
+      path: FLOOR_PATH,
+      targets: [],
+    },
+  ];
   const jobs = [...m.main.jobs].sort((a, b) => a.records - b.records);
   const largest = jobs[jobs.length - 1]!;
 
-  out.push({ id: 'getTasks.page1', endpoint: 'getTasks', label: 'getTasks, page 1', method: 'GET', path: '/apiOpen/v1/task/getTasks', targets: ['ratio'] });
-  out.push({ id: 'getTasks.name', endpoint: 'getTasks', label: 'getTasks, name and status filter', method: 'GET', path: `/apiOpen/v1/task/getTasks?name=${encodeURIComponent('基准')}&status=IN_PROCESS`, targets: ['ratio'] });
+  out.push({
+    id: 'getTasks.page1',
+    endpoint: 'getTasks',
+    label: 'getTasks, page 1',
+    method: 'GET',
+    path: '/apiOpen/v1/task/getTasks',
+    targets: ['ratio'],
+  });
+  out.push({
+    id: 'getTasks.name',
+    endpoint: 'getTasks',
+    label: 'getTasks, name and status filter',
+    method: 'GET',
+    path: `/apiOpen/v1/task/getTasks?name=${encodeURIComponent('基准')}&status=IN_PROCESS`,
+    targets: ['ratio'],
+  });
   for (const job of jobs) {
-    out.push({ id: `getTaskDetail.${sizeLabel(job.records)}`, endpoint: 'getTaskDetail', label: `getTaskDetail, ${sizeLabel(job.records)} job`, jobSize: job.records, method: 'GET', path: `/apiOpen/v1/task/getTaskDetail?robotCallJobId=${job.jobId}`, targets: ['ratio'] });
+    out.push({
+      id: `getTaskDetail.${sizeLabel(job.records)}`,
+      endpoint: 'getTaskDetail',
+      label: `getTaskDetail, ${sizeLabel(job.records)} job`,
+      jobSize: job.records,
+      method: 'GET',
+      path: `/apiOpen/v1/task/getTaskDetail?robotCallJobId=${job.jobId}`,
+      targets: ['ratio'],
+    });
   }
   for (const job of jobs) {
-    out.push({ id: `callDetail.${sizeLabel(job.records)}`, endpoint: 'callDetail', label: `callDetail, ${sizeLabel(job.records)} job (100 records in turn)`, jobSize: job.records, method: 'GET', path: '/apiOpen/v1/task/callDetail?callRecordId={id}', rotate: job.samples.callRecordIds, targets: ['ratio'] });
+    out.push({
+      id: `callDetail.${sizeLabel(job.records)}`,
+      endpoint: 'callDetail',
+      label: `callDetail, ${sizeLabel(job.records)} job (100 records in turn)`,
+      jobSize: job.records,
+      method: 'GET',
+      path: '/apiOpen/v1/task/callDetail?callRecordId={id}',
+      rotate: job.samples.callRecordIds,
+      targets: ['ratio'],
+    });
   }
 
   for (const job of jobs) {
@@ -78,31 +124,93 @@ export function scenarios(m: DatasetManifest): Scenario[] {
     // A page at offset 100,000 when the job has one; on smaller jobs, the last full page.
     const real = job.records - job.trainingRecords;
     const offset = real > 100_020 ? 100_000 : Math.max(0, Math.floor((real - 20) / 20) * 20);
-    out.push(listScenario(job, 'deep', `page at offset ${offset.toLocaleString('en')}`, { pageNum: offset / 20 + 1 }, offset >= 100_000 ? ['deep-p99-100'] : ['report']));
+    out.push(
+      listScenario(
+        job,
+        'deep',
+        `page at offset ${offset.toLocaleString('en')}`,
+        { pageNum: offset / 20 + 1 },
+        offset >= 100_000 ? ['deep-p99-100'] : ['report'],
+      ),
+    );
   }
 
   const s = largest.samples;
   const week = { earliestCreationTime: daysBefore(largest, 6), latestCreationTime: largest.lastDay };
   const filters: [string, string, Record<string, unknown>, Target[]][] = [
-    ['group', 'customerGroupId (a group of 25% of the customers)', { customerGroupId: s.customerGroupId }, ['list-p99-50']],
+    [
+      'group',
+      'customerGroupId (a group of 25% of the customers)',
+      { customerGroupId: s.customerGroupId },
+      ['list-p99-50'],
+    ],
     ['flow', 'dialogFlowId (the job’s flow: every record)', { dialogFlowId: largest.dialogFlowId }, ['list-p99-50']],
     ['follow', 'followStatus FOLLOW_UP (12% of customers)', { followStatus: 'FOLLOW_UP' }, ['list-p99-50']],
-    ['followCommon', 'followStatus AI_INITIAL_VISIT (70% of customers)', { followStatus: 'AI_INITIAL_VISIT' }, ['list-p99-50']],
-    ['dates', `creation time, the last 7 days (${week.earliestCreationTime} – ${week.latestCreationTime})`, week, ['list-p99-50']],
+    [
+      'followCommon',
+      'followStatus AI_INITIAL_VISIT (70% of customers)',
+      { followStatus: 'AI_INITIAL_VISIT' },
+      ['list-p99-50'],
+    ],
+    [
+      'dates',
+      `creation time, the last 7 days (${week.earliestCreationTime} – ${week.latestCreationTime})`,
+      week,
+      ['list-p99-50'],
+    ],
     ['result', 'resultStatuses [ANSWERED]', { resultStatuses: ['ANSWERED'] }, ['list-p99-50']],
-    ['resultRare', 'resultStatuses [FROM_PHONE_ERROR, SYSTEM_ERROR] (3%)', { resultStatuses: ['FROM_PHONE_ERROR', 'SYSTEM_ERROR'] }, ['list-p99-50']],
+    [
+      'resultRare',
+      'resultStatuses [FROM_PHONE_ERROR, SYSTEM_ERROR] (3%)',
+      { resultStatuses: ['FROM_PHONE_ERROR', 'SYSTEM_ERROR'] },
+      ['list-p99-50'],
+    ],
     ['intent', 'intentLevels [A, B]', { intentLevels: ['A', 'B'] }, ['list-p99-50']],
     ['training', 'getTrainTaskList true', { getTrainTaskList: true }, ['list-p99-50']],
-    ['searchName3', `searchWords "${s.name3}" (a customer name, 3 characters)`, { searchWords: s.name3 }, ['list-p99-50']],
+    [
+      'searchName3',
+      `searchWords "${s.name3}" (a customer name, 3 characters)`,
+      { searchWords: s.name3 },
+      ['list-p99-50'],
+    ],
     ['searchPhoneFull', `searchWords "${s.phoneFull}" (a full number)`, { searchWords: s.phoneFull }, ['list-p99-50']],
     ['searchPhone4', `searchWords "${s.phone4}" (4 digits)`, { searchWords: s.phone4 }, ['list-p99-50']],
-    ['searchPhone3', `searchWords "${s.phone3}" (3 digits, a mobile prefix)`, { searchWords: s.phone3 }, ['list-p99-50']],
+    [
+      'searchPhone3',
+      `searchWords "${s.phone3}" (3 digits, a mobile prefix)`,
+      { searchWords: s.phone3 },
+      ['list-p99-50'],
+    ],
     ['searchName2', `searchWords "${s.name2}" (a name, 2 characters)`, { searchWords: s.name2 }, ['report']],
     ['searchName1', `searchWords "${s.name1}" (a surname, 1 character)`, { searchWords: s.name1 }, ['report']],
     ['searchPhone2', `searchWords "${s.phone2}" (2 digits)`, { searchWords: s.phone2 }, ['report']],
-    ['combo.resultIntentDates', 'resultStatuses + intentLevels + last 7 days', { resultStatuses: ['ANSWERED'], intentLevels: ['A', 'B'], ...week }, ['list-p99-50']],
-    ['combo.groupFollowResult', 'customerGroupId + followStatus + resultStatuses', { customerGroupId: s.customerGroupId, followStatus: 'AI_INITIAL_VISIT', resultStatuses: ['ANSWERED'] }, ['list-p99-50']],
-    ['combo.all', 'every filter kind, searchWords of 4 digits', { customerGroupId: s.customerGroupId, dialogFlowId: largest.dialogFlowId, followStatus: 'AI_INITIAL_VISIT', resultStatuses: ['ANSWERED', 'NO_ANSWER', 'BUSY'], intentLevels: ['A', 'B', 'C', 'E'], earliestCreationTime: daysBefore(largest, 60), latestCreationTime: largest.lastDay, searchWords: s.phone4 }, ['list-p99-50']],
+    [
+      'combo.resultIntentDates',
+      'resultStatuses + intentLevels + last 7 days',
+      { resultStatuses: ['ANSWERED'], intentLevels: ['A', 'B'], ...week },
+      ['list-p99-50'],
+    ],
+    [
+      'combo.groupFollowResult',
+      'customerGroupId + followStatus + resultStatuses',
+      { customerGroupId: s.customerGroupId, followStatus: 'AI_INITIAL_VISIT', resultStatuses: ['ANSWERED'] },
+      ['list-p99-50'],
+    ],
+    [
+      'combo.all',
+      'every filter kind, searchWords of 4 digits',
+      {
+        customerGroupId: s.customerGroupId,
+        dialogFlowId: largest.dialogFlowId,
+        followStatus: 'AI_INITIAL_VISIT',
+        resultStatuses: ['ANSWERED', 'NO_ANSWER', 'BUSY'],
+        intentLevels: ['A', 'B', 'C', 'E'],
+        earliestCreationTime: daysBefore(largest, 60),
+        latestCreationTime: largest.lastDay,
+        searchWords: s.phone4,
+      },
+      ['list-p99-50'],
+    ],
   ];
   for (const [key, label, body, targets] of filters) out.push(listScenario(largest, key, label, body, targets));
   return out;

@@ -1,13 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { FLOOR_PATH } from './scenarios.js';
 
 /*
- * The real server as its own process — `node dist/cli.js serve` with DATABASE_URL and PORT, the
- * dialer off (it would add calls while the bench measures), and the floor route on — and its
- * resident memory, sampled from /proc while it works.
+ * The real server as its own process — `outcall serve` with the floor route (bench/serve.ts,
+ * compiled beside this file) with DATABASE_URL and PORT and the dialer off (it would add calls
+ * while the bench measures) — and its resident memory, sampled from /proc while it works.
  */
 
 export interface BenchServer {
@@ -28,22 +28,30 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startServer(options: { databaseUrl: string; floorBytes: number; poolSize?: number; log: (m: string) => void }): Promise<BenchServer> {
+export async function startServer(options: {
+  databaseUrl: string;
+  floorBytes: number;
+  poolSize?: number;
+  log: (m: string) => void;
+}): Promise<BenchServer> {
   const port = await freePort();
-  const cli = resolve('dist/cli.js');
-  const child: ChildProcess = spawn(process.execPath, [cli, 'serve', '--no-migrate'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: options.databaseUrl,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      DIALER_ENABLED: 'false',
-      BENCH_FLOOR_BYTES: String(options.floorBytes),
-      ...(options.poolSize ? { DATABASE_POOL_SIZE: String(options.poolSize) } : {}),
+  const serve = fileURLToPath(new URL('./serve.js', import.meta.url));
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [serve, '--no-migrate', '--floor-bytes', String(options.floorBytes)],
+    {
+      env: {
+        ...process.env,
+        DATABASE_URL: options.databaseUrl,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        DIALER_ENABLED: 'false',
+        ...(options.poolSize ? { DATABASE_POOL_SIZE: String(options.poolSize) } : {}),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
@@ -91,7 +99,10 @@ export class RssSampler {
   max = 0;
   samples = 0;
 
-  constructor(private readonly pid: number, everyMs = 200) {
+  constructor(
+    private readonly pid: number,
+    everyMs = 200,
+  ) {
     this.timer = setInterval(() => this.sample(), everyMs);
     this.timer.unref();
     this.sample();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../test/harness.js';
 
-/* The built CLI (`npm test` builds first), run as a user would, against a real database and server. */
+/* The built CLI (dist/, rebuilt before the tests by test/globalSetup.ts), run as a user would, against a real database and server. */
 
 let server: TestServer;
 const dir = mkdtempSync(join(tmpdir(), 'outcall-cli-'));
@@ -13,9 +13,14 @@ const dir = mkdtempSync(join(tmpdir(), 'outcall-cli-'));
 /** Runs the CLI without blocking this process, which also serves the API it talks to. */
 function outcall(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['dist/cli.js', ...args], { env: { ...process.env, DATABASE_URL: server.databaseUrl }, timeout: 30_000 }, (error, stdout, stderr) => {
-      resolve({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['dist/cli.js', ...args],
+      { env: { ...process.env, DATABASE_URL: server.databaseUrl }, timeout: 30_000 },
+      (error, stdout, stderr) => {
+        resolve({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -32,7 +37,12 @@ describe('the outcall CLI', async () => {
     const r = await outcall('tenant', 'create', '--name', '命令行公司', '--sign', 'clitest', '--json');
     expect(r.status, r.stderr).toBe(0);
     creds = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
-    expect(creds).toEqual({ tenantId: expect.any(Number), appKey: expect.stringMatching(/^[A-Za-z0-9]{16}$/), appSecret: expect.stringMatching(/^[A-Za-z0-9]{32}$/), tenantSign: 'clitest' });
+    expect(creds).toEqual({
+      tenantId: expect.any(Number),
+      appKey: expect.stringMatching(/^[A-Za-z0-9]{16}$/),
+      appSecret: expect.stringMatching(/^[A-Za-z0-9]{32}$/),
+      tenantSign: 'clitest',
+    });
     writeFileSync(credentialsFile, JSON.stringify({ baseUrl: server.url, ...creds }));
   });
 
@@ -49,7 +59,15 @@ describe('the outcall CLI', async () => {
   });
 
   it('sends a POST body, and exits 1 when the envelope is not a success', async () => {
-    const r = await outcall('request', 'POST', '/apiOpen/v1/task/getCallRecordInfoList', '-d', '{"robotCallJobId": 99}', '-c', credentialsFile);
+    const r = await outcall(
+      'request',
+      'POST',
+      '/apiOpen/v1/task/getCallRecordInfoList',
+      '-d',
+      '{"robotCallJobId": 99}',
+      '-c',
+      credentialsFile,
+    );
     expect(r.status).toBe(1);
     expect(JSON.parse(r.stdout)).toMatchObject({ code: 404 });
   });

@@ -1,22 +1,27 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { OutcallClient, OutcallError, type HttpMethod } from './client/index.js';
+import { type HttpMethod, OutcallClient, OutcallError } from './client/index.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createDatabase, type Database } from './db/database.js';
 import { migrateToLatest, migrationStatus } from './db/migrate.js';
-import { findTenant, findTenantBySign, listApiKeys, setApiKeyEnabled } from './repositories/tenants.js';
+import { ServiceError } from './domain/errors.js';
 import { DEMO_CREDENTIALS_FILE, startDialer, startServer } from './server.js';
-import { ServiceError } from './services/errors.js';
-import { createApiKey, createTenant } from './services/tenants.js';
+import { createApiKey, createTenant, findTenantByIdOrSign, listKeys, setKeyEnabled } from './services/tenants.js';
 
 /** `outcall`: serve the API, manage tenants and keys, and send signed requests. */
 
-const program = new Command('outcall').description('Open API service for AI outbound-calling platforms').showHelpAfterError();
+/** A command that cannot do what it was asked: printed as `outcall: message`, exit code 1. */
+class CliError extends Error {}
+
+const program = new Command('outcall')
+  .description('Open API service for AI outbound-calling platforms')
+  .showHelpAfterError();
 
 function speed(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 100_000) throw new InvalidArgumentError('must be a whole number from 1 to 100000');
+  if (!Number.isInteger(n) || n < 1 || n > 100_000)
+    throw new InvalidArgumentError('must be a whole number from 1 to 100000');
   return n;
 }
 
@@ -38,18 +43,20 @@ async function withDatabase<T>(work: (database: Database) => Promise<T>): Promis
   }
 }
 
-async function tenantIdOf(database: Database, opts: { tenantSign?: string; tenantId?: string }): Promise<number> {
-  if (opts.tenantId) {
-    const tenant = await findTenant(database.db, Number(opts.tenantId));
-    if (!tenant) throw new ServiceError(404, `no tenant with id ${opts.tenantId}`);
-    return tenant.id;
-  }
-  if (opts.tenantSign) {
-    const tenant = await findTenantBySign(database.db, opts.tenantSign);
-    if (!tenant) throw new ServiceError(404, `no tenant with tenantSign "${opts.tenantSign}"`);
-    return tenant.id;
-  }
-  throw new InvalidArgumentError('name the tenant with --tenant-sign or --tenant-id');
+/** The tenant named by --tenant-id or --tenant-sign. */
+async function tenantOf(database: Database, opts: { tenantSign?: string; tenantId?: string }) {
+  if (!opts.tenantId && !opts.tenantSign) throw new CliError('name the tenant with --tenant-sign or --tenant-id');
+  if (opts.tenantId && !/^\d{1,15}$/.test(opts.tenantId))
+    throw new CliError(`--tenant-id must be a number, got "${opts.tenantId}"`);
+  const tenant = await findTenantByIdOrSign(database, {
+    tenantId: opts.tenantId ? Number(opts.tenantId) : undefined,
+    tenantSign: opts.tenantSign,
+  });
+  if (!tenant)
+    throw new CliError(
+      opts.tenantId ? `no tenant with id ${opts.tenantId}` : `no tenant with tenantSign "${opts.tenantSign}"`,
+    );
+  return tenant;
 }
 
 program
@@ -60,16 +67,29 @@ program
   .option('--demo', 'create the demo tenant and its data when it does not exist')
   .option('--no-migrate', 'do not migrate the database on start')
   .option('--no-dialer', 'do not run the dialer in this process (run `outcall dialer` elsewhere)')
-  .option('--speed <factor>', 'simulated calls pass this many times faster than real time (default: DIALER_SPEED or 1)', speed)
-  .action(async (opts: { port?: number; host?: string; demo?: boolean; migrate: boolean; dialer: boolean; speed?: number }) => {
-    const env = { ...process.env };
-    if (opts.port !== undefined) env.PORT = String(opts.port);
-    if (opts.host) env.HOST = opts.host;
-    if (!opts.migrate) env.MIGRATE_ON_START = 'false';
-    if (!opts.dialer) env.DIALER_ENABLED = 'false';
-    if (opts.speed !== undefined) env.DIALER_SPEED = String(opts.speed);
-    await startServer(loadConfig(env), { demo: opts.demo ?? false });
-  });
+  .option(
+    '--speed <factor>',
+    'simulated calls pass this many times faster than real time (default: DIALER_SPEED or 1)',
+    speed,
+  )
+  .action(
+    async (opts: {
+      port?: number;
+      host?: string;
+      demo?: boolean;
+      migrate: boolean;
+      dialer: boolean;
+      speed?: number;
+    }) => {
+      const env = { ...process.env };
+      if (opts.port !== undefined) env.PORT = String(opts.port);
+      if (opts.host) env.HOST = opts.host;
+      if (!opts.migrate) env.MIGRATE_ON_START = 'false';
+      if (!opts.dialer) env.DIALER_ENABLED = 'false';
+      if (opts.speed !== undefined) env.DIALER_SPEED = String(opts.speed);
+      await startServer(loadConfig(env), { demo: opts.demo ?? false });
+    },
+  );
 
 program
   .command('dialer')
@@ -80,11 +100,23 @@ program
     const config = loadConfig(env);
     const database = createDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
     await migrateToLatest(database);
-    const log = { info: (o: object, m: string) => console.log(m, o), error: (o: object, m: string) => console.error(m, o) };
+    const log = {
+      info: (o: object, m: string) => console.log(m, o),
+      error: (o: object, m: string) => console.error(m, o),
+    };
     const dialer = startDialer(database, config, log);
-    console.log(`dialer running on ${database.location} (speed ${config.dialerSpeed}); Ctrl-C stops it after the calls in progress`);
+    console.log(
+      `dialer running on ${database.location} (speed ${config.dialerSpeed}); Ctrl-C stops it after the calls in progress`,
+    );
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-      process.once(signal, () => void dialer.stop().then(() => database.destroy()).then(() => process.exit(0)));
+      process.once(
+        signal,
+        () =>
+          void dialer
+            .stop()
+            .then(() => database.destroy())
+            .then(() => process.exit(0)),
+      );
     }
   });
 
@@ -101,7 +133,8 @@ program
         const applied = result.results?.filter((r) => r.status === 'Success').map((r) => r.migrationName) ?? [];
         console.log(applied.length ? `applied: ${applied.join(', ')}` : 'already up to date');
       }
-      for (const m of await migrationStatus(database)) console.log(`${m.executedAt ? 'applied ' : 'pending '} ${m.name}`);
+      for (const m of await migrationStatus(database))
+        console.log(`${m.executedAt ? 'applied ' : 'pending '} ${m.name}`);
     } finally {
       await database.destroy();
     }
@@ -116,9 +149,14 @@ tenant
   .option('--time-zone <zone>', 'IANA time zone times are shown in', 'Asia/Shanghai')
   .option('--json', 'end with one JSON line: {"tenantId","appKey","appSecret","tenantSign"}')
   .action(async (opts: { name: string; sign: string; timeZone: string; json?: boolean }) => {
-    const c = await withDatabase((d) => createTenant(d.db, { name: opts.name, tenantSign: opts.sign, timeZone: opts.timeZone }));
+    const c = await withDatabase((d) =>
+      createTenant(d, { name: opts.name, tenantSign: opts.sign, timeZone: opts.timeZone }),
+    );
     console.log(`created tenant ${c.tenantId} (${opts.name}); keep the appSecret: it is shown only here`);
-    if (opts.json) console.log(JSON.stringify({ tenantId: c.tenantId, appKey: c.appKey, appSecret: c.appSecret, tenantSign: c.tenantSign }));
+    if (opts.json)
+      console.log(
+        JSON.stringify({ tenantId: c.tenantId, appKey: c.appKey, appSecret: c.appSecret, tenantSign: c.tenantSign }),
+      );
     else console.log(`appKey ${c.appKey}\nappSecret ${c.appSecret}\ntenantSign ${c.tenantSign}`);
   });
 
@@ -131,11 +169,14 @@ key
   .option('--json', 'print one JSON line')
   .action(async (opts: { tenantSign?: string; tenantId?: string; json?: boolean }) => {
     const out = await withDatabase(async (d) => {
-      const tenantId = await tenantIdOf(d, opts);
-      const t = (await findTenant(d.db, tenantId))!;
-      return { tenantId, tenantSign: t.tenant_sign, ...(await createApiKey(d.db, tenantId)) };
+      const t = await tenantOf(d, opts);
+      return { tenantId: t.id, tenantSign: t.tenant_sign, ...(await createApiKey(d, t.id)) };
     });
-    console.log(opts.json ? JSON.stringify(out) : `appKey ${out.appKey}\nappSecret ${out.appSecret}\ntenantSign ${out.tenantSign}`);
+    console.log(
+      opts.json
+        ? JSON.stringify(out)
+        : `appKey ${out.appKey}\nappSecret ${out.appSecret}\ntenantSign ${out.tenantSign}`,
+    );
   });
 key
   .command('list')
@@ -144,36 +185,49 @@ key
   .option('--tenant-id <id>', 'only this tenant')
   .action(async (opts: { tenantSign?: string; tenantId?: string }) => {
     const keys = await withDatabase(async (d) =>
-      listApiKeys(d.db, opts.tenantSign || opts.tenantId ? await tenantIdOf(d, opts) : undefined),
+      listKeys(d, opts.tenantSign || opts.tenantId ? (await tenantOf(d, opts)).id : undefined),
     );
     for (const k of keys) {
-      console.log(`${k.app_key}  ${k.enabled ? 'enabled ' : 'disabled'}  tenant ${k.tenant_id} ${k.tenant_sign} (${k.tenant_name})  created ${new Date(k.created_at).toISOString()}`);
+      console.log(
+        `${k.app_key}  ${k.enabled ? 'enabled ' : 'disabled'}  tenant ${k.tenant_id} ${k.tenant_sign} (${k.tenant_name})  created ${new Date(k.created_at).toISOString()}`,
+      );
     }
     if (keys.length === 0) console.log('no keys');
   });
-for (const [name, enabled] of [['disable', false], ['enable', true]] as const) {
+for (const [name, enabled] of [
+  ['disable', false],
+  ['enable', true],
+] as const) {
   key
     .command(`${name} <appKey>`)
     .description(enabled ? 'allow a disabled key again' : 'refuse every request signed with this key (403)')
     .action(async (appKey: string) => {
-      const found = await withDatabase((d) => setApiKeyEnabled(d.db, appKey, enabled, Date.now()));
-      if (!found) throw new ServiceError(404, `no key ${appKey}`);
+      const found = await withDatabase((d) => setKeyEnabled(d, appKey, enabled));
+      if (!found) throw new CliError(`no key ${appKey}`);
       console.log(`${appKey} ${enabled ? 'enabled' : 'disabled'}`);
     });
 }
 
 program
   .command('request <method> <path>')
-  .description('send a signed request and print the response, e.g. request GET "/apiOpen/v1/task/getTaskDetail?robotCallJobId=1"')
+  .description(
+    'send a signed request and print the response, e.g. request GET "/apiOpen/v1/task/getTaskDetail?robotCallJobId=1"',
+  )
   .option('-d, --data <json>', 'JSON body (for POST)')
-  .option('-c, --credentials <file>', 'credentials file {baseUrl, appKey, appSecret, tenantSign}', DEMO_CREDENTIALS_FILE)
+  .option(
+    '-c, --credentials <file>',
+    'credentials file {baseUrl, appKey, appSecret, tenantSign}',
+    DEMO_CREDENTIALS_FILE,
+  )
   .option('--base-url <url>', 'server address (default: the credentials file’s baseUrl)')
   .action(async (method: string, path: string, opts: { data?: string; credentials: string; baseUrl?: string }) => {
     let creds: { baseUrl?: string; appKey: string; appSecret: string; tenantSign: string };
     try {
       creds = JSON.parse(readFileSync(opts.credentials, 'utf8'));
     } catch (e) {
-      throw new InvalidArgumentError(`cannot read credentials from ${opts.credentials} (run \`npm start\` once for the demo's): ${(e as Error).message}`);
+      throw new InvalidArgumentError(
+        `cannot read credentials from ${opts.credentials} (run \`npm start\` once for the demo's): ${(e as Error).message}`,
+      );
     }
     if (opts.data !== undefined) {
       try {
@@ -204,7 +258,9 @@ program
   });
 
 program.parseAsync().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof ServiceError || error instanceof InvalidArgumentError) {
+  if (error instanceof ServiceError) {
+    console.error(`outcall: ${error.reason}`);
+  } else if (error instanceof ConfigError || error instanceof CliError || error instanceof InvalidArgumentError) {
     console.error(`outcall: ${error.message}`);
   } else {
     console.error('outcall:', error);

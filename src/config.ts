@@ -17,8 +17,6 @@ export interface Config {
   readonly dialerSpeed: number;
   /** Serve the OpenAPI document (/openapi.json) and the interactive docs (/docs). */
   readonly docsEnabled: boolean;
-  /** Bytes of the benchmark's floor route (GET /bench/floor: a constant body, no auth, no database); 0: no such route. */
-  readonly benchFloorBytes: number;
 }
 
 export class ConfigError extends Error {}
@@ -53,6 +51,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dialerEnabled: flag(env, 'DIALER_ENABLED', true),
     dialerSpeed: integer(env, 'DIALER_SPEED', 1, 1, 100_000),
     docsEnabled: flag(env, 'DOCS_ENABLED', true),
-    benchFloorBytes: integer(env, 'BENCH_FLOOR_BYTES', 0, 0, 10_000_000),
   });
 }

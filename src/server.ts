@@ -1,13 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { signedHeaders } from './client/signing.js';
 import type { Config } from './config.js';
 import { createDatabase, type Database } from './db/database.js';
-import { Dialer, type DialerOptions } from './dialer/dialer.js';
-import { SimulatedTelephony } from './dialer/telephony.js';
 import { migrateToLatest } from './db/migrate.js';
 import { ensureDemoData } from './demo/seed.js';
-import { buildApp, type App } from './http/app.js';
-import { signedHeaders } from './client/signing.js';
+import { Dialer, type DialerOptions } from './dialer/dialer.js';
+import { SimulatedTelephony } from './dialer/telephony.js';
+import { type App, type AppDependencies, buildApp } from './http/app.js';
 import type { Credentials } from './services/tenants.js';
 
 export const DEMO_CREDENTIALS_FILE = 'data/demo-credentials.json';
@@ -15,13 +15,18 @@ export const DEMO_CREDENTIALS_FILE = 'data/demo-credentials.json';
 export interface ServeOptions {
   /** Create the demo tenant when it does not exist. */
   demo: boolean;
+  /** More routes for the app (the benchmark's floor). */
+  plugins?: AppDependencies['plugins'];
 }
 
 /** Opens the database, migrates, optionally seeds the demo, and listens. */
-export async function startServer(config: Config, options: ServeOptions): Promise<{ app: App; url: string; close: () => Promise<void> }> {
+export async function startServer(
+  config: Config,
+  options: ServeOptions,
+): Promise<{ app: App; url: string; close: () => Promise<void> }> {
   const database = createDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
   if (config.migrateOnStart) await migrateToLatest(database);
-  const app = await buildApp({ database, config });
+  const app = await buildApp({ database, config, plugins: options.plugins });
   let dialer: Dialer | undefined;
   const close = async () => {
     await dialer?.stop();

@@ -3,9 +3,9 @@ import { loadConfig } from '../src/config.js';
 import { createDatabase, type Database, type Dialect } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { ensureDemoData } from '../src/demo/seed.js';
-import { buildApp, type App } from '../src/http/app.js';
+import { type App, buildApp } from '../src/http/app.js';
 import type { Credentials } from '../src/services/tenants.js';
-import { scratchDatabase, type ScratchDatabase } from './databases.js';
+import { type ScratchDatabase, scratchDatabase } from './databases.js';
 import { allCallRecords, call, testDialect } from './harness.js';
 
 /*
@@ -36,7 +36,14 @@ async function serve(dialect: Dialect): Promise<Side> {
   const app = await buildApp({ database, config: loadConfig({}), logger: false });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
-  return { dialect, scratch, database, app, url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`, credentials };
+  return {
+    dialect,
+    scratch,
+    database,
+    app,
+    url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
+    credentials,
+  };
 }
 
 describe.runIf(testDialect === 'postgres')('SQLite and PostgreSQL with the same data', () => {
@@ -55,7 +62,10 @@ describe.runIf(testDialect === 'postgres')('SQLite and PostgreSQL with the same 
   /** Sends one request to both servers; the envelopes must be equal apart from requestId. */
   async function same(method: 'GET' | 'POST', path: string, body?: unknown): Promise<any> {
     const [a, b] = await Promise.all(sides.map((s) => call(s, s.credentials, method, path, body)));
-    const strip = ({ requestId, ...rest }: any) => (expect(requestId).toMatch(/\S/), rest);
+    const strip = ({ requestId, ...rest }: any) => {
+      expect(requestId).toMatch(/\S/);
+      return rest;
+    };
     expect(strip(b), `${method} ${path} ${body ? JSON.stringify(body) : ''}`).toEqual(strip(a));
     compared++;
     return a;
@@ -64,26 +74,50 @@ describe.runIf(testDialect === 'postgres')('SQLite and PostgreSQL with the same 
   it('seed the same tenant, ids and row counts', async () => {
     const [sqlite, postgres] = sides as [Side, Side];
     expect(postgres.credentials.tenantId).toBe(sqlite.credentials.tenantId);
-    for (const table of ['customer_person', 'robot_call_job', 'call_task', 'call_record', 'call_detail', 'job_day_stats', 'job_concern_stats'] as const) {
+    for (const table of [
+      'customer_person',
+      'robot_call_job',
+      'call_task',
+      'call_record',
+      'call_detail',
+      'job_day_stats',
+      'job_concern_stats',
+    ] as const) {
       const [a, b] = await Promise.all(
         sides.map(async (s) => {
-          const row = await s.database.db.selectFrom(table).select((eb) => [eb.fn.countAll<number>().as('n')]).executeTakeFirstOrThrow();
+          const row = await s.database.db
+            .selectFrom(table)
+            .select((eb) => [eb.fn.countAll<number>().as('n')])
+            .executeTakeFirstOrThrow();
           return Number(row.n);
         }),
       );
       expect(b, table).toBe(a);
     }
-    const [maxA, maxB] = await Promise.all(sides.map(async (s) => (await s.database.db.selectFrom('call_record').select((eb) => eb.fn.max('id').as('m')).executeTakeFirstOrThrow()).m));
+    const [maxA, maxB] = await Promise.all(
+      sides.map(
+        async (s) =>
+          (
+            await s.database.db
+              .selectFrom('call_record')
+              .select((eb) => eb.fn.max('id').as('m'))
+              .executeTakeFirstOrThrow()
+          ).m,
+      ),
+    );
     expect(Number(maxB)).toBe(Number(maxA));
   });
 
   it('answer getTasks alike, with and without filters and pages', async () => {
     const all = await same('GET', '/apiOpen/v1/task/getTasks?pageSize=100');
     expect(all.data.content.length).toBeGreaterThanOrEqual(5);
-    for (let pageNum = 1; pageNum <= 4; pageNum++) await same('GET', `/apiOpen/v1/task/getTasks?pageSize=2&pageNum=${pageNum}`);
-    for (const status of new Set<string>(all.data.content.map((j: any) => j.status))) await same('GET', `/apiOpen/v1/task/getTasks?status=${status}`);
+    for (let pageNum = 1; pageNum <= 4; pageNum++)
+      await same('GET', `/apiOpen/v1/task/getTasks?pageSize=2&pageNum=${pageNum}`);
+    for (const status of new Set<string>(all.data.content.map((j: any) => j.status)))
+      await same('GET', `/apiOpen/v1/task/getTasks?status=${status}`);
     for (const status of [0, 1, 2, 3, 4, 5, 6, 7]) await same('GET', `/apiOpen/v1/task/getTasks?status=${status}`);
-    for (const name of ['悦动', '英语', '江北商业综合体', '不存在的任务', '%', '_']) await same('GET', `/apiOpen/v1/task/getTasks?name=${encodeURIComponent(name)}`);
+    for (const name of ['悦动', '英语', '江北商业综合体', '不存在的任务', '%', '_'])
+      await same('GET', `/apiOpen/v1/task/getTasks?name=${encodeURIComponent(name)}`);
     await same('GET', `/apiOpen/v1/task/getTasks?name=${encodeURIComponent('悦动')}&status=COMPLETED`);
     await same('GET', '/apiOpen/v1/task/getTasks?pageSize=101');
     await same('GET', '/apiOpen/v1/task/getTasks?status=NOPE');
@@ -105,7 +139,8 @@ describe.runIf(testDialect === 'postgres')('SQLite and PostgreSQL with the same 
     for (const job of jobs) {
       const id = job.robotCallJobId;
       const first = await list({ robotCallJobId: id, pageSize: 20 });
-      for (let pageNum = 2; pageNum <= Math.min(first.data.pages, 3); pageNum++) await list({ robotCallJobId: id, pageSize: 20, pageNum });
+      for (let pageNum = 2; pageNum <= Math.min(first.data.pages, 3); pageNum++)
+        await list({ robotCallJobId: id, pageSize: 20, pageNum });
       if (first.data.pages > 1) await list({ robotCallJobId: id, pageSize: 20, pageNum: first.data.pages });
       const sample = first.data.content as any[];
       if (sample.length === 0) continue;
@@ -134,13 +169,18 @@ describe.runIf(testDialect === 'postgres')('SQLite and PostgreSQL with the same 
     const ids: number[] = [];
     for (const job of jobs) {
       for (const getTrainTaskList of [false, true]) {
-        const records = await allCallRecords(sides[0]!, sides[0]!.credentials, { robotCallJobId: job.robotCallJobId, getTrainTaskList });
+        const records = await allCallRecords(sides[0]!, sides[0]!.credentials, {
+          robotCallJobId: job.robotCallJobId,
+          getTrainTaskList,
+        });
         ids.push(...records.filter((_, i) => i % 41 === 0).map((r) => r.callRecordId));
       }
     }
     expect(ids.length).toBeGreaterThanOrEqual(40);
     for (const id of ids) expect((await same('GET', `/apiOpen/v1/task/callDetail?callRecordId=${id}`)).code).toBe(200);
     await same('GET', '/apiOpen/v1/task/callDetail?callRecordId=99999999');
-    console.info(`[cross-dialect] ${compared} request pairs answered identically by SQLite and PostgreSQL (ICU zh-Hans-CN collation); ${ids.length} call details sampled`);
+    console.info(
+      `[cross-dialect] ${compared} request pairs answered identically by SQLite and PostgreSQL (ICU zh-Hans-CN collation); ${ids.length} call details sampled`,
+    );
   });
 });

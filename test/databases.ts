@@ -19,15 +19,24 @@ export interface ScratchDatabase {
 
 export const postgresAdminUrl = process.env.TEST_DATABASE_URL;
 
-export async function scratchDatabase(dialect: Dialect, options: { icuLocale?: string } = {}): Promise<ScratchDatabase> {
+export async function scratchDatabase(
+  dialect: Dialect,
+  options: { icuLocale?: string } = {},
+): Promise<ScratchDatabase> {
   if (dialect === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'outcall-scratch-'));
-    return { dialect, url: `sqlite:${join(dir, 'scratch.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+    return {
+      dialect,
+      url: `sqlite:${join(dir, 'scratch.db')}`,
+      drop: async () => rmSync(dir, { recursive: true, force: true }),
+    };
   }
   if (!postgresAdminUrl) throw new Error('a PostgreSQL scratch database needs TEST_DATABASE_URL');
   const name = `outcall_scratch_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
   // An ICU locale gives the database a collation other than the C order SQLite compares text in.
-  const locale = options.icuLocale ? ` template template0 locale_provider icu icu_locale '${options.icuLocale.replace(/'/g, '')}'` : '';
+  const locale = options.icuLocale
+    ? ` template template0 locale_provider icu icu_locale '${options.icuLocale.replace(/'/g, '')}'`
+    : '';
   await admin(`create database ${name}${locale}`);
   const url = new URL(postgresAdminUrl);
   url.pathname = `/${name}`;

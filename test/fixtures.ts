@@ -1,11 +1,12 @@
 import type { Database } from '../src/db/database.js';
 import type { FollowStatus, IntentLevel, JobStatus, ResultStatus } from '../src/domain/enums.js';
-import { insertCallTasks, callTasksOf } from '../src/repositories/callTasks.js';
+import { listCallTasks } from '../src/repositories/callTasks.js';
 import { insertCustomer } from '../src/repositories/customers.js';
 import { insertJob } from '../src/repositories/jobs.js';
-import { insertReference } from '../src/repositories/reference.js';
-import { recordFinishedCalls, type FinishedCall } from '../src/services/callResults.js';
-import { createTenant, type Credentials } from '../src/services/tenants.js';
+import { insertDialogFlow, insertReference } from '../src/repositories/referenceData.js';
+import { type FinishedCall, recordFinishedCalls } from '../src/services/callResults.js';
+import { addCallTasks } from '../src/services/jobOperations.js';
+import { type Credentials, createTenant } from '../src/services/tenants.js';
 
 /** Builds a tenant's data for a test through the same repositories and write path the service uses. */
 
@@ -30,6 +31,9 @@ export interface JobSpec {
 }
 
 export class TenantFixture {
+  /** The phone number of each customer made here, by id. */
+  private readonly phoneOf = new Map<number, string>();
+
   private constructor(
     readonly database: Database,
     readonly credentials: Credentials,
@@ -44,29 +48,39 @@ export class TenantFixture {
 
   static async create(database: Database, options: { sign?: string; timeZone?: string } = {}): Promise<TenantFixture> {
     const sign = options.sign ?? `t${++counter}${Math.random().toString(36).slice(2, 8)}`;
-    const credentials = await createTenant(database.db, { name: `公司${sign}`, tenantSign: sign, timeZone: options.timeZone }, T0 - 86_400_000);
+    const credentials = await createTenant(
+      database,
+      { name: `公司${sign}`, tenantSign: sign, timeZone: options.timeZone },
+      T0 - 86_400_000,
+    );
     const base = { tenant_id: credentials.tenantId, created_at: T0 };
-    const orgId = await insertReference(database.db, 'organization', { ...base, name: '销售部' });
-    const userId = await insertReference(database.db, 'app_user', { ...base, name: '王经理', organization_id: orgId });
-    const flowId = await insertReference(database.db, 'dialog_flow', { ...base, name: '默认话术', definition: '{}' });
+    const orgId = await insertReference(database, 'organization', { ...base, name: '销售部' });
+    const userId = await insertReference(database, 'app_user', { ...base, name: '王经理', organization_id: orgId });
+    const flowId = await insertDialogFlow(database, { ...base, name: '默认话术', definition: {} });
     return new TenantFixture(database, credentials, flowId, userId, orgId);
   }
 
   async flow(name: string): Promise<number> {
-    return insertReference(this.database.db, 'dialog_flow', { tenant_id: this.tenantId, created_at: T0, name, definition: '{}' });
+    return insertDialogFlow(this.database, { tenant_id: this.tenantId, created_at: T0, name, definition: {} });
   }
 
   async group(name: string): Promise<number> {
-    return insertReference(this.database.db, 'customer_group', { tenant_id: this.tenantId, created_at: T0, name });
+    return insertReference(this.database, 'customer_group', { tenant_id: this.tenantId, created_at: T0, name });
   }
 
   async phoneLine(phoneNumber: string): Promise<number> {
-    return insertReference(this.database.db, 'phone_line', { tenant_id: this.tenantId, created_at: T0, phone_number: phoneNumber, phone_type: 'LANDLINE', name: `线路${phoneNumber.slice(-4)}` });
+    return insertReference(this.database, 'phone_line', {
+      tenant_id: this.tenantId,
+      created_at: T0,
+      phone_number: phoneNumber,
+      phone_type: 'LANDLINE',
+      name: `线路${phoneNumber.slice(-4)}`,
+    });
   }
 
   async customer(spec: CustomerSpec = {}): Promise<{ id: number; phone: string }> {
     const phone = spec.phone ?? `139${String(++counter).padStart(8, '0')}`;
-    const id = await insertCustomer(this.database.db, {
+    const id = await insertCustomer(this.database, {
       tenant_id: this.tenantId,
       customer_group_id: spec.groupId ?? null,
       name: spec.name ?? `客户${counter}`,
@@ -78,18 +92,19 @@ export class TenantFixture {
       gender: 'UNKNOWN',
       follow_user_id: this.userId,
       follow_status: spec.followStatus ?? 'AI_INITIAL_VISIT',
-      properties: JSON.stringify({ 来源: '测试' }),
-      attributes: '[]',
+      properties: { 来源: '测试' },
+      attributes: [],
       last_follow_time: null,
       assign_time: T0,
       created_at: T0,
     });
+    this.phoneOf.set(id, phone);
     return { id, phone };
   }
 
   /** A job with a call task for each customer id given; returns the job id and its call tasks by customer. */
   async job(spec: JobSpec = {}): Promise<{ jobId: number; taskOf: Map<number, { id: number; phone: string }> }> {
-    const db = this.database.db;
+    const db = this.database;
     const createdAt = spec.createdAt ?? T0;
     const jobId = await insertJob(
       db,
@@ -106,10 +121,10 @@ export class TenantFixture {
         inactive_start_time: '00:00:00',
         inactive_end_time: '00:00:00',
         description: null,
-        wechat_alert_level: '[]',
-        sms_alert_level: '[]',
-        alert_users: '[]',
-        early_warning_alert_users: '[]',
+        wechat_alert_level: [],
+        sms_alert_level: [],
+        alert_users: [],
+        early_warning_alert_users: [],
         wechat_send_method: 'SENDTOALL',
         status: spec.status ?? 'IN_PROCESS',
         start_time: null,
@@ -123,15 +138,14 @@ export class TenantFixture {
       },
       spec.phoneLineIds ?? [],
     );
-    const customers = await db
-      .selectFrom('customer_person')
-      .select(['id', 'phone_number'])
-      .where('tenant_id', '=', this.tenantId)
-      .where('id', 'in', spec.customers?.length ? spec.customers : [-1])
-      .execute();
-    await insertCallTasks(db, this.tenantId, jobId, customers.map((c) => ({ customerPersonId: c.id, phoneNumber: c.phone_number })), createdAt);
+    const customers = (spec.customers ?? []).map((id) => ({
+      customerPersonId: id,
+      phoneNumber: this.phoneOf.get(id)!,
+    }));
+    await addCallTasks(db, this.tenantId, jobId, customers, createdAt);
     const taskOf = new Map<number, { id: number; phone: string }>();
-    for (const t of await callTasksOf(db, this.tenantId, jobId)) taskOf.set(t.customer_person_id, { id: t.id, phone: t.called_phone_number });
+    for (const t of await listCallTasks(db, this.tenantId, jobId))
+      taskOf.set(t.customer_person_id, { id: t.id, phone: t.called_phone_number });
     return { jobId, taskOf };
   }
 
@@ -181,7 +195,14 @@ export function finishedCall(spec: CallSpec): FinishedCall {
     chatDuration: duration,
     chatRound: spec.rounds ?? (result === 'ANSWERED' ? 4 : 0),
     training: spec.training ?? false,
-    turns: spec.turns ?? (result === 'ANSWERED' ? [{ type: 'ROBOT', text: '您好' }, { type: 'PERSON', text: '嗯' }] : []),
+    turns:
+      spec.turns ??
+      (result === 'ANSWERED'
+        ? [
+            { type: 'ROBOT', text: '您好' },
+            { type: 'PERSON', text: '嗯' },
+          ]
+        : []),
   };
 }
 

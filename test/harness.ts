@@ -1,14 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import type { LogEvent } from 'kysely';
+import pg from 'pg';
 import { OutcallClient, OutcallError } from '../src/client/index.js';
 import type { ClientCredentials } from '../src/client/signing.js';
-import { loadConfig, type Config } from '../src/config.js';
+import { type Config, loadConfig } from '../src/config.js';
 import { createDatabase, type Database } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
-import { buildApp, type App } from '../src/http/app.js';
+import { type App, buildApp } from '../src/http/app.js';
 
 /*
  * Real parts for tests: a fresh database (a SQLite file, or a PostgreSQL database of its own when
@@ -33,7 +33,10 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
   if (testDialect === 'postgres') {
     const adminUrl = process.env.TEST_DATABASE_URL;
-    if (!adminUrl) throw new Error('OUTCALL_TEST_DIALECT=postgres needs TEST_DATABASE_URL (a PostgreSQL database to create test databases from)');
+    if (!adminUrl)
+      throw new Error(
+        'OUTCALL_TEST_DIALECT=postgres needs TEST_DATABASE_URL (a PostgreSQL database to create test databases from)',
+      );
     const name = `outcall_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
     const admin = new pg.Client({ connectionString: adminUrl });
     await admin.connect();
@@ -81,7 +84,9 @@ export interface TestServer extends TestDatabase {
 }
 
 /** The real app on 127.0.0.1 over a fresh database. */
-export async function startTestServer(options: { env?: Record<string, string>; now?: () => number; logger?: Record<string, unknown> } = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: { env?: Record<string, string>; now?: () => number; logger?: Record<string, unknown> } = {},
+): Promise<TestServer> {
   const testDb = await createTestDatabase();
   const config = loadConfig({ ...options.env });
   const app = await buildApp({ database: testDb.database, config, now: options.now, logger: options.logger ?? false });
@@ -120,22 +125,32 @@ export async function call<T = any>(
   // The SDK's transport, without retries: a test sees exactly the answer to its one request.
   const client = new OutcallClient({ baseUrl: server.url, ...credentials, retries: 0 });
   try {
-    return await client.send<T>(method, path, { ...(typeof body === 'string' ? { bodyText: body } : { body }), headers });
+    return await client.send<T>(method, path, {
+      ...(typeof body === 'string' ? { bodyText: body } : { body }),
+      headers,
+    });
   } catch (error) {
-    if (error instanceof OutcallError && error.kind === 'http') throw new Error(`HTTP ${error.httpStatus}: ${error.resultMsg}`);
+    if (error instanceof OutcallError && error.kind === 'http')
+      throw new Error(`HTTP ${error.httpStatus}: ${error.resultMsg}`);
     throw error;
   }
 }
 
-export const getTasks = (s: { url: string }, c: ClientCredentials, query = '') => call(s, c, 'GET', `/apiOpen/v1/task/getTasks${query}`);
+export const getTasks = (s: { url: string }, c: ClientCredentials, query = '') =>
+  call(s, c, 'GET', `/apiOpen/v1/task/getTasks${query}`);
 export const getTaskDetail = (s: { url: string }, c: ClientCredentials, id: number | string) =>
   call(s, c, 'GET', `/apiOpen/v1/task/getTaskDetail?robotCallJobId=${id}`);
-export const getCallRecords = (s: { url: string }, c: ClientCredentials, body: unknown) => call(s, c, 'POST', '/apiOpen/v1/task/getCallRecordInfoList', body);
+export const getCallRecords = (s: { url: string }, c: ClientCredentials, body: unknown) =>
+  call(s, c, 'POST', '/apiOpen/v1/task/getCallRecordInfoList', body);
 export const callDetail = (s: { url: string }, c: ClientCredentials, id: number | string) =>
   call(s, c, 'GET', `/apiOpen/v1/task/callDetail?callRecordId=${id}`);
 
 /** Every item of a paged call-record list, walking the pages. */
-export async function allCallRecords(s: { url: string }, c: ClientCredentials, body: Record<string, unknown>): Promise<any[]> {
+export async function allCallRecords(
+  s: { url: string },
+  c: ClientCredentials,
+  body: Record<string, unknown>,
+): Promise<any[]> {
   const items: any[] = [];
   for (let pageNum = 1; ; pageNum++) {
     const r = await getCallRecords(s, c, { ...body, pageNum, pageSize: 100 });

@@ -5,7 +5,14 @@ import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { finishedCall, T0, TenantFixture } from '../../test/fixtures.js';
 import { startTestServer, type TestServer } from '../../test/harness.js';
-import { OutcallClient, OutcallError, type CallRecordListItem, type Fetch, type JobListItem, type OutcallClientOptions } from './index.js';
+import {
+  type CallRecordListItem,
+  type Fetch,
+  type JobListItem,
+  OutcallClient,
+  type OutcallClientOptions,
+  OutcallError,
+} from './index.js';
 
 /* The SDK against the real server, and its retries and timeouts against real local HTTP servers that misbehave. */
 
@@ -19,7 +26,13 @@ const HOUR = 3_600_000;
 /** Every URL the client sent, seen through the fetch it was given (the real one). */
 function observed(): { fetch: Fetch; urls: string[] } {
   const urls: string[] = [];
-  return { urls, fetch: (url, init) => (urls.push(url), fetch(url, init)) };
+  return {
+    urls,
+    fetch: (url, init) => {
+      urls.push(url);
+      return fetch(url, init);
+    },
+  };
 }
 
 function clientFor(options: Partial<OutcallClientOptions> = {}): OutcallClient {
@@ -32,12 +45,37 @@ beforeAll(async () => {
   // Five jobs (newest last); the first has ten calls: seven answered (with transcripts), three not.
   jobIds = [];
   for (let i = 0; i < 5; i++) {
-    jobIds.push((await tenant.job({ name: `SDK任务${i}`, status: i === 4 ? 'COMPLETED' : 'IN_PROCESS', createdAt: T0 + i * HOUR })).jobId);
+    jobIds.push(
+      (
+        await tenant.job({
+          name: `SDK任务${i}`,
+          status: i === 4 ? 'COMPLETED' : 'IN_PROCESS',
+          createdAt: T0 + i * HOUR,
+        })
+      ).jobId,
+    );
   }
   jobId = jobIds[0]!;
-  const results = ['ANSWERED', 'BUSY', 'ANSWERED', 'ANSWERED', 'NO_ANSWER', 'ANSWERED', 'ANSWERED', 'REFUSED', 'ANSWERED', 'ANSWERED'] as const;
+  const results = [
+    'ANSWERED',
+    'BUSY',
+    'ANSWERED',
+    'ANSWERED',
+    'NO_ANSWER',
+    'ANSWERED',
+    'ANSWERED',
+    'REFUSED',
+    'ANSWERED',
+    'ANSWERED',
+  ] as const;
   for (const [i, result] of results.entries()) {
-    const turns = result === 'ANSWERED' ? [{ type: 'ROBOT' as const, text: `您好，第${i}通` }, { type: 'PERSON' as const, text: '嗯，你说' }] : [];
+    const turns =
+      result === 'ANSWERED'
+        ? [
+            { type: 'ROBOT' as const, text: `您好，第${i}通` },
+            { type: 'PERSON' as const, text: '嗯，你说' },
+          ]
+        : [];
     const id = await tenant.call(finishedCall({ jobId, result, at: T0 + i * 60_000, phone: `1390000000${i}`, turns }));
     if (result === 'ANSWERED') answered.push(id);
   }
@@ -59,7 +97,11 @@ describe('one typed method per endpoint, against the real server', () => {
   });
 
   it('getCallRecordInfoList: one page of a job’s calls, filtered', async () => {
-    const page = await clientFor().getCallRecordInfoList({ robotCallJobId: jobId, resultStatuses: ['BUSY', 'REFUSED'], pageSize: 1 });
+    const page = await clientFor().getCallRecordInfoList({
+      robotCallJobId: jobId,
+      resultStatuses: ['BUSY', 'REFUSED'],
+      pageSize: 1,
+    });
     expect(page).toMatchObject({ number: 1, pageSize: 1, totalElements: 2, pages: 2 });
     expect(page.content[0]).toMatchObject({ robotCallJobId: jobId, resultStatus: 'REFUSED' });
   });
@@ -67,13 +109,19 @@ describe('one typed method per endpoint, against the real server', () => {
   it('callDetail: one call with its transcript', async () => {
     const detail = await clientFor().callDetail(answered[0]!);
     expect(detail).toMatchObject({ callRecordId: answered[0], robotCallJobId: jobId, resultStatus: 'ANSWERED' });
-    expect(detail.callDetailList.map((t) => [t.type, t.text])).toEqual([['ROBOT', '您好，第0通'], ['PERSON', '嗯，你说']]);
+    expect(detail.callDetailList.map((t) => [t.type, t.text])).toEqual([
+      ['ROBOT', '您好，第0通'],
+      ['PERSON', '嗯，你说'],
+    ]);
   });
 
   it('a misspelled filter does not compile, and the server refuses it with 412 naming it', async () => {
     // @ts-expect-error 'ANSWERD' is not a ResultStatus: the compiler catches it (tsc fails if it does not).
     const misspelled = clientFor().getCallRecordInfoList({ robotCallJobId: jobId, resultStatuses: ['ANSWERD'] });
-    await expect(misspelled).rejects.toMatchObject({ code: 412, resultMsg: expect.stringContaining('resultStatuses[0]') });
+    await expect(misspelled).rejects.toMatchObject({
+      code: 412,
+      resultMsg: expect.stringContaining('resultStatuses[0]'),
+    });
   });
 });
 
@@ -84,9 +132,22 @@ describe('job operations and call-engine methods, against the real server', () =
     expect(flow).toMatchObject({ name: '通用邀约话术' });
     const line = await tenant.phoneLine('02587654321');
     expect((await client.getPhoneNumbers()).map((l) => l.phoneNumberId)).toContain(line);
-    const { robotCallJobId } = await client.createJob({ name: 'SDK新任务', dialogFlowId: flow!.dialogFlowId, mode: 'MANUAL', phoneNumberIds: [line], wechatAlertLevel: ['A'] });
-    const imported = await client.importTaskCustomer({ robotCallJobId, customers: [{ phoneNumber: '13912340001', name: '甲' }, { phoneNumber: 'x' }] });
-    expect(imported).toMatchObject({ status: 'RUNNABLE', taskCallTotal: 1, rejected: [{ index: 1, phoneNumber: 'x' }] });
+    const { robotCallJobId } = await client.createJob({
+      name: 'SDK新任务',
+      dialogFlowId: flow!.dialogFlowId,
+      mode: 'MANUAL',
+      phoneNumberIds: [line],
+      wechatAlertLevel: ['A'],
+    });
+    const imported = await client.importTaskCustomer({
+      robotCallJobId,
+      customers: [{ phoneNumber: '13912340001', name: '甲' }, { phoneNumber: 'x' }],
+    });
+    expect(imported).toMatchObject({
+      status: 'RUNNABLE',
+      taskCallTotal: 1,
+      rejected: [{ index: 1, phoneNumber: 'x' }],
+    });
     expect(await client.startJob(robotCallJobId)).toEqual({ robotCallJobId, status: 'IN_PROCESS' });
     expect((await client.pauseJob(robotCallJobId)).status).toBe('USER_PAUSE');
     expect((await client.resumeJob(robotCallJobId)).status).toBe('IN_PROCESS');
@@ -103,7 +164,9 @@ describe('job operations and call-engine methods, against the real server', () =
       callDetailList: [{ type: 'ROBOT' as const, text: '您好' }],
     };
     expect((await client.addCallRecord(record)).accepted).toBe(1);
-    expect(await client.addCallRecords([record, { ...record, idempotencyKey: `${record.idempotencyKey}-2` }])).toMatchObject({ accepted: 1, duplicates: 1 });
+    expect(
+      await client.addCallRecords([record, { ...record, idempotencyKey: `${record.idempotencyKey}-2` }]),
+    ).toMatchObject({ accepted: 1, duplicates: 1 });
     expect((await client.getTaskDetail(robotCallJobId)).callJobStatsInfo.taskCallTotal).toBe(2);
     expect((await client.stopJob(robotCallJobId)).status).toBe('TERMINATE');
     const refused = await client.startJob(robotCallJobId).catch((e: unknown) => e);
@@ -125,7 +188,12 @@ describe('the paging iterators walk every page', () => {
   it('callRecords(): every answered call of a job with its transcript, across pages', async () => {
     const seen = observed();
     const calls: CallRecordListItem[] = [];
-    for await (const record of clientFor({ fetch: seen.fetch }).callRecords({ robotCallJobId: jobId, resultStatuses: ['ANSWERED'], pageSize: 3 })) calls.push(record);
+    for await (const record of clientFor({ fetch: seen.fetch }).callRecords({
+      robotCallJobId: jobId,
+      resultStatuses: ['ANSWERED'],
+      pageSize: 3,
+    }))
+      calls.push(record);
     expect(calls.map((c) => c.callRecordId)).toEqual([...answered].reverse());
     expect(calls.every((c) => c.resultStatus === 'ANSWERED' && c.callDetailList.length === 2)).toBe(true);
     expect(seen.urls).toHaveLength(3); // 7 calls in pages of 3
@@ -134,7 +202,8 @@ describe('the paging iterators walk every page', () => {
   it('an empty list yields nothing after one request', async () => {
     const seen = observed();
     const calls: CallRecordListItem[] = [];
-    for await (const record of clientFor({ fetch: seen.fetch }).callRecords({ robotCallJobId: jobIds[1]! })) calls.push(record);
+    for await (const record of clientFor({ fetch: seen.fetch }).callRecords({ robotCallJobId: jobIds[1]! }))
+      calls.push(record);
     expect(calls).toEqual([]);
     expect(seen.urls).toHaveLength(1);
   });
@@ -152,9 +221,18 @@ describe('the paging iterators walk every page', () => {
 describe('errors carry the envelope’s code, resultMsg and requestId, and are not retried', () => {
   it('404: an unknown job', async () => {
     const seen = observed();
-    const error = await clientFor({ fetch: seen.fetch, retries: 3 }).getTaskDetail(999_999).catch((e: unknown) => e);
+    const error = await clientFor({ fetch: seen.fetch, retries: 3 })
+      .getTaskDetail(999_999)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OutcallError);
-    expect(error).toMatchObject({ name: 'OutcallError', kind: 'envelope', code: 404, httpStatus: 200, attempts: 1, resultMsg: expect.stringContaining('资源未找到') });
+    expect(error).toMatchObject({
+      name: 'OutcallError',
+      kind: 'envelope',
+      code: 404,
+      httpStatus: 200,
+      attempts: 1,
+      resultMsg: expect.stringContaining('资源未找到'),
+    });
     expect((error as OutcallError).requestId).toMatch(/^[A-Z]{8}$/);
     expect((error as OutcallError).message).toContain((error as OutcallError).requestId);
     expect(seen.urls).toHaveLength(1);
@@ -162,14 +240,18 @@ describe('errors carry the envelope’s code, resultMsg and requestId, and are n
 
   it('412: a parameter out of range', async () => {
     const seen = observed();
-    const error = await clientFor({ fetch: seen.fetch, retries: 3 }).getTaskDetail(0).catch((e: unknown) => e);
+    const error = await clientFor({ fetch: seen.fetch, retries: 3 })
+      .getTaskDetail(0)
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 412, resultMsg: expect.stringContaining('robotCallJobId') });
     expect(seen.urls).toHaveLength(1);
   });
 
   it('401: a wrong appSecret', async () => {
     const seen = observed();
-    const error = await clientFor({ fetch: seen.fetch, retries: 3, appSecret: 'not-the-secret' }).getTasks().catch((e: unknown) => e);
+    const error = await clientFor({ fetch: seen.fetch, retries: 3, appSecret: 'not-the-secret' })
+      .getTasks()
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 401, resultMsg: expect.stringContaining('校验数据错误') });
     expect(seen.urls).toHaveLength(1);
   });
@@ -183,7 +265,9 @@ describe('errors carry the envelope’s code, resultMsg and requestId, and are n
     const closed = await listen(() => {});
     const url = closed.url;
     await closed.close();
-    const error = await new OutcallClient({ baseUrl: url, ...tenant.credentials, retries: 1, retryDelayMs: 1 }).getTasks().catch((e: unknown) => e);
+    const error = await new OutcallClient({ baseUrl: url, ...tenant.credentials, retries: 1, retryDelayMs: 1 })
+      .getTasks()
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ kind: 'network', code: 0, httpStatus: null, requestId: null, attempts: 2 });
   });
 });
@@ -208,7 +292,10 @@ async function listen(answer: (n: number, req: IncomingMessage, res: ServerRespo
       answer(requests.length - 1, req, res);
     });
   });
-  http.on('connection', (s) => (sockets.add(s), s.on('close', () => sockets.delete(s))));
+  http.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
@@ -221,7 +308,14 @@ async function listen(answer: (n: number, req: IncomingMessage, res: ServerRespo
   };
 }
 
-const envelope = (code: number, data: unknown = null) => JSON.stringify({ code, data, requestId: 'ABCDEFGH', resultMsg: code === 200 ? '获取成功' : `失败${code}`, errorStackTrace: null });
+const envelope = (code: number, data: unknown = null) =>
+  JSON.stringify({
+    code,
+    data,
+    requestId: 'ABCDEFGH',
+    resultMsg: code === 200 ? '获取成功' : `失败${code}`,
+    errorStackTrace: null,
+  });
 const PAGE = { number: 1, pageSize: 20, totalElements: 0, pages: 0, content: [] };
 
 type Step = 'destroy' | 'hang' | { status?: number; body: string; headers?: Record<string, string> };
@@ -248,23 +342,36 @@ describe('retries with backoff and jitter', () => {
     new OutcallClient({ baseUrl: f.url, ...tenant.credentials, retries: 4, retryDelayMs: 20, ...options });
 
   it('a dropped connection, HTTP 503, envelope 500 and envelope 429 are retried until the answer comes', async () => {
-    const f = await fake(['destroy', { status: 503, body: 'Service Unavailable' }, { body: envelope(500) }, { body: envelope(429) }, { body: envelope(200, PAGE) }]);
+    const f = await fake([
+      'destroy',
+      { status: 503, body: 'Service Unavailable' },
+      { body: envelope(500) },
+      { body: envelope(429) },
+      { body: envelope(200, PAGE) },
+    ]);
     const page = await client(f).getTasks({ name: '任务' });
     expect(page).toEqual(PAGE);
     expect(f.requests).toHaveLength(5);
     // Each attempt is signed afresh, and correctly.
     for (const r of f.requests) {
       const { appKey, appSecret, tenantSign } = tenant.credentials;
-      const expected = createHash('sha256').update(`${tenantSign}appKey=${appKey}&appSecret=${appSecret}&tenantSign=${tenantSign}&version=v1&timestamp=${r.headers.timestamp}`).digest('hex');
+      const expected = createHash('sha256')
+        .update(
+          `${tenantSign}appKey=${appKey}&appSecret=${appSecret}&tenantSign=${tenantSign}&version=v1&timestamp=${r.headers.timestamp}`,
+        )
+        .digest('hex');
       expect(r.headers).toMatchObject({ appkey: appKey, version: 'v1', signature: expected });
     }
     // Exponential backoff: the n-th wait is at least half of 20 ms × 2^(n-1) (the other half is jitter).
     const gaps = f.requests.slice(1).map((r, i) => r.at - f.requests[i]!.at);
-    gaps.forEach((gap, i) => expect(gap).toBeGreaterThanOrEqual(10 * 2 ** i - 2));
+    for (const [i, gap] of gaps.entries()) expect(gap).toBeGreaterThanOrEqual(10 * 2 ** i - 2);
   });
 
   it('HTTP 429 waits as long as Retry-After says (capped by maxRetryDelayMs)', async () => {
-    const f = await fake([{ status: 429, body: 'slow down', headers: { 'retry-after': '1' } }, { body: envelope(200, PAGE) }]);
+    const f = await fake([
+      { status: 429, body: 'slow down', headers: { 'retry-after': '1' } },
+      { body: envelope(200, PAGE) },
+    ]);
     await client(f, { maxRetryDelayMs: 300 }).getTasks();
     expect(f.requests).toHaveLength(2);
     expect(f.requests[1]!.at - f.requests[0]!.at).toBeGreaterThanOrEqual(295);
@@ -272,21 +379,40 @@ describe('retries with backoff and jitter', () => {
 
   it('gives up after `retries` further attempts, with the last failure', async () => {
     const f = await fake([{ status: 502, body: '<html>Bad Gateway</html>' }]);
-    const error = await client(f, { retries: 2 }).getTasks().catch((e: unknown) => e);
-    expect(error).toMatchObject({ kind: 'http', code: 502, httpStatus: 502, attempts: 3, requestId: null, resultMsg: 'HTTP 502: <html>Bad Gateway</html>' });
+    const error = await client(f, { retries: 2 })
+      .getTasks()
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      kind: 'http',
+      code: 502,
+      httpStatus: 502,
+      attempts: 3,
+      requestId: null,
+      resultMsg: 'HTTP 502: <html>Bad Gateway</html>',
+    });
     expect(f.requests).toHaveLength(3);
   });
 
   it('the last envelope 500 becomes an OutcallError with its requestId', async () => {
     const f = await fake([{ body: envelope(500) }]);
-    const error = await client(f, { retries: 1 }).getTasks().catch((e: unknown) => e);
-    expect(error).toMatchObject({ kind: 'envelope', code: 500, resultMsg: '失败500', requestId: 'ABCDEFGH', attempts: 2 });
+    const error = await client(f, { retries: 1 })
+      .getTasks()
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      kind: 'envelope',
+      code: 500,
+      resultMsg: '失败500',
+      requestId: 'ABCDEFGH',
+      attempts: 2,
+    });
   });
 
   for (const code of [401, 403, 404, 412]) {
     it(`envelope ${code} is never retried`, async () => {
       const f = await fake([{ body: envelope(code) }, { body: envelope(200, PAGE) }]);
-      const error = await client(f).getTasks().catch((e: unknown) => e);
+      const error = await client(f)
+        .getTasks()
+        .catch((e: unknown) => e);
       expect(error).toMatchObject({ kind: 'envelope', code, attempts: 1 });
       expect(f.requests).toHaveLength(1);
     });
@@ -294,16 +420,26 @@ describe('retries with backoff and jitter', () => {
 
   it('an answer that is not an envelope is not retried', async () => {
     const f = await fake([{ body: '<html>login</html>' }, { body: envelope(200, PAGE) }]);
-    const error = await client(f).getTasks().catch((e: unknown) => e);
+    const error = await client(f)
+      .getTasks()
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ kind: 'http', code: 200, attempts: 1 });
     expect(f.requests).toHaveLength(1);
   });
 
   it('sends the body as JSON and the query in the URL', async () => {
     const f = await fake([{ body: envelope(200, PAGE) }]);
-    await client(f).getCallRecordInfoList({ robotCallJobId: 7, resultStatuses: ['ANSWERED', 'BUSY'], intentLevels: ['A'] });
+    await client(f).getCallRecordInfoList({
+      robotCallJobId: 7,
+      resultStatuses: ['ANSWERED', 'BUSY'],
+      intentLevels: ['A'],
+    });
     await client(f).callDetail(42);
-    expect(JSON.parse(f.requests[0]!.body)).toEqual({ robotCallJobId: 7, resultStatuses: ['ANSWERED', 'BUSY'], intentLevels: ['A'] });
+    expect(JSON.parse(f.requests[0]!.body)).toEqual({
+      robotCallJobId: 7,
+      resultStatuses: ['ANSWERED', 'BUSY'],
+      intentLevels: ['A'],
+    });
     expect(f.requests[0]!.headers['content-type']).toBe('application/json');
     expect(f.requests[1]!.body).toBe('');
   });
@@ -318,7 +454,9 @@ describe('timeouts and cancellation via AbortSignal', () => {
 
   it('a server that never answers: OutcallError kind timeout after timeoutMs', async () => {
     const started = Date.now();
-    const error = await new OutcallClient({ baseUrl: hanging.url, ...tenant.credentials, timeoutMs: 200, retries: 0 }).getTasks().catch((e: unknown) => e);
+    const error = await new OutcallClient({ baseUrl: hanging.url, ...tenant.credentials, timeoutMs: 200, retries: 0 })
+      .getTasks()
+      .catch((e: unknown) => e);
     const took = Date.now() - started;
     expect(error).toBeInstanceOf(OutcallError);
     expect(error).toMatchObject({ kind: 'timeout', code: 0, attempts: 1, resultMsg: 'no answer within 200 ms' });
@@ -328,7 +466,13 @@ describe('timeouts and cancellation via AbortSignal', () => {
 
   it('a timed-out attempt is retried, and a per-call timeoutMs overrides the client’s', async () => {
     const before = hanging.requests.length;
-    const error = await new OutcallClient({ baseUrl: hanging.url, ...tenant.credentials, timeoutMs: 60_000, retries: 1, retryDelayMs: 1 })
+    const error = await new OutcallClient({
+      baseUrl: hanging.url,
+      ...tenant.credentials,
+      timeoutMs: 60_000,
+      retries: 1,
+      retryDelayMs: 1,
+    })
       .getTasks({}, { timeoutMs: 100 })
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ kind: 'timeout', attempts: 2 });
@@ -340,14 +484,18 @@ describe('timeouts and cancellation via AbortSignal', () => {
     const reason = new Error('user navigated away');
     const controller = new AbortController();
     setTimeout(() => controller.abort(reason), 100);
-    const error = await new OutcallClient({ baseUrl: hanging.url, ...tenant.credentials, retries: 3 }).getTasks({}, { signal: controller.signal }).catch((e: unknown) => e);
+    const error = await new OutcallClient({ baseUrl: hanging.url, ...tenant.credentials, retries: 3 })
+      .getTasks({}, { signal: controller.signal })
+      .catch((e: unknown) => e);
     expect(error).toBe(reason);
     expect(hanging.requests.length - before).toBe(1);
   });
 
   it('an already aborted signal sends nothing', async () => {
     const before = hanging.requests.length;
-    const error = await new OutcallClient({ baseUrl: hanging.url, ...tenant.credentials }).getTasks({}, { signal: AbortSignal.abort() }).catch((e: unknown) => e);
+    const error = await new OutcallClient({ baseUrl: hanging.url, ...tenant.credentials })
+      .getTasks({}, { signal: AbortSignal.abort() })
+      .catch((e: unknown) => e);
     expect((error as Error).name).toBe('AbortError');
     expect(hanging.requests.length).toBe(before);
   });
@@ -357,7 +505,13 @@ describe('timeouts and cancellation via AbortSignal', () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 150);
     const started = Date.now();
-    const error = await new OutcallClient({ baseUrl: failing.url, ...tenant.credentials, retries: 5, retryDelayMs: 10_000, maxRetryDelayMs: 10_000 })
+    const error = await new OutcallClient({
+      baseUrl: failing.url,
+      ...tenant.credentials,
+      retries: 5,
+      retryDelayMs: 10_000,
+      maxRetryDelayMs: 10_000,
+    })
       .getTasks({}, { signal: controller.signal })
       .catch((e: unknown) => e);
     expect((error as Error).name).toBe('AbortError');
@@ -384,8 +538,11 @@ describe('what the SDK is made of', () => {
     const dir = new URL('.', import.meta.url);
     for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))) {
       const source = readFileSync(new URL(file, dir), 'utf8');
-      const runtimeImports = [...source.matchAll(/^(?:import|export)\s+(?!type\b)[^;]*?from\s+'([^']+)'/gms)].map((m) => m[1]);
-      for (const specifier of runtimeImports) expect(specifier, `${file} imports ${specifier}`).toMatch(/^\.\/[\w.]+\.js$/);
+      const runtimeImports = [...source.matchAll(/^(?:import|export)\s+(?!type\b)[^;]*?from\s+'([^']+)'/gms)].map(
+        (m) => m[1],
+      );
+      for (const specifier of runtimeImports)
+        expect(specifier, `${file} imports ${specifier}`).toMatch(/^\.\/[\w.]+\.js$/);
     }
   });
 

@@ -1,26 +1,26 @@
 import { OutcallError } from './errors.js';
-import { signedHeaders, type ClientCredentials, type Digest } from './signing.js';
+import { type ClientCredentials, type Digest, signedHeaders } from './signing.js';
 import type {
-  CreateJobBody,
-  DeletedJob,
-  DialogFlow,
-  ImportResult,
-  ImportTaskCustomerBody,
-  IncomingCallRecord,
-  IngestResult,
-  JobStatusResult,
-  PhoneLine,
   CallDetail,
   CallRecordListBody,
   CallRecordListItem,
   CallRecordListPage,
   CallRecordsFilter,
+  CreateJobBody,
+  DeletedJob,
+  DialogFlow,
   Envelope,
   GetTasksQuery,
+  ImportResult,
+  ImportTaskCustomerBody,
+  IncomingCallRecord,
+  IngestResult,
   JobDetail,
   JobListItem,
   JobListPage,
+  JobStatusResult,
   Page,
+  PhoneLine,
   TasksFilter,
 } from './types.js';
 
@@ -93,7 +93,8 @@ export class OutcallClient {
     } catch {
       throw new TypeError(`baseUrl must be an http(s) URL, got ${JSON.stringify(options.baseUrl)}`);
     }
-    if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new TypeError(`baseUrl must be an http(s) URL, got ${JSON.stringify(options.baseUrl)}`);
+    if (base.protocol !== 'http:' && base.protocol !== 'https:')
+      throw new TypeError(`baseUrl must be an http(s) URL, got ${JSON.stringify(options.baseUrl)}`);
     for (const name of ['appKey', 'appSecret', 'tenantSign'] as const) {
       if (typeof options[name] !== 'string' || options[name] === '') throw new TypeError(`${name} is required`);
     }
@@ -103,7 +104,11 @@ export class OutcallClient {
     this.retries = count('retries', options.retries, 2);
     this.retryDelayMs = count('retryDelayMs', options.retryDelayMs, 200);
     this.maxRetryDelayMs = count('maxRetryDelayMs', options.maxRetryDelayMs, 5_000);
-    const fetch = options.fetch ?? (typeof globalThis.fetch === 'function' ? (url: string, init: RequestInit) => globalThis.fetch(url, init) : undefined);
+    const fetch =
+      options.fetch ??
+      (typeof globalThis.fetch === 'function'
+        ? (url: string, init: RequestInit) => globalThis.fetch(url, init)
+        : undefined);
     if (!fetch) throw new TypeError('no fetch: pass options.fetch');
     this.fetch = fetch;
     this.subtle = options.crypto?.subtle;
@@ -197,7 +202,9 @@ export class OutcallClient {
    * calls recorded while the walk runs shift later pages, so an item may be seen twice.
    */
   callRecords(filter: CallRecordsFilter, options?: CallOptions): AsyncGenerator<CallRecordListItem, void, undefined> {
-    return this.paginate((pageNum) => this.getCallRecordInfoList({ pageSize: MAX_PAGE_SIZE, ...filter, pageNum }, options));
+    return this.paginate((pageNum) =>
+      this.getCallRecordInfoList({ pageSize: MAX_PAGE_SIZE, ...filter, pageNum }, options),
+    );
   }
 
   // ---- transport ----------------------------------------------------------------------------
@@ -215,7 +222,16 @@ export class OutcallClient {
   private async request<T>(method: HttpMethod, path: string, options: SendOptions): Promise<T> {
     const { envelope, attempts } = await this.exchange<T>(method, path, options);
     if (envelope.code !== 200) {
-      throw new OutcallError({ kind: 'envelope', code: envelope.code, resultMsg: envelope.resultMsg, requestId: envelope.requestId, httpStatus: 200, attempts, method, path });
+      throw new OutcallError({
+        kind: 'envelope',
+        code: envelope.code,
+        resultMsg: envelope.resultMsg,
+        requestId: envelope.requestId,
+        httpStatus: 200,
+        attempts,
+        method,
+        path,
+      });
     }
     return envelope.data;
   }
@@ -228,7 +244,11 @@ export class OutcallClient {
     }
   }
 
-  private async exchange<T>(method: HttpMethod, path: string, options: SendOptions): Promise<{ envelope: Envelope<T>; attempts: number }> {
+  private async exchange<T>(
+    method: HttpMethod,
+    path: string,
+    options: SendOptions,
+  ): Promise<{ envelope: Envelope<T>; attempts: number }> {
     const url = this.url(path, options.query);
     const bodyText = options.bodyText ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
     const retries = count('retries', options.retries, this.retries);
@@ -237,7 +257,10 @@ export class OutcallClient {
       const outcome = await this.attempt<T>(method, path, url, bodyText, options, timeoutMs, attempt);
       const retryable =
         'error' in outcome
-          ? outcome.error.kind === 'network' || outcome.error.kind === 'timeout' || outcome.error.code >= 500 || outcome.error.code === 429
+          ? outcome.error.kind === 'network' ||
+            outcome.error.kind === 'timeout' ||
+            outcome.error.code >= 500 ||
+            outcome.error.code === 429
           : outcome.envelope.code === 500 || outcome.envelope.code === 429;
       if (!retryable || attempt > retries) {
         if ('error' in outcome) throw outcome.error;
@@ -254,11 +277,23 @@ export class OutcallClient {
     return delay / 2 + (Math.random() * delay) / 2;
   }
 
-  private async attempt<T>(method: HttpMethod, path: string, url: string, bodyText: string | undefined, options: SendOptions, timeoutMs: number, attempt: number): Promise<Attempt<T>> {
+  private async attempt<T>(
+    method: HttpMethod,
+    path: string,
+    url: string,
+    bodyText: string | undefined,
+    options: SendOptions,
+    timeoutMs: number,
+    attempt: number,
+  ): Promise<Attempt<T>> {
     const signal = options.signal;
     if (signal?.aborted) throw signal.reason;
-    const failure = (kind: OutcallError['kind'], code: number, resultMsg: string, extra: { requestId?: string; httpStatus?: number; cause?: unknown } = {}) =>
-      new OutcallError({ kind, code, resultMsg, attempts: attempt, method, path, ...extra });
+    const failure = (
+      kind: OutcallError['kind'],
+      code: number,
+      resultMsg: string,
+      extra: { requestId?: string; httpStatus?: number; cause?: unknown } = {},
+    ) => new OutcallError({ kind, code, resultMsg, attempts: attempt, method, path, ...extra });
 
     // One controller per attempt, aborted by the timer or by the caller's signal (AbortSignal.any is not in Node 18).
     const controller = new AbortController();
@@ -288,8 +323,16 @@ export class OutcallClient {
       const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
       const body = parseJson(text);
       if (response.status !== 200 || !isEnvelope(body)) {
-        const resultMsg = isEnvelope(body) ? body.resultMsg : `HTTP ${response.status}${text ? `: ${text.slice(0, 300)}` : ''}`;
-        return { error: failure('http', response.status, resultMsg, { httpStatus: response.status, requestId: isEnvelope(body) ? body.requestId : undefined }), retryAfterMs };
+        const resultMsg = isEnvelope(body)
+          ? body.resultMsg
+          : `HTTP ${response.status}${text ? `: ${text.slice(0, 300)}` : ''}`;
+        return {
+          error: failure('http', response.status, resultMsg, {
+            httpStatus: response.status,
+            requestId: isEnvelope(body) ? body.requestId : undefined,
+          }),
+          retryAfterMs,
+        };
       }
       return { envelope: body as Envelope<T>, retryAfterMs };
     } finally {
@@ -301,7 +344,8 @@ export class OutcallClient {
   private url(path: string, query: object | undefined): string {
     const params = new URLSearchParams();
     for (const [name, value] of Object.entries(query ?? {})) {
-      for (const v of Array.isArray(value) ? value : [value]) if (v !== undefined && v !== null) params.append(name, String(v));
+      for (const v of Array.isArray(value) ? value : [value])
+        if (v !== undefined && v !== null) params.append(name, String(v));
     }
     const qs = params.toString();
     const full = this.baseUrl + (path.startsWith('/') ? path : `/${path}`);

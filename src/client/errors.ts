@@ -34,7 +34,10 @@ export class OutcallError extends Error {
     cause?: unknown;
   }) {
     const id = init.requestId ? ` (requestId ${init.requestId})` : '';
-    super(`${init.method} ${init.path}: ${init.kind === 'envelope' || init.kind === 'http' ? `${init.code} ` : ''}${init.resultMsg}${id}`, { cause: init.cause });
+    super(
+      `${init.method} ${init.path}: ${init.kind === 'envelope' || init.kind === 'http' ? `${init.code} ` : ''}${init.resultMsg}${id}`,
+      { cause: init.cause },
+    );
     this.kind = init.kind;
     this.code = init.code;
     this.resultMsg = init.resultMsg;

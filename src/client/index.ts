@@ -4,7 +4,15 @@
  *   const client = new OutcallClient({ baseUrl, appKey, appSecret, tenantSign });
  *   for await (const call of client.callRecords({ robotCallJobId: 2, resultStatuses: ['ANSWERED'] })) …
  */
-export { MAX_PAGE_SIZE, OutcallClient, type CallOptions, type Fetch, type HttpMethod, type OutcallClientOptions, type SendOptions } from './client.js';
+export {
+  type CallOptions,
+  type Fetch,
+  type HttpMethod,
+  MAX_PAGE_SIZE,
+  OutcallClient,
+  type OutcallClientOptions,
+  type SendOptions,
+} from './client.js';
 export { OutcallError, type OutcallErrorKind } from './errors.js';
-export { API_VERSION, sha256Hex, signedHeaders, type ClientCredentials, type Digest } from './signing.js';
+export { API_VERSION, type ClientCredentials, type Digest, sha256Hex, signedHeaders } from './signing.js';
 export type * from './types.js';

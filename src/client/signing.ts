@@ -19,7 +19,9 @@ export interface Digest {
 function defaultSubtle(): Digest {
   const subtle = globalThis.crypto?.subtle;
   if (!subtle) {
-    throw new Error("WebCrypto is not available as globalThis.crypto (Node 18): pass { crypto: require('node:crypto').webcrypto } to the client, or run Node 20+");
+    throw new Error(
+      "WebCrypto is not available as globalThis.crypto (Node 18): pass { crypto: require('node:crypto').webcrypto } to the client, or run Node 20+",
+    );
   }
   return subtle;
 }
@@ -30,7 +32,11 @@ export async function sha256Hex(text: string, subtle: Digest = defaultSubtle()):
 }
 
 /** The four headers a signed request carries. */
-export async function signedHeaders(credentials: ClientCredentials, timestamp: number = Date.now(), subtle?: Digest): Promise<Record<string, string>> {
+export async function signedHeaders(
+  credentials: ClientCredentials,
+  timestamp: number = Date.now(),
+  subtle?: Digest,
+): Promise<Record<string, string>> {
   const { appKey, appSecret, tenantSign } = credentials;
   const ts = String(timestamp);
   const signature = await sha256Hex(

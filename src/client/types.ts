@@ -1,6 +1,25 @@
 import type { Static } from '@sinclair/typebox';
-import type { FollowStatus, IntentLevel, JobMode, JobStatus, PhoneType, ReadStatus, ResultStatus, TurnType } from '../domain/enums.js';
-import type { AddCallRecordsBody as AddCallRecordsBodySchema, IncomingCallRecord as IncomingCallRecordSchema, IngestResult as IngestResultSchema } from '../schemas/ingestion.js';
+import type {
+  FollowStatus,
+  IntentLevel,
+  JobMode,
+  JobStatus,
+  PhoneType,
+  ReadStatus,
+  ResultStatus,
+  TurnType,
+} from '../domain/enums.js';
+import type {
+  CallDetail as CallDetailSchema,
+  CallRecordListBody as CallRecordListBodySchema,
+  CallRecordListItem as CallRecordListItemSchema,
+  CallRecordPage,
+} from '../schemas/callRecords.js';
+import type {
+  AddCallRecordsBody as AddCallRecordsBodySchema,
+  IncomingCallRecord as IncomingCallRecordSchema,
+  IngestResult as IngestResultSchema,
+} from '../schemas/ingestion.js';
 import type {
   CreateJobBody as CreateJobBodySchema,
   DeletedJob as DeletedJobSchema,
@@ -10,8 +29,12 @@ import type {
   JobStatusResult as JobStatusResultSchema,
   PhoneLineList,
 } from '../schemas/jobOperations.js';
-import type { CallDetail as CallDetailSchema, CallRecordListBody as CallRecordListBodySchema, CallRecordListItem as CallRecordListItemSchema, CallRecordPage } from '../schemas/callRecords.js';
-import type { GetTasksQuery as GetTasksQuerySchema, JobDetail as JobDetailSchema, JobListItem as JobListItemSchema, JobPage } from '../schemas/jobs.js';
+import type {
+  GetTasksQuery as GetTasksQuerySchema,
+  JobDetail as JobDetailSchema,
+  JobListItem as JobListItemSchema,
+  JobPage,
+} from '../schemas/jobs.js';
 
 /*
  * The SDK's wire types, derived from the server's TypeBox schemas (type-only imports: nothing of the
@@ -20,7 +43,16 @@ import type { GetTasksQuery as GetTasksQuerySchema, JobDetail as JobDetailSchema
  * filter (`resultStatuses: ['ANSWERD']`) is a compile error.
  */
 
-export type { FollowStatus, IntentLevel, JobMode, JobStatus, PhoneType, ReadStatus, ResultStatus, TurnType } from '../domain/enums.js';
+export type {
+  FollowStatus,
+  IntentLevel,
+  JobMode,
+  JobStatus,
+  PhoneType,
+  ReadStatus,
+  ResultStatus,
+  TurnType,
+} from '../domain/enums.js';
 
 /** T with the fields of U replaced; U may only name fields T has, with narrower types. */
 type Narrow<T, U extends Partial<T> & Record<Exclude<keyof U, keyof T>, never>> = Omit<T, keyof U> & U;
@@ -87,5 +119,7 @@ export type IncomingCallRecord = Narrow<
     callDetailList?: { type: TurnType; text: string }[];
   }
 >;
-export type AddCallRecordsBody = Omit<Static<typeof AddCallRecordsBodySchema>, 'callRecords'> & { callRecords: IncomingCallRecord[] };
+export type AddCallRecordsBody = Omit<Static<typeof AddCallRecordsBodySchema>, 'callRecords'> & {
+  callRecords: IncomingCallRecord[];
+};
 export type IngestResult = Static<typeof IngestResultSchema>;

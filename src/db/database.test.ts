@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, testDialect, type TestDatabase } from '../../test/harness.js';
+import { createTestDatabase, type TestDatabase, testDialect } from '../../test/harness.js';
 import { createDatabase } from './database.js';
 
 let test: TestDatabase;

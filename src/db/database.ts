@@ -1,18 +1,46 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type LogEvent, type SqliteDialectConfig } from 'kysely';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  Kysely,
+  type LogEvent,
+  PostgresDialect,
+  SqliteDialect,
+  type SqliteDialectConfig,
+  SqliteDriver,
+} from 'kysely';
 import pg from 'pg';
 import type { DB } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
-export interface Database {
-  readonly db: Kysely<DB>;
-  readonly dialect: Dialect;
-  /** Where it lives, without credentials (for logs). */
-  readonly location: string;
-  destroy(): Promise<void>;
+/**
+ * The one handle every layer passes around: a Kysely instance that carries its dialect. A
+ * transaction is a Database too, so a function that takes one works inside and outside a
+ * transaction alike; the rare dialect-only query reads `db.dialect`.
+ */
+export class Database {
+  constructor(
+    readonly db: Kysely<DB>,
+    readonly dialect: Dialect,
+    /** Where it lives, without credentials (for logs). */
+    readonly location: string,
+    /** True inside `transaction`. */
+    readonly inTransaction = false,
+  ) {}
+
+  /** Runs `work` in a transaction; inside one already, `work` joins it. */
+  transaction<T>(work: (trx: Database) => Promise<T>): Promise<T> {
+    if (this.inTransaction) return work(this);
+    return this.db.transaction().execute((trx) => work(new Database(trx, this.dialect, this.location, true)));
+  }
+
+  destroy(): Promise<void> {
+    return this.db.destroy();
+  }
 }
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/outcall.db';
@@ -30,7 +58,9 @@ export function isPostgresUrl(url: string): boolean {
 
 /** `postgres://…` selects PostgreSQL; `sqlite:PATH`, `file:PATH` or a bare path selects SQLite. */
 export function createDatabase(url: string = DEFAULT_DATABASE_URL, options: DatabaseOptions = {}): Database {
-  return isPostgresUrl(url) ? createPostgres(url, options) : createSqlite(url.replace(/^(sqlite|file):(\/\/)?/i, ''), options);
+  return isPostgresUrl(url)
+    ? createPostgres(url, options)
+    : createSqlite(url.replace(/^(sqlite|file):(\/\/)?/i, ''), options);
 }
 
 // 64-bit integers (ids, epoch milliseconds, counts) come back from pg as strings; every such value
@@ -46,7 +76,7 @@ function createPostgres(url: string, options: DatabaseOptions): Database {
   pool.on('error', () => {});
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), log: options.log });
   const location = url.replace(/\/\/[^@/]*@/, '//');
-  return { db, dialect: 'postgres', location, destroy: () => db.destroy() };
+  return new Database(db, 'postgres', location);
 }
 
 function createSqlite(path: string, options: DatabaseOptions): Database {
@@ -62,8 +92,11 @@ function createSqlite(path: string, options: DatabaseOptions): Database {
   // memory; sorts and temporary b-trees stay in memory too.
   sqlite.pragma('cache_size = -32768');
   sqlite.pragma('temp_store = MEMORY');
-  const db = new Kysely<DB>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }), log: options.log });
-  return { db, dialect: 'sqlite', location: file, destroy: () => db.destroy() };
+  const db = new Kysely<DB>({
+    dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }),
+    log: options.log,
+  });
+  return new Database(db, 'sqlite', file);
 }
 
 /**
@@ -73,7 +106,11 @@ function createSqlite(path: string, options: DatabaseOptions): Database {
  * length a text of its own) are not kept: their preparation is shared by many rows anyway, and
  * keeping them would hold megabytes.
  */
-function withStatementCache(sqlite: SqliteDatabase.Database, size = 300, longest = 2048): SqliteDialectConfig['database'] {
+function withStatementCache(
+  sqlite: SqliteDatabase.Database,
+  size = 300,
+  longest = 2048,
+): SqliteDialectConfig['database'] {
   const cache = new Map<string, SqliteDatabase.Statement>();
   return {
     close: () => sqlite.close(),

@@ -1,15 +1,16 @@
 import { spawn } from 'node:child_process';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type ScratchDatabase, scratchDatabase } from '../../test/databases.js';
 import { call, testDialect } from '../../test/harness.js';
-import { scratchDatabase, type ScratchDatabase } from '../../test/databases.js';
 import { createTenant } from '../services/tenants.js';
 import { createDatabase, type Database } from './database.js';
 import { migrateToLatest, migrationStatus } from './migrate.js';
 
 /*
- * Migration as operators meet it: the built CLI (`npm test` builds first) run as separate
- * processes against one fresh database — several at once, as when N servers start together.
+ * Migration as operators meet it: the built CLI (dist/, rebuilt before the tests by
+ * test/globalSetup.ts) run as separate processes against one fresh database — several at once,
+ * as when N servers start together.
  */
 
 const scratches: ScratchDatabase[] = [];
@@ -51,8 +52,8 @@ function outcall(databaseUrl: string, ...args: string[]): Running {
     for (const w of watchers) w();
   });
   child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
+    (resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })),
   );
   return {
     exited,
@@ -64,7 +65,9 @@ function outcall(databaseUrl: string, ...args: string[]): Running {
         };
         watchers.push(check);
         check();
-        void exited.then((r) => reject(new Error(`exited (${r.code ?? r.signal}) before printing ${re}: ${r.stderr || r.stdout}`)));
+        void exited.then((r) =>
+          reject(new Error(`exited (${r.code ?? r.signal}) before printing ${re}: ${r.stderr || r.stdout}`)),
+        );
       }),
     stop: () => child.kill('SIGTERM'),
   };
@@ -76,13 +79,19 @@ async function schemaOf(database: Database): Promise<unknown[]> {
     const columns = await sql<object>`
       select table_name, column_name, data_type, is_nullable, column_default from information_schema.columns
       where table_schema = 'public' order by table_name, column_name`.execute(database.db);
-    const indexes = await sql<object>`select tablename, indexname, indexdef from pg_indexes where schemaname = 'public' order by indexname`.execute(database.db);
+    const indexes =
+      await sql<object>`select tablename, indexname, indexdef from pg_indexes where schemaname = 'public' order by indexname`.execute(
+        database.db,
+      );
     const constraints = await sql<object>`
       select conrelid::regclass::text as table_name, conname, pg_get_constraintdef(oid) as def from pg_constraint
       where connamespace = 'public'::regnamespace order by conname`.execute(database.db);
     return [...columns.rows, ...indexes.rows, ...constraints.rows];
   }
-  const objects = await sql<object>`select type, name, tbl_name, sql from sqlite_master where name not like 'sqlite_%' order by name`.execute(database.db);
+  const objects =
+    await sql<object>`select type, name, tbl_name, sql from sqlite_master where name not like 'sqlite_%' order by name`.execute(
+      database.db,
+    );
   return objects.rows;
 }
 
@@ -101,7 +110,9 @@ describe(`migrating ${testDialect}`, () => {
     const applying = results.filter((r) => r.stdout.startsWith('applied: ')).length;
     expect(applying).toBeLessThanOrEqual(1);
     expect(results.filter((r) => r.stdout.includes('already up to date'))).toHaveLength(4 - applying);
-    const urls = await Promise.all(servers.map(async (s) => (await s.waitFor(/outcall listening on (http:\/\/\S+?)"/))[1]!));
+    const urls = await Promise.all(
+      servers.map(async (s) => (await s.waitFor(/outcall listening on (http:\/\/\S+?)"/))[1]!),
+    );
     const elapsed = Date.now() - started;
 
     const database = connect(target.url);
@@ -116,14 +127,19 @@ describe(`migrating ${testDialect}`, () => {
     expect(await schemaOf(database)).toEqual(await schemaOf(single));
 
     // And both servers serve from it.
-    const credentials = await createTenant(database.db, { name: '并发启动公司', tenantSign: `mig${Date.now().toString(36)}` });
+    const credentials = await createTenant(database, {
+      name: '并发启动公司',
+      tenantSign: `mig${Date.now().toString(36)}`,
+    });
     for (const url of urls) {
       const r = await call({ url }, credentials, 'GET', '/apiOpen/v1/task/getTasks');
       expect(r).toMatchObject({ code: 200, data: { totalElements: 0 } });
     }
     for (const s of servers) s.stop();
     for (const s of servers) expect((await s.exited).code).toBe(0);
-    console.info(`[migrate ${testDialect}] 4 migrate + 2 serve processes started together: ${applying ? 'a migrate run' : 'a server'} applied the migrations once, the others found it done; all ready in ${elapsed} ms`);
+    console.info(
+      `[migrate ${testDialect}] 4 migrate + 2 serve processes started together: ${applying ? 'a migrate run' : 'a server'} applied the migrations once, the others found it done; all ready in ${elapsed} ms`,
+    );
   });
 
   it('`migrate --status` reports pending then applied; `serve --no-migrate` leaves the schema alone', async () => {
@@ -145,7 +161,10 @@ describe(`migrating ${testDialect}`, () => {
 
     const first = await outcall(target.url, 'migrate').exited;
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout.trim().split('\n')).toEqual([`applied: ${names.join(', ')}`, ...names.map((n) => expect.stringMatching(new RegExp(`^applied +${n}$`)))]);
+    expect(first.stdout.trim().split('\n')).toEqual([
+      `applied: ${names.join(', ')}`,
+      ...names.map((n) => expect.stringMatching(new RegExp(`^applied +${n}$`))),
+    ]);
     const again = await outcall(target.url, 'migrate').exited;
     expect(again.stdout).toMatch(/^already up to date$/m);
     expect(await status()).toEqual(names.map((n) => expect.stringMatching(new RegExp(`^applied +${n}$`))));

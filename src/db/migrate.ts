@@ -1,14 +1,20 @@
-import { Migrator, sql, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import { type Kysely, type Migration, type MigrationResultSet, Migrator, sql } from 'kysely';
 import type { Database } from './database.js';
-import type { DB } from './schema.js';
 import * as m0001 from './migrations/0001_initial.js';
 import * as m0002 from './migrations/0002_concern_binary_order.js';
 import * as m0003 from './migrations/0003_query_performance.js';
 import * as m0004 from './migrations/0004_dialer.js';
 import * as m0005 from './migrations/0005_trigram_pending_list.js';
+import type { DB } from './schema.js';
 
 /** Every migration, in order. Each receives the dialect so one file serves both databases. */
-const MIGRATIONS = { '0001_initial': m0001, '0002_concern_binary_order': m0002, '0003_query_performance': m0003, '0004_dialer': m0004, '0005_trigram_pending_list': m0005 };
+const MIGRATIONS = {
+  '0001_initial': m0001,
+  '0002_concern_binary_order': m0002,
+  '0003_query_performance': m0003,
+  '0004_dialer': m0004,
+  '0005_trigram_pending_list': m0005,
+};
 
 function migratorFor(database: Database, db: Kysely<DB> = database.db): Migrator {
   const migrations: Record<string, Migration> = {};

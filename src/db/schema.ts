@@ -1,12 +1,27 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type {
+  CallTaskStatus,
+  FollowStatus,
+  IntentLevel,
+  JobMode,
+  JobStatus,
+  PhoneType,
+  ReadStatus,
+  ResultStatus,
+  TurnType,
+} from '../domain/enums.js';
 
 /*
- * Row types of every table, as Kysely sees them. Instants are epoch milliseconds, flags 0/1,
- * JSON columns are written as JSON text and read back as text (SQLite) or parsed (PostgreSQL):
- * read them through `parseJson`.
+ * Row types of every table, as Kysely sees them. Enum columns hold the enum's name and are typed
+ * as its union. Instants are epoch milliseconds. Flags are 0/1 and JSON columns are JSON text
+ * (read back parsed on PostgreSQL): the repositories convert both, so nothing above them sees
+ * either form (see repositories/rows.ts).
  */
 
 type Id = Generated<number>;
+/** 0 or 1 (SQLite has no boolean; the same column type serves both databases). */
+export type Flag = 0 | 1;
+/** Written as JSON text; read back as text (SQLite) or parsed (PostgreSQL). */
 type Json = ColumnType<unknown, string, string>;
 
 export interface TenantTable {
@@ -22,7 +37,7 @@ export interface ApiKeyTable {
   tenant_id: number;
   app_key: string;
   app_secret: string;
-  enabled: number;
+  enabled: Flag;
   created_at: number;
   disabled_at: number | null;
 }
@@ -50,7 +65,7 @@ export interface PhoneLineTable {
   id: Id;
   tenant_id: number;
   phone_number: string;
-  phone_type: string;
+  phone_type: PhoneType;
   name: string | null;
   created_at: number;
 }
@@ -67,14 +82,14 @@ export interface CustomerPersonTable {
   customer_level: string;
   gender: string;
   follow_user_id: number | null;
-  follow_status: string;
+  follow_status: FollowStatus;
   properties: Json;
   attributes: Json;
   last_follow_time: number | null;
   last_chat_duration: Generated<number>;
   last_start_time: number | null;
-  last_intent_level: string | null;
-  last_dial_status: string | null;
+  last_intent_level: IntentLevel | null;
+  last_dial_status: ResultStatus | null;
   assign_time: number | null;
   created_at: number;
 }
@@ -84,10 +99,10 @@ export interface RobotCallJobTable {
   tenant_id: number;
   dialog_flow_id: number;
   name: string;
-  mode: string;
+  mode: JobMode;
   robot_count: number;
   sms_template_id: number | null;
-  phone_type: string;
+  phone_type: PhoneType;
   daily_start_time: string;
   daily_end_time: string;
   inactive_start_time: string;
@@ -98,7 +113,7 @@ export interface RobotCallJobTable {
   alert_users: Json;
   early_warning_alert_users: Json;
   wechat_send_method: string;
-  status: string;
+  status: JobStatus;
   start_time: number | null;
   next_start_time: string | null;
   system_pause_next_start: number | null;
@@ -124,10 +139,10 @@ export interface CallTaskTable {
   job_id: number;
   customer_person_id: number;
   called_phone_number: string;
-  status: string;
+  status: CallTaskStatus;
   attempts: Generated<number>;
   next_attempt_at: number | null;
-  last_result_status: string | null;
+  last_result_status: ResultStatus | null;
   created_at: number;
   finished_at: number | null;
 }
@@ -142,9 +157,9 @@ export interface CallRecordTable {
   dialog_flow_id: number;
   called_phone_number: string;
   phone_line_id: number | null;
-  result_status: string;
-  intent_level: string;
-  real_intent_level: string | null;
+  result_status: ResultStatus;
+  intent_level: IntentLevel;
+  real_intent_level: IntentLevel | null;
   customer_concern: Json;
   full_audio_url: string | null;
   customer_audio_url: string | null;
@@ -153,10 +168,10 @@ export interface CallRecordTable {
   end_time: number;
   chat_duration: number;
   chat_round: number;
-  manual_marked: number;
-  read_status: string;
+  manual_marked: Flag;
+  read_status: ReadStatus;
   attributes: Json;
-  is_training: number;
+  is_training: Flag;
   /** Unique per tenant: a finished call is recorded once, however often it is sent. */
   idempotency_key: string;
   created_at: number;
@@ -167,7 +182,7 @@ export interface CallDetailTable {
   tenant_id: number;
   call_record_id: number;
   seq: number;
-  type: string;
+  type: TurnType;
   text: string;
 }
 
@@ -217,16 +232,16 @@ export interface JobConcernStatsTable {
 export interface CallRecordCountTable {
   tenant_id: number;
   job_id: number;
-  is_training: number;
+  is_training: Flag;
   /** start_time / 86 400 000, truncated. */
   utc_day: number;
-  result_status: string;
-  intent_level: string;
+  result_status: ResultStatus;
+  intent_level: IntentLevel;
   /** 0 when the record has no customer group. */
   customer_group_id: number;
   dialog_flow_id: number;
   /** The customer's follow status; '' when the record has no customer. */
-  follow_status: string;
+  follow_status: FollowStatus | '';
   records: number;
 }
 
@@ -257,10 +272,3 @@ export type CallRecord = Selectable<CallRecordTable>;
 export type CustomerPerson = Selectable<CustomerPersonTable>;
 export type JobDayStats = Selectable<JobDayStatsTable>;
 export type NewCallRecord = Insertable<CallRecordTable>;
-
-/** JSON columns come back as text from SQLite and parsed from PostgreSQL. */
-export function parseJson<T>(value: unknown, fallback: T): T {
-  if (value === null || value === undefined) return fallback;
-  if (typeof value === 'string') return value === '' ? fallback : (JSON.parse(value) as T);
-  return value as T;
-}

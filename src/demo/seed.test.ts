@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isMainlandMobile } from '../domain/phone.js';
 import { allCallRecords, getTaskDetail, getTasks, startTestServer, type TestServer } from '../../test/harness.js';
 import { recomputeStats } from '../../test/recompute.js';
+import { isMainlandMobile } from '../domain/phone.js';
 import type { Credentials } from '../services/tenants.js';
 import { ensureDemoData } from './seed.js';
 
@@ -17,13 +17,23 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 const count = async (table: 'customer_person' | 'call_record' | 'call_detail' | 'robot_call_job') =>
-  Number((await server.database.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  Number(
+    (
+      await server.database.db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 describe('the demo tenant', () => {
   it('has jobs still running, completed, paused and not started', async () => {
     const jobs = (await getTasks(server, credentials)).data.content;
-    expect(new Set(jobs.map((j: any) => j.status))).toEqual(new Set(['IN_PROCESS', 'COMPLETED', 'USER_PAUSE', 'NOT_STARTED', 'TERMINATE']));
-    for (const completed of jobs.filter((j: any) => j.status === 'COMPLETED')) expect(completed.completedTask).toBe(completed.taskCallTotal);
+    expect(new Set(jobs.map((j: any) => j.status))).toEqual(
+      new Set(['IN_PROCESS', 'COMPLETED', 'USER_PAUSE', 'NOT_STARTED', 'TERMINATE']),
+    );
+    for (const completed of jobs.filter((j: any) => j.status === 'COMPLETED'))
+      expect(completed.completedTask).toBe(completed.taskCallTotal);
   });
 
   it('has a few hundred customers with valid mainland mobile numbers and thousands of calls over several days', async () => {
@@ -55,7 +65,9 @@ describe('the demo tenant', () => {
   it('has script-training calls', async () => {
     let training = 0;
     for (const job of (await getTasks(server, credentials)).data.content) {
-      training += (await allCallRecords(server, credentials, { robotCallJobId: job.robotCallJobId, getTrainTaskList: true })).length;
+      training += (
+        await allCallRecords(server, credentials, { robotCallJobId: job.robotCallJobId, getTrainTaskList: true })
+      ).length;
     }
     expect(training).toBeGreaterThan(0);
   });

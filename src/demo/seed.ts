@@ -1,16 +1,17 @@
 import type { Database } from '../db/database.js';
-import type { FollowStatus, JobStatus } from '../domain/enums.js';
+import type { JobStatus } from '../domain/enums.js';
 import { localDate, localSecondOfDay, startOfLocalDate } from '../domain/time.js';
-import { insertCallTasks, callTasksOf } from '../repositories/callTasks.js';
+import { listCallTasks } from '../repositories/callTasks.js';
 import { insertCustomer } from '../repositories/customers.js';
 import { insertJob } from '../repositories/jobs.js';
-import { insertReference } from '../repositories/reference.js';
-import { findTenantBySign, listApiKeys } from '../repositories/tenants.js';
-import { recordFinishedCalls, type FinishedCall } from '../services/callResults.js';
-import { createTenant, type Credentials } from '../services/tenants.js';
+import { insertDialogFlow, insertReference } from '../repositories/referenceData.js';
+import { findEnabledApiKey, findTenant, findTenantBySign } from '../repositories/tenants.js';
+import { type FinishedCall, recordFinishedCalls } from '../services/callResults.js';
+import { addCallTasks } from '../services/jobOperations.js';
+import { type Credentials, createTenant } from '../services/tenants.js';
 import { asFinishedCall, simulateCall } from '../simulator/conversation.js';
-import { chineseName, mobileNumber } from '../simulator/people.js';
-import { between, pick, seededRandom, weighted, type Random } from '../simulator/random.js';
+import { between, pick, type Random, seededRandom } from '../simulator/random.js';
+import { madeUpCustomer, uniqueMobileNumber } from './customers.js';
 import { DEMO_DIALOG_FLOWS } from './dialogFlows.js';
 
 /*
@@ -36,15 +37,73 @@ interface DemoJob {
 }
 
 const DEMO_JOBS: DemoJob[] = [
-  { name: '江北商业综合体 秋季推广', status: 'COMPLETED', flow: 0, group: 0, customers: 360, dialled: 1, fromDay: 9, toDay: 6, mode: 'MANUAL' },
-  { name: '悦动健身 老会员续卡回访', status: 'IN_PROCESS', flow: 1, group: 1, customers: 320, dialled: 0.7, fromDay: 4, toDay: 1, mode: 'AUTO' },
-  { name: '启航英语 周末体验课邀约', status: 'USER_PAUSE', flow: 2, group: 2, customers: 260, dialled: 0.5, fromDay: 3, toDay: 2, mode: 'MANUAL' },
-  { name: '江北商业综合体 开放日二次邀约', status: 'TERMINATE', flow: 0, group: 0, customers: 300, dialled: 0.5, fromDay: 5, toDay: 5, mode: 'MANUAL' },
-  { name: '悦动健身 私教课满意度回访', status: 'COMPLETED', flow: 1, group: 1, customers: 300, dialled: 1, fromDay: 8, toDay: 7, mode: 'AUTO' },
-  { name: '启航英语 寒假班预热', status: 'NOT_STARTED', flow: 2, group: 2, customers: 150, dialled: 0, fromDay: 0, toDay: 0, mode: 'AUTO' },
+  {
+    name: '江北商业综合体 秋季推广',
+    status: 'COMPLETED',
+    flow: 0,
+    group: 0,
+    customers: 360,
+    dialled: 1,
+    fromDay: 9,
+    toDay: 6,
+    mode: 'MANUAL',
+  },
+  {
+    name: '悦动健身 老会员续卡回访',
+    status: 'IN_PROCESS',
+    flow: 1,
+    group: 1,
+    customers: 320,
+    dialled: 0.7,
+    fromDay: 4,
+    toDay: 1,
+    mode: 'AUTO',
+  },
+  {
+    name: '启航英语 周末体验课邀约',
+    status: 'USER_PAUSE',
+    flow: 2,
+    group: 2,
+    customers: 260,
+    dialled: 0.5,
+    fromDay: 3,
+    toDay: 2,
+    mode: 'MANUAL',
+  },
+  {
+    name: '江北商业综合体 开放日二次邀约',
+    status: 'TERMINATE',
+    flow: 0,
+    group: 0,
+    customers: 300,
+    dialled: 0.5,
+    fromDay: 5,
+    toDay: 5,
+    mode: 'MANUAL',
+  },
+  {
+    name: '悦动健身 私教课满意度回访',
+    status: 'COMPLETED',
+    flow: 1,
+    group: 1,
+    customers: 300,
+    dialled: 1,
+    fromDay: 8,
+    toDay: 7,
+    mode: 'AUTO',
+  },
+  {
+    name: '启航英语 寒假班预热',
+    status: 'NOT_STARTED',
+    flow: 2,
+    group: 2,
+    customers: 150,
+    dialled: 0,
+    fromDay: 0,
+    toDay: 0,
+    mode: 'AUTO',
+  },
 ];
-
-const FOLLOW_WEIGHTS: Record<FollowStatus, number> = { AI_INITIAL_VISIT: 70, PEOPLE_INITIAL_VISIT: 18, FOLLOW_UP: 12 };
 
 /** An instant within the demo jobs' calling hours (09:00–12:00, 13:30–19:30 local), `daysAgo` days before `now`. */
 function callingMoment(random: Random, now: number, daysAgo: number, timeZone: string): number {
@@ -55,29 +114,44 @@ function callingMoment(random: Random, now: number, daysAgo: number, timeZone: s
 }
 
 /** Creates the demo tenant unless one exists; returns its credentials either way. */
-export async function ensureDemoData(database: Database, options: { now?: number; seed?: number } = {}): Promise<{ credentials: Credentials; created: boolean }> {
-  const { db } = database;
-  const existing = await findTenantBySign(db, DEMO_TENANT_SIGN);
+export async function ensureDemoData(
+  database: Database,
+  options: { now?: number; seed?: number } = {},
+): Promise<{ credentials: Credentials; created: boolean }> {
+  const existing = await findTenantBySign(database, DEMO_TENANT_SIGN);
   if (existing) {
-    const key = (await listApiKeys(db, existing.id)).find((k) => k.enabled === 1);
-    const secret = key && (await db.selectFrom('api_key').select('app_secret').where('app_key', '=', key.app_key).executeTakeFirstOrThrow());
-    if (!key || !secret) throw new Error('the demo tenant has no enabled API key: create one with `outcall key create --tenant-sign outcalldemo`');
-    return { credentials: { tenantId: existing.id, appKey: key.app_key, appSecret: secret.app_secret, tenantSign: DEMO_TENANT_SIGN }, created: false };
+    const key = await findEnabledApiKey(database, existing.id);
+    if (!key)
+      throw new Error(
+        'the demo tenant has no enabled API key: create one with `outcall key create --tenant-sign outcalldemo`',
+      );
+    return {
+      credentials: {
+        tenantId: existing.id,
+        appKey: key.app_key,
+        appSecret: key.app_secret,
+        tenantSign: DEMO_TENANT_SIGN,
+      },
+      created: false,
+    };
   }
   const now = options.now ?? Date.now();
   const random = seededRandom(options.seed ?? now);
-  const credentials = await createTenant(db, { name: '演示科技有限公司', tenantSign: DEMO_TENANT_SIGN }, now - 30 * DAY);
+  const credentials = await createTenant(
+    database,
+    { name: '演示科技有限公司', tenantSign: DEMO_TENANT_SIGN },
+    now - 30 * DAY,
+  );
   await seedTenant(database, credentials.tenantId, random, now);
   return { credentials, created: true };
 }
 
 async function seedTenant(database: Database, tenantId: number, random: Random, now: number): Promise<void> {
-  const { db } = database;
-  const timeZone = (await db.selectFrom('tenant').select('time_zone').where('id', '=', tenantId).executeTakeFirstOrThrow()).time_zone;
+  const timeZone = (await findTenant(database, tenantId))!.time_zone;
   const created_at = now - 30 * DAY;
   const base = { tenant_id: tenantId, created_at };
 
-  const jobIds = await db.transaction().execute(async (trx) => {
+  const jobIds = await database.transaction(async (trx) => {
     const sales = await insertReference(trx, 'organization', { ...base, name: '华东销售中心' });
     const service = await insertReference(trx, 'organization', { ...base, name: '客户成功部' });
     const users = [
@@ -86,44 +160,60 @@ async function seedTenant(database: Database, tenantId: number, random: Random, 
       await insertReference(trx, 'app_user', { ...base, name: '李主管', organization_id: service }),
     ];
     const flows: number[] = [];
-    for (const f of DEMO_DIALOG_FLOWS) flows.push(await insertReference(trx, 'dialog_flow', { ...base, name: f.name, definition: JSON.stringify(f.script) }));
-    const sms = await insertReference(trx, 'sms_template', { ...base, name: '到访邀约短信', content: '【悦动】您好，感谢接听，活动详情请点击链接查看。' });
+    for (const f of DEMO_DIALOG_FLOWS)
+      flows.push(await insertDialogFlow(trx, { ...base, name: f.name, definition: f.script }));
+    const sms = await insertReference(trx, 'sms_template', {
+      ...base,
+      name: '到访邀约短信',
+      content: '【悦动】您好，感谢接听，活动详情请点击链接查看。',
+    });
     const lines = [
-      await insertReference(trx, 'phone_line', { ...base, phone_number: '02568881234', phone_type: 'LANDLINE', name: '南京固话1' }),
-      await insertReference(trx, 'phone_line', { ...base, phone_number: '02568885678', phone_type: 'LANDLINE', name: '南京固话2' }),
-      await insertReference(trx, 'phone_line', { ...base, phone_number: '17712345678', phone_type: 'MOBILE', name: '手机线路' }),
+      await insertReference(trx, 'phone_line', {
+        ...base,
+        phone_number: '02568881234',
+        phone_type: 'LANDLINE',
+        name: '南京固话1',
+      }),
+      await insertReference(trx, 'phone_line', {
+        ...base,
+        phone_number: '02568885678',
+        phone_type: 'LANDLINE',
+        name: '南京固话2',
+      }),
+      await insertReference(trx, 'phone_line', {
+        ...base,
+        phone_number: '17712345678',
+        phone_type: 'MOBILE',
+        name: '手机线路',
+      }),
     ];
     const groups: number[] = [];
-    for (const name of ['楼盘意向客户', '健身会员', '少儿家长']) groups.push(await insertReference(trx, 'customer_group', { ...base, name }));
+    for (const name of ['楼盘意向客户', '健身会员', '少儿家长'])
+      groups.push(await insertReference(trx, 'customer_group', { ...base, name }));
 
     // Customers per group, with unique numbers across the tenant.
     const numbers = new Set<string>();
     const customersByGroup = new Map<number, { customerPersonId: number; phoneNumber: string }[]>();
-    for (const [g, size] of [[0, 380], [1, 330], [2, 280]] as const) {
+    for (const [g, size] of [
+      [0, 380],
+      [1, 330],
+      [2, 280],
+    ] as const) {
       const list: { customerPersonId: number; phoneNumber: string }[] = [];
       for (let i = 0; i < size; i++) {
-        let phone = mobileNumber(random);
-        while (numbers.has(phone)) phone = mobileNumber(random);
-        numbers.add(phone);
+        const phone = uniqueMobileNumber(random, numbers);
         const joined = now - between(random, 15, 29) * DAY;
-        const id = await insertCustomer(trx, {
-          tenant_id: tenantId,
-          customer_group_id: groups[g]!,
-          name: chineseName(random),
-          phone_number: phone,
-          wechat_number: random() < 0.3 ? `wx_${phone.slice(-6)}` : null,
-          source: pick(random, ['UPLOADED_BY_YOURSELF', 'UPLOADED_BY_YOURSELF', 'CRM_IMPORT']),
-          last_emotion: 'UNKNOWN',
-          customer_level: 'UNKNOWN',
-          gender: pick(random, ['MALE', 'FEMALE', 'UNKNOWN']),
-          follow_user_id: pick(random, users),
-          follow_status: weighted(random, FOLLOW_WEIGHTS),
-          properties: JSON.stringify({ 来源渠道: pick(random, ['线下活动', '官网留资', '老客户推荐', '抖音广告']) }),
-          attributes: JSON.stringify([]),
-          last_follow_time: joined,
-          assign_time: joined,
-          created_at: joined,
-        });
+        const id = await insertCustomer(
+          trx,
+          madeUpCustomer(random, {
+            tenantId,
+            customerGroupId: groups[g]!,
+            phoneNumber: phone,
+            followUser: users,
+            joinedAt: joined,
+            lastFollowTime: joined,
+          }),
+        );
         list.push({ customerPersonId: id, phoneNumber: phone });
       }
       customersByGroup.set(g, list);
@@ -148,10 +238,10 @@ async function seedTenant(database: Database, tenantId: number, random: Random, 
           inactive_start_time: '12:00:00',
           inactive_end_time: '13:30:00',
           description: i === 0 ? '秋季推广第一轮，覆盖全部意向客户' : null,
-          wechat_alert_level: JSON.stringify(['A', 'B']),
-          sms_alert_level: JSON.stringify(i === 1 ? ['A'] : []),
-          alert_users: JSON.stringify([]),
-          early_warning_alert_users: JSON.stringify([]),
+          wechat_alert_level: ['A', 'B'],
+          sms_alert_level: i === 1 ? ['A'] : [],
+          alert_users: [],
+          early_warning_alert_users: [],
           wechat_send_method: 'SENDTOALL',
           status: j.status,
           start_time: started ? callingMoment(random, now, j.fromDay, timeZone) - 3600_000 : null,
@@ -168,7 +258,7 @@ async function seedTenant(database: Database, tenantId: number, random: Random, 
       );
       const pool = customersByGroup.get(j.group)!;
       const chosen = [...pool].sort(() => random() - 0.5).slice(0, j.customers);
-      await insertCallTasks(trx, tenantId, jobId, chosen, createdAt);
+      await addCallTasks(trx, tenantId, jobId, chosen, createdAt);
       jobIds.push(jobId);
     }
     return jobIds;
@@ -181,7 +271,7 @@ async function seedTenant(database: Database, tenantId: number, random: Random, 
     if (j.dialled === 0) continue;
     const jobId = jobIds[i]!;
     const script = DEMO_DIALOG_FLOWS[j.flow]!.script;
-    const tasks = await callTasksOf(db, tenantId, jobId);
+    const tasks = await listCallTasks(database, tenantId, jobId);
     const lines = j.mode === 'AUTO' ? [1, 2, 3] : [1, 2];
     for (const task of tasks.slice(0, Math.round(tasks.length * j.dialled))) {
       let daysAgo = between(random, j.toDay, j.fromDay);
@@ -225,5 +315,6 @@ async function seedTenant(database: Database, tenantId: number, random: Random, 
     }
   }
   calls.sort((a, b) => a.startTime - b.startTime);
-  for (let k = 0; k < calls.length; k += 500) await recordFinishedCalls(database, tenantId, calls.slice(k, k + 500), now);
+  for (let k = 0; k < calls.length; k += 500)
+    await recordFinishedCalls(database, tenantId, calls.slice(k, k + 500), now);
 }

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { T0, TenantFixture } from '../../test/fixtures.js';
+import { createTestDatabase, type TestDatabase, testDialect } from '../../test/harness.js';
 import { createDatabase } from '../db/database.js';
 import type { ResultStatus } from '../domain/enums.js';
-import { simulateCall, type SimulatedCall } from '../simulator/conversation.js';
+import { type SimulatedCall, simulateCall } from '../simulator/conversation.js';
 import { seededRandom } from '../simulator/random.js';
-import { T0, TenantFixture } from '../../test/fixtures.js';
-import { createTestDatabase, testDialect, type TestDatabase } from '../../test/harness.js';
 import { Dialer } from './dialer.js';
-import { SimulatedTelephony, type DialRequest, type Telephony } from './telephony.js';
+import { type DialRequest, SimulatedTelephony, type Telephony } from './telephony.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -47,21 +47,43 @@ beforeAll(async () => {
 });
 afterAll(() => testDb.drop());
 
-async function jobWith(customers: number, options: { robotCount?: number; redialTimes?: number; redialIntervalMinutes?: number; status?: 'IN_PROCESS' | 'IN_QUEUE'; startTime?: number } = {}) {
+async function jobWith(
+  customers: number,
+  options: {
+    robotCount?: number;
+    redialTimes?: number;
+    redialIntervalMinutes?: number;
+    status?: 'IN_PROCESS' | 'IN_QUEUE';
+    startTime?: number;
+  } = {},
+) {
   const ids: number[] = [];
   for (let i = 0; i < customers; i++) ids.push((await tenant.customer()).id);
-  const { jobId } = await tenant.job({ status: options.status ?? 'IN_PROCESS', redialTimes: options.redialTimes ?? 0, customers: ids });
+  const { jobId } = await tenant.job({
+    status: options.status ?? 'IN_PROCESS',
+    redialTimes: options.redialTimes ?? 0,
+    customers: ids,
+  });
   await testDb.database.db
     .updateTable('robot_call_job')
-    .set({ robot_count: options.robotCount ?? 5, redial_interval_minutes: options.redialIntervalMinutes ?? 60, start_time: options.startTime ?? null })
+    .set({
+      robot_count: options.robotCount ?? 5,
+      redial_interval_minutes: options.redialIntervalMinutes ?? 60,
+      start_time: options.startTime ?? null,
+    })
     .where('id', '=', jobId)
     .execute();
   return jobId;
 }
 
-const jobRow = (jobId: number) => testDb.database.db.selectFrom('robot_call_job').selectAll().where('id', '=', jobId).executeTakeFirstOrThrow();
+const jobRow = (jobId: number) =>
+  testDb.database.db.selectFrom('robot_call_job').selectAll().where('id', '=', jobId).executeTakeFirstOrThrow();
 const records = async (jobId: number) =>
-  testDb.database.db.selectFrom('call_record').select(['call_task_id', 'idempotency_key', 'result_status']).where('job_id', '=', jobId).execute();
+  testDb.database.db
+    .selectFrom('call_record')
+    .select(['call_task_id', 'idempotency_key', 'result_status'])
+    .where('job_id', '=', jobId)
+    .execute();
 
 /** Waits (at most five seconds) until `done` holds. */
 async function until(done: () => Promise<boolean>): Promise<void> {
@@ -70,7 +92,12 @@ async function until(done: () => Promise<boolean>): Promise<void> {
 
 /** Runs only this job: others in the shared database are paused around it. */
 async function only(jobId: number) {
-  await testDb.database.db.updateTable('robot_call_job').set({ status: 'USER_PAUSE' }).where('id', '<>', jobId).where('status', 'in', ['IN_PROCESS', 'IN_QUEUE', 'SYSTEM_SUSPENDED']).execute();
+  await testDb.database.db
+    .updateTable('robot_call_job')
+    .set({ status: 'USER_PAUSE' })
+    .where('id', '<>', jobId)
+    .where('status', 'in', ['IN_PROCESS', 'IN_QUEUE', 'SYSTEM_SUSPENDED'])
+    .execute();
 }
 
 describe('the dialer', () => {
@@ -103,7 +130,10 @@ describe('the dialer', () => {
     const telephony = new HeldTelephony();
     const dialer = new Dialer({ database: testDb.database, telephony, clock });
     const report = await dialer.tick();
-    expect(report).toEqual({ claimed: 0, transitions: [{ robotCallJobId: jobId, from: 'IN_PROCESS', to: 'SYSTEM_SUSPENDED' }] });
+    expect(report).toEqual({
+      claimed: 0,
+      transitions: [{ robotCallJobId: jobId, from: 'IN_PROCESS', to: 'SYSTEM_SUSPENDED' }],
+    });
     expect((await jobRow(jobId)).system_pause_next_start).toBe(T0 - HOUR); // 09:00
     clock.t = T0 - HOUR - MINUTE;
     expect((await dialer.tick()).claimed).toBe(0);
@@ -119,7 +149,11 @@ describe('the dialer', () => {
   it('keeps out of the inactive window', async () => {
     const jobId = await jobWith(1);
     await only(jobId);
-    await testDb.database.db.updateTable('robot_call_job').set({ inactive_start_time: '12:00:00', inactive_end_time: '13:30:00' }).where('id', '=', jobId).execute();
+    await testDb.database.db
+      .updateTable('robot_call_job')
+      .set({ inactive_start_time: '12:00:00', inactive_end_time: '13:30:00' })
+      .where('id', '=', jobId)
+      .execute();
     const clock = new ManualClock(T0 + 2.5 * HOUR); // 12:30
     const dialer = new Dialer({ database: testDb.database, telephony: new HeldTelephony(), clock });
     expect((await dialer.tick()).transitions[0]?.to).toBe('SYSTEM_SUSPENDED');
@@ -132,8 +166,14 @@ describe('the dialer', () => {
     const { jobId } = await ny.job({ status: 'IN_PROCESS', customers: [c.id] });
     await only(jobId);
     // 10:00 in Shanghai is 22:00 in New York: outside 09:00–20:00 there.
-    const dialer = new Dialer({ database: testDb.database, telephony: new HeldTelephony(), clock: new ManualClock(T0) });
-    expect((await dialer.tick()).transitions).toEqual([{ robotCallJobId: jobId, from: 'IN_PROCESS', to: 'SYSTEM_SUSPENDED' }]);
+    const dialer = new Dialer({
+      database: testDb.database,
+      telephony: new HeldTelephony(),
+      clock: new ManualClock(T0),
+    });
+    expect((await dialer.tick()).transitions).toEqual([
+      { robotCallJobId: jobId, from: 'IN_PROCESS', to: 'SYSTEM_SUSPENDED' },
+    ]);
   });
 
   it('redials an unanswered call task after the job’s interval, up to its redial limit', async () => {
@@ -155,7 +195,10 @@ describe('the dialer', () => {
     const last = await dialer.tick();
     expect(last.claimed).toBe(0);
     expect(last.transitions).toEqual([{ robotCallJobId: jobId, from: 'IN_PROCESS', to: 'COMPLETED' }]);
-    expect((await records(jobId)).map((r) => r.idempotency_key)).toEqual([expect.stringMatching(/-1$/), expect.stringMatching(/-2$/)]);
+    expect((await records(jobId)).map((r) => r.idempotency_key)).toEqual([
+      expect.stringMatching(/-1$/),
+      expect.stringMatching(/-2$/),
+    ]);
   });
 
   it('starts a queued AUTO job at its start time', async () => {
@@ -183,7 +226,13 @@ describe('the dialer', () => {
     expect((await alive.tick()).claimed).toBe(1);
     telephony.hangUp(1);
     await alive.idle();
-    expect(await records(jobId)).toEqual([{ call_task_id: expect.any(Number), idempotency_key: expect.stringMatching(/^dial-\d+-1$/), result_status: 'ANSWERED' }]);
+    expect(await records(jobId)).toEqual([
+      {
+        call_task_id: expect.any(Number),
+        idempotency_key: expect.stringMatching(/^dial-\d+-1$/),
+        result_status: 'ANSWERED',
+      },
+    ]);
   });
 
   it('never lets two dialers dial the same call task', async () => {
@@ -196,7 +245,10 @@ describe('the dialer', () => {
     const clock = new ManualClock(T0);
     const a = new HeldTelephony();
     const b = new HeldTelephony();
-    const dialers = [new Dialer({ database: testDb.database, telephony: a, clock }), new Dialer({ database: second, telephony: b, clock })];
+    const dialers = [
+      new Dialer({ database: testDb.database, telephony: a, clock }),
+      new Dialer({ database: second, telephony: b, clock }),
+    ];
     const claimed = await Promise.all(dialers.map((d) => d.tick()));
     expect(claimed[0]!.claimed + claimed[1]!.claimed).toBe(40);
     const tasks = [...a.dialled, ...b.dialled].map((c) => c.callTaskId);
@@ -212,12 +264,23 @@ describe('the dialer', () => {
     const jobId = await jobWith(4, { robotCount: 2 });
     await only(jobId);
     const clock = new ManualClock(T0);
-    const dialer = new Dialer({ database: testDb.database, telephony: new SimulatedTelephony({ speed: 100_000, seed: 3 }), clock, tickMs: 5 });
+    const dialer = new Dialer({
+      database: testDb.database,
+      telephony: new SimulatedTelephony({ speed: 100_000, seed: 3 }),
+      clock,
+      tickMs: 5,
+    });
     dialer.run();
-    for (let i = 0; i < 200 && (await jobRow(jobId)).status !== 'COMPLETED'; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 200 && (await jobRow(jobId)).status !== 'COMPLETED'; i++)
+      await new Promise((r) => setTimeout(r, 10));
     await dialer.stop();
     expect((await jobRow(jobId)).status).toBe('COMPLETED');
-    const turns = await testDb.database.db.selectFrom('call_detail').innerJoin('call_record', 'call_record.id', 'call_detail.call_record_id').select('call_detail.type').where('call_record.job_id', '=', jobId).execute();
+    const turns = await testDb.database.db
+      .selectFrom('call_detail')
+      .innerJoin('call_record', 'call_record.id', 'call_detail.call_record_id')
+      .select('call_detail.type')
+      .where('call_record.job_id', '=', jobId)
+      .execute();
     const answered = (await records(jobId)).filter((r) => r.result_status === 'ANSWERED').length;
     expect(turns.length > 0).toBe(answered > 0);
   });

@@ -1,12 +1,17 @@
 import type { Database } from '../db/database.js';
-import { parseJson } from '../db/schema.js';
 import { isWithinCallingHours, nextOpening } from '../domain/callingHours.js';
 import { scriptOf } from '../domain/dialogFlow.js';
-import { moveJobStatus } from '../repositories/jobLifecycle.js';
-import { callsInFlight, claimDueTasks, hasUnfinishedTasks, jobsToDial, lockJob, releaseTask, type JobToDial } from '../repositories/dialer.js';
+import type { JobStatus } from '../domain/enums.js';
+import {
+  claimDueCallTasks,
+  countCallsInFlight,
+  hasUnfinishedCallTasks,
+  releaseCallTask,
+} from '../repositories/callTasks.js';
+import { type JobToDial, listJobsToDial, lockJob, moveJobStatus } from '../repositories/jobs.js';
 import { recordFinishedCalls } from '../services/callResults.js';
 import { asFinishedCall } from '../simulator/conversation.js';
-import { systemClock, type Clock, type Telephony } from './telephony.js';
+import { type Clock, systemClock, type Telephony } from './telephony.js';
 
 /*
  * The dialer runs IN_PROCESS jobs. Each tick it moves jobs with their calling hours (suspending
@@ -29,7 +34,7 @@ export interface DialerOptions {
 
 export interface TickReport {
   claimed: number;
-  transitions: { robotCallJobId: number; from: string; to: string }[];
+  transitions: { robotCallJobId: number; from: JobStatus; to: JobStatus }[];
 }
 
 export class Dialer {
@@ -44,9 +49,9 @@ export class Dialer {
 
   /** One pass over every job the dialer looks after. */
   async tick(): Promise<TickReport> {
-    const { db } = this.options.database;
+    const { database } = this.options;
     const report: TickReport = { claimed: 0, transitions: [] };
-    for (const job of await jobsToDial(db)) {
+    for (const job of await listJobsToDial(database)) {
       const now = this.clock.now();
       const status = await this.moveWithCallingHours(job, now, report);
       if (status === 'IN_PROCESS') report.claimed += await this.dialDueTasks(job, now);
@@ -54,15 +59,14 @@ export class Dialer {
     return report;
   }
 
-  private async move(job: JobToDial, to: string, now: number, report: TickReport, extra = {}): Promise<boolean> {
-    const moved = await moveJobStatus(this.options.database.db, job.tenant_id, job.id, job.status, to, now, extra);
+  private async move(job: JobToDial, to: JobStatus, now: number, report: TickReport, extra = {}): Promise<boolean> {
+    const moved = await moveJobStatus(this.options.database, job.tenant_id, job.id, job.status, to, now, extra);
     if (moved) report.transitions.push({ robotCallJobId: job.id, from: job.status, to });
     return moved;
   }
 
   /** Returns the status the job is in after this tick's rules. */
-  private async moveWithCallingHours(job: JobToDial, now: number, report: TickReport): Promise<string> {
-    const { db } = this.options.database;
+  private async moveWithCallingHours(job: JobToDial, now: number, report: TickReport): Promise<JobStatus> {
     if (job.status === 'IN_QUEUE') {
       if (job.start_time === null || job.start_time > now) return job.status;
       if (!(await this.move(job, 'IN_PROCESS', now, report))) return job.status;
@@ -76,15 +80,22 @@ export class Dialer {
     };
     const open = isWithinCallingHours(hours, now, job.time_zone);
     if (job.status === 'IN_PROCESS' && !open) {
-      await this.move(job, 'SYSTEM_SUSPENDED', now, report, { system_pause_next_start: nextOpening(hours, now, job.time_zone) });
+      await this.move(job, 'SYSTEM_SUSPENDED', now, report, {
+        system_pause_next_start: nextOpening(hours, now, job.time_zone),
+      });
       return 'SYSTEM_SUSPENDED';
     }
     if (job.status === 'SYSTEM_SUSPENDED') {
-      if (!open || !(await this.move(job, 'IN_PROCESS', now, report, { system_pause_next_start: null }))) return job.status;
+      if (!open || !(await this.move(job, 'IN_PROCESS', now, report, { system_pause_next_start: null })))
+        return job.status;
       job = { ...job, status: 'IN_PROCESS' };
     }
     if (job.status === 'IN_PROCESS' && job.task_call_total > 0 && job.completed_task >= job.task_call_total) {
-      if (!(await hasUnfinishedTasks(db, job.tenant_id, job.id)) && (await this.move(job, 'COMPLETED', now, report))) return 'COMPLETED';
+      if (
+        !(await hasUnfinishedCallTasks(this.options.database, job.tenant_id, job.id)) &&
+        (await this.move(job, 'COMPLETED', now, report))
+      )
+        return 'COMPLETED';
     }
     return job.status;
   }
@@ -92,12 +103,12 @@ export class Dialer {
   private async dialDueTasks(job: JobToDial, now: number): Promise<number> {
     const { database } = this.options;
     const lease = this.options.leaseMs ?? 15 * 60_000;
-    const claimed = await database.db.transaction().execute(async (trx) => {
+    const claimed = await database.transaction(async (trx) => {
       await lockJob(trx, job.tenant_id, job.id);
-      const free = job.robot_count - (await callsInFlight(trx, job.tenant_id, job.id, now));
-      return free > 0 ? claimDueTasks(trx, database.dialect, job.tenant_id, job.id, free, now, now + lease) : [];
+      const free = job.robot_count - (await countCallsInFlight(trx, job.tenant_id, job.id, now));
+      return free > 0 ? claimDueCallTasks(trx, job.tenant_id, job.id, free, now, now + lease) : [];
     });
-    const script = scriptOf(parseJson(job.definition, null));
+    const script = scriptOf(job.definition);
     for (const task of claimed) {
       const call = this.placeCall(job, task, script).finally(() => this.inFlight.delete(call));
       this.inFlight.add(call);
@@ -105,10 +116,20 @@ export class Dialer {
     return claimed.length;
   }
 
-  private async placeCall(job: JobToDial, task: { id: number; called_phone_number: string; attempts: number }, script: ReturnType<typeof scriptOf>) {
+  private async placeCall(
+    job: JobToDial,
+    task: { id: number; called_phone_number: string; attempts: number },
+    script: ReturnType<typeof scriptOf>,
+  ) {
     const { database, telephony } = this.options;
     try {
-      const outcome = await telephony.dial({ tenantId: job.tenant_id, robotCallJobId: job.id, callTaskId: task.id, calledPhoneNumber: task.called_phone_number, script });
+      const outcome = await telephony.dial({
+        tenantId: job.tenant_id,
+        robotCallJobId: job.id,
+        callTaskId: task.id,
+        calledPhoneNumber: task.called_phone_number,
+        script,
+      });
       // The call is recorded as having just ended.
       const endedAt = this.clock.now();
       const call = asFinishedCall(outcome, {
@@ -121,8 +142,11 @@ export class Dialer {
       });
       await recordFinishedCalls(database, job.tenant_id, [call], endedAt);
     } catch (error) {
-      this.options.log?.error({ err: error, callTaskId: task.id }, 'call could not be placed or recorded; retrying in a minute');
-      await releaseTask(database.db, job.tenant_id, task.id, this.clock.now() + 60_000).catch(() => undefined);
+      this.options.log?.error(
+        { err: error, callTaskId: task.id },
+        'call could not be placed or recorded; retrying in a minute',
+      );
+      await releaseCallTask(database, job.tenant_id, task.id, this.clock.now() + 60_000).catch(() => undefined);
     }
   }
 

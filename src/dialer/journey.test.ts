@@ -16,19 +16,36 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-const post = (path: string, body: unknown) => call(server, tenant.credentials, 'POST', `/apiOpen/v1/task/${path}`, body);
+const post = (path: string, body: unknown) =>
+  call(server, tenant.credentials, 'POST', `/apiOpen/v1/task/${path}`, body);
 
 describe('a job, from creation to its last call', () => {
   it('progresses while the simulated dialer calls, pauses and resumes, and ends COMPLETED with transcripts', async () => {
-    const flowId = (await call(server, tenant.credentials, 'GET', '/apiOpen/v1/task/getDialogFlows')).data[0].dialogFlowId;
-    const { robotCallJobId } = (await post('create', { name: '端到端任务', dialogFlowId: flowId, robotCount: 4, redialTimes: 1, redialIntervalMinutes: 1 })).data;
-    const customers = Array.from({ length: 30 }, (_, i) => ({ phoneNumber: `1361234${String(i).padStart(4, '0')}`, name: `客户${i}` }));
+    const flowId = (await call(server, tenant.credentials, 'GET', '/apiOpen/v1/task/getDialogFlows')).data[0]
+      .dialogFlowId;
+    const { robotCallJobId } = (
+      await post('create', {
+        name: '端到端任务',
+        dialogFlowId: flowId,
+        robotCount: 4,
+        redialTimes: 1,
+        redialIntervalMinutes: 1,
+      })
+    ).data;
+    const customers = Array.from({ length: 30 }, (_, i) => ({
+      phoneNumber: `1361234${String(i).padStart(4, '0')}`,
+      name: `客户${i}`,
+    }));
     expect((await post('importTaskCustomer', { robotCallJobId, customers })).data.accepted).toHaveLength(30);
     expect((await post('start', { robotCallJobId })).data.status).toBe('IN_PROCESS');
 
     let now = T0;
     const clock = { now: () => now, sleep: async () => undefined };
-    const dialer = new Dialer({ database: server.database, telephony: new SimulatedTelephony({ speed: 1_000_000, seed: 11, clock }), clock });
+    const dialer = new Dialer({
+      database: server.database,
+      telephony: new SimulatedTelephony({ speed: 1_000_000, seed: 11, clock }),
+      clock,
+    });
     const progress: number[] = [];
     const detail = async () => (await getTaskDetail(server, tenant.credentials, robotCallJobId)).data;
 

@@ -1,6 +1,6 @@
 import type { DialogFlowScript } from '../domain/dialogFlow.js';
-import { simulateCall, type SimulatedCall } from '../simulator/conversation.js';
-import { seededRandom, type Random } from '../simulator/random.js';
+import { type SimulatedCall, simulateCall } from '../simulator/conversation.js';
+import { type Random, seededRandom } from '../simulator/random.js';
 
 /** How the dialer places calls. A real carrier integration implements this; the built-in one simulates. */
 export interface Telephony {

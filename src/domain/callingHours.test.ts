@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { isWithinCallingHours, nextOpening } from './callingHours.js';
 
-const hours = { dailyStartTime: '09:00:00', dailyEndTime: '20:00:00', inactiveStartTime: '12:00:00', inactiveEndTime: '13:30:00' };
-const shanghai = (hhmm: string, day = 1) => Date.UTC(2024, 4, day, Number(hhmm.slice(0, 2)) - 8, Number(hhmm.slice(3, 5)));
+const hours = {
+  dailyStartTime: '09:00:00',
+  dailyEndTime: '20:00:00',
+  inactiveStartTime: '12:00:00',
+  inactiveEndTime: '13:30:00',
+};
+const shanghai = (hhmm: string, day = 1) =>
+  Date.UTC(2024, 4, day, Number(hhmm.slice(0, 2)) - 8, Number(hhmm.slice(3, 5)));
 
 describe('calling hours', () => {
   it.each([

@@ -13,13 +13,21 @@ export const DEFAULT_DIALOG_FLOW: { name: string; script: DialogFlowScript } = {
   name: '通用邀约话术',
   script: {
     opening: '您好，这里是客户服务中心，我们最近有一个新的优惠活动，想花一分钟给您介绍一下，可以吗？',
-    pitch: ['这次活动是给老客户的专属福利，名额有限。', '活动期间办理可以享受八折优惠，还有礼品赠送。', '您可以到门店了解，也可以让顾问加您微信发资料。'],
+    pitch: [
+      '这次活动是给老客户的专属福利，名额有限。',
+      '活动期间办理可以享受八折优惠，还有礼品赠送。',
+      '您可以到门店了解，也可以让顾问加您微信发资料。',
+    ],
     questions: [
       { concern: '价格', customer: '具体多少钱？', robot: '具体价格顾问会根据您的需求报给您，活动价是平时的八折。' },
       { concern: '地理位置', customer: '门店在哪里？', robot: '我们在市中心和城东各有一家门店，都可以办理。' },
       { concern: '时间', customer: '活动到什么时候？', robot: '活动到本月底结束。' },
     ],
-    closing: { interested: '好的，稍后顾问会联系您，祝您生活愉快！', declined: '好的，打扰您了，祝您生活愉快，再见！', busy: '好的，那我晚点再联系您，再见！' },
+    closing: {
+      interested: '好的，稍后顾问会联系您，祝您生活愉快！',
+      declined: '好的，打扰您了，祝您生活愉快，再见！',
+      busy: '好的，那我晚点再联系您，再见！',
+    },
   },
 };
 
@@ -27,6 +35,12 @@ export const DEFAULT_DIALOG_FLOW: { name: string; script: DialogFlowScript } = {
 export function scriptOf(definition: unknown): DialogFlowScript {
   const d = definition as Partial<DialogFlowScript> | null;
   const usable =
-    d && typeof d.opening === 'string' && Array.isArray(d.pitch) && d.pitch.length > 0 && Array.isArray(d.questions) && d.questions.length > 0 && d.closing;
+    d &&
+    typeof d.opening === 'string' &&
+    Array.isArray(d.pitch) &&
+    d.pitch.length > 0 &&
+    Array.isArray(d.questions) &&
+    d.questions.length > 0 &&
+    d.closing;
   return usable ? (d as DialogFlowScript) : DEFAULT_DIALOG_FLOW.script;
 }

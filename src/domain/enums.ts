@@ -1,3 +1,5 @@
+import { invalidParameter } from './errors.js';
+
 /**
  * The platform's enums, defined once: name (what travels on the wire and is stored),
  * numeric code (accepted as input, as the platform's clients send either) and Chinese label.
@@ -14,13 +16,19 @@ export interface PlatformEnum<N extends string> {
   readonly members: readonly EnumMember<N>[];
   /** Accepts a name (`IN_PROCESS`, case-insensitive) or a numeric code (`1`, `"1"`). */
   parse(value: unknown): N | undefined;
+  /** `parse`, refusing what is not a member with a 412 that names `parameter`. */
+  parameter(value: unknown, parameter: string): N;
+  /** `parameter` for each item of a list; an error names the item (`resultStatuses[1]`). */
+  parameterList(values: readonly unknown[], parameter: string): N[];
   code(name: N): number;
   label(name: N): string;
   /** "NAME(code, label)" list, for documentation and error messages. */
   describe(): string;
 }
 
-export function defineEnum<const N extends string>(members: readonly (readonly [N, number, string])[]): PlatformEnum<N> {
+export function defineEnum<const N extends string>(
+  members: readonly (readonly [N, number, string])[],
+): PlatformEnum<N> {
   const list = members.map(([name, code, label]) => ({ name, code, label }));
   const byName = new Map<string, EnumMember<N>>(list.map((m) => [m.name, m]));
   const byCode = new Map<number, EnumMember<N>>(list.map((m) => [m.code, m]));
@@ -33,6 +41,15 @@ export function defineEnum<const N extends string>(members: readonly (readonly [
       const text = value.trim();
       if (/^\d+$/.test(text)) return byCode.get(Number(text))?.name;
       return byName.get(text.toUpperCase())?.name;
+    },
+    parameter(value, parameter) {
+      const name = this.parse(value);
+      if (name === undefined)
+        throw invalidParameter(parameter, `${JSON.stringify(value)} must be one of ${this.describe()}`);
+      return name;
+    },
+    parameterList(values, parameter) {
+      return values.map((v, i) => this.parameter(v, `${parameter}[${i}]`));
     },
     code: (name) => byName.get(name)!.code,
     label: (name) => byName.get(name)!.label,
@@ -143,7 +160,7 @@ export function bucketOf<K extends string>(buckets: readonly Bucket<K>[], value:
   return (found ?? buckets[buckets.length - 1]!).key;
 }
 
-/** outcall's own state of one call task (not part of the seed's wire format). */
+/** outcall's own state of one call task (not part of the wire format; docs/enums.md). */
 export const CallTaskStatus = defineEnum([
   ['NOT_STARTED', 0, '未拨打'],
   ['CALLING', 1, '拨打中'],

@@ -1,23 +1,27 @@
 /**
- * What a service can refuse, in the platform's terms. The HTTP layer maps each to its envelope
- * code in one place; the CLI prints the message.
+ * What a request can be refused for, in the platform's terms. The HTTP layer maps each to its
+ * envelope code in one place; the CLI prints the reason.
  */
 export class ServiceError extends Error {
   constructor(
     /** The envelope `code`. */
     readonly resultCode: 401 | 403 | 404 | 412 | 429,
-    message: string,
+    /** The platform's words for the code, e.g. 参数错误; the message starts with them. */
+    kind: string,
+    /** What was wrong, in plain words (the CLI shows this). */
+    readonly reason: string,
   ) {
-    super(message);
+    super(`${kind}: ${reason}`);
   }
 }
 
 /** 412: a missing, malformed or out-of-range parameter; the message names it. */
-export const invalidParameter = (parameter: string, reason: string) => new ServiceError(412, `参数错误: ${parameter} ${reason}`);
+export const invalidParameter = (parameter: string, reason: string) =>
+  new ServiceError(412, '参数错误', `${parameter} ${reason}`);
 
 /** 404: missing, or another tenant's (never say which). */
-export const notFound = (what: string, id: number | string) => new ServiceError(404, `资源未找到: ${what} ${id}`);
+export const notFound = (what: string, id: number | string) => new ServiceError(404, '资源未找到', `${what} ${id}`);
 
-export const unauthenticated = (reason: string) => new ServiceError(401, `校验数据错误: ${reason}`);
+export const unauthenticated = (reason: string) => new ServiceError(401, '校验数据错误', reason);
 
-export const forbidden = (reason: string) => new ServiceError(403, `权限不足: ${reason}`);
+export const forbidden = (reason: string) => new ServiceError(403, '权限不足', reason);

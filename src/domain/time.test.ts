@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { formatDateTime, formatIsoLocal, formatMinute, isCalendarDate, localDate, nextDate, parseLocalDateTime, startOfLocalDate } from './time.js';
+import {
+  formatDateTime,
+  formatIsoLocal,
+  formatMinute,
+  isCalendarDate,
+  localDate,
+  nextDate,
+  parseLocalDateTime,
+  startOfLocalDate,
+} from './time.js';
 
 const instant = Date.UTC(2018, 9, 2, 8, 54, 8); // 2018-10-02 16:54:08 in Shanghai
 

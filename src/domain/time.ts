@@ -1,6 +1,6 @@
 /**
  * Times are stored as UTC epoch milliseconds and shown in the tenant's time zone, without offset,
- * in the formats of the seed's examples. Intl does the zone arithmetic (no dependency needed);
+ * in the formats of docs/api.md (Times and dates). Intl does the zone arithmetic (no dependency needed);
  * formatters are cached per zone because building one costs far more than using it.
  */
 

@@ -1,5 +1,12 @@
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault } from 'fastify';
+import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  LogController,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import { authenticate, type Caller } from '../services/auth.js';
@@ -9,12 +16,12 @@ import { installErrorHandlers } from './errors.js';
 import { registerAddCallRecords } from './routes/addCallRecords.js';
 import { registerCallDetail } from './routes/callDetail.js';
 import { registerCreateJob } from './routes/createJob.js';
-import { registerImportTaskCustomer } from './routes/importTaskCustomer.js';
-import { registerJobLifecycle } from './routes/jobLifecycle.js';
-import { registerReferenceData } from './routes/referenceData.js';
 import { registerGetCallRecordInfoList } from './routes/getCallRecordInfoList.js';
 import { registerGetTaskDetail } from './routes/getTaskDetail.js';
 import { registerGetTasks } from './routes/getTasks.js';
+import { registerImportTaskCustomer } from './routes/importTaskCustomer.js';
+import { registerJobLifecycle } from './routes/jobLifecycle.js';
+import { registerReferenceData } from './routes/referenceData.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -27,7 +34,13 @@ declare module 'fastify' {
   }
 }
 
-export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
 
 export interface AppDependencies {
   database: Database;
@@ -36,6 +49,8 @@ export interface AppDependencies {
   now?: () => number;
   /** false for silence (tests), otherwise pino options. */
   logger?: boolean | Record<string, unknown>;
+  /** More routes (e.g. the benchmark's), registered after the API's: they get the same hooks and error handling. */
+  plugins?: readonly FastifyPluginAsyncTypebox[];
 }
 
 export async function buildApp(deps: AppDependencies): Promise<App> {
@@ -55,13 +70,16 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
 
   // Clients send `Content-Type: application/json` on GETs with no body: an empty body is an empty object.
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     const text = String(body);
     if (text.trim() === '') return done(null, {});
     try {
       done(null, JSON.parse(text));
     } catch {
-      const error = Object.assign(new Error('body is not valid JSON'), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' });
+      const error = Object.assign(new Error('body is not valid JSON'), {
+        statusCode: 400,
+        code: 'FST_ERR_CTP_INVALID_JSON_BODY',
+      });
       done(error, undefined);
     }
   });
@@ -87,8 +105,13 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
           const h = request.headers;
           const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
           request.caller = await authenticate(
-            database.db,
-            { appKey: one(h.appkey), version: one(h.version), timestamp: one(h.timestamp), signature: one(h.signature) },
+            database,
+            {
+              appKey: one(h.appkey),
+              version: one(h.version),
+              timestamp: one(h.timestamp),
+              signature: one(h.signature),
+            },
             now(),
             config.signatureWindowMs,
           );
@@ -102,7 +125,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   // Before the routes: the OpenAPI document is collected from them as they are registered.
   await registerDocs(app, config);
 
-  const db = database.db;
+  const db = database;
   registerGetTasks(app, db);
   registerGetTaskDetail(app, db);
   registerGetCallRecordInfoList(app, db);
@@ -111,18 +134,9 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   registerCreateJob(app, db);
   registerJobLifecycle(app, db);
   registerImportTaskCustomer(app, db);
-  registerAddCallRecords(app, database);
-  if (config.benchFloorBytes > 0) registerBenchFloor(app, config.benchFloorBytes);
+  registerAddCallRecords(app, db);
+  for (const plugin of deps.plugins ?? []) await app.register(plugin);
 
   await app.ready();
   return app;
-}
-
-/**
- * The benchmark's floor: the most this Fastify setup can serve on this machine — a constant body of
- * the size of a typical answer, with no signature check and no database. Only with BENCH_FLOOR_BYTES.
- */
-function registerBenchFloor(app: App, bytes: number): void {
-  const body = `{"code":200,"data":"${'x'.repeat(Math.max(0, bytes - 22))}"}`;
-  app.get('/bench/floor', { schema: { hide: true } }, async (_request, reply) => reply.type('application/json; charset=utf-8').send(body));
 }

@@ -1,10 +1,9 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signedHeaders } from '../client/signing.js';
-import { setApiKeyEnabled } from '../repositories/tenants.js';
-import { createApiKey } from '../services/tenants.js';
 import { TenantFixture } from '../../test/fixtures.js';
 import { startTestServer, type TestServer } from '../../test/harness.js';
+import { signedHeaders } from '../client/signing.js';
+import { createApiKey, setKeyEnabled } from '../services/tenants.js';
 
 const PATH = '/apiOpen/v1/task/getTasks';
 let server: TestServer;
@@ -80,19 +79,23 @@ describe('a signed request', () => {
   });
 
   it('is refused with 403 when its key is disabled, and served again once re-enabled', async () => {
-    const key = await createApiKey(server.database.db, tenant.tenantId);
+    const key = await createApiKey(server.database, tenant.tenantId);
     const creds = { ...tenant.credentials, ...key };
     expect((await send(await signedHeaders(creds))).code).toBe(200);
-    await setApiKeyEnabled(server.database.db, key.appKey, false, Date.now());
+    await setKeyEnabled(server.database, key.appKey, false);
     const r = await send(await signedHeaders(creds));
     expect(r.code).toBe(403);
     expect(r.resultMsg).toContain('权限不足');
-    await setApiKeyEnabled(server.database.db, key.appKey, true, Date.now());
+    await setKeyEnabled(server.database, key.appKey, true);
     expect((await send(await signedHeaders(creds))).code).toBe(200);
   });
 
   it('accepts the legacy appSecret and tenantSign headers and never logs them', async () => {
-    const headers = { ...(await signedHeaders(tenant.credentials)), appSecret: tenant.credentials.appSecret, tenantSign: tenant.credentials.tenantSign };
+    const headers = {
+      ...(await signedHeaders(tenant.credentials)),
+      appSecret: tenant.credentials.appSecret,
+      tenantSign: tenant.credentials.tenantSign,
+    };
     expect((await send(headers)).code).toBe(200);
     const log = logLines.join('');
     expect(log.length).toBeGreaterThan(0);

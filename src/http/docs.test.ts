@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as enums from '../domain/enums.js';
-import type { PlatformEnum } from '../domain/enums.js';
 import { startTestServer, type TestServer } from '../../test/harness.js';
+import type { PlatformEnum } from '../domain/enums.js';
+import * as enums from '../domain/enums.js';
 import type { App } from './app.js';
 import { DOCS_PATH, OPENAPI_PATH } from './docs.js';
 
@@ -13,12 +13,22 @@ import { DOCS_PATH, OPENAPI_PATH } from './docs.js';
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) {
-  console.warn(`\n*** ${CHROMIUM} is missing: the test that /docs renders in a browser is SKIPPED (apt-get install -y chromium). ***\n`);
+  console.warn(
+    `\n*** ${CHROMIUM} is missing: the test that /docs renders in a browser is SKIPPED (apt-get install -y chromium). ***\n`,
+  );
 }
 
-type Operation = { summary?: string; security?: Record<string, string[]>[]; responses: Record<string, { content?: Record<string, { schema: Schema }> }> };
+type Operation = {
+  summary?: string;
+  security?: Record<string, string[]>[];
+  responses: Record<string, { content?: Record<string, { schema: Schema }> }>;
+};
 type Schema = Record<string, unknown>;
-type Document = { openapi: string; paths: Record<string, Record<string, Operation>>; components: { securitySchemes: Record<string, Schema>; schemas: Record<string, Schema> } };
+type Document = {
+  openapi: string;
+  paths: Record<string, Record<string, Operation>>;
+  components: { securitySchemes: Record<string, Schema>; schemas: Record<string, Schema> };
+};
 
 let server: TestServer;
 let doc: Document;
@@ -46,7 +56,9 @@ function registeredRoutes(app: App): string[] {
 }
 
 const operations = () =>
-  Object.entries(doc.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ key: `${method.toUpperCase()} ${path}`, method, path, op })));
+  Object.entries(doc.paths).flatMap(([path, methods]) =>
+    Object.entries(methods).map(([method, op]) => ({ key: `${method.toUpperCase()} ${path}`, method, path, op })),
+  );
 
 /** Every schema object in a part of the document. */
 function* schemasIn(value: unknown): Generator<Schema> {
@@ -70,31 +82,48 @@ describe('GET /openapi.json', () => {
   });
 
   it('lists every route the app serves, and nothing else (the docs themselves aside)', () => {
-    const served = registeredRoutes(server.app).filter((r) => !r.includes(` ${DOCS_PATH}`) && !r.endsWith(` ${OPENAPI_PATH}`));
+    const served = registeredRoutes(server.app).filter(
+      (r) => !r.includes(` ${DOCS_PATH}`) && !r.endsWith(` ${OPENAPI_PATH}`),
+    );
     expect(served.length).toBeGreaterThanOrEqual(4);
-    expect(operations().map((o) => o.key).sort()).toEqual(served);
+    expect(
+      operations()
+        .map((o) => o.key)
+        .sort(),
+    ).toEqual(served);
   });
 
   it('marks exactly the routes that need a signature with the four signature headers', async () => {
     const schemes = doc.components.securitySchemes;
-    for (const name of ['appKey', 'version', 'timestamp', 'signature']) expect(schemes[name]).toMatchObject({ type: 'apiKey', in: 'header', name });
+    for (const name of ['appKey', 'version', 'timestamp', 'signature'])
+      expect(schemes[name]).toMatchObject({ type: 'apiKey', in: 'header', name });
     for (const { method, path, op } of operations()) {
       // Unsigned, a signed route answers 401; the document must say it needs the headers exactly then.
       const response = await fetch(server.url + path, { method: method.toUpperCase() });
       const { code } = (await response.json()) as { code: number };
       expect(code, `${method} ${path}`).not.toBe(404);
-      if (code === 401) expect(op.security, `${method} ${path}`).toEqual([{ appKey: [], version: [], timestamp: [], signature: [] }]);
+      if (code === 401)
+        expect(op.security, `${method} ${path}`).toEqual([{ appKey: [], version: [], timestamp: [], signature: [] }]);
       else expect(op.security, `${method} ${path}`).toBeUndefined();
     }
   });
 
   it('describes the envelope of every answer: the success and the error', () => {
-    expect(doc.components.schemas.ErrorEnvelope).toMatchObject({ required: ['code', 'data', 'requestId', 'resultMsg', 'errorStackTrace'] });
+    expect(doc.components.schemas.ErrorEnvelope).toMatchObject({
+      required: ['code', 'data', 'requestId', 'resultMsg', 'errorStackTrace'],
+    });
     for (const { key, op } of operations()) {
       const schema = op.responses['200']?.content?.['application/json']?.schema;
       const variants = (schema?.anyOf ?? []) as Schema[];
       expect(variants, key).toHaveLength(2);
-      for (const v of variants) expect(Object.keys(v.properties as Schema), key).toEqual(['code', 'data', 'requestId', 'resultMsg', 'errorStackTrace']);
+      for (const v of variants)
+        expect(Object.keys(v.properties as Schema), key).toEqual([
+          'code',
+          'data',
+          'requestId',
+          'resultMsg',
+          'errorStackTrace',
+        ]);
       expect((variants[1]!.properties as Record<string, Schema>).data).toEqual({ type: 'null' });
     }
   });
@@ -102,7 +131,12 @@ describe('GET /openapi.json', () => {
   it('has every enum with its codes and Chinese labels, and each use of one describes it', () => {
     for (const [name, e] of platformEnums) {
       const schema = doc.components.schemas[name];
-      expect(schema, name).toMatchObject({ type: 'string', enum: [...e.names], 'x-enum-codes': e.members.map((m) => m.code), 'x-enum-descriptions': e.members.map((m) => m.label) });
+      expect(schema, name).toMatchObject({
+        type: 'string',
+        enum: [...e.names],
+        'x-enum-codes': e.members.map((m) => m.code),
+        'x-enum-descriptions': e.members.map((m) => m.label),
+      });
       for (const m of e.members) expect(schema!.description).toContain(`${m.name}(${m.code}, ${m.label})`);
     }
     let uses = 0;
@@ -115,7 +149,9 @@ describe('GET /openapi.json', () => {
     }
     expect(uses).toBeGreaterThan(10);
     // Inputs take names or codes; their descriptions list them with labels too.
-    expect(JSON.stringify(doc.paths['/apiOpen/v1/task/getCallRecordInfoList'])).toContain(enums.ResultStatus.describe());
+    expect(JSON.stringify(doc.paths['/apiOpen/v1/task/getCallRecordInfoList'])).toContain(
+      enums.ResultStatus.describe(),
+    );
     expect(JSON.stringify(doc.paths['/apiOpen/v1/task/getTasks'])).toContain(enums.JobStatus.describe());
   });
 
@@ -145,42 +181,55 @@ describe('GET /docs', () => {
     expect(await response.json()).toMatchObject({ code: 404, data: null });
   });
 
-  it.skipIf(!hasChromium)('renders every operation in a real browser, with no request leaving 127.0.0.1', { timeout: 90_000 }, async () => {
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    try {
-      const context = await browser.newContext();
-      const requested: string[] = [];
-      const offMachine: string[] = [];
-      // Every request of the page passes here: loopback ones go on, any other is refused and recorded.
-      await context.route('**/*', (route) => {
-        const url = route.request().url();
-        requested.push(url);
-        if (new URL(url).hostname === '127.0.0.1') return route.continue();
-        offMachine.push(url);
-        return route.abort();
+  it.skipIf(!hasChromium)(
+    'renders every operation in a real browser, with no request leaving 127.0.0.1',
+    { timeout: 90_000 },
+    async () => {
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
       });
-      const page = await context.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(server.url + DOCS_PATH);
-      await page.locator('.opblock').first().waitFor({ timeout: 30_000 });
-      await expect(page.locator('.information-container .title').innerText()).resolves.toContain('outcall Open API');
-      const shown = await page.locator('.opblock-summary-path').allInnerTexts();
-      expect(shown.map((p) => p.replace(/\u200b/g, '')).sort()).toEqual(Object.keys(doc.paths).sort());
-      // Opening an operation shows its parameters with the enum labels.
-      await page.locator('.opblock-summary', { hasText: '/apiOpen/v1/task/getTasks' }).first().click();
-      await page.locator('.parameters').first().waitFor();
-      expect(await page.locator('.opblock.is-open').innerText()).toContain('IN_PROCESS(1, 进行中)');
-      expect(requested.some((u) => u.endsWith(`${DOCS_PATH}/json`))).toBe(true);
-      expect(offMachine).toEqual([]);
-      expect(errors).toEqual([]);
-    } finally {
-      await browser.close();
-    }
-  });
+      try {
+        const context = await browser.newContext();
+        const requested: string[] = [];
+        const offMachine: string[] = [];
+        // Every request of the page passes here: loopback ones go on, any other is refused and recorded.
+        await context.route('**/*', (route) => {
+          const url = route.request().url();
+          requested.push(url);
+          if (new URL(url).hostname === '127.0.0.1') return route.continue();
+          offMachine.push(url);
+          return route.abort();
+        });
+        const page = await context.newPage();
+        const errors: string[] = [];
+        page.on('pageerror', (e) => errors.push(e.message));
+        await page.goto(server.url + DOCS_PATH);
+        await page.locator('.opblock').first().waitFor({ timeout: 30_000 });
+        await expect(page.locator('.information-container .title').innerText()).resolves.toContain('outcall Open API');
+        const shown = await page.locator('.opblock-summary-path').allInnerTexts();
+        expect(shown.map((p) => p.replace(/\u200b/g, '')).sort()).toEqual(Object.keys(doc.paths).sort());
+        // Opening an operation shows its parameters with the enum labels.
+        await page.locator('.opblock-summary', { hasText: '/apiOpen/v1/task/getTasks' }).first().click();
+        await page.locator('.parameters').first().waitFor();
+        expect(await page.locator('.opblock.is-open').innerText()).toContain('IN_PROCESS(1, 进行中)');
+        expect(requested.some((u) => u.endsWith(`${DOCS_PATH}/json`))).toBe(true);
+        expect(offMachine).toEqual([]);
+        expect(errors).toEqual([]);
+      } finally {
+        await browser.close();
+      }
+    },
+  );
 });
 
 describe('DOCS_ENABLED=false', () => {
@@ -194,7 +243,11 @@ describe('DOCS_ENABLED=false', () => {
     for (const path of [OPENAPI_PATH, DOCS_PATH, `${DOCS_PATH}/json`, `${DOCS_PATH}/static/swagger-ui.css`]) {
       const response = await fetch(off.url + path);
       expect(response.status).toBe(200);
-      expect(await response.json(), path).toMatchObject({ code: 404, data: null, resultMsg: expect.stringContaining('资源未找到') });
+      expect(await response.json(), path).toMatchObject({
+        code: 404,
+        data: null,
+        resultMsg: expect.stringContaining('资源未找到'),
+      });
     }
   });
 

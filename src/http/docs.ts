@@ -2,8 +2,8 @@ import swagger, { type SwaggerTransform } from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { API_VERSION } from '../client/signing.js';
 import type { Config } from '../config.js';
-import * as enums from '../domain/enums.js';
 import type { PlatformEnum } from '../domain/enums.js';
+import * as enums from '../domain/enums.js';
 import { ErrorEnvelope } from '../schemas/common.js';
 import type { App } from './app.js';
 
@@ -72,7 +72,8 @@ const documentRoute: SwaggerTransform = ({ schema, url, route }) => {
       response: {
         ...response,
         200: {
-          description: 'The envelope, always HTTP 200: code 200 with `data`, or an error code (401, 403, 404, 412, 429, 500) with `data: null`.',
+          description:
+            'The envelope, always HTTP 200: code 200 with `data`, or an error code (401, 403, 404, 412, 429, 500) with `data: null`.',
           anyOf: success ? [success, ErrorEnvelope] : [ErrorEnvelope],
         },
       },
@@ -89,9 +90,18 @@ export async function registerDocs(app: App, config: Config): Promise<void> {
       tags: [{ name: 'task', description: '外呼任务 — jobs, their call records and transcripts' }],
       components: {
         securitySchemes: Object.fromEntries(
-          Object.entries(SIGNATURE_HEADERS).map(([name, description]) => [name, { type: 'apiKey' as const, in: 'header', name, description }]),
+          Object.entries(SIGNATURE_HEADERS).map(([name, description]) => [
+            name,
+            { type: 'apiKey' as const, in: 'header', name, description },
+          ]),
         ),
-        schemas: { ErrorEnvelope: { ...ErrorEnvelope, description: 'The envelope of a failure (data: null); a success carries its endpoint’s data instead.' }, ...enumSchemas() },
+        schemas: {
+          ErrorEnvelope: {
+            ...ErrorEnvelope,
+            description: 'The envelope of a failure (data: null); a success carries its endpoint’s data instead.',
+          },
+          ...enumSchemas(),
+        },
       },
     },
     transform: documentRoute,

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-/** The platform's response envelope (API-NOTES §1): always HTTP 200, the outcome in `code`. */
+/** The platform's response envelope (docs/api.md): always HTTP 200, the outcome in `code`. */
 
 const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 

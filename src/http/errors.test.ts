@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signedHeaders } from '../client/signing.js';
 import { TenantFixture } from '../../test/fixtures.js';
 import { call, startTestServer, type TestServer } from '../../test/harness.js';
+import { signedHeaders } from '../client/signing.js';
 
 let server: TestServer;
 let tenant: TenantFixture;
@@ -22,11 +22,19 @@ describe('every answer is the envelope, with HTTP status 200', () => {
     const r = await raw('GET', '/apiOpen/v1/task/nothingHere');
     expect(r.status).toBe(200);
     expect(r.type).toContain('application/json');
-    expect(r.body).toEqual({ code: 404, data: null, requestId: expect.stringMatching(/^[A-Z]{8}$/), resultMsg: expect.stringContaining('资源未找到'), errorStackTrace: null });
+    expect(r.body).toEqual({
+      code: 404,
+      data: null,
+      requestId: expect.stringMatching(/^[A-Z]{8}$/),
+      resultMsg: expect.stringContaining('资源未找到'),
+      errorStackTrace: null,
+    });
   });
 
   it('for a known path with the wrong method: 404 that names the right one', async () => {
-    const r = await raw('GET', '/apiOpen/v1/task/getCallRecordInfoList', { headers: await signedHeaders(tenant.credentials) });
+    const r = await raw('GET', '/apiOpen/v1/task/getCallRecordInfoList', {
+      headers: await signedHeaders(tenant.credentials),
+    });
     expect(r.body.code).toBe(404);
     expect(r.body.resultMsg).toContain('POST');
   });
@@ -52,7 +60,9 @@ describe('every answer is the envelope, with HTTP status 200', () => {
   });
 
   it('for a GET that carries Content-Type: application/json and no body: served', async () => {
-    const r = await call(server, tenant.credentials, 'GET', '/apiOpen/v1/task/getTasks', undefined, { 'content-type': 'application/json' });
+    const r = await call(server, tenant.credentials, 'GET', '/apiOpen/v1/task/getTasks', undefined, {
+      'content-type': 'application/json',
+    });
     expect(r.code).toBe(200);
   });
 
@@ -65,7 +75,13 @@ describe('every answer is the envelope, with HTTP status 200', () => {
     const response = await fetch(`${broken.url}/apiOpen/v1/task/getTaskDetail?robotCallJobId=1`, { headers });
     const body = await response.json();
     expect(response.status).toBe(200);
-    expect(body).toEqual({ code: 500, data: null, requestId: expect.stringMatching(/^[A-Z]{8}$/), resultMsg: '未知错误', errorStackTrace: null });
+    expect(body).toEqual({
+      code: 500,
+      data: null,
+      requestId: expect.stringMatching(/^[A-Z]{8}$/),
+      resultMsg: '未知错误',
+      errorStackTrace: null,
+    });
     await broken.close();
   });
 });

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { ServiceError } from '../services/errors.js';
+import { ServiceError } from '../domain/errors.js';
 import { sendFailure } from './envelope.js';
 
 interface AjvError {

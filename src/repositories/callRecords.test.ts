@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FollowStatus, IntentLevel, ResultStatus } from '../domain/enums.js';
 import { finishedCall, T0, TenantFixture } from '../../test/fixtures.js';
 import { createTestDatabase, type TestDatabase } from '../../test/harness.js';
-import { countCallRecords, listCallRecords, type CallRecordFilter } from './callRecords.js';
+import { FollowStatus, IntentLevel, ResultStatus } from '../domain/enums.js';
+import { type CallRecordFilter, countCallRecords, listCallRecords } from './callRecords.js';
 
 /*
  * The list's totals come from call_record_count plus partial-day counts, and searchWords goes
@@ -14,8 +14,35 @@ import { countCallRecords, listCallRecords, type CallRecordFilter } from './call
 
 const HOUR = 3_600_000;
 const NAMES = ['张伟', '王芳', '李娜', '张伟明', 'Tom张', '王', '欧阳娜娜', 'tom'];
-const PHONES = ['13912345678', '13800001111', '18612340000', '15000002222', '17711110000', '13912340000', '1391234', '010-5555'];
-const SEARCHES = ['张伟', '张', '伟明', '欧阳娜', 'Tom', 'tom', '1234', '139', '12345678', '0000', '1', '00', '-55', '%', '_', '"', 'x'];
+const PHONES = [
+  '13912345678',
+  '13800001111',
+  '18612340000',
+  '15000002222',
+  '17711110000',
+  '13912340000',
+  '1391234',
+  '010-5555',
+];
+const SEARCHES = [
+  '张伟',
+  '张',
+  '伟明',
+  '欧阳娜',
+  'Tom',
+  'tom',
+  '1234',
+  '139',
+  '12345678',
+  '0000',
+  '1',
+  '00',
+  '-55',
+  '%',
+  '_',
+  '"',
+  'x',
+];
 
 let t: TestDatabase;
 let tenant: TenantFixture;
@@ -29,16 +56,26 @@ interface Row {
   start_time: number;
   customer_group_id: number | null;
   dialog_flow_id: number;
-  result_status: string;
-  intent_level: string;
+  result_status: ResultStatus;
+  intent_level: IntentLevel;
   called_phone_number: string;
   customer_person_id: number | null;
 }
 
 async function truth(f: CallRecordFilter): Promise<number[]> {
   const db = t.database.db;
-  const rows = (await db.selectFrom('call_record').selectAll().where('tenant_id', '=', tenant.tenantId).where('job_id', '=', f.jobId).execute()) as Row[];
-  const customers = new Map((await db.selectFrom('customer_person').selectAll().where('tenant_id', '=', tenant.tenantId).execute()).map((c) => [c.id, c]));
+  const rows = (await db
+    .selectFrom('call_record')
+    .selectAll()
+    .where('tenant_id', '=', tenant.tenantId)
+    .where('job_id', '=', f.jobId)
+    .execute()) as Row[];
+  const customers = new Map(
+    (await db.selectFrom('customer_person').selectAll().where('tenant_id', '=', tenant.tenantId).execute()).map((c) => [
+      c.id,
+      c,
+    ]),
+  );
   return rows
     .filter((r) => r.is_training === (f.training ? 1 : 0))
     .filter((r) => f.customerGroupId === undefined || r.customer_group_id === f.customerGroupId)
@@ -47,7 +84,11 @@ async function truth(f: CallRecordFilter): Promise<number[]> {
     .filter((r) => f.startBefore === undefined || r.start_time < f.startBefore)
     .filter((r) => !f.resultStatuses?.length || f.resultStatuses.includes(r.result_status))
     .filter((r) => !f.intentLevels?.length || f.intentLevels.includes(r.intent_level))
-    .filter((r) => f.followStatus === undefined || (r.customer_person_id !== null && customers.get(r.customer_person_id)?.follow_status === f.followStatus))
+    .filter(
+      (r) =>
+        f.followStatus === undefined ||
+        (r.customer_person_id !== null && customers.get(r.customer_person_id)?.follow_status === f.followStatus),
+    )
     .filter(
       (r) =>
         f.searchWords === undefined ||
@@ -67,7 +108,10 @@ const filterArb = () =>
       flow: fc.option(fc.integer({ min: 0, max: 1 }), { nil: undefined }),
       follow: fc.option(fc.constantFrom(...FollowStatus.names), { nil: undefined }),
       // Bounds anywhere in the calls' four days, on the hour, on a UTC or local midnight, or mid-way.
-      from: fc.option(fc.integer({ min: -2 * DAY, max: 5 * DAY }).map((ms) => T0 + ms - (ms % (15 * 60_000))), { nil: undefined }),
+      from: fc.option(
+        fc.integer({ min: -2 * DAY, max: 5 * DAY }).map((ms) => T0 + ms - (ms % (15 * 60_000))),
+        { nil: undefined },
+      ),
       span: fc.option(fc.integer({ min: 0, max: 5 * DAY }), { nil: undefined }),
       results: fc.option(fc.subarray([...ResultStatus.names], { minLength: 1 }), { nil: undefined }),
       intents: fc.option(fc.subarray([...IntentLevel.names], { minLength: 1 }), { nil: undefined }),
@@ -99,11 +143,11 @@ async function expectExact(runs: number): Promise<void> {
     fc.asyncProperty(filterArb(), async (v) => {
       const f = toFilter(v);
       const expected = await truth(f);
-      const total = await countCallRecords(t.database.db, tenant.tenantId, f);
+      const total = await countCallRecords(t.database, tenant.tenantId, f);
       expect(total).toBe(expected.length);
       // Without the total, and with it (a search may then walk the list index instead).
       for (const hint of [undefined, total]) {
-        const page = await listCallRecords(t.database.db, tenant.tenantId, f, v.size, v.page * v.size, hint);
+        const page = await listCallRecords(t.database, tenant.tenantId, f, v.size, v.page * v.size, hint);
         expect(page.map((r) => r.id)).toEqual(expected.slice(v.page * v.size, (v.page + 1) * v.size));
       }
     }),
@@ -131,11 +175,21 @@ beforeAll(async () => {
   const job = await tenant.job({ name: '计数任务', redialTimes: 5, customers: customers.map((c) => c.id) });
   jobId = job.jobId;
   // Calls every 97 minutes over four days (crossing UTC and local midnights), some training ones.
-  const random = fc.sample(fc.tuple(fc.constantFrom(...ResultStatus.names), fc.constantFrom(...IntentLevel.names)), { numRuns: 140, seed: 7 });
+  const random = fc.sample(fc.tuple(fc.constantFrom(...ResultStatus.names), fc.constantFrom(...IntentLevel.names)), {
+    numRuns: 140,
+    seed: 7,
+  });
   const calls = random.map(([result, intent], i) => {
     const c = customers[(i * 7) % customers.length]!;
     return i % 17 === 5
-      ? finishedCall({ jobId, phone: '17700000000', result, intent, at: T0 - 10 * HOUR + i * 97 * 60_000, training: true })
+      ? finishedCall({
+          jobId,
+          phone: '17700000000',
+          result,
+          intent,
+          at: T0 - 10 * HOUR + i * 97 * 60_000,
+          training: true,
+        })
       : finishedCall({ jobId, task: job.taskOf.get(c.id)!, result, intent, at: T0 - 10 * HOUR + i * 97 * 60_000 });
   });
   for (let i = 0; i < calls.length; i += 25) await tenant.calls(calls.slice(i, i + 25));
@@ -154,18 +208,32 @@ describe('call record totals and search', () => {
   it('find the same page when a search with many matches walks the list index', async () => {
     // A job of 4,000 calls, 2,100 of them to numbers containing "5550".
     const people = [];
-    for (let i = 0; i < 40; i++) people.push(await tenant.customer({ name: `客户${i}`, phone: i < 21 ? `1375550${String(i).padStart(4, '0')}` : `1860000${String(i).padStart(4, '0')}` }));
+    for (let i = 0; i < 40; i++)
+      people.push(
+        await tenant.customer({
+          name: `客户${i}`,
+          phone: i < 21 ? `1375550${String(i).padStart(4, '0')}` : `1860000${String(i).padStart(4, '0')}`,
+        }),
+      );
     const big = await tenant.job({ name: '大任务', redialTimes: 200, customers: people.map((p) => p.id) });
-    const calls = people.flatMap((p, i) => Array.from({ length: 100 }, (_, k) => finishedCall({ jobId: big.jobId, task: big.taskOf.get(p.id)!, at: T0 + (k * 40 + i) * 60_000 })));
+    const calls = people.flatMap((p, i) =>
+      Array.from({ length: 100 }, (_, k) =>
+        finishedCall({ jobId: big.jobId, task: big.taskOf.get(p.id)!, at: T0 + (k * 40 + i) * 60_000 }),
+      ),
+    );
     for (let i = 0; i < calls.length; i += 500) await tenant.calls(calls.slice(i, i + 500));
     const f: CallRecordFilter = { jobId: big.jobId, training: false, searchWords: '5550' };
     const expected = await truth(f);
-    const total = await countCallRecords(t.database.db, tenant.tenantId, f);
+    const total = await countCallRecords(t.database, tenant.tenantId, f);
     expect(total).toBe(2100);
     expect(expected.length).toBe(2100);
-    for (const [size, page] of [[20, 0], [7, 3], [100, 9]] as const) {
+    for (const [size, page] of [
+      [20, 0],
+      [7, 3],
+      [100, 9],
+    ] as const) {
       t.queries.length = 0;
-      const rows = await listCallRecords(t.database.db, tenant.tenantId, f, size, page * size, total);
+      const rows = await listCallRecords(t.database, tenant.tenantId, f, size, page * size, total);
       expect(rows.map((r) => r.id)).toEqual(expected.slice(page * size, (page + 1) * size));
       const walked = t.database.dialect === 'sqlite' ? '+r.id in' : '"r"."called_phone_number" like';
       expect(t.queries.some((q) => q.includes(walked))).toBe(true);
@@ -174,15 +242,37 @@ describe('call record totals and search', () => {
 
   it('stay exact after follow statuses, names, records and deletions change outside the write path', async () => {
     const db = t.database.db;
-    const some = await db.selectFrom('customer_person').select('id').where('tenant_id', '=', tenant.tenantId).orderBy('id').limit(9).execute();
+    const some = await db
+      .selectFrom('customer_person')
+      .select('id')
+      .where('tenant_id', '=', tenant.tenantId)
+      .orderBy('id')
+      .limit(9)
+      .execute();
     for (const [i, c] of some.entries()) {
-      await db.updateTable('customer_person').set({ follow_status: FollowStatus.names[(i + 1) % 3]! }).where('id', '=', c.id).execute();
+      await db
+        .updateTable('customer_person')
+        .set({ follow_status: FollowStatus.names[(i + 1) % 3]! })
+        .where('id', '=', c.id)
+        .execute();
     }
     await db.updateTable('customer_person').set({ name: '新名字张伟' }).where('id', '=', some[0]!.id).execute();
     const records = await db.selectFrom('call_record').select('id').where('job_id', '=', jobId).orderBy('id').execute();
-    await db.updateTable('call_record').set({ dialog_flow_id: flows[1]!, result_status: 'BUSY' }).where('id', '=', records[3]!.id).execute();
-    await db.updateTable('call_record').set({ start_time: T0 + 3 * DAY + 5 * HOUR }).where('id', '=', records[4]!.id).execute();
-    await db.updateTable('call_record').set({ called_phone_number: '12345678999' }).where('id', '=', records[5]!.id).execute();
+    await db
+      .updateTable('call_record')
+      .set({ dialog_flow_id: flows[1]!, result_status: 'BUSY' })
+      .where('id', '=', records[3]!.id)
+      .execute();
+    await db
+      .updateTable('call_record')
+      .set({ start_time: T0 + 3 * DAY + 5 * HOUR })
+      .where('id', '=', records[4]!.id)
+      .execute();
+    await db
+      .updateTable('call_record')
+      .set({ called_phone_number: '12345678999' })
+      .where('id', '=', records[5]!.id)
+      .execute();
     for (const id of [records[6]!.id, records[7]!.id]) {
       await db.deleteFrom('call_detail').where('call_record_id', '=', id).execute();
       await db.deleteFrom('call_record').where('id', '=', id).execute();

@@ -1,5 +1,8 @@
-import { sql, SqliteAdapter, type Insertable, type Kysely, type RawBuilder, type SqlBool, type Transaction } from 'kysely';
-import type { CallDetailTable, CallRecordCountTable, CallRecordTable, DB } from '../db/schema.js';
+import { type Insertable, type RawBuilder, type Selectable, type SqlBool, sql } from 'kysely';
+import type { Database } from '../db/database.js';
+import type { CallDetailTable, CallRecordCountTable, CallRecordTable } from '../db/schema.js';
+import type { FollowStatus, IntentLevel, ResultStatus } from '../domain/enums.js';
+import { chunks, isSet, parseJson, toFlag } from './rows.js';
 import { contains, ftsPhrase, likePattern } from './text.js';
 
 /** Call records (finished dial attempts) and their transcript turns. */
@@ -10,14 +13,48 @@ export interface CallRecordFilter {
   training: boolean;
   customerGroupId?: number;
   dialogFlowId?: number;
-  followStatus?: string;
+  followStatus?: FollowStatus;
   /** Start time bounds in epoch ms: [startFrom, startBefore). */
   startFrom?: number;
   startBefore?: number;
-  resultStatuses?: string[];
-  intentLevels?: string[];
+  resultStatuses?: ResultStatus[];
+  intentLevels?: IntentLevel[];
   /** Substring of the called number or of the customer's name. */
   searchWords?: string;
+}
+
+type StoredForm = 'customer_concern' | 'attributes' | 'manual_marked' | 'is_training';
+
+interface CallRecordValues {
+  customer_concern: string[];
+  attributes: unknown[];
+  manual_marked: boolean;
+  is_training: boolean;
+}
+
+/** A call record as the services see it: flags as booleans, JSON columns as values. */
+export type CallRecord = Omit<Selectable<CallRecordTable>, StoredForm> & CallRecordValues;
+
+export type NewCallRecord = Omit<Insertable<CallRecordTable>, StoredForm> & CallRecordValues;
+
+function toCallRecord<R extends Record<StoredForm, unknown>>(row: R): Omit<R, StoredForm> & CallRecordValues {
+  return {
+    ...row,
+    customer_concern: parseJson<string[]>(row.customer_concern, []),
+    attributes: parseJson<unknown[]>(row.attributes, []),
+    manual_marked: isSet(row.manual_marked as number),
+    is_training: isSet(row.is_training as number),
+  };
+}
+
+function toRow(r: NewCallRecord): Insertable<CallRecordTable> {
+  return {
+    ...r,
+    customer_concern: JSON.stringify(r.customer_concern),
+    attributes: JSON.stringify(r.attributes),
+    manual_marked: toFlag(r.manual_marked),
+    is_training: toFlag(r.is_training),
+  };
 }
 
 /** The span of one call_record_count row. */
@@ -32,8 +69,6 @@ export const INDEXED_SEARCH_MIN_CHARS = 3;
 /** Below this many matches a search's page is found by reading the matches (see listCallRecords). */
 const WALK_MIN_MATCHES = 2000;
 
-const onSqlite = (db: Kysely<DB>) => db.getExecutor().adapter instanceof SqliteAdapter;
-
 interface StartBounds {
   from?: number;
   before?: number;
@@ -44,12 +79,18 @@ interface StartBounds {
  * (call_record_job_list holds each filtered column), so walking it in list order finds a page
  * without reading rows; the customer's follow status is a probe of the record's own customer.
  */
-function filteredRecords(db: Kysely<DB>, tenantId: number, f: CallRecordFilter, bounds: StartBounds = { from: f.startFrom, before: f.startBefore }, walk = false) {
-  let q = db
+function filteredRecords(
+  db: Database,
+  tenantId: number,
+  f: CallRecordFilter,
+  bounds: StartBounds = { from: f.startFrom, before: f.startBefore },
+  walk = false,
+) {
+  let q = db.db
     .selectFrom('call_record as r')
     .where('r.tenant_id', '=', tenantId)
     .where('r.job_id', '=', f.jobId)
-    .where('r.is_training', '=', f.training ? 1 : 0);
+    .where('r.is_training', '=', toFlag(f.training));
   if (f.customerGroupId !== undefined) q = q.where('r.customer_group_id', '=', f.customerGroupId);
   if (f.dialogFlowId !== undefined) q = q.where('r.dialog_flow_id', '=', f.dialogFlowId);
   if (bounds.from !== undefined) q = q.where('r.start_time', '>=', bounds.from);
@@ -73,7 +114,8 @@ function filteredRecords(db: Kysely<DB>, tenantId: number, f: CallRecordFilter, 
   return q;
 }
 
-const indexedSearch = (f: CallRecordFilter) => f.searchWords !== undefined && [...f.searchWords].length >= INDEXED_SEARCH_MIN_CHARS;
+const indexedSearch = (f: CallRecordFilter) =>
+  f.searchWords !== undefined && [...f.searchWords].length >= INDEXED_SEARCH_MIN_CHARS;
 
 /**
  * The record's called number, or its customer's name, contains `words`. `walk`: test the records
@@ -81,8 +123,14 @@ const indexedSearch = (f: CallRecordFilter) => f.searchWords !== undefined && [.
  * unary plus keeps the planner from looking records up by the matches' ids; PostgreSQL: the
  * condition on the record's own columns, which the list index includes).
  */
-function searchCondition(db: Kysely<DB>, tenantId: number, jobId: number, words: string, walk = false): RawBuilder<SqlBool> {
-  const sqlite = onSqlite(db);
+function searchCondition(
+  db: Database,
+  tenantId: number,
+  jobId: number,
+  words: string,
+  walk = false,
+): RawBuilder<SqlBool> {
+  const sqlite = db.dialect === 'sqlite';
   if ([...words].length < INDEXED_SEARCH_MIN_CHARS || (walk && !sqlite)) {
     return sql<SqlBool>`(${contains(sql.ref('r.called_phone_number'), words)} or r.customer_person_id in (select c.id from customer_person c where c.tenant_id = ${tenantId} and ${contains(sql.ref('c.name'), words)}))`;
   }
@@ -101,7 +149,12 @@ function searchCondition(db: Kysely<DB>, tenantId: number, jobId: number, words:
 }
 
 /** Counts the filtered records one by one (through the list index, or the search indexes). */
-async function countRows(db: Kysely<DB>, tenantId: number, filter: CallRecordFilter, bounds?: StartBounds): Promise<number> {
+async function countRows(
+  db: Database,
+  tenantId: number,
+  filter: CallRecordFilter,
+  bounds?: StartBounds,
+): Promise<number> {
   const row = await filteredRecords(db, tenantId, filter, bounds)
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .executeTakeFirstOrThrow();
@@ -109,13 +162,19 @@ async function countRows(db: Kysely<DB>, tenantId: number, filter: CallRecordFil
 }
 
 /** Sums call_record_count over whole UTC days [firstDay, endDay) (either end open). */
-async function countFromRollup(db: Kysely<DB>, tenantId: number, f: CallRecordFilter, firstDay?: number, endDay?: number): Promise<number> {
-  let q = db
+async function countFromRollup(
+  db: Database,
+  tenantId: number,
+  f: CallRecordFilter,
+  firstDay?: number,
+  endDay?: number,
+): Promise<number> {
+  let q = db.db
     .selectFrom('call_record_count')
     .select(sql<string | number | null>`sum(records)`.as('n'))
     .where('tenant_id', '=', tenantId)
     .where('job_id', '=', f.jobId)
-    .where('is_training', '=', f.training ? 1 : 0);
+    .where('is_training', '=', toFlag(f.training));
   if (firstDay !== undefined) q = q.where('utc_day', '>=', firstDay);
   if (endDay !== undefined) q = q.where('utc_day', '<', endDay);
   if (f.customerGroupId !== undefined) q = q.where('customer_group_id', '=', f.customerGroupId);
@@ -133,7 +192,7 @@ async function countFromRollup(db: Kysely<DB>, tenantId: number, f: CallRecordFi
  * either end (a tenant-local day starts mid-way through a UTC day); with one, a count of the
  * records the search indexes find.
  */
-export async function countCallRecords(db: Kysely<DB>, tenantId: number, filter: CallRecordFilter): Promise<number> {
+export async function countCallRecords(db: Database, tenantId: number, filter: CallRecordFilter): Promise<number> {
   const { startFrom: from, startBefore: before } = filter;
   if (filter.searchWords !== undefined || (from !== undefined && from < 0) || (before !== undefined && before < 0)) {
     return countRows(db, tenantId, filter);
@@ -142,8 +201,10 @@ export async function countCallRecords(db: Kysely<DB>, tenantId: number, filter:
   const endDay = before === undefined ? undefined : Math.floor(before / DAY_MS);
   if (firstDay !== undefined && endDay !== undefined && firstDay >= endDay) return countRows(db, tenantId, filter);
   const parts = [countFromRollup(db, tenantId, filter, firstDay, endDay)];
-  if (from !== undefined && from < firstDay! * DAY_MS) parts.push(countRows(db, tenantId, filter, { from, before: firstDay! * DAY_MS }));
-  if (before !== undefined && endDay! * DAY_MS < before) parts.push(countRows(db, tenantId, filter, { from: endDay! * DAY_MS, before }));
+  if (from !== undefined && from < firstDay! * DAY_MS)
+    parts.push(countRows(db, tenantId, filter, { from, before: firstDay! * DAY_MS }));
+  if (before !== undefined && endDay! * DAY_MS < before)
+    parts.push(countRows(db, tenantId, filter, { from: endDay! * DAY_MS, before }));
   return (await Promise.all(parts)).reduce((a, b) => a + b, 0);
 }
 
@@ -152,7 +213,14 @@ export async function countCallRecords(db: Kysely<DB>, tenantId: number, filter:
  * count when the caller has it, lets a search with many matches find its page by walking the list
  * index: reading thousands of matches to sort them costs more than meeting a page's worth.
  */
-export async function listCallRecords(db: Kysely<DB>, tenantId: number, filter: CallRecordFilter, limit: number, offset: number, total?: number) {
+export async function listCallRecords(
+  db: Database,
+  tenantId: number,
+  filter: CallRecordFilter,
+  limit: number,
+  offset: number,
+  total?: number,
+) {
   let walk = false;
   // Reading a couple of thousand matches costs a few milliseconds at most: only more are weighed.
   if (total !== undefined && total >= WALK_MIN_MATCHES && indexedSearch(filter) && offset + limit <= total) {
@@ -168,7 +236,7 @@ export async function listCallRecords(db: Kysely<DB>, tenantId: number, filter: 
     .orderBy('r.id', 'desc')
     .limit(limit)
     .offset(offset);
-  return db
+  const rows = await db.db
     .selectFrom(page.as('p'))
     .innerJoin('call_record as r', 'r.id', 'p.id')
     .leftJoin('customer_person as cp', 'cp.id', 'r.customer_person_id')
@@ -189,12 +257,16 @@ export async function listCallRecords(db: Kysely<DB>, tenantId: number, filter: 
     .orderBy('r.start_time', 'desc')
     .orderBy('r.id', 'desc')
     .execute();
+  return rows.map((r) => ({
+    ...toCallRecord(r),
+    customer_properties: parseJson<Record<string, unknown>>(r.customer_properties, {}),
+  }));
 }
 
 /** Transcript turns of several records in one query, in speaking order. */
-export async function turnsOf(db: Kysely<DB>, tenantId: number, callRecordIds: number[]) {
+export async function listTurns(db: Database, tenantId: number, callRecordIds: number[]) {
   if (callRecordIds.length === 0) return [];
-  return db
+  return db.db
     .selectFrom('call_detail')
     .select(['id', 'call_record_id', 'type', 'text'])
     .where('tenant_id', '=', tenantId)
@@ -205,17 +277,27 @@ export async function turnsOf(db: Kysely<DB>, tenantId: number, callRecordIds: n
 }
 
 /** One call record of the tenant with its customer, or undefined. */
-export async function findCallRecord(db: Kysely<DB>, tenantId: number, callRecordId: number) {
-  return db.selectFrom('call_record').selectAll().where('tenant_id', '=', tenantId).where('id', '=', callRecordId).executeTakeFirst();
+export async function findCallRecord(
+  db: Database,
+  tenantId: number,
+  callRecordId: number,
+): Promise<CallRecord | undefined> {
+  const row = await db.db
+    .selectFrom('call_record')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', callRecordId)
+    .executeTakeFirst();
+  return row && toCallRecord(row);
 }
 
 /** Inserts records whose idempotency key is new; returns the ids given, by key. */
-export async function insertNewCallRecords(trx: Transaction<DB>, rows: Insertable<CallRecordTable>[]): Promise<Map<string, number>> {
+export async function insertNewCallRecords(db: Database, records: NewCallRecord[]): Promise<Map<string, number>> {
   const inserted = new Map<string, number>();
-  for (const chunk of chunks(rows, 500)) {
-    const out = await trx
+  for (const chunk of chunks(records, 500)) {
+    const out = await db.db
       .insertInto('call_record')
-      .values(chunk)
+      .values(chunk.map(toRow))
       .onConflict((oc) => oc.columns(['tenant_id', 'idempotency_key']).doNothing())
       .returning(['id', 'idempotency_key'])
       .execute();
@@ -224,10 +306,14 @@ export async function insertNewCallRecords(trx: Transaction<DB>, rows: Insertabl
   return inserted;
 }
 
-export async function findIdsByIdempotencyKey(db: Kysely<DB>, tenantId: number, keys: string[]): Promise<Map<string, number>> {
+export async function findCallRecordIdsByIdempotencyKey(
+  db: Database,
+  tenantId: number,
+  keys: string[],
+): Promise<Map<string, number>> {
   const found = new Map<string, number>();
   for (const chunk of chunks(keys, 500)) {
-    const rows = await db
+    const rows = await db.db
       .selectFrom('call_record')
       .select(['id', 'idempotency_key'])
       .where('tenant_id', '=', tenantId)
@@ -238,40 +324,46 @@ export async function findIdsByIdempotencyKey(db: Kysely<DB>, tenantId: number, 
   return found;
 }
 
-export async function insertTurns(trx: Transaction<DB>, rows: Insertable<CallDetailTable>[]): Promise<void> {
-  for (const chunk of chunks(rows, 1000)) await trx.insertInto('call_detail').values(chunk).execute();
+export async function insertTurns(db: Database, rows: Insertable<CallDetailTable>[]): Promise<void> {
+  for (const chunk of chunks(rows, 1000)) await db.db.insertInto('call_detail').values(chunk).execute();
 }
 
-const COUNT_KEY = ['tenant_id', 'job_id', 'is_training', 'utc_day', 'result_status', 'intent_level', 'customer_group_id', 'dialog_flow_id', 'follow_status'] as const;
+const COUNT_KEY = [
+  'tenant_id',
+  'job_id',
+  'is_training',
+  'utc_day',
+  'result_status',
+  'intent_level',
+  'customer_group_id',
+  'dialog_flow_id',
+  'follow_status',
+] as const;
 
 /**
- * Adds newly inserted call records to call_record_count. Call it in the transaction that inserted
- * them. Rows are written in key order, as every writer does, so concurrent writers wait for each
- * other instead of deadlocking.
+ * Adds newly inserted call records to call_record_count, each under its customer's follow status
+ * (`followStatusOf`, read with findFollowStatusesForShare). Call it in the transaction that
+ * inserted them. Rows are written in key order, as every writer does, so concurrent writers wait
+ * for each other instead of deadlocking.
  */
-export async function addRecordCounts(trx: Transaction<DB>, tenantId: number, records: Insertable<CallRecordTable>[]): Promise<void> {
-  if (records.length === 0) return;
-  const customerIds = [...new Set(records.flatMap((r) => (r.customer_person_id == null ? [] : [r.customer_person_id])))].sort((a, b) => a - b);
-  const follow = new Map<number, string>();
-  for (const chunk of chunks(customerIds, 500)) {
-    let q = trx.selectFrom('customer_person').select(['id', 'follow_status']).where('tenant_id', '=', tenantId).where('id', 'in', chunk).orderBy('id');
-    // PostgreSQL: the status read stays the customer's until commit; a change waits, and its
-    // trigger then moves these records' counts too.
-    if (!onSqlite(trx)) q = q.forShare();
-    for (const c of await q.execute()) follow.set(c.id, c.follow_status);
-  }
+export async function addRecordCounts(
+  db: Database,
+  tenantId: number,
+  records: NewCallRecord[],
+  followStatusOf: Map<number, FollowStatus>,
+): Promise<void> {
   const counts = new Map<string, CallRecordCountTable>();
   for (const r of records) {
     const row: CallRecordCountTable = {
       tenant_id: tenantId,
       job_id: r.job_id,
-      is_training: r.is_training ?? 0,
+      is_training: toFlag(r.is_training),
       utc_day: Math.trunc(r.start_time / DAY_MS),
       result_status: r.result_status,
       intent_level: r.intent_level,
       customer_group_id: r.customer_group_id ?? 0,
       dialog_flow_id: r.dialog_flow_id,
-      follow_status: r.customer_person_id == null ? '' : (follow.get(r.customer_person_id) ?? ''),
+      follow_status: r.customer_person_id == null ? '' : (followStatusOf.get(r.customer_person_id) ?? ''),
       records: 0,
     };
     const key = COUNT_KEY.map((k) => row[k]).join('\u0000');
@@ -281,10 +373,14 @@ export async function addRecordCounts(trx: Transaction<DB>, tenantId: number, re
   }
   const rows = [...counts.values()].sort(compareCountKeys);
   for (const chunk of chunks(rows, 300)) {
-    await trx
+    await db.db
       .insertInto('call_record_count')
       .values(chunk)
-      .onConflict((oc) => oc.columns([...COUNT_KEY]).doUpdateSet((eb) => ({ records: eb(eb.ref('call_record_count.records'), '+', eb.ref('excluded.records')) })))
+      .onConflict((oc) =>
+        oc
+          .columns([...COUNT_KEY])
+          .doUpdateSet((eb) => ({ records: eb(eb.ref('call_record_count.records'), '+', eb.ref('excluded.records')) })),
+      )
       .execute();
   }
 }
@@ -296,10 +392,4 @@ function compareCountKeys(a: CallRecordCountTable, b: CallRecordCountTable): num
     if (x !== y) return x < y ? -1 : 1;
   }
   return 0;
-}
-
-export function chunks<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }

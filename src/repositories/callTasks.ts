@@ -1,12 +1,13 @@
-import { sql, type Kysely } from 'kysely';
-import type { DB } from '../db/schema.js';
-import { chunks } from './callRecords.js';
+import { sql } from 'kysely';
+import type { Database } from '../db/database.js';
+import type { ResultStatus } from '../domain/enums.js';
+import { chunks } from './rows.js';
 
-/** Call tasks: one customer to dial in one job. */
+/** Call tasks: one customer to dial in one job, and where its dialling stands. */
 
-/** Adds customers to a job as new call tasks and counts them on the job; returns the tasks. Call inside a transaction. */
+/** Adds customers to a job as new call tasks; returns the tasks. */
 export async function insertCallTasks(
-  db: Kysely<DB>,
+  db: Database,
   tenantId: number,
   jobId: number,
   customers: { customerPersonId: number; phoneNumber: string }[],
@@ -14,7 +15,7 @@ export async function insertCallTasks(
 ): Promise<{ id: number; customer_person_id: number; called_phone_number: string }[]> {
   const inserted: { id: number; customer_person_id: number; called_phone_number: string }[] = [];
   for (const chunk of chunks(customers, 500)) {
-    const rows = await db
+    const rows = await db.db
       .insertInto('call_task')
       .values(
         chunk.map((c) => ({
@@ -22,7 +23,7 @@ export async function insertCallTasks(
           job_id: jobId,
           customer_person_id: c.customerPersonId,
           called_phone_number: c.phoneNumber,
-          status: 'NOT_STARTED',
+          status: 'NOT_STARTED' as const,
           created_at: now,
         })),
       )
@@ -30,20 +31,19 @@ export async function insertCallTasks(
       .execute();
     inserted.push(...rows);
   }
-  await db
-    .updateTable('robot_call_job')
-    .set({ task_call_total: sql`task_call_total + ${customers.length}` })
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', jobId)
-    .execute();
   return inserted;
 }
 
 /** Which of these numbers already have a call task in the job. */
-export async function numbersInJob(db: Kysely<DB>, tenantId: number, jobId: number, numbers: string[]): Promise<Set<string>> {
+export async function findNumbersInJob(
+  db: Database,
+  tenantId: number,
+  jobId: number,
+  numbers: string[],
+): Promise<Set<string>> {
   const found = new Set<string>();
   for (const chunk of chunks(numbers, 500)) {
-    const rows = await db
+    const rows = await db.db
       .selectFrom('call_task')
       .select('called_phone_number')
       .where('tenant_id', '=', tenantId)
@@ -55,6 +55,145 @@ export async function numbersInJob(db: Kysely<DB>, tenantId: number, jobId: numb
   return found;
 }
 
-export async function callTasksOf(db: Kysely<DB>, tenantId: number, jobId: number) {
-  return db.selectFrom('call_task').selectAll().where('tenant_id', '=', tenantId).where('job_id', '=', jobId).orderBy('id').execute();
+export async function listCallTasks(db: Database, tenantId: number, jobId: number) {
+  return db.db
+    .selectFrom('call_task')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('job_id', '=', jobId)
+    .orderBy('id')
+    .execute();
+}
+
+/** A call task with the customer group its calls are listed under. */
+export interface CallTaskOfCall {
+  id: number;
+  job_id: number;
+  called_phone_number: string;
+  customer_person_id: number;
+  customer_group_id: number | null;
+}
+
+/** The tenant's call tasks with these ids, and those of each job with these numbers. */
+export async function findCallTasksOfCalls(
+  db: Database,
+  tenantId: number,
+  ids: number[],
+  numbersByJob: Map<number, string[]>,
+): Promise<CallTaskOfCall[]> {
+  const base = () =>
+    db.db
+      .selectFrom('call_task as t')
+      .innerJoin('customer_person as p', 'p.id', 't.customer_person_id')
+      .select(['t.id', 't.job_id', 't.called_phone_number', 't.customer_person_id', 'p.customer_group_id'])
+      .where('t.tenant_id', '=', tenantId);
+  const found: CallTaskOfCall[] = [];
+  for (const chunk of chunks(ids, 500)) found.push(...(await base().where('t.id', 'in', chunk).execute()));
+  for (const [jobId, numbers] of numbersByJob) {
+    for (const chunk of chunks(numbers, 500)) {
+      found.push(...(await base().where('t.job_id', '=', jobId).where('t.called_phone_number', 'in', chunk).execute()));
+    }
+  }
+  return found;
+}
+
+/**
+ * Counts one finished call on its task: an answered call, or the last attempt the job allows,
+ * finishes the task; otherwise it waits to be redialled. Returns whether the task finished now
+ * (a task finished before is left as it is).
+ */
+export async function updateCallTaskAfterCall(
+  db: Database,
+  tenantId: number,
+  taskId: number,
+  call: { resultStatus: ResultStatus; endTime: number },
+  job: { redial_times: number; redial_interval_minutes: number },
+): Promise<boolean> {
+  const finishes =
+    call.resultStatus === 'ANSWERED'
+      ? sql<number>`1`
+      : sql<number>`case when attempts + 1 >= ${1 + job.redial_times} then 1 else 0 end`;
+  const updated = await db.db
+    .updateTable('call_task')
+    .set({
+      attempts: sql`attempts + 1`,
+      last_result_status: call.resultStatus,
+      status: sql`case when ${finishes} = 1 then 'FINISHED' else 'REDIAL_WAITING' end`,
+      next_attempt_at: sql`case when ${finishes} = 1 then null else cast(${call.endTime + job.redial_interval_minutes * 60_000} as bigint) end`,
+      finished_at: sql`case when ${finishes} = 1 then cast(${call.endTime} as bigint) else null end`,
+    })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', taskId)
+    .where('status', '<>', 'FINISHED')
+    .returning('status')
+    .executeTakeFirst();
+  return updated?.status === 'FINISHED';
+}
+
+/** Calls of the job in flight: claimed tasks whose claim has not run out. */
+export async function countCallsInFlight(db: Database, tenantId: number, jobId: number, now: number): Promise<number> {
+  const row = await db.db
+    .selectFrom('call_task')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('tenant_id', '=', tenantId)
+    .where('job_id', '=', jobId)
+    .where('status', '=', 'CALLING')
+    .where('next_attempt_at', '>', now)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Any call task of the job not finished yet? */
+export async function hasUnfinishedCallTasks(db: Database, tenantId: number, jobId: number): Promise<boolean> {
+  const row = await db.db
+    .selectFrom('call_task')
+    .select('id')
+    .where('tenant_id', '=', tenantId)
+    .where('job_id', '=', jobId)
+    .where('status', '<>', 'FINISHED')
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/**
+ * Claims up to `limit` call tasks that are due — never dialled, waiting for a redial whose time has
+ * come, or claimed by a dialer whose claim ran out — marking them CALLING until `claimUntil`.
+ * One statement; on PostgreSQL rows another dialer holds are skipped, never claimed twice.
+ */
+export async function claimDueCallTasks(
+  db: Database,
+  tenantId: number,
+  jobId: number,
+  limit: number,
+  now: number,
+  claimUntil: number,
+) {
+  let due = db.db
+    .selectFrom('call_task')
+    .select('id')
+    .where('tenant_id', '=', tenantId)
+    .where('job_id', '=', jobId)
+    .where('status', 'in', ['NOT_STARTED', 'REDIAL_WAITING', 'CALLING'])
+    .where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', now)]))
+    .orderBy('id')
+    .limit(limit);
+  if (db.dialect === 'postgres') due = due.forUpdate().skipLocked();
+  return db.db
+    .updateTable('call_task')
+    .set({ status: 'CALLING', next_attempt_at: claimUntil })
+    .where('id', 'in', due)
+    .returning(['id', 'called_phone_number', 'attempts'])
+    .execute();
+}
+
+/** Gives a claimed task back (the call could not be placed), to be tried again at `retryAt`. */
+export async function releaseCallTask(db: Database, tenantId: number, taskId: number, retryAt: number): Promise<void> {
+  await db.db
+    .updateTable('call_task')
+    .set({ status: sql`case when attempts = 0 then 'NOT_STARTED' else 'REDIAL_WAITING' end`, next_attempt_at: retryAt })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', taskId)
+    .where('status', '=', 'CALLING')
+    .execute();
 }

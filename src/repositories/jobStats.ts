@@ -1,16 +1,23 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { DB, JobDayStats } from '../db/schema.js';
+import type { Database } from '../db/database.js';
+import type { JobConcernStatsTable, JobDayStats } from '../db/schema.js';
 
 /** The statistics rollups: per job and tenant-local day, and concern hits per job. */
 
 export type DayCounter = Exclude<keyof JobDayStats, 'tenant_id' | 'job_id' | 'day'>;
 
-export async function dayStatsOf(db: Kysely<DB>, tenantId: number, jobId: number): Promise<JobDayStats[]> {
-  return db.selectFrom('job_day_stats').selectAll().where('tenant_id', '=', tenantId).where('job_id', '=', jobId).orderBy('day').execute();
+export async function listJobDayStats(db: Database, tenantId: number, jobId: number): Promise<JobDayStats[]> {
+  return db.db
+    .selectFrom('job_day_stats')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('job_id', '=', jobId)
+    .orderBy('day')
+    .execute();
 }
 
-export async function topConcerns(db: Kysely<DB>, tenantId: number, jobId: number, limit: number): Promise<string[]> {
-  const rows = await db
+/** The job's most frequent concerns, most hits first, ties in text order. */
+export async function listTopConcerns(db: Database, tenantId: number, jobId: number, limit: number): Promise<string[]> {
+  const rows = await db.db
     .selectFrom('job_concern_stats')
     .select('concern')
     .where('tenant_id', '=', tenantId)
@@ -23,9 +30,9 @@ export async function topConcerns(db: Kysely<DB>, tenantId: number, jobId: numbe
 }
 
 /** Adds each row's counters to the stored day (created when new). */
-export async function addDayStats(trx: Transaction<DB>, rows: JobDayStats[], counters: readonly DayCounter[]): Promise<void> {
+export async function addDayStats(db: Database, rows: JobDayStats[], counters: readonly DayCounter[]): Promise<void> {
   for (const row of rows) {
-    await trx
+    await db.db
       .insertInto('job_day_stats')
       .values(row)
       .onConflict((oc) =>
@@ -39,12 +46,16 @@ export async function addDayStats(trx: Transaction<DB>, rows: JobDayStats[], cou
   }
 }
 
-export async function addConcernHits(trx: Transaction<DB>, rows: { tenant_id: number; job_id: number; concern: string; hits: number }[]): Promise<void> {
+export async function addConcernHits(db: Database, rows: JobConcernStatsTable[]): Promise<void> {
   for (const row of rows) {
-    await trx
+    await db.db
       .insertInto('job_concern_stats')
       .values(row)
-      .onConflict((oc) => oc.columns(['tenant_id', 'job_id', 'concern']).doUpdateSet((eb) => ({ hits: eb(eb.ref('job_concern_stats.hits'), '+', eb.ref('excluded.hits')) })))
+      .onConflict((oc) =>
+        oc
+          .columns(['tenant_id', 'job_id', 'concern'])
+          .doUpdateSet((eb) => ({ hits: eb(eb.ref('job_concern_stats.hits'), '+', eb.ref('excluded.hits')) })),
+      )
       .execute();
   }
 }

@@ -1,28 +1,58 @@
-import { sql, type Insertable, type Kysely } from 'kysely';
-import type { DB, RobotCallJobTable } from '../db/schema.js';
+import { type Insertable, type Selectable, sql } from 'kysely';
+import type { Database } from '../db/database.js';
+import type { RobotCallJobTable } from '../db/schema.js';
+import type { IntentLevel, JobStatus } from '../domain/enums.js';
+import { DIALER_STATUSES } from '../domain/jobLifecycle.js';
+import { parseJson } from './rows.js';
 import { contains } from './text.js';
 
-/** Jobs (robot_call_job), their caller lines, and the names shown beside them. */
+/** Jobs (robot_call_job) and their caller lines (job_phone_line). */
+
+type JsonColumn = 'wechat_alert_level' | 'sms_alert_level' | 'alert_users' | 'early_warning_alert_users';
+
+/** A job as the services see it: its JSON columns as values. */
+export type Job = Omit<Selectable<RobotCallJobTable>, JsonColumn> & JobJson;
+
+interface JobJson {
+  wechat_alert_level: IntentLevel[];
+  sms_alert_level: IntentLevel[];
+  alert_users: unknown[];
+  early_warning_alert_users: unknown[];
+}
+
+export type NewJob = Omit<Insertable<RobotCallJobTable>, JsonColumn> & JobJson;
+
+function toJob<R extends Record<JsonColumn, unknown>>(row: R): Omit<R, JsonColumn> & JobJson {
+  return {
+    ...row,
+    wechat_alert_level: parseJson(row.wechat_alert_level, []),
+    sms_alert_level: parseJson(row.sms_alert_level, []),
+    alert_users: parseJson(row.alert_users, []),
+    early_warning_alert_users: parseJson(row.early_warning_alert_users, []),
+  };
+}
 
 export interface JobListFilter {
   name?: string;
-  status?: string;
+  status?: JobStatus;
 }
 
-function filteredJobs(db: Kysely<DB>, tenantId: number, filter: JobListFilter) {
-  let q = db.selectFrom('robot_call_job as j').where('j.tenant_id', '=', tenantId);
+function filteredJobs(db: Database, tenantId: number, filter: JobListFilter) {
+  let q = db.db.selectFrom('robot_call_job as j').where('j.tenant_id', '=', tenantId);
   if (filter.name) q = q.where(contains(sql.ref('j.name'), filter.name));
   if (filter.status) q = q.where('j.status', '=', filter.status);
   return q;
 }
 
-export async function countJobs(db: Kysely<DB>, tenantId: number, filter: JobListFilter): Promise<number> {
-  const row = await filteredJobs(db, tenantId, filter).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+export async function countJobs(db: Database, tenantId: number, filter: JobListFilter): Promise<number> {
+  const row = await filteredJobs(db, tenantId, filter)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
 /** One page of the tenant's jobs, newest first. */
-export async function listJobs(db: Kysely<DB>, tenantId: number, filter: JobListFilter, limit: number, offset: number) {
+export async function listJobs(db: Database, tenantId: number, filter: JobListFilter, limit: number, offset: number) {
   return filteredJobs(db, tenantId, filter)
     .leftJoin('app_user as u', 'u.id', 'j.created_by_user_id')
     .leftJoin('organization as o', 'o.id', 'j.organization_id')
@@ -44,46 +74,86 @@ export async function listJobs(db: Kysely<DB>, tenantId: number, filter: JobList
 }
 
 /** A job of the tenant with every name its detail shows, or undefined. */
-export async function findJobDetail(db: Kysely<DB>, tenantId: number, jobId: number) {
-  return db
+export async function findJobDetail(db: Database, tenantId: number, jobId: number) {
+  const row = await db.db
     .selectFrom('robot_call_job as j')
     .leftJoin('app_user as u', 'u.id', 'j.created_by_user_id')
     .leftJoin('organization as o', 'o.id', 'j.organization_id')
     .leftJoin('dialog_flow as f', 'f.id', 'j.dialog_flow_id')
     .leftJoin('sms_template as s', 's.id', 'j.sms_template_id')
     .selectAll('j')
-    .select(['u.name as created_by_user_name', 'o.name as organization_name', 'f.name as dialog_flow_name', 's.name as sms_template_name'])
+    .select([
+      'u.name as created_by_user_name',
+      'o.name as organization_name',
+      'f.name as dialog_flow_name',
+      's.name as sms_template_name',
+    ])
     .where('j.tenant_id', '=', tenantId)
     .where('j.id', '=', jobId)
     .executeTakeFirst();
+  return row && toJob(row);
 }
 
-export async function findJob(db: Kysely<DB>, tenantId: number, jobId: number) {
-  return db.selectFrom('robot_call_job').selectAll().where('tenant_id', '=', tenantId).where('id', '=', jobId).executeTakeFirst();
+export async function findJob(db: Database, tenantId: number, jobId: number): Promise<Job | undefined> {
+  const row = await db.db
+    .selectFrom('robot_call_job')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', jobId)
+    .executeTakeFirst();
+  return row && toJob(row);
 }
 
-export async function jobExists(db: Kysely<DB>, tenantId: number, jobId: number): Promise<boolean> {
-  const row = await db.selectFrom('robot_call_job').select('id').where('tenant_id', '=', tenantId).where('id', '=', jobId).executeTakeFirst();
+export async function existsJob(db: Database, tenantId: number, jobId: number): Promise<boolean> {
+  const row = await db.db
+    .selectFrom('robot_call_job')
+    .select('id')
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', jobId)
+    .executeTakeFirst();
   return row !== undefined;
 }
 
-/** The caller lines a job dials from. */
-export async function jobPhoneLines(db: Kysely<DB>, tenantId: number, jobId: number) {
-  return db
-    .selectFrom('job_phone_line as jl')
-    .innerJoin('phone_line as l', 'l.id', 'jl.phone_line_id')
-    .select(['l.id', 'l.phone_number', 'l.phone_type', 'l.name'])
-    .where('jl.tenant_id', '=', tenantId)
-    .where('jl.job_id', '=', jobId)
-    // The same order as l.id, read from the key of job_phone_line: no sort.
-    .orderBy('jl.phone_line_id')
+/** What recording a call needs of its job, for the jobs among `jobIds` that are the tenant's. */
+export async function listJobsForRecording(db: Database, tenantId: number, jobIds: number[]) {
+  return db.db
+    .selectFrom('robot_call_job')
+    .select(['id', 'dialog_flow_id', 'redial_times', 'redial_interval_minutes'])
+    .where('tenant_id', '=', tenantId)
+    .where('id', 'in', jobIds)
     .execute();
 }
 
-export async function insertJob(db: Kysely<DB>, job: Insertable<RobotCallJobTable>, phoneLineIds: number[]): Promise<number> {
-  const { id } = await db.insertInto('robot_call_job').values(job).returning('id').executeTakeFirstOrThrow();
+/** The caller lines a job dials from. */
+export async function listJobPhoneLines(db: Database, tenantId: number, jobId: number) {
+  return (
+    db.db
+      .selectFrom('job_phone_line as jl')
+      .innerJoin('phone_line as l', 'l.id', 'jl.phone_line_id')
+      .select(['l.id', 'l.phone_number', 'l.phone_type', 'l.name'])
+      .where('jl.tenant_id', '=', tenantId)
+      .where('jl.job_id', '=', jobId)
+      // The same order as l.id, read from the key of job_phone_line: no sort.
+      .orderBy('jl.phone_line_id')
+      .execute()
+  );
+}
+
+/** Inserts a job and its caller lines; returns its id. */
+export async function insertJob(db: Database, job: NewJob, phoneLineIds: number[]): Promise<number> {
+  const { id } = await db.db
+    .insertInto('robot_call_job')
+    .values({
+      ...job,
+      wechat_alert_level: JSON.stringify(job.wechat_alert_level),
+      sms_alert_level: JSON.stringify(job.sms_alert_level),
+      alert_users: JSON.stringify(job.alert_users),
+      early_warning_alert_users: JSON.stringify(job.early_warning_alert_users),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   if (phoneLineIds.length > 0) {
-    await db
+    await db.db
       .insertInto('job_phone_line')
       .values(phoneLineIds.map((phone_line_id) => ({ tenant_id: job.tenant_id, job_id: id, phone_line_id })))
       .execute();
@@ -91,10 +161,105 @@ export async function insertJob(db: Kysely<DB>, job: Insertable<RobotCallJobTabl
   return id;
 }
 
-export async function updateJobStatus(db: Kysely<DB>, tenantId: number, jobId: number, status: string, now: number): Promise<void> {
-  await db
+/**
+ * Moves a job from one status to another only if it is still in `from` (compare-and-set), so a user
+ * action and the dialer never overwrite each other. Returns whether it moved.
+ */
+export async function moveJobStatus(
+  db: Database,
+  tenantId: number,
+  jobId: number,
+  from: JobStatus,
+  to: JobStatus,
+  now: number,
+  extra: { start_time?: number | null; system_pause_next_start?: number | null } = {},
+): Promise<boolean> {
+  const result = await db.db
     .updateTable('robot_call_job')
-    .set({ status, last_modified_at: now })
+    .set({ status: to, last_modified_at: now, ...extra })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', jobId)
+    .where('status', '=', from)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Counts newly added call tasks on the job. */
+export async function addToTaskCallTotal(db: Database, tenantId: number, jobId: number, tasks: number): Promise<void> {
+  await db.db
+    .updateTable('robot_call_job')
+    .set({ task_call_total: sql`task_call_total + ${tasks}` })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', jobId)
+    .execute();
+}
+
+/** Counts call tasks whose dialling just finished on the job. */
+export async function addToCompletedTask(db: Database, tenantId: number, jobId: number, tasks: number): Promise<void> {
+  await db.db
+    .updateTable('robot_call_job')
+    .set({ completed_task: sql`completed_task + ${tasks}` })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', jobId)
+    .execute();
+}
+
+/** Removes a job and everything recorded under it. Call inside a transaction. */
+export async function deleteJob(db: Database, tenantId: number, jobId: number): Promise<void> {
+  const records = db.db
+    .selectFrom('call_record')
+    .select('id')
+    .where('tenant_id', '=', tenantId)
+    .where('job_id', '=', jobId);
+  await db.db
+    .deleteFrom('call_detail')
+    .where('tenant_id', '=', tenantId)
+    .where('call_record_id', 'in', records)
+    .execute();
+  for (const table of ['call_record', 'job_day_stats', 'job_concern_stats', 'call_task', 'job_phone_line'] as const) {
+    await db.db.deleteFrom(table).where('tenant_id', '=', tenantId).where('job_id', '=', jobId).execute();
+  }
+  await db.db.deleteFrom('robot_call_job').where('tenant_id', '=', tenantId).where('id', '=', jobId).execute();
+}
+
+/** Jobs the dialer looks after, across tenants, with each tenant's time zone and the job's script. */
+export async function listJobsToDial(db: Database) {
+  const rows = await db.db
+    .selectFrom('robot_call_job as j')
+    .innerJoin('tenant as t', 't.id', 'j.tenant_id')
+    .innerJoin('dialog_flow as f', 'f.id', 'j.dialog_flow_id')
+    .select([
+      'j.id',
+      'j.tenant_id',
+      'j.status',
+      'j.start_time',
+      'j.robot_count',
+      'j.daily_start_time',
+      'j.daily_end_time',
+      'j.inactive_start_time',
+      'j.inactive_end_time',
+      'j.task_call_total',
+      'j.completed_task',
+      't.time_zone',
+      'f.definition',
+    ])
+    .where('j.status', 'in', [...DIALER_STATUSES])
+    .orderBy('j.id')
+    .execute();
+  return rows.map((j) => ({ ...j, definition: parseJson<unknown>(j.definition, null) }));
+}
+
+export type JobToDial = Awaited<ReturnType<typeof listJobsToDial>>[number];
+
+/**
+ * Locks the job for the rest of the transaction, so dialers in several processes claim its tasks
+ * one at a time: a no-op update takes the row lock on PostgreSQL (SQLite transactions hold the
+ * database's write lock from their start anyway).
+ */
+export async function lockJob(db: Database, tenantId: number, jobId: number): Promise<void> {
+  await db.db
+    .updateTable('robot_call_job')
+    .set({ robot_count: sql`robot_count` })
     .where('tenant_id', '=', tenantId)
     .where('id', '=', jobId)
     .execute();

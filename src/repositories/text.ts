@@ -1,4 +1,4 @@
-import { sql, type RawBuilder } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 
 /**
  * `expr` contains `text` as a substring, case-sensitively on both databases (SQLite connections

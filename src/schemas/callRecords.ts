@@ -1,11 +1,16 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import { FollowStatus, IntentLevel, ReadStatus, ResultStatus, TurnType } from '../domain/enums.js';
 import { EnumInput, EnumName, Id, NullableInteger, NullableString, Page, PageQuery } from './common.js';
 
 /** getCallRecordInfoList and callDetail. */
 
 const DateBound = (description: string) =>
-  Type.Optional(Type.Union([Type.String({ description: `${description}, yyyy-MM-dd (a date without time); empty means no bound` }), Type.Null()]));
+  Type.Optional(
+    Type.Union([
+      Type.String({ description: `${description}, yyyy-MM-dd (a date without time); empty means no bound` }),
+      Type.Null(),
+    ]),
+  );
 
 export const CallRecordListBody = Type.Object({
   robotCallJobId: Id('任务id'),
@@ -16,8 +21,12 @@ export const CallRecordListBody = Type.Object({
   latestCreationTime: DateBound('最晚创建时间 (inclusive, tenant-local day of the call start)'),
   resultStatuses: Type.Optional(Type.Array(EnumInput(ResultStatus, '通话结果'), { maxItems: 20 })),
   intentLevels: Type.Optional(Type.Array(EnumInput(IntentLevel, '意向等级'), { maxItems: 20 })),
-  searchWords: Type.Optional(Type.String({ maxLength: 100, description: '关键字: substring of the called number or the customer name' })),
-  getTrainTaskList: Type.Optional(Type.Boolean({ description: 'true: only script-training calls; otherwise only real calls' })),
+  searchWords: Type.Optional(
+    Type.String({ maxLength: 100, description: '关键字: substring of the called number or the customer name' }),
+  ),
+  getTrainTaskList: Type.Optional(
+    Type.Boolean({ description: 'true: only script-training calls; otherwise only real calls' }),
+  ),
   ...PageQuery,
 });
 export type CallRecordListBody = Static<typeof CallRecordListBody>;

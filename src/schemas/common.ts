@@ -1,4 +1,4 @@
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import type { PlatformEnum } from '../domain/enums.js';
 
 /*
@@ -7,8 +7,10 @@ import type { PlatformEnum } from '../domain/enums.js';
  * serializer handles without a validation pass per value.
  */
 
-export const NullableString = (options: { description?: string } = {}) => Type.Unsafe<string | null>({ type: ['string', 'null'], ...options });
-export const NullableInteger = (options: { description?: string } = {}) => Type.Unsafe<number | null>({ type: ['integer', 'null'], ...options });
+export const NullableString = (options: { description?: string } = {}) =>
+  Type.Unsafe<string | null>({ type: ['string', 'null'], ...options });
+export const NullableInteger = (options: { description?: string } = {}) =>
+  Type.Unsafe<number | null>({ type: ['integer', 'null'], ...options });
 
 /** A string-valued enum on output, documented with its codes and labels. */
 export const EnumName = <N extends string>(e: PlatformEnum<N>, description: string) =>
@@ -21,9 +23,16 @@ export const EnumInput = <N extends string>(e: PlatformEnum<N>, description: str
 export const Id = (description: string) => Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description });
 
 export const PageQuery = {
-  pageNum: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, default: 1, description: '第几页 (default 1)' })),
+  pageNum: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 2147483647, default: 1, description: '第几页 (default 1)' }),
+  ),
   pageSize: Type.Optional(
-    Type.Integer({ minimum: 1, maximum: 2147483647, default: 20, description: '页面大小 (default 20; values above 100 are served as 100)' }),
+    Type.Integer({
+      minimum: 1,
+      maximum: 2147483647,
+      default: 20,
+      description: '页面大小 (default 20; values above 100 are served as 100)',
+    }),
   ),
 };
 

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import { IntentLevel, ReadStatus, ResultStatus, TurnType } from '../domain/enums.js';
 import { EnumInput, Id } from './common.js';
 
@@ -10,7 +10,11 @@ const Instant = (description: string) =>
   });
 
 export const IncomingCallRecord = Type.Object({
-  idempotencyKey: Type.String({ minLength: 1, maxLength: 128, description: 'unique per tenant; a call sent again is recorded once' }),
+  idempotencyKey: Type.String({
+    minLength: 1,
+    maxLength: 128,
+    description: 'unique per tenant; a call sent again is recorded once',
+  }),
   robotCallJobId: Id('任务id'),
   robotCallTaskId: Type.Optional(Id('call task dialled; found by job and calledPhoneNumber when absent')),
   calledPhoneNumber: Type.String({ minLength: 1, maxLength: 30 }),
@@ -29,9 +33,13 @@ export const IncomingCallRecord = Type.Object({
   manualMarked: Type.Optional(Type.Boolean()),
   readStatus: Type.Optional(EnumInput(ReadStatus, '是否已读')),
   attributes: Type.Optional(Type.Array(Type.Unknown(), { maxItems: 50 })),
-  training: Type.Optional(Type.Boolean({ description: 'a script-training call: listed with getTrainTaskList, kept out of statistics' })),
+  training: Type.Optional(
+    Type.Boolean({ description: 'a script-training call: listed with getTrainTaskList, kept out of statistics' }),
+  ),
   callDetailList: Type.Optional(
-    Type.Array(Type.Object({ type: EnumInput(TurnType, '说话方'), text: Type.String({ maxLength: 4000 }) }), { maxItems: 1000 }),
+    Type.Array(Type.Object({ type: EnumInput(TurnType, '说话方'), text: Type.String({ maxLength: 4000 }) }), {
+      maxItems: 1000,
+    }),
   ),
 });
 export type IncomingCallRecord = Static<typeof IncomingCallRecord>;
@@ -46,6 +54,8 @@ export type AddCallRecordsBody = Static<typeof AddCallRecordsBody>;
 export const IngestResult = Type.Object({
   accepted: Type.Integer({ description: 'calls recorded by this request' }),
   duplicates: Type.Integer({ description: 'calls whose idempotencyKey was already recorded: nothing changed' }),
-  results: Type.Array(Type.Object({ idempotencyKey: Type.String(), callRecordId: Type.Integer(), duplicate: Type.Boolean() })),
+  results: Type.Array(
+    Type.Object({ idempotencyKey: Type.String(), callRecordId: Type.Integer(), duplicate: Type.Boolean() }),
+  ),
 });
 export type IngestResult = Static<typeof IngestResult>;

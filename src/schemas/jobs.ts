@@ -1,5 +1,13 @@
-import { Type, type Static } from '@sinclair/typebox';
-import { CHAT_DURATION_BUCKETS, CHAT_ROUND_BUCKETS, IntentLevel, JobMode, JobStatus, PhoneType, ResultStatus } from '../domain/enums.js';
+import { type Static, Type } from '@sinclair/typebox';
+import {
+  CHAT_DURATION_BUCKETS,
+  CHAT_ROUND_BUCKETS,
+  IntentLevel,
+  JobMode,
+  JobStatus,
+  PhoneType,
+  ResultStatus,
+} from '../domain/enums.js';
 import { DatePoint, EnumInput, EnumName, Id, NullableInteger, NullableString, Page, PageQuery } from './common.js';
 
 /** getTasks and getTaskDetail. */

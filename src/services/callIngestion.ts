@@ -1,10 +1,10 @@
 import type { Database } from '../db/database.js';
-import { IntentLevel, ReadStatus, ResultStatus, TurnType, type PlatformEnum } from '../domain/enums.js';
+import { IntentLevel, ReadStatus, ResultStatus, TurnType } from '../domain/enums.js';
+import { invalidParameter } from '../domain/errors.js';
 import { parseLocalDateTime } from '../domain/time.js';
 import type { IncomingCallRecord, IngestResult } from '../schemas/ingestion.js';
 import type { Caller } from './auth.js';
-import { recordFinishedCalls, type FinishedCall } from './callResults.js';
-import { invalidParameter } from './errors.js';
+import { type FinishedCall, recordFinishedCalls } from './callResults.js';
 
 /**
  * Finished calls from external call engines. Every item is checked before anything is written;
@@ -12,18 +12,13 @@ import { invalidParameter } from './errors.js';
  * records each call exactly once.
  */
 
-function enumValue<N extends string>(e: PlatformEnum<N>, parameter: string, value: string): N {
-  const name = e.parse(value);
-  if (!name) throw invalidParameter(parameter, `"${value}" must be one of ${e.describe()}`);
-  return name;
-}
-
 function instant(parameter: string, value: number | string, timeZone: string): number {
   if (typeof value === 'number') return value;
   const text = value.trim();
   if (/^\d{1,16}$/.test(text)) return Number(text);
   const parsed = parseLocalDateTime(text, timeZone);
-  if (parsed === undefined) throw invalidParameter(parameter, `must be epoch milliseconds or yyyy-MM-dd HH:mm:ss, got "${value}"`);
+  if (parsed === undefined)
+    throw invalidParameter(parameter, `must be epoch milliseconds or yyyy-MM-dd HH:mm:ss, got "${value}"`);
   return parsed;
 }
 
@@ -33,8 +28,9 @@ export function toFinishedCall(item: IncomingCallRecord, at: string, timeZone: s
   const startTime = instant(p('startTime'), item.startTime, timeZone);
   const endTime = instant(p('endTime'), item.endTime, timeZone);
   if (endTime < startTime) throw invalidParameter(p('endTime'), 'must not be earlier than startTime');
-  const resultStatus = enumValue(ResultStatus, p('resultStatus'), item.resultStatus);
-  if (resultStatus !== 'ANSWERED' && item.chatDuration > 0) throw invalidParameter(p('chatDuration'), `must be 0 for a call that was not answered (${resultStatus})`);
+  const resultStatus = ResultStatus.parameter(item.resultStatus, p('resultStatus'));
+  if (resultStatus !== 'ANSWERED' && item.chatDuration > 0)
+    throw invalidParameter(p('chatDuration'), `must be 0 for a call that was not answered (${resultStatus})`);
   return {
     idempotencyKey: item.idempotencyKey,
     robotCallJobId: item.robotCallJobId,
@@ -42,8 +38,9 @@ export function toFinishedCall(item: IncomingCallRecord, at: string, timeZone: s
     calledPhoneNumber: item.calledPhoneNumber.trim(),
     phoneLineId: item.phoneNumberId ?? null,
     resultStatus,
-    intentLevel: enumValue(IntentLevel, p('intentLevel'), item.intentLevel),
-    realIntentLevel: item.realIntentLevel == null ? null : enumValue(IntentLevel, p('realIntentLevel'), item.realIntentLevel),
+    intentLevel: IntentLevel.parameter(item.intentLevel, p('intentLevel')),
+    realIntentLevel:
+      item.realIntentLevel == null ? null : IntentLevel.parameter(item.realIntentLevel, p('realIntentLevel')),
     customerConcern: item.customerConcern ?? [],
     fullAudioUrl: item.fullAudioUrl ?? null,
     customerAudioUrl: item.customerAudioUrl ?? null,
@@ -53,15 +50,23 @@ export function toFinishedCall(item: IncomingCallRecord, at: string, timeZone: s
     chatDuration: item.chatDuration,
     chatRound: item.chatRound,
     manualMarked: item.manualMarked ?? false,
-    readStatus: item.readStatus === undefined ? 'NOT_READ' : enumValue(ReadStatus, p('readStatus'), item.readStatus),
+    readStatus: item.readStatus === undefined ? 'NOT_READ' : ReadStatus.parameter(item.readStatus, p('readStatus')),
     attributes: item.attributes ?? [],
     training: item.training ?? false,
-    turns: (item.callDetailList ?? []).map((t, i) => ({ type: enumValue(TurnType, p(`callDetailList[${i}].type`), t.type), text: t.text })),
+    turns: (item.callDetailList ?? []).map((t, i) => ({
+      type: TurnType.parameter(t.type, p(`callDetailList[${i}].type`)),
+      text: t.text,
+    })),
   };
 }
 
 /** Records the calls of one request; `at(i)` names item i in errors. */
-export async function ingestCallRecords(database: Database, caller: Caller, items: IncomingCallRecord[], at: (i: number) => string): Promise<IngestResult> {
+export async function ingestCallRecords(
+  database: Database,
+  caller: Caller,
+  items: IncomingCallRecord[],
+  at: (i: number) => string,
+): Promise<IngestResult> {
   const calls = items.map((item, i) => toFinishedCall(item, at(i), caller.timeZone));
   const results = await recordFinishedCalls(database, caller.tenantId, calls);
   const duplicates = results.filter((r) => r.duplicate).length;

@@ -1,38 +1,49 @@
-import type { Kysely } from 'kysely';
-import { parseJson, type DB } from '../db/schema.js';
-import { FollowStatus, IntentLevel, ResultStatus, type PlatformEnum, type ReadStatus, type TurnType } from '../domain/enums.js';
-import { formatDateTime, formatIsoLocal, formatMinute, isCalendarDate, nextDate, startOfLocalDate } from '../domain/time.js';
-import { countCallRecords, findCallRecord, listCallRecords, turnsOf, type CallRecordFilter } from '../repositories/callRecords.js';
+import type { Database } from '../db/database.js';
+import { FollowStatus, IntentLevel, ResultStatus } from '../domain/enums.js';
+import { invalidParameter, notFound } from '../domain/errors.js';
+import {
+  formatDateTime,
+  formatIsoLocal,
+  formatMinute,
+  isCalendarDate,
+  nextDate,
+  startOfLocalDate,
+} from '../domain/time.js';
+import {
+  type CallRecordFilter,
+  countCallRecords,
+  findCallRecord,
+  listCallRecords,
+  listTurns,
+} from '../repositories/callRecords.js';
 import { findCustomerWithGroup } from '../repositories/customers.js';
-import { jobExists } from '../repositories/jobs.js';
+import { existsJob } from '../repositories/jobs.js';
 import type { CallDetail, CallRecordListBody, CallRecordListItem, Turn } from '../schemas/callRecords.js';
 import type { PageOf } from '../schemas/common.js';
 import type { Caller } from './auth.js';
-import { invalidParameter, notFound } from './errors.js';
 import { pageOf, pageRequest } from './paging.js';
 
-function parseEnumList<N extends string>(e: PlatformEnum<N>, parameter: string, values: string[] | undefined): N[] | undefined {
-  if (!values || values.length === 0) return undefined;
-  return values.map((v, i) => {
-    const name = e.parse(v);
-    if (!name) throw invalidParameter(`${parameter}[${i}]`, `"${v}" must be one of ${e.describe()}`);
-    return name;
-  });
-}
-
 /** A `yyyy-MM-dd` bound as the instant its tenant-local day starts; empty or null means none. */
-function dayStart(parameter: string, value: string | null | undefined, timeZone: string, endOfDay: boolean): number | undefined {
+function dayStart(
+  parameter: string,
+  value: string | null | undefined,
+  timeZone: string,
+  endOfDay: boolean,
+): number | undefined {
   if (value === undefined || value === null || value.trim() === '') return undefined;
   const text = value.trim();
-  if (/^\d{4}-\d{2}-\d{2}[ T]/.test(text)) throw invalidParameter(parameter, `must be a date without time (yyyy-MM-dd), got "${text}"`);
+  if (/^\d{4}-\d{2}-\d{2}[ T]/.test(text))
+    throw invalidParameter(parameter, `must be a date without time (yyyy-MM-dd), got "${text}"`);
   if (!isCalendarDate(text)) throw invalidParameter(parameter, `must be a date in the form yyyy-MM-dd, got "${text}"`);
   return startOfLocalDate(endOfDay ? nextDate(text) : text, timeZone);
 }
 
 /** Turns the request body into the repository's filter, refusing what cannot be served. */
 export function callRecordFilter(body: CallRecordListBody, timeZone: string): CallRecordFilter {
-  const followStatus = body.followStatus === undefined || body.followStatus === '' ? undefined : FollowStatus.parse(body.followStatus);
-  if (body.followStatus && !followStatus) throw invalidParameter('followStatus', `must be one of ${FollowStatus.describe()}`);
+  const followStatus =
+    body.followStatus === undefined || body.followStatus === ''
+      ? undefined
+      : FollowStatus.parameter(body.followStatus, 'followStatus');
   const startFrom = dayStart('earliestCreationTime', body.earliestCreationTime, timeZone, false);
   const startBefore = dayStart('latestCreationTime', body.latestCreationTime, timeZone, true);
   const searchWords = body.searchWords?.trim();
@@ -44,34 +55,51 @@ export function callRecordFilter(body: CallRecordListBody, timeZone: string): Ca
     followStatus,
     startFrom,
     startBefore,
-    resultStatuses: parseEnumList(ResultStatus, 'resultStatuses', body.resultStatuses),
-    intentLevels: parseEnumList(IntentLevel, 'intentLevels', body.intentLevels),
+    resultStatuses: body.resultStatuses?.length
+      ? ResultStatus.parameterList(body.resultStatuses, 'resultStatuses')
+      : undefined,
+    intentLevels: body.intentLevels?.length ? IntentLevel.parameterList(body.intentLevels, 'intentLevels') : undefined,
     searchWords: searchWords ? searchWords : undefined,
   };
 }
 
-function groupTurns(rows: { id: number; call_record_id: number; type: string; text: string }[]): Map<number, Turn[]> {
+function groupTurns(rows: Awaited<ReturnType<typeof listTurns>>): Map<number, Turn[]> {
   const byRecord = new Map<number, Turn[]>();
   for (const t of rows) {
-    let list = byRecord.get(t.call_record_id);
-    if (!list) byRecord.set(t.call_record_id, (list = []));
-    list.push({ text: t.text, type: t.type as TurnType, callDetailId: t.id });
+    const list = byRecord.get(t.call_record_id) ?? [];
+    byRecord.set(t.call_record_id, list);
+    list.push({ text: t.text, type: t.type, callDetailId: t.id });
   }
   return byRecord;
 }
 
 /** getCallRecordInfoList: one job's finished calls, newest first, each with its transcript. */
-export async function getCallRecordInfoList(db: Kysely<DB>, caller: Caller, body: CallRecordListBody): Promise<PageOf<CallRecordListItem>> {
+export async function getCallRecordInfoList(
+  db: Database,
+  caller: Caller,
+  body: CallRecordListBody,
+): Promise<PageOf<CallRecordListItem>> {
   const { tenantId, timeZone } = caller;
   const filter = callRecordFilter(body, timeZone);
-  if (!(await jobExists(db, tenantId, filter.jobId))) throw notFound('robotCallJobId', filter.jobId);
+  if (!(await existsJob(db, tenantId, filter.jobId))) throw notFound('robotCallJobId', filter.jobId);
   const page = pageRequest(body.pageNum, body.pageSize);
   // With a search, the number of matches decides how the page is best found: count first.
   const [total, rows] =
     filter.searchWords === undefined
-      ? await Promise.all([countCallRecords(db, tenantId, filter), listCallRecords(db, tenantId, filter, page.pageSize, page.offset)])
-      : await countCallRecords(db, tenantId, filter).then(async (n) => [n, await listCallRecords(db, tenantId, filter, page.pageSize, page.offset, n)] as const);
-  const turns = groupTurns(await turnsOf(db, tenantId, rows.map((r) => r.id)));
+      ? await Promise.all([
+          countCallRecords(db, tenantId, filter),
+          listCallRecords(db, tenantId, filter, page.pageSize, page.offset),
+        ])
+      : await countCallRecords(db, tenantId, filter).then(
+          async (n) => [n, await listCallRecords(db, tenantId, filter, page.pageSize, page.offset, n)] as const,
+        );
+  const turns = groupTurns(
+    await listTurns(
+      db,
+      tenantId,
+      rows.map((r) => r.id),
+    ),
+  );
   return pageOf(
     page,
     total,
@@ -84,31 +112,31 @@ export async function getCallRecordInfoList(db: Kysely<DB>, caller: Caller, body
       customerPersonId: r.customer_person_id,
       calledPhoneNumber: r.called_phone_number,
       phoneNumberId: r.phone_line_id ?? 0,
-      resultStatus: r.result_status as ResultStatus,
-      intentLevel: r.intent_level as IntentLevel,
+      resultStatus: r.result_status,
+      intentLevel: r.intent_level,
       realIntentLevel: r.real_intent_level,
-      customerConcern: parseJson(r.customer_concern, []),
+      customerConcern: r.customer_concern,
       fullAudioUrl: r.full_audio_url,
       customerAudioUrl: r.customer_audio_url,
       analysisBasis: r.analysis_basis,
       startTime: formatDateTime(r.start_time, timeZone),
       chatDuration: r.chat_duration,
       chatRound: r.chat_round,
-      manualMarked: r.manual_marked === 1,
-      readStatus: r.read_status as ReadStatus,
+      manualMarked: r.manual_marked,
+      readStatus: r.read_status,
       customerGroupName: r.customer_group_name,
       robotCallJobName: r.job_name,
       dialogFlowName: r.dialog_flow_name,
       customerPersonInfo:
-        r.customer_person_id === null || r.customer_name === null
+        r.customer_person_id === null || r.customer_name === null || r.customer_follow_status === null
           ? null
           : {
               customerPersonId: r.customer_person_id,
               name: r.customer_name,
               phoneNumber: r.customer_phone_number ?? '',
               gender: r.customer_gender ?? 'UNKNOWN',
-              followStatus: r.customer_follow_status as FollowStatus,
-              properties: parseJson(r.customer_properties, {}),
+              followStatus: r.customer_follow_status,
+              properties: r.customer_properties,
             },
       callDetailList: turns.get(r.id) ?? [],
     })),
@@ -118,13 +146,13 @@ export async function getCallRecordInfoList(db: Kysely<DB>, caller: Caller, body
 const orNull = (ms: number | null, timeZone: string) => (ms === null ? null : formatDateTime(ms, timeZone));
 
 /** callDetail: one call of the caller's tenant, with its customer and transcript. Reading changes nothing. */
-export async function getCallDetail(db: Kysely<DB>, caller: Caller, callRecordId: number): Promise<CallDetail> {
+export async function getCallDetail(db: Database, caller: Caller, callRecordId: number): Promise<CallDetail> {
   const { tenantId, timeZone } = caller;
   const record = await findCallRecord(db, tenantId, callRecordId);
   if (!record) throw notFound('callRecordId', callRecordId);
   const [customer, turnRows] = await Promise.all([
     record.customer_person_id === null ? undefined : findCustomerWithGroup(db, tenantId, record.customer_person_id),
-    turnsOf(db, tenantId, [record.id]),
+    listTurns(db, tenantId, [record.id]),
   ]);
   return {
     callRecordId: record.id,
@@ -147,27 +175,27 @@ export async function getCallDetail(db: Kysely<DB>, caller: Caller, callRecordId
           customerLevel: customer.customer_level,
           gender: customer.gender,
           followUserId: customer.follow_user_id,
-          followStatus: customer.follow_status as FollowStatus,
-          properties: parseJson(customer.properties, {}),
+          followStatus: customer.follow_status,
+          properties: customer.properties,
           lastFollowTime: orNull(customer.last_follow_time, timeZone),
           lastChatDuration: customer.last_chat_duration,
           lastStartTime: orNull(customer.last_start_time, timeZone),
-          attributes: parseJson(customer.attributes, []),
+          attributes: customer.attributes,
           lastIntentLevel: customer.last_intent_level,
           lastDialStatus: customer.last_dial_status,
           assignTime: orNull(customer.assign_time, timeZone),
           customerGroupName: customer.customer_group_name,
         }
       : null,
-    resultStatus: record.result_status as ResultStatus,
-    intentLevel: record.intent_level as IntentLevel,
+    resultStatus: record.result_status,
+    intentLevel: record.intent_level,
     realIntentLevel: record.real_intent_level,
-    customerConcern: parseJson(record.customer_concern, []),
+    customerConcern: record.customer_concern,
     fullAudioUrl: record.full_audio_url,
     analysisBasis: record.analysis_basis,
     callDetailList: groupTurns(turnRows).get(record.id) ?? [],
-    manualMarked: record.manual_marked === 1,
+    manualMarked: record.manual_marked,
     robotCallJobId: record.job_id,
-    attributes: parseJson(record.attributes, []),
+    attributes: record.attributes,
   };
 }

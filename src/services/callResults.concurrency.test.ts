@@ -3,12 +3,12 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { finishedCall, T0, TenantFixture } from '../../test/fixtures.js';
-import { allCallRecords, getTaskDetail, startTestServer, testDialect, type TestServer } from '../../test/harness.js';
+import { allCallRecords, getTaskDetail, startTestServer, type TestServer, testDialect } from '../../test/harness.js';
 import { recomputeStats } from '../../test/recompute.js';
 import { createDatabase } from '../db/database.js';
 import type { ResultStatus } from '../domain/enums.js';
 import { between, pick, seededRandom } from '../simulator/random.js';
-import { recordFinishedCalls, type FinishedCall, type RecordedCall } from './callResults.js';
+import { type FinishedCall, type RecordedCall, recordFinishedCalls } from './callResults.js';
 
 /*
  * Several writers record finished calls for the same jobs and call tasks at once — the same call
@@ -54,7 +54,8 @@ async function scenario(customers: number, seed: number): Promise<Scenario> {
       for (let attempt = between(random, 1, 4); attempt > 0; attempt--) {
         const result = pick(random, RESULTS);
         // Distinct start times, so "the customer's last call" has one right answer.
-        const at = T0 - 30 * HOUR + (minute += between(random, 1, 40)) * 60_000;
+        minute += between(random, 1, 40);
+        const at = T0 - 30 * HOUR + minute * 60_000;
         const call = finishedCall({
           jobId: job.jobId,
           task,
@@ -70,7 +71,8 @@ async function scenario(customers: number, seed: number): Promise<Scenario> {
         pool.push(random() < 0.5 ? call : { ...call, callTaskId: null });
       }
     }
-    for (let i = 0; i < 5; i++) pool.push(finishedCall({ jobId: job.jobId, phone: '13900000000', training: true, at: T0 + i * 60_000 }));
+    for (let i = 0; i < 5; i++)
+      pool.push(finishedCall({ jobId: job.jobId, phone: '13900000000', training: true, at: T0 + i * 60_000 }));
   }
   return { tenant, jobs, pool, customerOf };
 }
@@ -88,7 +90,9 @@ function shuffled<T>(items: T[], random: () => number): T[] {
 function deal(pool: FinishedCall[], lanes: number, seed: number): FinishedCall[][][] {
   const random = seededRandom(seed);
   const shares: FinishedCall[][] = Array.from({ length: lanes }, () => []);
-  for (const call of pool) for (const w of shuffled([...Array(lanes).keys()], random).slice(0, between(random, 2, Math.min(4, lanes)))) shares[w]!.push(call);
+  for (const call of pool)
+    for (const w of shuffled([...Array(lanes).keys()], random).slice(0, between(random, 2, Math.min(4, lanes))))
+      shares[w]!.push(call);
   return shares.map((share) => {
     const batches: FinishedCall[][] = [];
     const rest = shuffled(share, random);
@@ -107,15 +111,26 @@ async function verify(s: Scenario, outcomes: RecordedCall[], errors: string[]): 
   for (const call of s.pool) {
     const answers = told.get(call.idempotencyKey) ?? [];
     expect(new Set(answers.map((r) => r.callRecordId)).size, call.idempotencyKey).toBe(1);
-    expect(answers.filter((r) => !r.duplicate), call.idempotencyKey).toHaveLength(1);
+    expect(
+      answers.filter((r) => !r.duplicate),
+      call.idempotencyKey,
+    ).toHaveLength(1);
   }
 
   const { db } = server.database;
   const tenantId = s.tenant.tenantId;
-  const stored = await db.selectFrom('call_record').select(['id', 'idempotency_key', 'call_task_id', 'result_status', 'is_training']).where('tenant_id', '=', tenantId).execute();
+  const stored = await db
+    .selectFrom('call_record')
+    .select(['id', 'idempotency_key', 'call_task_id', 'result_status', 'is_training'])
+    .where('tenant_id', '=', tenantId)
+    .execute();
   expect(stored).toHaveLength(s.pool.length);
   expect(new Set(stored.map((r) => r.idempotency_key))).toEqual(new Set(s.pool.map((c) => c.idempotencyKey)));
-  const turns = await db.selectFrom('call_detail').select((eb) => eb.fn.countAll<number>().as('n')).where('tenant_id', '=', tenantId).executeTakeFirstOrThrow();
+  const turns = await db
+    .selectFrom('call_detail')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('tenant_id', '=', tenantId)
+    .executeTakeFirstOrThrow();
   expect(Number(turns.n)).toBe(s.pool.reduce((n, c) => n + c.turns.length, 0));
 
   for (const job of s.jobs) {
@@ -126,7 +141,12 @@ async function verify(s: Scenario, outcomes: RecordedCall[], errors: string[]): 
 
     // A call task is finished once answered or after 1 + redialTimes attempts, whatever order the
     // calls arrived in; an unfinished one counted every attempt; the job counts finished tasks once.
-    const tasks = await db.selectFrom('call_task').select(['id', 'status', 'attempts']).where('tenant_id', '=', tenantId).where('job_id', '=', job.jobId).execute();
+    const tasks = await db
+      .selectFrom('call_task')
+      .select(['id', 'status', 'attempts'])
+      .where('tenant_id', '=', tenantId)
+      .where('job_id', '=', job.jobId)
+      .execute();
     let finished = 0;
     for (const task of tasks) {
       const mine = stored.filter((r) => r.call_task_id === task.id && r.is_training === 0);
@@ -145,9 +165,15 @@ async function verify(s: Scenario, outcomes: RecordedCall[], errors: string[]): 
   }
 
   // Each customer shows their latest real call, from whichever job and writer it came.
-  const customers = await db.selectFrom('customer_person').select(['id', 'last_start_time']).where('tenant_id', '=', tenantId).execute();
+  const customers = await db
+    .selectFrom('customer_person')
+    .select(['id', 'last_start_time'])
+    .where('tenant_id', '=', tenantId)
+    .execute();
   for (const customer of customers) {
-    const latest = Math.max(...s.pool.filter((c) => s.customerOf.get(c.idempotencyKey) === customer.id).map((c) => c.startTime));
+    const latest = Math.max(
+      ...s.pool.filter((c) => s.customerOf.get(c.idempotencyKey) === customer.id).map((c) => c.startTime),
+    );
     expect(customer.last_start_time, `customer ${customer.id}`).toBe(latest);
   }
   return stored.length;
@@ -161,44 +187,49 @@ const count = (lanes: FinishedCall[][][]) => ({
 describe(`concurrent writers on ${testDialect}`, () => {
   // SQLite is single-writer: a process's transactions queue on its one connection, so separate
   // pools in one process only exist on PostgreSQL; the next test covers SQLite with processes.
-  it.runIf(testDialect === 'postgres')('with a connection pool each keep statistics equal to the call records, each call recorded once, each call task finished once', async () => {
-    const WRITERS = 6;
-    const LANES_PER_WRITER = 2;
-    const s = await scenario(30, 7);
-    const lanes = deal(s.pool, WRITERS * LANES_PER_WRITER, 11);
-    const databases = Array.from({ length: WRITERS }, () => createDatabase(server.databaseUrl, { poolSize: LANES_PER_WRITER }));
-    const deadlocksBefore = await deadlockCount();
-    const outcomes: RecordedCall[] = [];
-    const errors: string[] = [];
-    const started = Date.now();
-    try {
-      await Promise.all(
-        lanes.map(async (batches, lane) => {
-          const database = databases[lane % WRITERS]!;
-          for (const batch of batches) {
-            try {
-              outcomes.push(...(await recordFinishedCalls(database, s.tenant.tenantId, batch)));
-            } catch (error) {
-              errors.push(String(error));
-            }
-          }
-        }),
+  it.runIf(testDialect === 'postgres')(
+    'with a connection pool each keep statistics equal to the call records, each call recorded once, each call task finished once',
+    async () => {
+      const WRITERS = 6;
+      const LANES_PER_WRITER = 2;
+      const s = await scenario(30, 7);
+      const lanes = deal(s.pool, WRITERS * LANES_PER_WRITER, 11);
+      const databases = Array.from({ length: WRITERS }, () =>
+        createDatabase(server.databaseUrl, { poolSize: LANES_PER_WRITER }),
       );
-    } finally {
-      for (const d of databases) await d.destroy();
-    }
-    const elapsed = Date.now() - started;
-    const records = await verify(s, outcomes, errors);
-    // The write path retries a deadlock victim, so none would show as an error above; but writers
-    // that all lock rows in one order never deadlock at all.
-    const deadlocks = (await deadlockCount()) - deadlocksBefore;
-    const { sends, batches } = count(lanes);
-    console.info(
-      `[concurrent writers postgres, pools] ${WRITERS} pools × ${LANES_PER_WRITER} connections: ${s.pool.length} distinct calls sent ${sends} times in ${batches} batches, ` +
-        `${elapsed} ms; ${records} records; deadlocks: ${deadlocks}`,
-    );
-    expect(deadlocks).toBe(0);
-  });
+      const deadlocksBefore = await deadlockCount();
+      const outcomes: RecordedCall[] = [];
+      const errors: string[] = [];
+      const started = Date.now();
+      try {
+        await Promise.all(
+          lanes.map(async (batches, lane) => {
+            const database = databases[lane % WRITERS]!;
+            for (const batch of batches) {
+              try {
+                outcomes.push(...(await recordFinishedCalls(database, s.tenant.tenantId, batch)));
+              } catch (error) {
+                errors.push(String(error));
+              }
+            }
+          }),
+        );
+      } finally {
+        for (const d of databases) await d.destroy();
+      }
+      const elapsed = Date.now() - started;
+      const records = await verify(s, outcomes, errors);
+      // The write path retries a deadlock victim, so none would show as an error above; but writers
+      // that all lock rows in one order never deadlock at all.
+      const deadlocks = (await deadlockCount()) - deadlocksBefore;
+      const { sends, batches } = count(lanes);
+      console.info(
+        `[concurrent writers postgres, pools] ${WRITERS} pools × ${LANES_PER_WRITER} connections: ${s.pool.length} distinct calls sent ${sends} times in ${batches} batches, ` +
+          `${elapsed} ms; ${records} records; deadlocks: ${deadlocks}`,
+      );
+      expect(deadlocks).toBe(0);
+    },
+  );
 
   it('in separate processes keep statistics equal to the call records, each call recorded once, each call task finished once', async () => {
     const PROCESSES = 4;
@@ -208,7 +239,9 @@ describe(`concurrent writers on ${testDialect}`, () => {
     // The processes start writing together, once all are up.
     const startAt = Date.now() + 2_000;
     const started = Date.now();
-    const runs = await Promise.all(lanes.map((batches) => writerProcess(server.databaseUrl, s.tenant.tenantId, batches, startAt)));
+    const runs = await Promise.all(
+      lanes.map((batches) => writerProcess(server.databaseUrl, s.tenant.tenantId, batches, startAt)),
+    );
     const elapsed = Date.now() - started;
     const records = await verify(
       s,
@@ -226,44 +259,66 @@ describe(`concurrent writers on ${testDialect}`, () => {
   });
 
   // Last: the deadlock it provokes would otherwise count against the tests above.
-  it.runIf(testDialect === 'postgres')('a recording chosen as the victim of a deadlock with another write path is run again', async () => {
-    const tenant = await TenantFixture.create(server.database);
-    const customer = await tenant.customer();
-    const job = await tenant.job({ customers: [customer.id] });
-    const task = job.taskOf.get(customer.id)!;
-    const recorder = createDatabase(server.databaseUrl, { poolSize: 1 });
-    const other = createDatabase(server.databaseUrl, { poolSize: 1 });
-    try {
-      // Another write path (say, a job operation) locks the job row, then wants the call task.
-      const trx = await other.db.startTransaction().execute();
-      await trx.updateTable('robot_call_job').set({ robot_count: sql`robot_count` }).where('id', '=', job.jobId).execute();
-      // The recording locks the call task and then waits for the job row (the call finishes the task)…
-      const recording = recordFinishedCalls(recorder, tenant.tenantId, [finishedCall({ jobId: job.jobId, task, result: 'ANSWERED' })]);
-      await until(async () => (await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(server.database.db)).rows[0]!.n > 0);
-      // …so this closes the cycle. The recording waited first, so PostgreSQL ends it; once it has
-      // rolled back, this update goes through, and the recording is run again after the commit.
-      await trx.updateTable('call_task').set({ attempts: sql`attempts` }).where('id', '=', task.id).execute();
-      await trx.commit().execute();
-      const [recorded] = await recording;
-      expect(recorded).toMatchObject({ duplicate: false });
-      const detail = (await getTaskDetail(server, tenant.credentials, job.jobId)).data;
-      expect(detail.completedTask).toBe(1);
-      expect(detail.callJobStatsInfo.taskCallTotal).toBe(1);
-      const row = await server.database.db.selectFrom('call_task').select(['status', 'attempts']).where('id', '=', task.id).executeTakeFirstOrThrow();
-      expect(row).toEqual({ status: 'FINISHED', attempts: 1 });
-    } finally {
-      await recorder.destroy();
-      await other.destroy();
-    }
-  });
-
+  it.runIf(testDialect === 'postgres')(
+    'a recording chosen as the victim of a deadlock with another write path is run again',
+    async () => {
+      const tenant = await TenantFixture.create(server.database);
+      const customer = await tenant.customer();
+      const job = await tenant.job({ customers: [customer.id] });
+      const task = job.taskOf.get(customer.id)!;
+      const recorder = createDatabase(server.databaseUrl, { poolSize: 1 });
+      const other = createDatabase(server.databaseUrl, { poolSize: 1 });
+      try {
+        // Another write path (say, a job operation) locks the job row, then wants the call task.
+        const trx = await other.db.startTransaction().execute();
+        await trx
+          .updateTable('robot_call_job')
+          .set({ robot_count: sql`robot_count` })
+          .where('id', '=', job.jobId)
+          .execute();
+        // The recording locks the call task and then waits for the job row (the call finishes the task)…
+        const recording = recordFinishedCalls(recorder, tenant.tenantId, [
+          finishedCall({ jobId: job.jobId, task, result: 'ANSWERED' }),
+        ]);
+        await until(
+          async () =>
+            (
+              await sql<{
+                n: number;
+              }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(
+                server.database.db,
+              )
+            ).rows[0]!.n > 0,
+        );
+        // …so this closes the cycle. The recording waited first, so PostgreSQL ends it; once it has
+        // rolled back, this update goes through, and the recording is run again after the commit.
+        await trx.updateTable('call_task').set({ attempts: sql`attempts` }).where('id', '=', task.id).execute();
+        await trx.commit().execute();
+        const [recorded] = await recording;
+        expect(recorded).toMatchObject({ duplicate: false });
+        const detail = (await getTaskDetail(server, tenant.credentials, job.jobId)).data;
+        expect(detail.completedTask).toBe(1);
+        expect(detail.callJobStatsInfo.taskCallTotal).toBe(1);
+        const row = await server.database.db
+          .selectFrom('call_task')
+          .select(['status', 'attempts'])
+          .where('id', '=', task.id)
+          .executeTakeFirstOrThrow();
+        expect(row).toEqual({ status: 'FINISHED', attempts: 1 });
+      } finally {
+        await recorder.destroy();
+        await other.destroy();
+      }
+    },
+  );
 });
 
 const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));
 
 /*
- * A separate Node process recording its batches through the built write path (`npm test` builds
- * first) — as a second server process would — and reporting what it was told and any error.
+ * A separate Node process recording its batches through the built write path (dist/, rebuilt from
+ * the sources before the tests by test/globalSetup.ts) — as a second server process would — and
+ * reporting what it was told and any error.
  */
 const WRITER = `
 const [dist] = process.argv.slice(1);
@@ -285,14 +340,23 @@ await database.destroy();
 process.stdout.write(JSON.stringify({ results, errors, ms }));
 `;
 
-function writerProcess(url: string, tenantId: number, batches: FinishedCall[][], startAt: number): Promise<{ results: RecordedCall[]; errors: string[]; ms: number }> {
+function writerProcess(
+  url: string,
+  tenantId: number,
+  batches: FinishedCall[][],
+  startAt: number,
+): Promise<{ results: RecordedCall[]; errors: string[]; ms: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', WRITER, DIST], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', WRITER, DIST], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(stdout)) : reject(new Error(`writer exited ${code}: ${stderr}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(stdout)) : reject(new Error(`writer exited ${code}: ${stderr}`)),
+    );
     child.stdin.end(JSON.stringify({ url, tenantId, batches, startAt }));
   });
 }
@@ -302,7 +366,9 @@ async function deadlockCount(): Promise<number> {
   if (testDialect !== 'postgres') return 0;
   // Backends report their counters when idle or ending; the snapshot is re-read each time.
   await sql`select pg_stat_clear_snapshot()`.execute(server.database.db);
-  const row = await sql<{ deadlocks: number }>`select deadlocks from pg_stat_database where datname = current_database()`.execute(server.database.db);
+  const row = await sql<{
+    deadlocks: number;
+  }>`select deadlocks from pg_stat_database where datname = current_database()`.execute(server.database.db);
   return Number(row.rows[0]?.deadlocks ?? 0);
 }
 

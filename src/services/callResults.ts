@@ -1,19 +1,37 @@
-import { sql, type Insertable, type Transaction } from 'kysely';
+import type { Insertable } from 'kysely';
 import type { Database } from '../db/database.js';
-import type { CallDetailTable, CallRecordTable, DB, JobDayStats } from '../db/schema.js';
+import type { CallDetailTable, JobConcernStatsTable, JobDayStats } from '../db/schema.js';
 import type { IntentLevel, ReadStatus, ResultStatus, TurnType } from '../domain/enums.js';
+import { invalidParameter, notFound } from '../domain/errors.js';
 import { localDate } from '../domain/time.js';
-import { addRecordCounts, findIdsByIdempotencyKey, insertNewCallRecords, insertTurns } from '../repositories/callRecords.js';
-import { recordCustomerLastCall } from '../repositories/customers.js';
+import {
+  addRecordCounts,
+  findCallRecordIdsByIdempotencyKey,
+  insertNewCallRecords,
+  insertTurns,
+  type NewCallRecord,
+} from '../repositories/callRecords.js';
+import { findCallTasksOfCalls, updateCallTaskAfterCall } from '../repositories/callTasks.js';
+import { findFollowStatusesForShare, updateCustomerLastCall } from '../repositories/customers.js';
 import { addConcernHits, addDayStats } from '../repositories/jobStats.js';
-import { invalidParameter, notFound } from './errors.js';
-import { countCall, DAY_COUNTERS, emptyCounters, type DayCounters } from './jobStats.js';
+import { addToCompletedTask, listJobsForRecording } from '../repositories/jobs.js';
+import { findTenant } from '../repositories/tenants.js';
+import { countCall, DAY_COUNTERS, emptyCounters } from './jobStats.js';
 
 /*
  * The one write path for finished calls: the simulator, external call engines and the demo all
- * record calls here. In one transaction it stores each record and its turns, moves the call task
- * and the customer on, and adds the call to the job's statistics rollups — so statistics and call
- * records can never disagree. A retried call (same idempotency key) changes nothing.
+ * record calls here. In one transaction it
+ *   1. stores each new record and its turns (a retried call — same idempotency key — adds nothing),
+ *   2. moves each dialled call task on (finished, or waiting for a redial),
+ *   3. moves each customer's last-call fields on,
+ *   4. adds the calls to the list's exact totals and to the job's statistics rollups,
+ * so statistics and call records can never disagree.
+ *
+ * Lock order. Every writer locks rows in one order — call records by key, call tasks by id,
+ * customers by id, record counts by key, jobs by id, statistics rows by key — so concurrent writers
+ * (several processes on PostgreSQL) queue behind each other instead of deadlocking. The steps
+ * below run in that order and sort what they write; each call task and customer still takes its
+ * calls in start order, so the latest call has the last word.
  */
 
 export interface FinishedCall {
@@ -52,188 +70,229 @@ export interface RecordedCall {
   duplicate: boolean;
 }
 
-interface ResolvedTask {
+interface CallTaskOfCall {
   id: number;
   customerPersonId: number;
   customerGroupId: number | null;
 }
 
-export async function recordFinishedCalls(database: Database, tenantId: number, calls: FinishedCall[], now = Date.now()): Promise<RecordedCall[]> {
+type JobForRecording = Awaited<ReturnType<typeof listJobsForRecording>>[number];
+
+export async function recordFinishedCalls(
+  database: Database,
+  tenantId: number,
+  calls: FinishedCall[],
+  now = Date.now(),
+): Promise<RecordedCall[]> {
   if (calls.length === 0) return [];
   const unique = new Map<string, FinishedCall>();
   for (const c of calls) if (!unique.has(c.idempotencyKey)) unique.set(c.idempotencyKey, c);
   const batch = [...unique.values()];
 
-  return retryDeadlock(() => database.db.transaction().execute(async (trx) => {
-    const tenant = await trx.selectFrom('tenant').select('time_zone').where('id', '=', tenantId).executeTakeFirst();
-    if (!tenant) throw notFound('tenant', tenantId);
+  return retryDeadlock(() =>
+    database.transaction(async (db) => {
+      const tenant = await findTenant(db, tenantId);
+      if (!tenant) throw notFound('tenant', tenantId);
+      const jobs = await jobsOf(db, tenantId, batch);
+      const tasks = await callTasksOf(db, tenantId, batch);
 
-    const jobIds = [...new Set(batch.map((c) => c.robotCallJobId))];
-    const jobs = new Map(
-      (
-        await trx
-          .selectFrom('robot_call_job')
-          .select(['id', 'dialog_flow_id', 'redial_times', 'redial_interval_minutes'])
-          .where('tenant_id', '=', tenantId)
-          .where('id', 'in', jobIds)
-          .execute()
-      ).map((j) => [j.id, j]),
-    );
-    for (const id of jobIds) if (!jobs.has(id)) throw notFound('robotCallJobId', id);
+      const { fresh, inserted } = await storeRecordsAndTurns(db, tenantId, batch, jobs, tasks, now);
+      const dialled = fresh.filter((c) => tasks.has(c) && !c.training);
+      const finishedPerJob = await moveCallTasks(db, tenantId, dialled, jobs, tasks);
+      await moveCustomers(db, tenantId, dialled, tasks);
+      await addToStatistics(db, tenantId, tenant.time_zone, fresh, inserted, finishedPerJob);
 
-    const tasks = await resolveTasks(trx, tenantId, batch);
+      const existing = await findCallRecordIdsByIdempotencyKey(
+        db,
+        tenantId,
+        batch.filter((c) => !inserted.has(c.idempotencyKey)).map((c) => c.idempotencyKey),
+      );
+      return calls.map((c) => {
+        const id = inserted.get(c.idempotencyKey)?.id;
+        const firstInBatch = unique.get(c.idempotencyKey) === c;
+        return id !== undefined && firstInBatch
+          ? { idempotencyKey: c.idempotencyKey, callRecordId: id, duplicate: false }
+          : {
+              idempotencyKey: c.idempotencyKey,
+              callRecordId: (id ?? existing.get(c.idempotencyKey))!,
+              duplicate: true,
+            };
+      });
+    }),
+  );
+}
 
-    const rows: Insertable<CallRecordTable>[] = batch.map((c) => {
-      const task = tasks.get(c);
-      return {
-        tenant_id: tenantId,
-        job_id: c.robotCallJobId,
-        call_task_id: task?.id ?? null,
-        customer_person_id: task?.customerPersonId ?? null,
-        customer_group_id: task?.customerGroupId ?? null,
-        dialog_flow_id: jobs.get(c.robotCallJobId)!.dialog_flow_id,
-        called_phone_number: c.calledPhoneNumber,
-        phone_line_id: c.phoneLineId ?? null,
-        result_status: c.resultStatus,
-        intent_level: c.intentLevel,
-        real_intent_level: c.realIntentLevel ?? null,
-        customer_concern: JSON.stringify(c.customerConcern ?? []),
-        full_audio_url: c.fullAudioUrl ?? null,
-        customer_audio_url: c.customerAudioUrl ?? null,
-        analysis_basis: c.analysisBasis ?? '',
-        start_time: c.startTime,
-        end_time: c.endTime,
-        chat_duration: c.chatDuration,
-        chat_round: c.chatRound,
-        manual_marked: c.manualMarked ? 1 : 0,
-        read_status: c.readStatus ?? 'NOT_READ',
-        attributes: JSON.stringify(c.attributes ?? []),
-        is_training: c.training ? 1 : 0,
-        idempotency_key: c.idempotencyKey,
-        created_at: now,
-      };
-    });
-    const inserted = await insertNewCallRecords(trx, rows.sort((a, b) => (a.idempotency_key < b.idempotency_key ? -1 : a.idempotency_key > b.idempotency_key ? 1 : 0)));
-    const fresh = batch.filter((c) => inserted.has(c.idempotencyKey));
-
-    const turns: Insertable<CallDetailTable>[] = [];
-    for (const c of fresh) {
-      const callRecordId = inserted.get(c.idempotencyKey)!;
-      c.turns.forEach((t, seq) => turns.push({ tenant_id: tenantId, call_record_id: callRecordId, seq, type: t.type, text: t.text }));
-    }
-    await insertTurns(trx, turns);
-
-    // Every writer locks rows in one order — call records by key, call tasks then customers by id,
-    // record counts by key, jobs by id, statistics rows by key — so concurrent writers (several
-    // processes on PostgreSQL) queue behind each other instead of deadlocking. Each call task and
-    // customer still takes its calls in start order, so the latest call has the last word.
-    const dialled = fresh.filter((c) => tasks.has(c) && !c.training);
-    const finishedPerJob = new Map<number, number>();
-    for (const c of [...dialled].sort((a, b) => tasks.get(a)!.id - tasks.get(b)!.id || a.startTime - b.startTime)) {
-      const task = tasks.get(c)!;
-      const job = jobs.get(c.robotCallJobId)!;
-      const finishes = c.resultStatus === 'ANSWERED' ? sql<number>`1` : sql<number>`case when attempts + 1 >= ${1 + job.redial_times} then 1 else 0 end`;
-      const updated = await trx
-        .updateTable('call_task')
-        .set({
-          attempts: sql`attempts + 1`,
-          last_result_status: c.resultStatus,
-          status: sql`case when ${finishes} = 1 then 'FINISHED' else 'REDIAL_WAITING' end`,
-          next_attempt_at: sql`case when ${finishes} = 1 then null else cast(${c.endTime + job.redial_interval_minutes * 60_000} as bigint) end`,
-          finished_at: sql`case when ${finishes} = 1 then cast(${c.endTime} as bigint) else null end`,
-        })
-        .where('tenant_id', '=', tenantId)
-        .where('id', '=', task.id)
-        .where('status', '<>', 'FINISHED')
-        .returning('status')
-        .executeTakeFirst();
-      if (updated?.status === 'FINISHED') finishedPerJob.set(c.robotCallJobId, (finishedPerJob.get(c.robotCallJobId) ?? 0) + 1);
-    }
-    const customerOf = (c: FinishedCall) => tasks.get(c)!.customerPersonId;
-    for (const c of [...dialled].sort((a, b) => customerOf(a) - customerOf(b) || a.startTime - b.startTime)) {
-      await recordCustomerLastCall(trx, tenantId, customerOf(c), c);
-    }
-    // The list's exact totals (call_record_count). Here, not later: it share-locks the records'
-    // customers, which must come before the job and statistics rows in the lock order above.
-    await addRecordCounts(trx, tenantId, rows.filter((r) => inserted.has(r.idempotency_key)));
-    for (const [jobId, n] of [...finishedPerJob].sort((a, b) => a[0] - b[0])) {
-      await trx
-        .updateTable('robot_call_job')
-        .set({ completed_task: sql`completed_task + ${n}` })
-        .where('tenant_id', '=', tenantId)
-        .where('id', '=', jobId)
-        .execute();
-    }
-
-    const days = new Map<string, JobDayStats>();
-    const concerns = new Map<string, { tenant_id: number; job_id: number; concern: string; hits: number }>();
-    for (const c of fresh) {
-      if (c.training) continue;
-      const day = localDate(c.startTime, tenant.time_zone);
-      const dayKey = `${c.robotCallJobId}|${day}`;
-      let row = days.get(dayKey);
-      if (!row) days.set(dayKey, (row = { tenant_id: tenantId, job_id: c.robotCallJobId, day, ...emptyCounters() }));
-      countCall(row as unknown as DayCounters, c);
-      for (const concern of new Set(c.customerConcern ?? [])) {
-        const key = `${c.robotCallJobId}|${concern}`;
-        const hit = concerns.get(key) ?? { tenant_id: tenantId, job_id: c.robotCallJobId, concern, hits: 0 };
-        hit.hits += 1;
-        concerns.set(key, hit);
-      }
-    }
-    await addDayStats(trx, inKeyOrder(days), DAY_COUNTERS);
-    await addConcernHits(trx, inKeyOrder(concerns));
-
-    const existing = await findIdsByIdempotencyKey(
-      trx,
-      tenantId,
-      batch.filter((c) => !inserted.has(c.idempotencyKey)).map((c) => c.idempotencyKey),
-    );
-    return calls.map((c) => {
-      const id = inserted.get(c.idempotencyKey);
-      const firstInBatch = unique.get(c.idempotencyKey) === c;
-      return id !== undefined && firstInBatch
-        ? { idempotencyKey: c.idempotencyKey, callRecordId: id, duplicate: false }
-        : { idempotencyKey: c.idempotencyKey, callRecordId: (id ?? existing.get(c.idempotencyKey))!, duplicate: true };
-    });
-  }));
+/** The calls' jobs; a job that is not the tenant's refuses the whole batch. */
+async function jobsOf(db: Database, tenantId: number, calls: FinishedCall[]): Promise<Map<number, JobForRecording>> {
+  const jobIds = [...new Set(calls.map((c) => c.robotCallJobId))];
+  const jobs = new Map((await listJobsForRecording(db, tenantId, jobIds)).map((j) => [j.id, j]));
+  for (const id of jobIds) if (!jobs.has(id)) throw notFound('robotCallJobId', id);
+  return jobs;
 }
 
 /** Finds each call's task: by id when given (it must belong to the call's job), else by job and number. */
-async function resolveTasks(trx: Transaction<DB>, tenantId: number, calls: FinishedCall[]) {
-  const byId = calls.filter((c) => c.callTaskId != null).map((c) => c.callTaskId!);
-  const byNumber = calls.filter((c) => c.callTaskId == null);
-  const base = () =>
-    trx
-      .selectFrom('call_task as t')
-      .innerJoin('customer_person as p', 'p.id', 't.customer_person_id')
-      .select(['t.id', 't.job_id', 't.called_phone_number', 't.customer_person_id', 'p.customer_group_id'])
-      .where('t.tenant_id', '=', tenantId);
-  const found: { id: number; job_id: number; called_phone_number: string; customer_person_id: number; customer_group_id: number | null }[] = [];
-  if (byId.length > 0) found.push(...(await base().where('t.id', 'in', [...new Set(byId)]).execute()));
-  const numbersByJob = new Map<number, Set<string>>();
-  for (const c of byNumber) {
-    const set = numbersByJob.get(c.robotCallJobId) ?? new Set<string>();
-    set.add(c.calledPhoneNumber);
-    numbersByJob.set(c.robotCallJobId, set);
+async function callTasksOf(
+  db: Database,
+  tenantId: number,
+  calls: FinishedCall[],
+): Promise<Map<FinishedCall, CallTaskOfCall>> {
+  const ids = [...new Set(calls.flatMap((c) => (c.callTaskId == null ? [] : [c.callTaskId])))];
+  const numbersByJob = new Map<number, string[]>();
+  for (const c of calls) {
+    if (c.callTaskId != null) continue;
+    const numbers = numbersByJob.get(c.robotCallJobId) ?? [];
+    if (!numbers.includes(c.calledPhoneNumber)) numbers.push(c.calledPhoneNumber);
+    numbersByJob.set(c.robotCallJobId, numbers);
   }
-  for (const [jobId, numbers] of numbersByJob) {
-    found.push(...(await base().where('t.job_id', '=', jobId).where('t.called_phone_number', 'in', [...numbers]).execute()));
-  }
+  const found = await findCallTasksOfCalls(db, tenantId, ids, numbersByJob);
   const taskById = new Map(found.map((t) => [t.id, t]));
   const taskByNumber = new Map(found.map((t) => [`${t.job_id}|${t.called_phone_number}`, t]));
-  const resolved = new Map<FinishedCall, ResolvedTask>();
-  calls.forEach((c) => {
-    const t = c.callTaskId != null ? taskById.get(c.callTaskId) : taskByNumber.get(`${c.robotCallJobId}|${c.calledPhoneNumber}`);
+  const resolved = new Map<FinishedCall, CallTaskOfCall>();
+  for (const c of calls) {
+    const t =
+      c.callTaskId != null
+        ? taskById.get(c.callTaskId)
+        : taskByNumber.get(`${c.robotCallJobId}|${c.calledPhoneNumber}`);
     if (c.callTaskId != null && (!t || t.job_id !== c.robotCallJobId)) {
-      throw invalidParameter('robotCallTaskId', `${c.callTaskId} is not a call task of job ${c.robotCallJobId} (idempotencyKey "${c.idempotencyKey}")`);
+      throw invalidParameter(
+        'robotCallTaskId',
+        `${c.callTaskId} is not a call task of job ${c.robotCallJobId} (idempotencyKey "${c.idempotencyKey}")`,
+      );
     }
     if (t) resolved.set(c, { id: t.id, customerPersonId: t.customer_person_id, customerGroupId: t.customer_group_id });
-  });
+  }
   return resolved;
 }
 
-/** A map's values ordered by key: the order rows are locked in (see recordFinishedCalls). */
+/** Step 1: inserts the records whose key is new (in key order) and their turns. */
+async function storeRecordsAndTurns(
+  db: Database,
+  tenantId: number,
+  calls: FinishedCall[],
+  jobs: Map<number, JobForRecording>,
+  tasks: Map<FinishedCall, CallTaskOfCall>,
+  now: number,
+): Promise<{ fresh: FinishedCall[]; inserted: Map<string, { id: number; record: NewCallRecord }> }> {
+  const records = calls.map((c): NewCallRecord => {
+    const task = tasks.get(c);
+    return {
+      tenant_id: tenantId,
+      job_id: c.robotCallJobId,
+      call_task_id: task?.id ?? null,
+      customer_person_id: task?.customerPersonId ?? null,
+      customer_group_id: task?.customerGroupId ?? null,
+      dialog_flow_id: jobs.get(c.robotCallJobId)!.dialog_flow_id,
+      called_phone_number: c.calledPhoneNumber,
+      phone_line_id: c.phoneLineId ?? null,
+      result_status: c.resultStatus,
+      intent_level: c.intentLevel,
+      real_intent_level: c.realIntentLevel ?? null,
+      customer_concern: c.customerConcern ?? [],
+      full_audio_url: c.fullAudioUrl ?? null,
+      customer_audio_url: c.customerAudioUrl ?? null,
+      analysis_basis: c.analysisBasis ?? '',
+      start_time: c.startTime,
+      end_time: c.endTime,
+      chat_duration: c.chatDuration,
+      chat_round: c.chatRound,
+      manual_marked: c.manualMarked ?? false,
+      read_status: c.readStatus ?? 'NOT_READ',
+      attributes: c.attributes ?? [],
+      is_training: c.training ?? false,
+      idempotency_key: c.idempotencyKey,
+      created_at: now,
+    };
+  });
+  records.sort((a, b) => (a.idempotency_key < b.idempotency_key ? -1 : a.idempotency_key > b.idempotency_key ? 1 : 0));
+  const ids = await insertNewCallRecords(db, records);
+  const inserted = new Map(
+    records
+      .filter((r) => ids.has(r.idempotency_key))
+      .map((r) => [r.idempotency_key, { id: ids.get(r.idempotency_key)!, record: r }]),
+  );
+  const fresh = calls.filter((c) => inserted.has(c.idempotencyKey));
+
+  const turns: Insertable<CallDetailTable>[] = [];
+  for (const c of fresh) {
+    const callRecordId = inserted.get(c.idempotencyKey)!.id;
+    for (const [seq, t] of c.turns.entries())
+      turns.push({ tenant_id: tenantId, call_record_id: callRecordId, seq, type: t.type, text: t.text });
+  }
+  await insertTurns(db, turns);
+  return { fresh, inserted };
+}
+
+/** Step 2: counts each call on its task, tasks in id order; returns the tasks finished per job. */
+async function moveCallTasks(
+  db: Database,
+  tenantId: number,
+  dialled: FinishedCall[],
+  jobs: Map<number, JobForRecording>,
+  tasks: Map<FinishedCall, CallTaskOfCall>,
+): Promise<Map<number, number>> {
+  const finishedPerJob = new Map<number, number>();
+  for (const c of [...dialled].sort((a, b) => tasks.get(a)!.id - tasks.get(b)!.id || a.startTime - b.startTime)) {
+    const finished = await updateCallTaskAfterCall(db, tenantId, tasks.get(c)!.id, c, jobs.get(c.robotCallJobId)!);
+    if (finished) finishedPerJob.set(c.robotCallJobId, (finishedPerJob.get(c.robotCallJobId) ?? 0) + 1);
+  }
+  return finishedPerJob;
+}
+
+/** Step 3: each customer's last call, customers in id order. */
+async function moveCustomers(
+  db: Database,
+  tenantId: number,
+  dialled: FinishedCall[],
+  tasks: Map<FinishedCall, CallTaskOfCall>,
+): Promise<void> {
+  const customerOf = (c: FinishedCall) => tasks.get(c)!.customerPersonId;
+  for (const c of [...dialled].sort((a, b) => customerOf(a) - customerOf(b) || a.startTime - b.startTime)) {
+    await updateCustomerLastCall(db, tenantId, customerOf(c), c);
+  }
+}
+
+/**
+ * Step 4: the list's exact totals (they share-lock the records' customers, which come before the
+ * jobs in the lock order), the jobs' completed tasks, then the statistics rollups. Training calls
+ * are listed but kept out of the statistics.
+ */
+async function addToStatistics(
+  db: Database,
+  tenantId: number,
+  timeZone: string,
+  fresh: FinishedCall[],
+  inserted: Map<string, { record: NewCallRecord }>,
+  finishedPerJob: Map<number, number>,
+): Promise<void> {
+  const records = [...inserted.values()].map((i) => i.record);
+  const customerIds = [
+    ...new Set(records.flatMap((r) => (r.customer_person_id == null ? [] : [r.customer_person_id]))),
+  ];
+  await addRecordCounts(db, tenantId, records, await findFollowStatusesForShare(db, tenantId, customerIds));
+  for (const [jobId, n] of [...finishedPerJob].sort((a, b) => a[0] - b[0]))
+    await addToCompletedTask(db, tenantId, jobId, n);
+
+  const days = new Map<string, JobDayStats>();
+  const concerns = new Map<string, JobConcernStatsTable>();
+  for (const c of fresh) {
+    if (c.training) continue;
+    const day = localDate(c.startTime, timeZone);
+    const dayKey = `${c.robotCallJobId}|${day}`;
+    const row = days.get(dayKey) ?? { tenant_id: tenantId, job_id: c.robotCallJobId, day, ...emptyCounters() };
+    days.set(dayKey, row);
+    countCall(row, c);
+    for (const concern of new Set(c.customerConcern ?? [])) {
+      const key = `${c.robotCallJobId}|${concern}`;
+      const hit = concerns.get(key) ?? { tenant_id: tenantId, job_id: c.robotCallJobId, concern, hits: 0 };
+      hit.hits += 1;
+      concerns.set(key, hit);
+    }
+  }
+  await addDayStats(db, inKeyOrder(days), DAY_COUNTERS);
+  await addConcernHits(db, inKeyOrder(concerns));
+}
+
+/** A map's values ordered by key: the order rows are locked in. */
 function inKeyOrder<T>(map: Map<string, T>): T[] {
   return [...map.keys()].sort().map((k) => map.get(k)!);
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { percent } from './jobStats.js';
 
 describe('percentages of getTaskDetail', () => {
-  it('reproduce the seed example’s numbers', () => {
+  it('reproduce the platform example’s numbers (docs/statistics.md)', () => {
     expect(percent(342, 3612, 2)).toBe(9.47); // answeredRate
     expect(percent(3612, 166, 1)).toBe(2175.9); // taskProgress
     expect(percent(119, 1000, 2)).toBe(11.9); // answeredTaskRateList

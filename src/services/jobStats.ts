@@ -1,17 +1,17 @@
+import type { JobDayStats } from '../db/schema.js';
 import {
+  bucketOf,
   CHAT_DURATION_BUCKETS,
   CHAT_ROUND_BUCKETS,
-  IntentLevel,
-  ResultStatus,
-  bucketOf,
   type ChatDurationBucket,
   type ChatRoundBucket,
+  IntentLevel,
+  ResultStatus,
 } from '../domain/enums.js';
-import type { JobDayStats } from '../db/schema.js';
 import type { DayCounter } from '../repositories/jobStats.js';
 
 /*
- * getTaskDetail's statistics (API-NOTES §4). They are read from rollups kept per job and
+ * getTaskDetail's statistics (docs/statistics.md). They are read from rollups kept per job and
  * tenant-local day, so a job's detail costs the same at ten calls or ten million.
  */
 
@@ -97,7 +97,11 @@ export interface JobCounters {
   completedTask: number;
 }
 
-export function buildCallJobStatsInfo(job: JobCounters, days: readonly JobDayStats[], concerns: string[]): CallJobStatsInfo {
+export function buildCallJobStatsInfo(
+  job: JobCounters,
+  days: readonly JobDayStats[],
+  concerns: string[],
+): CallJobStatsInfo {
   const total = emptyCounters();
   for (const day of days) for (const c of DAY_COUNTERS) total[c] += Number(day[c]);
   const series = (val: (d: JobDayStats) => number): DatePoint[] =>
@@ -105,21 +109,35 @@ export function buildCallJobStatsInfo(job: JobCounters, days: readonly JobDaySta
   return {
     taskProgress: percent(job.completedTask, job.taskCallTotal, 1),
     answeredRate: percent(total.answered, total.records, 2),
-    intentLevel: Object.fromEntries(IntentLevel.names.map((l) => [l, total[intentColumn(l)]])) as Record<IntentLevel, number>,
+    intentLevel: Object.fromEntries(IntentLevel.names.map((l) => [l, total[intentColumn(l)]])) as Record<
+      IntentLevel,
+      number
+    >,
     taskCallTotal: total.records,
     answeredTask: total.answered,
     chatDurationTotal: total.chat_duration_total,
     completedTask: job.completedTask,
     customerConcern: concerns,
-    dialResult: Object.fromEntries(ResultStatus.names.map((s) => [s, total[resultColumn(s)]])) as Record<ResultStatus, number>,
-    chatRound: Object.fromEntries(CHAT_ROUND_BUCKETS.map((b) => [b.key, total[roundColumn(b.key)]])) as Record<ChatRoundBucket, number>,
-    chatDuration: Object.fromEntries(CHAT_DURATION_BUCKETS.map((b) => [b.key, total[durationColumn(b.key)]])) as Record<ChatDurationBucket, number>,
+    dialResult: Object.fromEntries(ResultStatus.names.map((s) => [s, total[resultColumn(s)]])) as Record<
+      ResultStatus,
+      number
+    >,
+    chatRound: Object.fromEntries(CHAT_ROUND_BUCKETS.map((b) => [b.key, total[roundColumn(b.key)]])) as Record<
+      ChatRoundBucket,
+      number
+    >,
+    chatDuration: Object.fromEntries(CHAT_DURATION_BUCKETS.map((b) => [b.key, total[durationColumn(b.key)]])) as Record<
+      ChatDurationBucket,
+      number
+    >,
     callJobStatsBrokenLine: {
       taskCallCompletedList: series((d) => Number(d.records)),
       answeredTaskList: series((d) => Number(d.answered)),
       answeredTaskRateList: series((d) => percent(Number(d.answered), Number(d.records), 2)),
       chatDurationTotalList: series((d) => Number(d.chat_duration_total)),
-      averageDurationList: series((d) => (Number(d.answered) > 0 ? Math.floor((Number(d.chat_duration_total) * 100) / Number(d.answered)) : 0)),
+      averageDurationList: series((d) =>
+        Number(d.answered) > 0 ? Math.floor((Number(d.chat_duration_total) * 100) / Number(d.answered)) : 0,
+      ),
     },
   };
 }

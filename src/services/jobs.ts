@@ -1,24 +1,18 @@
-import type { Kysely } from 'kysely';
-import type { DB } from '../db/schema.js';
+import type { Database } from '../db/database.js';
 import { JobStatus } from '../domain/enums.js';
+import { notFound } from '../domain/errors.js';
 import { formatDateTime, formatMinute } from '../domain/time.js';
-import { countJobs, findJobDetail, jobPhoneLines, listJobs } from '../repositories/jobs.js';
-import { dayStatsOf, topConcerns } from '../repositories/jobStats.js';
-import { parseJson } from '../db/schema.js';
+import { listJobDayStats, listTopConcerns } from '../repositories/jobStats.js';
+import { countJobs, findJobDetail, listJobPhoneLines, listJobs } from '../repositories/jobs.js';
 import type { PageOf } from '../schemas/common.js';
 import type { GetTasksQuery, JobDetail, JobListItem } from '../schemas/jobs.js';
 import type { Caller } from './auth.js';
-import { invalidParameter, notFound } from './errors.js';
 import { buildCallJobStatsInfo } from './jobStats.js';
 import { pageOf, pageRequest } from './paging.js';
 
 /** getTasks: the caller's jobs, newest first. */
-export async function getTasks(db: Kysely<DB>, caller: Caller, query: GetTasksQuery): Promise<PageOf<JobListItem>> {
-  let status: JobStatus | undefined;
-  if (query.status !== undefined) {
-    status = JobStatus.parse(query.status);
-    if (!status) throw invalidParameter('status', `must be one of ${JobStatus.describe()}`);
-  }
+export async function getTasks(db: Database, caller: Caller, query: GetTasksQuery): Promise<PageOf<JobListItem>> {
+  const status = query.status === undefined ? undefined : JobStatus.parameter(query.status, 'status');
   const filter = { name: query.name || undefined, status };
   const page = pageRequest(query.pageNum, query.pageSize);
   const [total, rows] = await Promise.all([
@@ -31,7 +25,7 @@ export async function getTasks(db: Kysely<DB>, caller: Caller, query: GetTasksQu
     rows.map((j) => ({
       robotCallJobId: j.id,
       name: j.name,
-      status: j.status as JobStatus,
+      status: j.status,
       completedTask: j.completed_task,
       taskCallTotal: j.task_call_total,
       creationTime: formatMinute(j.created_at, caller.timeZone),
@@ -42,13 +36,13 @@ export async function getTasks(db: Kysely<DB>, caller: Caller, query: GetTasksQu
 }
 
 /** getTaskDetail: one job with its live statistics. */
-export async function getTaskDetail(db: Kysely<DB>, caller: Caller, robotCallJobId: number): Promise<JobDetail> {
+export async function getTaskDetail(db: Database, caller: Caller, robotCallJobId: number): Promise<JobDetail> {
   const { tenantId, timeZone } = caller;
   const [job, lines, days, concerns] = await Promise.all([
     findJobDetail(db, tenantId, robotCallJobId),
-    jobPhoneLines(db, tenantId, robotCallJobId),
-    dayStatsOf(db, tenantId, robotCallJobId),
-    topConcerns(db, tenantId, robotCallJobId, 10),
+    listJobPhoneLines(db, tenantId, robotCallJobId),
+    listJobDayStats(db, tenantId, robotCallJobId),
+    listTopConcerns(db, tenantId, robotCallJobId, 10),
   ]);
   if (!job) throw notFound('robotCallJobId', robotCallJobId);
   const counters = { taskCallTotal: job.task_call_total, completedTask: job.completed_task };
@@ -58,35 +52,43 @@ export async function getTaskDetail(db: Kysely<DB>, caller: Caller, robotCallJob
       tenantId: job.tenant_id,
       dialogFlowId: job.dialog_flow_id,
       name: job.name,
-      mode: job.mode as JobDetail['robotCallJob']['mode'],
+      mode: job.mode,
       robotCount: job.robot_count,
       smsTemplateId: job.sms_template_id,
-      phoneType: job.phone_type as JobDetail['robotCallJob']['phoneType'],
+      phoneType: job.phone_type,
       dailyStartTime: job.daily_start_time,
       dailyEndTime: job.daily_end_time,
       inactiveStartTime: job.inactive_start_time,
       inactiveEndTime: job.inactive_end_time,
       description: job.description,
-      wechatAlertLevel: parseJson(job.wechat_alert_level, []),
-      smsAlertLevel: parseJson(job.sms_alert_level, []),
-      alertUsers: parseJson(job.alert_users, []),
+      wechatAlertLevel: job.wechat_alert_level,
+      smsAlertLevel: job.sms_alert_level,
+      alertUsers: job.alert_users,
       wechatSendMethod: job.wechat_send_method,
-      status: job.status as JobStatus,
+      status: job.status,
       startTime: job.start_time === null ? null : formatDateTime(job.start_time, timeZone),
       nextStartTime: job.next_start_time,
       creationTime: formatDateTime(job.created_at, timeZone),
       lastModifiedTime: formatDateTime(job.last_modified_at, timeZone),
-      earlyWarningAlertUsers: parseJson(job.early_warning_alert_users, []),
+      earlyWarningAlertUsers: job.early_warning_alert_users,
     },
     jobPhoneNumberList:
-      lines.length === 0 ? null : lines.map((l) => ({ phoneNumberId: l.id, phoneNumber: l.phone_number, phoneType: l.phone_type, phoneName: l.name })),
+      lines.length === 0
+        ? null
+        : lines.map((l) => ({
+            phoneNumberId: l.id,
+            phoneNumber: l.phone_number,
+            phoneType: l.phone_type,
+            phoneName: l.name,
+          })),
     completedTask: job.completed_task,
     taskCallTotal: job.task_call_total,
     createdByUserName: job.created_by_user_name,
     organizationName: job.organization_name,
     dialogFlowName: job.dialog_flow_name,
     smsTemplateName: job.sms_template_name,
-    systemPauseNextStart: job.system_pause_next_start === null ? null : formatDateTime(job.system_pause_next_start, timeZone),
+    systemPauseNextStart:
+      job.system_pause_next_start === null ? null : formatDateTime(job.system_pause_next_start, timeZone),
     callJobStatsInfo: buildCallJobStatsInfo(counters, days, concerns),
   };
 }

@@ -9,7 +9,7 @@ export interface PageRequest {
   offset: number;
 }
 
-/** Defaults and the clamp of API-NOTES §3 (range checks are the schema's). */
+/** Defaults and the clamp of docs/api.md, Paging (range checks are the schema's). */
 export function pageRequest(pageNum: number | undefined, pageSize: number | undefined): PageRequest {
   const num = pageNum ?? 1;
   const size = Math.min(pageSize ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
-/** The platform's request signature (API-NOTES §2). */
+/** The platform's request signature (docs/signature.md). */
 
 export interface SignatureInput {
   appKey: string;

@@ -1,7 +1,7 @@
 import type { DialogFlowScript } from '../domain/dialogFlow.js';
 import type { IntentLevel, ResultStatus, TurnType } from '../domain/enums.js';
 import type { FinishedCall } from '../services/callResults.js';
-import { between, pick, weighted, type Random } from './random.js';
+import { between, pick, type Random, weighted } from './random.js';
 
 /*
  * Simulated calls: a dial outcome, and for answered calls a conversation walked from the job's
@@ -67,7 +67,11 @@ const DEAD_NUMBER: ReadonlySet<ResultStatus> = new Set(['VACANT_NUMBER', 'OUT_OF
 /** Seconds a line of speech takes: about four characters a second, plus the pause before the other side answers. */
 const speakingSeconds = (random: Random, text: string) => Math.ceil(text.length / 4) + between(random, 2, 5);
 
-export function simulateCall(random: Random, script: DialogFlowScript, resultStatus: ResultStatus = weighted(random, RESULT_WEIGHTS)): SimulatedCall {
+export function simulateCall(
+  random: Random,
+  script: DialogFlowScript,
+  resultStatus: ResultStatus = weighted(random, RESULT_WEIGHTS),
+): SimulatedCall {
   if (resultStatus !== 'ANSWERED') {
     return {
       resultStatus,
@@ -80,7 +84,11 @@ export function simulateCall(random: Random, script: DialogFlowScript, resultSta
       turns: [],
     };
   }
-  return converse(random, script, weighted<Disposition>(random, { interested: 30, neutral: 35, busy: 12, declined: 23 }));
+  return converse(
+    random,
+    script,
+    weighted<Disposition>(random, { interested: 30, neutral: 35, busy: 12, declined: 23 }),
+  );
 }
 
 function converse(random: Random, script: DialogFlowScript, disposition: Disposition): SimulatedCall {
@@ -103,7 +111,8 @@ function converse(random: Random, script: DialogFlowScript, disposition: Disposi
   } else {
     const steps = disposition === 'interested' ? script.pitch.length : between(random, 1, script.pitch.length);
     const asked = new Set<number>();
-    const wanted = disposition === 'interested' ? between(random, 1, Math.min(4, script.questions.length)) : random() < 0.3 ? 1 : 0;
+    const wanted =
+      disposition === 'interested' ? between(random, 1, Math.min(4, script.questions.length)) : random() < 0.3 ? 1 : 0;
     for (let i = 0; i < steps; i++) {
       person(pick(random, REPLIES[disposition]));
       robot(script.pitch[i]!);
@@ -168,7 +177,15 @@ function analysisOf(disposition: Disposition, concerns: string[], level: IntentL
 /** A simulated call as the write path records it. */
 export function asFinishedCall(
   call: SimulatedCall,
-  at: { idempotencyKey: string; robotCallJobId: number; callTaskId: number | null; calledPhoneNumber: string; phoneLineId: number | null; dialledAt: number; training?: boolean },
+  at: {
+    idempotencyKey: string;
+    robotCallJobId: number;
+    callTaskId: number | null;
+    calledPhoneNumber: string;
+    phoneLineId: number | null;
+    dialledAt: number;
+    training?: boolean;
+  },
 ): FinishedCall {
   const startTime = at.dialledAt;
   return {

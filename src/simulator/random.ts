@@ -14,7 +14,8 @@ export function seededRandom(seed: number): Random {
 
 export const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
 
-export const between = (random: Random, min: number, max: number): number => min + Math.floor(random() * (max - min + 1));
+export const between = (random: Random, min: number, max: number): number =>
+  min + Math.floor(random() * (max - min + 1));
 
 /** Picks a key with probability proportional to its weight. */
 export function weighted<K extends string>(random: Random, weights: Readonly<Record<K, number>>): K {

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Dialect } from '../database.js';
 
 /*
@@ -114,7 +114,11 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .addColumn('assign_time', 'bigint')
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('customer_person_tenant_phone').on('customer_person').columns(['tenant_id', 'phone_number']).execute();
+  await db.schema
+    .createIndex('customer_person_tenant_phone')
+    .on('customer_person')
+    .columns(['tenant_id', 'phone_number'])
+    .execute();
 
   await db.schema
     .createTable('robot_call_job')
@@ -150,7 +154,11 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addColumn('last_modified_at', 'bigint', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('robot_call_job_tenant_created').on('robot_call_job').columns(['tenant_id', 'created_at', 'id']).execute();
+  await db.schema
+    .createIndex('robot_call_job_tenant_created')
+    .on('robot_call_job')
+    .columns(['tenant_id', 'created_at', 'id'])
+    .execute();
 
   await db.schema
     .createTable('job_phone_line')
@@ -175,8 +183,17 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addColumn('finished_at', 'bigint')
     .execute();
-  await db.schema.createIndex('call_task_job_phone').on('call_task').columns(['tenant_id', 'job_id', 'called_phone_number']).unique().execute();
-  await db.schema.createIndex('call_task_job_status').on('call_task').columns(['tenant_id', 'job_id', 'status', 'next_attempt_at']).execute();
+  await db.schema
+    .createIndex('call_task_job_phone')
+    .on('call_task')
+    .columns(['tenant_id', 'job_id', 'called_phone_number'])
+    .unique()
+    .execute();
+  await db.schema
+    .createIndex('call_task_job_status')
+    .on('call_task')
+    .columns(['tenant_id', 'job_id', 'status', 'next_attempt_at'])
+    .execute();
 
   await db.schema
     .createTable('call_record')
@@ -213,7 +230,12 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .on('call_record')
     .columns(['tenant_id', 'job_id', 'is_training', 'start_time', 'id'])
     .execute();
-  await db.schema.createIndex('call_record_idempotency').on('call_record').columns(['tenant_id', 'idempotency_key']).unique().execute();
+  await db.schema
+    .createIndex('call_record_idempotency')
+    .on('call_record')
+    .columns(['tenant_id', 'idempotency_key'])
+    .unique()
+    .execute();
 
   // Transcript turns (callDetailList).
   await db.schema
@@ -225,7 +247,11 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .addColumn('type', 'text', (c) => c.notNull())
     .addColumn('text', 'text', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('call_detail_record').on('call_detail').columns(['tenant_id', 'call_record_id', 'seq']).execute();
+  await db.schema
+    .createIndex('call_detail_record')
+    .on('call_detail')
+    .columns(['tenant_id', 'call_record_id', 'seq'])
+    .execute();
 
   // Statistics rollups, maintained by the write path in the same transaction as the call record.
   // Rebuild: delete the job's rows and re-add every call record of the job through the rollup.
@@ -234,7 +260,8 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .addColumn('tenant_id', 'bigint', (c) => c.notNull().references('tenant.id'))
     .addColumn('job_id', 'bigint', (c) => c.notNull().references('robot_call_job.id'))
     .addColumn('day', 'text', (c) => c.notNull());
-  for (const column of DAY_STATS_COUNTERS) dayStats = dayStats.addColumn(column, 'bigint', (c) => c.notNull().defaultTo(0));
+  for (const column of DAY_STATS_COUNTERS)
+    dayStats = dayStats.addColumn(column, 'bigint', (c) => c.notNull().defaultTo(0));
   await dayStats.addPrimaryKeyConstraint('job_day_stats_pk', ['tenant_id', 'job_id', 'day']).execute();
 
   await db.schema

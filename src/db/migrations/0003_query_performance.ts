@@ -1,9 +1,9 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Dialect } from '../database.js';
 
 /*
  * Indexes, counts and search structures that keep getCallRecordInfoList fast on jobs of millions
- * of call records (issue 5; the plans are in BENCHMARKS.md). Frozen in time: later changes are
+ * of call records (targets and plans are in BENCHMARKS.md). Frozen in time: later changes are
  * new migrations.
  *
  * 1. `call_record_job_list` replaces `call_record_job_start`: the same leading columns (tenant,
@@ -29,13 +29,24 @@ import type { Dialect } from '../database.js';
 /** Milliseconds in the UTC day a count row covers. */
 const DAY_MS = 86_400_000;
 
-const COUNT_KEY = ['tenant_id', 'job_id', 'is_training', 'utc_day', 'result_status', 'intent_level', 'customer_group_id', 'dialog_flow_id', 'follow_status'];
+const COUNT_KEY = [
+  'tenant_id',
+  'job_id',
+  'is_training',
+  'utc_day',
+  'result_status',
+  'intent_level',
+  'customer_group_id',
+  'dialog_flow_id',
+  'follow_status',
+];
 const KEY = COUNT_KEY.join(', ');
 
 /** The count-row key of a call record `r` (a row alias or OLD/NEW) and its customer's follow status. */
 const keyOf = (r: string, follow: string) =>
   `${r}.tenant_id, ${r}.job_id, ${r}.is_training, ${r}.start_time / ${DAY_MS}, ${r}.result_status, ${r}.intent_level, coalesce(${r}.customer_group_id, 0), ${r}.dialog_flow_id, ${follow}`;
-const followOf = (r: string) => `coalesce((select c.follow_status from customer_person c where c.id = ${r}.customer_person_id), '')`;
+const followOf = (r: string) =>
+  `coalesce((select c.follow_status from customer_person c where c.id = ${r}.customer_person_id), '')`;
 
 export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
   const pg = dialect === 'postgres';
@@ -50,13 +61,34 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     await db.schema
       .createIndex('call_record_job_list')
       .on('call_record')
-      .columns(['tenant_id', 'job_id', 'is_training', 'start_time', 'id', 'result_status', 'intent_level', 'customer_group_id', 'dialog_flow_id', 'customer_person_id', 'called_phone_number'])
+      .columns([
+        'tenant_id',
+        'job_id',
+        'is_training',
+        'start_time',
+        'id',
+        'result_status',
+        'intent_level',
+        'customer_group_id',
+        'dialog_flow_id',
+        'customer_person_id',
+        'called_phone_number',
+      ])
       .execute();
   }
-  await db.schema.createIndex('call_record_customer').on('call_record').columns(['tenant_id', 'customer_person_id']).execute();
+  await db.schema
+    .createIndex('call_record_customer')
+    .on('call_record')
+    .columns(['tenant_id', 'customer_person_id'])
+    .execute();
   // SQLite: the records a full-text search finds are checked for their job in this narrow copy of
   // the key instead of in their wide rows (PostgreSQL rechecks the rows anyway, for the trigrams).
-  if (!pg) await db.schema.createIndex('call_record_search_probe').on('call_record').columns(['id', 'tenant_id', 'job_id', 'is_training']).execute();
+  if (!pg)
+    await db.schema
+      .createIndex('call_record_search_probe')
+      .on('call_record')
+      .columns(['id', 'tenant_id', 'job_id', 'is_training'])
+      .execute();
 
   // 2. Counts.
   await db.schema
@@ -83,7 +115,17 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     group by ${keyOf('r', "coalesce(c.follow_status, '')")}`);
 
   const upsert = `on conflict (${KEY}) do update set records = call_record_count.records + excluded.records`;
-  const recordKeyChanged = ['tenant_id', 'job_id', 'is_training', 'start_time', 'result_status', 'intent_level', 'customer_group_id', 'dialog_flow_id', 'customer_person_id'];
+  const recordKeyChanged = [
+    'tenant_id',
+    'job_id',
+    'is_training',
+    'start_time',
+    'result_status',
+    'intent_level',
+    'customer_group_id',
+    'dialog_flow_id',
+    'customer_person_id',
+  ];
   if (pg) {
     await run(`create function call_record_count_move() returns trigger language plpgsql as $$
       begin
@@ -96,7 +138,9 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     await run(`create trigger call_record_count_update after update on call_record for each row
       when (${recordKeyChanged.map((c) => `old.${c} is distinct from new.${c}`).join(' or ')})
       execute function call_record_count_move()`);
-    await run(`create trigger call_record_count_delete after delete on call_record for each row execute function call_record_count_move()`);
+    await run(
+      `create trigger call_record_count_delete after delete on call_record for each row execute function call_record_count_move()`,
+    );
     await run(`create function customer_follow_count_move() returns trigger language plpgsql as $$
       begin
         insert into call_record_count (${KEY}, records)
@@ -111,7 +155,8 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     await run(`create trigger customer_follow_count after update of follow_status on customer_person for each row
       when (old.follow_status is distinct from new.follow_status) execute function customer_follow_count_move()`);
   } else {
-    const move = (r: string, sign: number) => `insert into call_record_count (${KEY}, records) values (${keyOf(r, followOf(r))}, ${sign}) ${upsert};`;
+    const move = (r: string, sign: number) =>
+      `insert into call_record_count (${KEY}, records) values (${keyOf(r, followOf(r))}, ${sign}) ${upsert};`;
     await run(`create trigger call_record_count_update after update of ${recordKeyChanged.join(', ')} on call_record
       begin ${move('old', -1)} ${move('new', 1)} end`);
     await run(`create trigger call_record_count_delete after delete on call_record begin ${move('old', -1)} end`);
@@ -136,7 +181,9 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
       ['call_record_phone_fts', 'call_record', 'called_phone_number', 'id'],
       ['customer_name_fts', 'customer_person', 'name', 'id'],
     ] as const) {
-      await run(`create virtual table ${fts} using fts5(${column}, content='${table}', content_rowid='${id}', tokenize='trigram case_sensitive 1')`);
+      await run(
+        `create virtual table ${fts} using fts5(${column}, content='${table}', content_rowid='${id}', tokenize='trigram case_sensitive 1')`,
+      );
       await run(`insert into ${fts} (${fts}) values ('rebuild')`);
       await run(`create trigger ${fts}_insert after insert on ${table} begin
         insert into ${fts} (rowid, ${column}) values (new.${id}, new.${column}); end`);
@@ -154,18 +201,28 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
 /** The same tables as 0001 made them, rebuilt WITHOUT ROWID (SQLite); nothing references them. */
 async function clusterRollups(db: Kysely<any>): Promise<void> {
   const run = (text: string) => sql.raw(text).execute(db);
-  const counters = (await sql<{ name: string }>`select name from pragma_table_info('job_day_stats') where name not in ('tenant_id', 'job_id', 'day') order by cid`.execute(db)).rows.map((r) => r.name);
+  const counters = (
+    await sql<{
+      name: string;
+    }>`select name from pragma_table_info('job_day_stats') where name not in ('tenant_id', 'job_id', 'day') order by cid`.execute(
+      db,
+    )
+  ).rows.map((r) => r.name);
   await run(`create table job_day_stats_clustered (
     tenant_id bigint not null references tenant (id), job_id bigint not null references robot_call_job (id), day text not null,
     ${counters.map((c) => `${c} bigint default 0 not null`).join(', ')},
     constraint job_day_stats_pk primary key (tenant_id, job_id, day)) without rowid`);
-  await run(`insert into job_day_stats_clustered (tenant_id, job_id, day, ${counters.join(', ')}) select tenant_id, job_id, day, ${counters.join(', ')} from job_day_stats`);
+  await run(
+    `insert into job_day_stats_clustered (tenant_id, job_id, day, ${counters.join(', ')}) select tenant_id, job_id, day, ${counters.join(', ')} from job_day_stats`,
+  );
   await run('drop table job_day_stats');
   await run('alter table job_day_stats_clustered rename to job_day_stats');
   await run(`create table job_concern_stats_clustered (
     tenant_id bigint not null references tenant (id), job_id bigint not null references robot_call_job (id), concern text not null, hits bigint not null,
     constraint job_concern_stats_pk primary key (tenant_id, job_id, concern)) without rowid`);
-  await run('insert into job_concern_stats_clustered (tenant_id, job_id, concern, hits) select tenant_id, job_id, concern, hits from job_concern_stats');
+  await run(
+    'insert into job_concern_stats_clustered (tenant_id, job_id, concern, hits) select tenant_id, job_id, concern, hits from job_concern_stats',
+  );
   await run('drop table job_concern_stats');
   await run('alter table job_concern_stats_clustered rename to job_concern_stats');
 }

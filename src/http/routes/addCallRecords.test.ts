@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { T0, TenantFixture } from '../../../test/fixtures.js';
-import { allCallRecords, call, callDetail, getTaskDetail, startTestServer, type TestServer } from '../../../test/harness.js';
+import {
+  allCallRecords,
+  call,
+  callDetail,
+  getTaskDetail,
+  startTestServer,
+  type TestServer,
+} from '../../../test/harness.js';
 import { recomputeStats } from '../../../test/recompute.js';
 
 let server: TestServer;
@@ -10,7 +17,8 @@ let jobId: number;
 let phones: string[];
 let seq = 0;
 
-const post = (path: string, body: unknown, who: TenantFixture = tenant) => call(server, who.credentials, 'POST', `/apiOpen/v1/task/${path}`, body);
+const post = (path: string, body: unknown, who: TenantFixture = tenant) =>
+  call(server, who.credentials, 'POST', `/apiOpen/v1/task/${path}`, body);
 
 /** An answered call as an external engine reports it. */
 function engineCall(over: Record<string, unknown> = {}) {
@@ -49,12 +57,25 @@ afterAll(() => server.close());
 
 describe('addCallRecord', () => {
   it('records a finished call: its detail, its customer’s call task and the job’s statistics move at once', async () => {
-    const sent = engineCall({ startTime: '2024-05-01 11:00:00', endTime: '2024-05-01 11:01:10', analysisBasis: '客户有兴趣' });
+    const sent = engineCall({
+      startTime: '2024-05-01 11:00:00',
+      endTime: '2024-05-01 11:01:10',
+      analysisBasis: '客户有兴趣',
+    });
     const r = await post('addCallRecord', sent);
     expect(r.code).toBe(200);
-    expect(r.data).toEqual({ accepted: 1, duplicates: 0, results: [{ idempotencyKey: sent.idempotencyKey, callRecordId: expect.any(Number), duplicate: false }] });
+    expect(r.data).toEqual({
+      accepted: 1,
+      duplicates: 0,
+      results: [{ idempotencyKey: sent.idempotencyKey, callRecordId: expect.any(Number), duplicate: false }],
+    });
     const detail = await callDetail(server, tenant.credentials, r.data.results[0].callRecordId);
-    expect(detail.data).toMatchObject({ startTime: '2024-05-01T11:00:00', endTime: '2024-05-01T11:01:10', analysisBasis: '客户有兴趣', customerPerson: { phoneNumber: sent.calledPhoneNumber } });
+    expect(detail.data).toMatchObject({
+      startTime: '2024-05-01T11:00:00',
+      endTime: '2024-05-01T11:01:10',
+      analysisBasis: '客户有兴趣',
+      customerPerson: { phoneNumber: sent.calledPhoneNumber },
+    });
     expect(detail.data.callDetailList.map((t: any) => t.text)).toEqual(['您好', '你好']);
     const after = await stats();
     expect(after.completedTask).toBe(1); // answered: its call task is finished
@@ -66,7 +87,13 @@ describe('addCallRecord', () => {
     const first = await post('addCallRecord', sent);
     const before = await stats();
     const again = await post('addCallRecord', sent);
-    expect(again.data).toEqual({ accepted: 0, duplicates: 1, results: [{ idempotencyKey: sent.idempotencyKey, callRecordId: first.data.results[0].callRecordId, duplicate: true }] });
+    expect(again.data).toEqual({
+      accepted: 0,
+      duplicates: 1,
+      results: [
+        { idempotencyKey: sent.idempotencyKey, callRecordId: first.data.results[0].callRecordId, duplicate: true },
+      ],
+    });
     expect(await stats()).toEqual(before);
   });
 
@@ -105,7 +132,10 @@ describe('addCallRecord', () => {
     const before = await stats();
     await post('addCallRecord', engineCall({ training: true, calledPhoneNumber: '17700000000' }));
     expect(await stats()).toEqual(before);
-    const training = await allCallRecords(server, tenant.credentials, { robotCallJobId: jobId, getTrainTaskList: true });
+    const training = await allCallRecords(server, tenant.credentials, {
+      robotCallJobId: jobId,
+      getTrainTaskList: true,
+    });
     expect(training.map((r) => r.calledPhoneNumber)).toEqual(['17700000000']);
   });
 });

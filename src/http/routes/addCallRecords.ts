@@ -6,7 +6,7 @@ import type { App } from '../app.js';
 import { success } from '../envelope.js';
 
 /** Finished calls from external call engines: one at a time, or thousands per request. */
-export function registerAddCallRecords(app: App, database: Database): void {
+export function registerAddCallRecords(app: App, db: Database): void {
   app.post(
     '/apiOpen/v1/task/addCallRecord',
     {
@@ -18,7 +18,8 @@ export function registerAddCallRecords(app: App, database: Database): void {
         response: { 200: Envelope(IngestResult) },
       },
     },
-    async (request) => success(request, await ingestCallRecords(database, request.caller, [request.body], () => ''), '执行成功'),
+    async (request) =>
+      success(request, await ingestCallRecords(db, request.caller, [request.body], () => ''), '执行成功'),
   );
   app.post(
     '/apiOpen/v1/task/addCallRecords',
@@ -32,6 +33,11 @@ export function registerAddCallRecords(app: App, database: Database): void {
         response: { 200: Envelope(IngestResult) },
       },
     },
-    async (request) => success(request, await ingestCallRecords(database, request.caller, request.body.callRecords, (i) => `callRecords[${i}]`), '执行成功'),
+    async (request) =>
+      success(
+        request,
+        await ingestCallRecords(db, request.caller, request.body.callRecords, (i) => `callRecords[${i}]`),
+        '执行成功',
+      ),
   );
 }

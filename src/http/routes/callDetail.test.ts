@@ -15,11 +15,18 @@ beforeAll(async () => {
   tenant = await TenantFixture.create(server.database);
   other = await TenantFixture.create(server.database);
   const group = await tenant.group('研发');
-  const customer = await tenant.customer({ name: '空号', phone: '18673125007', groupId: group, followStatus: 'FOLLOW_UP' });
+  const customer = await tenant.customer({
+    name: '空号',
+    phone: '18673125007',
+    groupId: group,
+    followStatus: 'FOLLOW_UP',
+  });
   customerId = customer.id;
   const job = await tenant.job({ redialTimes: 1, customers: [customer.id] });
   const task = job.taskOf.get(customer.id)!;
-  unansweredId = await tenant.call(finishedCall({ jobId: job.jobId, task, result: 'VACANT_NUMBER', intent: 'F', at: T0 }));
+  unansweredId = await tenant.call(
+    finishedCall({ jobId: job.jobId, task, result: 'VACANT_NUMBER', intent: 'F', at: T0 }),
+  );
   recordId = await tenant.call(
     finishedCall({
       jobId: job.jobId,
@@ -41,7 +48,7 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 describe('callDetail', () => {
-  it('shows one call with the fields and formats of the seed example', async () => {
+  it('shows one call with the fields and formats of docs/api.md', async () => {
     const r = await callDetail(server, tenant.credentials, recordId);
     expect(r.code).toBe(200);
     expect(r.resultMsg).toBe('执行成功');
@@ -95,7 +102,13 @@ describe('callDetail', () => {
 
   it('shows an unanswered call with no turns', async () => {
     const r = await callDetail(server, tenant.credentials, unansweredId);
-    expect(r.data).toMatchObject({ resultStatus: 'VACANT_NUMBER', intentLevel: 'F', chatDuration: 0, chatRound: 0, callDetailList: [] });
+    expect(r.data).toMatchObject({
+      resultStatus: 'VACANT_NUMBER',
+      intentLevel: 'F',
+      chatDuration: 0,
+      chatRound: 0,
+      callDetailList: [],
+    });
   });
 
   it('shows a script-training call, which has no customer', async () => {
@@ -108,7 +121,11 @@ describe('callDetail', () => {
     const before = await callDetail(server, tenant.credentials, recordId);
     const again = await callDetail(server, tenant.credentials, recordId);
     expect({ ...again.data }).toEqual({ ...before.data });
-    const row = await server.database.db.selectFrom('call_record').select('read_status').where('id', '=', recordId).executeTakeFirstOrThrow();
+    const row = await server.database.db
+      .selectFrom('call_record')
+      .select('read_status')
+      .where('id', '=', recordId)
+      .executeTakeFirstOrThrow();
     expect(row.read_status).toBe('NOT_READ');
   });
 

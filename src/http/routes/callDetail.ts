@@ -1,12 +1,11 @@
-import type { Kysely } from 'kysely';
-import type { DB } from '../../db/schema.js';
+import type { Database } from '../../db/database.js';
 import { CallDetail, CallDetailQuery } from '../../schemas/callRecords.js';
 import { Envelope } from '../../schemas/common.js';
 import { getCallDetail } from '../../services/callRecords.js';
 import type { App } from '../app.js';
 import { success } from '../envelope.js';
 
-export function registerCallDetail(app: App, db: Kysely<DB>): void {
+export function registerCallDetail(app: App, db: Database): void {
   app.get(
     '/apiOpen/v1/task/callDetail',
     {
@@ -18,6 +17,7 @@ export function registerCallDetail(app: App, db: Kysely<DB>): void {
         response: { 200: Envelope(CallDetail) },
       },
     },
-    async (request) => success(request, await getCallDetail(db, request.caller, request.query.callRecordId), '执行成功'),
+    async (request) =>
+      success(request, await getCallDetail(db, request.caller, request.query.callRecordId), '执行成功'),
   );
 }

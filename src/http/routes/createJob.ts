@@ -1,12 +1,11 @@
-import type { Kysely } from 'kysely';
-import type { DB } from '../../db/schema.js';
+import type { Database } from '../../db/database.js';
 import { Envelope } from '../../schemas/common.js';
 import { CreateJobBody, JobStatusResult } from '../../schemas/jobOperations.js';
 import { createJob } from '../../services/jobOperations.js';
 import type { App } from '../app.js';
 import { success } from '../envelope.js';
 
-export function registerCreateJob(app: App, db: Kysely<DB>): void {
+export function registerCreateJob(app: App, db: Database): void {
   app.post(
     '/apiOpen/v1/task/create',
     {

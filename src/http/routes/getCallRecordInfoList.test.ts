@@ -30,26 +30,60 @@ beforeAll(async () => {
   vipGroup = await tenant.group('VIP客户');
   secondFlow = await tenant.flow('二号话术');
   const zhang = await tenant.customer({ name: '张伟', phone: '13912345678', groupId: vipGroup });
-  const li = await tenant.customer({ name: '李娜', phone: '13800001111', groupId: vipGroup, followStatus: 'FOLLOW_UP' });
+  const li = await tenant.customer({
+    name: '李娜',
+    phone: '13800001111',
+    groupId: vipGroup,
+    followStatus: 'FOLLOW_UP',
+  });
   const wang = await tenant.customer({ name: '王芳', phone: '18612340000', followStatus: 'FOLLOW_UP' });
   const zhao = await tenant.customer({ name: '赵强', phone: '15000002222' });
   const sun = await tenant.customer({ name: '孙丽', phone: '17711110000', followStatus: 'PEOPLE_INITIAL_VISIT' });
-  const job = await tenant.job({ name: '列表任务', redialTimes: 3, customers: [zhang.id, li.id, wang.id, zhao.id, sun.id] });
+  const job = await tenant.job({
+    name: '列表任务',
+    redialTimes: 3,
+    customers: [zhang.id, li.id, wang.id, zhao.id, sun.id],
+  });
   jobId = job.jobId;
   const t = (c: { id: number }) => job.taskOf.get(c.id)!;
   const calls = {
-    a: finishedCall({ jobId, task: t(zhang), result: 'ANSWERED', intent: 'A', at: T0, turns: [{ type: 'ROBOT', text: '您好，我是小悦' }, { type: 'PERSON', text: '你好' }, { type: 'ROBOT', text: '想介绍一下新楼盘' }] }),
+    a: finishedCall({
+      jobId,
+      task: t(zhang),
+      result: 'ANSWERED',
+      intent: 'A',
+      at: T0,
+      turns: [
+        { type: 'ROBOT', text: '您好，我是小悦' },
+        { type: 'PERSON', text: '你好' },
+        { type: 'ROBOT', text: '想介绍一下新楼盘' },
+      ],
+    }),
     b: finishedCall({ jobId, task: t(li), result: 'BUSY', intent: 'E', at: T0 + HOUR }),
     c: finishedCall({ jobId, task: t(wang), result: 'ANSWERED', intent: 'C', at: T0 + 14.5 * HOUR }),
     d: finishedCall({ jobId, task: t(zhao), result: 'REFUSED', intent: 'F', at: T0 + 37 * HOUR + 59 * 60_000 }),
     e: finishedCall({ jobId, task: t(zhang), result: 'ANSWERED', intent: 'B', at: T0 + 47 * HOUR }),
     f: finishedCall({ jobId, task: t(sun), result: 'NO_ANSWER', intent: 'E', at: T0 + 48 * HOUR }),
-    t: finishedCall({ jobId, result: 'ANSWERED', intent: 'A', at: T0 + 26 * HOUR, training: true, phone: '17700000000' }),
+    t: finishedCall({
+      jobId,
+      result: 'ANSWERED',
+      intent: 'A',
+      at: T0 + 26 * HOUR,
+      training: true,
+      phone: '17700000000',
+    }),
   };
   for (const [name, c] of Object.entries(calls)) ids[name] = await tenant.call(c);
   // The second flow's call: the record takes the job's flow at the time it was recorded.
-  await server.database.db.updateTable('call_record').set({ dialog_flow_id: secondFlow }).where('id', '=', ids.e!).execute();
-  const otherJob = await other.job({ name: '别人的任务', customers: [(await other.customer({ name: '张伟', phone: '13912345678' })).id] });
+  await server.database.db
+    .updateTable('call_record')
+    .set({ dialog_flow_id: secondFlow })
+    .where('id', '=', ids.e!)
+    .execute();
+  const otherJob = await other.job({
+    name: '别人的任务',
+    customers: [(await other.customer({ name: '张伟', phone: '13912345678' })).id],
+  });
   otherJobId = otherJob.jobId;
   await other.calls([finishedCall({ jobId: otherJobId, phone: '13912345678', at: T0 })]);
 });
@@ -72,7 +106,7 @@ describe('getCallRecordInfoList', () => {
     expect(await names({})).toBe('fedcba');
   });
 
-  it('shows each call with the fields of the seed, its names resolved and its turns in order', async () => {
+  it('shows each call with the fields of docs/api.md, its names resolved and its turns in order', async () => {
     const item = (await list({ searchWords: '张伟', intentLevels: ['A'] })).content[0];
     expect(item).toEqual({
       callRecordId: ids.a,
@@ -98,7 +132,14 @@ describe('getCallRecordInfoList', () => {
       customerGroupName: 'VIP客户',
       robotCallJobName: '列表任务',
       dialogFlowName: '默认话术',
-      customerPersonInfo: { customerPersonId: expect.any(Number), name: '张伟', phoneNumber: '13912345678', gender: 'UNKNOWN', followStatus: 'AI_INITIAL_VISIT', properties: { 来源: '测试' } },
+      customerPersonInfo: {
+        customerPersonId: expect.any(Number),
+        name: '张伟',
+        phoneNumber: '13912345678',
+        gender: 'UNKNOWN',
+        followStatus: 'AI_INITIAL_VISIT',
+        properties: { 来源: '测试' },
+      },
       callDetailList: [
         { text: '您好，我是小悦', type: 'ROBOT', callDetailId: expect.any(Number) },
         { text: '你好', type: 'PERSON', callDetailId: expect.any(Number) },
@@ -146,7 +187,15 @@ describe('getCallRecordInfoList', () => {
   describe('filters, combined with AND', () => {
     it.each([
       [{ customerGroupId: 'VIP', resultStatuses: ['ANSWERED'] }, 'ea'],
-      [{ customerGroupId: 'VIP', intentLevels: ['B', 'E'], earliestCreationTime: '2024-05-01', latestCreationTime: '2024-05-02' }, 'b'],
+      [
+        {
+          customerGroupId: 'VIP',
+          intentLevels: ['B', 'E'],
+          earliestCreationTime: '2024-05-01',
+          latestCreationTime: '2024-05-02',
+        },
+        'b',
+      ],
       [{ followStatus: 'AI_INITIAL_VISIT', searchWords: '张', resultStatuses: ['ANSWERED'], intentLevels: ['B'] }, 'e'],
       [{ dialogFlowId: 'first', searchWords: '0000', earliestCreationTime: '2024-05-03' }, 'f'],
       [{ resultStatuses: ['ANSWERED'], getTrainTaskList: true, searchWords: '177' }, 't'],
@@ -162,7 +211,13 @@ describe('getCallRecordInfoList', () => {
   it('pages through the calls, and serves a page past the end empty with correct totals', async () => {
     expect(await names({ pageSize: 4 })).toBe('fedc');
     expect(await names({ pageSize: 4, pageNum: 2 })).toBe('ba');
-    expect(await list({ pageSize: 4, pageNum: 3 })).toEqual({ number: 3, pageSize: 4, totalElements: 6, pages: 2, content: [] });
+    expect(await list({ pageSize: 4, pageNum: 3 })).toEqual({
+      number: 3,
+      pageSize: 4,
+      totalElements: 6,
+      pages: 2,
+      content: [],
+    });
     expect((await list({ pageSize: 500 })).pageSize).toBe(100);
     expect(await names({ pageSize: '2', pageNum: '3' })).toBe('ba');
   });
@@ -173,7 +228,10 @@ describe('getCallRecordInfoList', () => {
   });
 
   it('accepts numbers sent as strings', async () => {
-    const r = await getCallRecords(server, tenant.credentials, { robotCallJobId: String(jobId), customerGroupId: String(vipGroup) });
+    const r = await getCallRecords(server, tenant.credentials, {
+      robotCallJobId: String(jobId),
+      customerGroupId: String(vipGroup),
+    });
     expect(r.data.totalElements).toBe(3);
   });
 

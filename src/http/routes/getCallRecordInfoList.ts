@@ -1,12 +1,11 @@
-import type { Kysely } from 'kysely';
-import type { DB } from '../../db/schema.js';
+import type { Database } from '../../db/database.js';
 import { CallRecordListBody, CallRecordPage } from '../../schemas/callRecords.js';
 import { Envelope } from '../../schemas/common.js';
 import { getCallRecordInfoList } from '../../services/callRecords.js';
 import type { App } from '../app.js';
 import { success } from '../envelope.js';
 
-export function registerGetCallRecordInfoList(app: App, db: Kysely<DB>): void {
+export function registerGetCallRecordInfoList(app: App, db: Database): void {
   app.post(
     '/apiOpen/v1/task/getCallRecordInfoList',
     {

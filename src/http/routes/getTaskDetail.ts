@@ -1,12 +1,11 @@
-import type { Kysely } from 'kysely';
-import type { DB } from '../../db/schema.js';
+import type { Database } from '../../db/database.js';
 import { Envelope } from '../../schemas/common.js';
 import { GetTaskDetailQuery, JobDetail } from '../../schemas/jobs.js';
 import { getTaskDetail } from '../../services/jobs.js';
 import type { App } from '../app.js';
 import { success } from '../envelope.js';
 
-export function registerGetTaskDetail(app: App, db: Kysely<DB>): void {
+export function registerGetTaskDetail(app: App, db: Database): void {
   app.get(
     '/apiOpen/v1/task/getTaskDetail',
     {

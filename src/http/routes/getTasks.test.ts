@@ -14,8 +14,24 @@ beforeAll(async () => {
   const customers = [await tenant.customer(), await tenant.customer(), await tenant.customer()];
   // 25 jobs an hour apart; job k has status k % 8. Two share a creation time to test the tie-break.
   for (let k = 0; k < 25; k++) {
-    const status = (['NOT_STARTED', 'IN_PROCESS', 'COMPLETED', 'RUNNABLE', 'USER_PAUSE', 'SYSTEM_SUSPENDED', 'TERMINATE', 'IN_QUEUE'] as const)[k % 8];
-    await tenant.job({ name: k === 3 ? '100%_达标 推广' : `推广任务${k}`, status, createdAt: T0 + Math.min(k, 23) * HOUR, customers: k === 0 ? customers.map((c) => c.id) : [] });
+    const status = (
+      [
+        'NOT_STARTED',
+        'IN_PROCESS',
+        'COMPLETED',
+        'RUNNABLE',
+        'USER_PAUSE',
+        'SYSTEM_SUSPENDED',
+        'TERMINATE',
+        'IN_QUEUE',
+      ] as const
+    )[k % 8];
+    await tenant.job({
+      name: k === 3 ? '100%_达标 推广' : `推广任务${k}`,
+      status,
+      createdAt: T0 + Math.min(k, 23) * HOUR,
+      customers: k === 0 ? customers.map((c) => c.id) : [],
+    });
   }
   await other.job({ name: '推广任务 other tenant' });
 });
@@ -33,7 +49,7 @@ describe('getTasks', () => {
     expect(names.slice(0, 3)).toEqual(['推广任务24', '推广任务23', '推广任务22']);
   });
 
-  it('shows each job with the fields and formats of the seed', async () => {
+  it('shows each job with the fields and formats of docs/api.md', async () => {
     const r = await getTasks(server, tenant.credentials, '?pageNum=2');
     const first = r.data.content.at(-1);
     expect(first).toEqual({
@@ -57,7 +73,21 @@ describe('getTasks', () => {
 
   it('filters by a substring of the name, taking % and _ literally', async () => {
     const r = await getTasks(server, tenant.credentials, `?name=${encodeURIComponent('任务1')}`);
-    expect(r.data.content.map((j: any) => j.name).sort()).toEqual(['推广任务1', '推广任务10', '推广任务11', '推广任务12', '推广任务13', '推广任务14', '推广任务15', '推广任务16', '推广任务17', '推广任务18', '推广任务19'].sort());
+    expect(r.data.content.map((j: any) => j.name).sort()).toEqual(
+      [
+        '推广任务1',
+        '推广任务10',
+        '推广任务11',
+        '推广任务12',
+        '推广任务13',
+        '推广任务14',
+        '推广任务15',
+        '推广任务16',
+        '推广任务17',
+        '推广任务18',
+        '推广任务19',
+      ].sort(),
+    );
     const literal = await getTasks(server, tenant.credentials, `?name=${encodeURIComponent('100%_')}`);
     expect(literal.data.content.map((j: any) => j.name)).toEqual(['100%_达标 推广']);
     const none = await getTasks(server, tenant.credentials, `?name=${encodeURIComponent('%')}`);

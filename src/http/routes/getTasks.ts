@@ -1,12 +1,11 @@
-import type { Kysely } from 'kysely';
-import type { DB } from '../../db/schema.js';
+import type { Database } from '../../db/database.js';
 import { Envelope } from '../../schemas/common.js';
 import { GetTasksQuery, JobPage } from '../../schemas/jobs.js';
 import { getTasks } from '../../services/jobs.js';
 import type { App } from '../app.js';
 import { success } from '../envelope.js';
 
-export function registerGetTasks(app: App, db: Kysely<DB>): void {
+export function registerGetTasks(app: App, db: Database): void {
   app.get(
     '/apiOpen/v1/task/getTasks',
     {

@@ -1,12 +1,11 @@
-import type { Kysely } from 'kysely';
-import type { DB } from '../../db/schema.js';
+import type { Database } from '../../db/database.js';
 import { Envelope } from '../../schemas/common.js';
 import { ImportResult, ImportTaskCustomerBody } from '../../schemas/jobOperations.js';
 import { importTaskCustomers } from '../../services/jobOperations.js';
 import type { App } from '../app.js';
 import { success } from '../envelope.js';
 
-export function registerImportTaskCustomer(app: App, db: Kysely<DB>): void {
+export function registerImportTaskCustomer(app: App, db: Database): void {
   app.post(
     '/apiOpen/v1/task/importTaskCustomer',
     {

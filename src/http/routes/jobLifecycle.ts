@@ -1,5 +1,4 @@
-import type { Kysely } from 'kysely';
-import type { DB } from '../../db/schema.js';
+import type { Database } from '../../db/database.js';
 import { Envelope } from '../../schemas/common.js';
 import { DeletedJob, JobRef, JobStatusResult } from '../../schemas/jobOperations.js';
 import { changeJobStatus, deleteJob } from '../../services/jobOperations.js';
@@ -14,12 +13,16 @@ const ACTIONS = {
 } as const;
 
 /** start, pause, resume, stop and delete: each takes `{ robotCallJobId }`. */
-export function registerJobLifecycle(app: App, db: Kysely<DB>): void {
+export function registerJobLifecycle(app: App, db: Database): void {
   for (const [action, summary] of Object.entries(ACTIONS) as [keyof typeof ACTIONS, string][]) {
     app.post(
       `/apiOpen/v1/task/${action}`,
-      { config: { signed: true }, schema: { summary, tags: ['job operations'], body: JobRef, response: { 200: Envelope(JobStatusResult) } } },
-      async (request) => success(request, await changeJobStatus(db, request.caller, action, request.body.robotCallJobId), '执行成功'),
+      {
+        config: { signed: true },
+        schema: { summary, tags: ['job operations'], body: JobRef, response: { 200: Envelope(JobStatusResult) } },
+      },
+      async (request) =>
+        success(request, await changeJobStatus(db, request.caller, action, request.body.robotCallJobId), '执行成功'),
     );
   }
   app.post(

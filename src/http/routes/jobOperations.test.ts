@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { finishedCall, TenantFixture } from '../../../test/fixtures.js';
 import { call, getTaskDetail, getTasks, startTestServer, type TestServer } from '../../../test/harness.js';
@@ -7,7 +8,8 @@ let tenant: TenantFixture;
 let other: TenantFixture;
 let flowId: number;
 
-const post = (path: string, body: unknown, who: TenantFixture = tenant) => call(server, who.credentials, 'POST', `/apiOpen/v1/task/${path}`, body);
+const post = (path: string, body: unknown, who: TenantFixture = tenant) =>
+  call(server, who.credentials, 'POST', `/apiOpen/v1/task/${path}`, body);
 
 async function createJob(body: Record<string, unknown> = {}): Promise<number> {
   const r = await post('create', { name: '新任务', dialogFlowId: flowId, ...body });
@@ -16,10 +18,14 @@ async function createJob(body: Record<string, unknown> = {}): Promise<number> {
 }
 
 async function importNumbers(jobId: number, numbers: string[]) {
-  return post('importTaskCustomer', { robotCallJobId: jobId, customers: numbers.map((phoneNumber, i) => ({ phoneNumber, name: `客户${i}` })) });
+  return post('importTaskCustomer', {
+    robotCallJobId: jobId,
+    customers: numbers.map((phoneNumber, i) => ({ phoneNumber, name: `客户${i}` })),
+  });
 }
 
-const statusOf = async (jobId: number) => (await getTaskDetail(server, tenant.credentials, jobId)).data.robotCallJob.status;
+const statusOf = async (jobId: number) =>
+  (await getTaskDetail(server, tenant.credentials, jobId)).data.robotCallJob.status;
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -54,7 +60,12 @@ describe('create', () => {
       startTime: null,
       dialogFlowId: flowId,
     });
-    expect(detail).toMatchObject({ taskCallTotal: 0, completedTask: 0, dialogFlowName: '通用邀约话术', jobPhoneNumberList: null });
+    expect(detail).toMatchObject({
+      taskCallTotal: 0,
+      completedTask: 0,
+      dialogFlowName: '通用邀约话术',
+      jobPhoneNumberList: null,
+    });
   });
 
   it('keeps every field given, with enums by name or code and clock times normalised', async () => {
@@ -87,7 +98,9 @@ describe('create', () => {
       description: '测试说明',
       wechatAlertLevel: ['A', 'B'],
     });
-    expect(detail.jobPhoneNumberList).toEqual([{ phoneNumberId: line, phoneNumber: '02512345678', phoneType: 'LANDLINE', phoneName: '线路5678' }]);
+    expect(detail.jobPhoneNumberList).toEqual([
+      { phoneNumberId: line, phoneNumber: '02512345678', phoneType: 'LANDLINE', phoneName: '线路5678' },
+    ]);
   });
 
   it.each([
@@ -121,7 +134,14 @@ describe('create', () => {
 describe('importTaskCustomer', () => {
   it('adds valid numbers, normalised, and reports every rejected row with its reason', async () => {
     const jobId = await createJob();
-    const r = await importNumbers(jobId, ['13800001111', '+86 139-0000-2222', '12345', '13800001111', '021-6666 7777', '0086 13700003333']);
+    const r = await importNumbers(jobId, [
+      '13800001111',
+      '+86 139-0000-2222',
+      '12345',
+      '13800001111',
+      '021-6666 7777',
+      '0086 13700003333',
+    ]);
     expect(r.code).toBe(200);
     expect(r.data.accepted.map((a: any) => [a.index, a.phoneNumber])).toEqual([
       [0, '13800001111'],
@@ -137,7 +157,9 @@ describe('importTaskCustomer', () => {
     const again = await importNumbers(jobId, ['13900002222', '13600004444']);
     expect(again.data.rejected).toEqual([{ index: 0, phoneNumber: '13900002222', reason: 'already in this job' }]);
     expect(again.data.taskCallTotal).toBe(5);
-    const listed = (await getTasks(server, tenant.credentials, '?pageSize=100')).data.content.find((j: any) => j.robotCallJobId === jobId);
+    const listed = (await getTasks(server, tenant.credentials, '?pageSize=100')).data.content.find(
+      (j: any) => j.robotCallJobId === jobId,
+    );
     expect(listed).toMatchObject({ taskCallTotal: 5, completedTask: 0, status: 'RUNNABLE' });
   });
 
@@ -161,14 +183,21 @@ describe('importTaskCustomer', () => {
     await importNumbers(jobId, ['13811113333']);
     await post('stop', { robotCallJobId: jobId });
     const r = await importNumbers(jobId, ['13811114444']);
-    expect(r).toMatchObject({ code: 412, resultMsg: '参数错误: robotCallJobId cannot import a job in status TERMINATE: the job is terminated, which is final' });
+    expect(r).toMatchObject({
+      code: 412,
+      resultMsg:
+        '参数错误: robotCallJobId cannot import a job in status TERMINATE: the job is terminated, which is final',
+    });
     const { jobId: done } = await tenant.job({ status: 'COMPLETED' });
     expect((await importNumbers(done, ['13811115555'])).resultMsg).toContain('the job is completed');
   });
 
   it('does not find another tenant’s job', async () => {
     const jobId = await createJob();
-    expect((await post('importTaskCustomer', { robotCallJobId: jobId, customers: [{ phoneNumber: '13800000000' }] }, other)).code).toBe(404);
+    expect(
+      (await post('importTaskCustomer', { robotCallJobId: jobId, customers: [{ phoneNumber: '13800000000' }] }, other))
+        .code,
+    ).toBe(404);
   });
 });
 
@@ -178,8 +207,13 @@ describe('start, pause, resume, stop and delete', () => {
     expect((await post('start', { robotCallJobId: jobId })).resultMsg).toContain('has no customers to call');
     await importNumbers(jobId, ['13822223333']);
     expect(await statusOf(jobId)).toBe('RUNNABLE');
-    expect((await post('resume', { robotCallJobId: jobId })).resultMsg).toBe('参数错误: robotCallJobId cannot resume a job in status RUNNABLE: the job is RUNNABLE');
-    expect((await post('start', { robotCallJobId: jobId })).data).toEqual({ robotCallJobId: jobId, status: 'IN_PROCESS' });
+    expect((await post('resume', { robotCallJobId: jobId })).resultMsg).toBe(
+      '参数错误: robotCallJobId cannot resume a job in status RUNNABLE: the job is RUNNABLE',
+    );
+    expect((await post('start', { robotCallJobId: jobId })).data).toEqual({
+      robotCallJobId: jobId,
+      status: 'IN_PROCESS',
+    });
     expect((await getTaskDetail(server, tenant.credentials, jobId)).data.robotCallJob.startTime).not.toBeNull();
     expect((await post('delete', { robotCallJobId: jobId })).resultMsg).toContain('the job is running');
     expect((await post('pause', { robotCallJobId: jobId })).data.status).toBe('USER_PAUSE');
@@ -203,12 +237,46 @@ describe('start, pause, resume, stop and delete', () => {
     }
   });
 
-  it.each(['start', 'pause', 'resume', 'stop', 'delete'])('%s: another tenant’s job is not found, and stays as it was', async (action) => {
+  it.each(['start', 'pause', 'resume', 'stop', 'delete'])(
+    '%s: another tenant’s job is not found, and stays as it was',
+    async (action) => {
+      const jobId = await createJob();
+      await importNumbers(jobId, ['13833334444']);
+      const r = await post(action, { robotCallJobId: jobId }, other);
+      expect(r).toMatchObject({ code: 404, resultMsg: `资源未找到: robotCallJobId ${jobId}` });
+      expect(await statusOf(jobId)).toBe('RUNNABLE');
+    },
+  );
+
+  it('answer 412 saying a retry may succeed when the job keeps changing while the request runs', async () => {
     const jobId = await createJob();
-    await importNumbers(jobId, ['13833334444']);
-    const r = await post(action, { robotCallJobId: jobId }, other);
-    expect(r).toMatchObject({ code: 404, resultMsg: `资源未找到: robotCallJobId ${jobId}` });
-    expect(await statusOf(jobId)).toBe('RUNNABLE');
+    await importNumbers(jobId, ['13844445555']);
+    await post('start', { robotCallJobId: jobId });
+    // Every write of this job's status now finds it changed: a trigger skips the update, as a
+    // concurrent move by the dialer or another request would make the compare-and-set miss.
+    const db = server.database;
+    const statements =
+      db.dialect === 'sqlite'
+        ? [
+            `create trigger keep_status before update of status on robot_call_job when old.id = ${jobId} begin select raise(ignore); end`,
+          ]
+        : [
+            'create function skip_update() returns trigger language plpgsql as $$ begin return null; end $$',
+            `create trigger keep_status before update of status on robot_call_job for each row when (old.id = ${jobId}) execute function skip_update()`,
+          ];
+    for (const statement of statements) await sql.raw(statement).execute(db.db);
+    try {
+      const r = await post('pause', { robotCallJobId: jobId });
+      expect(r).toMatchObject({
+        code: 412,
+        resultMsg: '参数错误: robotCallJobId changed status while this request ran (5 times); it may be retried',
+      });
+    } finally {
+      await sql
+        .raw(db.dialect === 'sqlite' ? 'drop trigger keep_status' : 'drop trigger keep_status on robot_call_job')
+        .execute(db.db);
+    }
+    expect((await post('pause', { robotCallJobId: jobId })).data.status).toBe('USER_PAUSE');
   });
 
   it('refuse a missing or malformed robotCallJobId with 412', async () => {

@@ -1,0 +1,529 @@
+-- The SQL src/repositories/callRecords.ts runs on PostgreSQL, for each case of src/repositories/queries/cases.ts.
+-- Written by `npm run sql`; do not edit. Review changes to it as changes to the queries.
+
+-- callRecords.countCallRecords: no search, no start bounds: a sum over the rollup
+select
+  sum(records) as "n"
+from
+  "call_record_count"
+where
+  "tenant_id" = $1
+  and "job_id" = $2
+  and "is_training" = $3;
+
+-- callRecords.countCallRecords: every filter, start bounds mid-day: the rollup over whole days plus a count of each partial day
+select
+  sum(records) as "n"
+from
+  "call_record_count"
+where
+  "tenant_id" = $1
+  and "job_id" = $2
+  and "is_training" = $3
+  and "utc_day" >= $4
+  and "utc_day" < $5
+  and "customer_group_id" = $6
+  and "dialog_flow_id" = $7
+  and "follow_status" = $8
+  and "result_status" in ($9, $10)
+  and "intent_level" in ($11, $12);
+
+select
+  count(*) as "n"
+from
+  "call_record" as "r"
+where
+  "r"."tenant_id" = $1
+  and "r"."job_id" = $2
+  and "r"."is_training" = $3
+  and "r"."customer_group_id" = $4
+  and "r"."dialog_flow_id" = $5
+  and "r"."start_time" >= $6
+  and "r"."start_time" < $7
+  and "r"."result_status" in ($8, $9)
+  and "r"."intent_level" in ($10, $11)
+  and exists (
+    select
+      1 as "one"
+    from
+      "customer_person" as "c"
+    where
+      "c"."id" = "r"."customer_person_id"
+      and "c"."tenant_id" = $12
+      and "c"."follow_status" = $13
+  );
+
+select
+  count(*) as "n"
+from
+  "call_record" as "r"
+where
+  "r"."tenant_id" = $1
+  and "r"."job_id" = $2
+  and "r"."is_training" = $3
+  and "r"."customer_group_id" = $4
+  and "r"."dialog_flow_id" = $5
+  and "r"."start_time" >= $6
+  and "r"."start_time" < $7
+  and "r"."result_status" in ($8, $9)
+  and "r"."intent_level" in ($10, $11)
+  and exists (
+    select
+      1 as "one"
+    from
+      "customer_person" as "c"
+    where
+      "c"."id" = "r"."customer_person_id"
+      and "c"."tenant_id" = $12
+      and "c"."follow_status" = $13
+  );
+
+-- callRecords.countCallRecords: start bounds within one UTC day: a count of the records
+select
+  count(*) as "n"
+from
+  "call_record" as "r"
+where
+  "r"."tenant_id" = $1
+  and "r"."job_id" = $2
+  and "r"."is_training" = $3
+  and "r"."start_time" >= $4
+  and "r"."start_time" < $5;
+
+-- callRecords.countCallRecords: a search of two characters: a count reading the job’s records
+select
+  count(*) as "n"
+from
+  "call_record" as "r"
+where
+  "r"."tenant_id" = $1
+  and "r"."job_id" = $2
+  and "r"."is_training" = $3
+  and (
+    "r"."called_phone_number" like $4 escape '\'
+    or r.customer_person_id in (
+      select
+        c.id
+      from
+        customer_person c
+      where
+        c.tenant_id = $5
+        and "c"."name" like $6 escape '\'
+    )
+  );
+
+-- callRecords.countCallRecords: a search of three characters or more: a count through the trigram indexes
+select
+  count(*) as "n"
+from
+  "call_record" as "r"
+where
+  "r"."tenant_id" = $1
+  and "r"."job_id" = $2
+  and "r"."is_training" = $3
+  and r.id in (
+    select
+      m.id
+    from
+      call_record m
+    where
+      m.tenant_id = $4
+      and m.job_id = $5
+      and m.called_phone_number like $6 escape '\'
+    union all
+    select
+      m.id
+    from
+      call_record m
+    where
+      m.tenant_id = $7
+      and m.customer_person_id in (
+        select
+          c.id
+        from
+          customer_person c
+        where
+          c.tenant_id = $8
+          and c.name like $9 escape '\'
+      )
+  );
+
+-- callRecords.listCallRecords: no filter but the job, first page
+select
+  "r".*,
+  "g"."name" as "customer_group_name",
+  "j"."name" as "job_name",
+  "f"."name" as "dialog_flow_name",
+  "cp"."name" as "customer_name",
+  "cp"."phone_number" as "customer_phone_number",
+  "cp"."gender" as "customer_gender",
+  "cp"."follow_status" as "customer_follow_status",
+  "cp"."properties" as "customer_properties"
+from
+  (
+    select
+      "r"."id"
+    from
+      "call_record" as "r"
+    where
+      "r"."tenant_id" = $1
+      and "r"."job_id" = $2
+      and "r"."is_training" = $3
+    order by
+      "r"."start_time" desc,
+      "r"."id" desc
+    limit
+      $4
+    offset
+      $5
+  ) as "p"
+  inner join "call_record" as "r" on "r"."id" = "p"."id"
+  left join "customer_person" as "cp" on "cp"."id" = "r"."customer_person_id"
+  left join "customer_group" as "g" on "g"."id" = "r"."customer_group_id"
+  inner join "robot_call_job" as "j" on "j"."id" = "r"."job_id"
+  left join "dialog_flow" as "f" on "f"."id" = "r"."dialog_flow_id"
+order by
+  "r"."start_time" desc,
+  "r"."id" desc;
+
+-- callRecords.listCallRecords: every filter and start bounds, third page
+select
+  "r".*,
+  "g"."name" as "customer_group_name",
+  "j"."name" as "job_name",
+  "f"."name" as "dialog_flow_name",
+  "cp"."name" as "customer_name",
+  "cp"."phone_number" as "customer_phone_number",
+  "cp"."gender" as "customer_gender",
+  "cp"."follow_status" as "customer_follow_status",
+  "cp"."properties" as "customer_properties"
+from
+  (
+    select
+      "r"."id"
+    from
+      "call_record" as "r"
+    where
+      "r"."tenant_id" = $1
+      and "r"."job_id" = $2
+      and "r"."is_training" = $3
+      and "r"."customer_group_id" = $4
+      and "r"."dialog_flow_id" = $5
+      and "r"."start_time" >= $6
+      and "r"."start_time" < $7
+      and "r"."result_status" in ($8, $9)
+      and "r"."intent_level" in ($10, $11)
+      and exists (
+        select
+          1 as "one"
+        from
+          "customer_person" as "c"
+        where
+          "c"."id" = "r"."customer_person_id"
+          and "c"."tenant_id" = $12
+          and "c"."follow_status" = $13
+      )
+    order by
+      "r"."start_time" desc,
+      "r"."id" desc
+    limit
+      $14
+    offset
+      $15
+  ) as "p"
+  inner join "call_record" as "r" on "r"."id" = "p"."id"
+  left join "customer_person" as "cp" on "cp"."id" = "r"."customer_person_id"
+  left join "customer_group" as "g" on "g"."id" = "r"."customer_group_id"
+  inner join "robot_call_job" as "j" on "j"."id" = "r"."job_id"
+  left join "dialog_flow" as "f" on "f"."id" = "r"."dialog_flow_id"
+order by
+  "r"."start_time" desc,
+  "r"."id" desc;
+
+-- callRecords.listCallRecords: a search of two characters
+select
+  "r".*,
+  "g"."name" as "customer_group_name",
+  "j"."name" as "job_name",
+  "f"."name" as "dialog_flow_name",
+  "cp"."name" as "customer_name",
+  "cp"."phone_number" as "customer_phone_number",
+  "cp"."gender" as "customer_gender",
+  "cp"."follow_status" as "customer_follow_status",
+  "cp"."properties" as "customer_properties"
+from
+  (
+    select
+      "r"."id"
+    from
+      "call_record" as "r"
+    where
+      "r"."tenant_id" = $1
+      and "r"."job_id" = $2
+      and "r"."is_training" = $3
+      and (
+        "r"."called_phone_number" like $4 escape '\'
+        or r.customer_person_id in (
+          select
+            c.id
+          from
+            customer_person c
+          where
+            c.tenant_id = $5
+            and "c"."name" like $6 escape '\'
+        )
+      )
+    order by
+      "r"."start_time" desc,
+      "r"."id" desc
+    limit
+      $7
+    offset
+      $8
+  ) as "p"
+  inner join "call_record" as "r" on "r"."id" = "p"."id"
+  left join "customer_person" as "cp" on "cp"."id" = "r"."customer_person_id"
+  left join "customer_group" as "g" on "g"."id" = "r"."customer_group_id"
+  inner join "robot_call_job" as "j" on "j"."id" = "r"."job_id"
+  left join "dialog_flow" as "f" on "f"."id" = "r"."dialog_flow_id"
+order by
+  "r"."start_time" desc,
+  "r"."id" desc;
+
+-- callRecords.listCallRecords: a search of three characters or more, without the total: the matches read through the trigram indexes
+select
+  "r".*,
+  "g"."name" as "customer_group_name",
+  "j"."name" as "job_name",
+  "f"."name" as "dialog_flow_name",
+  "cp"."name" as "customer_name",
+  "cp"."phone_number" as "customer_phone_number",
+  "cp"."gender" as "customer_gender",
+  "cp"."follow_status" as "customer_follow_status",
+  "cp"."properties" as "customer_properties"
+from
+  (
+    select
+      "r"."id"
+    from
+      "call_record" as "r"
+    where
+      "r"."tenant_id" = $1
+      and "r"."job_id" = $2
+      and "r"."is_training" = $3
+      and r.id in (
+        select
+          m.id
+        from
+          call_record m
+        where
+          m.tenant_id = $4
+          and m.job_id = $5
+          and m.called_phone_number like $6 escape '\'
+        union all
+        select
+          m.id
+        from
+          call_record m
+        where
+          m.tenant_id = $7
+          and m.customer_person_id in (
+            select
+              c.id
+            from
+              customer_person c
+            where
+              c.tenant_id = $8
+              and c.name like $9 escape '\'
+          )
+      )
+    order by
+      "r"."start_time" desc,
+      "r"."id" desc
+    limit
+      $10
+    offset
+      $11
+  ) as "p"
+  inner join "call_record" as "r" on "r"."id" = "p"."id"
+  left join "customer_person" as "cp" on "cp"."id" = "r"."customer_person_id"
+  left join "customer_group" as "g" on "g"."id" = "r"."customer_group_id"
+  inner join "robot_call_job" as "j" on "j"."id" = "r"."job_id"
+  left join "dialog_flow" as "f" on "f"."id" = "r"."dialog_flow_id"
+order by
+  "r"."start_time" desc,
+  "r"."id" desc;
+
+-- callRecords.listCallRecords: a search with a total of 5000 matches: the rollup weighs walking the list index, which wins
+select
+  sum(records) as "n"
+from
+  "call_record_count"
+where
+  "tenant_id" = $1
+  and "job_id" = $2
+  and "is_training" = $3;
+
+select
+  "r".*,
+  "g"."name" as "customer_group_name",
+  "j"."name" as "job_name",
+  "f"."name" as "dialog_flow_name",
+  "cp"."name" as "customer_name",
+  "cp"."phone_number" as "customer_phone_number",
+  "cp"."gender" as "customer_gender",
+  "cp"."follow_status" as "customer_follow_status",
+  "cp"."properties" as "customer_properties"
+from
+  (
+    select
+      "r"."id"
+    from
+      "call_record" as "r"
+    where
+      "r"."tenant_id" = $1
+      and "r"."job_id" = $2
+      and "r"."is_training" = $3
+      and (
+        "r"."called_phone_number" like $4 escape '\'
+        or r.customer_person_id in (
+          select
+            c.id
+          from
+            customer_person c
+          where
+            c.tenant_id = $5
+            and "c"."name" like $6 escape '\'
+        )
+      )
+    order by
+      "r"."start_time" desc,
+      "r"."id" desc
+    limit
+      $7
+    offset
+      $8
+  ) as "p"
+  inner join "call_record" as "r" on "r"."id" = "p"."id"
+  left join "customer_person" as "cp" on "cp"."id" = "r"."customer_person_id"
+  left join "customer_group" as "g" on "g"."id" = "r"."customer_group_id"
+  inner join "robot_call_job" as "j" on "j"."id" = "r"."job_id"
+  left join "dialog_flow" as "f" on "f"."id" = "r"."dialog_flow_id"
+order by
+  "r"."start_time" desc,
+  "r"."id" desc;
+
+-- callRecords.listTurns: two records
+select
+  "id",
+  "call_record_id",
+  "type",
+  "text"
+from
+  "call_detail"
+where
+  "tenant_id" = $1
+  and "call_record_id" in ($2, $3)
+order by
+  "call_record_id",
+  "seq";
+
+-- callRecords.findCallRecord: by id
+select
+  *
+from
+  "call_record"
+where
+  "tenant_id" = $1
+  and "id" = $2;
+
+-- callRecords.insertNewCallRecords: two records
+insert into
+  "call_record" (
+    "tenant_id",
+    "job_id",
+    "call_task_id",
+    "customer_person_id",
+    "customer_group_id",
+    "dialog_flow_id",
+    "called_phone_number",
+    "phone_line_id",
+    "result_status",
+    "intent_level",
+    "real_intent_level",
+    "customer_concern",
+    "full_audio_url",
+    "customer_audio_url",
+    "analysis_basis",
+    "start_time",
+    "end_time",
+    "chat_duration",
+    "chat_round",
+    "manual_marked",
+    "read_status",
+    "attributes",
+    "is_training",
+    "idempotency_key",
+    "created_at"
+  )
+values
+  ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25),
+  ($26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47, $48, $49, $50)
+on conflict ("tenant_id", "idempotency_key") do nothing
+returning
+  "id",
+  "idempotency_key";
+
+-- callRecords.findCallRecordIdsByIdempotencyKey: two keys
+select
+  "id",
+  "idempotency_key"
+from
+  "call_record"
+where
+  "tenant_id" = $1
+  and "idempotency_key" in ($2, $3);
+
+-- callRecords.insertTurns: two turns of one record
+insert into
+  "call_detail" (
+    "tenant_id",
+    "call_record_id",
+    "seq",
+    "type",
+    "text"
+  )
+values
+  ($1, $2, $3, $4, $5),
+  ($6, $7, $8, $9, $10);
+
+-- callRecords.addRecordCounts: two records under two count keys
+insert into
+  "call_record_count" (
+    "tenant_id",
+    "job_id",
+    "is_training",
+    "utc_day",
+    "result_status",
+    "intent_level",
+    "customer_group_id",
+    "dialog_flow_id",
+    "follow_status",
+    "records"
+  )
+values
+  ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10),
+  ($11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+on conflict (
+  "tenant_id",
+  "job_id",
+  "is_training",
+  "utc_day",
+  "result_status",
+  "intent_level",
+  "customer_group_id",
+  "dialog_flow_id",
+  "follow_status"
+) do update
+set
+  "records" = "call_record_count"."records" + "excluded"."records";

@@ -1,0 +1,534 @@
+-- The SQL src/repositories/callRecords.ts runs on SQLite, for each case of src/repositories/queries/cases.ts.
+-- Written by `npm run sql`; do not edit. Review changes to it as changes to the queries.
+
+-- callRecords.countCallRecords: no search, no start bounds: a sum over the rollup
+select
+  sum(records) as "n"
+from
+  "call_record_count"
+where
+  "tenant_id" = ?
+  and "job_id" = ?
+  and "is_training" = ?;
+
+-- callRecords.countCallRecords: every filter, start bounds mid-day: the rollup over whole days plus a count of each partial day
+select
+  sum(records) as "n"
+from
+  "call_record_count"
+where
+  "tenant_id" = ?
+  and "job_id" = ?
+  and "is_training" = ?
+  and "utc_day" >= ?
+  and "utc_day" < ?
+  and "customer_group_id" = ?
+  and "dialog_flow_id" = ?
+  and "follow_status" = ?
+  and "result_status" in (?, ?)
+  and "intent_level" in (?, ?);
+
+select
+  count(*) as "n"
+from
+  "call_record" as "r"
+where
+  "r"."tenant_id" = ?
+  and "r"."job_id" = ?
+  and "r"."is_training" = ?
+  and "r"."customer_group_id" = ?
+  and "r"."dialog_flow_id" = ?
+  and "r"."start_time" >= ?
+  and "r"."start_time" < ?
+  and "r"."result_status" in (?, ?)
+  and "r"."intent_level" in (?, ?)
+  and exists (
+    select
+      1 as "one"
+    from
+      "customer_person" as "c"
+    where
+      "c"."id" = "r"."customer_person_id"
+      and "c"."tenant_id" = ?
+      and "c"."follow_status" = ?
+  );
+
+select
+  count(*) as "n"
+from
+  "call_record" as "r"
+where
+  "r"."tenant_id" = ?
+  and "r"."job_id" = ?
+  and "r"."is_training" = ?
+  and "r"."customer_group_id" = ?
+  and "r"."dialog_flow_id" = ?
+  and "r"."start_time" >= ?
+  and "r"."start_time" < ?
+  and "r"."result_status" in (?, ?)
+  and "r"."intent_level" in (?, ?)
+  and exists (
+    select
+      1 as "one"
+    from
+      "customer_person" as "c"
+    where
+      "c"."id" = "r"."customer_person_id"
+      and "c"."tenant_id" = ?
+      and "c"."follow_status" = ?
+  );
+
+-- callRecords.countCallRecords: start bounds within one UTC day: a count of the records
+select
+  count(*) as "n"
+from
+  "call_record" as "r"
+where
+  "r"."tenant_id" = ?
+  and "r"."job_id" = ?
+  and "r"."is_training" = ?
+  and "r"."start_time" >= ?
+  and "r"."start_time" < ?;
+
+-- callRecords.countCallRecords: a search of two characters: a count reading the job’s records
+select
+  count(*) as "n"
+from
+  "call_record" as "r"
+where
+  "r"."tenant_id" = ?
+  and "r"."job_id" = ?
+  and "r"."is_training" = ?
+  and (
+    "r"."called_phone_number" like ? escape '\'
+    or r.customer_person_id in (
+      select
+        c.id
+      from
+        customer_person c
+      where
+        c.tenant_id = ?
+        and "c"."name" like ? escape '\'
+    )
+  );
+
+-- callRecords.countCallRecords: a search of three characters or more: a count through the trigram indexes
+select
+  count(*) as "n"
+from
+  "call_record" as "r"
+where
+  "r"."tenant_id" = ?
+  and "r"."job_id" = ?
+  and "r"."is_training" = ?
+  and r.id in (
+    select
+      rowid
+    from
+      call_record_phone_fts
+    where
+      call_record_phone_fts match ?
+    union all
+    select
+      m.id
+    from
+      call_record m
+    where
+      m.tenant_id = ?
+      and m.customer_person_id in (
+        select
+          rowid
+        from
+          customer_name_fts
+        where
+          customer_name_fts match ?
+      )
+  );
+
+-- callRecords.listCallRecords: no filter but the job, first page
+select
+  "r".*,
+  "g"."name" as "customer_group_name",
+  "j"."name" as "job_name",
+  "f"."name" as "dialog_flow_name",
+  "cp"."name" as "customer_name",
+  "cp"."phone_number" as "customer_phone_number",
+  "cp"."gender" as "customer_gender",
+  "cp"."follow_status" as "customer_follow_status",
+  "cp"."properties" as "customer_properties"
+from
+  (
+    select
+      "r"."id"
+    from
+      "call_record" as "r"
+    where
+      "r"."tenant_id" = ?
+      and "r"."job_id" = ?
+      and "r"."is_training" = ?
+    order by
+      "r"."start_time" desc,
+      "r"."id" desc
+    limit
+      ?
+    offset
+      ?
+  ) as "p"
+  inner join "call_record" as "r" on "r"."id" = "p"."id"
+  left join "customer_person" as "cp" on "cp"."id" = "r"."customer_person_id"
+  left join "customer_group" as "g" on "g"."id" = "r"."customer_group_id"
+  inner join "robot_call_job" as "j" on "j"."id" = "r"."job_id"
+  left join "dialog_flow" as "f" on "f"."id" = "r"."dialog_flow_id"
+order by
+  "r"."start_time" desc,
+  "r"."id" desc;
+
+-- callRecords.listCallRecords: every filter and start bounds, third page
+select
+  "r".*,
+  "g"."name" as "customer_group_name",
+  "j"."name" as "job_name",
+  "f"."name" as "dialog_flow_name",
+  "cp"."name" as "customer_name",
+  "cp"."phone_number" as "customer_phone_number",
+  "cp"."gender" as "customer_gender",
+  "cp"."follow_status" as "customer_follow_status",
+  "cp"."properties" as "customer_properties"
+from
+  (
+    select
+      "r"."id"
+    from
+      "call_record" as "r"
+    where
+      "r"."tenant_id" = ?
+      and "r"."job_id" = ?
+      and "r"."is_training" = ?
+      and "r"."customer_group_id" = ?
+      and "r"."dialog_flow_id" = ?
+      and "r"."start_time" >= ?
+      and "r"."start_time" < ?
+      and "r"."result_status" in (?, ?)
+      and "r"."intent_level" in (?, ?)
+      and exists (
+        select
+          1 as "one"
+        from
+          "customer_person" as "c"
+        where
+          "c"."id" = "r"."customer_person_id"
+          and "c"."tenant_id" = ?
+          and "c"."follow_status" = ?
+      )
+    order by
+      "r"."start_time" desc,
+      "r"."id" desc
+    limit
+      ?
+    offset
+      ?
+  ) as "p"
+  inner join "call_record" as "r" on "r"."id" = "p"."id"
+  left join "customer_person" as "cp" on "cp"."id" = "r"."customer_person_id"
+  left join "customer_group" as "g" on "g"."id" = "r"."customer_group_id"
+  inner join "robot_call_job" as "j" on "j"."id" = "r"."job_id"
+  left join "dialog_flow" as "f" on "f"."id" = "r"."dialog_flow_id"
+order by
+  "r"."start_time" desc,
+  "r"."id" desc;
+
+-- callRecords.listCallRecords: a search of two characters
+select
+  "r".*,
+  "g"."name" as "customer_group_name",
+  "j"."name" as "job_name",
+  "f"."name" as "dialog_flow_name",
+  "cp"."name" as "customer_name",
+  "cp"."phone_number" as "customer_phone_number",
+  "cp"."gender" as "customer_gender",
+  "cp"."follow_status" as "customer_follow_status",
+  "cp"."properties" as "customer_properties"
+from
+  (
+    select
+      "r"."id"
+    from
+      "call_record" as "r"
+    where
+      "r"."tenant_id" = ?
+      and "r"."job_id" = ?
+      and "r"."is_training" = ?
+      and (
+        "r"."called_phone_number" like ? escape '\'
+        or r.customer_person_id in (
+          select
+            c.id
+          from
+            customer_person c
+          where
+            c.tenant_id = ?
+            and "c"."name" like ? escape '\'
+        )
+      )
+    order by
+      "r"."start_time" desc,
+      "r"."id" desc
+    limit
+      ?
+    offset
+      ?
+  ) as "p"
+  inner join "call_record" as "r" on "r"."id" = "p"."id"
+  left join "customer_person" as "cp" on "cp"."id" = "r"."customer_person_id"
+  left join "customer_group" as "g" on "g"."id" = "r"."customer_group_id"
+  inner join "robot_call_job" as "j" on "j"."id" = "r"."job_id"
+  left join "dialog_flow" as "f" on "f"."id" = "r"."dialog_flow_id"
+order by
+  "r"."start_time" desc,
+  "r"."id" desc;
+
+-- callRecords.listCallRecords: a search of three characters or more, without the total: the matches read through the trigram indexes
+select
+  "r".*,
+  "g"."name" as "customer_group_name",
+  "j"."name" as "job_name",
+  "f"."name" as "dialog_flow_name",
+  "cp"."name" as "customer_name",
+  "cp"."phone_number" as "customer_phone_number",
+  "cp"."gender" as "customer_gender",
+  "cp"."follow_status" as "customer_follow_status",
+  "cp"."properties" as "customer_properties"
+from
+  (
+    select
+      "r"."id"
+    from
+      "call_record" as "r"
+    where
+      "r"."tenant_id" = ?
+      and "r"."job_id" = ?
+      and "r"."is_training" = ?
+      and r.id in (
+        select
+          rowid
+        from
+          call_record_phone_fts
+        where
+          call_record_phone_fts match ?
+        union all
+        select
+          m.id
+        from
+          call_record m
+        where
+          m.tenant_id = ?
+          and m.customer_person_id in (
+            select
+              rowid
+            from
+              customer_name_fts
+            where
+              customer_name_fts match ?
+          )
+      )
+    order by
+      "r"."start_time" desc,
+      "r"."id" desc
+    limit
+      ?
+    offset
+      ?
+  ) as "p"
+  inner join "call_record" as "r" on "r"."id" = "p"."id"
+  left join "customer_person" as "cp" on "cp"."id" = "r"."customer_person_id"
+  left join "customer_group" as "g" on "g"."id" = "r"."customer_group_id"
+  inner join "robot_call_job" as "j" on "j"."id" = "r"."job_id"
+  left join "dialog_flow" as "f" on "f"."id" = "r"."dialog_flow_id"
+order by
+  "r"."start_time" desc,
+  "r"."id" desc;
+
+-- callRecords.listCallRecords: a search with a total of 5000 matches: the rollup weighs walking the list index, which wins
+select
+  sum(records) as "n"
+from
+  "call_record_count"
+where
+  "tenant_id" = ?
+  and "job_id" = ?
+  and "is_training" = ?;
+
+select
+  "r".*,
+  "g"."name" as "customer_group_name",
+  "j"."name" as "job_name",
+  "f"."name" as "dialog_flow_name",
+  "cp"."name" as "customer_name",
+  "cp"."phone_number" as "customer_phone_number",
+  "cp"."gender" as "customer_gender",
+  "cp"."follow_status" as "customer_follow_status",
+  "cp"."properties" as "customer_properties"
+from
+  (
+    select
+      "r"."id"
+    from
+      "call_record" as "r"
+    where
+      "r"."tenant_id" = ?
+      and "r"."job_id" = ?
+      and "r"."is_training" = ?
+      and +r.id in (
+        select
+          rowid
+        from
+          call_record_phone_fts
+        where
+          call_record_phone_fts match ?
+        union all
+        select
+          m.id
+        from
+          call_record m
+        where
+          m.tenant_id = ?
+          and m.customer_person_id in (
+            select
+              rowid
+            from
+              customer_name_fts
+            where
+              customer_name_fts match ?
+          )
+      )
+    order by
+      "r"."start_time" desc,
+      "r"."id" desc
+    limit
+      ?
+    offset
+      ?
+  ) as "p"
+  inner join "call_record" as "r" on "r"."id" = "p"."id"
+  left join "customer_person" as "cp" on "cp"."id" = "r"."customer_person_id"
+  left join "customer_group" as "g" on "g"."id" = "r"."customer_group_id"
+  inner join "robot_call_job" as "j" on "j"."id" = "r"."job_id"
+  left join "dialog_flow" as "f" on "f"."id" = "r"."dialog_flow_id"
+order by
+  "r"."start_time" desc,
+  "r"."id" desc;
+
+-- callRecords.listTurns: two records
+select
+  "id",
+  "call_record_id",
+  "type",
+  "text"
+from
+  "call_detail"
+where
+  "tenant_id" = ?
+  and "call_record_id" in (?, ?)
+order by
+  "call_record_id",
+  "seq";
+
+-- callRecords.findCallRecord: by id
+select
+  *
+from
+  "call_record"
+where
+  "tenant_id" = ?
+  and "id" = ?;
+
+-- callRecords.insertNewCallRecords: two records
+insert into
+  "call_record" (
+    "tenant_id",
+    "job_id",
+    "call_task_id",
+    "customer_person_id",
+    "customer_group_id",
+    "dialog_flow_id",
+    "called_phone_number",
+    "phone_line_id",
+    "result_status",
+    "intent_level",
+    "real_intent_level",
+    "customer_concern",
+    "full_audio_url",
+    "customer_audio_url",
+    "analysis_basis",
+    "start_time",
+    "end_time",
+    "chat_duration",
+    "chat_round",
+    "manual_marked",
+    "read_status",
+    "attributes",
+    "is_training",
+    "idempotency_key",
+    "created_at"
+  )
+values
+  (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+on conflict ("tenant_id", "idempotency_key") do nothing
+returning
+  "id",
+  "idempotency_key";
+
+-- callRecords.findCallRecordIdsByIdempotencyKey: two keys
+select
+  "id",
+  "idempotency_key"
+from
+  "call_record"
+where
+  "tenant_id" = ?
+  and "idempotency_key" in (?, ?);
+
+-- callRecords.insertTurns: two turns of one record
+insert into
+  "call_detail" (
+    "tenant_id",
+    "call_record_id",
+    "seq",
+    "type",
+    "text"
+  )
+values
+  (?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?);
+
+-- callRecords.addRecordCounts: two records under two count keys
+insert into
+  "call_record_count" (
+    "tenant_id",
+    "job_id",
+    "is_training",
+    "utc_day",
+    "result_status",
+    "intent_level",
+    "customer_group_id",
+    "dialog_flow_id",
+    "follow_status",
+    "records"
+  )
+values
+  (?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+on conflict (
+  "tenant_id",
+  "job_id",
+  "is_training",
+  "utc_day",
+  "result_status",
+  "intent_level",
+  "customer_group_id",
+  "dialog_flow_id",
+  "follow_status"
+) do update
+set
+  "records" = "call_record_count"."records" + "excluded"."records";

@@ -1,0 +1,193 @@
+-- The SQL src/repositories/callTasks.ts runs on PostgreSQL, for each case of src/repositories/queries/cases.ts.
+-- Written by `npm run sql`; do not edit. Review changes to it as changes to the queries.
+
+-- callTasks.insertCallTasks: two customers
+insert into
+  "call_task" (
+    "tenant_id",
+    "job_id",
+    "customer_person_id",
+    "called_phone_number",
+    "status",
+    "created_at"
+  )
+values
+  ($1, $2, $3, $4, $5, $6),
+  ($7, $8, $9, $10, $11, $12)
+returning
+  "id",
+  "customer_person_id",
+  "called_phone_number";
+
+-- callTasks.findNumbersInJob: two numbers
+select
+  "called_phone_number"
+from
+  "call_task"
+where
+  "tenant_id" = $1
+  and "job_id" = $2
+  and "called_phone_number" in ($3, $4);
+
+-- callTasks.listCallTasks: a job’s tasks
+select
+  *
+from
+  "call_task"
+where
+  "tenant_id" = $1
+  and "job_id" = $2
+order by
+  "id";
+
+-- callTasks.findCallTasksOfCalls: one task id, and two numbers of one job
+select
+  "t"."id",
+  "t"."job_id",
+  "t"."called_phone_number",
+  "t"."customer_person_id",
+  "p"."customer_group_id"
+from
+  "call_task" as "t"
+  inner join "customer_person" as "p" on "p"."id" = "t"."customer_person_id"
+where
+  "t"."tenant_id" = $1
+  and "t"."id" in ($2);
+
+select
+  "t"."id",
+  "t"."job_id",
+  "t"."called_phone_number",
+  "t"."customer_person_id",
+  "p"."customer_group_id"
+from
+  "call_task" as "t"
+  inner join "customer_person" as "p" on "p"."id" = "t"."customer_person_id"
+where
+  "t"."tenant_id" = $1
+  and "t"."job_id" = $2
+  and "t"."called_phone_number" in ($3, $4);
+
+-- callTasks.updateCallTaskAfterCall: an answered call: the task finishes
+update "call_task"
+set
+  "attempts" = attempts + 1,
+  "last_result_status" = $1,
+  "status" = case
+    when 1 = 1 then 'FINISHED'
+    else 'REDIAL_WAITING'
+  end,
+  "next_attempt_at" = case
+    when 1 = 1 then null
+    else cast($2 as bigint)
+  end,
+  "finished_at" = case
+    when 1 = 1 then cast($3 as bigint)
+    else null
+  end
+where
+  "tenant_id" = $4
+  and "id" = $5
+  and "status" <> $6
+returning
+  "status";
+
+-- callTasks.updateCallTaskAfterCall: an unanswered call: the task finishes on its last attempt, else waits to be redialled
+update "call_task"
+set
+  "attempts" = attempts + 1,
+  "last_result_status" = $1,
+  "status" = case
+    when case
+      when attempts + 1 >= $2 then 1
+      else 0
+    end = 1 then 'FINISHED'
+    else 'REDIAL_WAITING'
+  end,
+  "next_attempt_at" = case
+    when case
+      when attempts + 1 >= $3 then 1
+      else 0
+    end = 1 then null
+    else cast($4 as bigint)
+  end,
+  "finished_at" = case
+    when case
+      when attempts + 1 >= $5 then 1
+      else 0
+    end = 1 then cast($6 as bigint)
+    else null
+  end
+where
+  "tenant_id" = $7
+  and "id" = $8
+  and "status" <> $9
+returning
+  "status";
+
+-- callTasks.countCallsInFlight: a job
+select
+  count(*) as "n"
+from
+  "call_task"
+where
+  "tenant_id" = $1
+  and "job_id" = $2
+  and "status" = $3
+  and "next_attempt_at" > $4;
+
+-- callTasks.hasUnfinishedCallTasks: a job
+select
+  "id"
+from
+  "call_task"
+where
+  "tenant_id" = $1
+  and "job_id" = $2
+  and "status" <> $3
+limit
+  $4;
+
+-- callTasks.claimDueCallTasks: up to 5 tasks (PostgreSQL skips rows other dialers hold)
+update "call_task"
+set
+  "status" = $1,
+  "next_attempt_at" = $2
+where
+  "id" in (
+    select
+      "id"
+    from
+      "call_task"
+    where
+      "tenant_id" = $3
+      and "job_id" = $4
+      and "status" in ($5, $6, $7)
+      and (
+        "next_attempt_at" is null
+        or "next_attempt_at" <= $8
+      )
+    order by
+      "id"
+    limit
+      $9
+    for update
+      skip locked
+  )
+returning
+  "id",
+  "called_phone_number",
+  "attempts";
+
+-- callTasks.releaseCallTask: a claimed task
+update "call_task"
+set
+  "status" = case
+    when attempts = 0 then 'NOT_STARTED'
+    else 'REDIAL_WAITING'
+  end,
+  "next_attempt_at" = $1
+where
+  "tenant_id" = $2
+  and "id" = $3
+  and "status" = $4;

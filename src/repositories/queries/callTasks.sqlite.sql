@@ -1,0 +1,191 @@
+-- The SQL src/repositories/callTasks.ts runs on SQLite, for each case of src/repositories/queries/cases.ts.
+-- Written by `npm run sql`; do not edit. Review changes to it as changes to the queries.
+
+-- callTasks.insertCallTasks: two customers
+insert into
+  "call_task" (
+    "tenant_id",
+    "job_id",
+    "customer_person_id",
+    "called_phone_number",
+    "status",
+    "created_at"
+  )
+values
+  (?, ?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?, ?)
+returning
+  "id",
+  "customer_person_id",
+  "called_phone_number";
+
+-- callTasks.findNumbersInJob: two numbers
+select
+  "called_phone_number"
+from
+  "call_task"
+where
+  "tenant_id" = ?
+  and "job_id" = ?
+  and "called_phone_number" in (?, ?);
+
+-- callTasks.listCallTasks: a job’s tasks
+select
+  *
+from
+  "call_task"
+where
+  "tenant_id" = ?
+  and "job_id" = ?
+order by
+  "id";
+
+-- callTasks.findCallTasksOfCalls: one task id, and two numbers of one job
+select
+  "t"."id",
+  "t"."job_id",
+  "t"."called_phone_number",
+  "t"."customer_person_id",
+  "p"."customer_group_id"
+from
+  "call_task" as "t"
+  inner join "customer_person" as "p" on "p"."id" = "t"."customer_person_id"
+where
+  "t"."tenant_id" = ?
+  and "t"."id" in (?);
+
+select
+  "t"."id",
+  "t"."job_id",
+  "t"."called_phone_number",
+  "t"."customer_person_id",
+  "p"."customer_group_id"
+from
+  "call_task" as "t"
+  inner join "customer_person" as "p" on "p"."id" = "t"."customer_person_id"
+where
+  "t"."tenant_id" = ?
+  and "t"."job_id" = ?
+  and "t"."called_phone_number" in (?, ?);
+
+-- callTasks.updateCallTaskAfterCall: an answered call: the task finishes
+update "call_task"
+set
+  "attempts" = attempts + 1,
+  "last_result_status" = ?,
+  "status" = case
+    when 1 = 1 then 'FINISHED'
+    else 'REDIAL_WAITING'
+  end,
+  "next_attempt_at" = case
+    when 1 = 1 then null
+    else cast(? as bigint)
+  end,
+  "finished_at" = case
+    when 1 = 1 then cast(? as bigint)
+    else null
+  end
+where
+  "tenant_id" = ?
+  and "id" = ?
+  and "status" <> ?
+returning
+  "status";
+
+-- callTasks.updateCallTaskAfterCall: an unanswered call: the task finishes on its last attempt, else waits to be redialled
+update "call_task"
+set
+  "attempts" = attempts + 1,
+  "last_result_status" = ?,
+  "status" = case
+    when case
+      when attempts + 1 >= ? then 1
+      else 0
+    end = 1 then 'FINISHED'
+    else 'REDIAL_WAITING'
+  end,
+  "next_attempt_at" = case
+    when case
+      when attempts + 1 >= ? then 1
+      else 0
+    end = 1 then null
+    else cast(? as bigint)
+  end,
+  "finished_at" = case
+    when case
+      when attempts + 1 >= ? then 1
+      else 0
+    end = 1 then cast(? as bigint)
+    else null
+  end
+where
+  "tenant_id" = ?
+  and "id" = ?
+  and "status" <> ?
+returning
+  "status";
+
+-- callTasks.countCallsInFlight: a job
+select
+  count(*) as "n"
+from
+  "call_task"
+where
+  "tenant_id" = ?
+  and "job_id" = ?
+  and "status" = ?
+  and "next_attempt_at" > ?;
+
+-- callTasks.hasUnfinishedCallTasks: a job
+select
+  "id"
+from
+  "call_task"
+where
+  "tenant_id" = ?
+  and "job_id" = ?
+  and "status" <> ?
+limit
+  ?;
+
+-- callTasks.claimDueCallTasks: up to 5 tasks (PostgreSQL skips rows other dialers hold)
+update "call_task"
+set
+  "status" = ?,
+  "next_attempt_at" = ?
+where
+  "id" in (
+    select
+      "id"
+    from
+      "call_task"
+    where
+      "tenant_id" = ?
+      and "job_id" = ?
+      and "status" in (?, ?, ?)
+      and (
+        "next_attempt_at" is null
+        or "next_attempt_at" <= ?
+      )
+    order by
+      "id"
+    limit
+      ?
+  )
+returning
+  "id",
+  "called_phone_number",
+  "attempts";
+
+-- callTasks.releaseCallTask: a claimed task
+update "call_task"
+set
+  "status" = case
+    when attempts = 0 then 'NOT_STARTED'
+    else 'REDIAL_WAITING'
+  end,
+  "next_attempt_at" = ?
+where
+  "tenant_id" = ?
+  and "id" = ?
+  and "status" = ?;

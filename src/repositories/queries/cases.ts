@@ -1,0 +1,646 @@
+import type { Database } from '../../db/database.js';
+import type { JobDayStats } from '../../db/schema.js';
+import { DAY_COUNTERS, emptyCounters } from '../../services/jobStats.js';
+import * as callRecords from '../callRecords.js';
+import * as callTasks from '../callTasks.js';
+import * as customers from '../customers.js';
+import * as jobStats from '../jobStats.js';
+import * as jobs from '../jobs.js';
+import * as referenceData from '../referenceData.js';
+import * as tenants from '../tenants.js';
+
+/*
+ * The example calls behind the SQL snapshots (src/repositories/queries/*.sql, written by
+ * `npm run sql`, checked by queries.test.ts): every exported function of every repository module,
+ * once per branch that runs different SQL. Each case runs in a transaction that is rolled back,
+ * after `seed` has put one row of each kind in the empty database (so inserts meet their foreign
+ * keys, and functions that read first find something); only the case's own statements are kept.
+ * Arguments are fixed: the same code gives the same SQL.
+ */
+
+/** The repository modules, by file name (src/repositories/NAME.ts). */
+export const REPOSITORY_MODULES = { callRecords, callTasks, customers, jobStats, jobs, referenceData, tenants };
+
+export type ModuleName = keyof typeof REPOSITORY_MODULES;
+
+/** The names of a module's exported functions. */
+type FunctionName<M extends ModuleName> = {
+  [K in keyof (typeof REPOSITORY_MODULES)[M]]: (typeof REPOSITORY_MODULES)[M][K] extends (...args: never[]) => unknown
+    ? K
+    : never;
+}[keyof (typeof REPOSITORY_MODULES)[M]] &
+  string;
+
+/** The ids of the rows `seed` made. They differ between runs on PostgreSQL (sequences do not roll back): they are parameters, never part of the SQL. */
+export interface Seed {
+  tenantId: number;
+  tenantSign: string;
+  appKey: string;
+  orgId: number;
+  userId: number;
+  flowId: number;
+  smsTemplateId: number;
+  phoneLineId: number;
+  groupId: number;
+  customerId: number;
+  customerPhone: string;
+  jobId: number;
+  taskId: number;
+  callRecordId: number;
+}
+
+export interface QueryCase {
+  module: ModuleName;
+  fn: string;
+  /** One line: what this case calls the function with. */
+  description: string;
+  run: (db: Database, seed: Seed) => Promise<unknown>;
+}
+
+type Run = QueryCase['run'];
+
+/** 2024-05-01 10:00 in Asia/Shanghai. */
+const T0 = Date.UTC(2024, 4, 1, 2, 0, 0);
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+
+/** One row of each kind a query can point at, made through the repositories themselves. */
+export async function seed(db: Database): Promise<Seed> {
+  const tenantSign = 'snapshot';
+  const appKey = 'snapshot-key';
+  const tenantId = await tenants.insertTenant(db, { name: '快照公司', tenantSign, timeZone: 'Asia/Shanghai', now: T0 });
+  await tenants.insertApiKey(db, tenantId, appKey, 'secret', T0);
+  const base = { tenant_id: tenantId, created_at: T0 };
+  const orgId = await referenceData.insertReference(db, 'organization', { ...base, name: '销售部' });
+  const userId = await referenceData.insertReference(db, 'app_user', {
+    ...base,
+    name: '王经理',
+    organization_id: orgId,
+  });
+  const flowId = await referenceData.insertDialogFlow(db, { ...base, name: '默认话术', definition: {} });
+  const smsTemplateId = await referenceData.insertReference(db, 'sms_template', {
+    ...base,
+    name: '短信',
+    content: '您好',
+  });
+  const phoneLineId = await referenceData.insertReference(db, 'phone_line', {
+    ...base,
+    phone_number: '02100000000',
+    phone_type: 'LANDLINE',
+    name: '线路',
+  });
+  const groupId = await referenceData.insertReference(db, 'customer_group', { ...base, name: '一组' });
+  const customerPhone = '13900000001';
+  const customerId = await customers.insertCustomer(db, newCustomer(tenantId, groupId, userId, customerPhone));
+  const jobId = await jobs.insertJob(db, newJob(tenantId, flowId, userId, orgId), [phoneLineId]);
+  const [task] = await callTasks.insertCallTasks(
+    db,
+    tenantId,
+    jobId,
+    [{ customerPersonId: customerId, phoneNumber: customerPhone }],
+    T0,
+  );
+  const record = newCallRecord(tenantId, jobId, flowId, 'seed-call', {
+    taskId: task!.id,
+    customerId,
+    groupId,
+    phone: customerPhone,
+  });
+  const ids = await callRecords.insertNewCallRecords(db, [record]);
+  return {
+    tenantId,
+    tenantSign,
+    appKey,
+    orgId,
+    userId,
+    flowId,
+    smsTemplateId,
+    phoneLineId,
+    groupId,
+    customerId,
+    customerPhone,
+    jobId,
+    taskId: task!.id,
+    callRecordId: ids.get('seed-call')!,
+  };
+}
+
+function newCustomer(tenantId: number, groupId: number | null, userId: number, phone: string): customers.NewCustomer {
+  return {
+    tenant_id: tenantId,
+    customer_group_id: groupId,
+    name: '张伟',
+    phone_number: phone,
+    wechat_number: null,
+    source: 'UPLOADED_BY_YOURSELF',
+    last_emotion: 'UNKNOWN',
+    customer_level: 'UNKNOWN',
+    gender: 'UNKNOWN',
+    follow_user_id: userId,
+    follow_status: 'AI_INITIAL_VISIT',
+    properties: { 来源: '快照' },
+    attributes: [],
+    last_follow_time: null,
+    assign_time: T0,
+    created_at: T0,
+  };
+}
+
+function newJob(tenantId: number, flowId: number, userId: number, orgId: number): jobs.NewJob {
+  return {
+    tenant_id: tenantId,
+    dialog_flow_id: flowId,
+    name: '快照任务',
+    mode: 'MANUAL',
+    robot_count: 5,
+    sms_template_id: null,
+    phone_type: 'LANDLINE',
+    daily_start_time: '09:00:00',
+    daily_end_time: '20:00:00',
+    inactive_start_time: '00:00:00',
+    inactive_end_time: '00:00:00',
+    description: null,
+    wechat_alert_level: [],
+    sms_alert_level: [],
+    alert_users: [],
+    early_warning_alert_users: [],
+    wechat_send_method: 'SENDTOALL',
+    status: 'IN_PROCESS',
+    start_time: null,
+    next_start_time: null,
+    system_pause_next_start: null,
+    redial_times: 2,
+    created_by_user_id: userId,
+    organization_id: orgId,
+    created_at: T0,
+    last_modified_at: T0,
+  };
+}
+
+function newCallRecord(
+  tenantId: number,
+  jobId: number,
+  flowId: number,
+  key: string,
+  of: { taskId: number | null; customerId: number | null; groupId: number | null; phone: string },
+): callRecords.NewCallRecord {
+  return {
+    tenant_id: tenantId,
+    job_id: jobId,
+    call_task_id: of.taskId,
+    customer_person_id: of.customerId,
+    customer_group_id: of.groupId,
+    dialog_flow_id: flowId,
+    called_phone_number: of.phone,
+    phone_line_id: null,
+    result_status: 'ANSWERED',
+    intent_level: 'B',
+    real_intent_level: null,
+    customer_concern: ['价格'],
+    full_audio_url: null,
+    customer_audio_url: null,
+    analysis_basis: '',
+    start_time: T0,
+    end_time: T0 + 70_000,
+    chat_duration: 60,
+    chat_round: 4,
+    manual_marked: false,
+    read_status: 'NOT_READ',
+    attributes: [],
+    is_training: false,
+    idempotency_key: key,
+    created_at: T0,
+  };
+}
+
+/** A call record filter with every condition but the search and the start bounds. */
+const everyFilter = (s: Seed): callRecords.CallRecordFilter => ({
+  jobId: s.jobId,
+  training: false,
+  customerGroupId: s.groupId,
+  dialogFlowId: s.flowId,
+  followStatus: 'FOLLOW_UP',
+  resultStatuses: ['ANSWERED', 'BUSY'],
+  intentLevels: ['A', 'B'],
+});
+
+/**
+ * Cases of one module, by function: the type refuses a name the module does not export. A function
+ * left out is reported by queries.test.ts, not here: this file is compiled with the sources, and a
+ * new query without a case must fail its test, not the build.
+ */
+function casesOf<M extends ModuleName>(
+  module: M,
+  byFunction: Partial<Record<FunctionName<M>, [description: string, run: Run][]>>,
+): QueryCase[] {
+  return Object.entries(byFunction as Record<string, [string, Run][]>).flatMap(([fn, list]) =>
+    list.map(([description, run]) => ({ module, fn, description, run })),
+  );
+}
+
+export const QUERY_CASES: QueryCase[] = [
+  ...casesOf('callRecords', {
+    countCallRecords: [
+      [
+        'no search, no start bounds: a sum over the rollup',
+        (db, s) => callRecords.countCallRecords(db, s.tenantId, { jobId: s.jobId, training: false }),
+      ],
+      [
+        'every filter, start bounds mid-day: the rollup over whole days plus a count of each partial day',
+        (db, s) =>
+          callRecords.countCallRecords(db, s.tenantId, {
+            ...everyFilter(s),
+            startFrom: T0,
+            startBefore: T0 + 3 * DAY + HOUR,
+          }),
+      ],
+      [
+        'start bounds within one UTC day: a count of the records',
+        (db, s) =>
+          callRecords.countCallRecords(db, s.tenantId, {
+            jobId: s.jobId,
+            training: false,
+            startFrom: T0,
+            startBefore: T0 + HOUR,
+          }),
+      ],
+      [
+        'a search of two characters: a count reading the job’s records',
+        (db, s) =>
+          callRecords.countCallRecords(db, s.tenantId, { jobId: s.jobId, training: false, searchWords: '张伟' }),
+      ],
+      [
+        'a search of three characters or more: a count through the trigram indexes',
+        (db, s) =>
+          callRecords.countCallRecords(db, s.tenantId, { jobId: s.jobId, training: false, searchWords: '1390' }),
+      ],
+    ],
+    listCallRecords: [
+      [
+        'no filter but the job, first page',
+        (db, s) => callRecords.listCallRecords(db, s.tenantId, { jobId: s.jobId, training: false }, 20, 0),
+      ],
+      [
+        'every filter and start bounds, third page',
+        (db, s) =>
+          callRecords.listCallRecords(
+            db,
+            s.tenantId,
+            { ...everyFilter(s), startFrom: T0, startBefore: T0 + DAY },
+            20,
+            40,
+          ),
+      ],
+      [
+        'a search of two characters',
+        (db, s) =>
+          callRecords.listCallRecords(db, s.tenantId, { jobId: s.jobId, training: false, searchWords: '张伟' }, 20, 0),
+      ],
+      [
+        'a search of three characters or more, without the total: the matches read through the trigram indexes',
+        (db, s) =>
+          callRecords.listCallRecords(db, s.tenantId, { jobId: s.jobId, training: false, searchWords: '1390' }, 20, 0),
+      ],
+      [
+        'a search with a total of 5000 matches: the rollup weighs walking the list index, which wins',
+        (db, s) =>
+          callRecords.listCallRecords(
+            db,
+            s.tenantId,
+            { jobId: s.jobId, training: false, searchWords: '1390' },
+            20,
+            0,
+            5000,
+          ),
+      ],
+    ],
+    listTurns: [
+      ['two records', (db, s) => callRecords.listTurns(db, s.tenantId, [s.callRecordId, s.callRecordId + 1])],
+    ],
+    findCallRecord: [['by id', (db, s) => callRecords.findCallRecord(db, s.tenantId, s.callRecordId)]],
+    insertNewCallRecords: [
+      [
+        'two records',
+        (db, s) =>
+          callRecords.insertNewCallRecords(db, [
+            newCallRecord(s.tenantId, s.jobId, s.flowId, 'case-1', {
+              taskId: s.taskId,
+              customerId: s.customerId,
+              groupId: s.groupId,
+              phone: s.customerPhone,
+            }),
+            newCallRecord(s.tenantId, s.jobId, s.flowId, 'case-2', {
+              taskId: null,
+              customerId: null,
+              groupId: null,
+              phone: '17700000000',
+            }),
+          ]),
+      ],
+    ],
+    findCallRecordIdsByIdempotencyKey: [
+      ['two keys', (db, s) => callRecords.findCallRecordIdsByIdempotencyKey(db, s.tenantId, ['seed-call', 'other'])],
+    ],
+    insertTurns: [
+      [
+        'two turns of one record',
+        (db, s) =>
+          callRecords.insertTurns(db, [
+            { tenant_id: s.tenantId, call_record_id: s.callRecordId, seq: 1, type: 'ROBOT', text: '您好' },
+            { tenant_id: s.tenantId, call_record_id: s.callRecordId, seq: 2, type: 'PERSON', text: '嗯' },
+          ]),
+      ],
+    ],
+    addRecordCounts: [
+      [
+        'two records under two count keys',
+        (db, s) =>
+          callRecords.addRecordCounts(
+            db,
+            s.tenantId,
+            [
+              newCallRecord(s.tenantId, s.jobId, s.flowId, 'case-1', {
+                taskId: s.taskId,
+                customerId: s.customerId,
+                groupId: s.groupId,
+                phone: s.customerPhone,
+              }),
+              newCallRecord(s.tenantId, s.jobId, s.flowId, 'case-2', {
+                taskId: null,
+                customerId: null,
+                groupId: null,
+                phone: '17700000000',
+              }),
+            ],
+            new Map([[s.customerId, 'AI_INITIAL_VISIT']]),
+          ),
+      ],
+    ],
+  }),
+  ...casesOf('callTasks', {
+    insertCallTasks: [
+      [
+        'two customers',
+        (db, s) =>
+          callTasks.insertCallTasks(
+            db,
+            s.tenantId,
+            s.jobId,
+            [
+              { customerPersonId: s.customerId, phoneNumber: '13900000002' },
+              { customerPersonId: s.customerId, phoneNumber: '13900000003' },
+            ],
+            T0,
+          ),
+      ],
+    ],
+    findNumbersInJob: [
+      ['two numbers', (db, s) => callTasks.findNumbersInJob(db, s.tenantId, s.jobId, [s.customerPhone, '13900000002'])],
+    ],
+    listCallTasks: [['a job’s tasks', (db, s) => callTasks.listCallTasks(db, s.tenantId, s.jobId)]],
+    findCallTasksOfCalls: [
+      [
+        'one task id, and two numbers of one job',
+        (db, s) =>
+          callTasks.findCallTasksOfCalls(
+            db,
+            s.tenantId,
+            [s.taskId],
+            new Map([[s.jobId, [s.customerPhone, '13900000002']]]),
+          ),
+      ],
+    ],
+    updateCallTaskAfterCall: [
+      [
+        'an answered call: the task finishes',
+        (db, s) =>
+          callTasks.updateCallTaskAfterCall(
+            db,
+            s.tenantId,
+            s.taskId,
+            { resultStatus: 'ANSWERED', endTime: T0 },
+            { redial_times: 2, redial_interval_minutes: 30 },
+          ),
+      ],
+      [
+        'an unanswered call: the task finishes on its last attempt, else waits to be redialled',
+        (db, s) =>
+          callTasks.updateCallTaskAfterCall(
+            db,
+            s.tenantId,
+            s.taskId,
+            { resultStatus: 'NO_ANSWER', endTime: T0 },
+            { redial_times: 2, redial_interval_minutes: 30 },
+          ),
+      ],
+    ],
+    countCallsInFlight: [['a job', (db, s) => callTasks.countCallsInFlight(db, s.tenantId, s.jobId, T0)]],
+    hasUnfinishedCallTasks: [['a job', (db, s) => callTasks.hasUnfinishedCallTasks(db, s.tenantId, s.jobId)]],
+    claimDueCallTasks: [
+      [
+        'up to 5 tasks (PostgreSQL skips rows other dialers hold)',
+        (db, s) => callTasks.claimDueCallTasks(db, s.tenantId, s.jobId, 5, T0, T0 + 120_000),
+      ],
+    ],
+    releaseCallTask: [['a claimed task', (db, s) => callTasks.releaseCallTask(db, s.tenantId, s.taskId, T0 + 60_000)]],
+  }),
+  ...casesOf('customers', {
+    findCustomerWithGroup: [['by id', (db, s) => customers.findCustomerWithGroup(db, s.tenantId, s.customerId)]],
+    insertCustomer: [
+      ['one customer', (db, s) => customers.insertCustomer(db, newCustomer(s.tenantId, null, s.userId, '13900000009'))],
+    ],
+    insertCustomers: [
+      [
+        'two customers',
+        (db, s) =>
+          customers.insertCustomers(db, [
+            newCustomer(s.tenantId, null, s.userId, '13900000010'),
+            newCustomer(s.tenantId, s.groupId, s.userId, '13900000011'),
+          ]),
+      ],
+    ],
+    updateCustomerLastCall: [
+      [
+        'a finished call',
+        (db, s) =>
+          customers.updateCustomerLastCall(db, s.tenantId, s.customerId, {
+            startTime: T0,
+            chatDuration: 60,
+            intentLevel: 'B',
+            resultStatus: 'ANSWERED',
+          }),
+      ],
+    ],
+    findCustomersByPhone: [
+      ['two numbers', (db, s) => customers.findCustomersByPhone(db, s.tenantId, [s.customerPhone, '13900000002'])],
+    ],
+    findFollowStatusesForShare: [
+      [
+        'two customers (share-locked on PostgreSQL)',
+        (db, s) => customers.findFollowStatusesForShare(db, s.tenantId, [s.customerId, s.customerId + 1]),
+      ],
+    ],
+  }),
+  ...casesOf('jobStats', {
+    listJobDayStats: [['a job', (db, s) => jobStats.listJobDayStats(db, s.tenantId, s.jobId)]],
+    listTopConcerns: [['a job’s top 10', (db, s) => jobStats.listTopConcerns(db, s.tenantId, s.jobId, 10)]],
+    addDayStats: [
+      [
+        'one day, every counter',
+        (db, s) => {
+          const row: JobDayStats = {
+            tenant_id: s.tenantId,
+            job_id: s.jobId,
+            day: '2024-05-01',
+            ...emptyCounters(),
+            records: 1,
+          };
+          return jobStats.addDayStats(db, [row], DAY_COUNTERS);
+        },
+      ],
+    ],
+    addConcernHits: [
+      [
+        'one concern',
+        (db, s) => jobStats.addConcernHits(db, [{ tenant_id: s.tenantId, job_id: s.jobId, concern: '价格', hits: 1 }]),
+      ],
+    ],
+  }),
+  ...casesOf('jobs', {
+    countJobs: [
+      ['no filter', (db, s) => jobs.countJobs(db, s.tenantId, {})],
+      ['by name and status', (db, s) => jobs.countJobs(db, s.tenantId, { name: '快照', status: 'IN_PROCESS' })],
+    ],
+    listJobs: [
+      ['no filter, first page', (db, s) => jobs.listJobs(db, s.tenantId, {}, 20, 0)],
+      [
+        'by name and status, second page',
+        (db, s) => jobs.listJobs(db, s.tenantId, { name: '快照', status: 'IN_PROCESS' }, 20, 20),
+      ],
+    ],
+    findJobDetail: [['by id', (db, s) => jobs.findJobDetail(db, s.tenantId, s.jobId)]],
+    findJob: [['by id', (db, s) => jobs.findJob(db, s.tenantId, s.jobId)]],
+    existsJob: [['by id', (db, s) => jobs.existsJob(db, s.tenantId, s.jobId)]],
+    listJobsForRecording: [['two jobs', (db, s) => jobs.listJobsForRecording(db, s.tenantId, [s.jobId, s.jobId + 1])]],
+    listJobPhoneLines: [['a job', (db, s) => jobs.listJobPhoneLines(db, s.tenantId, s.jobId)]],
+    insertJob: [
+      [
+        'a job with one caller line',
+        (db, s) => jobs.insertJob(db, newJob(s.tenantId, s.flowId, s.userId, s.orgId), [s.phoneLineId]),
+      ],
+    ],
+    moveJobStatus: [
+      ['a status change', (db, s) => jobs.moveJobStatus(db, s.tenantId, s.jobId, 'IN_PROCESS', 'USER_PAUSE', T0)],
+      [
+        'a status change that also sets the start times',
+        (db, s) =>
+          jobs.moveJobStatus(db, s.tenantId, s.jobId, 'NOT_STARTED', 'IN_PROCESS', T0, {
+            start_time: T0,
+            system_pause_next_start: null,
+          }),
+      ],
+    ],
+    addToTaskCallTotal: [['three tasks', (db, s) => jobs.addToTaskCallTotal(db, s.tenantId, s.jobId, 3)]],
+    addToCompletedTask: [['one task', (db, s) => jobs.addToCompletedTask(db, s.tenantId, s.jobId, 1)]],
+    deleteJob: [['a job and everything under it', (db, s) => jobs.deleteJob(db, s.tenantId, s.jobId)]],
+    listJobsToDial: [['every tenant’s jobs in a dialler status', (db) => jobs.listJobsToDial(db)]],
+    lockJob: [['a job', (db, s) => jobs.lockJob(db, s.tenantId, s.jobId)]],
+  }),
+  ...casesOf('referenceData', {
+    insertReference: [
+      [
+        'an organization',
+        (db, s) =>
+          referenceData.insertReference(db, 'organization', { tenant_id: s.tenantId, created_at: T0, name: '市场部' }),
+      ],
+      [
+        'a user',
+        (db, s) =>
+          referenceData.insertReference(db, 'app_user', {
+            tenant_id: s.tenantId,
+            created_at: T0,
+            name: '李',
+            organization_id: s.orgId,
+          }),
+      ],
+      [
+        'an SMS template',
+        (db, s) =>
+          referenceData.insertReference(db, 'sms_template', {
+            tenant_id: s.tenantId,
+            created_at: T0,
+            name: '通知',
+            content: '您好',
+          }),
+      ],
+      [
+        'a caller line',
+        (db, s) =>
+          referenceData.insertReference(db, 'phone_line', {
+            tenant_id: s.tenantId,
+            created_at: T0,
+            phone_number: '02100000001',
+            phone_type: 'MOBILE',
+            name: null,
+          }),
+      ],
+      [
+        'a customer group',
+        (db, s) =>
+          referenceData.insertReference(db, 'customer_group', { tenant_id: s.tenantId, created_at: T0, name: '二组' }),
+      ],
+    ],
+    insertDialogFlow: [
+      [
+        'one flow',
+        (db, s) =>
+          referenceData.insertDialogFlow(db, {
+            tenant_id: s.tenantId,
+            name: '二号话术',
+            definition: { nodes: [] },
+            created_at: T0,
+          }),
+      ],
+    ],
+    findDialogFlow: [['by id', (db, s) => referenceData.findDialogFlow(db, s.tenantId, s.flowId)]],
+    listDialogFlows: [['a tenant’s flows', (db, s) => referenceData.listDialogFlows(db, s.tenantId)]],
+    listPhoneLines: [['a tenant’s caller lines', (db, s) => referenceData.listPhoneLines(db, s.tenantId)]],
+    findOwnedIds: [
+      [
+        'two dialog flows',
+        (db, s) => referenceData.findOwnedIds(db, 'dialog_flow', s.tenantId, [s.flowId, s.flowId + 1]),
+      ],
+      [
+        'two SMS templates',
+        (db, s) => referenceData.findOwnedIds(db, 'sms_template', s.tenantId, [s.smsTemplateId, s.smsTemplateId + 1]),
+      ],
+      [
+        'two caller lines',
+        (db, s) => referenceData.findOwnedIds(db, 'phone_line', s.tenantId, [s.phoneLineId, s.phoneLineId + 1]),
+      ],
+      [
+        'two customer groups',
+        (db, s) => referenceData.findOwnedIds(db, 'customer_group', s.tenantId, [s.groupId, s.groupId + 1]),
+      ],
+    ],
+  }),
+  ...casesOf('tenants', {
+    insertTenant: [
+      [
+        'one tenant',
+        (db) => tenants.insertTenant(db, { name: '二号公司', tenantSign: 'snapshot-2', timeZone: 'UTC', now: T0 }),
+      ],
+    ],
+    findTenantBySign: [['by sign', (db, s) => tenants.findTenantBySign(db, s.tenantSign)]],
+    findTenant: [['by id', (db, s) => tenants.findTenant(db, s.tenantId)]],
+    countTenants: [['all tenants', (db) => tenants.countTenants(db)]],
+    insertApiKey: [['one key', (db, s) => tenants.insertApiKey(db, s.tenantId, 'snapshot-key-2', 'secret', T0)]],
+    listApiKeys: [
+      ['every tenant’s keys', (db) => tenants.listApiKeys(db)],
+      ['one tenant’s keys', (db, s) => tenants.listApiKeys(db, s.tenantId)],
+    ],
+    findEnabledApiKey: [['a tenant’s first enabled key', (db, s) => tenants.findEnabledApiKey(db, s.tenantId)]],
+    updateApiKeyEnabled: [['disable a key', (db, s) => tenants.updateApiKeyEnabled(db, s.appKey, false, T0)]],
+    findKeyCredentials: [['by appKey', (db, s) => tenants.findKeyCredentials(db, s.appKey)]],
+  }),
+];

@@ -1,0 +1,103 @@
+-- The SQL src/repositories/customers.ts runs on SQLite, for each case of src/repositories/queries/cases.ts.
+-- Written by `npm run sql`; do not edit. Review changes to it as changes to the queries.
+
+-- customers.findCustomerWithGroup: by id
+select
+  "c".*,
+  "g"."name" as "customer_group_name"
+from
+  "customer_person" as "c"
+  left join "customer_group" as "g" on "g"."id" = "c"."customer_group_id"
+where
+  "c"."tenant_id" = ?
+  and "c"."id" = ?;
+
+-- customers.insertCustomer: one customer
+insert into
+  "customer_person" (
+    "tenant_id",
+    "customer_group_id",
+    "name",
+    "phone_number",
+    "wechat_number",
+    "source",
+    "last_emotion",
+    "customer_level",
+    "gender",
+    "follow_user_id",
+    "follow_status",
+    "properties",
+    "attributes",
+    "last_follow_time",
+    "assign_time",
+    "created_at"
+  )
+values
+  (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+returning
+  "id";
+
+-- customers.insertCustomers: two customers
+insert into
+  "customer_person" (
+    "tenant_id",
+    "customer_group_id",
+    "name",
+    "phone_number",
+    "wechat_number",
+    "source",
+    "last_emotion",
+    "customer_level",
+    "gender",
+    "follow_user_id",
+    "follow_status",
+    "properties",
+    "attributes",
+    "last_follow_time",
+    "assign_time",
+    "created_at"
+  )
+values
+  (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+returning
+  "id";
+
+-- customers.updateCustomerLastCall: a finished call
+update "customer_person"
+set
+  "last_start_time" = ?,
+  "last_chat_duration" = ?,
+  "last_intent_level" = ?,
+  "last_dial_status" = ?
+where
+  "tenant_id" = ?
+  and "id" = ?
+  and (
+    "last_start_time" is null
+    or "last_start_time" <= ?
+  );
+
+-- customers.findCustomersByPhone: two numbers
+select
+  "id",
+  "phone_number"
+from
+  "customer_person"
+where
+  "tenant_id" = ?
+  and "phone_number" in (?, ?)
+order by
+  "id";
+
+-- customers.findFollowStatusesForShare: two customers (share-locked on PostgreSQL)
+select
+  "id",
+  "follow_status"
+from
+  "customer_person"
+where
+  "tenant_id" = ?
+  and "id" in (?, ?)
+order by
+  "id";

@@ -1,0 +1,286 @@
+-- The SQL src/repositories/jobs.ts runs on PostgreSQL, for each case of src/repositories/queries/cases.ts.
+-- Written by `npm run sql`; do not edit. Review changes to it as changes to the queries.
+
+-- jobs.countJobs: no filter
+select
+  count(*) as "n"
+from
+  "robot_call_job" as "j"
+where
+  "j"."tenant_id" = $1;
+
+-- jobs.countJobs: by name and status
+select
+  count(*) as "n"
+from
+  "robot_call_job" as "j"
+where
+  "j"."tenant_id" = $1
+  and "j"."name" like $2 escape '\'
+  and "j"."status" = $3;
+
+-- jobs.listJobs: no filter, first page
+select
+  "j"."id",
+  "j"."name",
+  "j"."status",
+  "j"."completed_task",
+  "j"."task_call_total",
+  "j"."created_at",
+  "u"."name" as "created_by_user_name",
+  "o"."name" as "organization_name"
+from
+  "robot_call_job" as "j"
+  left join "app_user" as "u" on "u"."id" = "j"."created_by_user_id"
+  left join "organization" as "o" on "o"."id" = "j"."organization_id"
+where
+  "j"."tenant_id" = $1
+order by
+  "j"."created_at" desc,
+  "j"."id" desc
+limit
+  $2
+offset
+  $3;
+
+-- jobs.listJobs: by name and status, second page
+select
+  "j"."id",
+  "j"."name",
+  "j"."status",
+  "j"."completed_task",
+  "j"."task_call_total",
+  "j"."created_at",
+  "u"."name" as "created_by_user_name",
+  "o"."name" as "organization_name"
+from
+  "robot_call_job" as "j"
+  left join "app_user" as "u" on "u"."id" = "j"."created_by_user_id"
+  left join "organization" as "o" on "o"."id" = "j"."organization_id"
+where
+  "j"."tenant_id" = $1
+  and "j"."name" like $2 escape '\'
+  and "j"."status" = $3
+order by
+  "j"."created_at" desc,
+  "j"."id" desc
+limit
+  $4
+offset
+  $5;
+
+-- jobs.findJobDetail: by id
+select
+  "j".*,
+  "u"."name" as "created_by_user_name",
+  "o"."name" as "organization_name",
+  "f"."name" as "dialog_flow_name",
+  "s"."name" as "sms_template_name"
+from
+  "robot_call_job" as "j"
+  left join "app_user" as "u" on "u"."id" = "j"."created_by_user_id"
+  left join "organization" as "o" on "o"."id" = "j"."organization_id"
+  left join "dialog_flow" as "f" on "f"."id" = "j"."dialog_flow_id"
+  left join "sms_template" as "s" on "s"."id" = "j"."sms_template_id"
+where
+  "j"."tenant_id" = $1
+  and "j"."id" = $2;
+
+-- jobs.findJob: by id
+select
+  *
+from
+  "robot_call_job"
+where
+  "tenant_id" = $1
+  and "id" = $2;
+
+-- jobs.existsJob: by id
+select
+  "id"
+from
+  "robot_call_job"
+where
+  "tenant_id" = $1
+  and "id" = $2;
+
+-- jobs.listJobsForRecording: two jobs
+select
+  "id",
+  "dialog_flow_id",
+  "redial_times",
+  "redial_interval_minutes"
+from
+  "robot_call_job"
+where
+  "tenant_id" = $1
+  and "id" in ($2, $3);
+
+-- jobs.listJobPhoneLines: a job
+select
+  "l"."id",
+  "l"."phone_number",
+  "l"."phone_type",
+  "l"."name"
+from
+  "job_phone_line" as "jl"
+  inner join "phone_line" as "l" on "l"."id" = "jl"."phone_line_id"
+where
+  "jl"."tenant_id" = $1
+  and "jl"."job_id" = $2
+order by
+  "jl"."phone_line_id";
+
+-- jobs.insertJob: a job with one caller line
+insert into
+  "robot_call_job" (
+    "tenant_id",
+    "dialog_flow_id",
+    "name",
+    "mode",
+    "robot_count",
+    "sms_template_id",
+    "phone_type",
+    "daily_start_time",
+    "daily_end_time",
+    "inactive_start_time",
+    "inactive_end_time",
+    "description",
+    "wechat_alert_level",
+    "sms_alert_level",
+    "alert_users",
+    "early_warning_alert_users",
+    "wechat_send_method",
+    "status",
+    "start_time",
+    "next_start_time",
+    "system_pause_next_start",
+    "redial_times",
+    "created_by_user_id",
+    "organization_id",
+    "created_at",
+    "last_modified_at"
+  )
+values
+  ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)
+returning
+  "id";
+
+insert into
+  "job_phone_line" ("tenant_id", "job_id", "phone_line_id")
+values
+  ($1, $2, $3);
+
+-- jobs.moveJobStatus: a status change
+update "robot_call_job"
+set
+  "status" = $1,
+  "last_modified_at" = $2
+where
+  "tenant_id" = $3
+  and "id" = $4
+  and "status" = $5;
+
+-- jobs.moveJobStatus: a status change that also sets the start times
+update "robot_call_job"
+set
+  "status" = $1,
+  "last_modified_at" = $2,
+  "start_time" = $3,
+  "system_pause_next_start" = $4
+where
+  "tenant_id" = $5
+  and "id" = $6
+  and "status" = $7;
+
+-- jobs.addToTaskCallTotal: three tasks
+update "robot_call_job"
+set
+  "task_call_total" = task_call_total + $1
+where
+  "tenant_id" = $2
+  and "id" = $3;
+
+-- jobs.addToCompletedTask: one task
+update "robot_call_job"
+set
+  "completed_task" = completed_task + $1
+where
+  "tenant_id" = $2
+  and "id" = $3;
+
+-- jobs.deleteJob: a job and everything under it
+delete from "call_detail"
+where
+  "tenant_id" = $1
+  and "call_record_id" in (
+    select
+      "id"
+    from
+      "call_record"
+    where
+      "tenant_id" = $2
+      and "job_id" = $3
+  );
+
+delete from "call_record"
+where
+  "tenant_id" = $1
+  and "job_id" = $2;
+
+delete from "job_day_stats"
+where
+  "tenant_id" = $1
+  and "job_id" = $2;
+
+delete from "job_concern_stats"
+where
+  "tenant_id" = $1
+  and "job_id" = $2;
+
+delete from "call_task"
+where
+  "tenant_id" = $1
+  and "job_id" = $2;
+
+delete from "job_phone_line"
+where
+  "tenant_id" = $1
+  and "job_id" = $2;
+
+delete from "robot_call_job"
+where
+  "tenant_id" = $1
+  and "id" = $2;
+
+-- jobs.listJobsToDial: every tenant’s jobs in a dialler status
+select
+  "j"."id",
+  "j"."tenant_id",
+  "j"."status",
+  "j"."start_time",
+  "j"."robot_count",
+  "j"."daily_start_time",
+  "j"."daily_end_time",
+  "j"."inactive_start_time",
+  "j"."inactive_end_time",
+  "j"."task_call_total",
+  "j"."completed_task",
+  "t"."time_zone",
+  "f"."definition"
+from
+  "robot_call_job" as "j"
+  inner join "tenant" as "t" on "t"."id" = "j"."tenant_id"
+  inner join "dialog_flow" as "f" on "f"."id" = "j"."dialog_flow_id"
+where
+  "j"."status" in ($1, $2, $3)
+order by
+  "j"."id";
+
+-- jobs.lockJob: a job
+update "robot_call_job"
+set
+  "robot_count" = robot_count
+where
+  "tenant_id" = $1
+  and "id" = $2;

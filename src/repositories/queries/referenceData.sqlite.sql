@@ -1,0 +1,131 @@
+-- The SQL src/repositories/referenceData.ts runs on SQLite, for each case of src/repositories/queries/cases.ts.
+-- Written by `npm run sql`; do not edit. Review changes to it as changes to the queries.
+
+-- referenceData.insertReference: an organization
+insert into
+  "organization" ("tenant_id", "created_at", "name")
+values
+  (?, ?, ?)
+returning
+  "id";
+
+-- referenceData.insertReference: a user
+insert into
+  "app_user" (
+    "tenant_id",
+    "created_at",
+    "name",
+    "organization_id"
+  )
+values
+  (?, ?, ?, ?)
+returning
+  "id";
+
+-- referenceData.insertReference: an SMS template
+insert into
+  "sms_template" ("tenant_id", "created_at", "name", "content")
+values
+  (?, ?, ?, ?)
+returning
+  "id";
+
+-- referenceData.insertReference: a caller line
+insert into
+  "phone_line" (
+    "tenant_id",
+    "created_at",
+    "phone_number",
+    "phone_type",
+    "name"
+  )
+values
+  (?, ?, ?, ?, ?)
+returning
+  "id";
+
+-- referenceData.insertReference: a customer group
+insert into
+  "customer_group" ("tenant_id", "created_at", "name")
+values
+  (?, ?, ?)
+returning
+  "id";
+
+-- referenceData.insertDialogFlow: one flow
+insert into
+  "dialog_flow" ("tenant_id", "name", "definition", "created_at")
+values
+  (?, ?, ?, ?)
+returning
+  "id";
+
+-- referenceData.findDialogFlow: by id
+select
+  *
+from
+  "dialog_flow"
+where
+  "tenant_id" = ?
+  and "id" = ?;
+
+-- referenceData.listDialogFlows: a tenant’s flows
+select
+  "id",
+  "name",
+  "created_at"
+from
+  "dialog_flow"
+where
+  "tenant_id" = ?
+order by
+  "id";
+
+-- referenceData.listPhoneLines: a tenant’s caller lines
+select
+  "id",
+  "phone_number",
+  "phone_type",
+  "name"
+from
+  "phone_line"
+where
+  "tenant_id" = ?
+order by
+  "id";
+
+-- referenceData.findOwnedIds: two dialog flows
+select
+  "id"
+from
+  "dialog_flow"
+where
+  "tenant_id" = ?
+  and "id" in (?, ?);
+
+-- referenceData.findOwnedIds: two SMS templates
+select
+  "id"
+from
+  "sms_template"
+where
+  "tenant_id" = ?
+  and "id" in (?, ?);
+
+-- referenceData.findOwnedIds: two caller lines
+select
+  "id"
+from
+  "phone_line"
+where
+  "tenant_id" = ?
+  and "id" in (?, ?);
+
+-- referenceData.findOwnedIds: two customer groups
+select
+  "id"
+from
+  "customer_group"
+where
+  "tenant_id" = ?
+  and "id" in (?, ?);

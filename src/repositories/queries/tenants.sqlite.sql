@@ -1,0 +1,113 @@
+-- The SQL src/repositories/tenants.ts runs on SQLite, for each case of src/repositories/queries/cases.ts.
+-- Written by `npm run sql`; do not edit. Review changes to it as changes to the queries.
+
+-- tenants.insertTenant: one tenant
+insert into
+  "tenant" ("name", "tenant_sign", "time_zone", "created_at")
+values
+  (?, ?, ?, ?)
+returning
+  "id";
+
+-- tenants.findTenantBySign: by sign
+select
+  *
+from
+  "tenant"
+where
+  "tenant_sign" = ?;
+
+-- tenants.findTenant: by id
+select
+  *
+from
+  "tenant"
+where
+  "id" = ?;
+
+-- tenants.countTenants: all tenants
+select
+  count(*) as "n"
+from
+  "tenant";
+
+-- tenants.insertApiKey: one key
+insert into
+  "api_key" (
+    "tenant_id",
+    "app_key",
+    "app_secret",
+    "enabled",
+    "created_at"
+  )
+values
+  (?, ?, ?, ?, ?);
+
+-- tenants.listApiKeys: every tenant’s keys
+select
+  "api_key"."app_key",
+  "api_key"."enabled",
+  "api_key"."created_at",
+  "api_key"."disabled_at",
+  "tenant"."id" as "tenant_id",
+  "tenant"."tenant_sign",
+  "tenant"."name" as "tenant_name"
+from
+  "api_key"
+  inner join "tenant" on "tenant"."id" = "api_key"."tenant_id"
+order by
+  "api_key"."tenant_id",
+  "api_key"."id";
+
+-- tenants.listApiKeys: one tenant’s keys
+select
+  "api_key"."app_key",
+  "api_key"."enabled",
+  "api_key"."created_at",
+  "api_key"."disabled_at",
+  "tenant"."id" as "tenant_id",
+  "tenant"."tenant_sign",
+  "tenant"."name" as "tenant_name"
+from
+  "api_key"
+  inner join "tenant" on "tenant"."id" = "api_key"."tenant_id"
+where
+  "api_key"."tenant_id" = ?
+order by
+  "api_key"."tenant_id",
+  "api_key"."id";
+
+-- tenants.findEnabledApiKey: a tenant’s first enabled key
+select
+  "app_key",
+  "app_secret"
+from
+  "api_key"
+where
+  "tenant_id" = ?
+  and "enabled" = ?
+order by
+  "id"
+limit
+  ?;
+
+-- tenants.updateApiKeyEnabled: disable a key
+update "api_key"
+set
+  "enabled" = ?,
+  "disabled_at" = ?
+where
+  "app_key" = ?;
+
+-- tenants.findKeyCredentials: by appKey
+select
+  "api_key"."app_secret",
+  "api_key"."enabled",
+  "tenant"."id" as "tenant_id",
+  "tenant"."tenant_sign",
+  "tenant"."time_zone"
+from
+  "api_key"
+  inner join "tenant" on "tenant"."id" = "api_key"."tenant_id"
+where
+  "api_key"."app_key" = ?;

@@ -1,0 +1,83 @@
+import type { Insertable, Kysely } from 'kysely';
+import type { Database } from '../db/database.js';
+import type { DB } from '../db/schema.js';
+import { parseJson } from './rows.js';
+
+/**
+ * Reference data a job points at: organizations, users, dialog flows, SMS templates, caller lines
+ * and customer groups. Each row belongs to one tenant.
+ */
+
+type ReferenceTable = 'organization' | 'app_user' | 'sms_template' | 'phone_line' | 'customer_group';
+
+export async function insertReference<T extends ReferenceTable>(
+  db: Database,
+  table: T,
+  row: Insertable<DB[T]>,
+): Promise<number> {
+  // Every reference table has an `id`; Kysely cannot see that through the generic table name.
+  // biome-ignore lint/suspicious/noExplicitAny: the table is one of ReferenceTable, checked by the signature
+  const inserted: unknown = await (db.db as Kysely<any>)
+    .insertInto(table)
+    .values(row)
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return (inserted as { id: number }).id;
+}
+
+export async function insertDialogFlow(
+  db: Database,
+  flow: { tenant_id: number; name: string; definition: unknown; created_at: number },
+): Promise<number> {
+  const row = await db.db
+    .insertInto('dialog_flow')
+    .values({ ...flow, definition: JSON.stringify(flow.definition) })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+export async function findDialogFlow(db: Database, tenantId: number, dialogFlowId: number) {
+  const flow = await db.db
+    .selectFrom('dialog_flow')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', dialogFlowId)
+    .executeTakeFirst();
+  return flow && { ...flow, definition: parseJson<unknown>(flow.definition, null) };
+}
+
+export async function listDialogFlows(db: Database, tenantId: number) {
+  return db.db
+    .selectFrom('dialog_flow')
+    .select(['id', 'name', 'created_at'])
+    .where('tenant_id', '=', tenantId)
+    .orderBy('id')
+    .execute();
+}
+
+export async function listPhoneLines(db: Database, tenantId: number) {
+  return db.db
+    .selectFrom('phone_line')
+    .select(['id', 'phone_number', 'phone_type', 'name'])
+    .where('tenant_id', '=', tenantId)
+    .orderBy('id')
+    .execute();
+}
+
+/** The ids among `ids` that are the tenant's own rows of a reference table. */
+export async function findOwnedIds(
+  db: Database,
+  table: 'dialog_flow' | 'sms_template' | 'phone_line' | 'customer_group',
+  tenantId: number,
+  ids: number[],
+): Promise<Set<number>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db.db
+    .selectFrom(table)
+    .select('id')
+    .where('tenant_id', '=', tenantId)
+    .where('id', 'in', ids)
+    .execute();
+  return new Set(rows.map((r) => r.id));
+}

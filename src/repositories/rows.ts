@@ -1,0 +1,24 @@
+import type { Flag } from '../db/schema.js';
+
+/*
+ * Conversions between stored and domain forms, used by the repositories only: flags are 0/1 and
+ * JSON is text in the database, booleans and values above it.
+ */
+
+/** JSON columns come back as text from SQLite and parsed from PostgreSQL. */
+export function parseJson<T>(value: unknown, fallback: T): T {
+  if (value === null || value === undefined) return fallback;
+  if (typeof value === 'string') return value === '' ? fallback : (JSON.parse(value) as T);
+  return value as T;
+}
+
+export const toFlag = (value: boolean | undefined): Flag => (value ? 1 : 0);
+
+export const isSet = (flag: number): boolean => flag === 1;
+
+/** Splits a long list for statements with many parameters (IN lists, multi-row inserts). */
+export function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
