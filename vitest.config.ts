@@ -26,6 +26,9 @@ export default defineConfig({
     // Rebuilds dist/ from the sources first: some tests run the built CLI and write path.
     globalSetup: ['test/globalSetup.ts'],
     testTimeout: 30_000,
+    // The server key of the stored secrets, for the tests and the CLI processes they start (which
+    // inherit it): a fixed test-only key, so no test writes a key file under the checkout's data/.
+    env: { OUTCALL_SECRET_KEY: '7465737420736563726574206b6579206f66206f757463616c6c207465737473' },
     hookTimeout: 60_000,
     reporters: postgres ? ['default'] : ['default', { onTestRunEnd: () => console.warn(`\n${SKIPPED}\n`) }],
     projects: [

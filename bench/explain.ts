@@ -179,7 +179,11 @@ export async function explainAll(
     if (e.level === 'query') captured.push({ query: e.query, ms: e.queryDurationMillis });
   };
   const database = createDatabase(databaseUrl, { poolSize: 4, log });
-  const app = await buildApp({ database, config: loadConfig({ DATABASE_URL: databaseUrl }), logger: false });
+  const app = await buildApp({
+    database,
+    config: loadConfig({ DATABASE_URL: databaseUrl, RATE_LIMIT_PER_SECOND: '0' }),
+    logger: false,
+  });
   const credentials = manifest.main.credentials;
   const out: ScenarioPlans[] = [];
   const sizes = await tableSizes(database);

@@ -211,7 +211,11 @@ async function typicalDetailBytes(
   credentials: ClientCredentials,
 ): Promise<number> {
   const database = createDatabase(databaseUrl, { poolSize: 2 });
-  const app = await buildApp({ database, config: loadConfig({ DATABASE_URL: databaseUrl }), logger: false });
+  const app = await buildApp({
+    database,
+    config: loadConfig({ DATABASE_URL: databaseUrl, RATE_LIMIT_PER_SECOND: '0' }),
+    logger: false,
+  });
   try {
     const sizes: number[] = [];
     for (const s of list.filter((x) => x.endpoint === 'getTaskDetail')) {

@@ -21,5 +21,10 @@ const program = new Command('bench-serve')
   .parse();
 
 const opts = program.opts<{ floorBytes: number; migrate: boolean }>();
-const env = { ...process.env, ...(opts.migrate ? {} : { MIGRATE_ON_START: 'false' }) };
+// The benchmark measures the service, not its rate limit (one key sends everything), unless RATE_LIMIT_PER_SECOND is set.
+const env = {
+  RATE_LIMIT_PER_SECOND: '0',
+  ...process.env,
+  ...(opts.migrate ? {} : { MIGRATE_ON_START: 'false' }),
+};
 await startServer(loadConfig(env), { demo: false, plugins: [benchFloor(opts.floorBytes)] });

@@ -3,11 +3,22 @@ import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { type HttpMethod, OutcallClient, OutcallError } from './client/index.js';
 import { ConfigError, loadConfig } from './config.js';
+import { BackupError, backupSqlite } from './db/backup.js';
 import { createDatabase, type Database } from './db/database.js';
 import { migrateToLatest, migrationStatus } from './db/migrate.js';
 import { ServiceError } from './domain/errors.js';
 import { DEMO_CREDENTIALS_FILE, startDialer, startServer } from './server.js';
-import { createApiKey, createTenant, findTenantByIdOrSign, listKeys, setKeyEnabled } from './services/tenants.js';
+import { pruneAuditLog } from './services/auditLog.js';
+import { addToDoNotCallList, getDoNotCallList, removeFromDoNotCallList } from './services/doNotCall.js';
+import { prepareSecrets, rotateSecretKey, SecretKeyError } from './services/secrets.js';
+import {
+  createApiKey,
+  createTenant,
+  findTenantByIdOrSign,
+  listKeys,
+  setKeyEnabled,
+  setKeySignatureVersion,
+} from './services/tenants.js';
 
 /** `outcall`: serve the API, manage tenants and keys, and send signed requests. */
 
@@ -25,18 +36,41 @@ function speed(value: string): number {
   return n;
 }
 
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 2147483647) throw new InvalidArgumentError('must be a whole number from 1');
+  return n;
+}
+
 function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0–65535)');
   return n;
 }
 
-/** Runs `work` against the configured database, migrated, and closes it. */
+function signatureVersion(value: string): 'v1' | 'v2' {
+  if (value !== 'v1' && value !== 'v2') throw new InvalidArgumentError('must be v1 or v2');
+  return value;
+}
+
+/** The secret key for the stored secrets (services/secrets.ts), saying so when it was just generated. */
+async function openSecrets(database: Database, config: ReturnType<typeof loadConfig>) {
+  const secrets = await prepareSecrets(database, config);
+  if (secrets.generatedFile)
+    console.error(
+      `outcall: generated a new secret key in ${secrets.generatedFile} (key ${secrets.keyring.keyId}); the stored app secrets are encrypted with it: keep it and back it up apart from the database, or set OUTCALL_SECRET_KEY`,
+    );
+  if (secrets.warning) console.error(`outcall: ${secrets.warning}`);
+  return secrets;
+}
+
+/** Runs `work` against the configured database, migrated, its secret key loaded, and closes it. */
 async function withDatabase<T>(work: (database: Database) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const database = createDatabase(config.databaseUrl, { poolSize: 2 });
   try {
     await migrateToLatest(database);
+    await openSecrets(database, config);
     return await work(database);
   } finally {
     await database.destroy();
@@ -100,20 +134,21 @@ program
     const config = loadConfig(env);
     const database = createDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
     await migrateToLatest(database);
+    await openSecrets(database, config);
     const log = {
       info: (o: object, m: string) => console.log(m, o),
       error: (o: object, m: string) => console.error(m, o),
     };
     const dialer = startDialer(database, config, log);
     console.log(
-      `dialer running on ${database.location} (speed ${config.dialerSpeed}); Ctrl-C stops it after the calls in progress`,
+      `dialer running on ${database.location} (speed ${config.dialerSpeed}); Ctrl-C stops it (calls still in progress after SHUTDOWN_TIMEOUT_SECONDS are released, to be dialled again)`,
     );
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.once(
         signal,
         () =>
           void dialer
-            .stop()
+            .stop({ abandonAfterMs: config.shutdownTimeoutMs })
             .then(() => database.destroy())
             .then(() => process.exit(0)),
       );
@@ -132,6 +167,9 @@ program
         const result = await migrateToLatest(database);
         const applied = result.results?.filter((r) => r.status === 'Success').map((r) => r.migrationName) ?? [];
         console.log(applied.length ? `applied: ${applied.join(', ')}` : 'already up to date');
+        // Secrets stored before they were encrypted at rest: a migration has no key, so it is done here.
+        const { encrypted } = await openSecrets(database, config);
+        if (encrypted > 0) console.log(`encrypted ${encrypted} stored app secret(s)`);
       }
       for (const m of await migrationStatus(database))
         console.log(`${m.executedAt ? 'applied ' : 'pending '} ${m.name}`);
@@ -166,16 +204,22 @@ key
   .description('create another API key for a tenant')
   .option('--tenant-sign <sign>', 'the tenant, by tenantSign')
   .option('--tenant-id <id>', 'the tenant, by id')
+  .option(
+    '--signature <version>',
+    'v2: the key refuses requests signed with v1 (default v1: accepts both)',
+    signatureVersion,
+  )
   .option('--json', 'print one JSON line')
-  .action(async (opts: { tenantSign?: string; tenantId?: string; json?: boolean }) => {
+  .action(async (opts: { tenantSign?: string; tenantId?: string; signature?: 'v1' | 'v2'; json?: boolean }) => {
     const out = await withDatabase(async (d) => {
       const t = await tenantOf(d, opts);
-      return { tenantId: t.id, tenantSign: t.tenant_sign, ...(await createApiKey(d, t.id)) };
+      const key = await createApiKey(d, t.id, Date.now(), { minSignatureVersion: opts.signature });
+      return { tenantId: t.id, tenantSign: t.tenant_sign, ...key };
     });
     console.log(
       opts.json
         ? JSON.stringify(out)
-        : `appKey ${out.appKey}\nappSecret ${out.appSecret}\ntenantSign ${out.tenantSign}`,
+        : `appKey ${out.appKey}\nappSecret ${out.appSecret}\ntenantSign ${out.tenantSign}\nsignatureVersion ${out.signatureVersion}`,
     );
   });
 key
@@ -189,7 +233,7 @@ key
     );
     for (const k of keys) {
       console.log(
-        `${k.app_key}  ${k.enabled ? 'enabled ' : 'disabled'}  tenant ${k.tenant_id} ${k.tenant_sign} (${k.tenant_name})  created ${new Date(k.created_at).toISOString()}`,
+        `${k.app_key}  ${k.enabled ? 'enabled ' : 'disabled'}  ${k.min_signature_version === 'v2' ? 'v2 only ' : 'v1 or v2'}  tenant ${k.tenant_id} ${k.tenant_sign} (${k.tenant_name})  created ${new Date(k.created_at).toISOString()}`,
       );
     }
     if (keys.length === 0) console.log('no keys');
@@ -208,6 +252,209 @@ for (const [name, enabled] of [
     });
 }
 
+const dnc = program.command('dnc').description("a tenant's do-not-call list: numbers its jobs never dial");
+const tenantOptions = (c: Command) =>
+  c.option('--tenant-sign <sign>', 'the tenant, by tenantSign').option('--tenant-id <id>', 'the tenant, by id');
+
+interface DncOptions {
+  tenantSign?: string;
+  tenantId?: string;
+  file?: string;
+  json?: boolean;
+}
+
+/** Numbers from the arguments and from --file (one per line, `-` for standard input). */
+function numbersOf(args: string[], file: string | undefined): string[] {
+  let fromFile: string[] = [];
+  try {
+    if (file !== undefined) fromFile = readFileSync(file === '-' ? 0 : file, 'utf8').split(/\r?\n/);
+  } catch (e) {
+    throw new CliError(`cannot read numbers from ${file}: ${(e as Error).message}`);
+  }
+  const numbers = [...args, ...fromFile].map((n) => n.trim()).filter((n) => n !== '');
+  if (numbers.length === 0) throw new CliError('give the numbers as arguments or with --file');
+  return numbers;
+}
+
+/** Runs `apply` over the numbers 1000 at a time (the API's batch); `start` is the batch's first row. */
+async function inBatches<R>(numbers: string[], apply: (batch: string[], start: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (let start = 0; start < numbers.length; start += 1000)
+    results.push(await apply(numbers.slice(start, start + 1000), start));
+  return results;
+}
+
+/** Rows of a batch, numbered as rows of the whole list. */
+const shifted = <T extends { index: number }>(rows: T[], start: number) =>
+  rows.map((r) => ({ ...r, index: r.index + start }));
+
+tenantOptions(dnc.command('add [numbers...]'))
+  .description('list numbers; their unfinished call tasks finish without a call')
+  .option('--reason <text>', 'why (shown in the list, up to 200 characters)')
+  .option('-f, --file <file>', 'read numbers from a file, one per line (- for standard input)')
+  .option('--json', 'print the result as JSON')
+  .action(async (args: string[], opts: DncOptions & { reason?: string }) => {
+    if (opts.reason !== undefined && opts.reason.length > 200)
+      throw new CliError('--reason is longer than 200 characters');
+    const numbers = numbersOf(args, opts.file);
+    const results = await withDatabase(async (d) => {
+      const t = await tenantOf(d, opts);
+      return inBatches(numbers, async (phoneNumbers, start) => {
+        const r = await addToDoNotCallList(d, t.id, { phoneNumbers, reason: opts.reason }, 'cli');
+        return { ...r, accepted: shifted(r.accepted, start), rejected: shifted(r.rejected, start) };
+      });
+    });
+    const accepted = results.flatMap((r) => r.accepted);
+    const rejected = results.flatMap((r) => r.rejected);
+    const finished = results.reduce((n, r) => n + r.finishedCallTasks, 0);
+    if (opts.json) return console.log(JSON.stringify({ accepted, rejected, finishedCallTasks: finished }));
+    console.log(`listed ${accepted.length}; ${finished} call task(s) finished without a call`);
+    for (const r of rejected) console.log(`  not listed: ${r.phoneNumber} (row ${r.index}): ${r.reason}`);
+  });
+
+tenantOptions(dnc.command('remove [numbers...]'))
+  .description('take numbers off the list (call tasks already finished stay finished)')
+  .option('-f, --file <file>', 'read numbers from a file, one per line (- for standard input)')
+  .option('--json', 'print the result as JSON')
+  .action(async (args: string[], opts: DncOptions) => {
+    const numbers = numbersOf(args, opts.file);
+    const results = await withDatabase(async (d) => {
+      const t = await tenantOf(d, opts);
+      return inBatches(numbers, async (phoneNumbers, start) => {
+        const r = await removeFromDoNotCallList(d, t.id, { phoneNumbers });
+        return { removed: shifted(r.removed, start), rejected: shifted(r.rejected, start) };
+      });
+    });
+    const removed = results.flatMap((r) => r.removed);
+    const rejected = results.flatMap((r) => r.rejected);
+    if (opts.json) return console.log(JSON.stringify({ removed, rejected }));
+    console.log(`removed ${removed.length}`);
+    for (const r of rejected) console.log(`  not removed: ${r.phoneNumber} (row ${r.index}): ${r.reason}`);
+  });
+
+tenantOptions(dnc.command('list'))
+  .description('the listed numbers, most recently listed first')
+  .option('--phone-number <digits>', 'only numbers containing these digits')
+  .option('--page <n>', 'page (default 1)', positiveInteger)
+  .option('--page-size <n>', 'numbers per page (default 20, at most 100)', positiveInteger)
+  .option('--json', 'print the page as JSON')
+  .action(
+    async (opts: {
+      tenantSign?: string;
+      tenantId?: string;
+      phoneNumber?: string;
+      page?: number;
+      pageSize?: number;
+      json?: boolean;
+    }) => {
+      const page = await withDatabase(async (d) => {
+        const t = await tenantOf(d, opts);
+        return getDoNotCallList(
+          d,
+          { tenantId: t.id, timeZone: t.time_zone },
+          { phoneNumber: opts.phoneNumber, pageNum: opts.page, pageSize: opts.pageSize },
+        );
+      });
+      if (opts.json) return console.log(JSON.stringify(page));
+      for (const e of page.content)
+        console.log(`${e.phoneNumber}  listed ${e.creationTime} by ${e.addedBy}${e.reason ? `  ${e.reason}` : ''}`);
+      console.log(`page ${page.number} of ${page.pages}, ${page.totalElements} number(s) in all`);
+    },
+  );
+
+key
+  .command('set-signature <appKey> <version>')
+  .description('v2: refuse requests signed with v1 (401); v1: accept v1 and v2 again')
+  .action(async (appKey: string, version: string) => {
+    const v = signatureVersion(version);
+    const found = await withDatabase((d) => setKeySignatureVersion(d, appKey, v));
+    if (!found) throw new CliError(`no key ${appKey}`);
+    console.log(v === 'v2' ? `${appKey} accepts only signature v2` : `${appKey} accepts signature v1 and v2`);
+  });
+
+program
+  .command('secret-key')
+  .description('the server key the stored app secrets are encrypted under')
+  .command('rotate')
+  .description('re-encrypt every stored secret under a new key, in one transaction')
+  .option(
+    '--new-key <key>',
+    'the new key: 32 bytes as 64 hex digits or base64 (default: a generated one, written to the key file)',
+  )
+  .action(async (opts: { newKey?: string }) => {
+    const config = loadConfig();
+    const database = createDatabase(config.databaseUrl, { poolSize: 2 });
+    try {
+      await migrateToLatest(database);
+      await openSecrets(database, config);
+      const r = await rotateSecretKey(database, config, opts.newKey);
+      console.log(`re-encrypted ${r.reencrypted} stored secret(s): key ${r.oldKeyId} → ${r.newKeyId}`);
+      if (r.keyFile) console.log(`the new key is in ${r.keyFile}`);
+      if (r.retiredFile)
+        console.log(`the key it replaced is kept in ${r.retiredFile}: backups made before now need it`);
+      console.log('next:');
+      if (config.secretKey)
+        console.log(
+          `  - set OUTCALL_SECRET_KEY to the new key${r.keyFile ? ` (the content of ${r.keyFile})` : ''} for every outcall process and restart them; until then they answer 500 for every signed request`,
+        );
+      else
+        console.log(
+          `  - running processes that read ${r.keyFile} pick the new key up by themselves; copy the file to any other machine that serves this database`,
+        );
+      console.log('  - back the new key up, apart from the database backups');
+      console.log(`  - keep the old key (${r.oldKeyId}) as long as you keep backups made before now`);
+    } finally {
+      await database.destroy();
+    }
+  });
+
+program
+  .command('backup <file>')
+  .description(
+    'copy the SQLite database, consistently, while it is being served (PostgreSQL: prints the pg_dump command)',
+  )
+  .option('--force', 'replace FILE if it exists')
+  .action(async (file: string, opts: { force?: boolean }) => {
+    const config = loadConfig();
+    const r = await backupSqlite(config.databaseUrl, file, { overwrite: opts.force });
+    console.log(
+      `backed up ${config.databaseUrl} to ${r.file}: ${(r.bytes / 1024 / 1024).toFixed(1)} MB, ${r.pages} pages, checked, in ${(r.ms / 1000).toFixed(1)} s`,
+    );
+    console.log(
+      `the app secrets in it are encrypted: keep the secret key (${config.secretKey ? 'OUTCALL_SECRET_KEY' : config.secretKeyFile}) too, apart from the backup`,
+    );
+  });
+
+const audit = program
+  .command('audit')
+  .description('the audit log of changing requests (read it with GET /apiOpen/v1/auditLog/list)');
+tenantOptions(audit.command('prune'))
+  .description("remove entries made before a day (in each tenant's time zone): every tenant's, or one's")
+  .requiredOption('--before <yyyy-MM-dd>', 'keep the entries of this day and later')
+  .action(async (opts: { before: string; tenantSign?: string; tenantId?: string }) => {
+    const removed = await withDatabase(async (d) => {
+      const only = opts.tenantSign || opts.tenantId ? (await tenantOf(d, opts)).id : undefined;
+      return pruneAuditLog(d, opts.before, only);
+    });
+    console.log(`removed ${removed} audit log entr${removed === 1 ? 'y' : 'ies'} made before ${opts.before}`);
+  });
+
+interface RequestOptions {
+  data?: string;
+  credentials: string;
+  baseUrl?: string;
+  signature?: 'v1' | 'v2';
+}
+
+/** What `request -c FILE` reads (the demo writes one). */
+interface CredentialsFile {
+  baseUrl?: string;
+  appKey: string;
+  appSecret: string;
+  tenantSign: string;
+  signatureVersion?: 'v1' | 'v2';
+}
+
 program
   .command('request <method> <path>')
   .description(
@@ -216,12 +463,17 @@ program
   .option('-d, --data <json>', 'JSON body (for POST)')
   .option(
     '-c, --credentials <file>',
-    'credentials file {baseUrl, appKey, appSecret, tenantSign}',
+    'credentials file {baseUrl, appKey, appSecret, tenantSign, signatureVersion?}',
     DEMO_CREDENTIALS_FILE,
   )
   .option('--base-url <url>', 'server address (default: the credentials file’s baseUrl)')
-  .action(async (method: string, path: string, opts: { data?: string; credentials: string; baseUrl?: string }) => {
-    let creds: { baseUrl?: string; appKey: string; appSecret: string; tenantSign: string };
+  .option(
+    '--signature <version>',
+    'sign with v1 or v2 (default: the credentials file’s signatureVersion, else v1)',
+    signatureVersion,
+  )
+  .action(async (method: string, path: string, opts: RequestOptions) => {
+    let creds: CredentialsFile;
     try {
       creds = JSON.parse(readFileSync(opts.credentials, 'utf8'));
     } catch (e) {
@@ -241,7 +493,11 @@ program
     if (!methods.includes(upper)) throw new InvalidArgumentError(`method must be one of ${methods.join(', ')}`);
     let client: OutcallClient;
     try {
-      client = new OutcallClient({ ...creds, baseUrl: opts.baseUrl ?? creds.baseUrl ?? 'http://127.0.0.1:8060' });
+      client = new OutcallClient({
+        ...creds,
+        baseUrl: opts.baseUrl ?? creds.baseUrl ?? 'http://127.0.0.1:8060',
+        signatureVersion: opts.signature ?? creds.signatureVersion,
+      });
     } catch (e) {
       throw new InvalidArgumentError(`cannot send with ${opts.credentials}: ${(e as Error).message}`);
     }
@@ -260,7 +516,13 @@ program
 program.parseAsync().catch((error: unknown) => {
   if (error instanceof ServiceError) {
     console.error(`outcall: ${error.reason}`);
-  } else if (error instanceof ConfigError || error instanceof CliError || error instanceof InvalidArgumentError) {
+  } else if (
+    error instanceof ConfigError ||
+    error instanceof CliError ||
+    error instanceof InvalidArgumentError ||
+    error instanceof SecretKeyError ||
+    error instanceof BackupError
+  ) {
     console.error(`outcall: ${error.message}`);
   } else {
     console.error('outcall:', error);

@@ -1,4 +1,5 @@
 import { DEFAULT_DATABASE_URL } from './db/database.js';
+import { DEFAULT_SECRET_KEY_FILE, parseSecretKey, SecretKeyError } from './services/secrets.js';
 
 /** Settings read once from the environment, typed and frozen; a bad value stops start-up with a clear message. */
 export interface Config {
@@ -8,7 +9,35 @@ export interface Config {
   readonly databasePoolSize: number;
   /** How far a request's `timestamp` may be from the server clock. */
   readonly signatureWindowMs: number;
+  /** OUTCALL_SECRET_KEY: the key stored secrets are encrypted under (checked to be 32 bytes; never logged). */
+  readonly secretKey: string | undefined;
+  /** The key file used when OUTCALL_SECRET_KEY is not set; generated on first start. */
+  readonly secretKeyFile: string;
   readonly logLevel: string;
+  /** `json`, `pretty` (pino-pretty), or `auto`: pretty when stdout is a terminal. */
+  readonly logFormat: 'auto' | 'json' | 'pretty';
+  /** The most a request's headers may take to arrive. */
+  readonly headersTimeoutMs: number;
+  /** The most a whole request (headers and body) may take to arrive. */
+  readonly requestTimeoutMs: number;
+  /** How long a kept-alive connection may wait for its next request. */
+  readonly keepAliveTimeoutMs: number;
+  /** How long a connection may be silent (no byte either way) before it is closed. */
+  readonly idleTimeoutMs: number;
+  /** Requests one connection may carry before it is closed (0: no limit). */
+  readonly maxRequestsPerConnection: number;
+  /** Open connections per process; clamped below the file-descriptor limit at start. */
+  readonly maxConnections: number;
+  /** Which peers may set the client address with X-Forwarded-For: none (false), any (true), or these addresses/CIDRs. */
+  readonly trustProxy: boolean | string[];
+  /** Bytes of large request bodies (above 64 KiB) read and parsed at once; more wait their turn. */
+  readonly bodyMemoryBytes: number;
+  /** How long SIGTERM/SIGINT waits for requests and calls in progress before abandoning them. */
+  readonly shutdownTimeoutMs: number;
+  /** Serve /healthz and /readyz. */
+  readonly probesEnabled: boolean;
+  /** Serve Prometheus metrics at /metrics. */
+  readonly metricsEnabled: boolean;
   /** Migrate the database when `serve` starts. */
   readonly migrateOnStart: boolean;
   /** Run the dialer inside `serve`. */
@@ -17,9 +46,33 @@ export interface Config {
   readonly dialerSpeed: number;
   /** Serve the OpenAPI document (/openapi.json) and the interactive docs (/docs). */
   readonly docsEnabled: boolean;
+  /** Signed requests per second per appKey, across every process on the database; 0 switches the limit off. */
+  readonly rateLimitPerSecond: number;
+  /** Requests per appKey allowed at once after a quiet spell. */
+  readonly rateLimitBurst: number;
 }
 
 export class ConfigError extends Error {}
+
+/**
+ * TRUST_PROXY: false (default), true (any peer), or comma-separated addresses/CIDRs of the
+ * proxies. No hop count: it cannot tell a proxy from a client that sends X-Forwarded-For itself.
+ */
+function trustProxy(env: NodeJS.ProcessEnv): boolean | string[] {
+  const raw = (env.TRUST_PROXY ?? '').trim();
+  if (raw === '' || /^(0|false|no|off)$/i.test(raw)) return false;
+  if (/^(true|yes|on)$/i.test(raw)) return true;
+  const list = raw.split(',').map((a) => a.trim());
+  const address = /^(?=.*[.:])[0-9a-f:.]+(\/\d{1,3})?$|^(loopback|linklocal|uniquelocal)$/i;
+  if (list.every((a) => address.test(a))) return list;
+  throw new ConfigError(`TRUST_PROXY must be false, true or comma-separated addresses/CIDRs, got "${raw}"`);
+}
+
+function logFormat(env: NodeJS.ProcessEnv): Config['logFormat'] {
+  const raw = env.LOG_FORMAT || 'auto';
+  if (raw === 'auto' || raw === 'json' || raw === 'pretty') return raw;
+  throw new ConfigError(`LOG_FORMAT must be auto, json or pretty, got "${raw}"`);
+}
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -31,6 +84,18 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   return value;
 }
 
+function secretKey(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env.OUTCALL_SECRET_KEY;
+  if (raw === undefined || raw === '') return undefined;
+  try {
+    parseSecretKey(raw);
+  } catch (error) {
+    if (error instanceof SecretKeyError) throw new ConfigError(error.message);
+    throw error;
+  }
+  return raw;
+}
+
 function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -40,16 +105,34 @@ function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const rateLimitPerSecond = integer(env, 'RATE_LIMIT_PER_SECOND', 50, 0, 100_000);
   return Object.freeze({
     port: integer(env, 'PORT', 8060, 0, 65535),
     host: env.HOST || '127.0.0.1',
     databaseUrl: env.DATABASE_URL || DEFAULT_DATABASE_URL,
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
     signatureWindowMs: integer(env, 'SIGNATURE_WINDOW_SECONDS', 300, 1, 86400) * 1000,
+    secretKey: secretKey(env),
+    secretKeyFile: env.SECRET_KEY_FILE || DEFAULT_SECRET_KEY_FILE,
     logLevel: env.LOG_LEVEL || 'info',
+    logFormat: logFormat(env),
+    headersTimeoutMs: integer(env, 'HEADERS_TIMEOUT_SECONDS', 10, 1, 3600) * 1000,
+    requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_SECONDS', 60, 1, 3600) * 1000,
+    keepAliveTimeoutMs: integer(env, 'KEEP_ALIVE_TIMEOUT_SECONDS', 72, 1, 3600) * 1000,
+    idleTimeoutMs: integer(env, 'IDLE_TIMEOUT_SECONDS', 30, 1, 3600) * 1000,
+    maxRequestsPerConnection: integer(env, 'MAX_REQUESTS_PER_CONNECTION', 0, 0, 1_000_000_000),
+    maxConnections: integer(env, 'MAX_CONNECTIONS', 10_000, 10, 1_000_000),
+    trustProxy: trustProxy(env),
+    bodyMemoryBytes: integer(env, 'BODY_MEMORY_MB', 48, 1, 65536) * 1024 * 1024,
+    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 3600) * 1000,
+    probesEnabled: flag(env, 'PROBES_ENABLED', true),
+    metricsEnabled: flag(env, 'METRICS_ENABLED', true),
     migrateOnStart: flag(env, 'MIGRATE_ON_START', true),
     dialerEnabled: flag(env, 'DIALER_ENABLED', true),
     dialerSpeed: integer(env, 'DIALER_SPEED', 1, 1, 100_000),
     docsEnabled: flag(env, 'DOCS_ENABLED', true),
+    rateLimitPerSecond,
+    // A burst of two seconds' worth by default.
+    rateLimitBurst: integer(env, 'RATE_LIMIT_BURST', Math.max(1, 2 * rateLimitPerSecond), 1, 1_000_000),
   });
 }

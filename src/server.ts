@@ -3,11 +3,13 @@ import { dirname, resolve } from 'node:path';
 import { signedHeaders } from './client/signing.js';
 import type { Config } from './config.js';
 import { createDatabase, type Database } from './db/database.js';
-import { migrateToLatest } from './db/migrate.js';
+import { migrateToLatest, migrationStatus } from './db/migrate.js';
 import { ensureDemoData } from './demo/seed.js';
 import { Dialer, type DialerOptions } from './dialer/dialer.js';
 import { SimulatedTelephony } from './dialer/telephony.js';
 import { type App, type AppDependencies, buildApp } from './http/app.js';
+import { dialerMetrics } from './http/probes.js';
+import { prepareSecrets } from './services/secrets.js';
 import type { Credentials } from './services/tenants.js';
 
 export const DEMO_CREDENTIALS_FILE = 'data/demo-credentials.json';
@@ -26,12 +28,44 @@ export async function startServer(
 ): Promise<{ app: App; url: string; close: () => Promise<void> }> {
   const database = createDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
   if (config.migrateOnStart) await migrateToLatest(database);
+  // Migrated here or not: it checks that the key reads the stored secrets, and encrypts those stored before 0007.
+  const schema = config.migrateOnStart || (await migrationStatus(database)).some((m) => m.executedAt !== null);
+  const secrets = await prepareSecrets(database, config, { schema });
   const app = await buildApp({ database, config, plugins: options.plugins });
+  if (secrets.generatedFile)
+    app.log.warn(
+      { file: secrets.generatedFile, keyId: secrets.keyring.keyId },
+      'generated a new secret key for the stored app secrets: keep it, and back it up apart from the database (without it they cannot be read); in production set OUTCALL_SECRET_KEY instead',
+    );
+  if (secrets.warning) app.log.warn(secrets.warning);
+  if (secrets.encrypted > 0) app.log.info({ encrypted: secrets.encrypted }, 'encrypted the stored app secrets');
+  app.log.info({ keyId: secrets.keyring.keyId, source: secrets.keyring.source }, 'secret key loaded');
   let dialer: Dialer | undefined;
-  const close = async () => {
-    await dialer?.stop();
-    await app.close();
+  let closing: Promise<void> | undefined;
+  /**
+   * Shutdown within SHUTDOWN_TIMEOUT_SECONDS: /readyz turns 503 and no connection is accepted;
+   * requests in progress are answered (each closing its connection); calls in progress may end
+   * and be recorded until shortly before the deadline, when the rest are abandoned and their call
+   * tasks released; at the deadline the connections still open are closed. A request cut off
+   * there was not acknowledged: its client sends it again, and its idempotency key records it once.
+   */
+  const shutdown = async () => {
+    const started = Date.now();
+    const deadline = config.shutdownTimeoutMs;
+    app.lifecycle.shuttingDown = true;
+    const dialerStopped = dialer?.stop({ abandonAfterMs: Math.max(0, deadline - Math.min(2000, deadline / 4)) });
+    const force = setTimeout(() => app.server.closeAllConnections(), Math.max(0, deadline - 500));
+    try {
+      await Promise.all([app.close(), dialerStopped]);
+    } finally {
+      clearTimeout(force);
+    }
     await database.destroy();
+    app.log.info({ ms: Date.now() - started, ...dialer?.stats() }, 'stopped');
+  };
+  const close = () => {
+    closing ??= shutdown();
+    return closing;
   };
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
@@ -47,14 +81,34 @@ export async function startServer(
     await printWelcome(url, credentials);
   }
   if (config.dialerEnabled) {
-    dialer = startDialer(database, config, app.log);
+    const running = startDialer(database, config, app.log);
+    dialer = running;
+    app.metrics?.addSource(dialerMetrics(running));
     app.log.info({ speed: config.dialerSpeed }, 'dialer running (simulated calls)');
   }
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      app.log.info(`${signal}: finishing the calls in progress, then closing`);
-      void close().then(() => process.exit(0));
+    process.on(signal, () => {
+      if (closing) {
+        app.log.warn(`${signal} again: exiting now`);
+        process.exit(1);
+      }
+      app.log.info(
+        { deadlineMs: config.shutdownTimeoutMs },
+        `${signal}: stopping; requests and calls in progress have until the deadline`,
+      );
+      // The last resort, should anything hang past the deadline.
+      setTimeout(() => {
+        app.log.error('shutdown did not finish in time: exiting');
+        process.exit(1);
+      }, config.shutdownTimeoutMs + 5000).unref();
+      close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          app.log.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
     });
   }
   return { app, url, close };

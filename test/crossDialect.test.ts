@@ -33,7 +33,7 @@ async function serve(dialect: Dialect): Promise<Side> {
   const database = createDatabase(scratch.url, { poolSize: 4 });
   await migrateToLatest(database);
   const { credentials } = await ensureDemoData(database, { now: NOW, seed: SEED });
-  const app = await buildApp({ database, config: loadConfig({}), logger: false });
+  const app = await buildApp({ database, config: loadConfig({ RATE_LIMIT_PER_SECOND: '0' }), logger: false });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   return {

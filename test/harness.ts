@@ -88,7 +88,8 @@ export async function startTestServer(
   options: { env?: Record<string, string>; now?: () => number; logger?: Record<string, unknown> } = {},
 ): Promise<TestServer> {
   const testDb = await createTestDatabase();
-  const config = loadConfig({ ...options.env });
+  // No rate limit unless a test asks for one: tests send bursts with one key.
+  const config = loadConfig({ RATE_LIMIT_PER_SECOND: '0', ...options.env });
   const app = await buildApp({ database: testDb.database, config, now: options.now, logger: options.logger ?? false });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();

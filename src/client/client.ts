@@ -1,6 +1,15 @@
 import { OutcallError } from './errors.js';
-import { type ClientCredentials, type Digest, signedHeaders } from './signing.js';
+import {
+  type ClientCredentials,
+  type Digest,
+  type RandomSource,
+  type SignatureVersion,
+  signedHeaders,
+  signedHeadersV2,
+} from './signing.js';
 import type {
+  AuditLogListQuery,
+  AuditLogPage,
   CallDetail,
   CallRecordListBody,
   CallRecordListItem,
@@ -9,6 +18,10 @@ import type {
   CreateJobBody,
   DeletedJob,
   DialogFlow,
+  DoNotCallAddResult,
+  DoNotCallListQuery,
+  DoNotCallPage,
+  DoNotCallRemoveResult,
   Envelope,
   GetTasksQuery,
   ImportResult,
@@ -52,7 +65,12 @@ export interface OutcallClientOptions extends ClientCredentials {
   /** fetch to send with (default globalThis.fetch). */
   fetch?: Fetch;
   /** WebCrypto (default globalThis.crypto); on Node 18 pass `require('node:crypto').webcrypto`. */
-  crypto?: { subtle: Digest };
+  crypto?: { subtle: Digest; getRandomValues?: RandomSource['getRandomValues'] };
+  /**
+   * `v2` signs each request's method, path, query and body with a one-time nonce (docs/signature.md);
+   * a key set to v2 only needs it. Default `v1`, the platform's scheme.
+   */
+  signatureVersion?: SignatureVersion;
 }
 
 /** Per-call settings; they override the client's. */
@@ -85,6 +103,10 @@ export class OutcallClient {
   private readonly maxRetryDelayMs: number;
   private readonly fetch: Fetch;
   private readonly subtle: Digest | undefined;
+  private readonly random: RandomSource | undefined;
+  private readonly signatureVersion: SignatureVersion;
+  /** The baseUrl's path without its trailing slash: a proxy strips it, so v2 signs the path after it. */
+  private readonly basePath: string;
 
   constructor(options: OutcallClientOptions) {
     let base: URL;
@@ -99,6 +121,14 @@ export class OutcallClient {
       if (typeof options[name] !== 'string' || options[name] === '') throw new TypeError(`${name} is required`);
     }
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.basePath = base.pathname.replace(/\/+$/, '');
+    if (
+      options.signatureVersion !== undefined &&
+      options.signatureVersion !== 'v1' &&
+      options.signatureVersion !== 'v2'
+    )
+      throw new TypeError(`signatureVersion must be v1 or v2, got ${JSON.stringify(options.signatureVersion)}`);
+    this.signatureVersion = options.signatureVersion ?? 'v1';
     this.credentials = { appKey: options.appKey, appSecret: options.appSecret, tenantSign: options.tenantSign };
     this.timeoutMs = positive('timeoutMs', options.timeoutMs, 30_000);
     this.retries = count('retries', options.retries, 2);
@@ -112,6 +142,8 @@ export class OutcallClient {
     if (!fetch) throw new TypeError('no fetch: pass options.fetch');
     this.fetch = fetch;
     this.subtle = options.crypto?.subtle;
+    const crypto = options.crypto;
+    this.random = crypto?.getRandomValues ? (crypto as RandomSource) : undefined;
   }
 
   // ---- one typed method per endpoint --------------------------------------------------------
@@ -188,6 +220,31 @@ export class OutcallClient {
   /** 批量上报通话记录: up to 5000 finished calls, all or nothing. */
   addCallRecords(callRecords: IncomingCallRecord[], options?: CallOptions): Promise<IngestResult> {
     return this.request('POST', '/apiOpen/v1/task/addCallRecords', { ...options, body: { callRecords } });
+  }
+
+  // ---- the do-not-call list and the audit log (retried: listing or removing twice does nothing more) ----
+
+  /**
+   * 加入免打扰名单: up to 1000 numbers never to dial; their unfinished call tasks finish without a
+   * call. A retry reports the numbers the first attempt listed as rejected, `already on the do-not-call list`.
+   */
+  addDoNotCall(phoneNumbers: string[], reason?: string, options?: CallOptions): Promise<DoNotCallAddResult> {
+    return this.request('POST', '/apiOpen/v1/doNotCall/add', { ...options, body: { phoneNumbers, reason } });
+  }
+
+  /** 移出免打扰名单: up to 1000 numbers; call tasks already finished stay finished. */
+  removeDoNotCall(phoneNumbers: string[], options?: CallOptions): Promise<DoNotCallRemoveResult> {
+    return this.request('POST', '/apiOpen/v1/doNotCall/remove', { ...options, body: { phoneNumbers } });
+  }
+
+  /** 免打扰名单: one page of the listed numbers, most recently listed first. */
+  getDoNotCallList(query: DoNotCallListQuery = {}, options?: CallOptions): Promise<DoNotCallPage> {
+    return this.request('GET', '/apiOpen/v1/doNotCall/list', { ...options, query });
+  }
+
+  /** 操作日志: one page of the tenant's changing requests, newest first. */
+  getAuditLog(query: AuditLogListQuery = {}, options?: CallOptions): Promise<AuditLogPage> {
+    return this.request('GET', '/apiOpen/v1/auditLog/list', { ...options, query });
   }
 
   // ---- every page ---------------------------------------------------------------------------
@@ -306,7 +363,7 @@ export class OutcallClient {
     signal?.addEventListener('abort', forward, { once: true });
     try {
       const headers: Record<string, string> = {
-        ...(await signedHeaders(this.credentials, Date.now(), this.subtle)),
+        ...(await this.sign(method, url, bodyText)),
         ...(bodyText === undefined ? {} : { 'content-type': 'application/json' }),
         ...options.headers,
       };
@@ -339,6 +396,18 @@ export class OutcallClient {
       clearTimeout(timer);
       signal?.removeEventListener('abort', forward);
     }
+  }
+
+  /** The signature headers of one attempt (each attempt is signed afresh: new timestamp, new nonce). */
+  private sign(method: HttpMethod, url: string, bodyText: string | undefined): Promise<Record<string, string>> {
+    if (this.signatureVersion === 'v1') return signedHeaders(this.credentials, Date.now(), this.subtle);
+    // As fetch will send it: the URL parser's path and query.
+    const sent = new URL(url);
+    return signedHeadersV2(
+      this.credentials,
+      { method, path: sent.pathname.slice(this.basePath.length), query: sent.search.slice(1), body: bodyText },
+      { subtle: this.subtle, random: this.random },
+    );
   }
 
   private url(path: string, query: object | undefined): string {

@@ -14,5 +14,15 @@ export {
   type SendOptions,
 } from './client.js';
 export { OutcallError, type OutcallErrorKind } from './errors.js';
-export { API_VERSION, type ClientCredentials, type Digest, sha256Hex, signedHeaders } from './signing.js';
+export {
+  API_VERSION,
+  type ClientCredentials,
+  type Digest,
+  type RandomSource,
+  type RequestToSign,
+  type SignatureVersion,
+  sha256Hex,
+  signedHeaders,
+  signedHeadersV2,
+} from './signing.js';
 export type * from './types.js';

@@ -10,11 +10,23 @@ import type {
   TurnType,
 } from '../domain/enums.js';
 import type {
+  AuditLogEntry as AuditLogEntrySchema,
+  AuditLogListQuery as AuditLogListQuerySchema,
+  AuditLogPage as AuditLogPageSchema,
+} from '../schemas/auditLog.js';
+import type {
   CallDetail as CallDetailSchema,
   CallRecordListBody as CallRecordListBodySchema,
   CallRecordListItem as CallRecordListItemSchema,
   CallRecordPage,
 } from '../schemas/callRecords.js';
+import type {
+  DoNotCallAddResult as DoNotCallAddResultSchema,
+  DoNotCallEntry as DoNotCallEntrySchema,
+  DoNotCallListQuery as DoNotCallListQuerySchema,
+  DoNotCallPage as DoNotCallPageSchema,
+  DoNotCallRemoveResult as DoNotCallRemoveResultSchema,
+} from '../schemas/doNotCall.js';
 import type {
   AddCallRecordsBody as AddCallRecordsBodySchema,
   IncomingCallRecord as IncomingCallRecordSchema,
@@ -123,3 +135,15 @@ export type AddCallRecordsBody = Omit<Static<typeof AddCallRecordsBodySchema>, '
   callRecords: IncomingCallRecord[];
 };
 export type IngestResult = Static<typeof IngestResultSchema>;
+
+/** The do-not-call list (doNotCall/add, remove, list). */
+export type DoNotCallAddResult = Static<typeof DoNotCallAddResultSchema>;
+export type DoNotCallRemoveResult = Static<typeof DoNotCallRemoveResultSchema>;
+export type DoNotCallListQuery = Static<typeof DoNotCallListQuerySchema>;
+export type DoNotCallEntry = Static<typeof DoNotCallEntrySchema>;
+export type DoNotCallPage = Static<typeof DoNotCallPageSchema>;
+
+/** The audit log (auditLog/list). */
+export type AuditLogListQuery = Static<typeof AuditLogListQuerySchema>;
+export type AuditLogEntry = Static<typeof AuditLogEntrySchema>;
+export type AuditLogPage = Static<typeof AuditLogPageSchema>;

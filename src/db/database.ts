@@ -76,7 +76,17 @@ function createPostgres(url: string, options: DatabaseOptions): Database {
   pool.on('error', () => {});
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), log: options.log });
   const location = url.replace(/\/\/[^@/]*@/, '//');
-  return new Database(db, 'postgres', location);
+  const database = new Database(db, 'postgres', location);
+  pools.set(database, pool);
+  return database;
+}
+
+const pools = new WeakMap<Database, pg.Pool>();
+
+/** The PostgreSQL pool's connections (for metrics); undefined on SQLite. */
+export function poolStats(database: Database): { total: number; idle: number; waiting: number } | undefined {
+  const pool = pools.get(database);
+  return pool && { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
 }
 
 function createSqlite(path: string, options: DatabaseOptions): Database {

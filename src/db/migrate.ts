@@ -5,6 +5,9 @@ import * as m0002 from './migrations/0002_concern_binary_order.js';
 import * as m0003 from './migrations/0003_query_performance.js';
 import * as m0004 from './migrations/0004_dialer.js';
 import * as m0005 from './migrations/0005_trigram_pending_list.js';
+import * as m0006 from './migrations/0006_repair_unreadable_rows.js';
+import * as m0007 from './migrations/0007_signature_v2_and_secrets.js';
+import * as m0008 from './migrations/0008_rate_limits_do_not_call_audit.js';
 import type { DB } from './schema.js';
 
 /** Every migration, in order. Each receives the dialect so one file serves both databases. */
@@ -14,6 +17,9 @@ const MIGRATIONS = {
   '0003_query_performance': m0003,
   '0004_dialer': m0004,
   '0005_trigram_pending_list': m0005,
+  '0006_repair_unreadable_rows': m0006,
+  '0007_signature_v2_and_secrets': m0007,
+  '0008_rate_limits_do_not_call_audit': m0008,
 };
 
 function migratorFor(database: Database, db: Kysely<DB> = database.db): Migrator {

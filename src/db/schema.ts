@@ -11,6 +11,9 @@ import type {
   TurnType,
 } from '../domain/enums.js';
 
+/** The signature versions an appKey may be set to require at least (docs/signature.md). */
+export type SignatureVersion = 'v1' | 'v2';
+
 /*
  * Row types of every table, as Kysely sees them. Enum columns hold the enum's name and are typed
  * as its union. Instants are epoch milliseconds. Flags are 0/1 and JSON columns are JSON text
@@ -40,6 +43,15 @@ export interface ApiKeyTable {
   enabled: Flag;
   created_at: number;
   disabled_at: number | null;
+  /** 'v2' refuses requests signed with v1 (migration 0007). */
+  min_signature_version: Generated<SignatureVersion>;
+}
+
+/** A v2 signature nonce seen, kept until its request's timestamp leaves the window (migration 0007). */
+export interface SignatureNonceTable {
+  app_key: string;
+  nonce: string;
+  expires_at: number;
 }
 
 export interface NamedTable {
@@ -245,6 +257,54 @@ export interface CallRecordCountTable {
   records: number;
 }
 
+/** One appKey's rate-limit state (migration 0008): the GCRA theoretical arrival time, in microseconds. */
+export interface RateLimitTable {
+  app_key: string;
+  tat: number;
+}
+
+/** A number the tenant never dials (migration 0008). */
+export interface DoNotCallTable {
+  tenant_id: number;
+  phone_number: string;
+  reason: string | null;
+  /** The appKey that listed it, or `cli`. */
+  added_by: string;
+  created_at: number;
+}
+
+/** One changing request (migration 0008). */
+export interface AuditLogTable {
+  id: Id;
+  tenant_id: number;
+  app_key: string;
+  /** The console user, once there is a console; null for appKey-signed requests. */
+  user_name: string | null;
+  method: string;
+  /** The route below /apiOpen/v1/, e.g. `task/start`. */
+  action: string;
+  robot_call_job_id: number | null;
+  /** The envelope code answered. */
+  code: number;
+  result_msg: string;
+  summary: string | null;
+  client_ip: string;
+  request_id: string;
+  created_at: number;
+}
+
+/** Rows taken out by migration 0006 because no read could serve them, kept for operators. */
+export interface QuarantineTable {
+  id: Id;
+  tenant_id: number;
+  table_name: string;
+  row_id: number;
+  reason: string;
+  /** The row (a call record with its `turns`) as JSON text; infinities as the strings "Infinity". */
+  content: string;
+  quarantined_at: number;
+}
+
 export interface DB {
   tenant: TenantTable;
   api_key: ApiKeyTable;
@@ -263,6 +323,11 @@ export interface DB {
   job_day_stats: JobDayStatsTable;
   job_concern_stats: JobConcernStatsTable;
   call_record_count: CallRecordCountTable;
+  quarantine: QuarantineTable;
+  signature_nonce: SignatureNonceTable;
+  rate_limit: RateLimitTable;
+  do_not_call: DoNotCallTable;
+  audit_log: AuditLogTable;
 }
 
 export type Tenant = Selectable<TenantTable>;

@@ -5,10 +5,10 @@ import { listCallTasks } from '../repositories/callTasks.js';
 import { insertCustomer } from '../repositories/customers.js';
 import { insertJob } from '../repositories/jobs.js';
 import { insertDialogFlow, insertReference } from '../repositories/referenceData.js';
-import { findEnabledApiKey, findTenant, findTenantBySign } from '../repositories/tenants.js';
+import { findTenant, findTenantBySign } from '../repositories/tenants.js';
 import { type FinishedCall, recordFinishedCalls } from '../services/callResults.js';
 import { addCallTasks } from '../services/jobOperations.js';
-import { type Credentials, createTenant } from '../services/tenants.js';
+import { type Credentials, createTenant, firstEnabledKey } from '../services/tenants.js';
 import { asFinishedCall, simulateCall } from '../simulator/conversation.js';
 import { between, pick, type Random, seededRandom } from '../simulator/random.js';
 import { madeUpCustomer, uniqueMobileNumber } from './customers.js';
@@ -120,7 +120,7 @@ export async function ensureDemoData(
 ): Promise<{ credentials: Credentials; created: boolean }> {
   const existing = await findTenantBySign(database, DEMO_TENANT_SIGN);
   if (existing) {
-    const key = await findEnabledApiKey(database, existing.id);
+    const key = await firstEnabledKey(database, existing.id);
     if (!key)
       throw new Error(
         'the demo tenant has no enabled API key: create one with `outcall key create --tenant-sign outcalldemo`',
@@ -128,8 +128,8 @@ export async function ensureDemoData(
     return {
       credentials: {
         tenantId: existing.id,
-        appKey: key.app_key,
-        appSecret: key.app_secret,
+        appKey: key.appKey,
+        appSecret: key.appSecret,
         tenantSign: DEMO_TENANT_SIGN,
       },
       created: false,

@@ -32,9 +32,23 @@ export interface DialerOptions {
   log?: { info(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
 
+/** What the dialer is doing, for metrics. */
+export interface DialerStats {
+  /** Jobs the last tick looked after (to start, suspend, resume, complete or dial). */
+  jobs: number;
+  /** Calls placed and not yet recorded. */
+  callsInFlight: number;
+  ticks: number;
+  tickFailures: number;
+  /** Calls given up at shutdown, their call tasks released to be dialled again. */
+  callsAbandoned: number;
+}
+
 export interface TickReport {
   claimed: number;
   transitions: { robotCallJobId: number; from: JobStatus; to: JobStatus }[];
+  /** Jobs this tick could not serve (logged), when there were any; the others were served. */
+  skipped?: { robotCallJobId: number; tenantId: number }[];
 }
 
 export class Dialer {
@@ -42,6 +56,11 @@ export class Dialer {
   private readonly inFlight = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<unknown> | undefined;
+  /** Set by `stop`: no more call tasks are claimed. */
+  private stopping = false;
+  /** Aborted when `stop` gives up on the calls in progress. */
+  private readonly abandon = new AbortController();
+  private readonly counts = { jobs: 0, ticks: 0, tickFailures: 0, callsAbandoned: 0 };
 
   constructor(private readonly options: DialerOptions) {
     this.clock = options.clock ?? systemClock;
@@ -51,12 +70,39 @@ export class Dialer {
   async tick(): Promise<TickReport> {
     const { database } = this.options;
     const report: TickReport = { claimed: 0, transitions: [] };
-    for (const job of await listJobsToDial(database)) {
-      const now = this.clock.now();
-      const status = await this.moveWithCallingHours(job, now, report);
-      if (status === 'IN_PROCESS') report.claimed += await this.dialDueTasks(job, now);
+    const jobs = await listJobsToDial(database);
+    this.counts.jobs = jobs.length;
+    for (const job of jobs) {
+      // One job's bad data (a time zone Intl refuses, a count the database refuses…) stays with that
+      // job: it is skipped and logged, and every other job is served in this same tick.
+      try {
+        const now = this.clock.now();
+        const status = await this.moveWithCallingHours(job, now, report);
+        if (status === 'IN_PROCESS') report.claimed += await this.dialDueTasks(job, now);
+        if (this.failingJobs.delete(job.id))
+          this.options.log?.info({ robotCallJobId: job.id, tenantId: job.tenant_id }, 'job is dialled again');
+      } catch (error) {
+        report.skipped = [...(report.skipped ?? []), { robotCallJobId: job.id, tenantId: job.tenant_id }];
+        this.jobFailed(job, error);
+      }
     }
     return report;
+  }
+
+  /** Jobs whose last tick failed: the error, and when it was last logged. */
+  private readonly failingJobs = new Map<number, { message: string; loggedAt: number }>();
+
+  /** Logs a job's failure when it is new, has changed, or every ten minutes while it lasts. */
+  private jobFailed(job: JobToDial, error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    const now = Date.now();
+    const last = this.failingJobs.get(job.id);
+    if (last && last.message === message && now - last.loggedAt < 10 * 60_000) return;
+    this.failingJobs.set(job.id, { message, loggedAt: now });
+    this.options.log?.error(
+      { err: error, robotCallJobId: job.id, tenantId: job.tenant_id },
+      'job skipped: its data makes dialling fail; the other jobs are dialled',
+    );
   }
 
   private async move(job: JobToDial, to: JobStatus, now: number, report: TickReport, extra = {}): Promise<boolean> {
@@ -102,6 +148,7 @@ export class Dialer {
 
   private async dialDueTasks(job: JobToDial, now: number): Promise<number> {
     const { database } = this.options;
+    if (this.stopping) return 0;
     const lease = this.options.leaseMs ?? 15 * 60_000;
     const claimed = await database.transaction(async (trx) => {
       await lockJob(trx, job.tenant_id, job.id);
@@ -129,6 +176,7 @@ export class Dialer {
         callTaskId: task.id,
         calledPhoneNumber: task.called_phone_number,
         script,
+        signal: this.abandon.signal,
       });
       // The call is recorded as having just ended.
       const endedAt = this.clock.now();
@@ -142,6 +190,19 @@ export class Dialer {
       });
       await recordFinishedCalls(database, job.tenant_id, [call], endedAt);
     } catch (error) {
+      if (this.abandon.signal.aborted) {
+        // Shutting down: nothing was recorded; the task is due again at once, for the next start
+        // or another dialer, under the same idempotency key (attempts did not change).
+        this.counts.callsAbandoned++;
+        this.options.log?.info({ callTaskId: task.id }, 'call abandoned at shutdown; its call task is released');
+        await releaseCallTask(database, job.tenant_id, task.id, this.clock.now()).catch((e) =>
+          this.options.log?.error(
+            { err: e, callTaskId: task.id },
+            'call task not released: dialled again when its claim runs out',
+          ),
+        );
+        return;
+      }
       this.options.log?.error(
         { err: error, callTaskId: task.id },
         'call could not be placed or recorded; retrying in a minute',
@@ -159,8 +220,12 @@ export class Dialer {
   run(): void {
     const every = this.options.tickMs ?? 1000;
     const loop = () => {
+      this.counts.ticks++;
       this.ticking = this.tick()
-        .catch((error) => this.options.log?.error({ err: error }, 'dialer tick failed'))
+        .catch((error) => {
+          this.counts.tickFailures++;
+          this.options.log?.error({ err: error }, 'dialer tick failed');
+        })
         .finally(() => {
           if (this.timer) this.timer = setTimeout(loop, every);
         });
@@ -168,12 +233,29 @@ export class Dialer {
     this.timer = setTimeout(loop, 0);
   }
 
-  /** Stops ticking and waits for the calls in progress to be recorded. */
-  async stop(): Promise<void> {
+  stats(): DialerStats {
+    return { ...this.counts, callsInFlight: this.inFlight.size };
+  }
+
+  /**
+   * Stops ticking and claiming, and waits for the calls in progress to be recorded — for at most
+   * `abandonAfterMs` when given: calls still ringing or talking then are abandoned and their call
+   * tasks released (a call whose recording has begun is recorded).
+   */
+  async stop(options: { abandonAfterMs?: number } = {}): Promise<void> {
+    this.stopping = true;
     const timer = this.timer;
     this.timer = undefined;
     clearTimeout(timer);
-    await this.ticking;
-    await this.idle();
+    let deadline: NodeJS.Timeout | undefined;
+    if (options.abandonAfterMs !== undefined) {
+      deadline = setTimeout(() => this.abandon.abort(), options.abandonAfterMs);
+    }
+    try {
+      await this.ticking;
+      await this.idle();
+    } finally {
+      clearTimeout(deadline);
+    }
   }
 }

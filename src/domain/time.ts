@@ -6,6 +6,31 @@
 
 export const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
 
+/**
+ * The years a date or time sent to the API may fall in (docs/api.md, Input limits). Every instant
+ * of them, in any zone, fits a JS Date (±8.64e15 ms) and a bigint column with room to spare.
+ */
+export const FIRST_YEAR = 1970;
+export const LAST_YEAR = 2100;
+/** The last millisecond of LAST_YEAR (UTC): the largest epoch-millisecond instant the API takes. */
+export const LATEST_INSTANT = Date.UTC(LAST_YEAR + 1, 0, 1) - 1;
+
+/** Is the year of `yyyy-MM-dd…` within FIRST_YEAR–LAST_YEAR? */
+export function inSupportedYears(date: string): boolean {
+  const year = Number(date.slice(0, 4));
+  return year >= FIRST_YEAR && year <= LAST_YEAR;
+}
+
+/*
+ * What a stored instant that is not a usable date (written before input was range-checked, or by
+ * hand) is shown as: clamped into years 1000–9999, so a read answers a defined, well-formed time
+ * instead of failing. Migration 0006 repairs such rows; this only keeps a read from failing.
+ */
+const FORMATTABLE_MIN = Date.UTC(1000, 0, 2);
+const FORMATTABLE_MAX = Date.UTC(9999, 11, 30);
+const formattable = (epochMs: number) =>
+  Number.isFinite(epochMs) ? Math.min(Math.max(epochMs, FORMATTABLE_MIN), FORMATTABLE_MAX) : 0;
+
 interface LocalParts {
   year: string;
   month: string;
@@ -52,31 +77,31 @@ function localParts(epochMs: number, timeZone: string): LocalParts {
 
 /** `yyyy-MM-dd HH:mm:ss` */
 export function formatDateTime(epochMs: number, timeZone: string): string {
-  const p = localParts(epochMs, timeZone);
+  const p = localParts(formattable(epochMs), timeZone);
   return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
 }
 
 /** `yyyy-MM-ddTHH:mm:ss` (callDetail's start and end) */
 export function formatIsoLocal(epochMs: number, timeZone: string): string {
-  const p = localParts(epochMs, timeZone);
+  const p = localParts(formattable(epochMs), timeZone);
   return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}`;
 }
 
 /** `yyyy-MM-dd HH:mm` (task list, customer creation time) */
 export function formatMinute(epochMs: number, timeZone: string): string {
-  const p = localParts(epochMs, timeZone);
+  const p = localParts(formattable(epochMs), timeZone);
   return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
 }
 
 /** `yyyy-MM-dd`: the tenant-local calendar day of an instant. */
 export function localDate(epochMs: number, timeZone: string): string {
-  const p = localParts(epochMs, timeZone);
+  const p = localParts(formattable(epochMs), timeZone);
   return `${p.year}-${p.month}-${p.day}`;
 }
 
 /** Seconds since local midnight of an instant, in the zone. */
 export function localSecondOfDay(epochMs: number, timeZone: string): number {
-  const p = localParts(epochMs, timeZone);
+  const p = localParts(formattable(epochMs), timeZone);
   return Number(p.hour) * 3600 + Number(p.minute) * 60 + Number(p.second);
 }
 

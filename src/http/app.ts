@@ -9,13 +9,20 @@ import Fastify, {
 } from 'fastify';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
-import { authenticate, type Caller } from '../services/auth.js';
+import { INPUT_KEYWORDS } from '../schemas/keywords.js';
+import { authenticate, type Caller, type HeaderCheck } from '../services/auth.js';
+import { RateLimiter } from '../services/rateLimits.js';
+import { installAuditLog } from './audit.js';
 import { registerDocs } from './docs.js';
 import { newRequestId } from './envelope.js';
 import { installErrorHandlers } from './errors.js';
+import { installOperations, registerProbeRoutes, serverOptions } from './operations.js';
+import { rateLimitHook } from './rateLimit.js';
 import { registerAddCallRecords } from './routes/addCallRecords.js';
+import { registerAuditLog } from './routes/auditLog.js';
 import { registerCallDetail } from './routes/callDetail.js';
 import { registerCreateJob } from './routes/createJob.js';
+import { registerDoNotCall } from './routes/doNotCall.js';
 import { registerGetCallRecordInfoList } from './routes/getCallRecordInfoList.js';
 import { registerGetTaskDetail } from './routes/getTaskDetail.js';
 import { registerGetTasks } from './routes/getTasks.js';
@@ -27,6 +34,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set on signed routes: the tenant the request speaks for. */
     caller: Caller;
+    /** The JSON body as received, for signature v2 (which signs its SHA-256). */
+    rawBody: string | undefined;
+    /** A v2 signature waiting for the body: checked in preValidation. */
+    pendingSignature: Extract<HeaderCheck, { verify: unknown }>['verify'] | undefined;
   }
   interface FastifyContextConfig {
     /** The route needs the platform's signature headers. */
@@ -57,21 +68,31 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   const { database, config } = deps;
   const now = deps.now ?? Date.now;
   const app = Fastify({
-    logger: deps.logger ?? {
-      level: config.logLevel,
-      // The default request serializer logs no headers; should anyone log them, secrets stay out.
-      redact: ['req.headers.appsecret', 'req.headers.tenantsign', 'req.headers.signature'],
-    },
+    // Timeouts, body limit, log, trustProxy, Node's and the router's refusals (operations.ts).
+    ...serverOptions(config, deps.logger),
     genReqId: newRequestId,
-    logController: new LogController({ requestIdLogLabel: 'requestId' }),
-    bodyLimit: 4 * 1024 * 1024,
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: true, useDefaults: true, allErrors: false } },
+    // One line per request (requestLog.ts) instead of Fastify's two.
+    logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
+    // Scalars are coerced, lists never (schemas/keywords.ts); range checks run on every number, so a
+    // coerced "Infinity" fails them (Ajv's strictNumbers would skip them after coercing).
+    ajv: {
+      customOptions: {
+        coerceTypes: true,
+        strictNumbers: false,
+        keywords: INPUT_KEYWORDS,
+        removeAdditional: true,
+        useDefaults: true,
+        allErrors: false,
+      },
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Clients send `Content-Type: application/json` on GETs with no body: an empty body is an empty object.
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = String(body);
+    // Kept only for a v2 signature still to check (it signs the body), and only until it is checked.
+    if (request.pendingSignature) request.rawBody = text;
     if (text.trim() === '') return done(null, {});
     try {
       done(null, JSON.parse(text));
@@ -85,12 +106,20 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   });
 
   app.decorateRequest('caller', null as unknown as Caller);
+  app.decorateRequest('rawBody', undefined);
+  app.decorateRequest('pendingSignature', undefined);
 
   // An empty query parameter (`status=`) means the parameter is absent.
   app.addHook('preValidation', async (request) => {
     const query = request.query as Record<string, unknown> | undefined;
     if (query) for (const key of Object.keys(query)) if (query[key] === '') delete query[key];
   });
+
+  // Per appKey, right after authentication (onRequest for v1, preValidation for v2): see ./rateLimit.ts.
+  const limitRate = rateLimitHook(
+    new RateLimiter(database, { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst }),
+    now,
+  );
 
   const routeMethods = new Map<string, Set<string>>();
   app.addHook('onRoute', (route) => {
@@ -99,31 +128,62 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     for (const m of methods) if (m !== 'HEAD') set.add(m);
     routeMethods.set(route.url, set);
     if (route.config?.signed) {
+      // v1 is checked as soon as the headers arrive (onRequest); v2 signs the body, so onRequest
+      // checks what needs no body and the signature is checked once it is read (preValidation,
+      // still before the parameters are validated).
       const existing = route.onRequest ? (Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]) : [];
       route.onRequest = [
         async (request) => {
           const h = request.headers;
           const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
-          request.caller = await authenticate(
+          const check = await authenticate(
             database,
             {
               appKey: one(h.appkey),
               version: one(h.version),
               timestamp: one(h.timestamp),
               signature: one(h.signature),
+              nonce: one(h.nonce),
             },
             now(),
             config.signatureWindowMs,
           );
+          if ('caller' in check) request.caller = check.caller;
+          else request.pendingSignature = check.verify;
         },
+        limitRate,
         ...existing,
+      ];
+      const validations = route.preValidation
+        ? Array.isArray(route.preValidation)
+          ? route.preValidation
+          : [route.preValidation]
+        : [];
+      route.preValidation = [
+        async (request) => {
+          if (!request.pendingSignature) return;
+          request.caller = await request.pendingSignature({
+            method: request.method,
+            url: request.raw.url ?? request.url,
+            body: request.rawBody ?? '',
+          });
+          request.pendingSignature = undefined;
+          request.rawBody = undefined;
+        },
+        limitRate,
+        ...validations,
       ];
     }
   });
 
   installErrorHandlers(app, routeMethods);
+  installAuditLog(app, database, now);
+  // Before the routes: their body limits, log line and metrics are set up as they are added.
+  installOperations(app, { database, config });
   // Before the routes: the OpenAPI document is collected from them as they are registered.
   await registerDocs(app, config);
+  // After the docs plugin, which lists them (unsigned).
+  registerProbeRoutes(app);
 
   const db = database;
   registerGetTasks(app, db);
@@ -135,6 +195,8 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   registerJobLifecycle(app, db);
   registerImportTaskCustomer(app, db);
   registerAddCallRecords(app, db);
+  registerDoNotCall(app, db);
+  registerAuditLog(app, db);
   for (const plugin of deps.plugins ?? []) await app.register(plugin);
 
   await app.ready();

@@ -73,7 +73,7 @@ describe('a signed request', () => {
   it('is refused with 401 for a timestamp that is not milliseconds, or an unsupported version', async () => {
     const good = await signedHeaders(tenant.credentials);
     expect((await send({ ...good, timestamp: '2018-10-01' })).code).toBe(401);
-    const r = await send({ ...good, version: 'v2' });
+    const r = await send({ ...good, version: 'v3' });
     expect(r.code).toBe(401);
     expect(r.resultMsg).toContain('unsupported version');
   });

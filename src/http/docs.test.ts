@@ -7,6 +7,7 @@ import type { PlatformEnum } from '../domain/enums.js';
 import * as enums from '../domain/enums.js';
 import type { App } from './app.js';
 import { DOCS_PATH, OPENAPI_PATH } from './docs.js';
+import { HEALTH_PATH, METRICS_PATH, READY_PATH } from './probes.js';
 
 /* The OpenAPI document and Swagger UI of the real app: valid, complete, public, offline, switchable. */
 
@@ -81,9 +82,10 @@ describe('GET /openapi.json', () => {
     expect(result.warnings).toEqual([]);
   });
 
-  it('lists every route the app serves, and nothing else (the docs themselves aside)', () => {
+  it('lists every route the app serves, and nothing else (the docs themselves and the probes aside)', () => {
+    const probes = [HEALTH_PATH, READY_PATH, METRICS_PATH].map((p) => ` ${p}`);
     const served = registeredRoutes(server.app).filter(
-      (r) => !r.includes(` ${DOCS_PATH}`) && !r.endsWith(` ${OPENAPI_PATH}`),
+      (r) => !r.includes(` ${DOCS_PATH}`) && !r.endsWith(` ${OPENAPI_PATH}`) && !probes.some((p) => r.endsWith(p)),
     );
     expect(served.length).toBeGreaterThanOrEqual(4);
     expect(
@@ -95,7 +97,7 @@ describe('GET /openapi.json', () => {
 
   it('marks exactly the routes that need a signature with the four signature headers', async () => {
     const schemes = doc.components.securitySchemes;
-    for (const name of ['appKey', 'version', 'timestamp', 'signature'])
+    for (const name of ['appKey', 'version', 'timestamp', 'signature', 'nonce'])
       expect(schemes[name]).toMatchObject({ type: 'apiKey', in: 'header', name });
     for (const { method, path, op } of operations()) {
       // Unsigned, a signed route answers 401; the document must say it needs the headers exactly then.
@@ -103,7 +105,10 @@ describe('GET /openapi.json', () => {
       const { code } = (await response.json()) as { code: number };
       expect(code, `${method} ${path}`).not.toBe(404);
       if (code === 401)
-        expect(op.security, `${method} ${path}`).toEqual([{ appKey: [], version: [], timestamp: [], signature: [] }]);
+        expect(op.security, `${method} ${path}`).toEqual([
+          { appKey: [], version: [], timestamp: [], signature: [] },
+          { appKey: [], version: [], timestamp: [], signature: [], nonce: [] },
+        ]);
       else expect(op.security, `${method} ${path}`).toBeUndefined();
     }
   });

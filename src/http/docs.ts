@@ -17,17 +17,23 @@ import type { App } from './app.js';
 export const OPENAPI_PATH = '/openapi.json';
 export const DOCS_PATH = '/docs';
 
-/** The four signature headers, each a security scheme; a signed route needs all four. */
+/** The signature headers, each a security scheme; a signed route needs the four of v1, or those and `nonce` (v2). */
 const SIGNATURE_HEADERS = {
   appKey: 'The key (appKey) of one of the tenant’s API keys.',
-  version: `The API version: \`${API_VERSION}\`.`,
+  version: `The signature version: \`${API_VERSION}\` (the platform's) or \`v2\` (signs method, path, query and body; see docs/signature.md).`,
   timestamp: 'Milliseconds since the epoch; within SIGNATURE_WINDOW_SECONDS (default 300) of the server’s clock.',
   signature:
-    'lower-case hex( SHA-256( tenantSign + "appKey=" + appKey + "&appSecret=" + appSecret + "&tenantSign=" + tenantSign' +
-    ' + "&version=" + version + "&timestamp=" + timestamp ) ). The `outcall/client` SDK computes it.',
+    'v1: lower-case hex( SHA-256( tenantSign + "appKey=" + appKey + "&appSecret=" + appSecret + "&tenantSign=" + tenantSign' +
+    ' + "&version=" + version + "&timestamp=" + timestamp ) ). v2: lower-case hex( HMAC-SHA256( appSecret, "v2\\n" + appKey' +
+    ' + "\\n" + timestamp + "\\n" + nonce + "\\n" + METHOD + "\\n" + canonical path + "\\n" + canonical query + "\\n"' +
+    ' + hex(SHA-256(body)) ) ). The `outcall/client` SDK computes either.',
+  nonce: 'v2 only: 16–64 of A–Z a–z 0–9 _ -, new for every request (accepted once per appKey within the window).',
 } as const;
 
-const SIGNED = [Object.fromEntries(Object.keys(SIGNATURE_HEADERS).map((name) => [name, [] as string[]]))];
+const V1_HEADERS = ['appKey', 'version', 'timestamp', 'signature'];
+const SIGNED = [V1_HEADERS, [...V1_HEADERS, 'nonce']].map((names) =>
+  Object.fromEntries(names.map((name) => [name, [] as string[]])),
+);
 
 const DESCRIPTION = `Open API of outcall, wire-compatible with the AI outbound-calling platform's.
 
@@ -35,7 +41,7 @@ const DESCRIPTION = `Open API of outcall, wire-compatible with the AI outbound-c
 code 200 carries \`data\`; 401 (校验数据错误: signature), 403 (权限不足: key disabled), 404 (资源未找到),
 412 (参数错误: \`resultMsg\` names the parameter), 429 (请求过于频繁) and 500 (未知错误) carry \`data: null\`.
 
-**Signing.** Send the headers \`appKey\`, \`version\`, \`timestamp\` and \`signature\` (see the security schemes).
+**Signing.** Send the headers \`appKey\`, \`version\`, \`timestamp\` and \`signature\`, and with version \`v2\` a \`nonce\` (see the security schemes).
 
 **Enums** are accepted as names or numeric codes and answered as names; each is listed under Schemas with its codes and labels.`;
 

@@ -176,6 +176,17 @@ export async function claimDueCallTasks(
     .where('job_id', '=', jobId)
     .where('status', 'in', ['NOT_STARTED', 'REDIAL_WAITING', 'CALLING'])
     .where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', now)]))
+    // Never a number on the tenant's do-not-call list (listing one finishes its tasks too: see finishCallTasksOfNumbers).
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('do_not_call as d')
+            .select('d.tenant_id')
+            .whereRef('d.tenant_id', '=', 'call_task.tenant_id')
+            .whereRef('d.phone_number', '=', 'call_task.called_phone_number'),
+        ),
+      ),
+    )
     .orderBy('id')
     .limit(limit);
   if (db.dialect === 'postgres') due = due.forUpdate().skipLocked();
@@ -185,6 +196,59 @@ export async function claimDueCallTasks(
     .where('id', 'in', due)
     .returning(['id', 'called_phone_number', 'attempts'])
     .execute();
+}
+
+/**
+ * Finishes, without a call, the unfinished call tasks of these numbers in the tenant's jobs that
+ * are not stopped (TERMINATE): waiting to be dialled or redialled, or being dialled (a call in
+ * progress still ends and is recorded, and leaves the task finished). The tasks are found first,
+ * then locked and finished in id order, as every writer of call tasks locks them; on PostgreSQL a
+ * task a dialer is claiming is waited for, then finished. Returns the tasks finished.
+ */
+export async function finishCallTasksOfNumbers(db: Database, tenantId: number, numbers: string[], now: number) {
+  const UNFINISHED = ['NOT_STARTED', 'REDIAL_WAITING', 'CALLING'] as const;
+  const ids: number[] = [];
+  for (const chunk of chunks(numbers, 500)) {
+    const rows = await db.db
+      .selectFrom('call_task')
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where('called_phone_number', 'in', chunk)
+      .where('status', 'in', UNFINISHED)
+      // Per task found by number, its job (not `job_id in (the tenant's jobs)`, which SQLite would
+      // walk job by job).
+      .where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('robot_call_job as j')
+            .select('j.id')
+            .whereRef('j.id', '=', 'call_task.job_id')
+            .where('j.tenant_id', '=', tenantId)
+            .where('j.status', '<>', 'TERMINATE'),
+        ),
+      )
+      .execute();
+    for (const r of rows) ids.push(r.id);
+  }
+  ids.sort((a, b) => a - b);
+  const finished: { id: number; job_id: number; called_phone_number: string }[] = [];
+  for (const chunk of chunks(ids, 500)) {
+    let locked = db.db
+      .selectFrom('call_task')
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where('id', 'in', chunk)
+      .where('status', 'in', UNFINISHED)
+      .orderBy('id');
+    if (db.dialect === 'postgres') locked = locked.forUpdate();
+    const rows = await db.db
+      .updateTable('call_task')
+      .set({ status: 'FINISHED', next_attempt_at: null, finished_at: now })
+      .where('id', 'in', locked)
+      .returning(['id', 'job_id', 'called_phone_number'])
+      .execute();
+    finished.push(...rows);
+  }
+  return finished;
 }
 
 /** Gives a claimed task back (the call could not be placed), to be tried again at `retryAt`. */

@@ -246,7 +246,16 @@ export async function listJobsToDial(db: Database) {
     .where('j.status', 'in', [...DIALER_STATUSES])
     .orderBy('j.id')
     .execute();
-  return rows.map((j) => ({ ...j, definition: parseJson<unknown>(j.definition, null) }));
+  return rows.map((j) => ({ ...j, definition: parseDefinition(j.definition) }));
+}
+
+/** A dialog flow's stored definition; one that does not parse is none (the dialer's default script), not a failed tick. */
+function parseDefinition(stored: unknown): unknown {
+  try {
+    return parseJson<unknown>(stored, null);
+  } catch {
+    return null;
+  }
 }
 
 export type JobToDial = Awaited<ReturnType<typeof listJobsToDial>>[number];
@@ -263,4 +272,16 @@ export async function lockJob(db: Database, tenantId: number, jobId: number): Pr
     .where('tenant_id', '=', tenantId)
     .where('id', '=', jobId)
     .execute();
+}
+
+/**
+ * Locks the job against every writer that refers to it, before it is deleted (FOR UPDATE on
+ * PostgreSQL; SQLite transactions hold the write lock already). A call record or call task being
+ * written for it then either commits first or waits and finds the job gone — instead of holding
+ * the job while waiting for a row the delete holds (a deadlock, found by the random-input run).
+ */
+export async function lockJobForDelete(db: Database, tenantId: number, jobId: number): Promise<void> {
+  let q = db.db.selectFrom('robot_call_job').select('id').where('tenant_id', '=', tenantId).where('id', '=', jobId);
+  if (db.dialect === 'postgres') q = q.forUpdate();
+  await q.execute();
 }

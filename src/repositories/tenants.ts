@@ -1,4 +1,5 @@
 import type { Database } from '../db/database.js';
+import type { SignatureVersion } from '../db/schema.js';
 import { isSet, toFlag } from './rows.js';
 
 /** Tenants (companies) and their API keys. */
@@ -35,16 +36,25 @@ export async function countTenants(db: Database): Promise<number> {
   return Number(row.n);
 }
 
+/** `appSecret` is stored as given: the services pass it encrypted (services/secrets.ts). */
 export async function insertApiKey(
   db: Database,
   tenantId: number,
   appKey: string,
   appSecret: string,
   now: number,
+  minSignatureVersion: SignatureVersion = 'v1',
 ): Promise<void> {
   await db.db
     .insertInto('api_key')
-    .values({ tenant_id: tenantId, app_key: appKey, app_secret: appSecret, enabled: 1, created_at: now })
+    .values({
+      tenant_id: tenantId,
+      app_key: appKey,
+      app_secret: appSecret,
+      enabled: 1,
+      created_at: now,
+      min_signature_version: minSignatureVersion,
+    })
     .execute();
 }
 
@@ -58,6 +68,7 @@ export async function listApiKeys(db: Database, tenantId?: number) {
       'api_key.enabled',
       'api_key.created_at',
       'api_key.disabled_at',
+      'api_key.min_signature_version',
       'tenant.id as tenant_id',
       'tenant.tenant_sign',
       'tenant.name as tenant_name',
@@ -68,7 +79,7 @@ export async function listApiKeys(db: Database, tenantId?: number) {
   return (await q.execute()).map((k) => ({ ...k, enabled: isSet(k.enabled) }));
 }
 
-/** The tenant's first enabled key, secret included (for the demo's credentials file). */
+/** The tenant's first enabled key, its secret as stored (encrypted), for the demo's credentials file. */
 export async function findEnabledApiKey(db: Database, tenantId: number) {
   return db.db
     .selectFrom('api_key')
@@ -95,6 +106,71 @@ export async function updateApiKeyEnabled(
   return Number(result.numUpdatedRows) > 0;
 }
 
+/** Sets which signature versions the key accepts; false when there is no such key. */
+export async function updateApiKeySignatureVersion(
+  db: Database,
+  appKey: string,
+  minSignatureVersion: SignatureVersion,
+): Promise<boolean> {
+  const result = await db.db
+    .updateTable('api_key')
+    .set({ min_signature_version: minSignatureVersion })
+    .where('app_key', '=', appKey)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** Every key's stored app secret, for encrypting and re-encrypting them; `lock` holds the rows (PostgreSQL) until the transaction ends. */
+export async function listAppSecrets(db: Database, lock: boolean) {
+  let q = db.db.selectFrom('api_key').select(['id', 'app_key', 'app_secret']).orderBy('id');
+  // SQLite has no row locks: its transactions already hold the whole file for writing.
+  if (lock && db.dialect === 'postgres') q = q.forUpdate();
+  return q.execute();
+}
+
+/** Replaces a stored app secret if it is still `from`; false when it is not (changed meanwhile). */
+export async function updateAppSecret(db: Database, id: number, from: string, to: string): Promise<boolean> {
+  const result = await db.db
+    .updateTable('api_key')
+    .set({ app_secret: to })
+    .where('id', '=', id)
+    .where('app_secret', '=', from)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/**
+ * Records a v2 nonce of an appKey, kept until `expiresAt`. True when it was not in use: new, or
+ * seen before but expired (its row is taken over). False when it is in use: a replay. The primary
+ * key decides, so two processes cannot both accept one nonce.
+ */
+export async function insertSignatureNonce(
+  db: Database,
+  appKey: string,
+  nonce: string,
+  expiresAt: number,
+  now: number,
+): Promise<boolean> {
+  const row = await db.db
+    .insertInto('signature_nonce')
+    .values({ app_key: appKey, nonce, expires_at: expiresAt })
+    .onConflict((oc) =>
+      oc
+        .columns(['app_key', 'nonce'])
+        .doUpdateSet({ expires_at: expiresAt })
+        .where('signature_nonce.expires_at', '<', now),
+    )
+    .returning('nonce')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Forgets the nonces whose requests can no longer be replayed; returns how many. */
+export async function deleteExpiredSignatureNonces(db: Database, now: number): Promise<number> {
+  const result = await db.db.deleteFrom('signature_nonce').where('expires_at', '<', now).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
 /** What the signature check needs to know about an appKey. */
 export async function findKeyCredentials(db: Database, appKey: string) {
   const key = await db.db
@@ -103,6 +179,7 @@ export async function findKeyCredentials(db: Database, appKey: string) {
     .select([
       'api_key.app_secret',
       'api_key.enabled',
+      'api_key.min_signature_version',
       'tenant.id as tenant_id',
       'tenant.tenant_sign',
       'tenant.time_zone',

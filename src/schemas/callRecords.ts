@@ -1,18 +1,32 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { FollowStatus, IntentLevel, ReadStatus, ResultStatus, TurnType } from '../domain/enums.js';
-import { EnumInput, EnumName, Id, NullableInteger, NullableString, Page, PageQuery } from './common.js';
+import {
+  EnumInput,
+  EnumName,
+  Id,
+  InputObject,
+  NullableInteger,
+  NullableString,
+  Page,
+  PageQuery,
+  SafeText,
+} from './common.js';
 
 /** getCallRecordInfoList and callDetail. */
 
 const DateBound = (description: string) =>
   Type.Optional(
     Type.Union([
-      Type.String({ description: `${description}, yyyy-MM-dd (a date without time); empty means no bound` }),
+      SafeText({
+        maxLength: 30,
+        description: `${description}, yyyy-MM-dd (a date without time) from 1970-01-01 to 2100-12-31; empty means no bound`,
+        examples: ['2024-05-01'],
+      }),
       Type.Null(),
     ]),
   );
 
-export const CallRecordListBody = Type.Object({
+export const CallRecordListBody = InputObject({
   robotCallJobId: Id('任务id'),
   customerGroupId: Type.Optional(Id('分组ID')),
   dialogFlowId: Type.Optional(Id('话术id')),
@@ -22,7 +36,7 @@ export const CallRecordListBody = Type.Object({
   resultStatuses: Type.Optional(Type.Array(EnumInput(ResultStatus, '通话结果'), { maxItems: 20 })),
   intentLevels: Type.Optional(Type.Array(EnumInput(IntentLevel, '意向等级'), { maxItems: 20 })),
   searchWords: Type.Optional(
-    Type.String({ maxLength: 100, description: '关键字: substring of the called number or the customer name' }),
+    SafeText({ maxLength: 100, description: '关键字: substring of the called number or the customer name' }),
   ),
   getTrainTaskList: Type.Optional(
     Type.Boolean({ description: 'true: only script-training calls; otherwise only real calls' }),
@@ -80,7 +94,7 @@ export type CallRecordListItem = Static<typeof CallRecordListItem>;
 
 export const CallRecordPage = Page(CallRecordListItem);
 
-export const CallDetailQuery = Type.Object({ callRecordId: Id('通话记录id') });
+export const CallDetailQuery = InputObject({ callRecordId: Id('通话记录id') });
 export type CallDetailQuery = Static<typeof CallDetailQuery>;
 
 export const CustomerPerson = Type.Object({

@@ -8,12 +8,23 @@ import {
   PhoneType,
   ResultStatus,
 } from '../domain/enums.js';
-import { DatePoint, EnumInput, EnumName, Id, NullableInteger, NullableString, Page, PageQuery } from './common.js';
+import {
+  DatePoint,
+  EnumInput,
+  EnumName,
+  Id,
+  InputObject,
+  NullableInteger,
+  NullableString,
+  Page,
+  PageQuery,
+  SafeText,
+} from './common.js';
 
 /** getTasks and getTaskDetail. */
 
-export const GetTasksQuery = Type.Object({
-  name: Type.Optional(Type.String({ maxLength: 200, description: '任务名称 (substring)' })),
+export const GetTasksQuery = InputObject({
+  name: Type.Optional(SafeText({ maxLength: 200, description: '任务名称 (substring)' })),
   status: Type.Optional(EnumInput(JobStatus, '任务状态')),
   ...PageQuery,
 });
@@ -33,7 +44,7 @@ export type JobListItem = Static<typeof JobListItem>;
 
 export const JobPage = Page(JobListItem);
 
-export const GetTaskDetailQuery = Type.Object({ robotCallJobId: Id('任务Id') });
+export const GetTaskDetailQuery = InputObject({ robotCallJobId: Id('任务Id') });
 export type GetTaskDetailQuery = Static<typeof GetTaskDetailQuery>;
 
 const StringList = Type.Array(Type.String());

@@ -1,7 +1,7 @@
 import type { Database } from '../db/database.js';
 import { IntentLevel, ReadStatus, ResultStatus, TurnType } from '../domain/enums.js';
 import { invalidParameter } from '../domain/errors.js';
-import { parseLocalDateTime } from '../domain/time.js';
+import { FIRST_YEAR, inSupportedYears, LAST_YEAR, LATEST_INSTANT, parseLocalDateTime } from '../domain/time.js';
 import type { IncomingCallRecord, IngestResult } from '../schemas/ingestion.js';
 import type { Caller } from './auth.js';
 import { type FinishedCall, recordFinishedCalls } from './callResults.js';
@@ -12,13 +12,18 @@ import { type FinishedCall, recordFinishedCalls } from './callResults.js';
  * records each call exactly once.
  */
 
+const INSTANT_RULE = `must be epoch milliseconds (0 to ${LATEST_INSTANT}) or yyyy-MM-dd HH:mm:ss, from ${FIRST_YEAR} to ${LAST_YEAR}`;
+
+/** An instant from 1970 to 2100 (docs/api.md, Input limits): whatever passes fits a Date and a bigint column. */
 function instant(parameter: string, value: number | string, timeZone: string): number {
-  if (typeof value === 'number') return value;
-  const text = value.trim();
-  if (/^\d{1,16}$/.test(text)) return Number(text);
-  const parsed = parseLocalDateTime(text, timeZone);
-  if (parsed === undefined)
-    throw invalidParameter(parameter, `must be epoch milliseconds or yyyy-MM-dd HH:mm:ss, got "${value}"`);
+  const text = String(value).trim();
+  const parsed = /^\d{1,16}$/.test(text)
+    ? Number(text)
+    : inSupportedYears(text)
+      ? parseLocalDateTime(text, timeZone)
+      : undefined;
+  if (parsed === undefined || !Number.isSafeInteger(parsed) || parsed < 0 || parsed > LATEST_INSTANT)
+    throw invalidParameter(parameter, `${INSTANT_RULE}, got ${JSON.stringify(value)}`);
   return parsed;
 }
 

@@ -2,10 +2,13 @@ import type { Database } from '../db/database.js';
 import { FollowStatus, IntentLevel, ResultStatus } from '../domain/enums.js';
 import { invalidParameter, notFound } from '../domain/errors.js';
 import {
+  FIRST_YEAR,
   formatDateTime,
   formatIsoLocal,
   formatMinute,
+  inSupportedYears,
   isCalendarDate,
+  LAST_YEAR,
   nextDate,
   startOfLocalDate,
 } from '../domain/time.js';
@@ -35,6 +38,8 @@ function dayStart(
   if (/^\d{4}-\d{2}-\d{2}[ T]/.test(text))
     throw invalidParameter(parameter, `must be a date without time (yyyy-MM-dd), got "${text}"`);
   if (!isCalendarDate(text)) throw invalidParameter(parameter, `must be a date in the form yyyy-MM-dd, got "${text}"`);
+  if (!inSupportedYears(text))
+    throw invalidParameter(parameter, `must be a date from ${FIRST_YEAR}-01-01 to ${LAST_YEAR}-12-31, got "${text}"`);
   return startOfLocalDate(endOfDay ? nextDate(text) : text, timeZone);
 }
 

@@ -3,6 +3,7 @@ import type { Database } from '../db/database.js';
 import type { CallDetailTable, JobConcernStatsTable, JobDayStats } from '../db/schema.js';
 import type { IntentLevel, ReadStatus, ResultStatus, TurnType } from '../domain/enums.js';
 import { invalidParameter, notFound } from '../domain/errors.js';
+import { toWellFormed } from '../domain/text.js';
 import { localDate } from '../domain/time.js';
 import {
   addRecordCounts,
@@ -81,10 +82,17 @@ type JobForRecording = Awaited<ReturnType<typeof listJobsForRecording>>[number];
 export async function recordFinishedCalls(
   database: Database,
   tenantId: number,
-  calls: FinishedCall[],
+  sent: FinishedCall[],
   now = Date.now(),
 ): Promise<RecordedCall[]> {
-  if (calls.length === 0) return [];
+  if (sent.length === 0) return [];
+  // Keys and numbers are matched against what the database gives back, so they are taken in the
+  // form it stores (domain/text.ts): a key the driver would rewrite can no longer go uncounted.
+  const calls = sent.map((c) => ({
+    ...c,
+    idempotencyKey: toWellFormed(c.idempotencyKey),
+    calledPhoneNumber: toWellFormed(c.calledPhoneNumber),
+  }));
   const unique = new Map<string, FinishedCall>();
   for (const c of calls) if (!unique.has(c.idempotencyKey)) unique.set(c.idempotencyKey, c);
   const batch = [...unique.values()];
@@ -107,6 +115,13 @@ export async function recordFinishedCalls(
         tenantId,
         batch.filter((c) => !inserted.has(c.idempotencyKey)).map((c) => c.idempotencyKey),
       );
+      // Every call is now either recorded with its accounting or was recorded before. Anything else
+      // means the database and this code disagree about a key: the transaction is undone whole.
+      const unaccounted = batch.find((c) => !inserted.has(c.idempotencyKey) && !existing.has(c.idempotencyKey));
+      if (unaccounted)
+        throw new Error(
+          `call ${JSON.stringify(unaccounted.idempotencyKey)} was neither recorded nor found: not committed`,
+        );
       return calls.map((c) => {
         const id = inserted.get(c.idempotencyKey)?.id;
         const firstInBatch = unique.get(c.idempotencyKey) === c;
@@ -301,14 +316,17 @@ function inKeyOrder<T>(map: Map<string, T>): T[] {
  * PostgreSQL ends one transaction of a deadlock; it was rolled back whole, so it is run again. The
  * lock order above prevents deadlocks among recorders; this covers other write paths (job
  * operations, the dialer) that lock the same rows in their own order.
+ * A foreign-key violation (23503) means a row this write found and refers to — a job, a call task
+ * — was deleted by another transaction before this one inserted (a job deleted while its calls are
+ * recorded): run again, the checks then find it gone and refuse the write with a 404, not a 500.
  */
-async function retryDeadlock<T>(work: () => Promise<T>): Promise<T> {
+export async function retryDeadlock<T>(work: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await work();
     } catch (error) {
       const code = (error as { code?: unknown }).code;
-      if (attempt >= 3 || (code !== '40P01' && code !== '40001')) throw error;
+      if (attempt >= 3 || (code !== '40P01' && code !== '40001' && code !== '23503')) throw error;
     }
   }
 }

@@ -3,19 +3,31 @@ import { IntentLevel, JobMode, type JobStatus, PhoneType } from '../domain/enums
 import { invalidParameter, notFound } from '../domain/errors.js';
 import { type JobAction, refusal, STATUS_AFTER } from '../domain/jobLifecycle.js';
 import { normalizePhoneNumber } from '../domain/phone.js';
-import { formatClockTime, formatDateTime, parseClockTime, parseLocalDateTime } from '../domain/time.js';
+import {
+  FIRST_YEAR,
+  formatClockTime,
+  formatDateTime,
+  inSupportedYears,
+  LAST_YEAR,
+  parseClockTime,
+  parseLocalDateTime,
+} from '../domain/time.js';
 import { findNumbersInJob, insertCallTasks } from '../repositories/callTasks.js';
 import { findCustomersByPhone, insertCustomer } from '../repositories/customers.js';
+import { findListedNumbers, lockDoNotCallList } from '../repositories/doNotCall.js';
 import {
   addToTaskCallTotal,
   deleteJob as deleteJobAndRecords,
   findJob,
   insertJob,
+  lockJobForDelete,
   moveJobStatus,
 } from '../repositories/jobs.js';
 import { findOwnedIds, listDialogFlows, listPhoneLines } from '../repositories/referenceData.js';
 import type { CreateJobBody, ImportResult, ImportTaskCustomerBody, JobStatusResult } from '../schemas/jobOperations.js';
 import type { Caller } from './auth.js';
+import { retryDeadlock } from './callResults.js';
+import { ON_THE_LIST } from './doNotCall.js';
 
 /** Job operations under /apiOpen/v1/task/: create, start, pause, resume, stop, delete, importTaskCustomer. */
 
@@ -59,6 +71,8 @@ export async function createJob(
     const parsed = parseLocalDateTime(body.startTime, timeZone);
     if (parsed === undefined)
       throw invalidParameter('startTime', `must be yyyy-MM-dd HH:mm:ss, got "${body.startTime}"`);
+    if (!inSupportedYears(body.startTime.trim()))
+      throw invalidParameter('startTime', `must be from ${FIRST_YEAR} to ${LAST_YEAR}, got "${body.startTime}"`);
     startTime = parsed;
   } else if (body.startTime) {
     throw invalidParameter('startTime', 'is only for AUTO jobs; a MANUAL job starts when it is started');
@@ -155,12 +169,16 @@ export async function deleteJob(
   caller: Caller,
   jobId: number,
 ): Promise<{ robotCallJobId: number; deleted: boolean }> {
-  return db.transaction(async (trx) => {
-    const job = await jobOf(trx, caller.tenantId, jobId);
-    refuseUnless('delete', job.status);
-    await deleteJobAndRecords(trx, caller.tenantId, jobId);
-    return { robotCallJobId: jobId, deleted: true };
-  });
+  // The job is locked before its status is read: nothing starts it, or writes a call of it, meanwhile.
+  return retryDeadlock(() =>
+    db.transaction(async (trx) => {
+      await lockJobForDelete(trx, caller.tenantId, jobId);
+      const job = await jobOf(trx, caller.tenantId, jobId);
+      refuseUnless('delete', job.status);
+      await deleteJobAndRecords(trx, caller.tenantId, jobId);
+      return { robotCallJobId: jobId, deleted: true };
+    }),
+  );
 }
 
 /**
@@ -174,8 +192,22 @@ export async function importTaskCustomers(
   body: ImportTaskCustomerBody,
   now = Date.now(),
 ): Promise<ImportResult> {
+  // A job deleted between its check below and the insert of its call tasks fails their foreign
+  // key: run again, the check then finds it gone (404, not 500). So is a deadlock.
+  return retryDeadlock(() => importOnce(db, caller, body, now));
+}
+
+async function importOnce(
+  db: Database,
+  caller: Caller,
+  body: ImportTaskCustomerBody,
+  now: number,
+): Promise<ImportResult> {
   const { tenantId } = caller;
   return db.transaction(async (trx) => {
+    // First: a number listed concurrently is then either seen as listed here, or the listing
+    // waits for this import and finishes the task it adds (repositories/doNotCall.ts).
+    await lockDoNotCallList(trx, tenantId, 'shared');
     const job = await jobOf(trx, tenantId, body.robotCallJobId);
     refuseUnless('import', job.status);
     if (body.customerGroupId !== undefined)
@@ -198,6 +230,11 @@ export async function importTaskCustomers(
       firstRowOf.set(phoneNumber, index);
       rows.push({ index, phoneNumber, customer });
     }
+    const listed = await findListedNumbers(
+      trx,
+      tenantId,
+      rows.map((r) => r.phoneNumber),
+    );
     const inJob = await findNumbersInJob(
       trx,
       tenantId,
@@ -205,6 +242,10 @@ export async function importTaskCustomers(
       rows.map((r) => r.phoneNumber),
     );
     const fresh = rows.filter((r) => {
+      if (listed.has(r.phoneNumber)) {
+        rejected.push({ index: r.index, phoneNumber: r.phoneNumber, reason: ON_THE_LIST });
+        return false;
+      }
       if (!inJob.has(r.phoneNumber)) return true;
       rejected.push({ index: r.index, phoneNumber: r.phoneNumber, reason: 'already in this job' });
       return false;

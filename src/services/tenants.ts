@@ -1,17 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import type { Database } from '../db/database.js';
+import type { SignatureVersion } from '../db/schema.js';
 import { DEFAULT_DIALOG_FLOW } from '../domain/dialogFlow.js';
 import { invalidParameter } from '../domain/errors.js';
 import { DEFAULT_TIME_ZONE, isValidTimeZone } from '../domain/time.js';
 import { insertDialogFlow } from '../repositories/referenceData.js';
 import {
+  findEnabledApiKey,
   findTenant,
   findTenantBySign,
   insertApiKey,
   insertTenant,
   listApiKeys,
   updateApiKeyEnabled,
+  updateApiKeySignatureVersion,
 } from '../repositories/tenants.js';
+import { appSecretContext, decryptSecret, encryptSecret } from './secrets.js';
 
 /** Tenants (companies) and their API keys. */
 
@@ -32,15 +36,18 @@ function randomText(length: number): string {
   return text;
 }
 
+/** A new key; its secret is returned in clear (shown once) and stored encrypted. */
 export async function createApiKey(
   db: Database,
   tenantId: number,
   now = Date.now(),
-): Promise<{ appKey: string; appSecret: string }> {
+  options: { minSignatureVersion?: SignatureVersion } = {},
+): Promise<{ appKey: string; appSecret: string; signatureVersion: SignatureVersion }> {
   const appKey = randomText(16);
   const appSecret = randomText(32);
-  await insertApiKey(db, tenantId, appKey, appSecret, now);
-  return { appKey, appSecret };
+  const signatureVersion = options.minSignatureVersion ?? 'v1';
+  await insertApiKey(db, tenantId, appKey, encryptSecret(appSecret, appSecretContext(appKey)), now, signatureVersion);
+  return { appKey, appSecret, signatureVersion };
 }
 
 export async function createTenant(
@@ -58,7 +65,7 @@ export async function createTenant(
     if (await findTenantBySign(trx, input.tenantSign))
       throw invalidParameter('tenantSign', `"${input.tenantSign}" is taken`);
     const tenantId = await insertTenant(trx, { name, tenantSign: input.tenantSign, timeZone, now });
-    const key = await createApiKey(trx, tenantId, now);
+    const { appKey, appSecret } = await createApiKey(trx, tenantId, now);
     // A dialog flow to start with, so the new tenant can create a job at once.
     await insertDialogFlow(trx, {
       tenant_id: tenantId,
@@ -66,7 +73,7 @@ export async function createTenant(
       definition: DEFAULT_DIALOG_FLOW.script,
       created_at: now,
     });
-    return { tenantId, tenantSign: input.tenantSign, ...key };
+    return { tenantId, tenantSign: input.tenantSign, appKey, appSecret };
   });
 }
 
@@ -90,4 +97,22 @@ export async function setKeyEnabled(
   now = Date.now(),
 ): Promise<boolean> {
   return updateApiKeyEnabled(db, appKey, enabled, now);
+}
+
+/** 'v2' refuses requests signed with v1; 'v1' (the default) accepts both. False when there is no such key. */
+export async function setKeySignatureVersion(
+  db: Database,
+  appKey: string,
+  minSignatureVersion: SignatureVersion,
+): Promise<boolean> {
+  return updateApiKeySignatureVersion(db, appKey, minSignatureVersion);
+}
+
+/** The tenant's first enabled key with its secret in clear (the demo prints it); undefined when it has none. */
+export async function firstEnabledKey(
+  db: Database,
+  tenantId: number,
+): Promise<{ appKey: string; appSecret: string } | undefined> {
+  const key = await findEnabledApiKey(db, tenantId);
+  return key && { appKey: key.app_key, appSecret: decryptSecret(key.app_secret, appSecretContext(key.app_key)) };
 }

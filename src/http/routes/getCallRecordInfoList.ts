@@ -9,7 +9,8 @@ export function registerGetCallRecordInfoList(app: App, db: Database): void {
   app.post(
     '/apiOpen/v1/task/getCallRecordInfoList',
     {
-      config: { signed: true },
+      // A POST that only reads: no audit log entry.
+      config: { signed: true, readOnly: true },
       schema: {
         summary: '获取已经完成任务电话号码 — one job’s finished calls, newest first, with transcripts',
         tags: ['task'],

@@ -167,6 +167,15 @@ where
         "next_attempt_at" is null
         or "next_attempt_at" <= $8
       )
+      and not exists (
+        select
+          "d"."tenant_id"
+        from
+          "do_not_call" as "d"
+        where
+          "d"."tenant_id" = "call_task"."tenant_id"
+          and "d"."phone_number" = "call_task"."called_phone_number"
+      )
     order by
       "id"
     limit
@@ -178,6 +187,50 @@ returning
   "id",
   "called_phone_number",
   "attempts";
+
+-- callTasks.finishCallTasksOfNumbers: two numbers listed for do-not-call: found, then locked and finished in id order
+select
+  "id"
+from
+  "call_task"
+where
+  "tenant_id" = $1
+  and "called_phone_number" in ($2, $3)
+  and "status" in ($4, $5, $6)
+  and exists (
+    select
+      "j"."id"
+    from
+      "robot_call_job" as "j"
+    where
+      "j"."id" = "call_task"."job_id"
+      and "j"."tenant_id" = $7
+      and "j"."status" <> $8
+  );
+
+update "call_task"
+set
+  "status" = $1,
+  "next_attempt_at" = $2,
+  "finished_at" = $3
+where
+  "id" in (
+    select
+      "id"
+    from
+      "call_task"
+    where
+      "tenant_id" = $4
+      and "id" in ($5)
+      and "status" in ($6, $7, $8)
+    order by
+      "id"
+    for update
+  )
+returning
+  "id",
+  "job_id",
+  "called_phone_number";
 
 -- callTasks.releaseCallTask: a claimed task
 update "call_task"

@@ -167,6 +167,15 @@ where
         "next_attempt_at" is null
         or "next_attempt_at" <= ?
       )
+      and not exists (
+        select
+          "d"."tenant_id"
+        from
+          "do_not_call" as "d"
+        where
+          "d"."tenant_id" = "call_task"."tenant_id"
+          and "d"."phone_number" = "call_task"."called_phone_number"
+      )
     order by
       "id"
     limit
@@ -176,6 +185,49 @@ returning
   "id",
   "called_phone_number",
   "attempts";
+
+-- callTasks.finishCallTasksOfNumbers: two numbers listed for do-not-call: found, then locked and finished in id order
+select
+  "id"
+from
+  "call_task"
+where
+  "tenant_id" = ?
+  and "called_phone_number" in (?, ?)
+  and "status" in (?, ?, ?)
+  and exists (
+    select
+      "j"."id"
+    from
+      "robot_call_job" as "j"
+    where
+      "j"."id" = "call_task"."job_id"
+      and "j"."tenant_id" = ?
+      and "j"."status" <> ?
+  );
+
+update "call_task"
+set
+  "status" = ?,
+  "next_attempt_at" = ?,
+  "finished_at" = ?
+where
+  "id" in (
+    select
+      "id"
+    from
+      "call_task"
+    where
+      "tenant_id" = ?
+      and "id" in (?)
+      and "status" in (?, ?, ?)
+    order by
+      "id"
+  )
+returning
+  "id",
+  "job_id",
+  "called_phone_number";
 
 -- callTasks.releaseCallTask: a claimed task
 update "call_task"

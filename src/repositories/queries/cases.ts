@@ -1,11 +1,14 @@
 import type { Database } from '../../db/database.js';
 import type { JobDayStats } from '../../db/schema.js';
 import { DAY_COUNTERS, emptyCounters } from '../../services/jobStats.js';
+import * as auditLog from '../auditLog.js';
 import * as callRecords from '../callRecords.js';
 import * as callTasks from '../callTasks.js';
 import * as customers from '../customers.js';
+import * as doNotCall from '../doNotCall.js';
 import * as jobStats from '../jobStats.js';
 import * as jobs from '../jobs.js';
+import * as rateLimits from '../rateLimits.js';
 import * as referenceData from '../referenceData.js';
 import * as tenants from '../tenants.js';
 
@@ -19,7 +22,18 @@ import * as tenants from '../tenants.js';
  */
 
 /** The repository modules, by file name (src/repositories/NAME.ts). */
-export const REPOSITORY_MODULES = { callRecords, callTasks, customers, jobStats, jobs, referenceData, tenants };
+export const REPOSITORY_MODULES = {
+  auditLog,
+  callRecords,
+  callTasks,
+  customers,
+  doNotCall,
+  jobStats,
+  jobs,
+  rateLimits,
+  referenceData,
+  tenants,
+};
 
 export type ModuleName = keyof typeof REPOSITORY_MODULES;
 
@@ -442,6 +456,12 @@ export const QUERY_CASES: QueryCase[] = [
         (db, s) => callTasks.claimDueCallTasks(db, s.tenantId, s.jobId, 5, T0, T0 + 120_000),
       ],
     ],
+    finishCallTasksOfNumbers: [
+      [
+        'two numbers listed for do-not-call: found, then locked and finished in id order',
+        (db, s) => callTasks.finishCallTasksOfNumbers(db, s.tenantId, [s.customerPhone, '13900000002'], T0),
+      ],
+    ],
     releaseCallTask: [['a claimed task', (db, s) => callTasks.releaseCallTask(db, s.tenantId, s.taskId, T0 + 60_000)]],
   }),
   ...casesOf('customers', {
@@ -545,6 +565,7 @@ export const QUERY_CASES: QueryCase[] = [
     deleteJob: [['a job and everything under it', (db, s) => jobs.deleteJob(db, s.tenantId, s.jobId)]],
     listJobsToDial: [['every tenant’s jobs in a dialler status', (db) => jobs.listJobsToDial(db)]],
     lockJob: [['a job', (db, s) => jobs.lockJob(db, s.tenantId, s.jobId)]],
+    lockJobForDelete: [['a job', (db, s) => jobs.lockJobForDelete(db, s.tenantId, s.jobId)]],
   }),
   ...casesOf('referenceData', {
     insertReference: [
@@ -642,5 +663,113 @@ export const QUERY_CASES: QueryCase[] = [
     findEnabledApiKey: [['a tenant’s first enabled key', (db, s) => tenants.findEnabledApiKey(db, s.tenantId)]],
     updateApiKeyEnabled: [['disable a key', (db, s) => tenants.updateApiKeyEnabled(db, s.appKey, false, T0)]],
     findKeyCredentials: [['by appKey', (db, s) => tenants.findKeyCredentials(db, s.appKey)]],
+    updateApiKeySignatureVersion: [
+      ['require signature v2', (db, s) => tenants.updateApiKeySignatureVersion(db, s.appKey, 'v2')],
+    ],
+    listAppSecrets: [
+      ['every stored secret', (db) => tenants.listAppSecrets(db, false)],
+      ['every stored secret, rows locked (PostgreSQL)', (db) => tenants.listAppSecrets(db, true)],
+    ],
+    updateAppSecret: [
+      ['replace a secret if unchanged', (db) => tenants.updateAppSecret(db, 1, 'secret', 'v1:encrypted')],
+    ],
+    insertSignatureNonce: [
+      [
+        'a nonce, taking over an expired one',
+        (db, s) => tenants.insertSignatureNonce(db, s.appKey, 'Xk3_9fQ2-LmZ7pA0', T0 + 300_000, T0),
+      ],
+    ],
+    deleteExpiredSignatureNonces: [['nonces past expiry', (db) => tenants.deleteExpiredSignatureNonces(db, T0)]],
+  }),
+  ...casesOf('auditLog', {
+    insertAuditEntry: [
+      [
+        'one entry',
+        (db, s) =>
+          auditLog.insertAuditEntry(db, {
+            tenant_id: s.tenantId,
+            app_key: s.appKey,
+            user_name: null,
+            method: 'POST',
+            action: 'task/start',
+            robot_call_job_id: s.jobId,
+            code: 200,
+            result_msg: '执行成功',
+            summary: 'answered status: IN_PROCESS',
+            client_ip: '127.0.0.1',
+            request_id: 'ABCDEFGH',
+            created_at: T0,
+          }),
+      ],
+    ],
+    countAuditEntries: [
+      ['no filter', (db, s) => auditLog.countAuditEntries(db, s.tenantId, {})],
+      [
+        'every filter',
+        (db, s) =>
+          auditLog.countAuditEntries(db, s.tenantId, {
+            action: 'task/start',
+            jobId: s.jobId,
+            code: 412,
+            from: T0,
+            before: T0 + DAY,
+          }),
+      ],
+    ],
+    listAuditEntries: [
+      ['no filter, first page', (db, s) => auditLog.listAuditEntries(db, s.tenantId, {}, 20, 0)],
+      [
+        'by action and time, second page',
+        (db, s) => auditLog.listAuditEntries(db, s.tenantId, { action: 'task/start', from: T0 }, 20, 20),
+      ],
+      ['by job', (db, s) => auditLog.listAuditEntries(db, s.tenantId, { jobId: s.jobId }, 20, 0)],
+    ],
+    deleteAuditEntriesBefore: [
+      ['a tenant’s entries older than a day', (db, s) => auditLog.deleteAuditEntriesBefore(db, s.tenantId, T0 - DAY)],
+    ],
+    listTenantTimeZones: [['every tenant', (db) => auditLog.listTenantTimeZones(db)]],
+  }),
+  ...casesOf('doNotCall', {
+    lockDoNotCallList: [
+      ['for an import (shared)', (db, s) => doNotCall.lockDoNotCallList(db, s.tenantId, 'shared')],
+      ['for a change of the list (exclusive)', (db, s) => doNotCall.lockDoNotCallList(db, s.tenantId, 'exclusive')],
+    ],
+    insertDoNotCallNumbers: [
+      [
+        'two numbers',
+        (db, s) =>
+          doNotCall.insertDoNotCallNumbers(db, s.tenantId, [s.customerPhone, '13900000002'], {
+            reason: '客户要求',
+            addedBy: s.appKey,
+            now: T0,
+          }),
+      ],
+    ],
+    deleteDoNotCallNumbers: [
+      ['two numbers', (db, s) => doNotCall.deleteDoNotCallNumbers(db, s.tenantId, [s.customerPhone, '13900000002'])],
+    ],
+    findListedNumbers: [
+      ['two numbers', (db, s) => doNotCall.findListedNumbers(db, s.tenantId, [s.customerPhone, '13900000002'])],
+    ],
+    countDoNotCall: [
+      ['no filter', (db, s) => doNotCall.countDoNotCall(db, s.tenantId, {})],
+      ['digits the number contains', (db, s) => doNotCall.countDoNotCall(db, s.tenantId, { phoneNumber: '0001' })],
+    ],
+    listDoNotCall: [
+      ['no filter, first page', (db, s) => doNotCall.listDoNotCall(db, s.tenantId, {}, 20, 0)],
+      [
+        'digits the number contains, second page',
+        (db, s) => doNotCall.listDoNotCall(db, s.tenantId, { phoneNumber: '0001' }, 20, 20),
+      ],
+    ],
+  }),
+  ...casesOf('rateLimits', {
+    takeRateLimitSlot: [
+      [
+        '50 per second, bursts of 100: one upsert that moves the key’s time only within the tolerance',
+        (db, s) => rateLimits.takeRateLimitSlot(db, s.appKey, T0 * 1000, 20_000, 2_000_000),
+      ],
+    ],
+    findRateLimitTat: [['a key', (db, s) => rateLimits.findRateLimitTat(db, s.appKey)]],
   }),
 ];

@@ -284,3 +284,13 @@ set
 where
   "tenant_id" = $1
   and "id" = $2;
+
+-- jobs.lockJobForDelete: a job
+select
+  "id"
+from
+  "robot_call_job"
+where
+  "tenant_id" = $1
+  and "id" = $2
+for update;

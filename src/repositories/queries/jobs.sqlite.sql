@@ -284,3 +284,12 @@ set
 where
   "tenant_id" = ?
   and "id" = ?;
+
+-- jobs.lockJobForDelete: a job
+select
+  "id"
+from
+  "robot_call_job"
+where
+  "tenant_id" = ?
+  and "id" = ?;

@@ -38,10 +38,11 @@ insert into
     "app_key",
     "app_secret",
     "enabled",
-    "created_at"
+    "created_at",
+    "min_signature_version"
   )
 values
-  ($1, $2, $3, $4, $5);
+  ($1, $2, $3, $4, $5, $6);
 
 -- tenants.listApiKeys: every tenant’s keys
 select
@@ -49,6 +50,7 @@ select
   "api_key"."enabled",
   "api_key"."created_at",
   "api_key"."disabled_at",
+  "api_key"."min_signature_version",
   "tenant"."id" as "tenant_id",
   "tenant"."tenant_sign",
   "tenant"."name" as "tenant_name"
@@ -65,6 +67,7 @@ select
   "api_key"."enabled",
   "api_key"."created_at",
   "api_key"."disabled_at",
+  "api_key"."min_signature_version",
   "tenant"."id" as "tenant_id",
   "tenant"."tenant_sign",
   "tenant"."name" as "tenant_name"
@@ -103,6 +106,7 @@ where
 select
   "api_key"."app_secret",
   "api_key"."enabled",
+  "api_key"."min_signature_version",
   "tenant"."id" as "tenant_id",
   "tenant"."tenant_sign",
   "tenant"."time_zone"
@@ -111,3 +115,57 @@ from
   inner join "tenant" on "tenant"."id" = "api_key"."tenant_id"
 where
   "api_key"."app_key" = $1;
+
+-- tenants.updateApiKeySignatureVersion: require signature v2
+update "api_key"
+set
+  "min_signature_version" = $1
+where
+  "app_key" = $2;
+
+-- tenants.listAppSecrets: every stored secret
+select
+  "id",
+  "app_key",
+  "app_secret"
+from
+  "api_key"
+order by
+  "id";
+
+-- tenants.listAppSecrets: every stored secret, rows locked (PostgreSQL)
+select
+  "id",
+  "app_key",
+  "app_secret"
+from
+  "api_key"
+order by
+  "id"
+for update;
+
+-- tenants.updateAppSecret: replace a secret if unchanged
+update "api_key"
+set
+  "app_secret" = $1
+where
+  "id" = $2
+  and "app_secret" = $3;
+
+-- tenants.insertSignatureNonce: a nonce, taking over an expired one
+insert into
+  "signature_nonce" ("app_key", "nonce", "expires_at")
+values
+  ($1, $2, $3)
+on conflict ("app_key", "nonce") do update
+set
+  "expires_at" = $4
+where
+  "signature_nonce"."expires_at" < $5
+returning
+  "nonce";
+
+-- tenants.deleteExpiredSignatureNonces: nonces past expiry
+delete from "signature_nonce"
+where
+  "expires_at" < $1;

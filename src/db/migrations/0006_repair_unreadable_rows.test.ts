@@ -1,0 +1,315 @@
+import { type Kysely, type Migration, Migrator, sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type ScratchDatabase, scratchDatabase } from '../../../test/databases.js';
+import { finishedCall, T0 } from '../../../test/fixtures.js';
+import { allCallRecords, call, callDetail, getTaskDetail, testDialect } from '../../../test/harness.js';
+import { recomputeStats } from '../../../test/recompute.js';
+import { loadConfig } from '../../config.js';
+import { type App, buildApp } from '../../http/app.js';
+import { recordFinishedCalls } from '../../services/callResults.js';
+import { createApiKey } from '../../services/tenants.js';
+import { createDatabase, type Database } from '../database.js';
+import { migrateToLatest } from '../migrate.js';
+import * as m0001 from './0001_initial.js';
+import * as m0002 from './0002_concern_binary_order.js';
+import * as m0003 from './0003_query_performance.js';
+import * as m0004 from './0004_dialer.js';
+import * as m0005 from './0005_trigram_pending_list.js';
+
+/*
+ * Migration 0006 on a database holding what the code before the input limits wrote and could not
+ * read: the bad rows are written here as that code left them (through the write path, then changed
+ * by raw SQL into the values it stored, or inserted raw where it wrote them raw), then the database
+ * is migrated, and every read must answer with statistics that equal a recomputation from the list.
+ */
+
+const sqlite = testDialect === 'sqlite';
+let scratch: ScratchDatabase;
+let database: Database;
+let db: Kysely<any>;
+let app: App;
+let url: string;
+let credentials: { appKey: string; appSecret: string; tenantSign: string };
+const ids = {} as Record<string, number>;
+const logged: string[] = [];
+
+/** Applies the migrations up to 0005 only: the schema the old code wrote to. */
+async function migrateTo0005(d: Database): Promise<void> {
+  const before = {
+    '0001_initial': m0001,
+    '0002_concern_binary_order': m0002,
+    '0003_query_performance': m0003,
+    '0004_dialer': m0004,
+    '0005_trigram_pending_list': m0005,
+  };
+  const migrations: Record<string, Migration> = {};
+  for (const [name, m] of Object.entries(before)) migrations[name] = { up: (k) => m.up(k, d.dialect) };
+  const result = await new Migrator({
+    db: d.db,
+    provider: { getMigrations: async () => migrations },
+  }).migrateToLatest();
+  if (result.error) throw result.error;
+}
+
+const insert = async (table: string, row: Record<string, unknown>) =>
+  Number((await db.insertInto(table).values(row).returning('id').executeTakeFirstOrThrow()).id);
+
+beforeAll(async () => {
+  scratch = await scratchDatabase(testDialect);
+  database = createDatabase(scratch.url, { poolSize: 2 });
+  db = database.db as unknown as Kysely<any>;
+  await migrateTo0005(database);
+
+  // A tenant with a job, two customers and their call tasks, as the old code stored them.
+  const tenantId = await insert('tenant', {
+    name: '旧数据公司',
+    tenant_sign: `repair${Date.now().toString(36)}`,
+    time_zone: 'Asia/Shanghai',
+    created_at: T0,
+  });
+  const flowId = await insert('dialog_flow', { tenant_id: tenantId, name: '话术', definition: '{}', created_at: T0 });
+  const customer = (phone: string) =>
+    insert('customer_person', {
+      tenant_id: tenantId,
+      name: `客户${phone.slice(-2)}`,
+      phone_number: phone,
+      source: 'API_IMPORT',
+      last_emotion: 'UNKNOWN',
+      customer_level: 'UNKNOWN',
+      gender: 'UNKNOWN',
+      follow_status: 'AI_INITIAL_VISIT',
+      properties: '{}',
+      attributes: '[]',
+      created_at: T0,
+    });
+  const job = (name: string, robotCount: number | string) =>
+    insert('robot_call_job', {
+      tenant_id: tenantId,
+      dialog_flow_id: flowId,
+      name,
+      mode: 'MANUAL',
+      robot_count: sql.raw(String(robotCount)),
+      phone_type: 'MOBILE',
+      daily_start_time: '09:00:00',
+      daily_end_time: '20:00:00',
+      inactive_start_time: '00:00:00',
+      inactive_end_time: '00:00:00',
+      wechat_alert_level: '[]',
+      sms_alert_level: '[]',
+      alert_users: '[]',
+      early_warning_alert_users: '[]',
+      wechat_send_method: 'SENDTOALL',
+      status: 'IN_PROCESS',
+      redial_times: 1,
+      redial_interval_minutes: 60,
+      task_call_total: 2,
+      created_at: T0,
+      last_modified_at: T0,
+    });
+  ids.tenant = tenantId;
+  ids.job = await job('有坏记录的任务', 5);
+  // SQLite stored `"robotCount": "Infinity"` as infinity; PostgreSQL refused it: there, an absurd count.
+  ids.infiniteJob = await job('线路数无穷的任务', sqlite ? '9e999' : '100000');
+  const phones = ['13800000001', '13800000002'];
+  const customers = [await customer(phones[0]!), await customer(phones[1]!)];
+  ids.customer = customers[0]!;
+  const tasks = [];
+  for (const [i, c] of customers.entries())
+    tasks.push({
+      id: await insert('call_task', {
+        tenant_id: tenantId,
+        job_id: ids.job,
+        customer_person_id: c,
+        called_phone_number: phones[i],
+        status: 'NOT_STARTED',
+        created_at: T0,
+      }),
+      phone: phones[i]!,
+    });
+
+  // Calls recorded by the write path: healthy ones, and the ones whose stored values go bad below.
+  const recorded = async (spec: Parameters<typeof finishedCall>[0]) => {
+    const c = finishedCall(spec);
+    return (await recordFinishedCalls(database, tenantId, [c]))[0]!.callRecordId;
+  };
+  await recorded({ jobId: ids.job, task: tasks[1], result: 'NO_ANSWER', at: T0 });
+  await recorded({
+    jobId: ids.job,
+    task: tasks[1],
+    result: 'ANSWERED',
+    intent: 'A',
+    at: T0 + 86_400_000,
+    concerns: ['价格'],
+  });
+  ids.badEnd = await recorded({ jobId: ids.job, task: tasks[0], result: 'ANSWERED', at: T0 + 3_600_000, duration: 42 });
+  ids.badStart = await recorded({ jobId: ids.job, training: true, at: T0 });
+  // An endTime of 8640000000000001 was stored as sent (both databases).
+  await sql`update call_record set end_time = 8640000000000001 where id = ${ids.badEnd}`.execute(db);
+  // A training call's startTime of 1e16 too (its count row moves with it, by migration 0003's trigger).
+  await sql`update call_record set start_time = 10000000000000000, end_time = 10000000000000000 where id = ${ids.badStart}`.execute(
+    db,
+  );
+  if (sqlite) {
+    // SQLite took `"chatDuration": "Infinity"`: the record, its day's statistics and its customer held infinity.
+    ids.infinite = await recorded({
+      jobId: ids.job,
+      task: tasks[0],
+      result: 'ANSWERED',
+      at: T0 + 7_200_000,
+      concerns: ['价格', '交通'],
+    });
+    await sql`update call_record set chat_duration = 9e999 where id = ${ids.infinite}`.execute(db);
+    await sql`update job_day_stats set chat_duration_total = 9e999 where job_id = ${ids.job}`.execute(db);
+    await sql`update customer_person set last_chat_duration = 9e999 where id = ${ids.customer}`.execute(db);
+  }
+  // The idempotencyKey "\ud800x": the driver stored U+FFFD, the write path then counted nothing.
+  ids.uncounted = await insert('call_record', {
+    tenant_id: tenantId,
+    job_id: ids.job,
+    call_task_id: tasks[0]!.id,
+    customer_person_id: customers[0],
+    dialog_flow_id: flowId,
+    called_phone_number: phones[0],
+    result_status: 'ANSWERED',
+    intent_level: 'B',
+    customer_concern: '[]',
+    analysis_basis: '',
+    start_time: T0 + 60_000,
+    end_time: T0 + 120_000,
+    chat_duration: 30,
+    chat_round: 2,
+    read_status: 'NOT_READ',
+    attributes: '[]',
+    idempotency_key: sqlite ? '\uFFFD\uFFFD\uFFFDx' : '\uFFFDx',
+    created_at: T0,
+  });
+
+  const write = process.stderr.write.bind(process.stderr);
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: any, ...rest: any[]) => {
+    if (String(chunk).startsWith('outcall migration 0006')) {
+      logged.push(String(chunk));
+      return true;
+    }
+    return write(chunk, ...rest);
+  });
+  try {
+    await migrateToLatest(database);
+  } finally {
+    spy.mockRestore();
+  }
+
+  const key = await createApiKey(database, tenantId);
+  credentials = {
+    ...key,
+    tenantSign: (await db.selectFrom('tenant').select('tenant_sign').executeTakeFirstOrThrow()).tenant_sign,
+  };
+  app = await buildApp({ database, config: loadConfig({}), logger: false });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+});
+
+afterAll(async () => {
+  await app?.close();
+  await database?.destroy();
+  await scratch?.drop();
+});
+
+const server = () => ({ url });
+const quarantined = async () =>
+  (
+    await sql<{
+      row_id: number;
+      reason: string;
+      content: string;
+    }>`select row_id, reason, content from quarantine order by row_id`.execute(db)
+  ).rows;
+
+describe(`migration 0006 on ${testDialect}`, () => {
+  it('makes every read answer again: the jobs, their lists and every call listed', async () => {
+    for (const jobId of [ids.job!, ids.infiniteJob!])
+      expect((await getTaskDetail(server(), credentials, jobId)).code).toBe(200);
+    for (const training of [false, true]) {
+      const records = await allCallRecords(server(), credentials, {
+        robotCallJobId: ids.job,
+        getTrainTaskList: training,
+      });
+      for (const r of records) expect((await callDetail(server(), credentials, r.callRecordId)).code).toBe(200);
+    }
+    expect((await call(server(), credentials, 'GET', '/apiOpen/v1/task/getTasks')).code).toBe(200);
+  });
+
+  it('repairs an end time that is not a date from the start and the talk time, and keeps the call', async () => {
+    const detail = await callDetail(server(), credentials, ids.badEnd!);
+    expect(detail.data).toMatchObject({ startTime: '2024-05-01T11:00:00', endTime: '2024-05-01T11:00:42' });
+  });
+
+  it('quarantines the calls it cannot show or count, keeping them whole in the quarantine table', async () => {
+    const expected = [ids.badStart!, ...(sqlite ? [ids.infinite!] : []), ids.uncounted!].sort((a, b) => a - b);
+    const rows = await quarantined();
+    expect(rows.map((r) => Number(r.row_id))).toEqual(expected);
+    for (const id of expected) expect((await callDetail(server(), credentials, id)).code).toBe(404);
+    const badStart = rows.find((r) => Number(r.row_id) === ids.badStart)!;
+    expect(badStart.reason).toContain('start_time 10000000000000000 is not a date');
+    expect(JSON.parse(badStart.content)).toMatchObject({
+      id: ids.badStart,
+      is_training: 1,
+      turns: [{ text: '您好' }, { text: '嗯' }],
+    });
+    expect(rows.find((r) => Number(r.row_id) === ids.uncounted)!.reason).toContain('not counted');
+    if (sqlite)
+      expect(JSON.parse(rows.find((r) => Number(r.row_id) === ids.infinite)!.content).chat_duration).toBe('Infinity');
+  });
+
+  it('leaves statistics and list totals equal to a recomputation from what is listed', async () => {
+    const detail = (await getTaskDetail(server(), credentials, ids.job!)).data;
+    const records = await allCallRecords(server(), credentials, { robotCallJobId: ids.job });
+    expect(records.map((r) => r.callRecordId).sort()).not.toContain(ids.uncounted);
+    expect(records).toHaveLength(3);
+    expect(detail.callJobStatsInfo).toEqual(recomputeStats(records, detail));
+    const list = await call(server(), credentials, 'POST', '/apiOpen/v1/task/getCallRecordInfoList', {
+      robotCallJobId: ids.job,
+      pageSize: 1,
+    });
+    expect(list.data.totalElements).toBe(records.length);
+    const training = await allCallRecords(server(), credentials, { robotCallJobId: ids.job, getTrainTaskList: true });
+    expect(training).toEqual([]);
+    // The call tasks keep what the calls did: the calls happened, only some records were unreadable.
+    expect(detail.completedTask).toBe(2);
+  });
+
+  it('clamps job settings into the API’s range', async () => {
+    const job = (await getTaskDetail(server(), credentials, ids.infiniteJob!)).data.robotCallJob;
+    expect(job.robotCount).toBe(200);
+  });
+
+  it.runIf(sqlite)('gives a customer whose last call held infinity the last call that remains', async () => {
+    const customer = (await callDetail(server(), credentials, ids.badEnd!)).data.customerPerson;
+    expect(customer).toMatchObject({ lastChatDuration: 42, lastStartTime: '2024-05-01 11:00:00' });
+  });
+
+  it('says what it did, one line per row', () => {
+    const text = logged.join('');
+    expect(text).toContain(`job ${ids.infiniteJob} (tenant ${ids.tenant}): robot_count`);
+    expect(text).toContain(
+      `call record ${ids.badEnd} (tenant ${ids.tenant}, job ${ids.job}): end_time 8640000000000001`,
+    );
+    expect(text).toContain(`call record ${ids.badStart} (tenant ${ids.tenant}, job ${ids.job}) quarantined`);
+    expect(text).toContain(`call record ${ids.uncounted} (tenant ${ids.tenant}, job ${ids.job}) quarantined`);
+    expect(text).toMatch(/repaired: .*quarantined rows are kept in the table quarantine/);
+  });
+
+  it('finds nothing to do on a healthy database', async () => {
+    const healthy = await scratchDatabase(testDialect);
+    const d = createDatabase(healthy.url, { poolSize: 2 });
+    try {
+      const write = vi.spyOn(process.stderr, 'write');
+      await migrateToLatest(d);
+      expect(write.mock.calls.filter(([c]) => String(c).startsWith('outcall migration 0006'))).toEqual([]);
+      write.mockRestore();
+    } finally {
+      await d.destroy();
+      await healthy.drop();
+    }
+  });
+});

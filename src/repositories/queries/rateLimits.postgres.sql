@@ -1,0 +1,33 @@
+-- The SQL src/repositories/rateLimits.ts runs on PostgreSQL, for each case of src/repositories/queries/cases.ts.
+-- Written by `npm run sql`; do not edit. Review changes to it as changes to the queries.
+
+-- rateLimits.takeRateLimitSlot: 50 per second, bursts of 100: one upsert that moves the key’s time only within the tolerance
+insert into
+  "rate_limit" ("app_key", "tat")
+values
+  ($1, $2)
+on conflict ("app_key") do update
+set
+  "tat" = (
+    case
+      when rate_limit.tat > cast($3 as bigint) then rate_limit.tat
+      else cast($4 as bigint)
+    end
+  ) + cast($5 as bigint)
+where
+  (
+    case
+      when rate_limit.tat > cast($6 as bigint) then rate_limit.tat
+      else cast($7 as bigint)
+    end
+  ) + cast($8 as bigint) <= cast($9 as bigint)
+returning
+  "tat";
+
+-- rateLimits.findRateLimitTat: a key
+select
+  "tat"
+from
+  "rate_limit"
+where
+  "app_key" = $1;

@@ -1,0 +1,177 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TenantFixture } from '../test/fixtures.js';
+import { call, createTestDatabase, type TestDatabase } from '../test/harness.js';
+import { listCallTasks } from './repositories/callTasks.js';
+
+/*
+ * Graceful shutdown of the real process (`node dist/cli.js serve`, rebuilt before the tests):
+ * while its dialer places calls that last longer than the deadline and a call engine sends
+ * addCallRecords batches, SIGTERM. The process must exit within SHUTDOWN_TIMEOUT_SECONDS (not
+ * after the calls end), every batch it acknowledged must be stored (sent again, each record is a
+ * duplicate), and no call task may stay claimed (CALLING with a lease in the future).
+ */
+
+const DEADLINE_S = 3;
+const CLI = resolve('dist/cli.js');
+
+let testDb: TestDatabase;
+let tenant: TenantFixture;
+
+async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const s = createServer();
+    s.once('error', fail);
+    s.listen(0, '127.0.0.1', () => {
+      const address = s.address();
+      s.close(() => done(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+interface Served {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+async function serve(speed: number): Promise<Served> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [CLI, 'serve', '--speed', String(speed)], {
+    // The working directory of the tests, as src/cli.test.ts: the same secret key file.
+    env: {
+      ...process.env,
+      DATABASE_URL: testDb.databaseUrl,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_FORMAT: 'json',
+      SHUTDOWN_TIMEOUT_SECONDS: String(DEADLINE_S),
+      // Every acknowledged batch is sent again after the restart, faster than a key's default limit.
+      RATE_LIMIT_PER_SECOND: '0',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  const url = `http://127.0.0.1:${port}`;
+  for (const started = Date.now(); ; ) {
+    if (child.exitCode !== null) throw new Error(`the server exited:\n${output}`);
+    const ok = await fetch(`${url}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) break;
+    if (Date.now() - started > 30_000) throw new Error(`the server did not start:\n${output}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, url, output: () => output, exited };
+}
+
+beforeAll(async () => {
+  testDb = await createTestDatabase();
+  tenant = await TenantFixture.create(testDb.database);
+});
+afterAll(async () => {
+  await testDb.drop();
+});
+
+describe('SIGTERM while dialling and ingesting', () => {
+  it('exits within the deadline, loses no acknowledged record and leaves no call task claimed', async () => {
+    // Calls of 30–120 s at speed 5 last 6–24 s: longer than the 3 s deadline.
+    const server = await serve(5);
+    const c = tenant.credentials;
+    const post = (path: string, body: unknown) => call(server, c, 'POST', `/apiOpen/v1/task/${path}`, body);
+    const flowId =
+      (await call(server, c, 'GET', '/apiOpen/v1/task/getDialogFlows')).data[0]?.dialogFlowId ?? tenant.flowId;
+    const allDay = { dailyStartTime: '00:00:00', dailyEndTime: '23:59:59' };
+    const dialled = (await post('create', { name: '停机拨打', dialogFlowId: flowId, robotCount: 20, ...allDay })).data
+      .robotCallJobId;
+    const customers = Array.from({ length: 60 }, (_, i) => ({ phoneNumber: `1371234${String(i).padStart(4, '0')}` }));
+    expect((await post('importTaskCustomer', { robotCallJobId: dialled, customers })).code).toBe(200);
+    expect((await post('start', { robotCallJobId: dialled })).code).toBe(200);
+    const ingested = (await post('create', { name: '停机上报', dialogFlowId: flowId, ...allDay })).data.robotCallJobId;
+
+    const batch = (n: number) => ({
+      callRecords: Array.from({ length: 100 }, (_, i) => ({
+        idempotencyKey: `shutdown-${n}-${i}`,
+        robotCallJobId: ingested,
+        calledPhoneNumber: `1381234${String(i).padStart(4, '0')}`,
+        resultStatus: 'ANSWERED',
+        intentLevel: 'B',
+        startTime: Date.now() - 60_000,
+        endTime: Date.now() - 30_000,
+        chatDuration: 25,
+        chatRound: 3,
+      })),
+    });
+    const acknowledged: number[] = [];
+    let stopSending = false;
+    const sender = (async () => {
+      for (let n = 0; !stopSending; n++) {
+        try {
+          const r = await post('addCallRecords', batch(n));
+          if (r.code === 200) acknowledged.push(n);
+        } catch {
+          // refused or cut off while shutting down: not acknowledged
+          if (server.child.exitCode !== null) return;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+    })();
+
+    // Let the dialer claim calls and the batches flow.
+    await new Promise((r) => setTimeout(r, 2500));
+    const before = await listCallTasks(testDb.database, tenant.tenantId, dialled);
+    expect(before.filter((t) => t.status === 'CALLING').length).toBeGreaterThan(0);
+
+    const signalled = Date.now();
+    server.child.kill('SIGTERM');
+    const code = await server.exited;
+    const tookMs = Date.now() - signalled;
+    stopSending = true;
+    await sender;
+
+    console.info(`shutdown: exited in ${tookMs} ms, ${acknowledged.length} batches acknowledged before it`);
+    expect(code, server.output()).toBe(0);
+    expect(tookMs).toBeLessThan(DEADLINE_S * 1000 + 1500);
+    expect(acknowledged.length).toBeGreaterThan(0);
+    const stopped = server
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('"msg":"stopped"'))
+      .map((l) => JSON.parse(l));
+    expect(stopped).toHaveLength(1);
+    expect(stopped[0].callsAbandoned).toBeGreaterThan(0);
+
+    // No call task stays claimed: the abandoned calls are due again at once.
+    const after = await listCallTasks(testDb.database, tenant.tenantId, dialled);
+    const now = Date.now();
+    expect(after.filter((t) => t.status === 'CALLING' && (t.next_attempt_at ?? 0) > now)).toEqual([]);
+
+    // Every acknowledged batch is stored: sent again, each of its records is a duplicate.
+    const again = await serve(5);
+    try {
+      for (const n of acknowledged) {
+        const r = await call(again, c, 'POST', '/apiOpen/v1/task/addCallRecords', batch(n));
+        expect(r.code).toBe(200);
+        expect(r.data).toMatchObject({ accepted: 0, duplicates: 100 });
+      }
+      // The released call tasks are claimed again by the next start.
+      for (let i = 0; i < 50; i++) {
+        const tasks = await listCallTasks(testDb.database, tenant.tenantId, dialled);
+        if (tasks.some((t) => t.status === 'CALLING')) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const redialled = await listCallTasks(testDb.database, tenant.tenantId, dialled);
+      expect(redialled.some((t) => t.status === 'CALLING')).toBe(true);
+    } finally {
+      again.child.kill('SIGTERM');
+      expect(await again.exited).toBe(0);
+    }
+  }, 90_000);
+});
