@@ -72,6 +72,23 @@ async function serve(speed: number): Promise<Served> {
   return { child, url, output: () => output, exited };
 }
 
+/** Batch `n` of 100 finished calls for addCallRecords: the same keys every time it is built. */
+function batchOf(prefix: string, robotCallJobId: number, n: number) {
+  return {
+    callRecords: Array.from({ length: 100 }, (_, i) => ({
+      idempotencyKey: `${prefix}-${n}-${i}`,
+      robotCallJobId,
+      calledPhoneNumber: `1381234${String(i).padStart(4, '0')}`,
+      resultStatus: 'ANSWERED',
+      intentLevel: 'B',
+      startTime: Date.now() - 60_000,
+      endTime: Date.now() - 30_000,
+      chatDuration: 25,
+      chatRound: 3,
+    })),
+  };
+}
+
 beforeAll(async () => {
   testDb = await createTestDatabase();
   tenant = await TenantFixture.create(testDb.database);
@@ -96,19 +113,7 @@ describe('SIGTERM while dialling and ingesting', () => {
     expect((await post('start', { robotCallJobId: dialled })).code).toBe(200);
     const ingested = (await post('create', { name: '停机上报', dialogFlowId: flowId, ...allDay })).data.robotCallJobId;
 
-    const batch = (n: number) => ({
-      callRecords: Array.from({ length: 100 }, (_, i) => ({
-        idempotencyKey: `shutdown-${n}-${i}`,
-        robotCallJobId: ingested,
-        calledPhoneNumber: `1381234${String(i).padStart(4, '0')}`,
-        resultStatus: 'ANSWERED',
-        intentLevel: 'B',
-        startTime: Date.now() - 60_000,
-        endTime: Date.now() - 30_000,
-        chatDuration: 25,
-        chatRound: 3,
-      })),
-    });
+    const batch = (n: number) => batchOf('shutdown', ingested, n);
     const acknowledged: number[] = [];
     let stopSending = false;
     const sender = (async () => {
@@ -172,6 +177,63 @@ describe('SIGTERM while dialling and ingesting', () => {
     } finally {
       again.child.kill('SIGTERM');
       expect(await again.exited).toBe(0);
+    }
+  }, 90_000);
+});
+
+describe('kill -9 during bulk ingestion', () => {
+  it('keeps every acknowledged record after a restart, each batch whole or absent, and retries add nothing', async () => {
+    const server = await serve(5);
+    const c = tenant.credentials;
+    const flowId =
+      (await call(server, c, 'GET', '/apiOpen/v1/task/getDialogFlows')).data[0]?.dialogFlowId ?? tenant.flowId;
+    const jobId = (await call(server, c, 'POST', '/apiOpen/v1/task/create', { name: '崩溃上报', dialogFlowId: flowId }))
+      .data.robotCallJobId;
+    const acknowledged: number[] = [];
+    let sent = 0;
+    let stopSending = false;
+    // Two senders, as an engine with requests in flight: some are cut off by the kill.
+    const senders = [0, 1].map(async () => {
+      while (!stopSending) {
+        const n = sent++;
+        try {
+          const r = await call(server, c, 'POST', '/apiOpen/v1/task/addCallRecords', batchOf('crash', jobId, n));
+          if (r.code === 200) acknowledged.push(n);
+        } catch {
+          if (server.child.exitCode !== null || server.child.signalCode !== null) return;
+        }
+      }
+    });
+    await new Promise((r) => setTimeout(r, 2000));
+    server.child.kill('SIGKILL');
+    await server.exited;
+    stopSending = true;
+    await Promise.all(senders);
+    expect(acknowledged.length).toBeGreaterThan(0);
+
+    const again = await serve(5);
+    try {
+      // Every batch sent, acknowledged or cut off, sent again: acknowledged ones were stored whole,
+      // the others whole or not at all (a request is one transaction).
+      for (let n = 0; n < sent; n++) {
+        const r = await call(again, c, 'POST', '/apiOpen/v1/task/addCallRecords', batchOf('crash', jobId, n));
+        expect(r.code).toBe(200);
+        if (acknowledged.includes(n)) expect(r.data).toMatchObject({ accepted: 0, duplicates: 100 });
+        else expect([0, 100]).toContain(r.data.accepted);
+      }
+      // Sent a third time, nothing is added; the job's statistics and list count each call once.
+      const retry = await call(again, c, 'POST', '/apiOpen/v1/task/addCallRecords', batchOf('crash', jobId, 0));
+      expect(retry.data).toMatchObject({ accepted: 0, duplicates: 100 });
+      const list = await call(again, c, 'POST', '/apiOpen/v1/task/getCallRecordInfoList', { robotCallJobId: jobId });
+      const detail = await call(again, c, 'GET', `/apiOpen/v1/task/getTaskDetail?robotCallJobId=${jobId}`);
+      expect(list.data.totalElements).toBe(100 * sent);
+      expect(detail.data.callJobStatsInfo.taskCallTotal).toBe(100 * sent);
+      console.info(
+        `kill -9: ${acknowledged.length} of ${sent} batches acknowledged before it; all present after restart`,
+      );
+    } finally {
+      again.child.kill('SIGTERM');
+      await again.exited;
     }
   }, 90_000);
 });
