@@ -1,10 +1,9 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../test/harness.js';
+import { createTestDatabase, freePort, type TestDatabase } from '../test/harness.js';
 import { insertApiKey, listAppSecrets } from './repositories/tenants.js';
 import { keyIdOf } from './services/secrets.js';
 
@@ -39,17 +38,6 @@ function outcall(
     execFile(process.execPath, [CLI, ...args], { env: env(extra), timeout: 30_000 }, (error, stdout, stderr) =>
       done({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }),
     );
-  });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      s.close(() => done(typeof address === 'object' && address ? address.port : 0));
-    });
   });
 }
 

@@ -1,9 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TenantFixture } from '../test/fixtures.js';
-import { call, createTestDatabase, type TestDatabase } from '../test/harness.js';
+import { call, createTestDatabase, freePort, type TestDatabase } from '../test/harness.js';
 import { listCallTasks } from './repositories/callTasks.js';
 
 /*
@@ -19,17 +18,6 @@ const CLI = resolve('dist/cli.js');
 
 let testDb: TestDatabase;
 let tenant: TenantFixture;
-
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      s.close(() => done(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 interface Served {
   child: ChildProcess;

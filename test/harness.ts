@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LogEvent } from 'kysely';
@@ -159,4 +160,16 @@ export async function allCallRecords(
     items.push(...r.data.content);
     if (pageNum >= r.data.pages) return items;
   }
+}
+
+/** A port nothing listens on now, on 127.0.0.1 (for a server started in a child process). */
+export async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const s = createServer();
+    s.once('error', fail);
+    s.listen(0, '127.0.0.1', () => {
+      const address = s.address();
+      s.close(() => done(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
 }

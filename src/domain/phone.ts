@@ -14,3 +14,38 @@ export function normalizePhoneNumber(raw: string): string | undefined {
   if (!/^\d+$/.test(digits)) return undefined;
   return isMainlandMobile(digits) || isLandline(digits) ? digits : undefined;
 }
+
+/** A number of a request's list that cannot be used, with its row and the reason. */
+export interface RejectedNumber {
+  index: number;
+  phoneNumber: string;
+  reason: string;
+}
+
+/**
+ * Normalises each item's number (`numberOf`); a number that is not one, or repeats an earlier
+ * row of the same request, is rejected with its reason. The others keep their row index.
+ */
+export function vetPhoneNumbers<T>(
+  items: readonly T[],
+  numberOf: (item: T) => string,
+): { rows: { index: number; phoneNumber: string; item: T }[]; rejected: RejectedNumber[] } {
+  const rows: { index: number; phoneNumber: string; item: T }[] = [];
+  const rejected: RejectedNumber[] = [];
+  const firstRowOf = new Map<string, number>();
+  for (const [index, item] of items.entries()) {
+    const phoneNumber = normalizePhoneNumber(numberOf(item));
+    if (!phoneNumber) {
+      rejected.push({ index, phoneNumber: numberOf(item), reason: 'not a mainland mobile or landline number' });
+      continue;
+    }
+    const first = firstRowOf.get(phoneNumber);
+    if (first !== undefined) {
+      rejected.push({ index, phoneNumber, reason: `duplicate of row ${first} in this request` });
+      continue;
+    }
+    firstRowOf.set(phoneNumber, index);
+    rows.push({ index, phoneNumber, item });
+  }
+  return { rows, rejected };
+}

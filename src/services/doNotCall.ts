@@ -1,6 +1,6 @@
 import type { Database } from '../db/database.js';
 import { invalidParameter } from '../domain/errors.js';
-import { normalizePhoneNumber } from '../domain/phone.js';
+import { normalizePhoneNumber, vetPhoneNumbers } from '../domain/phone.js';
 import { formatDateTime } from '../domain/time.js';
 import { finishCallTasksOfNumbers } from '../repositories/callTasks.js';
 import {
@@ -40,31 +40,10 @@ export type ListedBy = string;
 
 export const ON_THE_LIST = 'on the do-not-call list';
 
-interface Row {
-  index: number;
-  phoneNumber: string;
-}
-
 /** Normalises the numbers; invalid ones and repeats are rejected with their reason. */
-function readNumbers(raw: string[]): { rows: Row[]; rejected: DoNotCallAddResult['rejected'] } {
-  const rows: Row[] = [];
-  const rejected: DoNotCallAddResult['rejected'] = [];
-  const firstRowOf = new Map<string, number>();
-  for (const [index, text] of raw.entries()) {
-    const phoneNumber = normalizePhoneNumber(text);
-    if (!phoneNumber) {
-      rejected.push({ index, phoneNumber: text, reason: 'not a mainland mobile or landline number' });
-      continue;
-    }
-    const first = firstRowOf.get(phoneNumber);
-    if (first !== undefined) {
-      rejected.push({ index, phoneNumber, reason: `duplicate of row ${first} in this request` });
-      continue;
-    }
-    firstRowOf.set(phoneNumber, index);
-    rows.push({ index, phoneNumber });
-  }
-  return { rows, rejected };
+function readNumbers(raw: string[]) {
+  const { rows, rejected } = vetPhoneNumbers(raw, (text) => text);
+  return { rows: rows.map(({ index, phoneNumber }) => ({ index, phoneNumber })), rejected };
 }
 
 export async function addToDoNotCallList(

@@ -2,7 +2,7 @@ import type { Database } from '../db/database.js';
 import { IntentLevel, JobMode, type JobStatus, PhoneType } from '../domain/enums.js';
 import { invalidParameter, notFound } from '../domain/errors.js';
 import { type JobAction, refusal, STATUS_AFTER } from '../domain/jobLifecycle.js';
-import { normalizePhoneNumber } from '../domain/phone.js';
+import { vetPhoneNumbers } from '../domain/phone.js';
 import {
   FIRST_YEAR,
   formatClockTime,
@@ -213,23 +213,9 @@ async function importOnce(
     if (body.customerGroupId !== undefined)
       await checkOwned(trx, 'customer_group', tenantId, 'customerGroupId', [body.customerGroupId]);
 
-    const rejected: ImportResult['rejected'] = [];
-    const firstRowOf = new Map<string, number>();
-    const rows: { index: number; phoneNumber: string; customer: ImportTaskCustomerBody['customers'][number] }[] = [];
-    for (const [index, customer] of body.customers.entries()) {
-      const phoneNumber = normalizePhoneNumber(customer.phoneNumber);
-      if (!phoneNumber) {
-        rejected.push({ index, phoneNumber: customer.phoneNumber, reason: 'not a mainland mobile or landline number' });
-        continue;
-      }
-      const first = firstRowOf.get(phoneNumber);
-      if (first !== undefined) {
-        rejected.push({ index, phoneNumber, reason: `duplicate of row ${first} in this request` });
-        continue;
-      }
-      firstRowOf.set(phoneNumber, index);
-      rows.push({ index, phoneNumber, customer });
-    }
+    const vetted = vetPhoneNumbers(body.customers, (c) => c.phoneNumber);
+    const rejected: ImportResult['rejected'] = vetted.rejected;
+    const rows = vetted.rows.map(({ index, phoneNumber, item }) => ({ index, phoneNumber, customer: item }));
     const listed = await findListedNumbers(
       trx,
       tenantId,
