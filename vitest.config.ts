@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
  * The suite runs once per database: always on SQLite, and on PostgreSQL too when
  * TEST_DATABASE_URL names a PostgreSQL database to create throw-away test databases from.
  */
-const include = ['src/**/*.test.ts', 'test/**/*.test.ts', 'bench/**/*.test.ts'];
+const include = ['src/**/*.test.ts', 'test/**/*.test.ts', 'bench/**/*.test.ts', 'console/**/*.test.ts'];
 const postgres = process.env.TEST_DATABASE_URL;
 
 // A run without PostgreSQL must not pass quietly: said before the tests and again after the summary.

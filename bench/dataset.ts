@@ -2,6 +2,8 @@ import { sql } from 'kysely';
 import type { Database } from '../src/db/database.js';
 import { madeUpCustomer, uniqueMobileNumber } from '../src/demo/customers.js';
 import { DEMO_DIALOG_FLOWS } from '../src/demo/dialogFlows.js';
+import { hangupSideOf } from '../src/dialer/telephony.js';
+import { REDIAL_ON_EVERY_FAILURE } from '../src/domain/enums.js';
 import { localDate, startOfLocalDate } from '../src/domain/time.js';
 import { listCallTasks } from '../src/repositories/callTasks.js';
 import { insertCustomers } from '../src/repositories/customers.js';
@@ -38,7 +40,8 @@ const TRAINING_SHARE = 0.003;
 /** Sizes of the main tenant's customer groups, as shares of its customers. */
 const GROUP_SHARES = [40, 25, 15, 10, 6, 4];
 
-export const DATASET_VERSION = 2;
+/** 3: calls carry hangupBy and some a read status (the later API's filters, migration 0010). */
+export const DATASET_VERSION = 3;
 
 export interface BenchJob {
   /** Call records the job was built with (real and training). */
@@ -62,6 +65,8 @@ export interface BenchJob {
     name1: string;
     name2: string;
     phone2: string;
+    /** A customer concern some answered calls mention. */
+    concern: string;
   };
 }
 
@@ -138,8 +143,8 @@ function nextCalls(plan: JobPlan, limit: number): FinishedCall[] {
     const round = Math.floor(i / plan.tasks.length);
     for (let attempt = 0; attempt <= REDIALS && plan.written < plan.records; attempt++) {
       const call = simulateCall(random, plan.script);
-      calls.push(
-        asFinishedCall(call, {
+      calls.push({
+        ...asFinishedCall(call, {
           idempotencyKey: `bench-${plan.jobId}-${task.id}-${round}-${attempt}`,
           robotCallJobId: plan.jobId,
           callTaskId: task.id,
@@ -147,7 +152,10 @@ function nextCalls(plan: JobPlan, limit: number): FinishedCall[] {
           phoneLineId: pick(random, plan.lines),
           dialledAt: at,
         }),
-      );
+        // As the dialer records them; one answered call in five has been read.
+        hangupBy: hangupSideOf(call),
+        readStatus: call.resultStatus === 'ANSWERED' && task.id % 5 === 0 ? 'HAS_READ' : 'NOT_READ',
+      });
       plan.written++;
       if (call.resultStatus === 'ANSWERED') break;
       at += between(random, 60, 240) * 60_000;
@@ -245,8 +253,8 @@ async function addJob(
         phone_type: 'LANDLINE',
         daily_start_time: '09:00:00',
         daily_end_time: '20:00:00',
-        inactive_start_time: '12:00:00',
-        inactive_end_time: '13:30:00',
+        inactive_time_list: [{ startTime: '12:00:00', endTime: '13:30:00' }],
+        redial_condition: [...REDIAL_ON_EVERY_FAILURE],
         description: null,
         wechat_alert_level: ['A', 'B'],
         sms_alert_level: [],
@@ -442,7 +450,7 @@ async function describeJob(database: Database, p: JobPlan, groupId: number, reco
   const rows = await db
     .selectFrom('call_record as r')
     .innerJoin('customer_person as c', 'c.id', 'r.customer_person_id')
-    .select(['r.called_phone_number', 'c.name'])
+    .select(['r.called_phone_number', 'c.name', 'r.customer_concern'])
     .where(
       'r.id',
       'in',
@@ -452,6 +460,11 @@ async function describeJob(database: Database, p: JobPlan, groupId: number, reco
   const name3 = rows.find((r) => [...r.name].length === 3)?.name ?? rows[0]!.name;
   const name2 = rows.find((r) => [...r.name].length === 2)?.name ?? [...name3].slice(0, 2).join('');
   const phoneFull = rows[1]!.called_phone_number;
+  const concerns = rows.flatMap((r) =>
+    typeof r.customer_concern === 'string'
+      ? (JSON.parse(r.customer_concern) as string[])
+      : (r.customer_concern as string[]),
+  );
   const span = await db
     .selectFrom('call_record')
     .select((eb) => [eb.fn.min('start_time').as('first'), eb.fn.max('start_time').as('last')])
@@ -477,6 +490,7 @@ async function describeJob(database: Database, p: JobPlan, groupId: number, reco
       name1: [...name3][0]!,
       name2,
       phone2: phoneFull.slice(-2),
+      concern: concerns[0] ?? '价格',
     },
   };
 }

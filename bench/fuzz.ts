@@ -108,8 +108,8 @@ async function main(): Promise<number> {
     const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
     try {
       const doc = app.swagger() as Record<string, any>;
-      const { primary, other, pools } = await prepare(database, url, doc);
-      const planner = new RequestPlanner(doc, pools, primary, other, seed);
+      const { primary, other, signChanger, pools } = await prepare(database, url, doc);
+      const planner = new RequestPlanner(doc, pools, primary, other, seed, signChanger);
       log(`fuzz: ${opts.requests} requests, seed ${seed}, ${opts.db}, ${planner.operations.length} operations, ${url}`);
       const { report, back } = await fuzz({
         url,

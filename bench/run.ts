@@ -6,6 +6,7 @@ import { type ClientCredentials, signedHeaders } from '../src/client/signing.js'
 import { loadConfig } from '../src/config.js';
 import { createDatabase } from '../src/db/database.js';
 import { buildApp } from '../src/http/app.js';
+import { runCallbackBench, writeCallbackResult } from './callbacks.js';
 import { type BenchDialect, benchDatabase, DEFAULT_POSTGRES_URL, databaseVersion, ensureDataset } from './db.js';
 import { explainAll } from './explain.js';
 import { ingestionEndpointExists, measureIngestion } from './ingest.js';
@@ -59,6 +60,10 @@ const program = new Command('bench')
   .option('--rebuild', 'build the data set anew even when one of this size exists', false)
   .option('--no-ingest', 'skip the ingestion measurement')
   .option('--no-explain', 'skip the query plans')
+  .option(
+    '--callbacks',
+    'run only the callback scenario (bench/callbacks.ts): ingestion on vs off, delivery rate, receiver down',
+  )
   .parse();
 
 interface Options {
@@ -242,4 +247,8 @@ async function databaseSize(databaseUrl: string, dialect: BenchDialect): Promise
   }
 }
 
-await main(program.opts<Options>());
+if (program.opts().callbacks) {
+  const o = program.opts<Options>();
+  const result = await runCallbackBench({ db: o.db, postgresUrl: o.postgresUrl });
+  log(`callbacks: ${JSON.stringify(result)} → ${writeCallbackResult(result)}`);
+} else await main(program.opts<Options>());

@@ -34,6 +34,8 @@ export interface Scenario {
 }
 
 const LIST = '/apiOpen/v1/task/getCallRecordInfoList';
+/** The later API's list: the same records, its own filters (docs/later/call-records.md). */
+const LATER_LIST = '/apiOpen/v1/callRecord/getCallRecordInfoList';
 export const FLOOR_PATH = '/bench/floor';
 
 const sizeLabel = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1000 ? `${n / 1000}k` : String(n));
@@ -213,5 +215,47 @@ export function scenarios(m: DatasetManifest): Scenario[] {
     ],
   ];
   for (const [key, label, body, targets] of filters) out.push(listScenario(largest, key, label, body, targets));
+
+  // The later API's filters, on the largest job. Those call_record_count does not hold are counted
+  // row by row inside the job's range of call_record_job_list (or call_record_job_last).
+  const later: [string, string, Record<string, unknown>][] = [
+    ['page1', 'page 1, no filter', {}],
+    ['hangup', 'hangupBy REMOTE_HANGUP', { hangupBy: 'REMOTE_HANGUP' }],
+    ['read', 'readStatus HAS_READ (8% of records)', { readStatus: 'HAS_READ' }],
+    ['realIntent', 'realIntent true (none: nobody marked)', { realIntent: true }],
+    ['duration', 'chatDurationMin 60, chatDurationMax 120', { chatDurationMin: 60, chatDurationMax: 120 }],
+    ['concern', `customerConcern ["${s.concern}"]`, { customerConcern: [s.concern] }],
+    ['phone', `calledPhoneNumber "${s.phoneFull}" (exact)`, { calledPhoneNumber: s.phoneFull }],
+    ['name3', `customerPersonName "${s.name3}"`, { customerPersonName: s.name3 }],
+    ['recordId', 'callRecordId', { callRecordId: s.callRecordIds[0] }],
+    ['last', 'lastCallRecord true', { lastCallRecord: true }],
+    [
+      'lastCombo',
+      'lastCallRecord + resultStatuses + intentLevels + chatDurationMin + redialTimes',
+      {
+        lastCallRecord: true,
+        resultStatuses: ['ANSWERED'],
+        intentLevels: ['A', 'B'],
+        chatDurationMin: 30,
+        redialTimes: 0,
+      },
+    ],
+    [
+      'combo',
+      'hangupBy + readStatus + chatDuration + resultStatuses + customerGroupId',
+      {
+        hangupBy: 'ROBOT_HANGUP',
+        readStatus: 'NOT_READ',
+        chatDurationMin: 30,
+        resultStatuses: ['ANSWERED'],
+        customerGroupId: s.customerGroupId,
+      },
+    ],
+  ];
+  for (const [key, label, body] of later)
+    out.push({
+      ...listScenario(largest, `later.${key}`, `callRecord/ list: ${label}`, body, ['list-p99-50']),
+      path: LATER_LIST,
+    });
   return out;
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, freePort, type TestDatabase } from '../test/harness.js';
+import { listCallbackSecrets } from './repositories/callbacks.js';
 import { insertApiKey, listAppSecrets } from './repositories/tenants.js';
 import { keyIdOf } from './services/secrets.js';
 
@@ -168,10 +169,14 @@ describe('keys, signatures and the secret key through the CLI', () => {
   it('rotates the secret key beside the running server, which follows without a restart', async () => {
     const oldKey = readFileSync(keyFile, 'utf8');
     const before = await listAppSecrets(testDb.database, false);
+    // Every stored secret is re-encrypted: the app secrets and the tenants' callback secrets.
+    const callbackSecrets = await listCallbackSecrets(testDb.database, false);
     const oldId = keyIdOf(before[0]!.app_secret)!;
     const r = await outcall(['secret-key', 'rotate']);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toContain(`re-encrypted ${before.length} stored secret(s): key ${oldId} →`);
+    expect(r.stdout).toContain(
+      `re-encrypted ${before.length + callbackSecrets.length} stored secret(s): key ${oldId} →`,
+    );
     expect(r.stdout).toContain(`the key it replaced is kept in ${keyFile}.retired-${oldId}`);
     const newKey = readFileSync(keyFile, 'utf8');
     expect(newKey).not.toBe(oldKey);

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
+import { startDispatcher } from './callbacks/dispatcher.js';
 import { type HttpMethod, OutcallClient, OutcallError } from './client/index.js';
+import { registerUserCommands } from './cliUsers.js';
 import { ConfigError, loadConfig } from './config.js';
 import { BackupError, backupSqlite } from './db/backup.js';
 import { createDatabase, type Database } from './db/database.js';
@@ -9,6 +11,13 @@ import { migrateToLatest, migrationStatus } from './db/migrate.js';
 import { ServiceError } from './domain/errors.js';
 import { DEMO_CREDENTIALS_FILE, startDialer, startServer } from './server.js';
 import { pruneAuditLog } from './services/auditLog.js';
+import {
+  callbackSecretOf,
+  listCallbacks,
+  redeliverCallbacks,
+  rotateCallbackSecret,
+  setCallbackUrl,
+} from './services/callbacks.js';
 import { addToDoNotCallList, getDoNotCallList, removeFromDoNotCallList } from './services/doNotCall.js';
 import { prepareSecrets, rotateSecretKey, SecretKeyError } from './services/secrets.js';
 import {
@@ -196,6 +205,70 @@ tenant
         JSON.stringify({ tenantId: c.tenantId, appKey: c.appKey, appSecret: c.appSecret, tenantSign: c.tenantSign }),
       );
     else console.log(`appKey ${c.appKey}\nappSecret ${c.appSecret}\ntenantSign ${c.tenantSign}`);
+  });
+
+// Callbacks (docs/callbacks.md): where a tenant's pushes go, their signing secret, the delivery log.
+tenant
+  .command('set-callback')
+  .description("set the tenant's callback URL (http/https); only events recorded from now on are pushed")
+  .option('--tenant-sign <sign>', 'the tenant, by tenantSign')
+  .option('--tenant-id <id>', 'the tenant, by id')
+  .option('--url <url>', 'the callback URL')
+  .option('--clear', 'push nothing any more (remove the URL)')
+  .action(async (opts: { tenantSign?: string; tenantId?: string; url?: string; clear?: boolean }) => {
+    if (opts.clear === (opts.url !== undefined)) throw new CliError('give --url <url> or --clear');
+    const out = await withDatabase(async (d) => {
+      const t = await tenantOf(d, opts);
+      const url = await setCallbackUrl(d, t.id, opts.clear ? null : opts.url!);
+      return { tenant: t, url, secret: url === null ? undefined : await callbackSecretOf(d, t.id) };
+    });
+    if (out.url === null) return console.log(`tenant ${out.tenant.id} (${out.tenant.tenant_sign}): callbacks off`);
+    console.log(`tenant ${out.tenant.id} (${out.tenant.tenant_sign}): callbacks go to ${out.url}`);
+    console.log(
+      `callback secret ${out.secret} (checks X-Outcall-Signature; rotate with \`outcall tenant callback-secret --rotate\`)`,
+    );
+  });
+tenant
+  .command('callback-secret')
+  .description("show the tenant's callback signing secret, or replace it (--rotate: the old one stops at once)")
+  .option('--tenant-sign <sign>', 'the tenant, by tenantSign')
+  .option('--tenant-id <id>', 'the tenant, by id')
+  .option('--rotate', 'make a new secret')
+  .action(async (opts: { tenantSign?: string; tenantId?: string; rotate?: boolean }) => {
+    const secret = await withDatabase(async (d) => {
+      const t = await tenantOf(d, opts);
+      return opts.rotate ? rotateCallbackSecret(d, t.id) : callbackSecretOf(d, t.id);
+    });
+    console.log(opts.rotate ? `new callback secret ${secret}` : `callback secret ${secret}`);
+  });
+
+program
+  .command('dispatcher')
+  .description('run only the callback dispatcher (delivers pushed events), e.g. beside API processes on PostgreSQL')
+  .action(async () => {
+    const config = loadConfig();
+    const database = createDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
+    await migrateToLatest(database);
+    await openSecrets(database, config);
+    const log = {
+      info: (o: object, m: string) => console.log(m, o),
+      warn: (o: object, m: string) => console.warn(m, o),
+      error: (o: object, m: string) => console.error(m, o),
+    };
+    const dispatcher = startDispatcher(database, config, log);
+    console.log(
+      `callback dispatcher running on ${database.location} (${config.callbackConcurrency} deliveries at once, ${config.callbackConcurrencyPerTenant} per tenant); Ctrl-C stops it`,
+    );
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(
+        signal,
+        () =>
+          void dispatcher
+            .stop({ abandonAfterMs: config.shutdownTimeoutMs })
+            .then(() => database.destroy())
+            .then(() => process.exit(0)),
+      );
+    }
   });
 
 const key = program.command('key').description("a tenant's API keys");
@@ -437,6 +510,76 @@ tenantOptions(audit.command('prune'))
       return pruneAuditLog(d, opts.before, only);
     });
     console.log(`removed ${removed} audit log entr${removed === 1 ? 'y' : 'ies'} made before ${opts.before}`);
+  });
+
+registerUserCommands(program, withDatabase, tenantOf, (message) => new CliError(message));
+
+const callbacks = program.command('callbacks').description("a tenant's pushed events: the delivery log and redelivery");
+tenantOptions(callbacks.command('list'))
+  .description('events, newest first, with their attempts')
+  .option('--state <state>', 'PENDING, WAITING, DELIVERED or FAILED')
+  .option('--data-type <type>', 'ROBOT_CALL_RECORD or ROBOT_CALL_JOB')
+  .option('--job <id>', 'only this job’s events', positiveInteger)
+  .option('--from <time>', 'made from (yyyy-MM-dd or yyyy-MM-dd HH:mm:ss, tenant-local)')
+  .option('--to <time>', 'made up to, inclusive')
+  .option('--page <n>', 'page (default 1)', positiveInteger)
+  .option('--page-size <n>', 'events per page (default 20, at most 100)', positiveInteger)
+  .option('--json', 'print the page as JSON')
+  .action(
+    async (opts: {
+      tenantSign?: string;
+      tenantId?: string;
+      state?: string;
+      dataType?: string;
+      job?: number;
+      from?: string;
+      to?: string;
+      page?: number;
+      pageSize?: number;
+      json?: boolean;
+    }) => {
+      const page = await withDatabase(async (d) => {
+        const t = await tenantOf(d, opts);
+        return listCallbacks(
+          d,
+          { tenantId: t.id, timeZone: t.time_zone },
+          {
+            state: opts.state,
+            dataType: opts.dataType,
+            robotCallJobId: opts.job,
+            earliestTime: opts.from,
+            latestTime: opts.to,
+            pageNum: opts.page,
+            pageSize: opts.pageSize,
+          },
+        );
+      });
+      if (opts.json) return console.log(JSON.stringify(page));
+      for (const e of page.content) {
+        const last =
+          e.lastHttpStatus !== null || e.lastError ? `  last: ${e.lastHttpStatus ?? '-'} ${e.lastError ?? ''}` : '';
+        console.log(
+          `${e.eventId}  ${e.creationTime}  ${e.dataType.padEnd(17)}  job ${e.robotCallJobId}${e.callRecordId ? ` record ${e.callRecordId}` : ''}  ${e.state}  ${e.attempts} attempt(s)${e.nextAttemptTime ? `  next ${e.nextAttemptTime}` : ''}${last}`,
+        );
+      }
+      console.log(`page ${page.number} of ${page.pages}, ${page.totalElements} event(s) in all`);
+    },
+  );
+tenantOptions(callbacks.command('redeliver'))
+  .description('deliver now: one event (--event-id, any state), or every FAILED or waiting event made in --from … --to')
+  .option('--event-id <id>', 'the event (X-Outcall-Event-Id)')
+  .option('--from <time>', 'yyyy-MM-dd or yyyy-MM-dd HH:mm:ss, tenant-local')
+  .option('--to <time>', 'inclusive')
+  .action(async (opts: { tenantSign?: string; tenantId?: string; eventId?: string; from?: string; to?: string }) => {
+    const r = await withDatabase(async (d) => {
+      const t = await tenantOf(d, opts);
+      return redeliverCallbacks(
+        d,
+        { tenantId: t.id, timeZone: t.time_zone },
+        { eventId: opts.eventId, earliestTime: opts.from, latestTime: opts.to },
+      );
+    });
+    console.log(`${r.redelivered} event(s) due now: a running dispatcher delivers them`);
   });
 
 interface RequestOptions {

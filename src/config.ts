@@ -50,6 +50,29 @@ export interface Config {
   readonly rateLimitPerSecond: number;
   /** Requests per appKey allowed at once after a quiet spell. */
   readonly rateLimitBurst: number;
+  /** Callbacks (docs/callbacks.md): run the dispatcher inside `serve`. */
+  readonly callbackDispatcherEnabled: boolean;
+  /** Deliver callbacks to loopback, private, link-local … addresses too (on-premises receivers, tests). */
+  readonly callbackAllowPrivateNetworks: boolean;
+  /** Days delivered callback events are kept, and failed ones. */
+  readonly callbackRetentionDays: number;
+  readonly callbackFailedRetentionDays: number;
+  /** The retry schedule's unit (one minute): attempts follow failures after 1, 2, 4 … units. */
+  readonly callbackRetryUnitMs: number;
+  readonly callbackConnectTimeoutMs: number;
+  /** The most one delivery attempt may take, answer included. */
+  readonly callbackTimeoutMs: number;
+  /** Deliveries at once per dispatcher, and per tenant. */
+  readonly callbackConcurrency: number;
+  readonly callbackConcurrencyPerTenant: number;
+  /** A console session ends after this long without a request (CONSOLE_SESSION_IDLE_MINUTES). */
+  readonly consoleSessionIdleMs: number;
+  /** A console session ends this long after sign-in, however busy (CONSOLE_SESSION_MAX_HOURS). */
+  readonly consoleSessionMaxMs: number;
+  /** Failed console sign-ins per username, and per client address, within the window before more are refused. */
+  readonly consoleLoginMaxFailures: number;
+  /** The window those failures are counted over (CONSOLE_LOGIN_WINDOW_MINUTES). */
+  readonly consoleLoginWindowMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -134,5 +157,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerSecond,
     // A burst of two seconds' worth by default.
     rateLimitBurst: integer(env, 'RATE_LIMIT_BURST', Math.max(1, 2 * rateLimitPerSecond), 1, 1_000_000),
+    callbackDispatcherEnabled: flag(env, 'CALLBACK_DISPATCHER_ENABLED', true),
+    callbackAllowPrivateNetworks: flag(env, 'CALLBACK_ALLOW_PRIVATE_NETWORKS', false),
+    callbackRetentionDays: integer(env, 'CALLBACK_RETENTION_DAYS', 7, 1, 3650),
+    callbackFailedRetentionDays: integer(env, 'CALLBACK_FAILED_RETENTION_DAYS', 30, 1, 3650),
+    callbackRetryUnitMs: integer(env, 'CALLBACK_RETRY_UNIT_MS', 60_000, 10, 3_600_000),
+    callbackConnectTimeoutMs: integer(env, 'CALLBACK_CONNECT_TIMEOUT_MS', 5000, 10, 120_000),
+    callbackTimeoutMs: integer(env, 'CALLBACK_TIMEOUT_MS', 10_000, 10, 300_000),
+    callbackConcurrency: integer(env, 'CALLBACK_CONCURRENCY', 128, 1, 10_000),
+    callbackConcurrencyPerTenant: integer(env, 'CALLBACK_CONCURRENCY_PER_TENANT', 16, 1, 1000),
+    consoleSessionIdleMs: integer(env, 'CONSOLE_SESSION_IDLE_MINUTES', 30, 1, 10_080) * 60_000,
+    consoleSessionMaxMs: integer(env, 'CONSOLE_SESSION_MAX_HOURS', 12, 1, 8760) * 3_600_000,
+    consoleLoginMaxFailures: integer(env, 'CONSOLE_LOGIN_MAX_FAILURES', 5, 1, 1000),
+    consoleLoginWindowMs: integer(env, 'CONSOLE_LOGIN_WINDOW_MINUTES', 15, 1, 1440) * 60_000,
   });
 }

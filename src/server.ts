@@ -1,5 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { type CallbackDispatcher, callbackMetrics, startDispatcher } from './callbacks/dispatcher.js';
 import { signedHeaders } from './client/signing.js';
 import type { Config } from './config.js';
 import { createDatabase, type Database } from './db/database.js';
@@ -9,8 +10,11 @@ import { Dialer, type DialerOptions } from './dialer/dialer.js';
 import { SimulatedTelephony } from './dialer/telephony.js';
 import { type App, type AppDependencies, buildApp } from './http/app.js';
 import { dialerMetrics } from './http/probes.js';
+import { DEMO_RECEIVER_PATH, type DemoReceiverState, demoReceiver } from './http/routes/demoReceiver.js';
+import { callbackSecretOf, setCallbackUrl } from './services/callbacks.js';
+import { ensureDemoUser } from './services/consoleUsers.js';
 import { prepareSecrets } from './services/secrets.js';
-import type { Credentials } from './services/tenants.js';
+import { type Credentials, findTenantByIdOrSign } from './services/tenants.js';
 
 export const DEMO_CREDENTIALS_FILE = 'data/demo-credentials.json';
 
@@ -31,7 +35,10 @@ export async function startServer(
   // Migrated here or not: it checks that the key reads the stored secrets, and encrypts those stored before 0007.
   const schema = config.migrateOnStart || (await migrationStatus(database)).some((m) => m.executedAt !== null);
   const secrets = await prepareSecrets(database, config, { schema });
-  const app = await buildApp({ database, config, plugins: options.plugins });
+  // The demo's own callback receiver (docs/callbacks.md), told the demo tenant once it exists.
+  const demoReceived: DemoReceiverState = { received: [] };
+  const plugins = [...(options.plugins ?? []), ...(options.demo ? [demoReceiver(database, demoReceived)] : [])];
+  const app = await buildApp({ database, config, plugins });
   if (secrets.generatedFile)
     app.log.warn(
       { file: secrets.generatedFile, keyId: secrets.keyring.keyId },
@@ -41,6 +48,7 @@ export async function startServer(
   if (secrets.encrypted > 0) app.log.info({ encrypted: secrets.encrypted }, 'encrypted the stored app secrets');
   app.log.info({ keyId: secrets.keyring.keyId, source: secrets.keyring.source }, 'secret key loaded');
   let dialer: Dialer | undefined;
+  let dispatcher: CallbackDispatcher | undefined;
   let closing: Promise<void> | undefined;
   /**
    * Shutdown within SHUTDOWN_TIMEOUT_SECONDS: /readyz turns 503 and no connection is accepted;
@@ -54,9 +62,13 @@ export async function startServer(
     const deadline = config.shutdownTimeoutMs;
     app.lifecycle.shuttingDown = true;
     const dialerStopped = dialer?.stop({ abandonAfterMs: Math.max(0, deadline - Math.min(2000, deadline / 4)) });
+    // Deliveries still running near the deadline are abandoned: their events stay due in the outbox.
+    const dispatcherStopped = dispatcher?.stop({
+      abandonAfterMs: Math.max(0, deadline - Math.min(2000, deadline / 4)),
+    });
     const force = setTimeout(() => app.server.closeAllConnections(), Math.max(0, deadline - 500));
     try {
-      await Promise.all([app.close(), dialerStopped]);
+      await Promise.all([app.close(), dialerStopped, dispatcherStopped]);
     } finally {
       clearTimeout(force);
     }
@@ -72,13 +84,27 @@ export async function startServer(
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
   app.log.info({ database: database.location, dialect: database.dialect }, `outcall listening on ${url}`);
+  app.log.info(`console at ${url}/console`);
 
+  let demoReceiverUrl: string | undefined;
   if (options.demo) {
     const started = Date.now();
     const { credentials, created } = await ensureDemoData(database);
     if (created) app.log.info({ ms: Date.now() - started }, 'demo data created');
-    await writeDemoCredentials(url, credentials);
-    await printWelcome(url, credentials);
+    const login = await ensureDemoUser(database, credentials.tenantId, DEMO_USERNAME, previousDemoPassword());
+    await writeDemoCredentials(url, credentials, login);
+    await printWelcome(url, credentials, login);
+    demoReceived.tenantId = credentials.tenantId;
+    demoReceiverUrl = await pointDemoAtReceiver(database, credentials.tenantId, `${url}${DEMO_RECEIVER_PATH}`);
+  }
+  if (config.callbackDispatcherEnabled) {
+    // The demo's receiver is on this machine: allowed as that one URL, not by opening private networks to every tenant.
+    dispatcher = startDispatcher(database, config, app.log, demoReceiverUrl ? [demoReceiverUrl] : []);
+    app.metrics?.addSource(callbackMetrics(dispatcher));
+    app.log.info(
+      { concurrency: config.callbackConcurrency, allowPrivateNetworks: config.callbackAllowPrivateNetworks },
+      'callback dispatcher running',
+    );
   }
   if (config.dialerEnabled) {
     const running = startDialer(database, config, app.log);
@@ -121,14 +147,67 @@ export function startDialer(database: Database, config: Config, log: DialerOptio
   return dialer;
 }
 
-async function writeDemoCredentials(baseUrl: string, c: Credentials): Promise<void> {
+/**
+ * Points the demo tenant's callbacks at the receiver this server hosts, unless the user pointed
+ * them elsewhere (a URL not ending in the receiver's path is theirs, and kept). Prints where
+ * pushes go. Returns the receiver's URL when the demo uses it.
+ */
+async function pointDemoAtReceiver(database: Database, tenantId: number, receiverUrl: string) {
+  const tenant = await findTenantByIdOrSign(database, { tenantId });
+  const current = tenant?.callback_url ?? null;
+  const ours = current === null || current.endsWith(DEMO_RECEIVER_PATH);
+  if (ours && current !== receiverUrl) await setCallbackUrl(database, tenantId, receiverUrl);
+  const secret = await callbackSecretOf(database, tenantId);
+  process.stdout.write(
+    [
+      ours
+        ? `Callbacks: every finished call and completed job is pushed to the demo receiver ${receiverUrl}`
+        : `Callbacks: pushed to ${current} (set for the demo tenant; the demo receiver ${receiverUrl} is not used)`,
+      `  callback secret  ${secret}   (X-Outcall-Signature; docs/callbacks.md)`,
+      '  what the demo receiver got:  npx outcall request GET /demo/callback-receiver/received',
+      '  the delivery log:            npx outcall request GET /apiOpen/v1/callback/list',
+      '',
+      '',
+    ].join('\n'),
+  );
+  return ours ? receiverUrl : undefined;
+}
+
+/** The demo's console user (an admin of the demo tenant). */
+export const DEMO_USERNAME = 'demo';
+
+interface ConsoleLogin {
+  username: string;
+  password: string;
+}
+
+/** The console password the demo wrote down last time, if any: kept while it still signs in. */
+function previousDemoPassword(): string | undefined {
+  try {
+    const saved = JSON.parse(readFileSync(resolve(DEMO_CREDENTIALS_FILE), 'utf8')) as {
+      console?: { password?: unknown };
+    };
+    return typeof saved.console?.password === 'string' ? saved.console.password : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeDemoCredentials(baseUrl: string, c: Credentials, login: ConsoleLogin): Promise<void> {
   const file = resolve(DEMO_CREDENTIALS_FILE);
   mkdirSync(dirname(file), { recursive: true });
-  const body = { baseUrl, appKey: c.appKey, appSecret: c.appSecret, tenantSign: c.tenantSign, tenantId: c.tenantId };
+  const body = {
+    baseUrl,
+    appKey: c.appKey,
+    appSecret: c.appSecret,
+    tenantSign: c.tenantSign,
+    tenantId: c.tenantId,
+    console: { url: `${baseUrl}/console/`, username: login.username, password: login.password },
+  };
   writeFileSync(file, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 });
 }
 
-async function printWelcome(baseUrl: string, c: Credentials): Promise<void> {
+async function printWelcome(baseUrl: string, c: Credentials, login: ConsoleLogin): Promise<void> {
   const h = await signedHeaders(c);
   const curl = [
     `curl -s '${baseUrl}/apiOpen/v1/task/getTasks?pageSize=5'`,
@@ -143,6 +222,11 @@ async function printWelcome(baseUrl: string, c: Credentials): Promise<void> {
       `  tenantSign  ${c.tenantSign}`,
       `  appKey      ${c.appKey}`,
       `  appSecret   ${c.appSecret}`,
+      '',
+      'Console (sign in with the demo user):',
+      `  url         ${baseUrl}/console/`,
+      `  username    ${login.username}`,
+      `  password    ${login.password}`,
       '',
       'Try it (the CLI signs each request for you):',
       '  npx outcall request GET /apiOpen/v1/task/getTasks',

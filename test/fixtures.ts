@@ -1,5 +1,11 @@
 import type { Database } from '../src/db/database.js';
-import type { FollowStatus, IntentLevel, JobStatus, ResultStatus } from '../src/domain/enums.js';
+import {
+  type FollowStatus,
+  type IntentLevel,
+  type JobStatus,
+  REDIAL_ON_EVERY_FAILURE,
+  type ResultStatus,
+} from '../src/domain/enums.js';
 import { listCallTasks } from '../src/repositories/callTasks.js';
 import { insertCustomer } from '../src/repositories/customers.js';
 import { insertJob } from '../src/repositories/jobs.js';
@@ -118,8 +124,8 @@ export class TenantFixture {
         phone_type: 'LANDLINE',
         daily_start_time: '09:00:00',
         daily_end_time: '20:00:00',
-        inactive_start_time: '00:00:00',
-        inactive_end_time: '00:00:00',
+        inactive_time_list: [],
+        redial_condition: [...REDIAL_ON_EVERY_FAILURE],
         description: null,
         wechat_alert_level: [],
         sms_alert_level: [],

@@ -3,6 +3,7 @@ import { type ClientCredentials, signedHeaders, signedHeadersV2 } from '../src/c
 import type { Database } from '../src/db/database.js';
 import { isWellFormedText } from '../src/domain/text.js';
 import { JSON_VALUE, jsonProblem, TEXT } from '../src/schemas/keywords.js';
+import { createConsoleUser } from '../src/services/consoleUsers.js';
 import { between, pick, type Random, seededRandom } from '../src/simulator/random.js';
 import { TenantFixture } from './fixtures.js';
 import { recomputeStats } from './recompute.js';
@@ -29,20 +30,28 @@ export interface Operation {
   method: string;
   path: string;
   signed: boolean;
+  /** A console route (/console/api/): a session cookie instead of a signature. */
+  console: boolean;
+  /** Path parameters (`{id}`). */
+  params: { name: string; schema: Schema }[];
   query: { name: string; required: boolean; schema: Schema }[];
   body?: Schema;
 }
 
-/** The operations under /apiOpen/ of an OpenAPI document. */
+/** The operations under /apiOpen/ and /console/api/ of an OpenAPI document. */
 export function operationsOf(doc: Schema): Operation[] {
   const out: Operation[] = [];
   for (const [path, methods] of Object.entries(doc.paths as Record<string, Record<string, Schema>>)) {
-    if (!path.startsWith('/apiOpen/')) continue;
+    if (!path.startsWith('/apiOpen/') && !path.startsWith('/console/api/')) continue;
     for (const [method, op] of Object.entries(methods)) {
       out.push({
         method: method.toUpperCase(),
         path,
         signed: Array.isArray(op.security) && op.security.length > 0,
+        console: path.startsWith('/console/api/'),
+        params: (op.parameters ?? [])
+          .filter((p: Schema) => p.in === 'path')
+          .map((p: Schema) => ({ name: p.name, schema: p.schema })),
         query: (op.parameters ?? [])
           .filter((p: Schema) => p.in === 'query')
           .map((p: Schema) => ({ name: p.name, required: p.required === true, schema: p.schema })),
@@ -107,10 +116,22 @@ export class Pools {
 
 export interface FuzzTenant {
   credentials: ClientCredentials;
+  /** A signed-in console user's cookie and CSRF token (the primary tenant's). */
+  console?: { cookie: string; csrfToken: string };
 }
+
+/**
+ * Console operations never sent with the session: they would end it, change its password, switch
+ * off the key the run signs with, or answer a file rather than the envelope. Without a session they
+ * are still sent, and must be refused with 401.
+ */
+const SESSIONLESS =
+  /^(DELETE \/console\/api\/session|POST \/console\/api\/password|POST \/console\/api\/keys\/\{appKey\}\/disable|GET .*\.(csv|xlsx))$/;
 
 interface Planned {
   label: string;
+  /** The operation planned, `METHOD /path` as the OpenAPI document names it. */
+  operation: string;
   method: string;
   /** Path and query as sent. */
   target: string;
@@ -240,13 +261,15 @@ export class RequestPlanner {
     readonly primary: FuzzTenant,
     readonly other: FuzzTenant,
     readonly seed: number,
+    /** Signs isv/updateIsvInfo, which may change its tenant's sign: a tenant of its own, so the others' keep working. */
+    readonly signChanger: FuzzTenant = primary,
   ) {
     this.operations = operationsOf(doc);
   }
 
   /** An operation; those that delete are picked a twentieth as often, so that data builds up to be read back. */
   private operation(random: Random): Operation {
-    const weight = (op: Operation) => (/delete|remove/i.test(op.path) ? 0.05 : 1);
+    const weight = (op: Operation) => (/delete|remove/i.test(op.path) ? 0.05 : op.method === 'DELETE' ? 0.25 : 1);
     let roll = random() * this.operations.reduce((sum, op) => sum + weight(op), 0);
     for (const op of this.operations) {
       roll -= weight(op);
@@ -380,7 +403,12 @@ export class RequestPlanner {
     let bodyText: string | undefined;
     let routerLevel = false;
     let method = op.method;
-    let path = op.path;
+    // Path parameters: a value the schema accepts (a job id for `{id}`), percent-encoded.
+    let path = op.path.replace(/\{(\w+)\}/g, (_m, name: string) => {
+      const param = op.params.find((p) => p.name === name);
+      const value = param ? this.value(random, param.schema, name === 'id' ? 'robotCallJobId' : name) : 1;
+      return percentEncode(String(value));
+    });
     let auth: 'v1' | 'v2' | 'other' | 'unsigned' | 'bad' | 'stale' | 'unknownKey' | 'version' = 'v1';
 
     const roll = random();
@@ -467,7 +495,7 @@ export class RequestPlanner {
       routerLevel = true;
       const kind = pick(random, ['badPath', 'badQuery', 'method', 'longQuery', 'dotSegments'] as const);
       label = `${op.method} ${op.path} router ${kind}`;
-      if (kind === 'badPath') path = `${op.path}${pick(random, ['%ff', '%', '%zz', '%c0%ae'])}`;
+      if (kind === 'badPath') path = `${path}${pick(random, ['%ff', '%', '%zz', '%c0%ae'])}`;
       else if (kind === 'badQuery') query[pick(random, ['name', 'x', 'robotCallJobId'])] = new BadEncoding();
       else if (kind === 'method')
         method = pick(random, ['PUT', 'DELETE', 'PATCH', 'OPTIONS', op.method === 'GET' ? 'POST' : 'GET']);
@@ -486,8 +514,31 @@ export class RequestPlanner {
     if (bodyText === undefined && body !== undefined && method !== 'GET') bodyText = jsonText(body);
     const headers: Record<string, string> = {};
     if (bodyText !== undefined) headers['content-type'] = contentType;
-    if (op.signed) Object.assign(headers, await this.sign(auth, method, target, bodyText));
-    return { label, method, target, headers, body: bodyText, expect, routerLevel };
+    if (op.signed)
+      Object.assign(headers, await this.sign(auth, method, target, bodyText, op.path === SIGN_CHANGING_PATH));
+    // Signing in needs no session (POST /console/api/session); everything else under /console/api/ does.
+    if (op.console && !routerLevel && !(op.method === 'POST' && op.path === '/console/api/session')) {
+      const session = this.primary.console;
+      const withSession = session && !SESSIONLESS.test(`${op.method} ${op.path}`) && random() < 0.75;
+      if (!withSession) {
+        label = `${label} (no session)`;
+        expect = { codes: [401], why: 'no console session' };
+      } else {
+        headers.cookie = `outcall_session=${session.cookie}`;
+        if (method === 'GET' || random() < 0.9) headers['x-csrf-token'] = session.csrfToken;
+        else expect = { codes: [403], why: 'no CSRF token' };
+      }
+    }
+    return {
+      label,
+      operation: `${op.method} ${op.path}`,
+      method,
+      target,
+      headers,
+      body: bodyText,
+      expect,
+      routerLevel,
+    };
   }
 
   private async sign(
@@ -495,8 +546,9 @@ export class RequestPlanner {
     method: string,
     target: string,
     body: string | undefined,
+    changesSign = false,
   ): Promise<Record<string, string>> {
-    const tenant = auth === 'other' ? this.other : this.primary;
+    const tenant = changesSign ? this.signChanger : auth === 'other' ? this.other : this.primary;
     const [path, query = ''] = target.split(/\?(.*)/s) as [string, string?];
     switch (auth) {
       case 'unsigned':
@@ -514,6 +566,23 @@ export class RequestPlanner {
       default:
         return signedHeaders(tenant.credentials);
     }
+  }
+}
+
+/** The one path that may change the signing tenant's sign (and so every later signature of it). */
+const SIGN_CHANGING_PATH = '/apiOpen/v1/isv/updateIsvInfo';
+
+/**
+ * After a 200 to isv/updateIsvInfo, the sign its body set (as the server coerces a scalar to text),
+ * or undefined when the answer or body changed nothing.
+ */
+function signSetBy(planned: Planned, code: number): string | undefined {
+  if (code !== 200 || planned.body === undefined) return undefined;
+  try {
+    const sign = (JSON.parse(planned.body) as { tenantSign?: unknown }).tenantSign;
+    return sign === undefined || sign === null || typeof sign === 'object' ? undefined : String(sign);
+  } catch {
+    return undefined;
   }
 }
 
@@ -577,6 +646,7 @@ export interface Answer {
   status: number;
   contentType: string;
   text: string;
+  setCookie?: string;
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
@@ -607,6 +677,7 @@ export function send(
             status: response.statusCode ?? 0,
             contentType: String(response.headers['content-type'] ?? ''),
             text: Buffer.concat(chunks).toString('utf8'),
+            setCookie: response.headers['set-cookie']?.join('\n'),
           }),
         );
         response.on('error', reject);
@@ -679,16 +750,36 @@ export async function runRandomInput(options: {
   const count = (key: string) => {
     report.byCode[key] = (report.byCode[key] ?? 0) + 1;
   };
+  // Requests that may change the sign they are signed with go one at a time, each planned (signed)
+  // once the one before has answered, and the new sign is used from then on.
+  let signChanges = Promise.resolve();
   const worker = async () => {
     for (let i = next++; i < options.to; i = next++) {
-      const planned = await options.planner.plan(i);
+      let planned = await options.planner.plan(i);
       let answer: Answer;
+      let release: (() => void) | undefined;
+      if (planned.operation === `POST ${SIGN_CHANGING_PATH}`) {
+        const before = signChanges;
+        signChanges = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        await before;
+        planned = await options.planner.plan(i);
+      }
       try {
         answer = await send(options.url, planned);
+        if (release) {
+          const envelope = envelopeOf(answer);
+          const changed = signSetBy(planned, typeof envelope === 'string' ? 0 : envelope.code);
+          const changer = options.planner.signChanger;
+          if (changed !== undefined) changer.credentials = { ...changer.credentials, tenantSign: changed };
+        }
       } catch (error) {
         count('no answer');
         report.failures.push(`#${i} ${planned.label}: no answer (${(error as Error).message})`);
         continue;
+      } finally {
+        release?.();
       }
       report.requests++;
       if (report.requests % 1000 === 0) options.onProgress?.(report.requests);
@@ -771,7 +862,7 @@ export async function prepare(
   database: Database,
   url: string,
   doc: Schema,
-): Promise<{ primary: FuzzTenant; other: FuzzTenant; pools: Pools }> {
+): Promise<{ primary: FuzzTenant; other: FuzzTenant; signChanger: FuzzTenant; pools: Pools }> {
   const pools = new Pools();
   const tenants: FuzzTenant[] = [];
   // Only the primary tenant's answers fill the pools: the other tenant's requests then name the
@@ -860,7 +951,34 @@ export async function prepare(
       const r = await signedCall(url, tenants[0]!, 'GET', op.path);
       if (r.code === 200) pools.harvest(r.data);
     }
-  return { primary: tenants[0]!, other: tenants[1]!, pools };
+  // A console admin of the primary tenant, signed in: console requests with a session reach validation and the services.
+  await createConsoleUser(database, {
+    tenantSign: 'fuzzprimary',
+    username: 'fuzzadmin',
+    password: 'fuzz-password-1',
+    role: 'admin',
+  });
+  const login = await send(url, {
+    method: 'POST',
+    target: '/console/api/session',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'fuzzadmin', password: 'fuzz-password-1' }),
+  });
+  const cookie = /outcall_session=([^;]+)/.exec(login.setCookie ?? '')?.[1];
+  const signedIn = envelopeOf(login);
+  if (!cookie || typeof signedIn === 'string' || signedIn.code !== 200)
+    throw new Error('setup: console sign-in failed');
+  tenants[0]!.console = { cookie, csrfToken: signedIn.data.csrfToken };
+  for (const op of operationsOf(doc))
+    if (op.console && op.method === 'GET' && op.params.length === 0 && !SESSIONLESS.test(`GET ${op.path}`)) {
+      const r = envelopeOf(
+        await send(url, { method: 'GET', target: op.path, headers: { cookie: `outcall_session=${cookie}` } }),
+      );
+      if (typeof r !== 'string' && r.code === 200) pools.harvest(r.data);
+    }
+  // isv/updateIsvInfo may change the sign of the tenant whose key signs it: a tenant of its own.
+  const signChanger = { credentials: (await TenantFixture.create(database, { sign: 'fuzzsignchanger' })).credentials };
+  return { primary: tenants[0]!, other: tenants[1]!, signChanger, pools };
 }
 
 const j8 = (k: number) => String(1000000 + k).slice(-7);

@@ -1,4 +1,14 @@
 import { OutcallError } from './errors.js';
+import { CallRecordResource } from './later/callRecord.js';
+import { JobResource } from './later/job.js';
+import type { Send } from './later/resource.js';
+import {
+  DialogFlowResource,
+  IntentLevelTagResource,
+  IsvResource,
+  PhoneResource,
+  TenantResource,
+} from './later/tenant.js';
 import {
   type ClientCredentials,
   type Digest,
@@ -108,6 +118,15 @@ export class OutcallClient {
   /** The baseUrl's path without its trailing slash: a proxy strips it, so v2 signs the path after it. */
   private readonly basePath: string;
 
+  // ---- the platform's later API, one object per resource: client.job.getJobs(), client.callRecord.callDetail(…) ----
+  readonly tenant: TenantResource;
+  readonly phone: PhoneResource;
+  readonly dialogFlow: DialogFlowResource;
+  readonly intentLevelTag: IntentLevelTagResource;
+  readonly isv: IsvResource;
+  readonly job: JobResource;
+  readonly callRecord: CallRecordResource;
+
   constructor(options: OutcallClientOptions) {
     let base: URL;
     try {
@@ -144,9 +163,17 @@ export class OutcallClient {
     this.subtle = options.crypto?.subtle;
     const crypto = options.crypto;
     this.random = crypto?.getRandomValues ? (crypto as RandomSource) : undefined;
+    const send: Send = (method, path, options) => this.request(method, path, options);
+    this.tenant = new TenantResource(send);
+    this.phone = new PhoneResource(send);
+    this.dialogFlow = new DialogFlowResource(send);
+    this.intentLevelTag = new IntentLevelTagResource(send);
+    this.isv = new IsvResource(send);
+    this.job = new JobResource(send);
+    this.callRecord = new CallRecordResource(send);
   }
 
-  // ---- one typed method per endpoint --------------------------------------------------------
+  // ---- the 2018 interface (/apiOpen/v1/task/): one typed method per endpoint --------------------
 
   /** 获取任务列表: one page of the tenant's jobs, newest first. */
   getTasks(query: GetTasksQuery = {}, options?: CallOptions): Promise<JobListPage> {

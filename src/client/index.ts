@@ -4,6 +4,13 @@
  *   const client = new OutcallClient({ baseUrl, appKey, appSecret, tenantSign });
  *   for await (const call of client.callRecords({ robotCallJobId: 2, resultStatuses: ['ANSWERED'] })) …
  */
+
+export {
+  type CallbackHeaders,
+  type VerifyCallbackOptions,
+  type VerifyCallbackResult,
+  verifyCallback,
+} from './callbacks.js';
 export {
   type CallOptions,
   type Fetch,
@@ -14,6 +21,9 @@ export {
   type SendOptions,
 } from './client.js';
 export { OutcallError, type OutcallErrorKind } from './errors.js';
+export type * from './later/callRecord.js';
+export type * from './later/job.js';
+export type * from './later/tenant.js';
 export {
   API_VERSION,
   type ClientCredentials,

@@ -8,6 +8,13 @@ import * as m0005 from './migrations/0005_trigram_pending_list.js';
 import * as m0006 from './migrations/0006_repair_unreadable_rows.js';
 import * as m0007 from './migrations/0007_signature_v2_and_secrets.js';
 import * as m0008 from './migrations/0008_rate_limits_do_not_call_audit.js';
+import * as m0009 from './migrations/0009_later_api.js';
+import * as m0010 from './migrations/0010_call_record_later_filters.js';
+import * as m0011 from './migrations/0011_job_windows_and_redial.js';
+import * as m0014 from './migrations/0014_callbacks.js';
+import * as m0015 from './migrations/0015_console.js';
+import * as m0016 from './migrations/0016_count_later_filters.js';
+import * as m0017 from './migrations/0017_callback_claim_indexes.js';
 import type { DB } from './schema.js';
 
 /** Every migration, in order. Each receives the dialect so one file serves both databases. */
@@ -20,6 +27,13 @@ const MIGRATIONS = {
   '0006_repair_unreadable_rows': m0006,
   '0007_signature_v2_and_secrets': m0007,
   '0008_rate_limits_do_not_call_audit': m0008,
+  '0009_later_api': m0009,
+  '0010_call_record_later_filters': m0010,
+  '0011_job_windows_and_redial': m0011,
+  '0014_callbacks': m0014,
+  '0015_console': m0015,
+  '0016_count_later_filters': m0016,
+  '0017_callback_claim_indexes': m0017,
 };
 
 function migratorFor(database: Database, db: Kysely<DB> = database.db): Migrator {

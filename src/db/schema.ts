@@ -2,6 +2,7 @@ import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 import type {
   CallTaskStatus,
   FollowStatus,
+  HangupBy,
   IntentLevel,
   JobMode,
   JobStatus,
@@ -26,6 +27,8 @@ type Id = Generated<number>;
 export type Flag = 0 | 1;
 /** Written as JSON text; read back as text (SQLite) or parsed (PostgreSQL). */
 type Json = ColumnType<unknown, string, string>;
+/** A JSON column with a default ('[]'): optional on insert. */
+type JsonList = ColumnType<unknown, string | undefined, string>;
 
 export interface TenantTable {
   id: Id;
@@ -33,6 +36,11 @@ export interface TenantTable {
   tenant_sign: string;
   time_zone: string;
   created_at: number;
+  /** Where finished calls and completed jobs are pushed (isv/updateIsvInfo; migration 0009). */
+  callback_url: string | null;
+  sms_callback_url: string | null;
+  /** The callback signature key, encrypted (services/secrets.ts); null until first needed (migration 0014). */
+  callback_secret: string | null;
 }
 
 export interface ApiKeyTable {
@@ -67,6 +75,23 @@ export interface AppUserTable extends NamedTable {
 
 export interface DialogFlowTable extends NamedTable {
   definition: Json;
+  /** Industry, sub-industry and review status, as the later API lists them (migration 0009). */
+  industry: Generated<string>;
+  sub_industry: Generated<string>;
+  status: Generated<string>;
+  intent_level_tag_id: number | null;
+}
+
+/** A tenant's named group of intent-level names (migration 0009). */
+export interface IntentLevelTagTable extends NamedTable {}
+
+/** The name one intent level (code 0–5 = A–F) has in a tag group. */
+export interface IntentLevelTagDetailTable {
+  id: Id;
+  tenant_id: number;
+  intent_level_tag_id: number;
+  code: number;
+  name: string;
 }
 
 export interface SmsTemplateTable extends NamedTable {
@@ -80,6 +105,15 @@ export interface PhoneLineTable {
   phone_type: PhoneType;
   name: string | null;
   created_at: number;
+  /** Billing and location facts the later API's getPhoneList answers (migration 0009). */
+  local_bill_rate: Generated<number>;
+  other_bill_rate: Generated<number>;
+  call_out_industry: Generated<string>;
+  area_code: string | null;
+  province: string | null;
+  city: string | null;
+  enabled_status: Generated<Flag>;
+  concurrency_quota: number | null;
 }
 
 export interface CustomerPersonTable {
@@ -117,8 +151,6 @@ export interface RobotCallJobTable {
   phone_type: PhoneType;
   daily_start_time: string;
   daily_end_time: string;
-  inactive_start_time: string;
-  inactive_end_time: string;
   description: string | null;
   wechat_alert_level: Json;
   sms_alert_level: Json;
@@ -137,6 +169,15 @@ export interface RobotCallJobTable {
   completed_task: Generated<number>;
   created_at: number;
   last_modified_at: number;
+  /** Windows [{startTime, endTime}] (clock times, HH:mm:ss or HH:mm) the job does not dial, at most three (migration 0009;
+   * the only calling-hours exception since 0011 dropped the 2018 inactive_start_time/inactive_end_time). */
+  inactive_time_list: JsonList;
+  /** Result names that make a call task wait for a redial (at most redial_times redials). */
+  redial_condition: JsonList;
+  transfer_phone_number: JsonList;
+  wechat_condition_alert_level: JsonList;
+  concurrency_quota: number | null;
+  cs_staff_group_id: number | null;
 }
 
 export interface JobPhoneLineTable {
@@ -187,6 +228,12 @@ export interface CallRecordTable {
   /** Unique per tenant: a finished call is recorded once, however often it is sent. */
   idempotency_key: string;
   created_at: number;
+  /** Which side ended the call (HangupBy); null for calls recorded before migration 0010. */
+  hangup_by: HangupBy | null;
+  /** Which redial of its call task the call was: 0 for the first attempt (migration 0010). */
+  redial_times: Generated<number>;
+  /** 1 on the latest call of its call task, and on a call without one (lastCallRecord; migration 0010). */
+  is_last: Generated<Flag>;
 }
 
 export interface CallDetailTable {
@@ -254,6 +301,10 @@ export interface CallRecordCountTable {
   dialog_flow_id: number;
   /** The customer's follow status; '' when the record has no customer. */
   follow_status: FollowStatus | '';
+  /** Which side hung up; '' when the record does not say (migration 0016, as are the two below). */
+  hangup_by: HangupBy | '';
+  read_status: ReadStatus;
+  manual_marked: Flag;
   records: number;
 }
 
@@ -293,6 +344,38 @@ export interface AuditLogTable {
   created_at: number;
 }
 
+/** A console user (migration 0015): one tenant's; the username is unique across the installation. */
+export interface ConsoleUserTable {
+  id: Id;
+  tenant_id: number;
+  username: string;
+  /** `scrypt$N$r$p$salt$hash` (base64url): the parameters travel with the hash. */
+  password_hash: string;
+  role: ConsoleRole;
+  enabled: Generated<Flag>;
+  created_at: number;
+  password_changed_at: number;
+}
+
+export type ConsoleRole = 'admin' | 'member';
+
+/** A signed-in browser (migration 0015); `id` is the SHA-256 (hex) of the cookie's token. */
+export interface ConsoleSessionTable {
+  id: string;
+  user_id: number;
+  csrf_token: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+}
+
+/** One failed sign-in (migration 0015), under `user:NAME` and under `ip:ADDRESS`. */
+export interface LoginAttemptTable {
+  id: Id;
+  subject: string;
+  created_at: number;
+}
+
 /** Rows taken out by migration 0006 because no read could serve them, kept for operators. */
 export interface QuarantineTable {
   id: Id;
@@ -305,6 +388,46 @@ export interface QuarantineTable {
   quarantined_at: number;
 }
 
+/** PENDING: due at next_attempt_at; DELIVERED; FAILED: gave up (migration 0014). */
+export type CallbackState = 'PENDING' | 'DELIVERED' | 'FAILED';
+
+/** The callback outbox: one event to push to its tenant (migration 0014). */
+export interface CallbackEventTable {
+  id: Id;
+  tenant_id: number;
+  /** Stable across attempts: the X-Outcall-Event-Id header. */
+  event_id: string;
+  data_type: string;
+  job_id: number | null;
+  call_record_id: number | null;
+  /** The body exactly as it is sent. */
+  payload: string;
+  state: CallbackState;
+  attempts: Generated<number>;
+  cycle_attempts: Generated<number>;
+  cycle_started_at: number;
+  next_attempt_at: number;
+  claimed_by: string | null;
+  claimed_until: number | null;
+  last_attempt_at: number | null;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: number;
+  finished_at: number | null;
+}
+
+/** One delivery attempt of a callback event (migration 0014). */
+export interface CallbackAttemptTable {
+  id: Id;
+  callback_event_id: number;
+  tenant_id: number;
+  attempt: number;
+  started_at: number;
+  duration_ms: number;
+  http_status: number | null;
+  error: string | null;
+}
+
 export interface DB {
   tenant: TenantTable;
   api_key: ApiKeyTable;
@@ -312,6 +435,8 @@ export interface DB {
   customer_group: NamedTable;
   app_user: AppUserTable;
   dialog_flow: DialogFlowTable;
+  intent_level_tag: IntentLevelTagTable;
+  intent_level_tag_detail: IntentLevelTagDetailTable;
   sms_template: SmsTemplateTable;
   phone_line: PhoneLineTable;
   customer_person: CustomerPersonTable;
@@ -328,6 +453,11 @@ export interface DB {
   rate_limit: RateLimitTable;
   do_not_call: DoNotCallTable;
   audit_log: AuditLogTable;
+  callback_event: CallbackEventTable;
+  callback_attempt: CallbackAttemptTable;
+  console_user: ConsoleUserTable;
+  console_session: ConsoleSessionTable;
+  login_attempt: LoginAttemptTable;
 }
 
 export type Tenant = Selectable<TenantTable>;

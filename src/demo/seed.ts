@@ -1,5 +1,5 @@
 import type { Database } from '../db/database.js';
-import type { JobStatus } from '../domain/enums.js';
+import { type Industry, type JobStatus, REDIAL_ON_EVERY_FAILURE, type SubIndustry } from '../domain/enums.js';
 import { localDate, localSecondOfDay, startOfLocalDate } from '../domain/time.js';
 import { listCallTasks } from '../repositories/callTasks.js';
 import { insertCustomer } from '../repositories/customers.js';
@@ -105,6 +105,16 @@ const DEMO_JOBS: DemoJob[] = [
   },
 ];
 
+/** Industry and sub-industry of each demo dialog flow (DEMO_DIALOG_FLOWS, same order), as getDialogFlowList shows them. */
+const DEMO_FLOW_INDUSTRIES: { industry: Industry; sub_industry: SubIndustry }[] = [
+  { industry: 'REALTY', sub_industry: 'COMPLEX' },
+  { industry: 'HEALTH', sub_industry: 'FIT' },
+  { industry: 'EDUCATION', sub_industry: 'ADMISSION' },
+];
+
+/** Where the demo's landlines are registered, and what a minute costs on them (厘: 0.001 yuan). */
+const NANJING_LANDLINE = { local_bill_rate: 60, other_bill_rate: 80, area_code: '025', province: '江苏', city: '南京' };
+
 /** An instant within the demo jobs' calling hours (09:00–12:00, 13:30–19:30 local), `daysAgo` days before `now`. */
 function callingMoment(random: Random, now: number, daysAgo: number, timeZone: string): number {
   const dayStart = startOfLocalDate(localDate(now - daysAgo * DAY, timeZone), timeZone);
@@ -160,8 +170,10 @@ async function seedTenant(database: Database, tenantId: number, random: Random, 
       await insertReference(trx, 'app_user', { ...base, name: '李主管', organization_id: service }),
     ];
     const flows: number[] = [];
-    for (const f of DEMO_DIALOG_FLOWS)
-      flows.push(await insertDialogFlow(trx, { ...base, name: f.name, definition: f.script }));
+    for (const [i, f] of DEMO_DIALOG_FLOWS.entries())
+      flows.push(
+        await insertDialogFlow(trx, { ...base, name: f.name, definition: f.script, ...DEMO_FLOW_INDUSTRIES[i] }),
+      );
     const sms = await insertReference(trx, 'sms_template', {
       ...base,
       name: '到访邀约短信',
@@ -173,18 +185,25 @@ async function seedTenant(database: Database, tenantId: number, random: Random, 
         phone_number: '02568881234',
         phone_type: 'LANDLINE',
         name: '南京固话1',
+        ...NANJING_LANDLINE,
       }),
       await insertReference(trx, 'phone_line', {
         ...base,
         phone_number: '02568885678',
         phone_type: 'LANDLINE',
         name: '南京固话2',
+        ...NANJING_LANDLINE,
       }),
       await insertReference(trx, 'phone_line', {
         ...base,
         phone_number: '17712345678',
         phone_type: 'MOBILE',
         name: '手机线路',
+        local_bill_rate: 100,
+        other_bill_rate: 120,
+        area_code: '0571',
+        province: '浙江',
+        city: '杭州',
       }),
     ];
     const groups: number[] = [];
@@ -235,8 +254,8 @@ async function seedTenant(database: Database, tenantId: number, random: Random, 
           phone_type: i === 1 ? 'MOBILE' : 'LANDLINE',
           daily_start_time: '09:00:00',
           daily_end_time: '20:00:00',
-          inactive_start_time: '12:00:00',
-          inactive_end_time: '13:30:00',
+          inactive_time_list: [{ startTime: '12:00:00', endTime: '13:30:00' }],
+          redial_condition: [...REDIAL_ON_EVERY_FAILURE],
           description: i === 0 ? '秋季推广第一轮，覆盖全部意向客户' : null,
           wechat_alert_level: ['A', 'B'],
           sms_alert_level: i === 1 ? ['A'] : [],

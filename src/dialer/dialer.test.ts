@@ -151,7 +151,7 @@ describe('the dialer', () => {
     await only(jobId);
     await testDb.database.db
       .updateTable('robot_call_job')
-      .set({ inactive_start_time: '12:00:00', inactive_end_time: '13:30:00' })
+      .set({ inactive_time_list: JSON.stringify([{ startTime: '12:00:00', endTime: '13:30:00' }]) })
       .where('id', '=', jobId)
       .execute();
     const clock = new ManualClock(T0 + 2.5 * HOUR); // 12:30

@@ -9,9 +9,10 @@ import {
   releaseCallTask,
 } from '../repositories/callTasks.js';
 import { type JobToDial, listJobsToDial, lockJob, moveJobStatus } from '../repositories/jobs.js';
+import { completeJob } from '../services/callbacks.js';
 import { recordFinishedCalls } from '../services/callResults.js';
 import { asFinishedCall } from '../simulator/conversation.js';
-import { type Clock, systemClock, type Telephony } from './telephony.js';
+import { type Clock, hangupSideOf, systemClock, type Telephony } from './telephony.js';
 
 /*
  * The dialer runs IN_PROCESS jobs. Each tick it moves jobs with their calling hours (suspending
@@ -106,7 +107,11 @@ export class Dialer {
   }
 
   private async move(job: JobToDial, to: JobStatus, now: number, report: TickReport, extra = {}): Promise<boolean> {
-    const moved = await moveJobStatus(this.options.database, job.tenant_id, job.id, job.status, to, now, extra);
+    // COMPLETED writes the job's callback event in the same transaction (services/callbacks.ts).
+    const moved =
+      to === 'COMPLETED'
+        ? await completeJob(this.options.database, job.tenant_id, job.id, job.status, now)
+        : await moveJobStatus(this.options.database, job.tenant_id, job.id, job.status, to, now, extra);
     if (moved) report.transitions.push({ robotCallJobId: job.id, from: job.status, to });
     return moved;
   }
@@ -121,8 +126,7 @@ export class Dialer {
     const hours = {
       dailyStartTime: job.daily_start_time,
       dailyEndTime: job.daily_end_time,
-      inactiveStartTime: job.inactive_start_time,
-      inactiveEndTime: job.inactive_end_time,
+      inactiveTimeList: job.inactive_time_list,
     };
     const open = isWithinCallingHours(hours, now, job.time_zone);
     if (job.status === 'IN_PROCESS' && !open) {
@@ -180,14 +184,17 @@ export class Dialer {
       });
       // The call is recorded as having just ended.
       const endedAt = this.clock.now();
-      const call = asFinishedCall(outcome, {
-        idempotencyKey: `dial-${task.id}-${task.attempts + 1}`,
-        robotCallJobId: job.id,
-        callTaskId: task.id,
-        calledPhoneNumber: task.called_phone_number,
-        phoneLineId: null,
-        dialledAt: endedAt - (outcome.ringSeconds + outcome.chatDuration) * 1000,
-      });
+      const call = {
+        ...asFinishedCall(outcome, {
+          idempotencyKey: `dial-${task.id}-${task.attempts + 1}`,
+          robotCallJobId: job.id,
+          callTaskId: task.id,
+          calledPhoneNumber: task.called_phone_number,
+          phoneLineId: null,
+          dialledAt: endedAt - (outcome.ringSeconds + outcome.chatDuration) * 1000,
+        }),
+        hangupBy: hangupSideOf(outcome),
+      };
       await recordFinishedCalls(database, job.tenant_id, [call], endedAt);
     } catch (error) {
       if (this.abandon.signal.aborted) {

@@ -25,3 +25,11 @@ export const notFound = (what: string, id: number | string) => new ServiceError(
 export const unauthenticated = (reason: string) => new ServiceError(401, '校验数据错误', reason);
 
 export const forbidden = (reason: string) => new ServiceError(403, '权限不足', reason);
+
+/**
+ * 404: a documented path of the platform outcall does not serve (`function` such as
+ * "isv/getIsvList"), with why. Answered after the signature check like every path, so a caller
+ * without a key learns nothing from it.
+ */
+export const notSupported = (path: string, why: string) =>
+  new ServiceError(404, '资源未找到', `${path} is not supported by outcall: ${why}`);

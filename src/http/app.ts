@@ -13,6 +13,7 @@ import { INPUT_KEYWORDS } from '../schemas/keywords.js';
 import { authenticate, type Caller, type HeaderCheck } from '../services/auth.js';
 import { RateLimiter } from '../services/rateLimits.js';
 import { installAuditLog } from './audit.js';
+import { registerConsole } from './console/index.js';
 import { registerDocs } from './docs.js';
 import { newRequestId } from './envelope.js';
 import { installErrorHandlers } from './errors.js';
@@ -20,6 +21,7 @@ import { installOperations, registerProbeRoutes, serverOptions } from './operati
 import { rateLimitHook } from './rateLimit.js';
 import { registerAddCallRecords } from './routes/addCallRecords.js';
 import { registerAuditLog } from './routes/auditLog.js';
+import { registerCallbacks } from './routes/callbacks.js';
 import { registerCallDetail } from './routes/callDetail.js';
 import { registerCreateJob } from './routes/createJob.js';
 import { registerDoNotCall } from './routes/doNotCall.js';
@@ -28,6 +30,7 @@ import { registerGetTaskDetail } from './routes/getTaskDetail.js';
 import { registerGetTasks } from './routes/getTasks.js';
 import { registerImportTaskCustomer } from './routes/importTaskCustomer.js';
 import { registerJobLifecycle } from './routes/jobLifecycle.js';
+import { registerLaterApi } from './routes/later/index.js';
 import { registerReferenceData } from './routes/referenceData.js';
 
 declare module 'fastify' {
@@ -197,6 +200,9 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   registerAddCallRecords(app, db);
   registerDoNotCall(app, db);
   registerAuditLog(app, db);
+  registerLaterApi(app, db);
+  registerCallbacks(app, db);
+  registerConsole(app, { database, config, now });
   for (const plugin of deps.plugins ?? []) await app.register(plugin);
 
   await app.ready();

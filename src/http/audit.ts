@@ -55,7 +55,7 @@ export function installAuditLog(app: FastifyInstance, db: Database, now: () => n
     CHANGING.has(request.method) &&
     Boolean(request.caller) &&
     !request.routeOptions.config?.readOnly &&
-    (request.routeOptions.url ?? '').startsWith('/apiOpen/');
+    /^\/(apiOpen|console\/api)\//.test(request.routeOptions.url ?? '');
 
   app.addHook('preSerialization', async (request, _reply, payload) => {
     if (audited(request)) {
@@ -73,6 +73,8 @@ export function installAuditLog(app: FastifyInstance, db: Database, now: () => n
     if (outcome.code === 429) return payload;
     const entry = auditEntryOf({
       caller: request.caller,
+      // The console's signed-in user (console/auth.ts); null for requests signed with an appKey.
+      userName: request.consoleUser?.username ?? null,
       method: request.method,
       routeUrl: request.routeOptions.url ?? request.url,
       body: request.body,

@@ -6,6 +6,7 @@ import type { PlatformEnum } from '../domain/enums.js';
 import * as enums from '../domain/enums.js';
 import { ErrorEnvelope } from '../schemas/common.js';
 import type { App } from './app.js';
+import { DOCS_SIGNING_CSS, DOCS_SIGNING_SCRIPT, type DocsSigningPage } from './docsSigning.js';
 
 /*
  * The OpenAPI 3.1 document (GET /openapi.json) generated from the routes' own TypeBox schemas, and
@@ -42,6 +43,11 @@ code 200 carries \`data\`; 401 (校验数据错误: signature), 403 (权限不�
 412 (参数错误: \`resultMsg\` names the parameter), 429 (请求过于频繁) and 500 (未知错误) carry \`data: null\`.
 
 **Signing.** Send the headers \`appKey\`, \`version\`, \`timestamp\` and \`signature\`, and with version \`v2\` a \`nonce\` (see the security schemes).
+In Swagger UI at /docs, enter a key once in the form below and "Try it out" signs each request for you.
+
+**Generations.** Operations are grouped by resource and each is marked with its generation: \`[later API]\` (the
+platform's API as integrators have used it since 2019), \`[2018 API]\` (its 2018 job queries) or \`[outcall]\` (outcall's
+own additions); \`x-generation\` says the same.
 
 **Enums** are accepted as names or numeric codes and answered as names; each is listed under Schemas with its codes and labels.`;
 
@@ -65,15 +71,101 @@ function enumSchemas(): Record<string, object> {
   return out;
 }
 
-/** What the docs show of a route: signed routes get the signature requirement and the error envelope beside their success. */
+/** Which of the API's generations an operation belongs to (its `x-generation`, and its summary's prefix). */
+export const GENERATIONS = ['later API', '2018 API', 'outcall'] as const;
+export type Generation = (typeof GENERATIONS)[number];
+
+/**
+ * The tags, one per resource, in the order /docs shows them: the platform's later API first (what
+ * integrators since 2019 use), then the 2018 API, then outcall's own additions.
+ */
+export const TAGS: readonly { name: string; generation: Generation; description: string }[] = [
+  { name: 'tenant', generation: 'later API', description: '租户 — the tenant’s own account.' },
+  { name: 'phone', generation: 'later API', description: '线路 — the tenant’s caller lines.' },
+  { name: 'dialogFlow', generation: 'later API', description: '话术 — dialog flows, the robot’s scripts.' },
+  { name: 'intentLevelTag', generation: 'later API', description: '意向等级标签 — intent level tags.' },
+  { name: 'isv', generation: 'later API', description: 'ISV — the tenant’s callback URL and sub-accounts.' },
+  {
+    name: 'job',
+    generation: 'later API',
+    description: '任务 — jobs: create, modify, start, pause, stop, delete, import customers, query, statistics.',
+  },
+  {
+    name: 'callRecord',
+    generation: 'later API',
+    description: '通话记录 — call records, transcripts, calls still to make.',
+  },
+  { name: 'policyGroup', generation: 'later API', description: '外呼策略组 — call policy groups.' },
+  { name: 'callStats', generation: 'later API', description: '话单计费统计 — call cost statistics.' },
+  {
+    name: 'task',
+    generation: '2018 API',
+    description: '任务信息查询接口 (2018) — jobs, their call records and transcripts, as the 2018 API has them.',
+  },
+  {
+    name: 'task (outcall)',
+    generation: 'outcall',
+    description:
+      'outcall’s own job operations in the 2018 style (create, start, pause, resume, stop, delete, import customers, ' +
+      'dialog flows and caller lines), and the call engines’ reports of finished calls (addCallRecord, addCallRecords).',
+  },
+  { name: 'doNotCall', generation: 'outcall', description: '免打扰名单 — numbers never to dial (outcall’s own).' },
+  {
+    name: 'auditLog',
+    generation: 'outcall',
+    description: '操作日志 — the tenant’s changing requests (outcall’s own).',
+  },
+  {
+    name: 'callback',
+    generation: 'outcall',
+    description: '回调 — pushes to the tenant’s callback URL (outcall’s own).',
+  },
+];
+
+const LATER_RESOURCES = new Set(TAGS.filter((t) => t.generation === 'later API').map((t) => t.name));
+const TASKS_2018 = new Set(['getTasks', 'getTaskDetail', 'getCallRecordInfoList', 'callDetail']);
+const PREFIX = /^\[(?:later API|2018 API|outcall)\] /;
+
+/**
+ * The tag and generation of an Open API path, from the path alone: `/apiOpen/v1/<resource>/<function>`
+ * is the later API's when the resource is one of its own, the 2018 API's for the four 2018 `task`
+ * functions, and outcall's otherwise. Other paths have none.
+ */
+export function classifyPath(url: string): { tag: string; generation: Generation } | undefined {
+  const m = /^\/apiOpen\/v1\/([^/]+)\/[^/]+$/.exec(url);
+  if (!m) return undefined;
+  const resource = m[1]!;
+  if (LATER_RESOURCES.has(resource)) return { tag: resource, generation: 'later API' };
+  if (resource === 'task')
+    return TASKS_2018.has(url.slice('/apiOpen/v1/task/'.length))
+      ? { tag: 'task', generation: '2018 API' }
+      : { tag: 'task (outcall)', generation: 'outcall' };
+  return { tag: resource, generation: 'outcall' };
+}
+
+/**
+ * What the docs show of a route: its tag and generation from its path (whatever tags the route set,
+ * so every engineer's routes are grouped alike); signed routes also get the signature requirement
+ * and the error envelope beside their success.
+ */
 const documentRoute: SwaggerTransform = ({ schema, url, route }) => {
-  if (!route.config?.signed || !schema) return { schema, url };
+  if (!schema) return { schema, url };
+  const kind = classifyPath(url);
+  const grouped = kind
+    ? {
+        ...schema,
+        tags: [kind.tag],
+        summary: `[${kind.generation}] ${String(schema.summary ?? '').replace(PREFIX, '')}`.trim(),
+        'x-generation': kind.generation,
+      }
+    : schema;
+  if (!route.config?.signed) return { schema: grouped, url };
   const response = (schema.response ?? {}) as Record<string, unknown>;
   const success = response[200] ?? response['2xx'];
   return {
     url,
     schema: {
-      ...schema,
+      ...grouped,
       security: SIGNED,
       response: {
         ...response,
@@ -87,13 +179,48 @@ const documentRoute: SwaggerTransform = ({ schema, url, route }) => {
   };
 };
 
+type Tag = { name: string; description?: string };
+
+/** The tags in use: the listed ones in their order (those with no operation yet left out), then any other, by name. */
+function tagsInUse(document: { paths?: object; tags?: Tag[] }): Tag[] {
+  const used = new Set<string>();
+  for (const methods of Object.values(document.paths ?? {}))
+    for (const op of Object.values(methods as Record<string, { tags?: string[] }>))
+      for (const tag of op.tags ?? []) used.add(tag);
+  const listed = (document.tags ?? []).filter((t) => used.has(t.name));
+  const others = [...used].filter((name) => !listed.some((t) => t.name === name)).sort();
+  return [...listed, ...others.map((name) => ({ name }))];
+}
+
+/**
+ * The page's own scripts and styles only; Swagger UI sets inline styles; requests go to this server
+ * only (so nothing typed into the page can be sent elsewhere). No upgrade-insecure-requests: /docs
+ * must work over plain HTTP on a LAN address.
+ */
+const DOCS_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'none'",
+  "frame-ancestors 'self'",
+].join('; ');
+
 export async function registerDocs(app: App, config: Config): Promise<void> {
   if (!config.docsEnabled) return;
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
       info: { title: 'outcall Open API', version: API_VERSION, description: DESCRIPTION },
-      tags: [{ name: 'task', description: '外呼任务 — jobs, their call records and transcripts' }],
+      tags: TAGS.map(({ name, generation, description }) => ({
+        name,
+        description: `**${generation}.** ${description}`,
+        'x-generation': generation,
+      })),
       components: {
         securitySchemes: Object.fromEntries(
           Object.entries(SIGNATURE_HEADERS).map(([name, description]) => [
@@ -111,11 +238,29 @@ export async function registerDocs(app: App, config: Config): Promise<void> {
       },
     },
     transform: documentRoute,
+    transformObject: (document) =>
+      'openapiObject' in document
+        ? { ...document.openapiObject, tags: tagsInUse(document.openapiObject as never) }
+        : document.swaggerObject,
   });
   await app.register(swaggerUi, {
     routePrefix: DOCS_PATH,
-    uiConfig: { docExpansion: 'list', deepLinking: true, defaultModelsExpandDepth: 0 },
+    uiConfig: {
+      docExpansion: 'list',
+      deepLinking: true,
+      defaultModelsExpandDepth: 0,
+      // Put into the page as their source text, so each names nothing but the signing script's global.
+      requestInterceptor: (request) => (globalThis as unknown as DocsSigningPage).outcallDocs.sign(request as never),
+      plugins: [(system: unknown) => (globalThis as unknown as DocsSigningPage).outcallDocs.plugin(system)],
+    },
     // No validatorUrl: Swagger UI would fetch a badge from validator.swagger.io.
+    // The signing script and its style, loaded after Swagger UI and before the page's load event builds it.
+    theme: {
+      title: 'outcall Open API',
+      js: [{ filename: 'signing.js', content: DOCS_SIGNING_SCRIPT }],
+      css: [{ filename: 'signing.css', content: DOCS_SIGNING_CSS }],
+    },
+    staticCSP: DOCS_CSP,
   });
   app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
 }

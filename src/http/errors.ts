@@ -10,7 +10,11 @@ export const API_PREFIX = '/apiOpen/';
 /** How long the rest of a refused body is read and dropped before the connection is closed. */
 const LINGER_MS = 2000;
 
-export const isApiPath = (url: string | undefined) => url?.startsWith(API_PREFIX) ?? false;
+/** The console's JSON API (console/): the same envelope. */
+export const CONSOLE_API_PREFIX = '/console/api/';
+
+export const isApiPath = (url: string | undefined) =>
+  (url?.startsWith(API_PREFIX) || url?.startsWith(CONSOLE_API_PREFIX)) ?? false;
 
 interface AjvError {
   instancePath: string;

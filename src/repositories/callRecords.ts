@@ -1,7 +1,7 @@
 import { type Insertable, type RawBuilder, type Selectable, type SqlBool, sql } from 'kysely';
 import type { Database } from '../db/database.js';
 import type { CallDetailTable, CallRecordCountTable, CallRecordTable } from '../db/schema.js';
-import type { FollowStatus, IntentLevel, ResultStatus } from '../domain/enums.js';
+import type { FollowStatus, HangupBy, IntentLevel, ReadStatus, ResultStatus } from '../domain/enums.js';
 import { chunks, isSet, parseJson, toFlag } from './rows.js';
 import { contains, ftsPhrase, likePattern } from './text.js';
 
@@ -21,7 +21,42 @@ export interface CallRecordFilter {
   intentLevels?: IntentLevel[];
   /** Substring of the called number or of the customer's name. */
   searchWords?: string;
+  /*
+   * The later API's filters (migration 0010). hangupBy, manualMarked and readStatus are in
+   * call_record_count (migration 0016); with any of the others the total is counted row by row,
+   * inside the job's range of call_record_job_list (or call_record_job_last), or among the few
+   * records an exact number, a record id or a name finds.
+   */
+  callRecordId?: number;
+  /** The called number, exactly. */
+  calledPhoneNumber?: string;
+  /** Substring of the customer's name. */
+  customerName?: string;
+  hangupBy?: HangupBy;
+  /** manual_marked: the intent level was marked by a person. */
+  manualMarked?: boolean;
+  readStatus?: ReadStatus;
+  /** Seconds, both inclusive. */
+  chatDurationMin?: number;
+  chatDurationMax?: number;
+  /** Records mentioning at least one of these concerns. */
+  customerConcerns?: string[];
+  /** Only the latest call of each call task (is_last); training calls are never one. */
+  lastCallRecord?: boolean;
+  redialTimes?: number;
 }
+
+/** Whether the filter reads a condition call_record_count does not hold. */
+const countsRows = (f: CallRecordFilter) =>
+  f.searchWords !== undefined ||
+  f.callRecordId !== undefined ||
+  f.calledPhoneNumber !== undefined ||
+  f.customerName !== undefined ||
+  f.chatDurationMin !== undefined ||
+  f.chatDurationMax !== undefined ||
+  f.customerConcerns !== undefined ||
+  f.lastCallRecord === true ||
+  f.redialTimes !== undefined;
 
 type StoredForm = 'customer_concern' | 'attributes' | 'manual_marked' | 'is_training';
 
@@ -86,11 +121,10 @@ function filteredRecords(
   bounds: StartBounds = { from: f.startFrom, before: f.startBefore },
   walk = false,
 ) {
-  let q = db.db
-    .selectFrom('call_record as r')
-    .where('r.tenant_id', '=', tenantId)
-    .where('r.job_id', '=', f.jobId)
-    .where('r.is_training', '=', toFlag(f.training));
+  let q = db.db.selectFrom('call_record as r').where('r.tenant_id', '=', tenantId).where('r.job_id', '=', f.jobId);
+  // The latest calls are read from call_record_job_last, which holds no training flag: none of
+  // them is a training call.
+  q = f.lastCallRecord ? q.where('r.is_last', '=', 1) : q.where('r.is_training', '=', toFlag(f.training));
   if (f.customerGroupId !== undefined) q = q.where('r.customer_group_id', '=', f.customerGroupId);
   if (f.dialogFlowId !== undefined) q = q.where('r.dialog_flow_id', '=', f.dialogFlowId);
   if (bounds.from !== undefined) q = q.where('r.start_time', '>=', bounds.from);
@@ -111,7 +145,49 @@ function filteredRecords(
     );
   }
   if (f.searchWords !== undefined) q = q.where(searchCondition(db, tenantId, f.jobId, f.searchWords, walk));
+  if (f.callRecordId !== undefined) q = q.where('r.id', '=', f.callRecordId);
+  if (f.calledPhoneNumber !== undefined) {
+    // Through the number's own index: a number has a handful of records, a job a million.
+    const number = f.calledPhoneNumber;
+    q = q.where('r.id', 'in', (eb) =>
+      eb
+        .selectFrom('call_record as m')
+        .select('m.id')
+        .where('m.tenant_id', '=', tenantId)
+        .where('m.called_phone_number', '=', number)
+        .where('m.job_id', '=', f.jobId),
+    );
+  }
+  if (f.customerName !== undefined) q = q.where(nameCondition(db, tenantId, f.customerName));
+  if (f.hangupBy !== undefined) q = q.where('r.hangup_by', '=', f.hangupBy);
+  if (f.manualMarked !== undefined) q = q.where('r.manual_marked', '=', toFlag(f.manualMarked));
+  if (f.readStatus !== undefined) q = q.where('r.read_status', '=', f.readStatus);
+  if (f.chatDurationMin !== undefined) q = q.where('r.chat_duration', '>=', f.chatDurationMin);
+  if (f.chatDurationMax !== undefined) q = q.where('r.chat_duration', '<=', f.chatDurationMax);
+  if (f.redialTimes !== undefined) q = q.where('r.redial_times', '=', f.redialTimes);
+  if (f.customerConcerns?.length) {
+    const concerns = f.customerConcerns;
+    q = q.where(
+      db.dialect === 'postgres'
+        ? sql<SqlBool>`jsonb_exists_any(r.customer_concern, array[${sql.join(concerns)}]::text[])`
+        : sql<SqlBool>`exists (select 1 from json_each(r.customer_concern) where json_each.value in (${sql.join(concerns)}))`,
+    );
+  }
   return q;
+}
+
+/**
+ * The record's customer's name contains `words`: through the names' trigram index for three
+ * characters or more (FTS5 on SQLite, pg_trgm on PostgreSQL, both CJK-capable), else by reading
+ * the tenant's customers.
+ */
+function nameCondition(db: Database, tenantId: number, words: string): RawBuilder<SqlBool> {
+  if ([...words].length >= INDEXED_SEARCH_MIN_CHARS && db.dialect === 'sqlite') {
+    return sql<SqlBool>`r.id in (select m.id from call_record m where m.tenant_id = ${tenantId}
+      and m.customer_person_id in (select rowid from customer_name_fts where customer_name_fts match ${ftsPhrase(words)}))`;
+  }
+  return sql<SqlBool>`r.id in (select m.id from call_record m where m.tenant_id = ${tenantId}
+      and m.customer_person_id in (select c.id from customer_person c where c.tenant_id = ${tenantId} and ${contains(sql.ref('c.name'), words)}))`;
 }
 
 const indexedSearch = (f: CallRecordFilter) =>
@@ -182,6 +258,10 @@ async function countFromRollup(
   if (f.followStatus !== undefined) q = q.where('follow_status', '=', f.followStatus);
   if (f.resultStatuses?.length) q = q.where('result_status', 'in', f.resultStatuses);
   if (f.intentLevels?.length) q = q.where('intent_level', 'in', f.intentLevels);
+  // '': the records that do not say who hung up, which no hangupBy selects.
+  if (f.hangupBy !== undefined) q = q.where('hangup_by', '=', f.hangupBy);
+  if (f.readStatus !== undefined) q = q.where('read_status', '=', f.readStatus);
+  if (f.manualMarked !== undefined) q = q.where('manual_marked', '=', toFlag(f.manualMarked));
   const row = await q.executeTakeFirstOrThrow();
   return Number(row.n ?? 0);
 }
@@ -194,7 +274,7 @@ async function countFromRollup(
  */
 export async function countCallRecords(db: Database, tenantId: number, filter: CallRecordFilter): Promise<number> {
   const { startFrom: from, startBefore: before } = filter;
-  if (filter.searchWords !== undefined || (from !== undefined && from < 0) || (before !== undefined && before < 0)) {
+  if (countsRows(filter) || (from !== undefined && from < 0) || (before !== undefined && before < 0)) {
     return countRows(db, tenantId, filter);
   }
   const firstDay = from === undefined ? undefined : Math.ceil(from / DAY_MS);
@@ -324,8 +404,95 @@ export async function findCallRecordIdsByIdempotencyKey(
   return found;
 }
 
+/** How many non-training calls each of these call tasks has recorded. */
+export async function countCallsOfTasks(
+  db: Database,
+  tenantId: number,
+  callTaskIds: number[],
+): Promise<Map<number, number>> {
+  const counts = new Map<number, number>();
+  for (const chunk of chunks(callTaskIds, 500)) {
+    const rows = await db.db
+      .selectFrom('call_record')
+      .select(['call_task_id', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('tenant_id', '=', tenantId)
+      .where('call_task_id', 'in', chunk)
+      .where('is_training', '=', 0)
+      .groupBy('call_task_id')
+      .execute();
+    for (const r of rows) counts.set(Number(r.call_task_id), Number(r.n));
+  }
+  return counts;
+}
+
+/**
+ * Moves is_last onto the latest call (start time, then id) of each call task that has just
+ * recorded calls (`newCalls`: their new record ids with their task), clearing it on the call it
+ * supersedes. The latest call of a task is its latest new call or the call that held the flag, so
+ * only those are read. Call it after the task rows are locked (recordFinishedCalls step 2), so
+ * two recorders of one task take turns.
+ */
+export async function markLastCalls(
+  db: Database,
+  tenantId: number,
+  newCalls: { id: number; callTaskId: number }[],
+): Promise<void> {
+  const sorted = [...newCalls].sort((a, b) => a.callTaskId - b.callTaskId || a.id - b.id);
+  for (const chunk of chunks(sorted, 500)) {
+    const candidates = await db.db
+      .selectFrom('call_record')
+      .select(['id', 'call_task_id', 'start_time', 'is_last'])
+      .where('tenant_id', '=', tenantId)
+      .where('call_task_id', 'in', [...new Set(chunk.map((c) => c.callTaskId))])
+      .where('is_training', '=', 0)
+      .where((eb) =>
+        eb.or([
+          eb('is_last', '=', 1),
+          eb(
+            'id',
+            'in',
+            chunk.map((c) => c.id),
+          ),
+        ]),
+      )
+      .execute();
+    const latest = new Map<number, (typeof candidates)[number]>();
+    for (const r of candidates) {
+      const best = latest.get(Number(r.call_task_id));
+      const later = (x: typeof r, y: typeof r) =>
+        Number(x.start_time) > Number(y.start_time) || (Number(x.start_time) === Number(y.start_time) && x.id > y.id);
+      if (!best || later(r, best)) latest.set(Number(r.call_task_id), r);
+    }
+    const keep = new Set([...latest.values()].map((r) => r.id));
+    const clear = candidates.filter((r) => Number(r.is_last) === 1 && !keep.has(r.id)).map((r) => r.id);
+    const mark = candidates.filter((r) => Number(r.is_last) !== 1 && keep.has(r.id)).map((r) => r.id);
+    for (const [ids, flag] of [
+      [clear.sort((a, b) => a - b), 0],
+      [mark.sort((a, b) => a - b), 1],
+    ] as const) {
+      if (ids.length > 0)
+        await db.db
+          .updateTable('call_record')
+          .set({ is_last: flag })
+          .where('tenant_id', '=', tenantId)
+          .where('id', 'in', ids)
+          .execute();
+    }
+  }
+}
+
 export async function insertTurns(db: Database, rows: Insertable<CallDetailTable>[]): Promise<void> {
   for (const chunk of chunks(rows, 1000)) await db.db.insertInto('call_detail').values(chunk).execute();
+}
+
+/** insertTurns, returning the ids given (callbacks name each turn by its id): no second query. */
+export async function insertTurnsReturningIds(db: Database, rows: Insertable<CallDetailTable>[]) {
+  const out: { id: number; call_record_id: number; seq: number }[] = [];
+  for (const chunk of chunks(rows, 1000))
+    out.push(
+      ...(await db.db.insertInto('call_detail').values(chunk).returning(['id', 'call_record_id', 'seq']).execute()),
+    );
+  return out;
 }
 
 const COUNT_KEY = [
@@ -338,6 +505,9 @@ const COUNT_KEY = [
   'customer_group_id',
   'dialog_flow_id',
   'follow_status',
+  'hangup_by',
+  'read_status',
+  'manual_marked',
 ] as const;
 
 /**
@@ -364,6 +534,9 @@ export async function addRecordCounts(
       customer_group_id: r.customer_group_id ?? 0,
       dialog_flow_id: r.dialog_flow_id,
       follow_status: r.customer_person_id == null ? '' : (followStatusOf.get(r.customer_person_id) ?? ''),
+      hangup_by: r.hangup_by ?? '',
+      read_status: r.read_status,
+      manual_marked: toFlag(r.manual_marked),
       records: 0,
     };
     const key = COUNT_KEY.map((k) => row[k]).join('\u0000');

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Database } from '../db/database.js';
-import type { ResultStatus } from '../domain/enums.js';
-import { chunks } from './rows.js';
+import type { CallTaskStatus, ResultStatus } from '../domain/enums.js';
+import { chunks, parseJson } from './rows.js';
 
 /** Call tasks: one customer to dial in one job, and where its dialling stands. */
 
@@ -98,19 +98,19 @@ export async function findCallTasksOfCalls(
 }
 
 /**
- * Counts one finished call on its task: an answered call, or the last attempt the job allows,
- * finishes the task; otherwise it waits to be redialled. Returns whether the task finished now
- * (a task finished before is left as it is).
+ * Counts one finished call on its task: an answered call, a result not in the job's redial
+ * condition, or the last attempt the job allows finishes the task; otherwise it waits to be
+ * redialled. Returns whether the task finished now (a task finished before is left as it is).
  */
 export async function updateCallTaskAfterCall(
   db: Database,
   tenantId: number,
   taskId: number,
   call: { resultStatus: ResultStatus; endTime: number },
-  job: { redial_times: number; redial_interval_minutes: number },
+  job: { redial_times: number; redial_interval_minutes: number; redial_condition: readonly string[] },
 ): Promise<boolean> {
   const finishes =
-    call.resultStatus === 'ANSWERED'
+    call.resultStatus === 'ANSWERED' || !job.redial_condition.includes(call.resultStatus)
       ? sql<number>`1`
       : sql<number>`case when attempts + 1 >= ${1 + job.redial_times} then 1 else 0 end`;
   const updated = await db.db
@@ -260,4 +260,201 @@ export async function releaseCallTask(db: Database, tenantId: number, taskId: nu
     .where('id', '=', taskId)
     .where('status', '=', 'CALLING')
     .execute();
+}
+
+/** The call tasks of the job for these customers or numbers (bounded lists), with where they stand. */
+export async function findCallTasksInJob(
+  db: Database,
+  tenantId: number,
+  jobId: number,
+  customerIds: number[],
+  numbers: string[],
+) {
+  type Found = { id: number; customer_person_id: number; called_phone_number: string; status: string };
+  const found = new Map<number, Found>();
+  const base = () =>
+    db.db
+      .selectFrom('call_task')
+      .select(['id', 'customer_person_id', 'called_phone_number', 'status'])
+      .where('tenant_id', '=', tenantId)
+      .where('job_id', '=', jobId);
+  for (const chunk of chunks(customerIds, 500))
+    for (const r of await base().where('customer_person_id', 'in', chunk).execute()) found.set(r.id, r);
+  for (const chunk of chunks(numbers, 500))
+    for (const r of await base().where('called_phone_number', 'in', chunk).execute()) found.set(r.id, r);
+  return [...found.values()].sort((a, b) => a.id - b.id);
+}
+
+/**
+ * Makes finished call tasks due again (a customer re-added to the job): waiting to be dialled at
+ * once. `attempts` is kept, so the dialer's idempotency keys (task and attempt) stay unique; the
+ * job's redial limit counts the task's attempts over its whole life. Returns the tasks reopened.
+ */
+export async function reopenFinishedCallTasks(db: Database, tenantId: number, jobId: number, taskIds: number[]) {
+  const reopened: { id: number; customer_person_id: number }[] = [];
+  for (const chunk of chunks(taskIds, 500)) {
+    const rows = await db.db
+      .updateTable('call_task')
+      .set({ status: 'NOT_STARTED', next_attempt_at: null, finished_at: null })
+      .where('tenant_id', '=', tenantId)
+      .where('job_id', '=', jobId)
+      .where('id', 'in', chunk)
+      .where('status', '=', 'FINISHED')
+      .returning(['id', 'customer_person_id'])
+      .execute();
+    reopened.push(...rows);
+  }
+  return reopened;
+}
+
+/** The later API's toBeCalledList / deleteRobotCallTaskList: one job's call tasks, by number and state. */
+export interface CallTaskFilter {
+  jobId: number;
+  /** The called number, exactly. */
+  calledPhoneNumber?: string;
+  /** The states to include (never empty). */
+  statuses: readonly CallTaskStatus[];
+}
+
+function filteredCallTasks(db: Database, tenantId: number, f: CallTaskFilter) {
+  let q = db.db
+    .selectFrom('call_task as t')
+    .where('t.tenant_id', '=', tenantId)
+    .where('t.job_id', '=', f.jobId)
+    .where('t.status', 'in', f.statuses);
+  if (f.calledPhoneNumber !== undefined) q = q.where('t.called_phone_number', '=', f.calledPhoneNumber);
+  return q;
+}
+
+/** How many of the job's call tasks pass the filter (through call_task_job_status or call_task_job_phone). */
+export async function countCallTasks(db: Database, tenantId: number, f: CallTaskFilter): Promise<number> {
+  const row = await filteredCallTasks(db, tenantId, f)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/**
+ * One page of the job's call tasks in id (import) order, with the customer's name, group and
+ * properties, and whether the number is on the tenant's do-not-call list.
+ */
+export async function listCallTasksPage(
+  db: Database,
+  tenantId: number,
+  f: CallTaskFilter,
+  limit: number,
+  offset: number,
+) {
+  const page = filteredCallTasks(db, tenantId, f).select('t.id').orderBy('t.id').limit(limit).offset(offset);
+  const rows = await db.db
+    .selectFrom(page.as('p'))
+    .innerJoin('call_task as t', 't.id', 'p.id')
+    .innerJoin('customer_person as c', 'c.id', 't.customer_person_id')
+    .leftJoin('customer_group as g', 'g.id', 'c.customer_group_id')
+    .select([
+      't.id',
+      't.customer_person_id',
+      't.called_phone_number',
+      't.status',
+      'c.name as customer_name',
+      'c.properties',
+      'g.name as group_name',
+    ])
+    .select(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('do_not_call as d')
+          .select('d.tenant_id')
+          .where('d.tenant_id', '=', tenantId)
+          .whereRef('d.phone_number', '=', 't.called_phone_number'),
+      ).as('on_do_not_call'),
+    )
+    .orderBy('t.id')
+    .execute();
+  return rows.map((r) => ({
+    ...r,
+    properties: parseJson<Record<string, unknown>>(r.properties, {}),
+    on_do_not_call: Boolean(r.on_do_not_call),
+  }));
+}
+
+/** One call task of the tenant (its job and state), or undefined. */
+export async function findCallTask(db: Database, tenantId: number, taskId: number) {
+  return db.db
+    .selectFrom('call_task')
+    .select(['id', 'job_id', 'status', 'attempts'])
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', taskId)
+    .executeTakeFirst();
+}
+
+/**
+ * Deletes the call tasks among `ids` (of one job) that were never called: not started, no
+ * attempt, no call recorded, and not being claimed. One statement per chunk, which re-checks the
+ * state of each row as it deletes it: on PostgreSQL a task a dialer is claiming at the same moment
+ * is waited for and then found CALLING, so it stays. Returns the ids deleted.
+ */
+export async function deleteUncalledCallTasks(
+  db: Database,
+  tenantId: number,
+  jobId: number,
+  ids: number[],
+): Promise<number[]> {
+  const deleted: number[] = [];
+  for (const chunk of chunks(
+    [...new Set(ids)].sort((a, b) => a - b),
+    500,
+  )) {
+    const rows = await db.db
+      .deleteFrom('call_task')
+      .where('tenant_id', '=', tenantId)
+      .where('job_id', '=', jobId)
+      .where('id', 'in', chunk)
+      .where('status', '=', 'NOT_STARTED')
+      .where('attempts', '=', 0)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('call_record as r')
+              .select('r.id')
+              .where('r.tenant_id', '=', tenantId)
+              .whereRef('r.call_task_id', '=', 'call_task.id'),
+          ),
+        ),
+      )
+      .returning('id')
+      .execute();
+    for (const r of rows) deleted.push(r.id);
+  }
+  return deleted;
+}
+
+/**
+ * Deletes every call task of the job that was never called (as deleteUncalledCallTasks), of
+ * `calledPhoneNumber` when given, in one statement. Returns how many.
+ */
+export async function deleteUncalledCallTasksOfJob(
+  db: Database,
+  tenantId: number,
+  jobId: number,
+  calledPhoneNumber?: string,
+): Promise<number> {
+  let q = db.db
+    .deleteFrom('call_task')
+    .where('tenant_id', '=', tenantId)
+    .where('job_id', '=', jobId)
+    .where('status', '=', 'NOT_STARTED')
+    .where('attempts', '=', 0)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('call_record as r')
+            .select('r.id')
+            .where('r.tenant_id', '=', tenantId)
+            .whereRef('r.call_task_id', '=', 'call_task.id'),
+        ),
+      ),
+    );
+  if (calledPhoneNumber !== undefined) q = q.where('called_phone_number', '=', calledPhoneNumber);
+  const result = await q.executeTakeFirst();
+  return Number(result.numDeletedRows);
 }

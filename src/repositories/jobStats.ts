@@ -29,6 +29,31 @@ export async function listTopConcerns(db: Database, tenantId: number, jobId: num
   return rows.map((r) => r.concern);
 }
 
+/**
+ * The intent-level names (A–F as codes 0–5) of the job's dialog flow's tag group; a flow that points
+ * at no group has the tenant's first one (its built-in group); empty when the tenant has none.
+ * For a job of the tenant (an unknown job reads as a flow without a group).
+ */
+export async function listJobIntentLevelTagDetails(db: Database, tenantId: number, jobId: number) {
+  const flowGroup = db.db
+    .selectFrom('robot_call_job as j')
+    .innerJoin('dialog_flow as f', 'f.id', 'j.dialog_flow_id')
+    .select('f.intent_level_tag_id')
+    .where('j.tenant_id', '=', tenantId)
+    .where('j.id', '=', jobId);
+  const firstGroup = db.db
+    .selectFrom('intent_level_tag as t')
+    .select((eb) => eb.fn.min('t.id').as('id'))
+    .where('t.tenant_id', '=', tenantId);
+  return db.db
+    .selectFrom('intent_level_tag_detail as d')
+    .select(['d.id', 'd.intent_level_tag_id', 'd.code', 'd.name'])
+    .where('d.tenant_id', '=', tenantId)
+    .where((eb) => eb('d.intent_level_tag_id', '=', eb.fn.coalesce(flowGroup, firstGroup)))
+    .orderBy('d.code')
+    .execute();
+}
+
 /** Adds each row's counters to the stored day (created when new). */
 export async function addDayStats(db: Database, rows: JobDayStats[], counters: readonly DayCounter[]): Promise<void> {
   for (const row of rows) {

@@ -11,7 +11,9 @@ import { contains } from './text.js';
 type JsonColumn = 'wechat_alert_level' | 'sms_alert_level' | 'alert_users' | 'early_warning_alert_users';
 
 /** A job as the services see it: its JSON columns as values. */
-export type Job = Omit<Selectable<RobotCallJobTable>, JsonColumn> & JobJson;
+export type Job = Omit<Selectable<RobotCallJobTable>, JsonColumn | LaterListColumn> &
+  JobJson &
+  ReturnType<typeof laterJobLists>;
 
 interface JobJson {
   wechat_alert_level: IntentLevel[];
@@ -20,7 +22,20 @@ interface JobJson {
   early_warning_alert_users: unknown[];
 }
 
-export type NewJob = Omit<Insertable<RobotCallJobTable>, JsonColumn> & JobJson;
+/** A clock-time window [startTime, endTime) the job does not dial. */
+export interface InactiveWindow {
+  startTime: string;
+  endTime: string;
+}
+
+/** A new job: its JSON columns as values; the inactive windows and redial condition always given. */
+export type NewJob = Omit<Insertable<RobotCallJobTable>, JsonColumn | LaterListColumn> &
+  JobJson & {
+    inactive_time_list: InactiveWindow[];
+    redial_condition: string[];
+    transfer_phone_number?: string[];
+    wechat_condition_alert_level?: string[];
+  };
 
 function toJob<R extends Record<JsonColumn, unknown>>(row: R): Omit<R, JsonColumn> & JobJson {
   return {
@@ -91,7 +106,51 @@ export async function findJobDetail(db: Database, tenantId: number, jobId: numbe
     .where('j.tenant_id', '=', tenantId)
     .where('j.id', '=', jobId)
     .executeTakeFirst();
-  return row && toJob(row);
+  return row && { ...toJob(row), ...laterJobLists(row) };
+}
+
+/** The later API's list columns of a job (migration 0009), as values. */
+function laterJobLists(row: Record<LaterListColumn, unknown>) {
+  return {
+    inactive_time_list: parseJson<InactiveWindow[]>(row.inactive_time_list, []),
+    redial_condition: parseJson<string[]>(row.redial_condition, []),
+    transfer_phone_number: parseJson<string[]>(row.transfer_phone_number, []),
+    wechat_condition_alert_level: parseJson<string[]>(row.wechat_condition_alert_level, []),
+  };
+}
+type LaterListColumn =
+  | 'inactive_time_list'
+  | 'redial_condition'
+  | 'transfer_phone_number'
+  | 'wechat_condition_alert_level';
+
+/** Call-task counters of the jobs among `jobIds` that are the tenant's (a bounded list: getJobStatsInfoList). */
+export async function listJobCounters(db: Database, tenantId: number, jobIds: number[]) {
+  if (jobIds.length === 0) return [];
+  return db.db
+    .selectFrom('robot_call_job')
+    .select(['id', 'task_call_total', 'completed_task'])
+    .where('tenant_id', '=', tenantId)
+    .where('id', 'in', jobIds)
+    .orderBy('id')
+    .execute();
+}
+
+/** The texts a job's variables are read from: its dialog flow's definition and its SMS template's content. */
+export async function findJobTexts(db: Database, tenantId: number, jobId: number) {
+  const row = await db.db
+    .selectFrom('robot_call_job as j')
+    .innerJoin('dialog_flow as f', (join) =>
+      join.onRef('f.id', '=', 'j.dialog_flow_id').onRef('f.tenant_id', '=', 'j.tenant_id'),
+    )
+    .leftJoin('sms_template as s', (join) =>
+      join.onRef('s.id', '=', 'j.sms_template_id').onRef('s.tenant_id', '=', 'j.tenant_id'),
+    )
+    .select(['f.definition', 's.content as sms_content'])
+    .where('j.tenant_id', '=', tenantId)
+    .where('j.id', '=', jobId)
+    .executeTakeFirst();
+  return row && { definition: parseDefinition(row.definition), smsContent: row.sms_content };
 }
 
 export async function findJob(db: Database, tenantId: number, jobId: number): Promise<Job | undefined> {
@@ -101,7 +160,7 @@ export async function findJob(db: Database, tenantId: number, jobId: number): Pr
     .where('tenant_id', '=', tenantId)
     .where('id', '=', jobId)
     .executeTakeFirst();
-  return row && toJob(row);
+  return row && { ...toJob(row), ...laterJobLists(row) };
 }
 
 export async function existsJob(db: Database, tenantId: number, jobId: number): Promise<boolean> {
@@ -116,12 +175,13 @@ export async function existsJob(db: Database, tenantId: number, jobId: number): 
 
 /** What recording a call needs of its job, for the jobs among `jobIds` that are the tenant's. */
 export async function listJobsForRecording(db: Database, tenantId: number, jobIds: number[]) {
-  return db.db
+  const rows = await db.db
     .selectFrom('robot_call_job')
-    .select(['id', 'dialog_flow_id', 'redial_times', 'redial_interval_minutes'])
+    .select(['id', 'dialog_flow_id', 'redial_times', 'redial_interval_minutes', 'redial_condition'])
     .where('tenant_id', '=', tenantId)
     .where('id', 'in', jobIds)
     .execute();
+  return rows.map((j) => ({ ...j, redial_condition: parseJson<string[]>(j.redial_condition, []) }));
 }
 
 /** The caller lines a job dials from. */
@@ -130,7 +190,7 @@ export async function listJobPhoneLines(db: Database, tenantId: number, jobId: n
     db.db
       .selectFrom('job_phone_line as jl')
       .innerJoin('phone_line as l', 'l.id', 'jl.phone_line_id')
-      .select(['l.id', 'l.phone_number', 'l.phone_type', 'l.name'])
+      .select(['l.id', 'l.phone_number', 'l.phone_type', 'l.name', 'l.enabled_status', 'l.concurrency_quota'])
       .where('jl.tenant_id', '=', tenantId)
       .where('jl.job_id', '=', jobId)
       // The same order as l.id, read from the key of job_phone_line: no sort.
@@ -145,6 +205,10 @@ export async function insertJob(db: Database, job: NewJob, phoneLineIds: number[
     .insertInto('robot_call_job')
     .values({
       ...job,
+      inactive_time_list: JSON.stringify(job.inactive_time_list),
+      redial_condition: JSON.stringify(job.redial_condition),
+      transfer_phone_number: JSON.stringify(job.transfer_phone_number ?? []),
+      wechat_condition_alert_level: JSON.stringify(job.wechat_condition_alert_level ?? []),
       wechat_alert_level: JSON.stringify(job.wechat_alert_level),
       sms_alert_level: JSON.stringify(job.sms_alert_level),
       alert_users: JSON.stringify(job.alert_users),
@@ -236,8 +300,7 @@ export async function listJobsToDial(db: Database) {
       'j.robot_count',
       'j.daily_start_time',
       'j.daily_end_time',
-      'j.inactive_start_time',
-      'j.inactive_end_time',
+      'j.inactive_time_list',
       'j.task_call_total',
       'j.completed_task',
       't.time_zone',
@@ -246,7 +309,11 @@ export async function listJobsToDial(db: Database) {
     .where('j.status', 'in', [...DIALER_STATUSES])
     .orderBy('j.id')
     .execute();
-  return rows.map((j) => ({ ...j, definition: parseDefinition(j.definition) }));
+  return rows.map((j) => ({
+    ...j,
+    inactive_time_list: parseJson<InactiveWindow[]>(j.inactive_time_list, []),
+    definition: parseDefinition(j.definition),
+  }));
 }
 
 /** A dialog flow's stored definition; one that does not parse is none (the dialer's default script), not a failed tick. */
@@ -284,4 +351,142 @@ export async function lockJobForDelete(db: Database, tenantId: number, jobId: nu
   let q = db.db.selectFrom('robot_call_job').select('id').where('tenant_id', '=', tenantId).where('id', '=', jobId);
   if (db.dialect === 'postgres') q = q.forUpdate();
   await q.execute();
+}
+
+/** The settings a job/modify may change; JSON lists as values. */
+export type JobSettings = Partial<
+  Pick<
+    NewJob,
+    | 'name'
+    | 'description'
+    | 'mode'
+    | 'start_time'
+    | 'next_start_time'
+    | 'dialog_flow_id'
+    | 'phone_type'
+    | 'robot_count'
+    | 'concurrency_quota'
+    | 'cs_staff_group_id'
+    | 'sms_template_id'
+    | 'daily_start_time'
+    | 'daily_end_time'
+    | 'inactive_time_list'
+    | 'wechat_alert_level'
+    | 'sms_alert_level'
+    | 'wechat_condition_alert_level'
+    | 'alert_users'
+    | 'early_warning_alert_users'
+    | 'wechat_send_method'
+    | 'transfer_phone_number'
+    | 'redial_condition'
+    | 'redial_times'
+    | 'redial_interval_minutes'
+  >
+>;
+
+const JSON_SETTINGS = [
+  'inactive_time_list',
+  'wechat_alert_level',
+  'sms_alert_level',
+  'wechat_condition_alert_level',
+  'alert_users',
+  'early_warning_alert_users',
+  'transfer_phone_number',
+  'redial_condition',
+] as const;
+
+/**
+ * Changes a job's settings only if it is still in `status` (compare-and-set, as moveJobStatus: the
+ * dialer or another request may have moved it since it was read). Returns whether it changed.
+ */
+export async function updateJobSettings(
+  db: Database,
+  tenantId: number,
+  jobId: number,
+  status: JobStatus,
+  settings: JobSettings,
+  now: number,
+): Promise<boolean> {
+  const values: Record<string, unknown> = { ...settings, last_modified_at: now };
+  for (const column of JSON_SETTINGS) {
+    if (settings[column] !== undefined) values[column] = JSON.stringify(settings[column]);
+  }
+  const result = await db.db
+    .updateTable('robot_call_job')
+    .set(values)
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', jobId)
+    .where('status', '=', status)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Replaces the caller lines a job dials from. Call inside a transaction. */
+export async function replaceJobPhoneLines(
+  db: Database,
+  tenantId: number,
+  jobId: number,
+  phoneLineIds: number[],
+): Promise<void> {
+  await db.db.deleteFrom('job_phone_line').where('tenant_id', '=', tenantId).where('job_id', '=', jobId).execute();
+  if (phoneLineIds.length > 0) {
+    await db.db
+      .insertInto('job_phone_line')
+      .values(phoneLineIds.map((phone_line_id) => ({ tenant_id: tenantId, job_id: jobId, phone_line_id })))
+      .execute();
+  }
+}
+
+export interface JobBatchFilter {
+  ids: number[];
+  statuses?: JobStatus[];
+  name?: string;
+  /** Creation time bounds in epoch ms: [createdFrom, createdBefore). */
+  createdFrom?: number;
+  createdBefore?: number;
+}
+
+/** The tenant's jobs among `ids` (a bounded list) that pass the filter, with creator names, by id. */
+export async function listJobsByIds(db: Database, tenantId: number, f: JobBatchFilter) {
+  if (f.ids.length === 0 || f.statuses?.length === 0) return [];
+  let q = db.db
+    .selectFrom('robot_call_job as j')
+    .leftJoin('app_user as u', 'u.id', 'j.created_by_user_id')
+    .select([
+      'j.id',
+      'j.name',
+      'j.status',
+      'j.task_call_total',
+      'j.completed_task',
+      'j.created_at',
+      'u.name as created_by_user_name',
+    ])
+    .where('j.tenant_id', '=', tenantId)
+    .where('j.id', 'in', f.ids);
+  if (f.statuses) q = q.where('j.status', 'in', f.statuses);
+  if (f.name) q = q.where(contains(sql.ref('j.name'), f.name));
+  if (f.createdFrom !== undefined) q = q.where('j.created_at', '>=', f.createdFrom);
+  if (f.createdBefore !== undefined) q = q.where('j.created_at', '<', f.createdBefore);
+  return q.orderBy('j.id').execute();
+}
+
+/**
+ * Answered calls and A+B intent-level records of each of these jobs (a bounded list), summed from
+ * the per-day rollups (job_day_stats): the cost grows with the jobs' days, never their records.
+ */
+export async function sumJobAnswers(db: Database, tenantId: number, jobIds: number[]) {
+  if (jobIds.length === 0) return [];
+  const rows = await db.db
+    .selectFrom('job_day_stats')
+    .select([
+      'job_id',
+      sql<string | number>`sum(answered)`.as('answered'),
+      sql<string | number>`sum(intent_a + intent_b)`.as('ab_level'),
+    ])
+    .where('tenant_id', '=', tenantId)
+    .where('job_id', 'in', jobIds)
+    .groupBy('job_id')
+    .orderBy('job_id')
+    .execute();
+  return rows.map((r) => ({ job_id: r.job_id, answered: Number(r.answered), ab_level: Number(r.ab_level) }));
 }

@@ -1,6 +1,7 @@
 import type { Insertable, Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
 import type { DB } from '../db/schema.js';
+import type { DialogFlowStatus, Industry, SubIndustry } from '../domain/enums.js';
 import { parseJson } from './rows.js';
 
 /**
@@ -25,13 +26,32 @@ export async function insertReference<T extends ReferenceTable>(
   return (inserted as { id: number }).id;
 }
 
+/** A dialog flow; without an intent-level tag group it gets the tenant's built-in one (its first). */
 export async function insertDialogFlow(
   db: Database,
-  flow: { tenant_id: number; name: string; definition: unknown; created_at: number },
+  flow: {
+    tenant_id: number;
+    name: string;
+    definition: unknown;
+    created_at: number;
+    industry?: Industry;
+    sub_industry?: SubIndustry;
+    status?: DialogFlowStatus;
+    intent_level_tag_id?: number;
+  },
 ): Promise<number> {
   const row = await db.db
     .insertInto('dialog_flow')
-    .values({ ...flow, definition: JSON.stringify(flow.definition) })
+    .values({
+      ...flow,
+      definition: JSON.stringify(flow.definition),
+      intent_level_tag_id:
+        flow.intent_level_tag_id ??
+        db.db
+          .selectFrom('intent_level_tag')
+          .select((eb) => eb.fn.min('id').as('id'))
+          .where('tenant_id', '=', flow.tenant_id),
+    })
     .returning('id')
     .executeTakeFirstOrThrow();
   return row.id;
@@ -50,7 +70,7 @@ export async function findDialogFlow(db: Database, tenantId: number, dialogFlowI
 export async function listDialogFlows(db: Database, tenantId: number) {
   return db.db
     .selectFrom('dialog_flow')
-    .select(['id', 'name', 'created_at'])
+    .select(['id', 'name', 'created_at', 'industry', 'sub_industry', 'status', 'intent_level_tag_id'])
     .where('tenant_id', '=', tenantId)
     .orderBy('id')
     .execute();
@@ -59,7 +79,18 @@ export async function listDialogFlows(db: Database, tenantId: number) {
 export async function listPhoneLines(db: Database, tenantId: number) {
   return db.db
     .selectFrom('phone_line')
-    .select(['id', 'phone_number', 'phone_type', 'name'])
+    .select([
+      'id',
+      'phone_number',
+      'phone_type',
+      'name',
+      'local_bill_rate',
+      'other_bill_rate',
+      'call_out_industry',
+      'area_code',
+      'province',
+      'city',
+    ])
     .where('tenant_id', '=', tenantId)
     .orderBy('id')
     .execute();

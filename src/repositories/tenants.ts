@@ -28,6 +28,19 @@ export async function findTenant(db: Database, tenantId: number) {
   return db.db.selectFrom('tenant').selectAll().where('id', '=', tenantId).executeTakeFirst();
 }
 
+/**
+ * Sets what isv/updateIsvInfo changes: the sign, and each callback URL given (null clears it).
+ * False when there is no such tenant. A sign another tenant has fails the unique index.
+ */
+export async function updateTenantIsvInfo(
+  db: Database,
+  tenantId: number,
+  changes: { tenant_sign: string; callback_url?: string | null; sms_callback_url?: string | null },
+): Promise<boolean> {
+  const result = await db.db.updateTable('tenant').set(changes).where('id', '=', tenantId).executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
 export async function countTenants(db: Database): Promise<number> {
   const row = await db.db
     .selectFrom('tenant')

@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { IntentLevel, ReadStatus, ResultStatus, TurnType } from '../domain/enums.js';
+import { HangupBy, IntentLevel, ReadStatus, ResultStatus, TurnType } from '../domain/enums.js';
 import { EnumInput, EpochMs, Id, InputObject, Int, JsonValue, SafeText } from './common.js';
 
 /** Finished calls sent by external call engines. */
@@ -33,6 +33,9 @@ export const IncomingCallRecord = InputObject({
   chatRound: Int(0, 10000),
   manualMarked: Type.Optional(Type.Boolean()),
   readStatus: Type.Optional(EnumInput(ReadStatus, '是否已读')),
+  hangupBy: Type.Optional(
+    Type.Union([EnumInput(HangupBy, '挂机状态 (which side ended the call; absent or null: unknown)'), Type.Null()]),
+  ),
   attributes: Type.Optional(Type.Array(JsonValue(3, 'attribute'), { maxItems: 50 })),
   training: Type.Optional(
     Type.Boolean({ description: 'a script-training call: listed with getTrainTaskList, kept out of statistics' }),

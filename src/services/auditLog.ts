@@ -31,7 +31,8 @@ const MAX_SUMMARY = 500;
 
 /** `task/start` from the route `/apiOpen/v1/task/start`. */
 export function auditAction(routeUrl: string): string {
-  return routeUrl.replace(/^\/apiOpen\/(v1\/)?/, '');
+  // The console's routes: `console/jobs/:id/start` from `/console/api/jobs/:id/start`.
+  return routeUrl.replace(/^\/apiOpen\/(v1\/)?/, '').replace(/^\/console\/api\//, 'console/');
 }
 
 const isId = (v: unknown): v is number | string =>
@@ -98,6 +99,8 @@ export function auditSummary(body: unknown, data: unknown, fields: readonly stri
 
 export interface AuditedRequest {
   caller: Caller;
+  /** The console user who made the request; null for a request signed with an appKey. */
+  userName?: string | null;
   method: string;
   routeUrl: string;
   body: unknown;
@@ -117,7 +120,7 @@ export function auditEntryOf(r: AuditedRequest): NewAuditEntry {
   return {
     tenant_id: r.caller.tenantId,
     app_key: r.caller.appKey,
-    user_name: null,
+    user_name: r.userName ?? null,
     method: r.method,
     action: auditAction(r.routeUrl),
     robot_call_job_id: auditJobId(r.body, r.query, r.data, r.bodyFields),

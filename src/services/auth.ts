@@ -66,6 +66,8 @@ export async function authenticate(
     if (!nonce) throw unauthenticated('missing header nonce (signature version v2)');
     if (!NONCE_PATTERN.test(nonce)) throw unauthenticated('header nonce must be 16–64 of A–Z a–z 0–9 _ -');
   }
+  // Read on every request, never cached: isv/updateIsvInfo changes the tenant's sign, and the
+  // change must hold at once in every process (as must disabling a key).
   const key = await findKeyCredentials(db, appKey);
   if (!key) throw unauthenticated('unknown appKey');
   const caller = { tenantId: key.tenant_id, timeZone: key.time_zone, appKey };

@@ -1,5 +1,5 @@
 import type { Database } from '../db/database.js';
-import { IntentLevel, ReadStatus, ResultStatus, TurnType } from '../domain/enums.js';
+import { HangupBy, IntentLevel, ReadStatus, ResultStatus, TurnType } from '../domain/enums.js';
 import { invalidParameter } from '../domain/errors.js';
 import { FIRST_YEAR, inSupportedYears, LAST_YEAR, LATEST_INSTANT, parseLocalDateTime } from '../domain/time.js';
 import type { IncomingCallRecord, IngestResult } from '../schemas/ingestion.js';
@@ -58,6 +58,7 @@ export function toFinishedCall(item: IncomingCallRecord, at: string, timeZone: s
     readStatus: item.readStatus === undefined ? 'NOT_READ' : ReadStatus.parameter(item.readStatus, p('readStatus')),
     attributes: item.attributes ?? [],
     training: item.training ?? false,
+    hangupBy: item.hangupBy == null ? null : HangupBy.parameter(item.hangupBy, p('hangupBy')),
     turns: (item.callDetailList ?? []).map((t, i) => ({
       type: TurnType.parameter(t.type, p(`callDetailList[${i}].type`)),
       text: t.text,

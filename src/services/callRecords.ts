@@ -24,7 +24,7 @@ import { existsJob } from '../repositories/jobs.js';
 import type { CallDetail, CallRecordListBody, CallRecordListItem, Turn } from '../schemas/callRecords.js';
 import type { PageOf } from '../schemas/common.js';
 import type { Caller } from './auth.js';
-import { pageOf, pageRequest } from './paging.js';
+import { type PageRequest, pageOf, pageRequest } from './paging.js';
 
 /** A `yyyy-MM-dd` bound as the instant its tenant-local day starts; empty or null means none. */
 function dayStart(
@@ -68,7 +68,7 @@ export function callRecordFilter(body: CallRecordListBody, timeZone: string): Ca
   };
 }
 
-function groupTurns(rows: Awaited<ReturnType<typeof listTurns>>): Map<number, Turn[]> {
+export function groupTurns(rows: Awaited<ReturnType<typeof listTurns>>): Map<number, Turn[]> {
   const byRecord = new Map<number, Turn[]>();
   for (const t of rows) {
     const list = byRecord.get(t.call_record_id) ?? [];
@@ -88,6 +88,12 @@ export async function getCallRecordInfoList(
   const filter = callRecordFilter(body, timeZone);
   if (!(await existsJob(db, tenantId, filter.jobId))) throw notFound('robotCallJobId', filter.jobId);
   const page = pageRequest(body.pageNum, body.pageSize);
+  const { total, rows } = await findCallRecordPage(db, tenantId, filter, page);
+  return pageOf(page, total, await callRecordItems(db, caller, rows));
+}
+
+/** One page of a job's filtered call records, newest first, and their exact total (both generations' list). */
+export async function findCallRecordPage(db: Database, tenantId: number, filter: CallRecordFilter, page: PageRequest) {
   // With a search, the number of matches decides how the page is best found: count first.
   const [total, rows] =
     filter.searchWords === undefined
@@ -98,6 +104,16 @@ export async function getCallRecordInfoList(
       : await countCallRecords(db, tenantId, filter).then(
           async (n) => [n, await listCallRecords(db, tenantId, filter, page.pageSize, page.offset, n)] as const,
         );
+  return { total, rows };
+}
+
+/** The list's items of call record rows, each with its transcript (the console's export reads its pages through this too). */
+export async function callRecordItems(
+  db: Database,
+  caller: Caller,
+  rows: Awaited<ReturnType<typeof listCallRecords>>,
+): Promise<CallRecordListItem[]> {
+  const { tenantId, timeZone } = caller;
   const turns = groupTurns(
     await listTurns(
       db,
@@ -105,47 +121,43 @@ export async function getCallRecordInfoList(
       rows.map((r) => r.id),
     ),
   );
-  return pageOf(
-    page,
-    total,
-    rows.map((r) => ({
-      callRecordId: r.id,
-      tenantId: r.tenant_id,
-      robotCallJobId: r.job_id,
-      dialogFlowId: r.dialog_flow_id,
-      robotCallTaskId: r.call_task_id,
-      customerPersonId: r.customer_person_id,
-      calledPhoneNumber: r.called_phone_number,
-      phoneNumberId: r.phone_line_id ?? 0,
-      resultStatus: r.result_status,
-      intentLevel: r.intent_level,
-      realIntentLevel: r.real_intent_level,
-      customerConcern: r.customer_concern,
-      fullAudioUrl: r.full_audio_url,
-      customerAudioUrl: r.customer_audio_url,
-      analysisBasis: r.analysis_basis,
-      startTime: formatDateTime(r.start_time, timeZone),
-      chatDuration: r.chat_duration,
-      chatRound: r.chat_round,
-      manualMarked: r.manual_marked,
-      readStatus: r.read_status,
-      customerGroupName: r.customer_group_name,
-      robotCallJobName: r.job_name,
-      dialogFlowName: r.dialog_flow_name,
-      customerPersonInfo:
-        r.customer_person_id === null || r.customer_name === null || r.customer_follow_status === null
-          ? null
-          : {
-              customerPersonId: r.customer_person_id,
-              name: r.customer_name,
-              phoneNumber: r.customer_phone_number ?? '',
-              gender: r.customer_gender ?? 'UNKNOWN',
-              followStatus: r.customer_follow_status,
-              properties: r.customer_properties,
-            },
-      callDetailList: turns.get(r.id) ?? [],
-    })),
-  );
+  return rows.map((r) => ({
+    callRecordId: r.id,
+    tenantId: r.tenant_id,
+    robotCallJobId: r.job_id,
+    dialogFlowId: r.dialog_flow_id,
+    robotCallTaskId: r.call_task_id,
+    customerPersonId: r.customer_person_id,
+    calledPhoneNumber: r.called_phone_number,
+    phoneNumberId: r.phone_line_id ?? 0,
+    resultStatus: r.result_status,
+    intentLevel: r.intent_level,
+    realIntentLevel: r.real_intent_level,
+    customerConcern: r.customer_concern,
+    fullAudioUrl: r.full_audio_url,
+    customerAudioUrl: r.customer_audio_url,
+    analysisBasis: r.analysis_basis,
+    startTime: formatDateTime(r.start_time, timeZone),
+    chatDuration: r.chat_duration,
+    chatRound: r.chat_round,
+    manualMarked: r.manual_marked,
+    readStatus: r.read_status,
+    customerGroupName: r.customer_group_name,
+    robotCallJobName: r.job_name,
+    dialogFlowName: r.dialog_flow_name,
+    customerPersonInfo:
+      r.customer_person_id === null || r.customer_name === null || r.customer_follow_status === null
+        ? null
+        : {
+            customerPersonId: r.customer_person_id,
+            name: r.customer_name,
+            phoneNumber: r.customer_phone_number ?? '',
+            gender: r.customer_gender ?? 'UNKNOWN',
+            followStatus: r.customer_follow_status,
+            properties: r.customer_properties,
+          },
+    callDetailList: turns.get(r.id) ?? [],
+  }));
 }
 
 const orNull = (ms: number | null, timeZone: string) => (ms === null ? null : formatDateTime(ms, timeZone));

@@ -1,15 +1,18 @@
 import type { Insertable } from 'kysely';
 import type { Database } from '../db/database.js';
 import type { CallDetailTable, JobConcernStatsTable, JobDayStats } from '../db/schema.js';
-import type { IntentLevel, ReadStatus, ResultStatus, TurnType } from '../domain/enums.js';
+import type { HangupBy, IntentLevel, ReadStatus, ResultStatus, TurnType } from '../domain/enums.js';
 import { invalidParameter, notFound } from '../domain/errors.js';
 import { toWellFormed } from '../domain/text.js';
 import { localDate } from '../domain/time.js';
 import {
   addRecordCounts,
+  countCallsOfTasks,
   findCallRecordIdsByIdempotencyKey,
   insertNewCallRecords,
   insertTurns,
+  insertTurnsReturningIds,
+  markLastCalls,
   type NewCallRecord,
 } from '../repositories/callRecords.js';
 import { findCallTasksOfCalls, updateCallTaskAfterCall } from '../repositories/callTasks.js';
@@ -17,6 +20,7 @@ import { findFollowStatusesForShare, updateCustomerLastCall } from '../repositor
 import { addConcernHits, addDayStats } from '../repositories/jobStats.js';
 import { addToCompletedTask, listJobsForRecording } from '../repositories/jobs.js';
 import { findTenant } from '../repositories/tenants.js';
+import { queueCallbacks } from './callbacks.js';
 import { countCall, DAY_COUNTERS, emptyCounters } from './jobStats.js';
 
 /*
@@ -61,6 +65,8 @@ export interface FinishedCall {
   attributes?: unknown[];
   /** A script-training call: listed separately and kept out of the job's statistics. */
   training?: boolean;
+  /** Which side ended the call; unknown (null) when not given. */
+  hangupBy?: HangupBy | null;
   turns: { type: TurnType; text: string }[];
 }
 
@@ -104,11 +110,33 @@ export async function recordFinishedCalls(
       const jobs = await jobsOf(db, tenantId, batch);
       const tasks = await callTasksOf(db, tenantId, batch);
 
-      const { fresh, inserted } = await storeRecordsAndTurns(db, tenantId, batch, jobs, tasks, now);
+      // With a callback URL, the turn insert returns the turns' ids for the events (step 5).
+      const withTurnIds = Boolean(tenant.callback_url);
+      const { fresh, inserted, turnIds } = await storeRecordsAndTurns(
+        db,
+        tenantId,
+        batch,
+        jobs,
+        tasks,
+        now,
+        withTurnIds,
+      );
       const dialled = fresh.filter((c) => tasks.has(c) && !c.training);
       const finishedPerJob = await moveCallTasks(db, tenantId, dialled, jobs, tasks);
+      // With the tasks locked: each dialled task's latest call (lastCallRecord).
+      await markLastCalls(
+        db,
+        tenantId,
+        dialled.map((c) => ({ id: inserted.get(c.idempotencyKey)!.id, callTaskId: tasks.get(c)!.id })),
+      );
       await moveCustomers(db, tenantId, dialled, tasks);
       await addToStatistics(db, tenantId, tenant.time_zone, fresh, inserted, finishedPerJob);
+      // Step 5: the calls' callback events, in this transaction (services/callbacks.ts).
+      const recorded = fresh.map((c) => {
+        const r = inserted.get(c.idempotencyKey)!;
+        return { call: c, ...r, turnIds: turnIds.get(r.id) };
+      });
+      await queueCallbacks(db, tenant, recorded, now);
 
       const existing = await findCallRecordIdsByIdempotencyKey(
         db,
@@ -187,10 +215,32 @@ async function storeRecordsAndTurns(
   jobs: Map<number, JobForRecording>,
   tasks: Map<FinishedCall, CallTaskOfCall>,
   now: number,
-): Promise<{ fresh: FinishedCall[]; inserted: Map<string, { id: number; record: NewCallRecord }> }> {
+  withTurnIds = false,
+): Promise<{
+  fresh: FinishedCall[];
+  inserted: Map<string, { id: number; record: NewCallRecord }>;
+  /** The turns' ids by record and position (only `withTurnIds`). */
+  turnIds: Map<number, number[]>;
+}> {
+  // Which redial each call was: the task's calls recorded before, then this batch's in start order.
+  const dialledTasks = [...new Set(calls.flatMap((c) => (!c.training && tasks.has(c) ? [tasks.get(c)!.id] : [])))];
+  const callsBefore = await countCallsOfTasks(db, tenantId, dialledTasks);
+  const redialOf = new Map<FinishedCall, number>();
+  for (const c of [...calls].sort((a, b) => a.startTime - b.startTime)) {
+    const task = tasks.get(c);
+    if (c.training || !task) continue;
+    const n = callsBefore.get(task.id) ?? 0;
+    redialOf.set(c, n);
+    callsBefore.set(task.id, n + 1);
+  }
   const records = calls.map((c): NewCallRecord => {
     const task = tasks.get(c);
     return {
+      hangup_by: c.hangupBy ?? null,
+      redial_times: redialOf.get(c) ?? 0,
+      // A dialled task's latest call is marked once its task is locked (markLastCalls); a call
+      // without a task is a latest call of its own.
+      is_last: !c.training && !task ? 1 : 0,
       tenant_id: tenantId,
       job_id: c.robotCallJobId,
       call_task_id: task?.id ?? null,
@@ -233,8 +283,15 @@ async function storeRecordsAndTurns(
     for (const [seq, t] of c.turns.entries())
       turns.push({ tenant_id: tenantId, call_record_id: callRecordId, seq, type: t.type, text: t.text });
   }
-  await insertTurns(db, turns);
-  return { fresh, inserted };
+  const turnIds = new Map<number, number[]>();
+  if (!withTurnIds) await insertTurns(db, turns);
+  else
+    for (const t of await insertTurnsReturningIds(db, turns)) {
+      const ids = turnIds.get(t.call_record_id) ?? [];
+      ids[t.seq] = t.id;
+      turnIds.set(t.call_record_id, ids);
+    }
+  return { fresh, inserted, turnIds };
 }
 
 /** Step 2: counts each call on its task, tasks in id order; returns the tasks finished per job. */

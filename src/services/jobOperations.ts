@@ -1,5 +1,5 @@
 import type { Database } from '../db/database.js';
-import { IntentLevel, JobMode, type JobStatus, PhoneType } from '../domain/enums.js';
+import { IntentLevel, JobMode, type JobStatus, PhoneType, REDIAL_ON_EVERY_FAILURE } from '../domain/enums.js';
 import { invalidParameter, notFound } from '../domain/errors.js';
 import { type JobAction, refusal, STATUS_AFTER } from '../domain/jobLifecycle.js';
 import { vetPhoneNumbers } from '../domain/phone.js';
@@ -37,7 +37,8 @@ function clock(parameter: string, value: string | undefined, fallback: string): 
   return second;
 }
 
-async function checkOwned(
+/** 404 naming `parameter` unless every id is a row of the tenant's in `table`. */
+export async function checkOwned(
   db: Database,
   table: Parameters<typeof findOwnedIds>[1],
   tenantId: number,
@@ -98,8 +99,13 @@ export async function createJob(
         phone_type: phoneType,
         daily_start_time: formatClockTime(dailyStart),
         daily_end_time: formatClockTime(dailyEnd),
-        inactive_start_time: formatClockTime(inactiveStart),
-        inactive_end_time: formatClockTime(inactiveEnd),
+        // The 2018 single window is the list's only entry; an empty one (equal times) is none.
+        inactive_time_list:
+          inactiveStart < inactiveEnd
+            ? [{ startTime: formatClockTime(inactiveStart), endTime: formatClockTime(inactiveEnd) }]
+            : [],
+        // The 2018 interface has no redial condition: every failed call waits for a redial, as before.
+        redial_condition: [...REDIAL_ON_EVERY_FAILURE],
         description: body.description ?? null,
         wechat_alert_level: wechatAlertLevel,
         sms_alert_level: smsAlertLevel,
@@ -181,6 +187,13 @@ export async function deleteJob(
   );
 }
 
+/** How many customers one import adds, and the name the request gives the list (the later job/importCustomer takes 100). */
+export interface ImportLimits {
+  maxCustomers: number;
+  parameter: string;
+}
+export const IMPORT_LIMITS_2018: ImportLimits = { maxCustomers: 1000, parameter: 'customers' };
+
 /**
  * importTaskCustomer: adds customers to a job as call tasks. Numbers are normalised and checked;
  * a number already in the job, or twice in the request, is reported and not dialled twice.
@@ -191,7 +204,10 @@ export async function importTaskCustomers(
   caller: Caller,
   body: ImportTaskCustomerBody,
   now = Date.now(),
+  limits: ImportLimits = IMPORT_LIMITS_2018,
 ): Promise<ImportResult> {
+  if (body.customers.length > limits.maxCustomers)
+    throw invalidParameter(limits.parameter, `must hold at most ${limits.maxCustomers} customers per call`);
   // A job deleted between its check below and the insert of its call tasks fails their foreign
   // key: run again, the check then finds it gone (404, not 500). So is a deadlock.
   return retryDeadlock(() => importOnce(db, caller, body, now));

@@ -1,9 +1,9 @@
 import type { Database } from '../db/database.js';
 import { JobStatus } from '../domain/enums.js';
 import { notFound } from '../domain/errors.js';
-import { formatDateTime, formatMinute } from '../domain/time.js';
+import { formatClockTime, formatDateTime, formatMinute, parseClockTime } from '../domain/time.js';
 import { listJobDayStats, listTopConcerns } from '../repositories/jobStats.js';
-import { countJobs, findJobDetail, listJobPhoneLines, listJobs } from '../repositories/jobs.js';
+import { countJobs, findJobDetail, type JobListFilter, listJobPhoneLines, listJobs } from '../repositories/jobs.js';
 import type { PageOf } from '../schemas/common.js';
 import type { GetTasksQuery, JobDetail, JobListItem } from '../schemas/jobs.js';
 import type { Caller } from './auth.js';
@@ -13,8 +13,18 @@ import { pageOf, pageRequest } from './paging.js';
 /** getTasks: the caller's jobs, newest first. */
 export async function getTasks(db: Database, caller: Caller, query: GetTasksQuery): Promise<PageOf<JobListItem>> {
   const status = query.status === undefined ? undefined : JobStatus.parameter(query.status, 'status');
-  const filter = { name: query.name || undefined, status };
-  const page = pageRequest(query.pageNum, query.pageSize);
+  return listJobPage(db, caller, { name: query.name || undefined, status }, query.pageNum, query.pageSize);
+}
+
+/** One page of the caller's jobs, newest first (getTasks, and the later API's job/getJobs). */
+export async function listJobPage(
+  db: Database,
+  caller: Caller,
+  filter: JobListFilter,
+  pageNum: number | undefined,
+  pageSize: number | undefined,
+): Promise<PageOf<JobListItem>> {
+  const page = pageRequest(pageNum, pageSize);
   const [total, rows] = await Promise.all([
     countJobs(db, caller.tenantId, filter),
     listJobs(db, caller.tenantId, filter, page.pageSize, page.offset),
@@ -58,8 +68,9 @@ export async function getTaskDetail(db: Database, caller: Caller, robotCallJobId
       phoneType: job.phone_type,
       dailyStartTime: job.daily_start_time,
       dailyEndTime: job.daily_end_time,
-      inactiveStartTime: job.inactive_start_time,
-      inactiveEndTime: job.inactive_end_time,
+      // The 2018 interface has one inactive window: the first of the list (none reads 00:00:00–00:00:00).
+      inactiveStartTime: firstWindowClock(job.inactive_time_list, 'startTime'),
+      inactiveEndTime: firstWindowClock(job.inactive_time_list, 'endTime'),
       description: job.description,
       wechatAlertLevel: job.wechat_alert_level,
       smsAlertLevel: job.sms_alert_level,
@@ -91,4 +102,11 @@ export async function getTaskDetail(db: Database, caller: Caller, robotCallJobId
       job.system_pause_next_start === null ? null : formatDateTime(job.system_pause_next_start, timeZone),
     callJobStatsInfo: buildCallJobStatsInfo(counters, days, concerns),
   };
+}
+
+/** A clock time of the job's first inactive window as the 2018 interface answers it: HH:mm:ss. */
+function firstWindowClock(windows: readonly { startTime: string; endTime: string }[], end: 'startTime' | 'endTime') {
+  const first = windows[0];
+  const second = first === undefined ? undefined : parseClockTime(String(first[end]));
+  return second === undefined ? '00:00:00' : formatClockTime(second);
 }

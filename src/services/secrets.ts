@@ -14,6 +14,7 @@ import {
 } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Database } from '../db/database.js';
+import { listCallbackSecrets, updateCallbackSecret } from '../repositories/callbacks.js';
 import { listAppSecrets, updateAppSecret } from '../repositories/tenants.js';
 
 /*
@@ -263,6 +264,13 @@ const SECRET_SOURCES: ((db: Database, lock: boolean) => Promise<StoredSecret[]>)
       context: appSecretContext(row.app_key),
       value: row.app_secret,
       replace: (trx, to) => updateAppSecret(trx, row.id, row.app_secret, to),
+    })),
+  // The tenants' callback signing secrets (services/callbacks.ts; the context is spelled there too).
+  async (db, lock) =>
+    (await listCallbackSecrets(db, lock)).map((row) => ({
+      context: `tenant.callback_secret:${row.id}`,
+      value: row.callback_secret,
+      replace: (trx, to) => updateCallbackSecret(trx, row.id, row.callback_secret, to),
     })),
 ];
 

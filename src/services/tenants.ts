@@ -3,7 +3,9 @@ import type { Database } from '../db/database.js';
 import type { SignatureVersion } from '../db/schema.js';
 import { DEFAULT_DIALOG_FLOW } from '../domain/dialogFlow.js';
 import { invalidParameter } from '../domain/errors.js';
+import { BUILT_IN_INTENT_LEVEL_TAG, checkTenantSign } from '../domain/tenant.js';
 import { DEFAULT_TIME_ZONE, isValidTimeZone } from '../domain/time.js';
+import { insertIntentLevelTag } from '../repositories/intentLevelTags.js';
 import { insertDialogFlow } from '../repositories/referenceData.js';
 import {
   findEnabledApiKey,
@@ -15,6 +17,7 @@ import {
   updateApiKeyEnabled,
   updateApiKeySignatureVersion,
 } from '../repositories/tenants.js';
+import { callbackSecretOf } from './callbacks.js';
 import { appSecretContext, decryptSecret, encryptSecret } from './secrets.js';
 
 /** Tenants (companies) and their API keys. */
@@ -58,14 +61,21 @@ export async function createTenant(
   const name = input.name.trim();
   const timeZone = input.timeZone ?? DEFAULT_TIME_ZONE;
   if (!name) throw invalidParameter('name', 'must not be empty');
-  if (!/^[A-Za-z0-9_-]{2,64}$/.test(input.tenantSign))
-    throw invalidParameter('tenantSign', 'must be 2–64 letters, digits, _ or -');
+  checkTenantSign(input.tenantSign);
   if (!isValidTimeZone(timeZone)) throw invalidParameter('timeZone', `"${timeZone}" is not an IANA time zone`);
   return db.transaction(async (trx) => {
     if (await findTenantBySign(trx, input.tenantSign))
       throw invalidParameter('tenantSign', `"${input.tenantSign}" is taken`);
     const tenantId = await insertTenant(trx, { name, tenantSign: input.tenantSign, timeZone, now });
     const { appKey, appSecret } = await createApiKey(trx, tenantId, now);
+    // The key callbacks are signed with (docs/callbacks.md), shown by `outcall tenant callback-secret`.
+    await callbackSecretOf(trx, tenantId);
+    // The built-in intent-level tag group first: the dialog flows below (and later ones) use it.
+    await insertIntentLevelTag(
+      trx,
+      { tenant_id: tenantId, name: BUILT_IN_INTENT_LEVEL_TAG.name, created_at: now },
+      BUILT_IN_INTENT_LEVEL_TAG.details,
+    );
     // A dialog flow to start with, so the new tenant can create a job at once.
     await insertDialogFlow(trx, {
       tenant_id: tenantId,

@@ -1,12 +1,13 @@
 import { type Kysely, type Migration, Migrator, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type ScratchDatabase, scratchDatabase } from '../../../test/databases.js';
-import { finishedCall, T0 } from '../../../test/fixtures.js';
+import { T0 } from '../../../test/fixtures.js';
 import { allCallRecords, call, callDetail, getTaskDetail, testDialect } from '../../../test/harness.js';
 import { recomputeStats } from '../../../test/recompute.js';
 import { loadConfig } from '../../config.js';
+import { localDate } from '../../domain/time.js';
 import { type App, buildApp } from '../../http/app.js';
-import { recordFinishedCalls } from '../../services/callResults.js';
+import { countCall, emptyCounters } from '../../services/jobStats.js';
 import { createApiKey } from '../../services/tenants.js';
 import { createDatabase, type Database } from '../database.js';
 import { migrateToLatest } from '../migrate.js';
@@ -18,9 +19,11 @@ import * as m0005 from './0005_trigram_pending_list.js';
 
 /*
  * Migration 0006 on a database holding what the code before the input limits wrote and could not
- * read: the bad rows are written here as that code left them (through the write path, then changed
- * by raw SQL into the values it stored, or inserted raw where it wrote them raw), then the database
- * is migrated, and every read must answer with statistics that equal a recomputation from the list.
+ * read: the bad rows are written here as that code left them (by `storedUpTo0005`, what the write
+ * path stored up to migration 0005, then changed by raw SQL into the values it stored, or inserted
+ * raw where it wrote them raw), then the database is migrated, and every read must answer with
+ * statistics that equal a recomputation from the list. Today's write path is not used: it writes
+ * columns of later migrations that the 0005 schema does not have.
  */
 
 const sqlite = testDialect === 'sqlite';
@@ -53,6 +56,205 @@ async function migrateTo0005(d: Database): Promise<void> {
 
 const insert = async (table: string, row: Record<string, unknown>) =>
   Number((await db.insertInto(table).values(row).returning('id').executeTakeFirstOrThrow()).id);
+
+/** A finished call as the write path took it up to migration 0005 (defaults as the test fixtures had them). */
+interface OldCall {
+  jobId: number;
+  /** The call task dialled; none for a call whose number is no task of the job. */
+  task?: { id: number; phone: string };
+  result?: 'ANSWERED' | 'NO_ANSWER';
+  intent?: 'A' | 'B' | 'E';
+  at: number;
+  /** Seconds talked. */
+  duration?: number;
+  concerns?: string[];
+  training?: boolean;
+}
+
+let oldKeys = 0;
+
+/**
+ * What the write path stored up to migration 0005 (services/callResults.ts `recordFinishedCalls` as
+ * of commit 5c73edd) for one finished call, in one transaction, against the 0005 schema:
+ *   1. the call record and its turns;
+ *   2. unless it is a training call, its call task moved on (answered, or the last attempt the job
+ *      allows: FINISHED; else REDIAL_WAITING until end + redial interval; a finished task stays) and
+ *   3. its customer's last-call fields (when this call is not older than the last one);
+ *   4. the list's exact totals: call_record_count, added by the app, not by a trigger (migration
+ *      0003's triggers only move counts when a record or a customer's follow status changes), under
+ *      the customer's follow status ('' without a customer, group 0 without a group); the job's
+ *      completed_task when the task finished; and, unless a training call, the tenant-local day's
+ *      job_day_stats and the job_concern_stats hits (each concern once per call), by the statistics
+ *      rules (services/jobStats.ts countCall, unchanged since) over 0001's counter columns.
+ * Returns the call record's id.
+ */
+async function storedUpTo0005(tenantId: number, c: OldCall): Promise<number> {
+  const result = c.result ?? 'ANSWERED';
+  const answered = result === 'ANSWERED';
+  const duration = c.duration ?? (answered ? 60 : 0);
+  const call = {
+    resultStatus: result,
+    intentLevel: c.intent ?? (answered ? 'B' : 'E'),
+    chatDuration: duration,
+    chatRound: answered ? 4 : 0,
+  } as const;
+  const endTime = c.at + (duration + 10) * 1000;
+  const concerns = c.concerns ?? [];
+  const training = c.training ?? false;
+  const turns = answered
+    ? [
+        { type: 'ROBOT', text: '您好' },
+        { type: 'PERSON', text: '嗯' },
+      ]
+    : [];
+  return db.transaction().execute(async (trx) => {
+    const { time_zone: timeZone } = await trx
+      .selectFrom('tenant')
+      .select('time_zone')
+      .where('id', '=', tenantId)
+      .executeTakeFirstOrThrow();
+    const job = await trx
+      .selectFrom('robot_call_job')
+      .select(['dialog_flow_id', 'redial_times', 'redial_interval_minutes'])
+      .where('id', '=', c.jobId)
+      .executeTakeFirstOrThrow();
+    const task = c.task
+      ? await trx
+          .selectFrom('call_task as t')
+          .innerJoin('customer_person as p', 'p.id', 't.customer_person_id')
+          .select(['t.id', 't.customer_person_id', 'p.customer_group_id', 'p.follow_status', 't.status', 't.attempts'])
+          .where('t.id', '=', c.task.id)
+          .executeTakeFirstOrThrow()
+      : undefined;
+
+    // 1. The record and its turns.
+    const id = Number(
+      (
+        await trx
+          .insertInto('call_record')
+          .values({
+            tenant_id: tenantId,
+            job_id: c.jobId,
+            call_task_id: task?.id ?? null,
+            customer_person_id: task?.customer_person_id ?? null,
+            customer_group_id: task?.customer_group_id ?? null,
+            dialog_flow_id: job.dialog_flow_id,
+            called_phone_number: c.task?.phone ?? '13800000000',
+            phone_line_id: null,
+            result_status: call.resultStatus,
+            intent_level: call.intentLevel,
+            real_intent_level: null,
+            customer_concern: JSON.stringify(concerns),
+            full_audio_url: null,
+            customer_audio_url: null,
+            analysis_basis: '',
+            start_time: c.at,
+            end_time: endTime,
+            chat_duration: call.chatDuration,
+            chat_round: call.chatRound,
+            manual_marked: 0,
+            read_status: 'NOT_READ',
+            attributes: '[]',
+            is_training: training ? 1 : 0,
+            idempotency_key: `old-${++oldKeys}`,
+            created_at: Date.now(),
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow()
+      ).id,
+    );
+    if (turns.length > 0)
+      await trx
+        .insertInto('call_detail')
+        .values(turns.map((t, seq) => ({ tenant_id: tenantId, call_record_id: id, seq, ...t })))
+        .execute();
+
+    // 2. and 3. The call task and the customer.
+    let finished = false;
+    if (task && !training && task.status !== 'FINISHED') {
+      finished = answered || Number(task.attempts) + 1 >= 1 + Number(job.redial_times);
+      await trx
+        .updateTable('call_task')
+        .set({
+          attempts: sql`attempts + 1`,
+          last_result_status: call.resultStatus,
+          status: finished ? 'FINISHED' : 'REDIAL_WAITING',
+          next_attempt_at: finished ? null : endTime + Number(job.redial_interval_minutes) * 60_000,
+          finished_at: finished ? endTime : null,
+        })
+        .where('id', '=', task.id)
+        .execute();
+    }
+    if (task && !training)
+      await trx
+        .updateTable('customer_person')
+        .set({
+          last_start_time: c.at,
+          last_chat_duration: call.chatDuration,
+          last_intent_level: call.intentLevel,
+          last_dial_status: call.resultStatus,
+        })
+        .where('id', '=', task.customer_person_id)
+        .where((eb) => eb.or([eb('last_start_time', 'is', null), eb('last_start_time', '<=', c.at)]))
+        .execute();
+
+    // 4. List totals, completed tasks, statistics.
+    const countKey = {
+      tenant_id: tenantId,
+      job_id: c.jobId,
+      is_training: training ? 1 : 0,
+      utc_day: Math.trunc(c.at / 86_400_000),
+      result_status: call.resultStatus,
+      intent_level: call.intentLevel,
+      customer_group_id: task?.customer_group_id ?? 0,
+      dialog_flow_id: job.dialog_flow_id,
+      follow_status: task?.follow_status ?? '',
+    };
+    await trx
+      .insertInto('call_record_count')
+      .values({ ...countKey, records: 1 })
+      .onConflict((oc) =>
+        oc
+          .columns(Object.keys(countKey))
+          .doUpdateSet((eb) => ({ records: eb(eb.ref('call_record_count.records'), '+', eb.ref('excluded.records')) })),
+      )
+      .execute();
+    if (finished)
+      await trx
+        .updateTable('robot_call_job')
+        .set({ completed_task: sql`completed_task + 1` })
+        .where('id', '=', c.jobId)
+        .execute();
+    if (!training) {
+      const counters = emptyCounters();
+      countCall(counters, call);
+      await trx
+        .insertInto('job_day_stats')
+        .values({ tenant_id: tenantId, job_id: c.jobId, day: localDate(c.at, timeZone), ...counters })
+        .onConflict((oc) =>
+          oc
+            .columns(['tenant_id', 'job_id', 'day'])
+            .doUpdateSet((eb) =>
+              Object.fromEntries(
+                Object.keys(counters).map((k) => [k, eb(eb.ref(`job_day_stats.${k}`), '+', eb.ref(`excluded.${k}`))]),
+              ),
+            ),
+        )
+        .execute();
+      for (const concern of new Set(concerns))
+        await trx
+          .insertInto('job_concern_stats')
+          .values({ tenant_id: tenantId, job_id: c.jobId, concern, hits: 1 })
+          .onConflict((oc) =>
+            oc
+              .columns(['tenant_id', 'job_id', 'concern'])
+              .doUpdateSet((eb) => ({ hits: eb(eb.ref('job_concern_stats.hits'), '+', eb.ref('excluded.hits')) })),
+          )
+          .execute();
+    }
+    return id;
+  });
+}
 
 beforeAll(async () => {
   scratch = await scratchDatabase(testDialect);
@@ -127,11 +329,8 @@ beforeAll(async () => {
       phone: phones[i]!,
     });
 
-  // Calls recorded by the write path: healthy ones, and the ones whose stored values go bad below.
-  const recorded = async (spec: Parameters<typeof finishedCall>[0]) => {
-    const c = finishedCall(spec);
-    return (await recordFinishedCalls(database, tenantId, [c]))[0]!.callRecordId;
-  };
+  // Calls recorded as the write path stored them: healthy ones, and the ones whose stored values go bad below.
+  const recorded = (c: OldCall) => storedUpTo0005(tenantId, c);
   await recorded({ jobId: ids.job, task: tasks[1], result: 'NO_ANSWER', at: T0 });
   await recorded({
     jobId: ids.job,

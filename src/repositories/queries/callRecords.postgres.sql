@@ -1,6 +1,82 @@
 -- The SQL src/repositories/callRecords.ts runs on PostgreSQL, for each case of src/repositories/queries/cases.ts.
 -- Written by `npm run sql`; do not edit. Review changes to it as changes to the queries.
 
+-- callRecords.countCallRecords: the later API’s filters: counted row by row in the job’s index range
+select
+  count(*) as "n"
+from
+  "call_record" as "r"
+where
+  "r"."tenant_id" = $1
+  and "r"."job_id" = $2
+  and "r"."is_training" = $3
+  and "r"."id" = $4
+  and "r"."id" in (
+    select
+      "m"."id"
+    from
+      "call_record" as "m"
+    where
+      "m"."tenant_id" = $5
+      and "m"."called_phone_number" = $6
+      and "m"."job_id" = $7
+  )
+  and r.id in (
+    select
+      m.id
+    from
+      call_record m
+    where
+      m.tenant_id = $8
+      and m.customer_person_id in (
+        select
+          c.id
+        from
+          customer_person c
+        where
+          c.tenant_id = $9
+          and "c"."name" like $10 escape '\'
+      )
+  )
+  and "r"."hangup_by" = $11
+  and "r"."manual_marked" = $12
+  and "r"."read_status" = $13
+  and "r"."chat_duration" >= $14
+  and "r"."chat_duration" <= $15
+  and jsonb_exists_any (r.customer_concern, array[$16, $17]::text[]);
+
+-- callRecords.countCallRecords: the later API’s hangupBy, readStatus and realIntent with the 2018 filters: a sum over the rollup (migration 0016)
+select
+  sum(records) as "n"
+from
+  "call_record_count"
+where
+  "tenant_id" = $1
+  and "job_id" = $2
+  and "is_training" = $3
+  and "customer_group_id" = $4
+  and "dialog_flow_id" = $5
+  and "follow_status" = $6
+  and "result_status" in ($7, $8)
+  and "intent_level" in ($9, $10)
+  and "hangup_by" = $11
+  and "read_status" = $12
+  and "manual_marked" = $13;
+
+-- callRecords.countCallRecords: the later API’s lastCallRecord: counted in call_record_job_last
+select
+  count(*) as "n"
+from
+  "call_record" as "r"
+where
+  "r"."tenant_id" = $1
+  and "r"."job_id" = $2
+  and "r"."is_last" = $3
+  and "r"."result_status" in ($4)
+  and "r"."intent_level" in ($5, $6)
+  and "r"."chat_duration" >= $7
+  and "r"."redial_times" = $8;
+
 -- callRecords.countCallRecords: no search, no start bounds: a sum over the rollup
 select
   sum(records) as "n"
@@ -176,6 +252,120 @@ from
       $4
     offset
       $5
+  ) as "p"
+  inner join "call_record" as "r" on "r"."id" = "p"."id"
+  left join "customer_person" as "cp" on "cp"."id" = "r"."customer_person_id"
+  left join "customer_group" as "g" on "g"."id" = "r"."customer_group_id"
+  inner join "robot_call_job" as "j" on "j"."id" = "r"."job_id"
+  left join "dialog_flow" as "f" on "f"."id" = "r"."dialog_flow_id"
+order by
+  "r"."start_time" desc,
+  "r"."id" desc;
+
+-- callRecords.listCallRecords: the later API’s filters (a number, a name, hang-up side, mark, read status, duration, concerns)
+select
+  "r".*,
+  "g"."name" as "customer_group_name",
+  "j"."name" as "job_name",
+  "f"."name" as "dialog_flow_name",
+  "cp"."name" as "customer_name",
+  "cp"."phone_number" as "customer_phone_number",
+  "cp"."gender" as "customer_gender",
+  "cp"."follow_status" as "customer_follow_status",
+  "cp"."properties" as "customer_properties"
+from
+  (
+    select
+      "r"."id"
+    from
+      "call_record" as "r"
+    where
+      "r"."tenant_id" = $1
+      and "r"."job_id" = $2
+      and "r"."is_training" = $3
+      and "r"."id" = $4
+      and "r"."id" in (
+        select
+          "m"."id"
+        from
+          "call_record" as "m"
+        where
+          "m"."tenant_id" = $5
+          and "m"."called_phone_number" = $6
+          and "m"."job_id" = $7
+      )
+      and r.id in (
+        select
+          m.id
+        from
+          call_record m
+        where
+          m.tenant_id = $8
+          and m.customer_person_id in (
+            select
+              c.id
+            from
+              customer_person c
+            where
+              c.tenant_id = $9
+              and "c"."name" like $10 escape '\'
+          )
+      )
+      and "r"."hangup_by" = $11
+      and "r"."manual_marked" = $12
+      and "r"."read_status" = $13
+      and "r"."chat_duration" >= $14
+      and "r"."chat_duration" <= $15
+      and jsonb_exists_any (r.customer_concern, array[$16, $17]::text[])
+    order by
+      "r"."start_time" desc,
+      "r"."id" desc
+    limit
+      $18
+    offset
+      $19
+  ) as "p"
+  inner join "call_record" as "r" on "r"."id" = "p"."id"
+  left join "customer_person" as "cp" on "cp"."id" = "r"."customer_person_id"
+  left join "customer_group" as "g" on "g"."id" = "r"."customer_group_id"
+  inner join "robot_call_job" as "j" on "j"."id" = "r"."job_id"
+  left join "dialog_flow" as "f" on "f"."id" = "r"."dialog_flow_id"
+order by
+  "r"."start_time" desc,
+  "r"."id" desc;
+
+-- callRecords.listCallRecords: the later API’s lastCallRecord, with results, intents, duration and redial
+select
+  "r".*,
+  "g"."name" as "customer_group_name",
+  "j"."name" as "job_name",
+  "f"."name" as "dialog_flow_name",
+  "cp"."name" as "customer_name",
+  "cp"."phone_number" as "customer_phone_number",
+  "cp"."gender" as "customer_gender",
+  "cp"."follow_status" as "customer_follow_status",
+  "cp"."properties" as "customer_properties"
+from
+  (
+    select
+      "r"."id"
+    from
+      "call_record" as "r"
+    where
+      "r"."tenant_id" = $1
+      and "r"."job_id" = $2
+      and "r"."is_last" = $3
+      and "r"."result_status" in ($4)
+      and "r"."intent_level" in ($5, $6)
+      and "r"."chat_duration" >= $7
+      and "r"."redial_times" = $8
+    order by
+      "r"."start_time" desc,
+      "r"."id" desc
+    limit
+      $9
+    offset
+      $10
   ) as "p"
   inner join "call_record" as "r" on "r"."id" = "p"."id"
   left join "customer_person" as "cp" on "cp"."id" = "r"."customer_person_id"
@@ -497,6 +687,60 @@ values
   ($1, $2, $3, $4, $5),
   ($6, $7, $8, $9, $10);
 
+-- callRecords.insertTurnsReturningIds: two turns of one record
+insert into
+  "call_detail" (
+    "tenant_id",
+    "call_record_id",
+    "seq",
+    "type",
+    "text"
+  )
+values
+  ($1, $2, $3, $4, $5),
+  ($6, $7, $8, $9, $10)
+returning
+  "id",
+  "call_record_id",
+  "seq";
+
+-- callRecords.countCallsOfTasks: two call tasks
+select
+  "call_task_id",
+  count(*) as "n"
+from
+  "call_record"
+where
+  "tenant_id" = $1
+  and "call_task_id" in ($2, $3)
+  and "is_training" = $4
+group by
+  "call_task_id";
+
+-- callRecords.markLastCalls: a new call of a task
+select
+  "id",
+  "call_task_id",
+  "start_time",
+  "is_last"
+from
+  "call_record"
+where
+  "tenant_id" = $1
+  and "call_task_id" in ($2)
+  and "is_training" = $3
+  and (
+    "is_last" = $4
+    or "id" in ($5)
+  );
+
+update "call_record"
+set
+  "is_last" = $1
+where
+  "tenant_id" = $2
+  and "id" in ($3);
+
 -- callRecords.addRecordCounts: two records under two count keys
 insert into
   "call_record_count" (
@@ -509,11 +753,14 @@ insert into
     "customer_group_id",
     "dialog_flow_id",
     "follow_status",
+    "hangup_by",
+    "read_status",
+    "manual_marked",
     "records"
   )
 values
-  ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10),
-  ($11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+  ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13),
+  ($14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)
 on conflict (
   "tenant_id",
   "job_id",
@@ -523,7 +770,10 @@ on conflict (
   "intent_level",
   "customer_group_id",
   "dialog_flow_id",
-  "follow_status"
+  "follow_status",
+  "hangup_by",
+  "read_status",
+  "manual_marked"
 ) do update
 set
   "records" = "call_record_count"."records" + "excluded"."records";

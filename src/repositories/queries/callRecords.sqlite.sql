@@ -1,6 +1,89 @@
 -- The SQL src/repositories/callRecords.ts runs on SQLite, for each case of src/repositories/queries/cases.ts.
 -- Written by `npm run sql`; do not edit. Review changes to it as changes to the queries.
 
+-- callRecords.countCallRecords: the later API’s filters: counted row by row in the job’s index range
+select
+  count(*) as "n"
+from
+  "call_record" as "r"
+where
+  "r"."tenant_id" = ?
+  and "r"."job_id" = ?
+  and "r"."is_training" = ?
+  and "r"."id" = ?
+  and "r"."id" in (
+    select
+      "m"."id"
+    from
+      "call_record" as "m"
+    where
+      "m"."tenant_id" = ?
+      and "m"."called_phone_number" = ?
+      and "m"."job_id" = ?
+  )
+  and r.id in (
+    select
+      m.id
+    from
+      call_record m
+    where
+      m.tenant_id = ?
+      and m.customer_person_id in (
+        select
+          c.id
+        from
+          customer_person c
+        where
+          c.tenant_id = ?
+          and "c"."name" like ? escape '\'
+      )
+  )
+  and "r"."hangup_by" = ?
+  and "r"."manual_marked" = ?
+  and "r"."read_status" = ?
+  and "r"."chat_duration" >= ?
+  and "r"."chat_duration" <= ?
+  and exists (
+    select
+      1
+    from
+      json_each(r.customer_concern)
+    where
+      json_each.value in (?, ?)
+  );
+
+-- callRecords.countCallRecords: the later API’s hangupBy, readStatus and realIntent with the 2018 filters: a sum over the rollup (migration 0016)
+select
+  sum(records) as "n"
+from
+  "call_record_count"
+where
+  "tenant_id" = ?
+  and "job_id" = ?
+  and "is_training" = ?
+  and "customer_group_id" = ?
+  and "dialog_flow_id" = ?
+  and "follow_status" = ?
+  and "result_status" in (?, ?)
+  and "intent_level" in (?, ?)
+  and "hangup_by" = ?
+  and "read_status" = ?
+  and "manual_marked" = ?;
+
+-- callRecords.countCallRecords: the later API’s lastCallRecord: counted in call_record_job_last
+select
+  count(*) as "n"
+from
+  "call_record" as "r"
+where
+  "r"."tenant_id" = ?
+  and "r"."job_id" = ?
+  and "r"."is_last" = ?
+  and "r"."result_status" in (?)
+  and "r"."intent_level" in (?, ?)
+  and "r"."chat_duration" >= ?
+  and "r"."redial_times" = ?;
+
 -- callRecords.countCallRecords: no search, no start bounds: a sum over the rollup
 select
   sum(records) as "n"
@@ -166,6 +249,127 @@ from
       "r"."tenant_id" = ?
       and "r"."job_id" = ?
       and "r"."is_training" = ?
+    order by
+      "r"."start_time" desc,
+      "r"."id" desc
+    limit
+      ?
+    offset
+      ?
+  ) as "p"
+  inner join "call_record" as "r" on "r"."id" = "p"."id"
+  left join "customer_person" as "cp" on "cp"."id" = "r"."customer_person_id"
+  left join "customer_group" as "g" on "g"."id" = "r"."customer_group_id"
+  inner join "robot_call_job" as "j" on "j"."id" = "r"."job_id"
+  left join "dialog_flow" as "f" on "f"."id" = "r"."dialog_flow_id"
+order by
+  "r"."start_time" desc,
+  "r"."id" desc;
+
+-- callRecords.listCallRecords: the later API’s filters (a number, a name, hang-up side, mark, read status, duration, concerns)
+select
+  "r".*,
+  "g"."name" as "customer_group_name",
+  "j"."name" as "job_name",
+  "f"."name" as "dialog_flow_name",
+  "cp"."name" as "customer_name",
+  "cp"."phone_number" as "customer_phone_number",
+  "cp"."gender" as "customer_gender",
+  "cp"."follow_status" as "customer_follow_status",
+  "cp"."properties" as "customer_properties"
+from
+  (
+    select
+      "r"."id"
+    from
+      "call_record" as "r"
+    where
+      "r"."tenant_id" = ?
+      and "r"."job_id" = ?
+      and "r"."is_training" = ?
+      and "r"."id" = ?
+      and "r"."id" in (
+        select
+          "m"."id"
+        from
+          "call_record" as "m"
+        where
+          "m"."tenant_id" = ?
+          and "m"."called_phone_number" = ?
+          and "m"."job_id" = ?
+      )
+      and r.id in (
+        select
+          m.id
+        from
+          call_record m
+        where
+          m.tenant_id = ?
+          and m.customer_person_id in (
+            select
+              c.id
+            from
+              customer_person c
+            where
+              c.tenant_id = ?
+              and "c"."name" like ? escape '\'
+          )
+      )
+      and "r"."hangup_by" = ?
+      and "r"."manual_marked" = ?
+      and "r"."read_status" = ?
+      and "r"."chat_duration" >= ?
+      and "r"."chat_duration" <= ?
+      and exists (
+        select
+          1
+        from
+          json_each(r.customer_concern)
+        where
+          json_each.value in (?, ?)
+      )
+    order by
+      "r"."start_time" desc,
+      "r"."id" desc
+    limit
+      ?
+    offset
+      ?
+  ) as "p"
+  inner join "call_record" as "r" on "r"."id" = "p"."id"
+  left join "customer_person" as "cp" on "cp"."id" = "r"."customer_person_id"
+  left join "customer_group" as "g" on "g"."id" = "r"."customer_group_id"
+  inner join "robot_call_job" as "j" on "j"."id" = "r"."job_id"
+  left join "dialog_flow" as "f" on "f"."id" = "r"."dialog_flow_id"
+order by
+  "r"."start_time" desc,
+  "r"."id" desc;
+
+-- callRecords.listCallRecords: the later API’s lastCallRecord, with results, intents, duration and redial
+select
+  "r".*,
+  "g"."name" as "customer_group_name",
+  "j"."name" as "job_name",
+  "f"."name" as "dialog_flow_name",
+  "cp"."name" as "customer_name",
+  "cp"."phone_number" as "customer_phone_number",
+  "cp"."gender" as "customer_gender",
+  "cp"."follow_status" as "customer_follow_status",
+  "cp"."properties" as "customer_properties"
+from
+  (
+    select
+      "r"."id"
+    from
+      "call_record" as "r"
+    where
+      "r"."tenant_id" = ?
+      and "r"."job_id" = ?
+      and "r"."is_last" = ?
+      and "r"."result_status" in (?)
+      and "r"."intent_level" in (?, ?)
+      and "r"."chat_duration" >= ?
+      and "r"."redial_times" = ?
     order by
       "r"."start_time" desc,
       "r"."id" desc
@@ -502,6 +706,60 @@ values
   (?, ?, ?, ?, ?),
   (?, ?, ?, ?, ?);
 
+-- callRecords.insertTurnsReturningIds: two turns of one record
+insert into
+  "call_detail" (
+    "tenant_id",
+    "call_record_id",
+    "seq",
+    "type",
+    "text"
+  )
+values
+  (?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?)
+returning
+  "id",
+  "call_record_id",
+  "seq";
+
+-- callRecords.countCallsOfTasks: two call tasks
+select
+  "call_task_id",
+  count(*) as "n"
+from
+  "call_record"
+where
+  "tenant_id" = ?
+  and "call_task_id" in (?, ?)
+  and "is_training" = ?
+group by
+  "call_task_id";
+
+-- callRecords.markLastCalls: a new call of a task
+select
+  "id",
+  "call_task_id",
+  "start_time",
+  "is_last"
+from
+  "call_record"
+where
+  "tenant_id" = ?
+  and "call_task_id" in (?)
+  and "is_training" = ?
+  and (
+    "is_last" = ?
+    or "id" in (?)
+  );
+
+update "call_record"
+set
+  "is_last" = ?
+where
+  "tenant_id" = ?
+  and "id" in (?);
+
 -- callRecords.addRecordCounts: two records under two count keys
 insert into
   "call_record_count" (
@@ -514,11 +772,14 @@ insert into
     "customer_group_id",
     "dialog_flow_id",
     "follow_status",
+    "hangup_by",
+    "read_status",
+    "manual_marked",
     "records"
   )
 values
-  (?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
-  (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 on conflict (
   "tenant_id",
   "job_id",
@@ -528,7 +789,10 @@ on conflict (
   "intent_level",
   "customer_group_id",
   "dialog_flow_id",
-  "follow_status"
+  "follow_status",
+  "hangup_by",
+  "read_status",
+  "manual_marked"
 ) do update
 set
   "records" = "call_record_count"."records" + "excluded"."records";

@@ -125,6 +125,70 @@ where
 returning
   "status";
 
+-- callTasks.updateCallTaskAfterCall: a result outside the redial condition: the task finishes
+update "call_task"
+set
+  "attempts" = attempts + 1,
+  "last_result_status" = $1,
+  "status" = case
+    when 1 = 1 then 'FINISHED'
+    else 'REDIAL_WAITING'
+  end,
+  "next_attempt_at" = case
+    when 1 = 1 then null
+    else cast($2 as bigint)
+  end,
+  "finished_at" = case
+    when 1 = 1 then cast($3 as bigint)
+    else null
+  end
+where
+  "tenant_id" = $4
+  and "id" = $5
+  and "status" <> $6
+returning
+  "status";
+
+-- callTasks.findCallTasksInJob: by customers and numbers
+select
+  "id",
+  "customer_person_id",
+  "called_phone_number",
+  "status"
+from
+  "call_task"
+where
+  "tenant_id" = $1
+  and "job_id" = $2
+  and "customer_person_id" in ($3);
+
+select
+  "id",
+  "customer_person_id",
+  "called_phone_number",
+  "status"
+from
+  "call_task"
+where
+  "tenant_id" = $1
+  and "job_id" = $2
+  and "called_phone_number" in ($3);
+
+-- callTasks.reopenFinishedCallTasks: a finished task
+update "call_task"
+set
+  "status" = $1,
+  "next_attempt_at" = $2,
+  "finished_at" = $3
+where
+  "tenant_id" = $4
+  and "job_id" = $5
+  and "id" in ($6)
+  and "status" = $7
+returning
+  "id",
+  "customer_person_id";
+
 -- callTasks.countCallsInFlight: a job
 select
   count(*) as "n"
@@ -244,3 +308,122 @@ where
   "tenant_id" = $2
   and "id" = $3
   and "status" = $4;
+
+-- callTasks.countCallTasks: unfinished, of a number
+select
+  count(*) as "n"
+from
+  "call_task" as "t"
+where
+  "t"."tenant_id" = $1
+  and "t"."job_id" = $2
+  and "t"."status" in ($3, $4, $5)
+  and "t"."called_phone_number" = $6;
+
+-- callTasks.listCallTasksPage: not started, second page
+select
+  "t"."id",
+  "t"."customer_person_id",
+  "t"."called_phone_number",
+  "t"."status",
+  "c"."name" as "customer_name",
+  "c"."properties",
+  "g"."name" as "group_name",
+  exists (
+    select
+      "d"."tenant_id"
+    from
+      "do_not_call" as "d"
+    where
+      "d"."tenant_id" = $1
+      and "d"."phone_number" = "t"."called_phone_number"
+  ) as "on_do_not_call"
+from
+  (
+    select
+      "t"."id"
+    from
+      "call_task" as "t"
+    where
+      "t"."tenant_id" = $2
+      and "t"."job_id" = $3
+      and "t"."status" in ($4)
+    order by
+      "t"."id"
+    limit
+      $5
+    offset
+      $6
+  ) as "p"
+  inner join "call_task" as "t" on "t"."id" = "p"."id"
+  inner join "customer_person" as "c" on "c"."id" = "t"."customer_person_id"
+  left join "customer_group" as "g" on "g"."id" = "c"."customer_group_id"
+order by
+  "t"."id";
+
+-- callTasks.findCallTask: by id
+select
+  "id",
+  "job_id",
+  "status",
+  "attempts"
+from
+  "call_task"
+where
+  "tenant_id" = $1
+  and "id" = $2;
+
+-- callTasks.deleteUncalledCallTasks: two ids
+delete from "call_task"
+where
+  "tenant_id" = $1
+  and "job_id" = $2
+  and "id" in ($3, $4)
+  and "status" = $5
+  and "attempts" = $6
+  and not exists (
+    select
+      "r"."id"
+    from
+      "call_record" as "r"
+    where
+      "r"."tenant_id" = $7
+      and "r"."call_task_id" = "call_task"."id"
+  )
+returning
+  "id";
+
+-- callTasks.deleteUncalledCallTasksOfJob: every one of the job
+delete from "call_task"
+where
+  "tenant_id" = $1
+  and "job_id" = $2
+  and "status" = $3
+  and "attempts" = $4
+  and not exists (
+    select
+      "r"."id"
+    from
+      "call_record" as "r"
+    where
+      "r"."tenant_id" = $5
+      and "r"."call_task_id" = "call_task"."id"
+  );
+
+-- callTasks.deleteUncalledCallTasksOfJob: of a number
+delete from "call_task"
+where
+  "tenant_id" = $1
+  and "job_id" = $2
+  and "status" = $3
+  and "attempts" = $4
+  and not exists (
+    select
+      "r"."id"
+    from
+      "call_record" as "r"
+    where
+      "r"."tenant_id" = $5
+      and "r"."call_task_id" = "call_task"."id"
+  )
+  and "called_phone_number" = $6;

@@ -125,6 +125,70 @@ where
 returning
   "status";
 
+-- callTasks.updateCallTaskAfterCall: a result outside the redial condition: the task finishes
+update "call_task"
+set
+  "attempts" = attempts + 1,
+  "last_result_status" = ?,
+  "status" = case
+    when 1 = 1 then 'FINISHED'
+    else 'REDIAL_WAITING'
+  end,
+  "next_attempt_at" = case
+    when 1 = 1 then null
+    else cast(? as bigint)
+  end,
+  "finished_at" = case
+    when 1 = 1 then cast(? as bigint)
+    else null
+  end
+where
+  "tenant_id" = ?
+  and "id" = ?
+  and "status" <> ?
+returning
+  "status";
+
+-- callTasks.findCallTasksInJob: by customers and numbers
+select
+  "id",
+  "customer_person_id",
+  "called_phone_number",
+  "status"
+from
+  "call_task"
+where
+  "tenant_id" = ?
+  and "job_id" = ?
+  and "customer_person_id" in (?);
+
+select
+  "id",
+  "customer_person_id",
+  "called_phone_number",
+  "status"
+from
+  "call_task"
+where
+  "tenant_id" = ?
+  and "job_id" = ?
+  and "called_phone_number" in (?);
+
+-- callTasks.reopenFinishedCallTasks: a finished task
+update "call_task"
+set
+  "status" = ?,
+  "next_attempt_at" = ?,
+  "finished_at" = ?
+where
+  "tenant_id" = ?
+  and "job_id" = ?
+  and "id" in (?)
+  and "status" = ?
+returning
+  "id",
+  "customer_person_id";
+
 -- callTasks.countCallsInFlight: a job
 select
   count(*) as "n"
@@ -241,3 +305,122 @@ where
   "tenant_id" = ?
   and "id" = ?
   and "status" = ?;
+
+-- callTasks.countCallTasks: unfinished, of a number
+select
+  count(*) as "n"
+from
+  "call_task" as "t"
+where
+  "t"."tenant_id" = ?
+  and "t"."job_id" = ?
+  and "t"."status" in (?, ?, ?)
+  and "t"."called_phone_number" = ?;
+
+-- callTasks.listCallTasksPage: not started, second page
+select
+  "t"."id",
+  "t"."customer_person_id",
+  "t"."called_phone_number",
+  "t"."status",
+  "c"."name" as "customer_name",
+  "c"."properties",
+  "g"."name" as "group_name",
+  exists (
+    select
+      "d"."tenant_id"
+    from
+      "do_not_call" as "d"
+    where
+      "d"."tenant_id" = ?
+      and "d"."phone_number" = "t"."called_phone_number"
+  ) as "on_do_not_call"
+from
+  (
+    select
+      "t"."id"
+    from
+      "call_task" as "t"
+    where
+      "t"."tenant_id" = ?
+      and "t"."job_id" = ?
+      and "t"."status" in (?)
+    order by
+      "t"."id"
+    limit
+      ?
+    offset
+      ?
+  ) as "p"
+  inner join "call_task" as "t" on "t"."id" = "p"."id"
+  inner join "customer_person" as "c" on "c"."id" = "t"."customer_person_id"
+  left join "customer_group" as "g" on "g"."id" = "c"."customer_group_id"
+order by
+  "t"."id";
+
+-- callTasks.findCallTask: by id
+select
+  "id",
+  "job_id",
+  "status",
+  "attempts"
+from
+  "call_task"
+where
+  "tenant_id" = ?
+  and "id" = ?;
+
+-- callTasks.deleteUncalledCallTasks: two ids
+delete from "call_task"
+where
+  "tenant_id" = ?
+  and "job_id" = ?
+  and "id" in (?, ?)
+  and "status" = ?
+  and "attempts" = ?
+  and not exists (
+    select
+      "r"."id"
+    from
+      "call_record" as "r"
+    where
+      "r"."tenant_id" = ?
+      and "r"."call_task_id" = "call_task"."id"
+  )
+returning
+  "id";
+
+-- callTasks.deleteUncalledCallTasksOfJob: every one of the job
+delete from "call_task"
+where
+  "tenant_id" = ?
+  and "job_id" = ?
+  and "status" = ?
+  and "attempts" = ?
+  and not exists (
+    select
+      "r"."id"
+    from
+      "call_record" as "r"
+    where
+      "r"."tenant_id" = ?
+      and "r"."call_task_id" = "call_task"."id"
+  );
+
+-- callTasks.deleteUncalledCallTasksOfJob: of a number
+delete from "call_task"
+where
+  "tenant_id" = ?
+  and "job_id" = ?
+  and "status" = ?
+  and "attempts" = ?
+  and not exists (
+    select
+      "r"."id"
+    from
+      "call_record" as "r"
+    where
+      "r"."tenant_id" = ?
+      and "r"."call_task_id" = "call_task"."id"
+  )
+  and "called_phone_number" = ?;

@@ -2,10 +2,17 @@ import type { Database } from '../../db/database.js';
 import type { JobDayStats } from '../../db/schema.js';
 import { DAY_COUNTERS, emptyCounters } from '../../services/jobStats.js';
 import * as auditLog from '../auditLog.js';
+import * as callbacks from '../callbacks.js';
+import * as calledCustomers from '../calledCustomers.js';
 import * as callRecords from '../callRecords.js';
 import * as callTasks from '../callTasks.js';
+import * as consoleJobs from '../consoleJobs.js';
+import * as consoleSessions from '../consoleSessions.js';
+import * as consoleSettings from '../consoleSettings.js';
+import * as consoleUsers from '../consoleUsers.js';
 import * as customers from '../customers.js';
 import * as doNotCall from '../doNotCall.js';
+import * as intentLevelTags from '../intentLevelTags.js';
 import * as jobStats from '../jobStats.js';
 import * as jobs from '../jobs.js';
 import * as rateLimits from '../rateLimits.js';
@@ -24,10 +31,17 @@ import * as tenants from '../tenants.js';
 /** The repository modules, by file name (src/repositories/NAME.ts). */
 export const REPOSITORY_MODULES = {
   auditLog,
+  calledCustomers,
+  callbacks,
   callRecords,
   callTasks,
+  consoleJobs,
+  consoleSessions,
+  consoleSettings,
+  consoleUsers,
   customers,
   doNotCall,
+  intentLevelTags,
   jobStats,
   jobs,
   rateLimits,
@@ -53,6 +67,7 @@ export interface Seed {
   orgId: number;
   userId: number;
   flowId: number;
+  intentLevelTagId: number;
   smsTemplateId: number;
   phoneLineId: number;
   groupId: number;
@@ -91,6 +106,9 @@ export async function seed(db: Database): Promise<Seed> {
     name: '王经理',
     organization_id: orgId,
   });
+  const intentLevelTagId = await intentLevelTags.insertIntentLevelTag(db, { ...base, name: '内置意向分类标签' }, [
+    { code: 0, name: 'A类' },
+  ]);
   const flowId = await referenceData.insertDialogFlow(db, { ...base, name: '默认话术', definition: {} });
   const smsTemplateId = await referenceData.insertReference(db, 'sms_template', {
     ...base,
@@ -128,6 +146,7 @@ export async function seed(db: Database): Promise<Seed> {
     orgId,
     userId,
     flowId,
+    intentLevelTagId,
     smsTemplateId,
     phoneLineId,
     groupId,
@@ -171,8 +190,8 @@ function newJob(tenantId: number, flowId: number, userId: number, orgId: number)
     phone_type: 'LANDLINE',
     daily_start_time: '09:00:00',
     daily_end_time: '20:00:00',
-    inactive_start_time: '00:00:00',
-    inactive_end_time: '00:00:00',
+    inactive_time_list: [{ startTime: '12:00:00', endTime: '13:00:00' }],
+    redial_condition: ['NO_ANSWER', 'BUSY'],
     description: null,
     wechat_alert_level: [],
     sms_alert_level: [],
@@ -238,6 +257,31 @@ const everyFilter = (s: Seed): callRecords.CallRecordFilter => ({
   intentLevels: ['A', 'B'],
 });
 
+/** The later API's list filters (callRecord/getCallRecordInfoList), but lastCallRecord. */
+const laterFilter = (s: Seed): callRecords.CallRecordFilter => ({
+  jobId: s.jobId,
+  training: false,
+  calledPhoneNumber: s.customerPhone,
+  customerName: '张伟',
+  callRecordId: s.callRecordId,
+  hangupBy: 'REMOTE_HANGUP',
+  manualMarked: false,
+  readStatus: 'NOT_READ',
+  chatDurationMin: 10,
+  chatDurationMax: 120,
+  customerConcerns: ['价格', '位置'],
+});
+
+const lastCallFilter = (s: Seed): callRecords.CallRecordFilter => ({
+  jobId: s.jobId,
+  training: false,
+  lastCallRecord: true,
+  resultStatuses: ['ANSWERED'],
+  intentLevels: ['A', 'B'],
+  chatDurationMin: 10,
+  redialTimes: 0,
+});
+
 /**
  * Cases of one module, by function: the type refuses a name the module does not export. A function
  * left out is reported by queries.test.ts, not here: this file is compiled with the sources, and a
@@ -253,8 +297,46 @@ function casesOf<M extends ModuleName>(
 }
 
 export const QUERY_CASES: QueryCase[] = [
+  ...casesOf('calledCustomers', {
+    findCalledCustomers: [
+      ['no filter', (db, s) => calledCustomers.findCalledCustomers(db, s.tenantId, [s.customerId], {})],
+      [
+        'every filter, latest record only',
+        (db, s) =>
+          calledCustomers.findCalledCustomers(db, s.tenantId, [s.customerId], {
+            lastCallRecord: true,
+            searchWords: '139',
+            customerGroupId: s.groupId,
+            resultStatuses: ['ANSWERED', 'BUSY'],
+            intentLevels: ['A', 'B'],
+            followStatus: 'AI_INITIAL_VISIT',
+            dialogFlowId: s.flowId,
+            startFrom: T0,
+            startBefore: T0 + 86_400_000,
+          }),
+      ],
+    ],
+  }),
   ...casesOf('callRecords', {
     countCallRecords: [
+      [
+        'the later API’s filters: counted row by row in the job’s index range',
+        (db, s) => callRecords.countCallRecords(db, s.tenantId, laterFilter(s)),
+      ],
+      [
+        'the later API’s hangupBy, readStatus and realIntent with the 2018 filters: a sum over the rollup (migration 0016)',
+        (db, s) =>
+          callRecords.countCallRecords(db, s.tenantId, {
+            ...everyFilter(s),
+            hangupBy: 'REMOTE_HANGUP',
+            readStatus: 'NOT_READ',
+            manualMarked: false,
+          }),
+      ],
+      [
+        'the later API’s lastCallRecord: counted in call_record_job_last',
+        (db, s) => callRecords.countCallRecords(db, s.tenantId, lastCallFilter(s)),
+      ],
       [
         'no search, no start bounds: a sum over the rollup',
         (db, s) => callRecords.countCallRecords(db, s.tenantId, { jobId: s.jobId, training: false }),
@@ -293,6 +375,14 @@ export const QUERY_CASES: QueryCase[] = [
       [
         'no filter but the job, first page',
         (db, s) => callRecords.listCallRecords(db, s.tenantId, { jobId: s.jobId, training: false }, 20, 0),
+      ],
+      [
+        'the later API’s filters (a number, a name, hang-up side, mark, read status, duration, concerns)',
+        (db, s) => callRecords.listCallRecords(db, s.tenantId, laterFilter(s), 20, 0),
+      ],
+      [
+        'the later API’s lastCallRecord, with results, intents, duration and redial',
+        (db, s) => callRecords.listCallRecords(db, s.tenantId, lastCallFilter(s), 20, 0),
       ],
       [
         'every filter and start bounds, third page',
@@ -365,6 +455,25 @@ export const QUERY_CASES: QueryCase[] = [
           ]),
       ],
     ],
+    insertTurnsReturningIds: [
+      [
+        'two turns of one record',
+        (db, s) =>
+          callRecords.insertTurnsReturningIds(db, [
+            { tenant_id: s.tenantId, call_record_id: s.callRecordId, seq: 1, type: 'ROBOT', text: '您好' },
+            { tenant_id: s.tenantId, call_record_id: s.callRecordId, seq: 2, type: 'PERSON', text: '嗯' },
+          ]),
+      ],
+    ],
+    countCallsOfTasks: [
+      ['two call tasks', (db, s) => callRecords.countCallsOfTasks(db, s.tenantId, [s.taskId, s.taskId + 1])],
+    ],
+    markLastCalls: [
+      [
+        'a new call of a task',
+        (db, s) => callRecords.markLastCalls(db, s.tenantId, [{ id: s.callRecordId, callTaskId: s.taskId }]),
+      ],
+    ],
     addRecordCounts: [
       [
         'two records under two count keys',
@@ -433,7 +542,7 @@ export const QUERY_CASES: QueryCase[] = [
             s.tenantId,
             s.taskId,
             { resultStatus: 'ANSWERED', endTime: T0 },
-            { redial_times: 2, redial_interval_minutes: 30 },
+            { redial_times: 2, redial_interval_minutes: 30, redial_condition: ['NO_ANSWER'] },
           ),
       ],
       [
@@ -444,9 +553,29 @@ export const QUERY_CASES: QueryCase[] = [
             s.tenantId,
             s.taskId,
             { resultStatus: 'NO_ANSWER', endTime: T0 },
-            { redial_times: 2, redial_interval_minutes: 30 },
+            { redial_times: 2, redial_interval_minutes: 30, redial_condition: ['NO_ANSWER'] },
           ),
       ],
+      [
+        'a result outside the redial condition: the task finishes',
+        (db, s) =>
+          callTasks.updateCallTaskAfterCall(
+            db,
+            s.tenantId,
+            s.taskId,
+            { resultStatus: 'BUSY', endTime: T0 },
+            { redial_times: 2, redial_interval_minutes: 30, redial_condition: ['NO_ANSWER'] },
+          ),
+      ],
+    ],
+    findCallTasksInJob: [
+      [
+        'by customers and numbers',
+        (db, s) => callTasks.findCallTasksInJob(db, s.tenantId, s.jobId, [s.customerId], [s.customerPhone]),
+      ],
+    ],
+    reopenFinishedCallTasks: [
+      ['a finished task', (db, s) => callTasks.reopenFinishedCallTasks(db, s.tenantId, s.jobId, [s.taskId])],
     ],
     countCallsInFlight: [['a job', (db, s) => callTasks.countCallsInFlight(db, s.tenantId, s.jobId, T0)]],
     hasUnfinishedCallTasks: [['a job', (db, s) => callTasks.hasUnfinishedCallTasks(db, s.tenantId, s.jobId)]],
@@ -463,6 +592,31 @@ export const QUERY_CASES: QueryCase[] = [
       ],
     ],
     releaseCallTask: [['a claimed task', (db, s) => callTasks.releaseCallTask(db, s.tenantId, s.taskId, T0 + 60_000)]],
+    countCallTasks: [
+      [
+        'unfinished, of a number',
+        (db, s) =>
+          callTasks.countCallTasks(db, s.tenantId, {
+            jobId: s.jobId,
+            calledPhoneNumber: s.customerPhone,
+            statuses: ['NOT_STARTED', 'CALLING', 'REDIAL_WAITING'],
+          }),
+      ],
+    ],
+    listCallTasksPage: [
+      [
+        'not started, second page',
+        (db, s) => callTasks.listCallTasksPage(db, s.tenantId, { jobId: s.jobId, statuses: ['NOT_STARTED'] }, 20, 20),
+      ],
+    ],
+    findCallTask: [['by id', (db, s) => callTasks.findCallTask(db, s.tenantId, s.taskId)]],
+    deleteUncalledCallTasks: [
+      ['two ids', (db, s) => callTasks.deleteUncalledCallTasks(db, s.tenantId, s.jobId, [s.taskId, s.taskId + 1])],
+    ],
+    deleteUncalledCallTasksOfJob: [
+      ['every one of the job', (db, s) => callTasks.deleteUncalledCallTasksOfJob(db, s.tenantId, s.jobId)],
+      ['of a number', (db, s) => callTasks.deleteUncalledCallTasksOfJob(db, s.tenantId, s.jobId, s.customerPhone)],
+    ],
   }),
   ...casesOf('customers', {
     findCustomerWithGroup: [['by id', (db, s) => customers.findCustomerWithGroup(db, s.tenantId, s.customerId)]],
@@ -504,6 +658,12 @@ export const QUERY_CASES: QueryCase[] = [
   ...casesOf('jobStats', {
     listJobDayStats: [['a job', (db, s) => jobStats.listJobDayStats(db, s.tenantId, s.jobId)]],
     listTopConcerns: [['a job’s top 10', (db, s) => jobStats.listTopConcerns(db, s.tenantId, s.jobId, 10)]],
+    listJobIntentLevelTagDetails: [
+      [
+        'the job’s flow’s group, else the tenant’s first',
+        (db, s) => jobStats.listJobIntentLevelTagDetails(db, s.tenantId, s.jobId),
+      ],
+    ],
     addDayStats: [
       [
         'one day, every counter',
@@ -543,12 +703,46 @@ export const QUERY_CASES: QueryCase[] = [
     existsJob: [['by id', (db, s) => jobs.existsJob(db, s.tenantId, s.jobId)]],
     listJobsForRecording: [['two jobs', (db, s) => jobs.listJobsForRecording(db, s.tenantId, [s.jobId, s.jobId + 1])]],
     listJobPhoneLines: [['a job', (db, s) => jobs.listJobPhoneLines(db, s.tenantId, s.jobId)]],
+    listJobCounters: [['two jobs', (db, s) => jobs.listJobCounters(db, s.tenantId, [s.jobId, s.jobId + 1])]],
+    findJobTexts: [['by id', (db, s) => jobs.findJobTexts(db, s.tenantId, s.jobId)]],
     insertJob: [
       [
         'a job with one caller line',
         (db, s) => jobs.insertJob(db, newJob(s.tenantId, s.flowId, s.userId, s.orgId), [s.phoneLineId]),
       ],
     ],
+    updateJobSettings: [
+      [
+        'some settings, if still in the status read',
+        (db, s) =>
+          jobs.updateJobSettings(
+            db,
+            s.tenantId,
+            s.jobId,
+            'IN_PROCESS',
+            { name: '改名', robot_count: 3, inactive_time_list: [{ startTime: '12:00:00', endTime: '13:00:00' }] },
+            T0,
+          ),
+      ],
+    ],
+    replaceJobPhoneLines: [
+      ['one line', (db, s) => jobs.replaceJobPhoneLines(db, s.tenantId, s.jobId, [s.phoneLineId])],
+    ],
+    listJobsByIds: [
+      ['by ids', (db, s) => jobs.listJobsByIds(db, s.tenantId, { ids: [s.jobId, s.jobId + 1] })],
+      [
+        'by ids, statuses, name and creation time',
+        (db, s) =>
+          jobs.listJobsByIds(db, s.tenantId, {
+            ids: [s.jobId, s.jobId + 1],
+            statuses: ['IN_PROCESS', 'USER_PAUSE'],
+            name: '快照',
+            createdFrom: T0,
+            createdBefore: T0 + 86_400_000,
+          }),
+      ],
+    ],
+    sumJobAnswers: [['two jobs', (db, s) => jobs.sumJobAnswers(db, s.tenantId, [s.jobId, s.jobId + 1])]],
     moveJobStatus: [
       ['a status change', (db, s) => jobs.moveJobStatus(db, s.tenantId, s.jobId, 'IN_PROCESS', 'USER_PAUSE', T0)],
       [
@@ -622,6 +816,20 @@ export const QUERY_CASES: QueryCase[] = [
             created_at: T0,
           }),
       ],
+      [
+        'one flow with its industry, status and tag group',
+        (db, s) =>
+          referenceData.insertDialogFlow(db, {
+            tenant_id: s.tenantId,
+            name: '三号话术',
+            definition: { nodes: [] },
+            created_at: T0,
+            industry: 'REALTY',
+            sub_industry: 'COMPLEX',
+            status: 'APPROVED',
+            intent_level_tag_id: s.intentLevelTagId,
+          }),
+      ],
     ],
     findDialogFlow: [['by id', (db, s) => referenceData.findDialogFlow(db, s.tenantId, s.flowId)]],
     listDialogFlows: [['a tenant’s flows', (db, s) => referenceData.listDialogFlows(db, s.tenantId)]],
@@ -680,6 +888,37 @@ export const QUERY_CASES: QueryCase[] = [
       ],
     ],
     deleteExpiredSignatureNonces: [['nonces past expiry', (db) => tenants.deleteExpiredSignatureNonces(db, T0)]],
+    updateTenantIsvInfo: [
+      ['the sign only', (db, s) => tenants.updateTenantIsvInfo(db, s.tenantId, { tenant_sign: 'snapshot-new' })],
+      [
+        'the sign and both callback URLs',
+        (db, s) =>
+          tenants.updateTenantIsvInfo(db, s.tenantId, {
+            tenant_sign: 'snapshot-new',
+            callback_url: 'https://crm.example.com/callback',
+            sms_callback_url: null,
+          }),
+      ],
+    ],
+  }),
+  ...casesOf('intentLevelTags', {
+    insertIntentLevelTag: [
+      [
+        'a group with two levels',
+        (db, s) =>
+          intentLevelTags.insertIntentLevelTag(db, { tenant_id: s.tenantId, name: '自定义标签分组', created_at: T0 }, [
+            { code: 0, name: '高意向' },
+            { code: 1, name: '一般' },
+          ]),
+      ],
+    ],
+    listUsedIntentLevelTags: [
+      ['a tenant’s groups in use', (db, s) => intentLevelTags.listUsedIntentLevelTags(db, s.tenantId)],
+    ],
+    findIntentLevelTag: [['by id', (db, s) => intentLevelTags.findIntentLevelTag(db, s.tenantId, s.intentLevelTagId)]],
+    listIntentLevelTagDetails: [
+      ['a group’s levels', (db, s) => intentLevelTags.listIntentLevelTagDetails(db, s.tenantId, s.intentLevelTagId)],
+    ],
   }),
   ...casesOf('auditLog', {
     insertAuditEntry: [
@@ -763,6 +1002,152 @@ export const QUERY_CASES: QueryCase[] = [
       ],
     ],
   }),
+  ...casesOf('callbacks', {
+    insertCallbackEvents: [
+      [
+        'one event',
+        (db, s) =>
+          callbacks.insertCallbackEvents(db, [
+            {
+              tenant_id: s.tenantId,
+              event_id: '00000000-0000-4000-8000-000000000001',
+              data_type: 'ROBOT_CALL_JOB',
+              job_id: s.jobId,
+              call_record_id: null,
+              payload: '{}',
+              state: 'PENDING',
+              cycle_started_at: T0,
+              next_attempt_at: T0,
+              created_at: T0,
+            },
+          ]),
+      ],
+    ],
+    listCustomerProperties: [
+      ['a customer', (db, s) => callbacks.listCustomerProperties(db, s.tenantId, [s.customerId])],
+    ],
+    findDueCallbackEventsOfTenant: [
+      ['a tenant, ten at most', (db, s) => callbacks.findDueCallbackEventsOfTenant(db, s.tenantId, T0, 10)],
+    ],
+    findTenantCallback: [['a tenant', (db, s) => callbacks.findTenantCallback(db, s.tenantId)]],
+    updateTenantCallbackUrl: [
+      ['set', (db, s) => callbacks.updateTenantCallbackUrl(db, s.tenantId, 'https://example.com/cb')],
+    ],
+    updateCallbackSecret: [
+      ['the first', (db, s) => callbacks.updateCallbackSecret(db, s.tenantId, null, 'v1:new')],
+      ['a rotation', (db, s) => callbacks.updateCallbackSecret(db, s.tenantId, 'v1:old', 'v1:new')],
+    ],
+    listCallbackSecrets: [
+      ['to read', (db) => callbacks.listCallbackSecrets(db, false)],
+      ['to re-encrypt (locked)', (db) => callbacks.listCallbackSecrets(db, true)],
+    ],
+    findDueCallbackEvents: [
+      ['due events', (db) => callbacks.findDueCallbackEvents(db, T0, 100, [])],
+      ['skipping tenants at their cap', (db, s) => callbacks.findDueCallbackEvents(db, T0, 100, [s.tenantId])],
+    ],
+    claimCallbackEvents: [['two events', (db) => callbacks.claimCallbackEvents(db, [1, 2], 'dispatcher-a', T0 + HOUR)]],
+    insertCallbackAttempts: [
+      [
+        'one attempt (of an event inserted first)',
+        async (db, s) => {
+          await callbacks.insertCallbackEvents(db, [
+            {
+              tenant_id: s.tenantId,
+              event_id: '00000000-0000-4000-8000-000000000002',
+              data_type: 'ROBOT_CALL_JOB',
+              job_id: s.jobId,
+              call_record_id: null,
+              payload: '{}',
+              state: 'PENDING',
+              cycle_started_at: T0,
+              next_attempt_at: T0,
+              created_at: T0,
+            },
+          ]);
+          const [event] = await callbacks.listCallbackEvents(db, s.tenantId, {}, 1, 0);
+          return callbacks.insertCallbackAttempts(db, [
+            {
+              callback_event_id: event!.id,
+              tenant_id: s.tenantId,
+              attempt: 1,
+              started_at: T0,
+              duration_ms: 3,
+              http_status: 200,
+              error: null,
+            },
+          ]);
+        },
+      ],
+    ],
+    markCallbacksDelivered: [
+      ['two events', (db) => callbacks.markCallbacksDelivered(db, 'dispatcher-a', [1, 2], 200, T0)],
+    ],
+    markCallbackFailedAttempt: [
+      [
+        'a retry',
+        (db) =>
+          callbacks.markCallbackFailedAttempt(db, 'dispatcher-a', {
+            id: 1,
+            state: 'PENDING',
+            nextAttemptAt: T0 + 60_000,
+            at: T0,
+            status: 500,
+            error: 'HTTP 500',
+          }),
+      ],
+    ],
+    releaseCallbackClaims: [['two events', (db) => callbacks.releaseCallbackClaims(db, 'dispatcher-a', [1, 2])]],
+    countCallbackEvents: [
+      ['no filter', (db, s) => callbacks.countCallbackEvents(db, s.tenantId, {})],
+      [
+        'every filter',
+        (db, s) =>
+          callbacks.countCallbackEvents(db, s.tenantId, {
+            state: 'PENDING',
+            retrying: true,
+            dataType: 'ROBOT_CALL_RECORD',
+            jobId: s.jobId,
+            eventId: '00000000-0000-4000-8000-000000000001',
+            from: T0,
+            before: T0 + DAY,
+          }),
+      ],
+    ],
+    listCallbackEvents: [
+      ['no filter, first page', (db, s) => callbacks.listCallbackEvents(db, s.tenantId, {}, 20, 0)],
+      [
+        'failed, of a job',
+        (db, s) => callbacks.listCallbackEvents(db, s.tenantId, { state: 'FAILED', jobId: s.jobId }, 20, 20),
+      ],
+    ],
+    listCallbackAttempts: [['two events', (db) => callbacks.listCallbackAttempts(db, [1, 2])]],
+    redeliverCallbackEvents: [
+      [
+        'one event',
+        (db, s) =>
+          callbacks.redeliverCallbackEvents(
+            db,
+            s.tenantId,
+            { eventId: '00000000-0000-4000-8000-000000000001', states: ['PENDING', 'DELIVERED', 'FAILED'] },
+            T0,
+          ),
+      ],
+      [
+        'a time range',
+        (db, s) =>
+          callbacks.redeliverCallbackEvents(
+            db,
+            s.tenantId,
+            { from: T0, before: T0 + DAY, states: ['PENDING', 'FAILED'] },
+            T0,
+          ),
+      ],
+    ],
+    countPendingCallbacks: [['the queue', (db) => callbacks.countPendingCallbacks(db, T0)]],
+    deleteFinishedCallbackEvents: [
+      ['delivered a week ago', (db) => callbacks.deleteFinishedCallbackEvents(db, 'DELIVERED', T0 - 7 * DAY, 1000)],
+    ],
+  }),
   ...casesOf('rateLimits', {
     takeRateLimitSlot: [
       [
@@ -772,4 +1157,74 @@ export const QUERY_CASES: QueryCase[] = [
     ],
     findRateLimitTat: [['a key', (db, s) => rateLimits.findRateLimitTat(db, s.appKey)]],
   }),
+  ...casesOf('consoleUsers', {
+    insertConsoleUser: [['an admin', (db, s) => consoleUser(db, s.tenantId)]],
+    findConsoleUserByName: [['by name, with the tenant', (db) => consoleUsers.findConsoleUserByName(db, 'alice')]],
+    listConsoleUsers: [
+      ['every tenant’s', (db) => consoleUsers.listConsoleUsers(db)],
+      ['one tenant’s', (db, s) => consoleUsers.listConsoleUsers(db, s.tenantId)],
+    ],
+    updateConsoleUserEnabled: [['disable', (db) => consoleUsers.updateConsoleUserEnabled(db, 'alice', false)]],
+    updateConsoleUserPassword: [
+      [
+        'a new hash',
+        async (db, s) => consoleUsers.updateConsoleUserPassword(db, await consoleUser(db, s.tenantId), 'scrypt$h', T0),
+      ],
+    ],
+    insertLoginFailures: [
+      [
+        'under the user and the address',
+        (db) => consoleUsers.insertLoginFailures(db, ['user:alice', 'ip:127.0.0.1'], T0),
+      ],
+    ],
+    countLoginFailures: [
+      ['within the window', (db) => consoleUsers.countLoginFailures(db, 'user:alice', T0 - 15 * 60_000)],
+    ],
+    deleteLoginFailures: [['a user’s', (db) => consoleUsers.deleteLoginFailures(db, 'user:alice')]],
+    deleteLoginFailuresBefore: [['older than the window', (db) => consoleUsers.deleteLoginFailuresBefore(db, T0)]],
+  }),
+  ...casesOf('consoleSessions', {
+    insertConsoleSession: [
+      [
+        'a new session',
+        async (db, s) =>
+          consoleSessions.insertConsoleSession(db, {
+            id: 'ab'.repeat(32),
+            userId: await consoleUser(db, s.tenantId),
+            csrfToken: 'csrf',
+            now: T0,
+            expiresAt: T0 + 12 * HOUR,
+          }),
+      ],
+    ],
+    findConsoleSession: [
+      ['by id, with user and tenant', (db) => consoleSessions.findConsoleSession(db, 'ab'.repeat(32))],
+    ],
+    touchConsoleSession: [['seen now', (db) => consoleSessions.touchConsoleSession(db, 'ab'.repeat(32), T0)]],
+    deleteConsoleSession: [['sign-out', (db) => consoleSessions.deleteConsoleSession(db, 'ab'.repeat(32))]],
+    deleteConsoleSessionsOfUser: [
+      ['every session of a user', (db) => consoleSessions.deleteConsoleSessionsOfUser(db, 1)],
+      ['all but the current one', (db) => consoleSessions.deleteConsoleSessionsOfUser(db, 1, 'ab'.repeat(32))],
+    ],
+    deleteExpiredConsoleSessions: [
+      ['past either expiry', (db) => consoleSessions.deleteExpiredConsoleSessions(db, T0, T0 - 30 * 60_000)],
+    ],
+  }),
+  ...casesOf('consoleJobs', {
+    sumJobCalls: [['a page of jobs', (db, s) => consoleJobs.sumJobCalls(db, s.tenantId, [s.jobId, s.jobId + 1])]],
+  }),
+  ...casesOf('consoleSettings', {
+    findCallbackUrl: [['the tenant’s', (db, s) => consoleSettings.findCallbackUrl(db, s.tenantId)]],
+  }),
 ];
+
+/** A console user `alice` of the tenant (the cases that need one make it first). */
+function consoleUser(db: Database, tenantId: number): Promise<number> {
+  return consoleUsers.insertConsoleUser(db, {
+    tenantId,
+    username: 'alice',
+    passwordHash: 'scrypt$x',
+    role: 'admin',
+    now: T0,
+  });
+}

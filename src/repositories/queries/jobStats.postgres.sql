@@ -26,6 +26,39 @@ order by
 limit
   $3;
 
+-- jobStats.listJobIntentLevelTagDetails: the job’s flow’s group, else the tenant’s first
+select
+  "d"."id",
+  "d"."intent_level_tag_id",
+  "d"."code",
+  "d"."name"
+from
+  "intent_level_tag_detail" as "d"
+where
+  "d"."tenant_id" = $1
+  and "d"."intent_level_tag_id" = coalesce(
+    (
+      select
+        "f"."intent_level_tag_id"
+      from
+        "robot_call_job" as "j"
+        inner join "dialog_flow" as "f" on "f"."id" = "j"."dialog_flow_id"
+      where
+        "j"."tenant_id" = $2
+        and "j"."id" = $3
+    ),
+    (
+      select
+        min("t"."id") as "id"
+      from
+        "intent_level_tag" as "t"
+      where
+        "t"."tenant_id" = $4
+    )
+  )
+order by
+  "d"."code";
+
 -- jobStats.addDayStats: one day, every counter
 insert into
   "job_day_stats" (

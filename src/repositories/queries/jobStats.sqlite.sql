@@ -26,6 +26,39 @@ order by
 limit
   ?;
 
+-- jobStats.listJobIntentLevelTagDetails: the job’s flow’s group, else the tenant’s first
+select
+  "d"."id",
+  "d"."intent_level_tag_id",
+  "d"."code",
+  "d"."name"
+from
+  "intent_level_tag_detail" as "d"
+where
+  "d"."tenant_id" = ?
+  and "d"."intent_level_tag_id" = coalesce(
+    (
+      select
+        "f"."intent_level_tag_id"
+      from
+        "robot_call_job" as "j"
+        inner join "dialog_flow" as "f" on "f"."id" = "j"."dialog_flow_id"
+      where
+        "j"."tenant_id" = ?
+        and "j"."id" = ?
+    ),
+    (
+      select
+        min("t"."id") as "id"
+      from
+        "intent_level_tag" as "t"
+      where
+        "t"."tenant_id" = ?
+    )
+  )
+order by
+  "d"."code";
+
 -- jobStats.addDayStats: one day, every counter
 insert into
   "job_day_stats" (

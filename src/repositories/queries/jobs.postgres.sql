@@ -109,7 +109,8 @@ select
   "id",
   "dialog_flow_id",
   "redial_times",
-  "redial_interval_minutes"
+  "redial_interval_minutes",
+  "redial_condition"
 from
   "robot_call_job"
 where
@@ -121,7 +122,9 @@ select
   "l"."id",
   "l"."phone_number",
   "l"."phone_type",
-  "l"."name"
+  "l"."name",
+  "l"."enabled_status",
+  "l"."concurrency_quota"
 from
   "job_phone_line" as "jl"
   inner join "phone_line" as "l" on "l"."id" = "jl"."phone_line_id"
@@ -130,6 +133,33 @@ where
   and "jl"."job_id" = $2
 order by
   "jl"."phone_line_id";
+
+-- jobs.listJobCounters: two jobs
+select
+  "id",
+  "task_call_total",
+  "completed_task"
+from
+  "robot_call_job"
+where
+  "tenant_id" = $1
+  and "id" in ($2, $3)
+order by
+  "id";
+
+-- jobs.findJobTexts: by id
+select
+  "f"."definition",
+  "s"."content" as "sms_content"
+from
+  "robot_call_job" as "j"
+  inner join "dialog_flow" as "f" on "f"."id" = "j"."dialog_flow_id"
+  and "f"."tenant_id" = "j"."tenant_id"
+  left join "sms_template" as "s" on "s"."id" = "j"."sms_template_id"
+  and "s"."tenant_id" = "j"."tenant_id"
+where
+  "j"."tenant_id" = $1
+  and "j"."id" = $2;
 
 -- jobs.insertJob: a job with one caller line
 insert into
@@ -143,8 +173,8 @@ insert into
     "phone_type",
     "daily_start_time",
     "daily_end_time",
-    "inactive_start_time",
-    "inactive_end_time",
+    "inactive_time_list",
+    "redial_condition",
     "description",
     "wechat_alert_level",
     "sms_alert_level",
@@ -159,10 +189,12 @@ insert into
     "created_by_user_id",
     "organization_id",
     "created_at",
-    "last_modified_at"
+    "last_modified_at",
+    "transfer_phone_number",
+    "wechat_condition_alert_level"
   )
 values
-  ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)
+  ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)
 returning
   "id";
 
@@ -170,6 +202,84 @@ insert into
   "job_phone_line" ("tenant_id", "job_id", "phone_line_id")
 values
   ($1, $2, $3);
+
+-- jobs.updateJobSettings: some settings, if still in the status read
+update "robot_call_job"
+set
+  "name" = $1,
+  "robot_count" = $2,
+  "inactive_time_list" = $3,
+  "last_modified_at" = $4
+where
+  "tenant_id" = $5
+  and "id" = $6
+  and "status" = $7;
+
+-- jobs.replaceJobPhoneLines: one line
+delete from "job_phone_line"
+where
+  "tenant_id" = $1
+  and "job_id" = $2;
+
+insert into
+  "job_phone_line" ("tenant_id", "job_id", "phone_line_id")
+values
+  ($1, $2, $3);
+
+-- jobs.listJobsByIds: by ids
+select
+  "j"."id",
+  "j"."name",
+  "j"."status",
+  "j"."task_call_total",
+  "j"."completed_task",
+  "j"."created_at",
+  "u"."name" as "created_by_user_name"
+from
+  "robot_call_job" as "j"
+  left join "app_user" as "u" on "u"."id" = "j"."created_by_user_id"
+where
+  "j"."tenant_id" = $1
+  and "j"."id" in ($2, $3)
+order by
+  "j"."id";
+
+-- jobs.listJobsByIds: by ids, statuses, name and creation time
+select
+  "j"."id",
+  "j"."name",
+  "j"."status",
+  "j"."task_call_total",
+  "j"."completed_task",
+  "j"."created_at",
+  "u"."name" as "created_by_user_name"
+from
+  "robot_call_job" as "j"
+  left join "app_user" as "u" on "u"."id" = "j"."created_by_user_id"
+where
+  "j"."tenant_id" = $1
+  and "j"."id" in ($2, $3)
+  and "j"."status" in ($4, $5)
+  and "j"."name" like $6 escape '\'
+  and "j"."created_at" >= $7
+  and "j"."created_at" < $8
+order by
+  "j"."id";
+
+-- jobs.sumJobAnswers: two jobs
+select
+  "job_id",
+  sum(answered) as "answered",
+  sum(intent_a + intent_b) as "ab_level"
+from
+  "job_day_stats"
+where
+  "tenant_id" = $1
+  and "job_id" in ($2, $3)
+group by
+  "job_id"
+order by
+  "job_id";
 
 -- jobs.moveJobStatus: a status change
 update "robot_call_job"
@@ -262,8 +372,7 @@ select
   "j"."robot_count",
   "j"."daily_start_time",
   "j"."daily_end_time",
-  "j"."inactive_start_time",
-  "j"."inactive_end_time",
+  "j"."inactive_time_list",
   "j"."task_call_total",
   "j"."completed_task",
   "t"."time_zone",

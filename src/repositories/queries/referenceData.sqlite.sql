@@ -54,9 +54,45 @@ returning
 
 -- referenceData.insertDialogFlow: one flow
 insert into
-  "dialog_flow" ("tenant_id", "name", "definition", "created_at")
+  "dialog_flow" (
+    "tenant_id",
+    "name",
+    "definition",
+    "created_at",
+    "intent_level_tag_id"
+  )
 values
-  (?, ?, ?, ?)
+  (
+    ?,
+    ?,
+    ?,
+    ?,
+    (
+      select
+        min("id") as "id"
+      from
+        "intent_level_tag"
+      where
+        "tenant_id" = ?
+    )
+  )
+returning
+  "id";
+
+-- referenceData.insertDialogFlow: one flow with its industry, status and tag group
+insert into
+  "dialog_flow" (
+    "tenant_id",
+    "name",
+    "definition",
+    "created_at",
+    "industry",
+    "sub_industry",
+    "status",
+    "intent_level_tag_id"
+  )
+values
+  (?, ?, ?, ?, ?, ?, ?, ?)
 returning
   "id";
 
@@ -73,7 +109,11 @@ where
 select
   "id",
   "name",
-  "created_at"
+  "created_at",
+  "industry",
+  "sub_industry",
+  "status",
+  "intent_level_tag_id"
 from
   "dialog_flow"
 where
@@ -86,7 +126,13 @@ select
   "id",
   "phone_number",
   "phone_type",
-  "name"
+  "name",
+  "local_bill_rate",
+  "other_bill_rate",
+  "call_out_industry",
+  "area_code",
+  "province",
+  "city"
 from
   "phone_line"
 where

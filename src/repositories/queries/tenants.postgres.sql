@@ -169,3 +169,19 @@ returning
 delete from "signature_nonce"
 where
   "expires_at" < $1;
+
+-- tenants.updateTenantIsvInfo: the sign only
+update "tenant"
+set
+  "tenant_sign" = $1
+where
+  "id" = $2;
+
+-- tenants.updateTenantIsvInfo: the sign and both callback URLs
+update "tenant"
+set
+  "tenant_sign" = $1,
+  "callback_url" = $2,
+  "sms_callback_url" = $3
+where
+  "id" = $4;

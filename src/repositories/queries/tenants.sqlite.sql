@@ -168,3 +168,19 @@ returning
 delete from "signature_nonce"
 where
   "expires_at" < ?;
+
+-- tenants.updateTenantIsvInfo: the sign only
+update "tenant"
+set
+  "tenant_sign" = ?
+where
+  "id" = ?;
+
+-- tenants.updateTenantIsvInfo: the sign and both callback URLs
+update "tenant"
+set
+  "tenant_sign" = ?,
+  "callback_url" = ?,
+  "sms_callback_url" = ?
+where
+  "id" = ?;

@@ -1,0 +1,458 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { finishedCall, TenantFixture } from '../../test/fixtures.js';
+import { call, startTestServer, type TestServer } from '../../test/harness.js';
+import { verifyCallback } from '../client/callbacks.js';
+import { loadConfig } from '../config.js';
+import { Dialer } from '../dialer/dialer.js';
+import { SimulatedTelephony } from '../dialer/telephony.js';
+import { validateCallbackUrl } from '../domain/callbackUrl.js';
+import { ServiceError } from '../domain/errors.js';
+import { localDate } from '../domain/time.js';
+import {
+  callbackSecretOf,
+  completeJob,
+  MAX_ATTEMPTS,
+  nextAttemptAt,
+  rotateCallbackSecret,
+  setCallbackUrl,
+} from '../services/callbacks.js';
+import { CallbackDispatcher, type DispatcherSettings, dispatcherSettings } from './dispatcher.js';
+import { forbiddenAddress } from './ssrf.js';
+
+/*
+ * Callbacks end to end: events written by the one write path and by job completion, delivered by
+ * the dispatcher to real HTTP receivers on loopback, signed, retried on the schedule (a fake clock
+ * stands in for the minutes), listed and redelivered through the signed endpoints.
+ */
+
+const T0 = Date.UTC(2024, 4, 1, 2, 0, 0); // 2024-05-01 10:00 in Asia/Shanghai
+
+interface Received {
+  headers: IncomingMessage['headers'];
+  body: string;
+  at: number;
+}
+
+/** A callback receiver on loopback; `answer` decides each reply (default: 200 "success"). */
+class Receiver {
+  readonly received: Received[] = [];
+  answer: (req: Received, res: ServerResponse) => void = (_r, res) => res.end('success');
+  private server!: Server;
+  private readonly hanging = new Set<ServerResponse>();
+  url = '';
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      const parts: Buffer[] = [];
+      req.on('data', (c) => parts.push(c));
+      req.on('end', () => {
+        const r = { headers: req.headers, body: Buffer.concat(parts).toString('utf8'), at: Date.now() };
+        this.received.push(r);
+        this.answer(r, res);
+      });
+    });
+    await new Promise<void>((done) => this.server.listen(0, '127.0.0.1', done));
+    const address = this.server.address();
+    this.url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/hook`;
+    return this;
+  }
+
+  /** Never answers (until closed). */
+  hang(): void {
+    this.answer = (_r, res) => this.hanging.add(res);
+  }
+
+  bodies(): any[] {
+    return this.received.map((r) => JSON.parse(r.body));
+  }
+
+  async close(): Promise<void> {
+    for (const res of this.hanging) res.destroy();
+    this.server.closeAllConnections();
+    await new Promise<void>((done) => this.server.close(() => done()));
+  }
+}
+
+let server: TestServer;
+let tenant: TenantFixture;
+let receiver: Receiver;
+/** The dispatchers' clock: a minute ahead of the wall clock, so events just recorded are due. */
+let now = Date.now() + 60_000;
+const dispatchers: CallbackDispatcher[] = [];
+
+function settings(extra: Partial<DispatcherSettings> = {}): DispatcherSettings {
+  return {
+    ...dispatcherSettings(
+      loadConfig({
+        CALLBACK_ALLOW_PRIVATE_NETWORKS: 'true',
+        CALLBACK_RETRY_UNIT_MS: '60000',
+        CALLBACK_TIMEOUT_MS: '1000',
+        CALLBACK_CONNECT_TIMEOUT_MS: '500',
+      }),
+    ),
+    pollMs: 20,
+    ...extra,
+  };
+}
+
+/** A dispatcher on the test database whose clock is `now`; driven by hand (claim/idle) unless started. */
+function dispatcher(extra: Partial<DispatcherSettings> = {}): CallbackDispatcher {
+  const d = new CallbackDispatcher({ database: server.database, settings: settings(extra), now: () => now });
+  dispatchers.push(d);
+  return d;
+}
+
+/** Claims and delivers what is due now, and writes the outcomes. */
+async function round(d: CallbackDispatcher): Promise<number> {
+  const n = await d.claim();
+  await d.idle();
+  return n;
+}
+
+async function newTenant(url: string | null = receiver.url): Promise<TenantFixture> {
+  const t = await TenantFixture.create(server.database);
+  if (url) await setCallbackUrl(server.database, t.tenantId, url);
+  return t;
+}
+
+const list = (t: TenantFixture, query = '') => call(server, t.credentials, 'GET', `/apiOpen/v1/callback/list${query}`);
+
+beforeAll(async () => {
+  server = await startTestServer();
+  receiver = await new Receiver().start();
+  tenant = await newTenant();
+});
+beforeEach(() => {
+  now = Date.now() + 60_000;
+});
+afterEach(async () => {
+  for (const d of dispatchers.splice(0)) await d.stop({ abandonAfterMs: 0 });
+  // Every test starts with nothing due: what a test left undelivered is delivered now.
+  receiver.answer = (_r, res) => res.end('success');
+  now = Date.now() + 60_000;
+  const drain = dispatcher();
+  while ((await round(drain)) > 0);
+  dispatchers.length = 0;
+  receiver.received.length = 0;
+});
+afterAll(async () => {
+  await receiver.close();
+  await server.close();
+});
+
+describe('ROBOT_CALL_RECORD', () => {
+  it('pushes every finished call with the documented fields, its transcript and its customer’s properties', async () => {
+    const c = await tenant.customer({ name: '张三' });
+    const { jobId, taskOf } = await tenant.job({ customers: [c.id] });
+    const callRecordId = await tenant.call(
+      finishedCall({
+        jobId,
+        task: taskOf.get(c.id),
+        at: T0,
+        duration: 37,
+        rounds: 2,
+        concerns: ['价格'],
+        turns: [
+          { type: 'ROBOT', text: '您好' },
+          { type: 'PERSON', text: '嗯' },
+        ],
+      }),
+    );
+    expect(await round(dispatcher())).toBe(1);
+    expect(receiver.received).toHaveLength(1);
+    const [got] = receiver.received;
+    expect(got!.headers['content-type']).toBe('application/json; charset=utf-8');
+    const body = JSON.parse(got!.body);
+    const detail = (
+      await call(server, tenant.credentials, 'GET', `/apiOpen/v1/task/callDetail?callRecordId=${callRecordId}`)
+    ).data;
+    const turnIds = detail.callDetailList.map((t: { callDetailId: number }) => t.callDetailId);
+    expect(body).toEqual({
+      dataType: 'ROBOT_CALL_RECORD',
+      data: {
+        callRecordId,
+        tenantId: tenant.tenantId,
+        robotCallJobId: jobId,
+        dialogFlowId: tenant.flowId,
+        calledPhoneNumber: c.phone,
+        resultStatus: 'ANSWERED',
+        intentLevel: 'B',
+        customerConcern: ['价格'],
+        fullAudioUrl: null,
+        customerAudioUrl: null,
+        analysisBasis: '',
+        startTime: '2024-05-01 10:00:00',
+        endTime: '2024-05-01 10:00:47',
+        chatDuration: 37,
+        chatRound: 2,
+        attributes: [],
+        properties: { 来源: '测试' },
+        callDetailList: [
+          { text: '您好', type: 'ROBOT', callDetailId: turnIds[0] },
+          { text: '嗯', type: 'PERSON', callDetailId: turnIds[1] },
+        ],
+      },
+    });
+    expect(turnIds.every((id: unknown) => typeof id === 'number')).toBe(true);
+  });
+
+  it('pushes nothing for script-training calls, calls sent again, or tenants without a callback URL', async () => {
+    const { jobId } = await tenant.job();
+    const once = finishedCall({ jobId });
+    await tenant.calls([once, finishedCall({ jobId, training: true })]);
+    await tenant.calls([once]); // a duplicate: recorded once, pushed once
+    const silent = await newTenant(null);
+    const silentJob = (await silent.job()).jobId;
+    await silent.call(finishedCall({ jobId: silentJob }));
+    const d = dispatcher();
+    while ((await round(d)) > 0);
+    expect(receiver.bodies().map((b) => b.data.robotCallJobId)).toEqual([jobId]);
+  });
+
+  it('pushes only calls recorded after the URL was set', async () => {
+    const t = await newTenant(null);
+    const { jobId } = await t.job();
+    await t.call(finishedCall({ jobId }));
+    await setCallbackUrl(server.database, t.tenantId, receiver.url);
+    const after = await t.call(finishedCall({ jobId }));
+    await round(dispatcher());
+    expect(receiver.bodies().map((b) => b.data.callRecordId)).toEqual([after]);
+  });
+});
+
+describe('ROBOT_CALL_JOB', () => {
+  it('pushes {robotCallJobId, tenantId, status: COMPLETED} once when the dialer completes a job', async () => {
+    const c = await tenant.customer();
+    const { jobId, taskOf } = await tenant.job({ customers: [c.id], status: 'IN_PROCESS' });
+    await tenant.call(finishedCall({ jobId, task: taskOf.get(c.id) }));
+    const clock = { now: () => T0, sleep: () => Promise.resolve() };
+    const dialer = new Dialer({ database: server.database, telephony: new SimulatedTelephony({ speed: 1000 }), clock });
+    const report = await dialer.tick();
+    expect(report.transitions).toContainEqual({ robotCallJobId: jobId, from: 'IN_PROCESS', to: 'COMPLETED' });
+    await dialer.tick();
+    const d = dispatcher();
+    while ((await round(d)) > 0);
+    const jobEvents = receiver
+      .bodies()
+      .filter((b) => b.dataType === 'ROBOT_CALL_JOB' && b.data.robotCallJobId === jobId);
+    expect(jobEvents).toEqual([
+      { dataType: 'ROBOT_CALL_JOB', data: { robotCallJobId: jobId, tenantId: tenant.tenantId, status: 'COMPLETED' } },
+    ]);
+  });
+
+  it('writes no event when the job did not move (compare-and-set)', async () => {
+    const { jobId } = await tenant.job({ status: 'USER_PAUSE' });
+    expect(await completeJob(server.database, tenant.tenantId, jobId, 'IN_PROCESS', T0)).toBe(false);
+    expect((await list(tenant, `?robotCallJobId=${jobId}`)).data.totalElements).toBe(0);
+  });
+});
+
+describe('signature', () => {
+  it('verifies with the SDK’s verifyCallback and the tenant’s secret, and fails on one changed byte', async () => {
+    const { jobId } = await tenant.job();
+    await tenant.call(finishedCall({ jobId }));
+    await round(dispatcher());
+    const [got] = receiver.received;
+    const secret = await callbackSecretOf(server.database, tenant.tenantId);
+    const check = await verifyCallback(got!.headers, got!.body, secret, { toleranceSeconds: 300 });
+    expect(check).toMatchObject({ valid: true, eventId: got!.headers['x-outcall-event-id'] });
+    expect(got!.headers['x-outcall-timestamp']).toMatch(/^\d{10}$/);
+    const changed = got!.body.replace('"dataType"', '"dataTypf"');
+    expect((await verifyCallback(got!.headers, changed, secret)).valid).toBe(false);
+    expect((await verifyCallback(got!.headers, got!.body, `${secret}x`)).valid).toBe(false);
+    // Too old a timestamp is refused.
+    expect((await verifyCallback(got!.headers, got!.body, secret, { now: Date.now() + 3_600_000 })).valid).toBe(false);
+  });
+
+  it('uses the rotated secret from the next delivery on', async () => {
+    const t = await newTenant();
+    const old = await callbackSecretOf(server.database, t.tenantId);
+    const fresh = await rotateCallbackSecret(server.database, t.tenantId);
+    expect(fresh).not.toBe(old);
+    const { jobId } = await t.job();
+    await t.call(finishedCall({ jobId }));
+    await round(dispatcher());
+    const [got] = receiver.received;
+    expect((await verifyCallback(got!.headers, got!.body, fresh)).valid).toBe(true);
+    expect((await verifyCallback(got!.headers, got!.body, old)).valid).toBe(false);
+    expect((await verifyCallback(got!.headers, got!.body, [old, fresh])).valid).toBe(true);
+  });
+});
+
+describe('retries', () => {
+  for (const [name, answer] of [
+    ['HTTP 500', (_r: Received, res: ServerResponse) => res.writeHead(500).end('success')],
+    ['a body that is not "success"', (_r: Received, res: ServerResponse) => res.end('{"success":false}')],
+    ['a redirect', (_r: Received, res: ServerResponse) => res.writeHead(302, { location: '/x' }).end()],
+    ['no answer within the timeout', () => undefined],
+  ] as const) {
+    it(`retries after ${name} at 1, 2, 4 … minutes, then gives up after 10 attempts`, async () => {
+      const t = await newTenant();
+      const { jobId } = await t.job();
+      await t.call(finishedCall({ jobId }));
+      receiver.answer = answer;
+      const d = dispatcher({ timeoutMs: 200 });
+      const minute = 60_000;
+      let due = now;
+      for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+        now = due - 1;
+        if (attempt > 1) expect(await round(d), `attempt ${attempt} is not due before its time`).toBe(0);
+        now = due;
+        expect(await round(d), `attempt ${attempt} is made when due`).toBe(1);
+        due += minute * 2 ** (attempt - 1);
+      }
+      now = due + 365 * 86_400_000;
+      expect(await round(d)).toBe(0);
+      expect(receiver.received).toHaveLength(MAX_ATTEMPTS);
+      expect(new Set(receiver.received.map((r) => r.headers['x-outcall-event-id'])).size).toBe(1);
+      const [event] = (await list(t, '?state=FAILED')).data.content;
+      expect(event).toMatchObject({ state: 'FAILED', attempts: 10 });
+      expect(event.attemptList).toHaveLength(10);
+      expect(event.attemptList.map((a: { attempt: number }) => a.attempt)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      expect(event.lastError).toBeTruthy();
+    });
+  }
+
+  it('schedules 1, 2, 4 … units after each failure, at most 10 attempts and 24 hours', () => {
+    const unit = 60_000;
+    expect([1, 2, 3, 4].map((a) => nextAttemptAt(a, 0, 0, unit))).toEqual([unit, 2 * unit, 4 * unit, 8 * unit]);
+    expect(nextAttemptAt(10, 0, 0, unit)).toBeUndefined();
+    // A schedule that would run past 24 hours (e.g. after slow attempts) ends there.
+    expect(nextAttemptAt(9, 23 * 3_600_000, 0, unit)).toBeUndefined();
+  });
+
+  it('delivers after a failure once the receiver answers success', async () => {
+    const t = await newTenant();
+    const { jobId } = await t.job();
+    await t.call(finishedCall({ jobId }));
+    receiver.answer = (_r, res) => res.writeHead(503).end();
+    const d = dispatcher();
+    await round(d);
+    receiver.answer = (_r, res) => res.end('  SUCCESS\n');
+    now += 60_000;
+    await round(d);
+    const [event] = (await list(t)).data.content;
+    expect(event).toMatchObject({ state: 'DELIVERED', attempts: 2, lastHttpStatus: 200, lastError: null });
+    expect(event.attemptList.map((a: { httpStatus: number }) => a.httpStatus)).toEqual([503, 200]);
+  });
+});
+
+describe('the delivery log and redelivery', () => {
+  it('redelivers one event by id at once, whatever its state, and every failed event of a range', async () => {
+    const t = await newTenant();
+    const { jobId } = await t.job();
+    await t.calls([finishedCall({ jobId }), finishedCall({ jobId })]);
+    receiver.answer = (_r, res) => res.writeHead(500).end();
+    const d = dispatcher();
+    await round(d);
+    expect((await list(t, '?state=WAITING')).data.totalElements).toBe(2);
+    receiver.answer = (_r, res) => res.end('success');
+    const [first] = (await list(t)).data.content;
+    const one = await call(server, t.credentials, 'POST', '/apiOpen/v1/callback/redeliver', { eventId: first.eventId });
+    expect(one.data).toEqual({ redelivered: 1 });
+    await round(d); // due now, not in a minute
+    expect((await list(t, '?state=DELIVERED')).data.content.map((e: { eventId: string }) => e.eventId)).toEqual([
+      first.eventId,
+    ]);
+    const range = await call(server, t.credentials, 'POST', '/apiOpen/v1/callback/redeliver', {
+      earliestTime: localDate(Date.now(), 'Asia/Shanghai'),
+      latestTime: localDate(Date.now(), 'Asia/Shanghai'),
+    });
+    expect(range.data).toEqual({ redelivered: 1 });
+    await round(d);
+    expect((await list(t, '?state=DELIVERED')).data.totalElements).toBe(2);
+    // A delivered event may be replayed by id; the receiver sees the same event id again.
+    await call(server, t.credentials, 'POST', '/apiOpen/v1/callback/redeliver', { eventId: first.eventId });
+    await round(d);
+    const ids = receiver.received.map((r) => r.headers['x-outcall-event-id']);
+    expect(ids.filter((id) => id === first.eventId).length).toBe(3);
+  });
+
+  it('filters the log, and refuses bad parameters with 412 naming them; another tenant’s event is a 404', async () => {
+    const t = await newTenant();
+    const { jobId } = await t.job();
+    await t.call(finishedCall({ jobId }));
+    await completeJob(server.database, t.tenantId, jobId, 'IN_PROCESS', T0);
+    expect((await list(t, '?dataType=ROBOT_CALL_JOB')).data.totalElements).toBe(1);
+    expect((await list(t, `?robotCallJobId=${jobId}&state=PENDING`)).data.totalElements).toBe(2);
+    expect((await list(t, '?state=DELIVERED')).data.totalElements).toBe(0);
+    const bad = await list(t, '?state=LOST');
+    expect(bad.code).toBe(412);
+    expect(bad.resultMsg).toContain('state');
+    expect((await list(t, '?dataType=ROBOT_CALL_SMS')).code).toBe(412);
+    expect((await list(t, '?earliestTime=2024-13-01')).code).toBe(412);
+    const [event] = (await list(t)).data.content;
+    const other = await newTenant();
+    const r = await call(server, other.credentials, 'POST', '/apiOpen/v1/callback/redeliver', {
+      eventId: event.eventId,
+    });
+    expect(r.code).toBe(404);
+    expect((await call(server, t.credentials, 'POST', '/apiOpen/v1/callback/redeliver', {})).code).toBe(412);
+  });
+});
+
+describe('safety', () => {
+  it('refuses private addresses by default, checked on the resolved address', async () => {
+    const t = await newTenant(receiver.url.replace('127.0.0.1', 'localhost'));
+    const { jobId } = await t.job();
+    await t.call(finishedCall({ jobId }));
+    await round(dispatcher({ allowPrivateNetworks: false }));
+    expect(receiver.received).toHaveLength(0);
+    const [event] = (await list(t)).data.content;
+    expect(event.lastError).toMatch(/^refused: localhost resolves to/);
+    for (const a of [
+      '127.0.0.1',
+      '10.1.2.3',
+      '169.254.169.254',
+      '100.100.100.200',
+      '192.168.1.1',
+      '::1',
+      'fd00:ec2::254',
+      '::ffff:127.0.0.1',
+      'fe80::1',
+      '224.0.0.1',
+    ])
+      expect(forbiddenAddress(a), a).toBeDefined();
+    for (const a of ['8.8.8.8', '2606:4700:4700::1111']) expect(forbiddenAddress(a), a).toBeUndefined();
+  });
+
+  it('a receiver that hangs does not hold up another tenant’s deliveries', async () => {
+    const slow = await new Receiver().start();
+    slow.hang();
+    try {
+      const a = await newTenant(slow.url);
+      const b = await newTenant();
+      const jobA = (await a.job()).jobId;
+      const jobB = (await b.job()).jobId;
+      await a.calls(Array.from({ length: 6 }, () => finishedCall({ jobId: jobA })));
+      await b.calls(Array.from({ length: 3 }, () => finishedCall({ jobId: jobB })));
+      const d = dispatcher({ concurrency: 4, perTenant: 2, timeoutMs: 20_000 });
+      d.start();
+      const started = Date.now();
+      const ofB = () => receiver.bodies().filter((x) => x.data.tenantId === b.tenantId);
+      while (ofB().length < 3 && Date.now() - started < 5000) await new Promise((r) => setTimeout(r, 20));
+      expect(ofB()).toHaveLength(3);
+      expect(slow.received.length).toBe(2); // its cap: the rest wait, holding no one else up
+      expect(d.stats().inFlight).toBe(2);
+    } finally {
+      for (const d of dispatchers.splice(0)) await d.stop({ abandonAfterMs: 0 });
+      await slow.close();
+    }
+  });
+
+  it('validates callback URLs: http or https only', () => {
+    expect(validateCallbackUrl(' https://example.com/cb?x=1 ')).toBe('https://example.com/cb?x=1');
+    for (const bad of [
+      '',
+      'ftp://example.com',
+      'javascript:alert(1)',
+      'example.com/cb',
+      'http://exa mple.com',
+      'http:999999999', // the platform's own example, which URL parsing would read as an address
+      `https://e.com/${'a'.repeat(2000)}`,
+    ]) {
+      expect(() => validateCallbackUrl(bad), bad).toThrow(ServiceError);
+    }
+  });
+});

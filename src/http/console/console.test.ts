@@ -1,0 +1,453 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ConsoleBrowser, consoleUser } from '../../../test/consoleClient.js';
+import { finishedCall, TenantFixture } from '../../../test/fixtures.js';
+import { call, getTaskDetail, startTestServer, type TestServer } from '../../../test/harness.js';
+
+/*
+ * The console's JSON API (/console/api/, docs/console.md) against the real server: sessions,
+ * CSRF, roles, tenant isolation, and answers equal to the Open API's for the same job.
+ */
+
+let server: TestServer;
+let tenant: TenantFixture;
+let other: TenantFixture;
+let admin: { username: string; password: string };
+let member: { username: string; password: string };
+/** Added to the server's clock: moves session expiry without waiting. */
+let clockOffset = 0;
+
+beforeAll(async () => {
+  server = await startTestServer({
+    now: () => Date.now() + clockOffset,
+    env: { CONSOLE_SESSION_IDLE_MINUTES: '30', CONSOLE_SESSION_MAX_HOURS: '12', CONSOLE_LOGIN_MAX_FAILURES: '5' },
+  });
+  tenant = await TenantFixture.create(server.database);
+  other = await TenantFixture.create(server.database);
+  admin = await consoleUser(server.database, tenant.credentials.tenantSign, 'admin');
+  member = await consoleUser(server.database, tenant.credentials.tenantSign, 'member');
+});
+afterAll(() => server.close());
+afterEach(() => {
+  clockOffset = 0;
+});
+
+async function signedIn(who = admin): Promise<ConsoleBrowser> {
+  const browser = new ConsoleBrowser(server.url);
+  const r = await browser.signIn(who.username, who.password);
+  expect(r.code, r.resultMsg).toBe(200);
+  return browser;
+}
+
+describe('signing in', () => {
+  it('answers the user and a CSRF token, and sets an HttpOnly, SameSite=Strict cookie for /console', async () => {
+    const browser = new ConsoleBrowser(server.url);
+    const r = await browser.signIn(admin.username, admin.password);
+    expect(r.code).toBe(200);
+    expect(r.data.user).toEqual({
+      username: admin.username,
+      role: 'admin',
+      tenantId: tenant.tenantId,
+      tenantName: `公司${tenant.credentials.tenantSign}`,
+      tenantSign: tenant.credentials.tenantSign,
+    });
+    expect(r.data.csrfToken).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+    const cookie = browser.lastSetCookie!;
+    expect(cookie).toMatch(/^outcall_session=[A-Za-z0-9_-]{43}; /);
+    expect(cookie).toContain('HttpOnly');
+    expect(cookie).toContain('SameSite=Strict');
+    expect(cookie).toContain('Path=/console');
+    expect(cookie).toContain(`Max-Age=${12 * 3600}`);
+    // Plain HTTP here: a Secure cookie would never come back.
+    expect(cookie).not.toContain('Secure');
+    const again = await browser.call('GET', '/console/api/session');
+    expect(again.code).toBe(200);
+    expect(again.data).toEqual(r.data);
+  });
+
+  it('marks the cookie Secure when the request came over HTTPS through a trusted proxy', async () => {
+    const proxied = await startTestServer({ env: { TRUST_PROXY: '127.0.0.1' } });
+    try {
+      const t = await TenantFixture.create(proxied.database);
+      const u = await consoleUser(proxied.database, t.credentials.tenantSign);
+      const browser = new ConsoleBrowser(proxied.url);
+      await browser.raw('POST', '/console/api/session', {
+        body: u,
+        headers: { 'x-forwarded-proto': 'https' },
+      });
+      expect(browser.lastSetCookie).toContain('; Secure');
+    } finally {
+      await proxied.close();
+    }
+  });
+
+  it('refuses a wrong password and an unknown user alike with 401, and sets no cookie', async () => {
+    const browser = new ConsoleBrowser(server.url);
+    const wrong = await browser.signIn(member.username, 'not-the-password');
+    const unknown = await browser.signIn('nobody-here', 'whatever-it-is');
+    expect([wrong.code, unknown.code]).toEqual([401, 401]);
+    expect(wrong.resultMsg).toBe(unknown.resultMsg);
+    expect(browser.cookie).toBeUndefined();
+  });
+
+  it('refuses a disabled user', async () => {
+    const u = await consoleUser(server.database, tenant.credentials.tenantSign);
+    const browser = await signedIn(u);
+    const { setUserEnabled } = await import('../../services/consoleUsers.js');
+    await setUserEnabled(server.database, u.username, false);
+    expect((await browser.call('GET', '/console/api/session')).code).toBe(401);
+    expect((await new ConsoleBrowser(server.url).signIn(u.username, u.password)).code).toBe(401);
+  });
+
+  it('refuses a sixth attempt within the window with 429 and Retry-After, even with the right password', async () => {
+    const u = await consoleUser(server.database, tenant.credentials.tenantSign);
+    const browser = new ConsoleBrowser(server.url);
+    for (let i = 0; i < 5; i++) expect((await browser.signIn(u.username, `wrong-${i}-password`)).code).toBe(401);
+    const response = await browser.raw('POST', '/console/api/session', { body: u });
+    const envelope = (await response.json()) as { code: number; resultMsg: string };
+    expect(envelope.code).toBe(429);
+    expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(14 * 60);
+    expect(Number(response.headers.get('retry-after'))).toBeLessThanOrEqual(15 * 60);
+    // Once the window has passed, the right password works.
+    clockOffset = 15 * 60_000 + 1000;
+    expect((await browser.signIn(u.username, u.password)).code).toBe(200);
+  });
+
+  it('refuses a body without a password with 412 naming it', async () => {
+    const r = await new ConsoleBrowser(server.url).call('POST', '/console/api/session', { body: { username: 'x' } });
+    expect(r.code).toBe(412);
+    expect(r.resultMsg).toContain('password');
+  });
+});
+
+describe('sessions', () => {
+  it('end after 30 idle minutes', async () => {
+    const browser = await signedIn();
+    clockOffset = 29 * 60_000;
+    expect((await browser.call('GET', '/console/api/session')).code).toBe(200);
+    // 29 minutes after that request (its last-seen time was written): still alive.
+    clockOffset = 58 * 60_000;
+    expect((await browser.call('GET', '/console/api/session')).code).toBe(200);
+    clockOffset = 58 * 60_000 + 30 * 60_000;
+    const r = await browser.call('GET', '/console/api/session');
+    expect(r.code).toBe(401);
+    // Gone for good, not only for now.
+    clockOffset = 0;
+    expect((await browser.call('GET', '/console/api/session')).code).toBe(401);
+  });
+
+  it('end 12 hours after sign-in however busy', async () => {
+    const browser = await signedIn();
+    for (let m = 25; m < 12 * 60; m += 25) {
+      clockOffset = m * 60_000;
+      expect((await browser.call('GET', '/console/api/jobs')).code, `after ${m} minutes`).toBe(200);
+    }
+    clockOffset = 12 * 3_600_000;
+    expect((await browser.call('GET', '/console/api/jobs')).code).toBe(401);
+  });
+
+  it('end at sign-out: the cookie is cleared and the token no longer works', async () => {
+    const browser = await signedIn();
+    const cookie = browser.cookie;
+    const r = await browser.call('DELETE', '/console/api/session');
+    expect(r.code).toBe(200);
+    expect(browser.lastSetCookie).toMatch(/^outcall_session=; .*Max-Age=0/);
+    expect(browser.cookie).toBeUndefined();
+    browser.cookie = cookie;
+    expect((await browser.call('GET', '/console/api/session')).code).toBe(401);
+  });
+
+  it('are refused without a cookie, or with a made-up one, with 401', async () => {
+    const browser = new ConsoleBrowser(server.url);
+    expect((await browser.call('GET', '/console/api/jobs')).code).toBe(401);
+    browser.cookie = `outcall_session=${'A'.repeat(43)}`;
+    expect((await browser.call('GET', '/console/api/jobs')).code).toBe(401);
+    browser.cookie = 'outcall_session=%00;;';
+    expect((await browser.call('POST', '/console/api/jobs', { body: { name: 'x' } })).code).toBe(401);
+  });
+
+  it('are accepted by every server process on the database', async () => {
+    const browser = await signedIn();
+    const { buildApp } = await import('../app.js');
+    const second = await buildApp({ database: server.database, config: server.config, logger: false });
+    await second.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const address = second.server.address();
+      const elsewhere = new ConsoleBrowser(
+        `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
+      );
+      elsewhere.cookie = browser.cookie;
+      expect((await elsewhere.call('GET', '/console/api/session')).data.user.username).toBe(admin.username);
+    } finally {
+      await second.close();
+    }
+  });
+});
+
+describe('CSRF', () => {
+  it('refuses a changing request without the token, or with another, with 403; with it the request runs', async () => {
+    const browser = await signedIn();
+    const body = { name: 'CSRF', dialogFlowId: tenant.flowId };
+    const without = await browser.call('POST', '/console/api/jobs', { body, csrf: false });
+    expect(without.code).toBe(403);
+    expect(without.resultMsg).toContain('X-CSRF-Token');
+    const wrong = await browser.call('POST', '/console/api/jobs', { body, csrf: 'x'.repeat(32) });
+    expect(wrong.code).toBe(403);
+    expect((await browser.call('DELETE', '/console/api/session', { csrf: false })).code).toBe(403);
+    const ok = await browser.call('POST', '/console/api/jobs', { body });
+    expect(ok.code, ok.resultMsg).toBe(200);
+    // Nothing was made by the refused ones.
+    const list = await browser.call('GET', '/console/api/jobs?name=CSRF');
+    expect(list.data.totalElements).toBe(1);
+  });
+});
+
+describe('roles', () => {
+  it('let a member run jobs but not see keys or settings (403)', async () => {
+    const browser = await signedIn(member);
+    expect((await browser.call('GET', '/console/api/jobs')).code).toBe(200);
+    for (const [method, path] of [
+      ['GET', '/console/api/keys'],
+      ['POST', '/console/api/keys'],
+      ['POST', `/console/api/keys/${tenant.credentials.appKey}/disable`],
+      ['GET', '/console/api/settings'],
+      ['PUT', '/console/api/settings'],
+    ] as const) {
+      const r = await browser.call(method, path, { body: method === 'PUT' ? { callbackUrl: null } : undefined });
+      expect(r.code, `${method} ${path}`).toBe(403);
+    }
+  });
+
+  it('let an admin list keys, create one (its secret shown once, and it signs requests), and disable it', async () => {
+    const browser = await signedIn(admin);
+    const keys = await browser.call('GET', '/console/api/keys');
+    expect(keys.code).toBe(200);
+    expect(keys.data.map((k: any) => k.appKey)).toEqual([tenant.credentials.appKey]);
+    expect(JSON.stringify(keys.data)).not.toContain(tenant.credentials.appSecret);
+    const created = await browser.call('POST', '/console/api/keys');
+    expect(created.code).toBe(200);
+    const { appKey, appSecret } = created.data;
+    const credentials = { appKey, appSecret, tenantSign: tenant.credentials.tenantSign };
+    expect((await call(server, credentials, 'GET', '/apiOpen/v1/task/getTasks')).code).toBe(200);
+    const listed = await browser.call('GET', '/console/api/keys');
+    expect(listed.data).toHaveLength(2);
+    expect(JSON.stringify(listed.data)).not.toContain(appSecret);
+    expect((await browser.call('POST', `/console/api/keys/${appKey}/disable`)).data).toEqual({
+      appKey,
+      enabled: false,
+    });
+    // A disabled key is refused as the Open API refuses it (403).
+    expect((await call(server, credentials, 'GET', '/apiOpen/v1/task/getTasks')).code).toBe(403);
+    expect((await browser.call('POST', `/console/api/keys/${appKey}/enable`)).data.enabled).toBe(true);
+    // Another tenant's key is not found.
+    expect((await browser.call('POST', `/console/api/keys/${other.credentials.appKey}/disable`)).code).toBe(404);
+  });
+
+  it('let an admin set the callback URL, refusing what is not an http(s) URL with 412', async () => {
+    const browser = await signedIn(admin);
+    expect((await browser.call('GET', '/console/api/settings')).data).toEqual({ callbackUrl: null });
+    const bad = await browser.call('PUT', '/console/api/settings', { body: { callbackUrl: 'ftp://x' } });
+    expect(bad.code).toBe(412);
+    expect(bad.resultMsg).toContain('callbackUrl');
+    const url = 'https://example.test/hook';
+    expect((await browser.call('PUT', '/console/api/settings', { body: { callbackUrl: url } })).code).toBe(200);
+    expect((await browser.call('GET', '/console/api/settings')).data).toEqual({ callbackUrl: url });
+    expect((await browser.call('PUT', '/console/api/settings', { body: { callbackUrl: '' } })).data).toEqual({
+      callbackUrl: null,
+    });
+  });
+
+  it('let an admin read the callback delivery log, as /apiOpen/v1/callback/list answers it', async () => {
+    const browser = await signedIn(admin);
+    const log = await browser.call('GET', '/console/api/callbacks?pageSize=5');
+    const open = await call(server, tenant.credentials, 'GET', '/apiOpen/v1/callback/list?pageSize=5');
+    expect(log.code, log.resultMsg).toBe(200);
+    expect(log.data).toEqual(open.data);
+    expect((await (await signedIn(member)).call('GET', '/console/api/callbacks')).code).toBe(403);
+  });
+});
+
+describe('jobs', () => {
+  it('answer exactly getTaskDetail’s data, and a list whose numbers equal it', async () => {
+    const c1 = await tenant.customer();
+    const c2 = await tenant.customer();
+    const { jobId, taskOf } = await tenant.job({ name: '数字核对', customers: [c1.id, c2.id] });
+    await tenant.calls([
+      finishedCall({ jobId, task: taskOf.get(c1.id), intent: 'A' }),
+      finishedCall({ jobId, task: taskOf.get(c2.id), result: 'NO_ANSWER' }),
+      finishedCall({ jobId, task: taskOf.get(c2.id), result: 'BUSY' }),
+    ]);
+    const browser = await signedIn(member);
+    const detail = await browser.call('GET', `/console/api/jobs/${jobId}`);
+    const open = await getTaskDetail(server, tenant.credentials, jobId);
+    expect(detail.code).toBe(200);
+    expect(detail.data).toEqual(open.data);
+    const list = await browser.call('GET', '/console/api/jobs?name=数字核对');
+    const item = list.data.content[0];
+    expect(item).toEqual({
+      robotCallJobId: jobId,
+      name: '数字核对',
+      status: open.data.robotCallJob.status,
+      completedTask: open.data.completedTask,
+      taskCallTotal: open.data.taskCallTotal,
+      callCount: open.data.callJobStatsInfo.taskCallTotal,
+      answeredRate: open.data.callJobStatsInfo.answeredRate,
+      createdByUserName: open.data.createdByUserName,
+      creationTime: open.data.robotCallJob.creationTime.slice(0, 16),
+    });
+    expect(item.callCount).toBe(3);
+    expect(item.answeredRate).toBe(33.33);
+  });
+
+  it('are created, filled, started, paused, resumed and stopped through the Open API’s services', async () => {
+    const browser = await signedIn(member);
+    const lines = await browser.call('GET', '/console/api/phoneLines');
+    const flows = await browser.call('GET', '/console/api/dialogFlows');
+    expect(flows.data.map((f: any) => f.dialogFlowId)).toContain(tenant.flowId);
+    const created = await browser.call('POST', '/console/api/jobs', {
+      body: {
+        name: '控制台任务',
+        dialogFlowId: tenant.flowId,
+        phoneNumberIds: lines.data.map((l: any) => l.phoneNumberId),
+      },
+    });
+    expect(created.code, created.resultMsg).toBe(200);
+    const jobId = created.data.robotCallJobId;
+    const imported = await browser.call('POST', `/console/api/jobs/${jobId}/customers`, {
+      body: { customers: [{ phoneNumber: '13912345678', name: '张三' }, { phoneNumber: '12345' }] },
+    });
+    expect(imported.code, imported.resultMsg).toBe(200);
+    expect(imported.data.accepted).toHaveLength(1);
+    expect(imported.data.rejected).toEqual([{ index: 1, phoneNumber: '12345', reason: expect.any(String) }]);
+    for (const [action, status] of [
+      ['start', 'IN_PROCESS'],
+      ['pause', 'USER_PAUSE'],
+      ['resume', 'IN_PROCESS'],
+      ['stop', 'TERMINATE'],
+    ] as const) {
+      const r = await browser.call('POST', `/console/api/jobs/${jobId}/${action}`);
+      expect(r.data, action).toEqual({ robotCallJobId: jobId, status });
+    }
+    expect((await browser.call('DELETE', `/console/api/jobs/${jobId}`)).data).toEqual({
+      robotCallJobId: jobId,
+      deleted: true,
+    });
+    expect((await browser.call('GET', `/console/api/jobs/${jobId}`)).code).toBe(404);
+  });
+
+  it('refuse an illegal move with 412 and the same reason as the Open API', async () => {
+    const browser = await signedIn(member);
+    const { jobId } = await tenant.job({ status: 'NOT_STARTED' });
+    const r = await browser.call('POST', `/console/api/jobs/${jobId}/resume`);
+    const open = await call(server, tenant.credentials, 'POST', '/apiOpen/v1/task/resume', { robotCallJobId: jobId });
+    expect(r.code).toBe(412);
+    expect(r.resultMsg).toBe(open.resultMsg);
+  });
+
+  it('of another tenant are not found (404), for every route that names one', async () => {
+    const browser = await signedIn(member);
+    const c = await other.customer();
+    const { jobId, taskOf } = await other.job({ customers: [c.id] });
+    const recordId = await other.call(finishedCall({ jobId, task: taskOf.get(c.id) }));
+    for (const [method, path, body] of [
+      ['GET', `/console/api/jobs/${jobId}`],
+      ['POST', `/console/api/jobs/${jobId}/pause`],
+      ['DELETE', `/console/api/jobs/${jobId}`],
+      ['POST', `/console/api/jobs/${jobId}/customers`, { customers: [{ phoneNumber: '13900001111' }] }],
+      ['POST', `/console/api/jobs/${jobId}/records`, {}],
+      ['GET', `/console/api/jobs/${jobId}/records.csv`],
+      ['GET', `/console/api/jobs/${jobId}/records.xlsx`],
+      ['GET', `/console/api/records/${recordId}`],
+    ] as const) {
+      const r = await browser.call(method, path, { body });
+      expect(r.code, `${method} ${path}`).toBe(404);
+    }
+    // And nothing of it changed.
+    expect((await getTaskDetail(server, other.credentials, jobId)).data.robotCallJob.status).toBe('IN_PROCESS');
+  });
+
+  it('refuse bad parameters with 412 naming them', async () => {
+    const browser = await signedIn(member);
+    expect((await browser.call('GET', '/console/api/jobs/abc')).resultMsg).toContain('id');
+    expect((await browser.call('GET', '/console/api/jobs/0')).code).toBe(412);
+    expect((await browser.call('GET', '/console/api/jobs?status=NOPE')).resultMsg).toContain('status');
+    const r = await browser.call('POST', '/console/api/jobs', { body: { name: '' } });
+    expect(r.code).toBe(412);
+  });
+});
+
+describe('call records', () => {
+  it('are getCallRecordInfoList’s page and callDetail’s data', async () => {
+    const c = await tenant.customer({ name: '李四' });
+    const { jobId, taskOf } = await tenant.job({ customers: [c.id] });
+    const recordId = await tenant.call(finishedCall({ jobId, task: taskOf.get(c.id), intent: 'A' }));
+    await tenant.call(finishedCall({ jobId, phone: '13700000000', result: 'BUSY' }));
+    const browser = await signedIn(member);
+    const filters = { resultStatuses: ['ANSWERED'], pageSize: 5 };
+    const page = await browser.call('POST', `/console/api/jobs/${jobId}/records`, { body: filters });
+    const open = await call(server, tenant.credentials, 'POST', '/apiOpen/v1/task/getCallRecordInfoList', {
+      ...filters,
+      robotCallJobId: jobId,
+    });
+    expect(page.code).toBe(200);
+    expect(page.data).toEqual(open.data);
+    expect(page.data.totalElements).toBe(1);
+    const detail = await browser.call('GET', `/console/api/records/${recordId}`);
+    const openDetail = await call(
+      server,
+      tenant.credentials,
+      'GET',
+      `/apiOpen/v1/task/callDetail?callRecordId=${recordId}`,
+    );
+    expect(detail.data).toEqual(openDetail.data);
+  });
+});
+
+describe('the audit log', () => {
+  it('enters console actions with the user’s name', async () => {
+    const browser = await signedIn(member);
+    const { jobId } = await tenant.job({ status: 'NOT_STARTED' });
+    await browser.call('POST', `/console/api/jobs/${jobId}/stop`);
+    const log = await call(server, tenant.credentials, 'GET', `/apiOpen/v1/auditLog/list?robotCallJobId=${jobId}`);
+    expect(log.code, log.resultMsg).toBe(200);
+    expect(log.data.content[0]).toMatchObject({
+      userName: member.username,
+      appKey: 'console',
+      action: 'console/jobs/:id/stop',
+      code: 200,
+    });
+  });
+});
+
+describe('passwords', () => {
+  it('change with the current one; the new one signs in, the old one no longer', async () => {
+    const u = await consoleUser(server.database, tenant.credentials.tenantSign, 'member');
+    const browser = await signedIn(u);
+    const elsewhere = await signedIn(u);
+    const wrong = await browser.call('POST', '/console/api/password', {
+      body: { currentPassword: 'nope-nope', newPassword: 'a-new-password' },
+    });
+    expect(wrong.code).toBe(412);
+    expect(wrong.resultMsg).toContain('currentPassword');
+    const short = await browser.call('POST', '/console/api/password', {
+      body: { currentPassword: u.password, newPassword: 'short' },
+    });
+    expect(short.code).toBe(412);
+    expect(short.resultMsg).toContain('newPassword');
+    const ok = await browser.call('POST', '/console/api/password', {
+      body: { currentPassword: u.password, newPassword: 'a-new-password' },
+    });
+    expect(ok.code).toBe(200);
+    // This session goes on; the user's other sessions end.
+    expect((await browser.call('GET', '/console/api/session')).code).toBe(200);
+    expect((await elsewhere.call('GET', '/console/api/session')).code).toBe(401);
+    expect((await new ConsoleBrowser(server.url).signIn(u.username, u.password)).code).toBe(401);
+    expect((await new ConsoleBrowser(server.url).signIn(u.username, 'a-new-password')).code).toBe(200);
+  });
+});
+
+describe('paths under /console/api/ that are not routes', () => {
+  it('are the 404 envelope, never the page', async () => {
+    const r = await new ConsoleBrowser(server.url).call('GET', '/console/api/nothing-here');
+    expect(r.code).toBe(404);
+  });
+});

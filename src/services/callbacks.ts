@@ -1,0 +1,447 @@
+import { randomBytes } from 'node:crypto';
+import type { Database } from '../db/database.js';
+import type { CallbackState, Tenant } from '../db/schema.js';
+import { validateCallbackUrl } from '../domain/callbackUrl.js';
+import { invalidParameter, notFound } from '../domain/errors.js';
+import {
+  formatDateTime,
+  isCalendarDate,
+  LATEST_INSTANT,
+  nextDate,
+  parseLocalDateTime,
+  startOfLocalDate,
+} from '../domain/time.js';
+import {
+  type CallbackFilter,
+  countCallbackEvents,
+  deleteFinishedCallbackEvents,
+  findTenantCallback,
+  insertCallbackEvents,
+  listCallbackAttempts,
+  listCallbackEvents,
+  listCustomerProperties,
+  type NewCallbackEvent,
+  redeliverCallbackEvents,
+  updateCallbackSecret,
+  updateTenantCallbackUrl,
+} from '../repositories/callbacks.js';
+import type { NewCallRecord } from '../repositories/callRecords.js';
+import { moveJobStatus } from '../repositories/jobs.js';
+import type { CallbackEvent, CallbackListQuery, CallbackRedeliverBody } from '../schemas/callbacks.js';
+import type { PageOf } from '../schemas/common.js';
+import type { Caller } from './auth.js';
+import type { FinishedCall } from './callResults.js';
+import { pageOf, pageRequest } from './paging.js';
+import { decryptSecret, encryptSecret } from './secrets.js';
+
+/*
+ * Callbacks (docs/callbacks.md): every finished call (ROBOT_CALL_RECORD) and every completed job
+ * (ROBOT_CALL_JOB) is pushed to the tenant's callback URL. This module holds the rules: which
+ * events are written (to the outbox, in the transaction that records the call or completes the
+ * job, so that no acknowledged call lacks its event), their payloads, the retry schedule, the
+ * delivery log and redelivery. callbacks/dispatcher.ts delivers them.
+ */
+
+export const DataType = { record: 'ROBOT_CALL_RECORD', job: 'ROBOT_CALL_JOB' } as const;
+
+/** At most this many attempts per retry schedule (the platform's rule). */
+export const MAX_ATTEMPTS = 10;
+/** A schedule ends this many retry units after it began (24 hours at the one-minute unit). */
+export const SCHEDULE_UNITS = 24 * 60;
+
+/**
+ * When the attempt after `attempt` failed ones is due, or undefined when the event has failed for
+ * good: 1, 2, 4, 8 … units after each failure, at most MAX_ATTEMPTS attempts, and never later
+ * than SCHEDULE_UNITS after the schedule began.
+ */
+export function nextAttemptAt(attempt: number, failedAt: number, cycleStartedAt: number, unitMs: number) {
+  if (attempt >= MAX_ATTEMPTS) return undefined;
+  const at = failedAt + unitMs * 2 ** (attempt - 1);
+  return at > cycleStartedAt + SCHEDULE_UNITS * unitMs ? undefined : at;
+}
+
+/** Dispatchers in this process that want to hear of events made due (they look at once, not at their next poll). */
+const dueListeners = new Set<() => void>();
+
+export function onCallbacksDue(listener: () => void): () => void {
+  dueListeners.add(listener);
+  return () => dueListeners.delete(listener);
+}
+
+function callbacksDue(): void {
+  for (const listener of dueListeners) listener();
+}
+
+// ---- the tenant's settings -----------------------------------------------------------------------
+
+export const callbackSecretContext = (tenantId: number) => `tenant.callback_secret:${tenantId}`;
+
+/** A new signing secret: 32 characters of base64url (192 random bits). */
+function newCallbackSecret(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+/** Gives the tenant a callback secret unless it has one; returns the one it has, in clear. */
+export async function callbackSecretOf(db: Database, tenantId: number): Promise<string> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const tenant = await findTenantCallback(db, tenantId);
+    if (!tenant) throw notFound('tenant', tenantId);
+    if (tenant.callback_secret) return decryptSecret(tenant.callback_secret, callbackSecretContext(tenantId));
+    const secret = newCallbackSecret();
+    if (await updateCallbackSecret(db, tenantId, null, encryptSecret(secret, callbackSecretContext(tenantId))))
+      return secret;
+    // Another process gave it one meanwhile: read that one.
+  }
+  throw new Error(`the callback secret of tenant ${tenantId} keeps changing`);
+}
+
+/** A new callback secret replaces the old one at once; returns it in clear. */
+export async function rotateCallbackSecret(db: Database, tenantId: number): Promise<string> {
+  const tenant = await findTenantCallback(db, tenantId);
+  if (!tenant) throw notFound('tenant', tenantId);
+  const secret = newCallbackSecret();
+  if (
+    !(await updateCallbackSecret(
+      db,
+      tenantId,
+      tenant.callback_secret,
+      encryptSecret(secret, callbackSecretContext(tenantId)),
+    ))
+  )
+    throw invalidParameter('tenant', 'its callback secret changed while it was rotated: run it again');
+  return secret;
+}
+
+/**
+ * Sets the tenant's callback URL (validated as isv/updateIsvInfo does), or clears it with null.
+ * Only events recorded from now on are pushed: calls recorded before are not.
+ */
+export async function setCallbackUrl(db: Database, tenantId: number, url: string | null): Promise<string | null> {
+  const value = url === null ? null : validateCallbackUrl(url);
+  if (!(await updateTenantCallbackUrl(db, tenantId, value))) throw notFound('tenant', tenantId);
+  return value;
+}
+
+// ---- writing events (inside the recording transaction) ----------------------------------------------
+
+/** A call just recorded by callResults.ts, with what step 1 stored for it. */
+export interface RecordedForCallback {
+  call: FinishedCall;
+  id: number;
+  record: NewCallRecord;
+  /** The stored ids of the call's turns, by position (returned by the turn insert). */
+  turnIds?: readonly number[];
+}
+
+/** Random hex digits for event ids, drawn a few kilobytes at a time (one randomBytes call per event costs more than the rest of the event). */
+let randomHex = '';
+let randomAt = 0;
+function randomDigits(n: number): string {
+  if (randomAt + n > randomHex.length) {
+    randomHex = randomBytes(4096).toString('hex');
+    randomAt = 0;
+  }
+  randomAt += n;
+  return randomHex.slice(randomAt - n, randomAt);
+}
+
+/**
+ * A UUID version 7: time-ordered, so the outbox's unique index on event_id grows at its end
+ * instead of taking random inserts (a large batch of events costs markedly less). 74 random bits.
+ */
+export function newEventId(now = Date.now()): string {
+  const t = Math.max(0, Math.trunc(now)).toString(16).padStart(12, '0').slice(-12);
+  const r = randomDigits(19);
+  const variant = (8 | (Number.parseInt(r[3]!, 16) & 3)).toString(16);
+  return `${t.slice(0, 8)}-${t.slice(8)}-7${r.slice(0, 3)}-${variant}${r.slice(4, 7)}-${r.slice(7)}`;
+}
+
+const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));
+const HOUR_MS = 3_600_000;
+
+/**
+ * formatDateTime for the many instants of one batch in one zone. Intl costs about 10 µs a call;
+ * here the zone's offset is asked once per hour of UTC time (at both ends of the hour: when they
+ * differ — a transition within the hour — that hour is left to formatDateTime), the rest is
+ * arithmetic. Outside 1970–2100 it is formatDateTime itself.
+ */
+export function localTimeFormatter(timeZone: string): (epochMs: number) => string {
+  const offsets = new Map<number, number | null>();
+  const offsetAt = (ms: number) => {
+    const s = formatDateTime(ms, timeZone);
+    const local = Date.UTC(
+      +s.slice(0, 4),
+      +s.slice(5, 7) - 1,
+      +s.slice(8, 10),
+      +s.slice(11, 13),
+      +s.slice(14, 16),
+      +s.slice(17, 19),
+    );
+    return local - (ms - (ms % 1000));
+  };
+  return (ms) => {
+    if (!(ms >= 0 && ms <= LATEST_INSTANT)) return formatDateTime(ms, timeZone);
+    const hour = Math.floor(ms / HOUR_MS);
+    let offset = offsets.get(hour);
+    if (offset === undefined) {
+      const first = offsetAt(hour * HOUR_MS);
+      offset = first === offsetAt(hour * HOUR_MS + HOUR_MS - 1) ? first : null;
+      offsets.set(hour, offset);
+    }
+    if (offset === null) return formatDateTime(ms, timeZone);
+    const d = new Date(ms + offset);
+    const y = d.getUTCFullYear();
+    if (y < 1000 || y > 9999) return formatDateTime(ms, timeZone);
+    return `${y}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())} ${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}`;
+  };
+}
+
+function eventRow(
+  tenantId: number,
+  dataType: string,
+  payload: string,
+  now: number,
+  ids: { jobId: number; callRecordId?: number },
+): NewCallbackEvent {
+  return {
+    tenant_id: tenantId,
+    event_id: newEventId(now),
+    data_type: dataType,
+    job_id: ids.jobId,
+    call_record_id: ids.callRecordId ?? null,
+    payload,
+    state: 'PENDING',
+    cycle_started_at: now,
+    next_attempt_at: now,
+    created_at: now,
+  };
+}
+
+/**
+ * Writes a ROBOT_CALL_RECORD event per newly recorded call, when the tenant has a callback URL.
+ * Call it in the transaction that recorded the calls. Script-training calls are not pushed. Reads
+ * only what the calls do not carry: their customers' properties (the turn ids come from the turn
+ * insert). Per event this is one JSON.stringify and a row: the times are formatted by arithmetic
+ * and the ids drawn from a random pool, so queueing costs a small fraction of recording.
+ */
+export async function queueCallbacks(
+  db: Database,
+  tenant: Pick<Tenant, 'id' | 'time_zone' | 'callback_url'>,
+  recorded: RecordedForCallback[],
+  now: number,
+): Promise<void> {
+  if (!tenant.callback_url) return;
+  const calls = recorded.filter((r) => !r.call.training);
+  if (calls.length === 0) return;
+  const customerIds = [
+    ...new Set(calls.flatMap((c) => (c.record.customer_person_id == null ? [] : [c.record.customer_person_id]))),
+  ];
+  const properties = customerIds.length > 0 ? await listCustomerProperties(db, tenant.id, customerIds) : new Map();
+  const time = localTimeFormatter(tenant.time_zone);
+  const events = calls.map(({ call, id, record: r, turnIds = [] }) => {
+    const data = {
+      callRecordId: id,
+      tenantId: tenant.id,
+      robotCallJobId: r.job_id,
+      dialogFlowId: r.dialog_flow_id,
+      calledPhoneNumber: r.called_phone_number,
+      resultStatus: r.result_status,
+      intentLevel: r.intent_level,
+      customerConcern: r.customer_concern ?? [],
+      fullAudioUrl: r.full_audio_url ?? null,
+      customerAudioUrl: r.customer_audio_url ?? null,
+      analysisBasis: r.analysis_basis ?? '',
+      startTime: time(r.start_time),
+      endTime: time(r.end_time),
+      chatDuration: r.chat_duration,
+      chatRound: r.chat_round,
+      attributes: r.attributes ?? [],
+      properties: (r.customer_person_id != null && properties.get(r.customer_person_id)) || {},
+      callDetailList: call.turns.map((t, seq) => ({ text: t.text, type: t.type, callDetailId: turnIds[seq] ?? null })),
+    };
+    return eventRow(tenant.id, DataType.record, JSON.stringify({ dataType: DataType.record, data }), now, {
+      jobId: r.job_id,
+      callRecordId: id,
+    });
+  });
+  await insertCallbackEvents(db, events);
+  callbacksDue();
+}
+
+/**
+ * Moves a job to COMPLETED (compare-and-set from `from`) and, in the same transaction, writes its
+ * ROBOT_CALL_JOB event when the tenant has a callback URL. Returns whether the job moved.
+ */
+export async function completeJob(
+  database: Database,
+  tenantId: number,
+  jobId: number,
+  from: Parameters<typeof moveJobStatus>[3],
+  now: number,
+): Promise<boolean> {
+  return database.transaction(async (db) => {
+    if (!(await moveJobStatus(db, tenantId, jobId, from, 'COMPLETED', now))) return false;
+    const tenant = await findTenantCallback(db, tenantId);
+    if (tenant?.callback_url) {
+      const payload = JSON.stringify({
+        dataType: DataType.job,
+        data: { robotCallJobId: jobId, tenantId, status: 'COMPLETED' },
+      });
+      await insertCallbackEvents(db, [eventRow(tenantId, DataType.job, payload, now, { jobId })]);
+      callbacksDue();
+    }
+    return true;
+  });
+}
+
+// ---- the delivery log and redelivery -------------------------------------------------------------------
+
+/** A bound of a time filter: `yyyy-MM-dd` (a whole day) or `yyyy-MM-dd HH:mm:ss`, tenant-local. */
+function timeBound(parameter: string, text: string | undefined, timeZone: string, end: boolean): number | undefined {
+  const t = text?.trim();
+  if (!t) return undefined;
+  const year = Number(t.slice(0, 4));
+  const refuse = () =>
+    invalidParameter(parameter, `must be yyyy-MM-dd or yyyy-MM-dd HH:mm:ss from 1970 to 2100, got "${t}"`);
+  if (!(year >= 1970 && year <= 2100)) throw refuse();
+  if (isCalendarDate(t)) return startOfLocalDate(end ? nextDate(t) : t, timeZone);
+  const at = parseLocalDateTime(t, timeZone);
+  if (at === undefined) throw refuse();
+  return end ? at + 1000 : at;
+}
+
+/** The list's `state`: the stored three, and WAITING (pending after a failed attempt). */
+export const CALLBACK_LIST_STATES = ['PENDING', 'WAITING', 'DELIVERED', 'FAILED'] as const;
+export const CALLBACK_DATA_TYPES = [DataType.record, DataType.job] as const;
+
+function stateFilter(state: string | undefined): Pick<CallbackFilter, 'state' | 'retrying'> {
+  if (state === undefined) return {};
+  if (state === 'WAITING') return { state: 'PENDING', retrying: true };
+  if ((CALLBACK_LIST_STATES as readonly string[]).includes(state)) return { state: state as CallbackState };
+  throw invalidParameter('state', `must be one of ${CALLBACK_LIST_STATES.join(', ')}, got "${state}"`);
+}
+
+const tidyTime = (ms: number | null, tz: string) => (ms === null ? null : formatDateTime(ms, tz));
+
+/** The tenant's events, newest first, each with its attempts. */
+export async function listCallbacks(
+  db: Database,
+  caller: Pick<Caller, 'tenantId' | 'timeZone'>,
+  query: CallbackListQuery,
+): Promise<PageOf<CallbackEvent>> {
+  const tz = caller.timeZone;
+  const dataType = query.dataType?.trim() || undefined;
+  if (dataType !== undefined && !(CALLBACK_DATA_TYPES as readonly string[]).includes(dataType))
+    throw invalidParameter('dataType', `must be one of ${CALLBACK_DATA_TYPES.join(', ')}, got "${dataType}"`);
+  const filter: CallbackFilter = {
+    ...stateFilter(query.state?.trim() || undefined),
+    dataType,
+    jobId: query.robotCallJobId,
+    eventId: query.eventId?.trim() || undefined,
+    from: timeBound('earliestTime', query.earliestTime, tz, false),
+    before: timeBound('latestTime', query.latestTime, tz, true),
+  };
+  const page = pageRequest(query.pageNum, query.pageSize);
+  const [total, rows] = await Promise.all([
+    countCallbackEvents(db, caller.tenantId, filter),
+    listCallbackEvents(db, caller.tenantId, filter, page.pageSize, page.offset),
+  ]);
+  const attempts = new Map<number, CallbackEvent['attemptList']>();
+  for (const a of await listCallbackAttempts(
+    db,
+    rows.map((r) => r.id),
+  )) {
+    const list = attempts.get(a.callback_event_id) ?? [];
+    list.push({
+      attempt: a.attempt,
+      time: formatDateTime(a.started_at, tz),
+      durationMs: a.duration_ms,
+      httpStatus: a.http_status,
+      error: a.error,
+    });
+    attempts.set(a.callback_event_id, list);
+  }
+  return pageOf(
+    page,
+    total,
+    rows.map((r) => ({
+      eventId: r.event_id,
+      dataType: r.data_type,
+      robotCallJobId: r.job_id,
+      callRecordId: r.call_record_id,
+      state: r.state === 'PENDING' && r.attempts > 0 ? 'WAITING' : r.state,
+      attempts: r.attempts,
+      creationTime: formatDateTime(r.created_at, tz),
+      nextAttemptTime: r.state === 'PENDING' ? formatDateTime(r.next_attempt_at, tz) : null,
+      lastAttemptTime: tidyTime(r.last_attempt_at, tz),
+      finishedTime: tidyTime(r.finished_at, tz),
+      lastHttpStatus: r.last_status,
+      lastError: r.last_error,
+      payload: JSON.parse(r.payload) as CallbackEvent['payload'],
+      attemptList: attempts.get(r.id) ?? [],
+    })),
+  );
+}
+
+/**
+ * Redelivers, at once and with a new retry schedule: one event by its id (whatever its state,
+ * so a delivered event can be replayed), or every FAILED or waiting (PENDING) event of a time range.
+ */
+export async function redeliverCallbacks(
+  db: Database,
+  caller: Pick<Caller, 'tenantId' | 'timeZone'>,
+  body: CallbackRedeliverBody,
+  now = Date.now(),
+): Promise<{ redelivered: number }> {
+  const eventId = body.eventId?.trim() || undefined;
+  const from = timeBound('earliestTime', body.earliestTime, caller.timeZone, false);
+  const before = timeBound('latestTime', body.latestTime, caller.timeZone, true);
+  if (eventId !== undefined) {
+    if (from !== undefined || before !== undefined)
+      throw invalidParameter('eventId', 'give either eventId or a time range, not both');
+    const n = await redeliverCallbackEvents(
+      db,
+      caller.tenantId,
+      { eventId, states: ['PENDING', 'DELIVERED', 'FAILED'] },
+      now,
+    );
+    if (n === 0) throw notFound('eventId', eventId);
+    callbacksDue();
+    return { redelivered: n };
+  }
+  if (from === undefined || before === undefined)
+    throw invalidParameter('earliestTime', 'give eventId, or a time range with both earliestTime and latestTime');
+  if (from >= before) throw invalidParameter('latestTime', 'must not be before earliestTime');
+  const redelivered = await redeliverCallbackEvents(
+    db,
+    caller.tenantId,
+    { from, before, states: ['PENDING', 'FAILED'] },
+    now,
+  );
+  if (redelivered > 0) callbacksDue();
+  return { redelivered };
+}
+
+/**
+ * Removes delivered events older than `deliveredDays` and failed ones older than `failedDays`
+ * (by when they finished), a thousand at a time; returns how many.
+ */
+export async function purgeCallbacks(
+  db: Database,
+  retention: { deliveredDays: number; failedDays: number },
+  now = Date.now(),
+): Promise<number> {
+  const DAY = 86_400_000;
+  let removed = 0;
+  for (const [state, days] of [
+    ['DELIVERED', retention.deliveredDays],
+    ['FAILED', retention.failedDays],
+  ] as const) {
+    for (;;) {
+      const n = await db.transaction((trx) => deleteFinishedCallbackEvents(trx, state, now - days * DAY, 1000));
+      removed += n;
+      if (n < 1000) break;
+    }
+  }
+  return removed;
+}
