@@ -2,7 +2,6 @@ import { sql } from 'kysely';
 import type { Database } from '../src/db/database.js';
 import { madeUpCustomer, uniqueMobileNumber } from '../src/demo/customers.js';
 import { DEMO_DIALOG_FLOWS } from '../src/demo/dialogFlows.js';
-import { hangupSideOf } from '../src/dialer/telephony.js';
 import { REDIAL_ON_EVERY_FAILURE } from '../src/domain/enums.js';
 import { localDate, startOfLocalDate } from '../src/domain/time.js';
 import { listCallTasks } from '../src/repositories/callTasks.js';
@@ -152,8 +151,7 @@ function nextCalls(plan: JobPlan, limit: number): FinishedCall[] {
           phoneLineId: pick(random, plan.lines),
           dialledAt: at,
         }),
-        // As the dialer records them; one answered call in five has been read.
-        hangupBy: hangupSideOf(call),
+        // One answered call in five has been read.
         readStatus: call.resultStatus === 'ANSWERED' && task.id % 5 === 0 ? 'HAS_READ' : 'NOT_READ',
       });
       plan.written++;

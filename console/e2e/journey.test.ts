@@ -47,6 +47,8 @@ beforeAll(async () => {
   ensureConsoleBuilt();
   server = await startTestServer({ now: () => Date.now() + clockOffset });
   tenant = await TenantFixture.create(server.database);
+  // A caller line: the later job/create (the console's) needs at least one.
+  await tenant.phoneLine('13800138000');
   user = await consoleUser(server.database, tenant.credentials.tenantSign, 'admin');
   const other = await TenantFixture.create(server.database);
   otherJobId = (await other.job({ name: '别人的任务' })).jobId;
@@ -96,10 +98,26 @@ describe.skipIf(!hasChromium)('the console in a browser', () => {
     await page.click('.create-job'); // nothing filled in: the form says what is missing
     await expect.poll(() => page.locator('.el-form-item__error').count()).toBeGreaterThan(0);
     await page.fill('input[name=name]', '春季回访');
+    // Two inactive windows (their first guesses: 12:00–13:30, 17:30–18:30) and a redial condition.
+    await page.click('.add-window');
+    await page.click('.add-window');
+    await page.click('.redial-switch');
+    await page.locator('.redial-interval input').fill('6');
+    await page.locator('.redial-interval input').blur();
     await shot('03-new-job');
     await page.click('.create-job');
     await page.waitForURL(/\/console\/jobs\/\d+\/import$/);
     jobId = Number(/jobs\/(\d+)\/import/.exec(page.url())![1]);
+    const later = await call(server, tenant.credentials, 'GET', `/apiOpen/v1/job/getJobDetail?robotCallJobId=${jobId}`);
+    expect(later.data.robotCallJob).toMatchObject({
+      inactiveTimeList: [
+        { startTime: '12:00', endTime: '13:30' },
+        { startTime: '17:30', endTime: '18:30' },
+      ],
+      redialCondition: ['NO_ANSWER', 'BUSY'],
+      redialInterval: 6,
+      redialTimes: 1,
+    });
 
     await page.setInputFiles('.file-input', {
       name: 'customers.csv',
@@ -204,7 +222,8 @@ describe.skipIf(!hasChromium)('the console in a browser', () => {
     // The page polls every 3 s while the job runs: the new calls appear without a reload.
     await expect.poll(() => text('[data-stat=taskCallTotal]'), { timeout: 10_000 }).toBe('2');
     await shot('07-detail-running');
-    for (let i = 0; i < 20 && (await getTaskDetail(server, tenant.credentials, jobId)).data.completedTask < 8; i++)
+    // Failed calls are redialled once, 6 minutes later: more rounds than the 8 customers.
+    for (let i = 0; i < 40 && (await getTaskDetail(server, tenant.credentials, jobId)).data.completedTask < 8; i++)
       await dial();
     await dial(); // the dialer marks the job COMPLETED once nothing is left
 
@@ -304,6 +323,25 @@ describe.skipIf(!hasChromium)('the console in a browser', () => {
     expect(rows[0]![0]).toBe('通话ID');
     expect(rows.slice(1).map((r) => Number(r[0]))).toEqual(expected.map((r) => r.callRecordId));
     expect(rows.slice(1).every((r) => r[4] === status)).toBe(true);
+
+    // A later list's filter, under "more filters": the records of at least 10 seconds, as callRecord/getCallRecordInfoList lists them.
+    await page.click('.el-form .el-button:has-text("重置")');
+    await page.click('.more-filters-toggle');
+    await page.locator('.duration-min input').fill('10');
+    await page.locator('.duration-min input').blur();
+    const later = await call(server, tenant.credentials, 'POST', '/apiOpen/v1/callRecord/getCallRecordInfoList', {
+      robotCallJobId: jobId,
+      chatDurationMin: 10,
+      pageSize: 20,
+    });
+    expect(later.code, later.resultMsg).toBe(200);
+    expect(later.data.totalElements).toBeGreaterThan(0);
+    expect(later.data.totalElements).toBeLessThan(all.length);
+    await page.click('.records-search');
+    await expect.poll(() => page.locator('.records-table .el-table__row').count()).toBe(later.data.content.length);
+    const longIds = await page.locator('.records-table .el-table__row td:first-child').allInnerTexts();
+    expect(longIds.map(Number)).toEqual(later.data.content.map((r: { callRecordId: number }) => r.callRecordId));
+    await shot('10b-records-more-filters');
   });
 
   it('shows another tenant’s job as not found', async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { barOption, pieOption, trendOption } from './charts.js';
 import { allowedActions, formatDuration, formatPercent, progressOf, statusTagType } from './format.js';
 import { createBody, emptyJobForm, isDateTime, validateJob } from './jobForm.js';
-import { emptyFilters, filterBody } from './records.js';
+import { emptyFilters, filterBody, laterFilterCount, validateFilters } from './records.js';
 
 /* The console's small rules: how numbers are shown, what a job form may send, which filters are sent. */
 
@@ -30,46 +30,87 @@ describe('formatting', () => {
 });
 
 describe('the new job form', () => {
-  const valid = () => ({ ...emptyJobForm(), name: ' 春季回访 ', dialogFlowId: 3 });
+  const valid = () => ({ ...emptyJobForm(), name: ' 春季回访 ', dialogFlowId: 3, phoneNumberIds: [7] });
 
-  it('accepts the defaults with a name and a dialog flow, and sends only what is set', () => {
+  it('accepts the defaults with a name, a dialog flow and a line, and sends the later job/create body', () => {
     expect(validateJob(valid())).toEqual({});
     const body = createBody(valid());
-    expect(body).toMatchObject({ name: '春季回访', dialogFlowId: 3, mode: 'MANUAL', robotCount: 1 });
-    expect(body).not.toHaveProperty('startTime');
-    expect(body).not.toHaveProperty('phoneNumberIds');
-    expect(body).not.toHaveProperty('description');
+    expect(body).toMatchObject({
+      name: '春季回访',
+      dialogFlowId: 3,
+      mode: 'MANUAL',
+      robotCount: 1,
+      phoneType: 'MOBILE',
+      jobPhoneNumberIdList: [7],
+      dailyStartTime: '09:00',
+      dailyEndTime: '20:00',
+      inactiveTimeList: [],
+    });
+    for (const absent of ['startTime', 'description', 'concurrencyQuota', 'redialCondition', 'redialTimes'])
+      expect(body).not.toHaveProperty(absent);
   });
 
-  it('checks what the API checks: names, counts, windows, and a start time for an automatic job', () => {
+  it('sends the inactive windows and, when redial is on, its condition, interval and times together', () => {
+    const form = {
+      ...valid(),
+      inactiveTimeList: [
+        { startTime: '12:00:00', endTime: '13:30:00' },
+        { startTime: '17:00', endTime: '17:30' },
+      ],
+      redial: true,
+      redialCondition: ['BUSY'],
+      redialInterval: 30,
+      redialTimes: 2,
+    };
+    expect(validateJob(form)).toEqual({});
+    expect(createBody(form)).toMatchObject({
+      inactiveTimeList: [
+        { startTime: '12:00', endTime: '13:30' },
+        { startTime: '17:00', endTime: '17:30' },
+      ],
+      redialCondition: ['BUSY'],
+      redialInterval: 30,
+      redialTimes: 2,
+    });
+    expect(createBody({ ...valid(), phoneType: 'LANDLINE', concurrencyQuota: 5 }).concurrencyQuota).toBe(5);
+  });
+
+  it('checks what the API checks: names, lines, the 09:00–20:00 hours, three windows, redial limits, a start time', () => {
+    const window = { startTime: '12:00', endTime: '13:00' };
     const errors = validateJob({
       ...emptyJobForm(),
       name: 'x'.repeat(101),
       mode: 'AUTO',
       robotCount: 201,
-      dailyStartTime: '20:00:00',
-      dailyEndTime: '09:00',
-      inactiveStartTime: '12:00:00',
-      inactiveEndTime: '11:00:00',
+      dailyStartTime: '08:30',
+      dailyEndTime: '20:30',
+      inactiveTimeList: [window, window, window, { startTime: '12:00', endTime: '11:00' }],
+      redial: true,
+      redialCondition: [],
       redialTimes: 11,
-      redialIntervalMinutes: 0,
-      phoneNumberIds: Array.from({ length: 51 }, (_, i) => i + 1),
+      redialInterval: 5,
     });
     expect(Object.keys(errors).sort()).toEqual(
       [
         'dailyEndTime',
+        'dailyStartTime',
         'dialogFlowId',
-        'inactiveEndTime',
+        'inactiveTimeList',
+        'inactiveTimeList.3',
         'name',
         'phoneNumberIds',
-        'redialIntervalMinutes',
+        'redialCondition',
+        'redialInterval',
         'redialTimes',
         'robotCount',
         'startTime',
       ].sort(),
     );
     expect(validateJob({ ...valid(), name: '   ' }).name).toBe('required');
-    expect(validateJob({ ...valid(), dailyStartTime: '24:00:00' }).dailyStartTime).toBeDefined();
+    expect(validateJob({ ...valid(), dailyStartTime: '24:00' }).dailyStartTime).toBeDefined();
+    expect(validateJob({ ...valid(), phoneType: 'LANDLINE', phoneNumberIds: [1, 2] }).phoneNumberIds).toBeDefined();
+    expect(validateJob({ ...valid(), robotCount: 2 }).robotCount).toContain('MOBILE');
+    expect(validateJob({ ...valid(), redial: false, redialTimes: 99 })).toEqual({});
   });
 
   it('takes yyyy-MM-dd HH:mm[:ss] start times within 1970–2100 only', () => {
@@ -103,6 +144,39 @@ describe('record filters', () => {
       getTrainTaskList: true,
       dialogFlowId: 2,
     });
+  });
+
+  it('sends the later list’s filters, and with "latest call only" only those it combines with', () => {
+    const more = {
+      ...emptyFilters(),
+      hangupBy: 'REMOTE_HANGUP',
+      calledPhoneNumber: ' 13800000000 ',
+      customerPersonName: '王',
+      readStatus: 'NOT_READ',
+      realIntent: 'true' as const,
+      customerConcern: ['价格'],
+      chatDurationMin: 10,
+      chatDurationMax: 60,
+      redialTimes: 1,
+    };
+    expect(filterBody(more)).toEqual({
+      hangupBy: 'REMOTE_HANGUP',
+      calledPhoneNumber: '13800000000',
+      customerPersonName: '王',
+      readStatus: 'NOT_READ',
+      realIntent: true,
+      customerConcern: ['价格'],
+      chatDurationMin: 10,
+      chatDurationMax: 60,
+    });
+    expect(laterFilterCount(more)).toBe(8);
+    expect(filterBody({ ...more, lastCallRecord: true, dialogFlowId: 3 })).toEqual({
+      chatDurationMin: 10,
+      chatDurationMax: 60,
+      lastCallRecord: true,
+      redialTimes: 1,
+    });
+    expect(validateFilters({ ...more, chatDurationMin: 61 })).toHaveProperty('chatDurationMax');
   });
 });
 

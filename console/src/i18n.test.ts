@@ -23,6 +23,8 @@ describe('i18n', () => {
       FollowStatus: enums.FollowStatus as never,
       PhoneType: enums.PhoneType as never,
       IntentLevel: enums.IntentLevel as never,
+      HangupBy: enums.HangupBy as never,
+      ReadStatus: enums.ReadStatus as never,
     };
     for (const [name, e] of Object.entries(server)) {
       expect([...ENUM_NAMES[name as keyof typeof ENUM_NAMES]].sort(), name).toEqual([...e.names].sort());

@@ -9,9 +9,11 @@ import { SimulatedTelephony } from '../dialer/telephony.js';
 import { validateCallbackUrl } from '../domain/callbackUrl.js';
 import { ServiceError } from '../domain/errors.js';
 import { localDate } from '../domain/time.js';
+import { countPendingCallbacks, takeCallbackBatches } from '../repositories/callbacks.js';
 import {
   callbackSecretOf,
   completeJob,
+  expandCallbackBatches,
   MAX_ATTEMPTS,
   nextAttemptAt,
   rotateCallbackSecret,
@@ -218,6 +220,76 @@ describe('ROBOT_CALL_RECORD', () => {
     const after = await t.call(finishedCall({ jobId }));
     await round(dispatcher());
     expect(receiver.bodies().map((b) => b.data.callRecordId)).toEqual([after]);
+  });
+});
+
+describe('batches: one outbox row per recording transaction', () => {
+  const batchesOf = (t: TenantFixture) =>
+    takeCallbackBatches(server.database, 100, { tenantId: t.tenantId, skipLocked: false });
+
+  it('holds a transaction’s events until a dispatcher expands them, once, with the ids and bodies recorded', async () => {
+    const t = await newTenant();
+    const { jobId } = await t.job();
+    const ids = await t.calls(Array.from({ length: 3 }, () => finishedCall({ jobId })));
+    const [batch, ...others] = await batchesOf(t);
+    expect(others).toHaveLength(0);
+    // Each event: its id, then its body's values (callRecordId first).
+    const recorded: [string, number][] = JSON.parse(batch!.events);
+    expect(recorded.map((e) => e[1])).toEqual(ids);
+    // Counted in the queue before it is expanded.
+    expect((await countPendingCallbacks(server.database, now)).pending).toBeGreaterThanOrEqual(3);
+    expect(await round(dispatcher())).toBe(3);
+    expect(await batchesOf(t)).toHaveLength(0);
+    expect(await expandCallbackBatches(server.database, { tenantId: t.tenantId })).toEqual({ events: 0, more: false });
+    // Each event with the id drawn at recording, and its own call's body.
+    const byId = new Map(receiver.received.map((r) => [r.headers['x-outcall-event-id'], JSON.parse(r.body)]));
+    expect([...byId.keys()].sort()).toEqual(recorded.map((e) => e[0]).sort());
+    for (const [eventId, callRecordId] of recorded)
+      expect(byId.get(eventId)).toMatchObject({ dataType: 'ROBOT_CALL_RECORD', data: { callRecordId } });
+  });
+
+  it('lists events recorded a moment ago, and redelivers one by the id it was recorded with', async () => {
+    const t = await newTenant();
+    const { jobId } = await t.job();
+    const [callRecordId] = await t.calls([finishedCall({ jobId })]);
+    const [batch] = await batchesOf(t);
+    const [[eventId]] = JSON.parse(batch!.events);
+    // Redelivery finds the event still in its batch.
+    const r = await call(server, t.credentials, 'POST', '/apiOpen/v1/callback/redeliver', { eventId });
+    expect(r.data).toEqual({ redelivered: 1 });
+    await t.calls([finishedCall({ jobId })]);
+    const listed = (await list(t)).data;
+    expect(listed.totalElements).toBe(2);
+    expect(listed.content.map((e: { state: string }) => e.state)).toEqual(['PENDING', 'PENDING']);
+    expect(listed.content.find((e: { eventId: string }) => e.eventId === eventId)).toMatchObject({
+      callRecordId,
+      payload: { dataType: 'ROBOT_CALL_RECORD', data: { callRecordId } },
+    });
+    expect(await batchesOf(t)).toHaveLength(0);
+  });
+});
+
+describe('transcripts read when a batch is expanded', () => {
+  it('keeps the transcript of an event still in its batch when its job is deleted', async () => {
+    const t = await newTenant();
+    const { jobId } = await t.job();
+    const turns = [
+      { type: 'ROBOT' as const, text: '您好' },
+      { type: 'PERSON' as const, text: '不需要' },
+    ];
+    await t.calls([finishedCall({ jobId, turns })]);
+    const pending = await takeCallbackBatches(server.database, 100, { tenantId: t.tenantId, skipLocked: false });
+    expect(pending).toHaveLength(1);
+    expect((await call(server, t.credentials, 'POST', '/apiOpen/v1/task/stop', { robotCallJobId: jobId })).code).toBe(
+      200,
+    );
+    expect((await call(server, t.credentials, 'POST', '/apiOpen/v1/task/delete', { robotCallJobId: jobId })).code).toBe(
+      200,
+    );
+    await round(dispatcher());
+    expect(receiver.bodies().map((b) => b.data.callDetailList.map((d: { text: string }) => d.text))).toEqual([
+      ['您好', '不需要'],
+    ]);
   });
 });
 

@@ -3,10 +3,11 @@ import { createServer, type Server } from 'node:http';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { finishedCall, TenantFixture } from '../../test/fixtures.js';
-import { call, createTestDatabase, freePort, type TestDatabase } from '../../test/harness.js';
+import { call, createTestDatabase, freePort, type TestDatabase, testDialect } from '../../test/harness.js';
 import { loadConfig } from '../config.js';
 import { createDatabase } from '../db/database.js';
-import { setCallbackUrl } from '../services/callbacks.js';
+import { countCallbackEvents, countPendingCallbacks } from '../repositories/callbacks.js';
+import { expandCallbackBatches, setCallbackUrl } from '../services/callbacks.js';
 import { CallbackDispatcher, dispatcherSettings } from './dispatcher.js';
 
 /*
@@ -104,6 +105,8 @@ describe('kill -9 between recording and delivery', () => {
     first.child.kill('SIGKILL');
     await new Promise((done) => first.child.once('exit', done));
     expect(received.filter((x) => x.body.data.tenantId === tenant.tenantId)).toHaveLength(0);
+    // Killed between recording and expansion: the events wait in their batch, counted as pending.
+    expect((await countPendingCallbacks(testDb.database, Date.now())).pending).toBeGreaterThanOrEqual(50);
 
     const second = await serve({});
     try {
@@ -150,5 +153,35 @@ describe('two dispatchers on one database', () => {
     expect(new Set(ids).size).toBe(300);
     // Both took part.
     expect(dispatchers.every((d) => d.stats().delivered > 0)).toBe(true);
+  });
+});
+
+describe('two dispatchers expanding batches at once', () => {
+  // PostgreSQL: batch rows are taken FOR UPDATE SKIP LOCKED. (On SQLite one write transaction runs
+  // at a time, and two connections in one process would block each other's thread.)
+  it.runIf(testDialect === 'postgres')('expand each batch exactly once', async () => {
+    const tenant = await TenantFixture.create(testDb.database);
+    await setCallbackUrl(testDb.database, tenant.tenantId, receiverUrl);
+    const { jobId } = await tenant.job();
+    // 40 recording transactions: 40 batches of 5 events.
+    for (let i = 0; i < 40; i++) await tenant.calls(Array.from({ length: 5 }, () => finishedCall({ jobId })));
+    const databases = [createDatabase(testDb.databaseUrl), createDatabase(testDb.databaseUrl)];
+    try {
+      // Each takes a few batches per transaction, over and over, as dispatchers do before claiming.
+      const expand = async (database: (typeof databases)[number]) => {
+        let events = 0;
+        for (;;) {
+          const r = await expandCallbackBatches(database);
+          events += r.events;
+          if (!r.more && r.events === 0) return events;
+        }
+      };
+      const counts = await Promise.all(databases.map(expand));
+      // Every event once: a second copy would have failed on the unique event id, or added to the sum.
+      expect(counts[0]! + counts[1]!).toBe(200);
+      expect(await countCallbackEvents(testDb.database, tenant.tenantId, {})).toBe(200);
+    } finally {
+      for (const database of databases) await database.destroy();
+    }
   });
 });

@@ -17,6 +17,7 @@ import {
 import {
   callbackSecretContext,
   callbackSecretOf,
+  expandCallbackBatches,
   nextAttemptAt,
   onCallbacksDue,
   purgeCallbacks,
@@ -43,6 +44,9 @@ import { type DeliveryOptions, type DeliveryResult, deliver } from './delivery.j
  *   interval passed, or the last scan filled every slot. A scan skips the rows of tenants at their
  *   cap one by one, so it must not run once per delivery: with a large backlog that was most of the
  *   dispatcher's time.
+ * - a recording transaction writes its calls' events as one callback_batch row (migration 0018);
+ *   before a scan, the dispatcher expands pending batches into callback_event rows in a transaction
+ *   of its own (PostgreSQL: batch rows locked with SKIP LOCKED, so each is expanded once).
  * - outcomes are written in batches (one transaction per batch, with their delivery-log rows), and
  *   only while the claim is still this dispatcher's.
  */
@@ -120,6 +124,8 @@ export class CallbackDispatcher {
   private readonly refill = new Set<number>();
   /** Whether the next claim scans the whole outbox (something new may be due). */
   private scanWanted = true;
+  /** Whether batches may be waiting for expansion (events written here or, at the poll, elsewhere). */
+  private expandWanted = true;
   private readonly abort = new AbortController();
   private readonly secrets = new Map<number, { stored: string; secret: string }>();
   private readonly counts = { delivered: 0, failedAttempts: 0, failed: 0, refused: 0, claims: 0, errors: 0 };
@@ -145,6 +151,7 @@ export class CallbackDispatcher {
     this.running = true;
     this.unsubscribe = onCallbacksDue(() => {
       this.scanWanted = true;
+      this.expandWanted = true;
       this.nudge();
     });
     this.loopDone = this.loop();
@@ -225,6 +232,7 @@ export class CallbackDispatcher {
           this.wake = undefined;
           // Retries may have come due meanwhile, or another process wrote events.
           this.scanWanted = true;
+          this.expandWanted = true;
           resolve();
         }, pollMs);
         this.wake = () => {
@@ -238,6 +246,7 @@ export class CallbackDispatcher {
   /** Claims due events for the free slots (scanning the whole outbox) and starts delivering them; returns how many. */
   claim(): Promise<number> {
     this.scanWanted = true;
+    this.expandWanted = true;
     return this.claimDue();
   }
 
@@ -252,6 +261,14 @@ export class CallbackDispatcher {
     const scan = this.scanWanted;
     this.scanWanted = false;
     if (refill.length === 0 && !scan) return 0;
+    if (scan && this.expandWanted) {
+      // New events may wait in batches (one row per recording transaction): into the outbox first.
+      // Only when some may have been written: not at every scan of a long backlog.
+      this.expandWanted = false;
+      const expanded = await expandCallbackBatches(this.options.database);
+      // More batches than one expansion takes: the next claim expands (and scans) again.
+      if (expanded.more) this.scanWanted = this.expandWanted = true;
+    }
     const now = this.now();
     // Longer than any attempt plus the wait for its outcome to be written.
     const lease = this.settings.timeoutMs * 2 + 30_000;

@@ -416,6 +416,18 @@ export interface CallbackEventTable {
   finished_at: number | null;
 }
 
+/**
+ * The events of one recording transaction, not yet expanded into callback_event rows by a
+ * dispatcher (migration 0018). `events` is JSON: [{eventId, robotCallJobId, callRecordId, payload}].
+ */
+export interface CallbackBatchTable {
+  id: Id;
+  tenant_id: number;
+  event_count: number;
+  events: string;
+  created_at: number;
+}
+
 /** One delivery attempt of a callback event (migration 0014). */
 export interface CallbackAttemptTable {
   id: Id;
@@ -455,6 +467,7 @@ export interface DB {
   audit_log: AuditLogTable;
   callback_event: CallbackEventTable;
   callback_attempt: CallbackAttemptTable;
+  callback_batch: CallbackBatchTable;
   console_user: ConsoleUserTable;
   console_session: ConsoleSessionTable;
   login_attempt: LoginAttemptTable;

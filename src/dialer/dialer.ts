@@ -12,7 +12,7 @@ import { type JobToDial, listJobsToDial, lockJob, moveJobStatus } from '../repos
 import { completeJob } from '../services/callbacks.js';
 import { recordFinishedCalls } from '../services/callResults.js';
 import { asFinishedCall } from '../simulator/conversation.js';
-import { type Clock, hangupSideOf, systemClock, type Telephony } from './telephony.js';
+import { type Clock, systemClock, type Telephony } from './telephony.js';
 
 /*
  * The dialer runs IN_PROCESS jobs. Each tick it moves jobs with their calling hours (suspending
@@ -184,17 +184,14 @@ export class Dialer {
       });
       // The call is recorded as having just ended.
       const endedAt = this.clock.now();
-      const call = {
-        ...asFinishedCall(outcome, {
-          idempotencyKey: `dial-${task.id}-${task.attempts + 1}`,
-          robotCallJobId: job.id,
-          callTaskId: task.id,
-          calledPhoneNumber: task.called_phone_number,
-          phoneLineId: null,
-          dialledAt: endedAt - (outcome.ringSeconds + outcome.chatDuration) * 1000,
-        }),
-        hangupBy: hangupSideOf(outcome),
-      };
+      const call = asFinishedCall(outcome, {
+        idempotencyKey: `dial-${task.id}-${task.attempts + 1}`,
+        robotCallJobId: job.id,
+        callTaskId: task.id,
+        calledPhoneNumber: task.called_phone_number,
+        phoneLineId: null,
+        dialledAt: endedAt - (outcome.ringSeconds + outcome.chatDuration) * 1000,
+      });
       await recordFinishedCalls(database, job.tenant_id, [call], endedAt);
     } catch (error) {
       if (this.abandon.signal.aborted) {

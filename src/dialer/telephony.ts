@@ -1,5 +1,4 @@
 import type { DialogFlowScript } from '../domain/dialogFlow.js';
-import type { HangupBy } from '../domain/enums.js';
 import { type SimulatedCall, simulateCall } from '../simulator/conversation.js';
 import { type Random, seededRandom } from '../simulator/random.js';
 
@@ -63,15 +62,4 @@ export class SimulatedTelephony implements Telephony {
     await (this.options.clock ?? systemClock).sleep((seconds * 1000) / (this.options.speed ?? 1), call.signal);
     return outcome;
   }
-}
-
-/**
- * Which side ended a simulated call: a customer who declined or was busy (intent E or F) hangs
- * up; otherwise the robot closes the conversation. An unanswered call is ended by the network,
- * except a refused one, which the customer rejected.
- */
-export function hangupSideOf(call: SimulatedCall): HangupBy {
-  if (call.resultStatus === 'REFUSED') return 'REMOTE_HANGUP';
-  if (call.resultStatus !== 'ANSWERED') return 'SYSTEM_HANGUP';
-  return call.intentLevel === 'E' || call.intentLevel === 'F' ? 'REMOTE_HANGUP' : 'ROBOT_HANGUP';
 }

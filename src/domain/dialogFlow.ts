@@ -44,3 +44,27 @@ export function scriptOf(definition: unknown): DialogFlowScript {
     d.closing;
   return usable ? (d as DialogFlowScript) : DEFAULT_DIALOG_FLOW.script;
 }
+
+/** The names of the `${name}` variables in a text, in order. */
+export function variablesIn(text: string): string[] {
+  const names: string[] = [];
+  for (const m of text.matchAll(/\$\{([^{}$]*)\}/g)) {
+    const name = m[1]!.trim();
+    if (name) names.push(name);
+  }
+  return names;
+}
+
+/** What the robot says in a dialog flow, in speaking order (the script the dialer uses). */
+export function robotTexts(definition: unknown): string[] {
+  const script = scriptOf(definition);
+  const texts: unknown[] = [
+    script.opening,
+    ...script.pitch,
+    ...script.questions.map((q) => q?.robot),
+    script.closing?.interested,
+    script.closing?.declined,
+    script.closing?.busy,
+  ];
+  return texts.filter((t): t is string => typeof t === 'string');
+}

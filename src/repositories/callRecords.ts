@@ -343,17 +343,21 @@ export async function listCallRecords(
   }));
 }
 
-/** Transcript turns of several records in one query, in speaking order. */
+/** Transcript turns of several records, by record, in speaking order (one query per 500 records). */
 export async function listTurns(db: Database, tenantId: number, callRecordIds: number[]) {
-  if (callRecordIds.length === 0) return [];
-  return db.db
-    .selectFrom('call_detail')
-    .select(['id', 'call_record_id', 'type', 'text'])
-    .where('tenant_id', '=', tenantId)
-    .where('call_record_id', 'in', callRecordIds)
-    .orderBy('call_record_id')
-    .orderBy('seq')
-    .execute();
+  const out = [];
+  for (const chunk of chunks(callRecordIds, 500))
+    out.push(
+      ...(await db.db
+        .selectFrom('call_detail')
+        .select(['id', 'call_record_id', 'type', 'text'])
+        .where('tenant_id', '=', tenantId)
+        .where('call_record_id', 'in', chunk)
+        .orderBy('call_record_id')
+        .orderBy('seq')
+        .execute()),
+    );
+  return out;
 }
 
 /** One call record of the tenant with its customer, or undefined. */
@@ -483,16 +487,6 @@ export async function markLastCalls(
 
 export async function insertTurns(db: Database, rows: Insertable<CallDetailTable>[]): Promise<void> {
   for (const chunk of chunks(rows, 1000)) await db.db.insertInto('call_detail').values(chunk).execute();
-}
-
-/** insertTurns, returning the ids given (callbacks name each turn by its id): no second query. */
-export async function insertTurnsReturningIds(db: Database, rows: Insertable<CallDetailTable>[]) {
-  const out: { id: number; call_record_id: number; seq: number }[] = [];
-  for (const chunk of chunks(rows, 1000))
-    out.push(
-      ...(await db.db.insertInto('call_detail').values(chunk).returning(['id', 'call_record_id', 'seq']).execute()),
-    );
-  return out;
 }
 
 const COUNT_KEY = [

@@ -1,16 +1,51 @@
 import { type Insertable, sql } from 'kysely';
 import type { Database } from '../db/database.js';
-import type { CallbackAttemptTable, CallbackEventTable, CallbackState } from '../db/schema.js';
+import type { CallbackAttemptTable, CallbackBatchTable, CallbackEventTable, CallbackState } from '../db/schema.js';
 import { chunks, parseJson } from './rows.js';
 
 /** The callback outbox (callback_event), its delivery log (callback_attempt) and the tenant's callback settings. */
 
 export type NewCallbackEvent = Insertable<CallbackEventTable>;
 export type NewCallbackAttempt = Insertable<CallbackAttemptTable>;
+export type NewCallbackBatch = Insertable<CallbackBatchTable>;
 
 /** Writes events in chunks of 500 rows (each row binds 8 values: well below both databases' limits). */
 export async function insertCallbackEvents(db: Database, events: NewCallbackEvent[]): Promise<void> {
   for (const chunk of chunks(events, 500)) await db.db.insertInto('callback_event').values(chunk).execute();
+}
+
+/** Writes one recording transaction's events as one batch row (migration 0018). */
+export async function insertCallbackBatch(db: Database, batch: NewCallbackBatch): Promise<void> {
+  await db.db.insertInto('callback_batch').values(batch).execute();
+}
+
+/**
+ * Batches not yet expanded, oldest first, at most `limit`; only `tenantId`'s when given. On
+ * PostgreSQL the rows are locked for the caller's transaction: `skipLocked` passes over those
+ * another transaction is expanding (a dispatcher), otherwise the read waits for it and then finds
+ * them gone (the delivery log, which must see every event recorded). Call it in the transaction
+ * that expands and deletes them.
+ */
+export async function takeCallbackBatches(
+  db: Database,
+  limit: number,
+  options: { tenantId?: number; skipLocked: boolean },
+) {
+  let q = db.db
+    .selectFrom('callback_batch')
+    .select(['id', 'tenant_id', 'events', 'created_at'])
+    .orderBy('id')
+    .limit(limit);
+  if (options.tenantId !== undefined) q = q.where('tenant_id', '=', options.tenantId);
+  if (db.dialect === 'postgres') q = options.skipLocked ? q.forUpdate().skipLocked() : q.forUpdate();
+  return q.execute();
+}
+
+/** Removes expanded batches; returns how many were still there. */
+export async function deleteCallbackBatches(db: Database, ids: number[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const result = await db.db.deleteFrom('callback_batch').where('id', 'in', ids).executeTakeFirst();
+  return Number(result.numDeletedRows);
 }
 
 /** The customers' own fields (properties), by customer id. */
@@ -333,7 +368,13 @@ export async function countPendingCallbacks(db: Database, now: number): Promise<
     ])
     .where('state', '=', sql.lit('PENDING'))
     .executeTakeFirstOrThrow();
-  return { pending: Number(row.pending), due: Number(row.due ?? 0) };
+  // Events still in batches are pending, and due (they are due when recorded).
+  const batched = await db.db
+    .selectFrom('callback_batch')
+    .select((eb) => eb.fn.sum<number>('event_count').as('n'))
+    .executeTakeFirstOrThrow();
+  const inBatches = Number(batched.n ?? 0);
+  return { pending: Number(row.pending) + inBatches, due: Number(row.due ?? 0) + inBatches };
 }
 
 /** Removes up to `limit` events in `state` finished before `before`, with their attempts; returns how many. */

@@ -2,6 +2,7 @@ import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { JobStatus } from '../domain/enums.js';
 import { CallRecordListBody } from './callRecords.js';
 import { EnumName, Envelope, ErrorEnvelope, Id, InputObject, NullableString, Page, SafeText } from './common.js';
+import { LaterCallRecordListBody } from './later/callRecords.js';
 
 /** A console answer as the OpenAPI document shows it: the success, or the error envelope (as signed routes show theirs). */
 export const ConsoleEnvelope = <T extends TSchema>(data: T) =>
@@ -57,13 +58,45 @@ export const ConsoleJobPage = Page(ConsoleJobItem);
 
 export const CreatedJob = Type.Object({ robotCallJobId: Type.Integer() });
 
-/** getCallRecordInfoList's filters; the job is the path's. */
+/** The later API's list filters the 2018 list lacks (callRecord/getCallRecordInfoList, docs/later/call-records.md). */
+export const LATER_ONLY_RECORD_FILTERS = [
+  'hangupBy',
+  'calledPhoneNumber',
+  'callRecordId',
+  'customerPersonName',
+  'realIntent',
+  'customerConcern',
+  'readStatus',
+  'chatDurationMin',
+  'chatDurationMax',
+  'lastCallRecord',
+  'redialTimes',
+] as const;
+const later = LaterCallRecordListBody.properties;
+const laterOnlyFilters = {
+  hangupBy: later.hangupBy,
+  calledPhoneNumber: later.calledPhoneNumber,
+  callRecordId: later.callRecordId,
+  customerPersonName: later.customerPersonName,
+  realIntent: later.realIntent,
+  customerConcern: later.customerConcern,
+  readStatus: later.readStatus,
+  chatDurationMin: later.chatDurationMin,
+  chatDurationMax: later.chatDurationMax,
+  lastCallRecord: later.lastCallRecord,
+  redialTimes: later.redialTimes,
+};
+
+/**
+ * getCallRecordInfoList's filters (2018) and the later list's own ones, all combinable; the job is
+ * the path's. resultStatuses are the 2018 names (the stored results).
+ */
 const { robotCallJobId: _job, ...recordFilters } = CallRecordListBody.properties;
-export const ConsoleRecordsBody = InputObject(recordFilters);
+export const ConsoleRecordsBody = InputObject({ ...recordFilters, ...laterOnlyFilters });
 export type ConsoleRecordsBody = Static<typeof ConsoleRecordsBody>;
 /** The same filters as query parameters (export links). */
 const { pageNum: _n, pageSize: _s, ...exportFilters } = recordFilters;
-export const ExportQuery = InputObject(exportFilters);
+export const ExportQuery = InputObject({ ...exportFilters, ...laterOnlyFilters });
 export type ExportQuery = Static<typeof ExportQuery>;
 
 export const ApiKeyInfo = Type.Object({

@@ -11,7 +11,6 @@ import {
   findCallRecordIdsByIdempotencyKey,
   insertNewCallRecords,
   insertTurns,
-  insertTurnsReturningIds,
   markLastCalls,
   type NewCallRecord,
 } from '../repositories/callRecords.js';
@@ -110,17 +109,7 @@ export async function recordFinishedCalls(
       const jobs = await jobsOf(db, tenantId, batch);
       const tasks = await callTasksOf(db, tenantId, batch);
 
-      // With a callback URL, the turn insert returns the turns' ids for the events (step 5).
-      const withTurnIds = Boolean(tenant.callback_url);
-      const { fresh, inserted, turnIds } = await storeRecordsAndTurns(
-        db,
-        tenantId,
-        batch,
-        jobs,
-        tasks,
-        now,
-        withTurnIds,
-      );
+      const { fresh, inserted } = await storeRecordsAndTurns(db, tenantId, batch, jobs, tasks, now);
       const dialled = fresh.filter((c) => tasks.has(c) && !c.training);
       const finishedPerJob = await moveCallTasks(db, tenantId, dialled, jobs, tasks);
       // With the tasks locked: each dialled task's latest call (lastCallRecord).
@@ -132,10 +121,7 @@ export async function recordFinishedCalls(
       await moveCustomers(db, tenantId, dialled, tasks);
       await addToStatistics(db, tenantId, tenant.time_zone, fresh, inserted, finishedPerJob);
       // Step 5: the calls' callback events, in this transaction (services/callbacks.ts).
-      const recorded = fresh.map((c) => {
-        const r = inserted.get(c.idempotencyKey)!;
-        return { call: c, ...r, turnIds: turnIds.get(r.id) };
-      });
+      const recorded = fresh.map((c) => ({ call: c, ...inserted.get(c.idempotencyKey)! }));
       await queueCallbacks(db, tenant, recorded, now);
 
       const existing = await findCallRecordIdsByIdempotencyKey(
@@ -215,12 +201,9 @@ async function storeRecordsAndTurns(
   jobs: Map<number, JobForRecording>,
   tasks: Map<FinishedCall, CallTaskOfCall>,
   now: number,
-  withTurnIds = false,
 ): Promise<{
   fresh: FinishedCall[];
   inserted: Map<string, { id: number; record: NewCallRecord }>;
-  /** The turns' ids by record and position (only `withTurnIds`). */
-  turnIds: Map<number, number[]>;
 }> {
   // Which redial each call was: the task's calls recorded before, then this batch's in start order.
   const dialledTasks = [...new Set(calls.flatMap((c) => (!c.training && tasks.has(c) ? [tasks.get(c)!.id] : [])))];
@@ -283,15 +266,8 @@ async function storeRecordsAndTurns(
     for (const [seq, t] of c.turns.entries())
       turns.push({ tenant_id: tenantId, call_record_id: callRecordId, seq, type: t.type, text: t.text });
   }
-  const turnIds = new Map<number, number[]>();
-  if (!withTurnIds) await insertTurns(db, turns);
-  else
-    for (const t of await insertTurnsReturningIds(db, turns)) {
-      const ids = turnIds.get(t.call_record_id) ?? [];
-      ids[t.seq] = t.id;
-      turnIds.set(t.call_record_id, ids);
-    }
-  return { fresh, inserted, turnIds };
+  await insertTurns(db, turns);
+  return { fresh, inserted };
 }
 
 /** Step 2: counts each call on its task, tasks in id order; returns the tasks finished per job. */

@@ -14,18 +14,21 @@ import {
 import {
   type CallbackFilter,
   countCallbackEvents,
+  deleteCallbackBatches,
   deleteFinishedCallbackEvents,
   findTenantCallback,
+  insertCallbackBatch,
   insertCallbackEvents,
   listCallbackAttempts,
   listCallbackEvents,
   listCustomerProperties,
   type NewCallbackEvent,
   redeliverCallbackEvents,
+  takeCallbackBatches,
   updateCallbackSecret,
   updateTenantCallbackUrl,
 } from '../repositories/callbacks.js';
-import type { NewCallRecord } from '../repositories/callRecords.js';
+import { listTurns, type NewCallRecord } from '../repositories/callRecords.js';
 import { moveJobStatus } from '../repositories/jobs.js';
 import type { CallbackEvent, CallbackListQuery, CallbackRedeliverBody } from '../schemas/callbacks.js';
 import type { PageOf } from '../schemas/common.js';
@@ -129,8 +132,6 @@ export interface RecordedForCallback {
   call: FinishedCall;
   id: number;
   record: NewCallRecord;
-  /** The stored ids of the call's turns, by position (returned by the turn insert). */
-  turnIds?: readonly number[];
 }
 
 /** Random hex digits for event ids, drawn a few kilobytes at a time (one randomBytes call per event costs more than the rest of the event). */
@@ -218,11 +219,81 @@ function eventRow(
 }
 
 /**
+ * One ROBOT_CALL_RECORD event of a batch (callback_batch.events, migration 0018): its id, then
+ * the values of its body's `data` in the documented order, the transcript flattened as text,
+ * type, callDetailId per turn. Positional rather than keyed: the keys are the same in every
+ * event, and leaving them out makes the batch less than half the text to build, serialize and
+ * store. `recordPayload` puts the keys back.
+ */
+type BatchedRecordEvent = [
+  eventId: string,
+  callRecordId: number,
+  robotCallJobId: number,
+  dialogFlowId: number,
+  calledPhoneNumber: string,
+  resultStatus: string,
+  intentLevel: string,
+  customerConcern: unknown,
+  fullAudioUrl: string | null,
+  customerAudioUrl: string | null,
+  analysisBasis: string,
+  startTime: string,
+  endTime: string,
+  chatDuration: number,
+  chatRound: number,
+  attributes: unknown,
+  /**
+   * The customer, whose properties are read when the batch is expanded, as is the transcript: the
+   * two never change once written (a job's deletion expands its tenant's batches first).
+   */
+  customerPersonId: number | null,
+];
+
+/**
+ * The body of a batched event, as sent: keys in the documented order. JSON.stringify of it is
+ * byte for byte what stringifying the body at recording would have given: each value went through
+ * one stringify and one parse, which keep strings, numbers, key order and escapes as they were.
+ */
+function recordPayload(
+  tenantId: number,
+  e: BatchedRecordEvent,
+  properties: unknown,
+  callDetailList: { text: string; type: string; callDetailId: number }[],
+): string {
+  return JSON.stringify({
+    dataType: DataType.record,
+    data: {
+      callRecordId: e[1],
+      tenantId,
+      robotCallJobId: e[2],
+      dialogFlowId: e[3],
+      calledPhoneNumber: e[4],
+      resultStatus: e[5],
+      intentLevel: e[6],
+      customerConcern: e[7],
+      fullAudioUrl: e[8],
+      customerAudioUrl: e[9],
+      analysisBasis: e[10],
+      startTime: e[11],
+      endTime: e[12],
+      chatDuration: e[13],
+      chatRound: e[14],
+      attributes: e[15],
+      properties,
+      callDetailList,
+    },
+  });
+}
+
+/**
  * Writes a ROBOT_CALL_RECORD event per newly recorded call, when the tenant has a callback URL.
- * Call it in the transaction that recorded the calls. Script-training calls are not pushed. Reads
- * only what the calls do not carry: their customers' properties (the turn ids come from the turn
- * insert). Per event this is one JSON.stringify and a row: the times are formatted by arithmetic
- * and the ids drawn from a random pool, so queueing costs a small fraction of recording.
+ * Call it in the transaction that recorded the calls: the events are durable with the calls. They
+ * are written as ONE callback_batch row holding them all (one JSON.stringify, one insert with no
+ * index but its key) — a row per event with its index entries cost more than a third of what the
+ * rest of recording does. A dispatcher expands the batch into callback_event rows
+ * (expandCallbackBatches) before it claims; the list and redelivery expand first too. Each event's
+ * id is drawn here, once, so it is the same whoever expands the batch and whenever. Script-training
+ * calls are not pushed. Reads only what the calls do not carry: their customers' properties.
  */
 export async function queueCallbacks(
   db: Database,
@@ -233,39 +304,130 @@ export async function queueCallbacks(
   if (!tenant.callback_url) return;
   const calls = recorded.filter((r) => !r.call.training);
   if (calls.length === 0) return;
-  const customerIds = [
-    ...new Set(calls.flatMap((c) => (c.record.customer_person_id == null ? [] : [c.record.customer_person_id]))),
-  ];
-  const properties = customerIds.length > 0 ? await listCustomerProperties(db, tenant.id, customerIds) : new Map();
   const time = localTimeFormatter(tenant.time_zone);
-  const events = calls.map(({ call, id, record: r, turnIds = [] }) => {
-    const data = {
-      callRecordId: id,
-      tenantId: tenant.id,
-      robotCallJobId: r.job_id,
-      dialogFlowId: r.dialog_flow_id,
-      calledPhoneNumber: r.called_phone_number,
-      resultStatus: r.result_status,
-      intentLevel: r.intent_level,
-      customerConcern: r.customer_concern ?? [],
-      fullAudioUrl: r.full_audio_url ?? null,
-      customerAudioUrl: r.customer_audio_url ?? null,
-      analysisBasis: r.analysis_basis ?? '',
-      startTime: time(r.start_time),
-      endTime: time(r.end_time),
-      chatDuration: r.chat_duration,
-      chatRound: r.chat_round,
-      attributes: r.attributes ?? [],
-      properties: (r.customer_person_id != null && properties.get(r.customer_person_id)) || {},
-      callDetailList: call.turns.map((t, seq) => ({ text: t.text, type: t.type, callDetailId: turnIds[seq] ?? null })),
-    };
-    return eventRow(tenant.id, DataType.record, JSON.stringify({ dataType: DataType.record, data }), now, {
-      jobId: r.job_id,
-      callRecordId: id,
-    });
+  const events = calls.map(({ id, record: r }): BatchedRecordEvent => {
+    return [
+      newEventId(now),
+      id,
+      r.job_id,
+      r.dialog_flow_id,
+      r.called_phone_number,
+      r.result_status,
+      r.intent_level,
+      r.customer_concern ?? [],
+      r.full_audio_url ?? null,
+      r.customer_audio_url ?? null,
+      r.analysis_basis ?? '',
+      time(r.start_time),
+      time(r.end_time),
+      r.chat_duration,
+      r.chat_round,
+      r.attributes ?? [],
+      r.customer_person_id ?? null,
+    ];
   });
-  await insertCallbackEvents(db, events);
+  await insertCallbackBatch(db, {
+    tenant_id: tenant.id,
+    event_count: events.length,
+    events: JSON.stringify(events),
+    created_at: now,
+  });
   callbacksDue();
+}
+
+/** Batches expanded per transaction (each up to a recording transaction's calls: a few MB of text at most). */
+const BATCHES_PER_EXPANSION = 4;
+
+/**
+ * Expands pending callback batches into their callback_event rows, in a transaction of its own:
+ * the events are inserted and the batch deleted together, so a batch is expanded exactly once —
+ * on PostgreSQL the batch rows are locked (a dispatcher skips those another is expanding; with
+ * `tenantId`, for the delivery log, it waits for them and then finds them gone), on SQLite the
+ * write transaction holds the file's lock; and the events' unique ids would refuse a second copy.
+ * Each event keeps the id, body and recording time written with its call (recordPayload).
+ * Takes at most `rounds` transactions of BATCHES_PER_EXPANSION batches; returns the events
+ * expanded and whether batches may remain.
+ */
+export async function expandCallbackBatches(
+  database: Database,
+  options: { tenantId?: number; rounds?: number } = {},
+): Promise<{ events: number; more: boolean }> {
+  let events = 0;
+  for (let round = 0; round < (options.rounds ?? 1); round++) {
+    const taken = await database.transaction(async (db) => {
+      const batches = await takeCallbackBatches(db, BATCHES_PER_EXPANSION, {
+        tenantId: options.tenantId,
+        skipLocked: options.tenantId === undefined,
+      });
+      const rows: NewCallbackEvent[] = [];
+      for (const b of batches) {
+        const events = JSON.parse(b.events) as BatchedRecordEvent[];
+        const customerIds = [...new Set(events.flatMap((e) => (e[16] === null ? [] : [e[16]])))];
+        const properties =
+          customerIds.length > 0 ? await listCustomerProperties(db, b.tenant_id, customerIds) : new Map();
+        const transcripts = new Map<number, { text: string; type: string; callDetailId: number }[]>();
+        for (const t of await listTurns(
+          db,
+          b.tenant_id,
+          events.map((e) => e[1]),
+        )) {
+          const list = transcripts.get(t.call_record_id) ?? [];
+          list.push({ text: t.text, type: t.type, callDetailId: t.id });
+          transcripts.set(t.call_record_id, list);
+        }
+        for (const e of events) {
+          rows.push({
+            tenant_id: b.tenant_id,
+            event_id: e[0],
+            data_type: DataType.record,
+            job_id: e[2],
+            call_record_id: e[1],
+            payload: recordPayload(
+              b.tenant_id,
+              e,
+              (e[16] !== null && properties.get(e[16])) || {},
+              transcripts.get(e[1]) ?? [],
+            ),
+            state: 'PENDING',
+            cycle_started_at: b.created_at,
+            next_attempt_at: b.created_at,
+            created_at: b.created_at,
+          });
+        }
+      }
+      await insertCallbackEvents(db, rows);
+      await deleteCallbackBatches(
+        db,
+        batches.map((b) => b.id),
+      );
+      events += rows.length;
+      return batches.length;
+    });
+    if (taken < BATCHES_PER_EXPANSION) return { events, more: false };
+  }
+  return { events, more: true };
+}
+
+/** Every batch of the tenant expanded, so that the log and redelivery see events recorded a moment ago. */
+async function expandTenantBatches(db: Database, tenantId: number): Promise<void> {
+  // Bounded: a tenant recording without pause must not hold the list forever.
+  const { events } = await expandCallbackBatches(db, { tenantId, rounds: 100 });
+  if (events > 0) callbacksDue();
+}
+
+/**
+ * Every pending batch of the tenant expanded, however many: a batch's events read their calls'
+ * transcripts when expanded, so deleting a job's calls (services/jobOperations.ts deleteJob) first
+ * expands, in its own transaction, what was recorded before it.
+ */
+export async function expandBatchesBeforeDeleting(db: Database, tenantId: number): Promise<void> {
+  let events = 0;
+  for (let more = true; more; ) {
+    const round = await expandCallbackBatches(db, { tenantId, rounds: 100 });
+    events += round.events;
+    more = round.more;
+  }
+  if (events > 0) callbacksDue();
 }
 
 /**
@@ -342,6 +504,7 @@ export async function listCallbacks(
     before: timeBound('latestTime', query.latestTime, tz, true),
   };
   const page = pageRequest(query.pageNum, query.pageSize);
+  await expandTenantBatches(db, caller.tenantId);
   const [total, rows] = await Promise.all([
     countCallbackEvents(db, caller.tenantId, filter),
     listCallbackEvents(db, caller.tenantId, filter, page.pageSize, page.offset),
@@ -396,6 +559,7 @@ export async function redeliverCallbacks(
   const eventId = body.eventId?.trim() || undefined;
   const from = timeBound('earliestTime', body.earliestTime, caller.timeZone, false);
   const before = timeBound('latestTime', body.latestTime, caller.timeZone, true);
+  await expandTenantBatches(db, caller.tenantId);
   if (eventId !== undefined) {
     if (from !== undefined || before !== undefined)
       throw invalidParameter('eventId', 'give either eventId or a time range, not both');

@@ -1,15 +1,26 @@
 import type { Database } from '../db/database.js';
-import { notFound } from '../domain/errors.js';
+import { invalidParameter, notFound } from '../domain/errors.js';
 import { formatDateTime } from '../domain/time.js';
+import type { CallRecordFilter } from '../repositories/callRecords.js';
 import { sumJobCalls } from '../repositories/consoleJobs.js';
 import { findCallbackUrl } from '../repositories/consoleSettings.js';
+import { existsJob } from '../repositories/jobs.js';
+import type { CallRecordListItem } from '../schemas/callRecords.js';
 import type { PageOf } from '../schemas/common.js';
-import type { ConsoleJobItem } from '../schemas/console.js';
+import {
+  type ConsoleJobItem,
+  type ConsoleRecordsBody,
+  type ExportQuery,
+  LATER_ONLY_RECORD_FILTERS,
+} from '../schemas/console.js';
 import type { GetTasksQuery } from '../schemas/jobs.js';
 import type { Caller } from './auth.js';
 import { setCallbackUrl } from './callbacks.js';
+import { callRecordFilter, callRecordItems, findCallRecordPage, getCallRecordInfoList } from './callRecords.js';
 import { percent } from './jobStats.js';
 import { getTasks } from './jobs.js';
+import { laterCallRecordFilter } from './laterCallRecords.js';
+import { pageOf, pageRequest } from './paging.js';
 import { createApiKey, listKeys, setKeyEnabled } from './tenants.js';
 
 /*
@@ -47,6 +58,98 @@ export async function listConsoleJobs(
       };
     }),
   };
+}
+
+/** A filter value that means "no filter" (as the later list reads it): absent, null, blank text or an empty list. */
+const given = (value: unknown) =>
+  value !== undefined &&
+  value !== null &&
+  !(typeof value === 'string' && value.trim() === '') &&
+  !(Array.isArray(value) && value.length === 0);
+
+/** Whether the request uses a filter only the later list has. */
+export const usesLaterFilters = (body: ExportQuery) => LATER_ONLY_RECORD_FILTERS.some((k) => given(body[k]));
+
+/**
+ * The repository filter of the records screen: the 2018 filters read by the 2018 list's rules
+ * (callRecordFilter), the later-only ones by the later list's rules (laterCallRecordFilter: e.g.
+ * redialTimes only with lastCallRecord, which excludes hangupBy, group, dialog flow…), both over
+ * the one call-record query, so they combine and the page keeps the 2018 list's shape.
+ */
+export function consoleRecordFilter(body: ExportQuery, jobId: number, timeZone: string): CallRecordFilter {
+  const base = callRecordFilter(
+    {
+      robotCallJobId: jobId,
+      customerGroupId: body.customerGroupId,
+      dialogFlowId: body.dialogFlowId,
+      followStatus: body.followStatus,
+      earliestCreationTime: body.earliestCreationTime,
+      latestCreationTime: body.latestCreationTime,
+      resultStatuses: body.resultStatuses,
+      intentLevels: body.intentLevels,
+      searchWords: body.searchWords,
+      getTrainTaskList: body.getTrainTaskList,
+    },
+    timeZone,
+  );
+  if (!usesLaterFilters(body)) return base;
+  if (body.lastCallRecord === true && body.getTrainTaskList === true)
+    throw invalidParameter(
+      'lastCallRecord',
+      'cannot be combined with getTrainTaskList=true: a training call is never a call task’s latest call',
+    );
+  // No resultStatuses given to it: the later filter then always matches something.
+  const later = laterCallRecordFilter({
+    robotCallJobId: jobId,
+    customerGroupId: body.customerGroupId,
+    dialogFlowId: body.dialogFlowId,
+    hangupBy: body.hangupBy,
+    calledPhoneNumber: body.calledPhoneNumber,
+    callRecordId: body.callRecordId,
+    customerPersonName: body.customerPersonName,
+    realIntent: body.realIntent,
+    customerConcern: body.customerConcern,
+    readStatus: body.readStatus,
+    chatDurationMin: body.chatDurationMin,
+    chatDurationMax: body.chatDurationMax,
+    lastCallRecord: body.lastCallRecord,
+    redialTimes: body.redialTimes,
+  })!;
+  return {
+    ...base,
+    hangupBy: later.hangupBy,
+    calledPhoneNumber: later.calledPhoneNumber,
+    callRecordId: later.callRecordId,
+    customerName: later.customerName,
+    manualMarked: later.manualMarked,
+    customerConcerns: later.customerConcerns,
+    readStatus: later.readStatus,
+    chatDurationMin: later.chatDurationMin,
+    chatDurationMax: later.chatDurationMax,
+    lastCallRecord: later.lastCallRecord,
+    redialTimes: later.redialTimes,
+  };
+}
+
+/**
+ * The records screen's page: getCallRecordInfoList's own answer for its filters; with a later-only
+ * filter, the same page (same items, order and paging) of the combined filter, read by the same
+ * query the later list reads (findCallRecordPage).
+ */
+export async function listConsoleRecords(
+  db: Database,
+  caller: Caller,
+  jobId: number,
+  body: ConsoleRecordsBody,
+): Promise<PageOf<CallRecordListItem>> {
+  const { pageNum, pageSize, ...filters } = body;
+  if (!usesLaterFilters(filters))
+    return getCallRecordInfoList(db, caller, { ...filters, pageNum, pageSize, robotCallJobId: jobId });
+  const filter = consoleRecordFilter(filters, jobId, caller.timeZone);
+  if (!(await existsJob(db, caller.tenantId, jobId))) throw notFound('robotCallJobId', jobId);
+  const page = pageRequest(pageNum, pageSize);
+  const { total, rows } = await findCallRecordPage(db, caller.tenantId, filter, page);
+  return pageOf(page, total, await callRecordItems(db, caller, rows));
 }
 
 /** The tenant's keys, without secrets. */

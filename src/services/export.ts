@@ -4,14 +4,16 @@ import { TurnType } from '../domain/enums.js';
 import { notFound } from '../domain/errors.js';
 import { type CallRecordFilter, listCallRecords } from '../repositories/callRecords.js';
 import { existsJob } from '../repositories/jobs.js';
-import type { CallRecordListBody, CallRecordListItem } from '../schemas/callRecords.js';
+import type { CallRecordListItem } from '../schemas/callRecords.js';
+import type { ExportQuery } from '../schemas/console.js';
 import type { Caller } from './auth.js';
-import { callRecordFilter, callRecordItems } from './callRecords.js';
+import { callRecordItems } from './callRecords.js';
+import { consoleRecordFilter } from './console.js';
 import { type Cell, writeXlsx } from './xlsx.js';
 
 /*
- * The console's export of a job's call records: the rows of getCallRecordInfoList for the same
- * filters, in the same order (newest first), one row per call with the transcript in one column,
+ * The console's export of a job's call records: the rows of the records screen for the same
+ * filters (the 2018 list's and the later list's own, services/console.ts), in the same order (newest first), one row per call with the transcript in one column,
  * as CSV (UTF-8 with a BOM, so Excel reads Chinese) or XLSX.
  *
  * Bounded memory for any number of records: the records are read a batch at a time and each batch
@@ -90,9 +92,10 @@ export async function exportFilter(
   db: Database,
   caller: Caller,
   jobId: number,
-  query: Omit<CallRecordListBody, 'robotCallJobId'>,
+  query: ExportQuery,
 ): Promise<CallRecordFilter> {
-  const filter = callRecordFilter({ ...query, robotCallJobId: jobId }, caller.timeZone);
+  // The records screen's filters, both generations' (services/console.ts): the file holds what the screen lists.
+  const filter = consoleRecordFilter(query, jobId, caller.timeZone);
   if (!(await existsJob(db, caller.tenantId, jobId))) throw notFound('robotCallJobId', jobId);
   return filter;
 }

@@ -26,6 +26,7 @@ import {
 import { findOwnedIds, listDialogFlows, listPhoneLines } from '../repositories/referenceData.js';
 import type { CreateJobBody, ImportResult, ImportTaskCustomerBody, JobStatusResult } from '../schemas/jobOperations.js';
 import type { Caller } from './auth.js';
+import { expandBatchesBeforeDeleting } from './callbacks.js';
 import { retryDeadlock } from './callResults.js';
 import { ON_THE_LIST } from './doNotCall.js';
 
@@ -181,6 +182,8 @@ export async function deleteJob(
       await lockJobForDelete(trx, caller.tenantId, jobId);
       const job = await jobOf(trx, caller.tenantId, jobId);
       refuseUnless('delete', job.status);
+      // Callback events still in a batch read their transcripts when expanded: before they go.
+      await expandBatchesBeforeDeleting(trx, caller.tenantId);
       await deleteJobAndRecords(trx, caller.tenantId, jobId);
       return { robotCallJobId: jobId, deleted: true };
     }),

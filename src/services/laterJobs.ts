@@ -1,5 +1,5 @@
 import type { Database } from '../db/database.js';
-import { scriptOf } from '../domain/dialogFlow.js';
+import { robotTexts, variablesIn } from '../domain/dialogFlow.js';
 import { IntentLevel, LaterJobStatus, storedJobStatus } from '../domain/enums.js';
 import { notFound } from '../domain/errors.js';
 import { formatDateTime } from '../domain/time.js';
@@ -134,30 +134,6 @@ export async function getJobStats(db: Database, caller: Caller, robotCallJobId: 
     callJobStatsBrokenLine: { ...stats.callJobStatsBrokenLine, intentLevelTagDetailList },
     intentLevelTagDetailList,
   };
-}
-
-/** The names of the `${name}` variables in a text, in order. */
-export function variablesIn(text: string): string[] {
-  const names: string[] = [];
-  for (const m of text.matchAll(/\$\{([^{}$]*)\}/g)) {
-    const name = m[1]!.trim();
-    if (name) names.push(name);
-  }
-  return names;
-}
-
-/** What the robot says in a dialog flow, in speaking order (the script the dialer uses). */
-export function robotTexts(definition: unknown): string[] {
-  const script = scriptOf(definition);
-  const texts: unknown[] = [
-    script.opening,
-    ...script.pitch,
-    ...script.questions.map((q) => q?.robot),
-    script.closing?.interested,
-    script.closing?.declined,
-    script.closing?.busy,
-  ];
-  return texts.filter((t): t is string => typeof t === 'string');
 }
 
 /** job/getJobProperties: the variables of the job's dialog flow, then of its SMS template, each once. */

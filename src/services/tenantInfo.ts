@@ -1,6 +1,6 @@
 import type { Database } from '../db/database.js';
 import { validateCallbackUrl } from '../domain/callbackUrl.js';
-import { scriptOf } from '../domain/dialogFlow.js';
+import { robotTexts, variablesIn } from '../domain/dialogFlow.js';
 import { invalidParameter, notFound } from '../domain/errors.js';
 import { checkTenantSign } from '../domain/tenant.js';
 import { formatDateTime } from '../domain/time.js';
@@ -21,7 +21,6 @@ import type {
   UpdateIsvInfoBody,
 } from '../schemas/later/tenant.js';
 import type { Caller } from './auth.js';
-import { variablesIn } from './laterJobs.js';
 
 /*
  * The later API's look-ups of the caller's tenant and what it owns (docs/later/tenant.md), and the
@@ -64,20 +63,6 @@ export async function getDialogFlowList(db: Database, caller: Caller): Promise<L
     status: f.status as LaterDialogFlow['status'],
     createTime: formatDateTime(f.created_at, caller.timeZone),
   }));
-}
-
-/** What the robot says in a flow (the script the dialer speaks: a broken definition speaks the default one). */
-function robotTexts(definition: unknown): string[] {
-  const script = scriptOf(definition);
-  const texts: unknown[] = [
-    script.opening,
-    ...script.pitch,
-    ...script.questions.map((q) => q?.robot),
-    script.closing?.interested,
-    script.closing?.declined,
-    script.closing?.busy,
-  ];
-  return texts.filter((t): t is string => typeof t === 'string');
 }
 
 /**

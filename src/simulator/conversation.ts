@@ -1,5 +1,5 @@
 import type { DialogFlowScript } from '../domain/dialogFlow.js';
-import type { IntentLevel, ResultStatus, TurnType } from '../domain/enums.js';
+import type { HangupBy, IntentLevel, ResultStatus, TurnType } from '../domain/enums.js';
 import type { FinishedCall } from '../services/callResults.js';
 import { between, pick, type Random, weighted } from './random.js';
 
@@ -204,5 +204,17 @@ export function asFinishedCall(
     chatRound: call.chatRound,
     training: at.training ?? false,
     turns: call.turns,
+    hangupBy: hangupSideOf(call),
   };
+}
+
+/**
+ * Which side ended a simulated call: a customer who declined or was busy (intent E or F) hangs
+ * up; otherwise the robot closes the conversation. An unanswered call is ended by the network,
+ * except a refused one, which the customer rejected.
+ */
+export function hangupSideOf(call: SimulatedCall): HangupBy {
+  if (call.resultStatus === 'REFUSED') return 'REMOTE_HANGUP';
+  if (call.resultStatus !== 'ANSWERED') return 'SYSTEM_HANGUP';
+  return call.intentLevel === 'E' || call.intentLevel === 'F' ? 'REMOTE_HANGUP' : 'ROBOT_HANGUP';
 }

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConsoleBrowser, consoleUser } from '../../../test/consoleClient.js';
-import { finishedCall, TenantFixture } from '../../../test/fixtures.js';
+import { finishedCall, T0, TenantFixture } from '../../../test/fixtures.js';
 import { call, getTaskDetail, startTestServer, type TestServer } from '../../../test/harness.js';
 
 /*
@@ -186,7 +186,15 @@ describe('sessions', () => {
 describe('CSRF', () => {
   it('refuses a changing request without the token, or with another, with 403; with it the request runs', async () => {
     const browser = await signedIn();
-    const body = { name: 'CSRF', dialogFlowId: tenant.flowId };
+    const body = {
+      name: 'CSRF',
+      mode: 'MANUAL',
+      dialogFlowId: tenant.flowId,
+      phoneType: 'MOBILE',
+      jobPhoneNumberIdList: [await tenant.phoneLine('13800138009')],
+      dailyStartTime: '09:00',
+      dailyEndTime: '20:00',
+    };
     const without = await browser.call('POST', '/console/api/jobs', { body, csrf: false });
     expect(without.code).toBe(403);
     expect(without.resultMsg).toContain('X-CSRF-Token');
@@ -299,6 +307,7 @@ describe('jobs', () => {
   });
 
   it('are created, filled, started, paused, resumed and stopped through the Open API’s services', async () => {
+    await tenant.phoneLine('13800138000');
     const browser = await signedIn(member);
     const lines = await browser.call('GET', '/console/api/phoneLines');
     const flows = await browser.call('GET', '/console/api/dialogFlows');
@@ -306,8 +315,12 @@ describe('jobs', () => {
     const created = await browser.call('POST', '/console/api/jobs', {
       body: {
         name: '控制台任务',
+        mode: 'MANUAL',
         dialogFlowId: tenant.flowId,
-        phoneNumberIds: lines.data.map((l: any) => l.phoneNumberId),
+        phoneType: 'MOBILE',
+        jobPhoneNumberIdList: lines.data.map((l: any) => l.phoneNumberId),
+        dailyStartTime: '09:00',
+        dailyEndTime: '20:00',
       },
     });
     expect(created.code, created.resultMsg).toBe(200);
@@ -332,6 +345,72 @@ describe('jobs', () => {
       deleted: true,
     });
     expect((await browser.call('GET', `/console/api/jobs/${jobId}`)).code).toBe(404);
+  });
+
+  it('are created from the later job/create body: inactive windows and redial condition as job/getJobDetail shows them', async () => {
+    const line = await tenant.phoneLine('13800138001');
+    const browser = await signedIn(member);
+    const created = await browser.call('POST', '/console/api/jobs', {
+      body: {
+        name: '两段免打扰',
+        mode: 'MANUAL',
+        dialogFlowId: tenant.flowId,
+        phoneType: 'MOBILE',
+        jobPhoneNumberIdList: [line],
+        dailyStartTime: '09:30',
+        dailyEndTime: '19:00',
+        inactiveTimeList: [
+          { startTime: '12:00', endTime: '13:30' },
+          { startTime: '17:00', endTime: '17:30' },
+        ],
+        redialCondition: ['NO_ANSWER', 'BUSY'],
+        redialInterval: 30,
+        redialTimes: 2,
+      },
+    });
+    expect(created.code, created.resultMsg).toBe(200);
+    const jobId = created.data.robotCallJobId;
+    const later = await call(server, tenant.credentials, 'GET', `/apiOpen/v1/job/getJobDetail?robotCallJobId=${jobId}`);
+    expect(later.code, later.resultMsg).toBe(200);
+    expect(later.data.robotCallJob).toMatchObject({
+      name: '两段免打扰',
+      inactiveTimeList: [
+        { startTime: '12:00', endTime: '13:30' },
+        { startTime: '17:00', endTime: '17:30' },
+      ],
+      redialCondition: ['NO_ANSWER', 'BUSY'],
+      redialInterval: 30,
+      redialTimes: 2,
+    });
+  });
+
+  it('refuse what job/create refuses, with 412 naming the field (the later limits)', async () => {
+    const line = await tenant.phoneLine('13800138002');
+    const browser = await signedIn(member);
+    const body = {
+      name: '限制',
+      mode: 'MANUAL',
+      dialogFlowId: tenant.flowId,
+      phoneType: 'MOBILE',
+      jobPhoneNumberIdList: [line],
+      dailyStartTime: '09:00',
+      dailyEndTime: '20:00',
+    };
+    const window = { startTime: '12:00', endTime: '13:00' };
+    for (const [change, field] of [
+      [{ dailyStartTime: '08:30' }, 'dailyStartTime'],
+      [{ dailyEndTime: '20:30' }, 'dailyEndTime'],
+      [{ inactiveTimeList: [window, window, window, window] }, 'inactiveTimeList'],
+      [{ inactiveTimeList: [{ startTime: '13:00', endTime: '12:00' }] }, 'inactiveTimeList[0].endTime'],
+      [{ redialCondition: ['ANSWERED'], redialInterval: 30, redialTimes: 1 }, 'redialCondition'],
+      [{ redialCondition: ['BUSY'], redialTimes: 1 }, 'redialInterval'],
+      [{ redialCondition: ['BUSY'], redialInterval: 5, redialTimes: 1 }, 'redialInterval'],
+      [{ jobPhoneNumberIdList: [] }, 'jobPhoneNumberIdList'],
+    ] as const) {
+      const r = await browser.call('POST', '/console/api/jobs', { body: { ...body, ...change } });
+      expect(r.code, JSON.stringify(change)).toBe(412);
+      expect(r.resultMsg, JSON.stringify(change)).toContain(field);
+    }
   });
 
   it('refuse an illegal move with 412 and the same reason as the Open API', async () => {
@@ -399,6 +478,115 @@ describe('call records', () => {
       `/apiOpen/v1/task/callDetail?callRecordId=${recordId}`,
     );
     expect(detail.data).toEqual(openDetail.data);
+  });
+});
+
+describe('call records with the later list’s filters', () => {
+  const LATER_LIST = '/apiOpen/v1/callRecord/getCallRecordInfoList';
+  let jobId: number;
+  beforeAll(async () => {
+    const customers = [await tenant.customer({ name: '王五' }), await tenant.customer({ name: '赵六' })];
+    const job = await tenant.job({ customers: customers.map((c) => c.id) });
+    jobId = job.jobId;
+    const [a, b] = customers.map((c) => job.taskOf.get(c.id));
+    await tenant.calls([
+      finishedCall({ jobId, task: a, result: 'NO_ANSWER', at: T0 }),
+      finishedCall({ jobId, task: a, duration: 20, at: T0 + 60_000, concerns: ['价格'] }),
+      finishedCall({ jobId, task: b, duration: 90, at: T0 + 120_000, intent: 'A' }),
+      finishedCall({ jobId, task: b, result: 'BUSY', at: T0 + 180_000 }),
+      finishedCall({ jobId, phone: '13700000001', duration: 45, at: T0 + 240_000 }),
+    ]);
+  });
+
+  const ids = (page: any) => page.data.content.map((r: any) => r.callRecordId);
+
+  it('list the records the later callRecord/getCallRecordInfoList lists, in the 2018 list’s shape', async () => {
+    const browser = await signedIn(member);
+    for (const filters of [
+      { chatDurationMin: 30 },
+      { chatDurationMin: 10, chatDurationMax: 60 },
+      { customerPersonName: '王' },
+      { calledPhoneNumber: '13700000001' },
+      { customerConcern: ['价格'] },
+      { hangupBy: 'ROBOT_HANGUP' },
+      { readStatus: 'NOT_READ' },
+      { realIntent: false },
+      { lastCallRecord: true },
+      { lastCallRecord: true, redialTimes: 0 },
+      { chatDurationMin: 1, resultStatuses: ['ANSWERED'], intentLevels: ['A'] },
+    ]) {
+      const page = await browser.call('POST', `/console/api/jobs/${jobId}/records`, { body: filters });
+      const later = await call(server, tenant.credentials, 'POST', LATER_LIST, { ...filters, robotCallJobId: jobId });
+      expect(page.code, page.resultMsg).toBe(200);
+      expect(later.code, later.resultMsg).toBe(200);
+      expect(ids(page), JSON.stringify(filters)).toEqual(ids(later));
+      expect(page.data.totalElements).toBe(later.data.totalElements);
+    }
+    // The same items as the 2018 list's (customerPersonInfo, dialogFlowName…), only fewer.
+    const all = await call(server, tenant.credentials, 'POST', '/apiOpen/v1/task/getCallRecordInfoList', {
+      robotCallJobId: jobId,
+    });
+    const long = await browser.call('POST', `/console/api/jobs/${jobId}/records`, { body: { chatDurationMin: 30 } });
+    expect(long.data.content).toEqual(all.data.content.filter((r: any) => r.chatDuration >= 30));
+  });
+
+  it('combine with the 2018 filters', async () => {
+    const browser = await signedIn(member);
+    const page = await browser.call('POST', `/console/api/jobs/${jobId}/records`, {
+      body: { chatDurationMin: 1, searchWords: '赵' },
+    });
+    const all = await call(server, tenant.credentials, 'POST', '/apiOpen/v1/task/getCallRecordInfoList', {
+      robotCallJobId: jobId,
+      searchWords: '赵',
+    });
+    expect(ids(page)).toEqual(all.data.content.filter((r: any) => r.chatDuration >= 1).map((r: any) => r.callRecordId));
+    expect(ids(page)).toHaveLength(1);
+  });
+
+  it('refuse what the later list refuses, with 412 naming the filter', async () => {
+    const browser = await signedIn(member);
+    for (const [filters, field] of [
+      [{ redialTimes: 1 }, 'redialTimes'],
+      [{ lastCallRecord: true, hangupBy: 'ROBOT_HANGUP' }, 'hangupBy'],
+      [{ lastCallRecord: true, getTrainTaskList: true }, 'lastCallRecord'],
+      [{ chatDurationMin: 60, chatDurationMax: 10 }, 'chatDurationMax'],
+      [{ hangupBy: 'NOPE' }, 'hangupBy'],
+    ] as const) {
+      const r = await browser.call('POST', `/console/api/jobs/${jobId}/records`, { body: filters });
+      expect(r.code, JSON.stringify(filters)).toBe(412);
+      expect(r.resultMsg).toContain(field);
+      const csv = await browser.raw(
+        'GET',
+        `/console/api/jobs/${jobId}/records.csv?${new URLSearchParams(filters as any)}`,
+      );
+      expect(((await csv.json()) as any).code).toBe(412);
+    }
+  });
+
+  it('apply to the export too', async () => {
+    const browser = await signedIn(member);
+    const later = await call(server, tenant.credentials, 'POST', LATER_LIST, {
+      robotCallJobId: jobId,
+      chatDurationMin: 30,
+      customerConcern: [],
+    });
+    const response = await browser.raw('GET', `/console/api/jobs/${jobId}/records.csv?chatDurationMin=30`);
+    expect(response.status).toBe(200);
+    const lines = (await response.text()).trim().split('\r\n').slice(1);
+    expect(lines.map((l) => Number(l.split(',')[0]))).toEqual(ids(later));
+    expect(lines).toHaveLength(2);
+    const last = await browser.raw('GET', `/console/api/jobs/${jobId}/records.csv?lastCallRecord=true&redialTimes=1`);
+    const lastIds = (await last.text())
+      .trim()
+      .split('\r\n')
+      .slice(1)
+      .map((l) => Number(l.split(',')[0]));
+    const laterLast = await call(server, tenant.credentials, 'POST', LATER_LIST, {
+      robotCallJobId: jobId,
+      lastCallRecord: true,
+      redialTimes: 1,
+    });
+    expect(lastIds).toEqual(ids(laterLast));
   });
 });
 

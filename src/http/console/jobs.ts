@@ -1,5 +1,4 @@
 import { Type } from '@sinclair/typebox';
-import type { CallRecordListBody } from '../../schemas/callRecords.js';
 import { CallDetail, CallRecordPage } from '../../schemas/callRecords.js';
 import { InputObject } from '../../schemas/common.js';
 import {
@@ -12,7 +11,6 @@ import {
   RecordIdParams,
 } from '../../schemas/console.js';
 import {
-  CreateJobBody,
   DeletedJob,
   DialogFlowList,
   ImportResult,
@@ -20,18 +18,19 @@ import {
   JobStatusResult,
 } from '../../schemas/jobOperations.js';
 import { GetTasksQuery, JobDetail } from '../../schemas/jobs.js';
-import { getCallDetail, getCallRecordInfoList } from '../../services/callRecords.js';
-import { listConsoleJobs } from '../../services/console.js';
+import { LaterCreateJobBody } from '../../schemas/later/jobOperations.js';
+import { getCallDetail } from '../../services/callRecords.js';
+import { listConsoleJobs, listConsoleRecords } from '../../services/console.js';
 import { exportCsv, exportFilter, exportXlsx } from '../../services/export.js';
 import {
   changeJobStatus,
-  createJob,
   deleteJob,
   getDialogFlows,
   getPhoneNumbers,
   importTaskCustomers,
 } from '../../services/jobOperations.js';
 import { getTaskDetail } from '../../services/jobs.js';
+import { createLaterJob } from '../../services/laterJobOperations.js';
 import type { App } from '../app.js';
 import { success } from '../envelope.js';
 import { type ConsoleDeps, requireSession } from './auth.js';
@@ -108,14 +107,14 @@ export function registerConsoleJobs(app: App, deps: ConsoleDeps): void {
     {
       onRequest: session,
       schema: {
-        summary: '新建任务 — the 2018 create body (docs/api.md#create)',
+        summary: '新建任务 — the later API’s job/create body (docs/later/jobs-operations.md)',
         tags: TAGS,
-        body: CreateJobBody,
+        body: LaterCreateJobBody,
         response: { 200: ConsoleEnvelope(CreatedJob) },
       },
     },
     async (request) => {
-      const created = await createJob(db, request.caller, request.body);
+      const created = await createLaterJob(db, request.caller, request.body);
       return success(request, { robotCallJobId: created.robotCallJobId }, '创建成功');
     },
   );
@@ -179,21 +178,14 @@ export function registerConsoleJobs(app: App, deps: ConsoleDeps): void {
       // Reads only: no audit log entry.
       config: { readOnly: true },
       schema: {
-        summary: '通话记录 — getCallRecordInfoList’s page for the job',
+        summary: '通话记录 — getCallRecordInfoList’s page for the job; also takes the later list’s own filters',
         tags: TAGS,
         params: JobIdParams,
         body: ConsoleRecordsBody,
         response: { 200: ConsoleEnvelope(CallRecordPage) },
       },
     },
-    async (request) =>
-      success(
-        request,
-        await getCallRecordInfoList(db, request.caller, {
-          ...(request.body as Omit<CallRecordListBody, 'robotCallJobId'>),
-          robotCallJobId: request.params.id,
-        }),
-      ),
+    async (request) => success(request, await listConsoleRecords(db, request.caller, request.params.id, request.body)),
   );
 
   app.get(
@@ -226,7 +218,7 @@ export function registerConsoleJobs(app: App, deps: ConsoleDeps): void {
       },
       async (request, reply) => {
         const jobId = request.params.id;
-        const query = request.query as Omit<CallRecordListBody, 'robotCallJobId'>;
+        const query = request.query as ExportQuery;
         const filter = await exportFilter(db, request.caller, jobId, query);
         const name = `通话记录-任务${jobId}.${format}`;
         reply

@@ -687,23 +687,6 @@ values
   ($1, $2, $3, $4, $5),
   ($6, $7, $8, $9, $10);
 
--- callRecords.insertTurnsReturningIds: two turns of one record
-insert into
-  "call_detail" (
-    "tenant_id",
-    "call_record_id",
-    "seq",
-    "type",
-    "text"
-  )
-values
-  ($1, $2, $3, $4, $5),
-  ($6, $7, $8, $9, $10)
-returning
-  "id",
-  "call_record_id",
-  "seq";
-
 -- callRecords.countCallsOfTasks: two call tasks
 select
   "call_task_id",

@@ -706,23 +706,6 @@ values
   (?, ?, ?, ?, ?),
   (?, ?, ?, ?, ?);
 
--- callRecords.insertTurnsReturningIds: two turns of one record
-insert into
-  "call_detail" (
-    "tenant_id",
-    "call_record_id",
-    "seq",
-    "type",
-    "text"
-  )
-values
-  (?, ?, ?, ?, ?),
-  (?, ?, ?, ?, ?)
-returning
-  "id",
-  "call_record_id",
-  "seq";
-
 -- callRecords.countCallsOfTasks: two call tasks
 select
   "call_task_id",

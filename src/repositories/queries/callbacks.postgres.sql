@@ -18,6 +18,53 @@ insert into
 values
   ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10);
 
+-- callbacks.insertCallbackBatch: one recording transaction’s events
+insert into
+  "callback_batch" (
+    "tenant_id",
+    "event_count",
+    "events",
+    "created_at"
+  )
+values
+  ($1, $2, $3, $4);
+
+-- callbacks.takeCallbackBatches: a dispatcher (skipping locked batches)
+select
+  "id",
+  "tenant_id",
+  "events",
+  "created_at"
+from
+  "callback_batch"
+order by
+  "id"
+limit
+  $1
+for update
+  skip locked;
+
+-- callbacks.takeCallbackBatches: the delivery log (one tenant’s, waiting for locked batches)
+select
+  "id",
+  "tenant_id",
+  "events",
+  "created_at"
+from
+  "callback_batch"
+where
+  "tenant_id" = $1
+order by
+  "id"
+limit
+  $2
+for update;
+
+-- callbacks.deleteCallbackBatches: two batches
+delete from "callback_batch"
+where
+  "id" in ($1, $2);
+
 -- callbacks.listCustomerProperties: a customer
 select
   "id",
@@ -414,6 +461,11 @@ from
   "callback_event"
 where
   "state" = 'PENDING';
+
+select
+  sum("event_count") as "n"
+from
+  "callback_batch";
 
 -- callbacks.deleteFinishedCallbackEvents: delivered a week ago
 select

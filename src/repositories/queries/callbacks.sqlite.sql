@@ -18,6 +18,50 @@ insert into
 values
   (?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
 
+-- callbacks.insertCallbackBatch: one recording transaction’s events
+insert into
+  "callback_batch" (
+    "tenant_id",
+    "event_count",
+    "events",
+    "created_at"
+  )
+values
+  (?, ?, ?, ?);
+
+-- callbacks.takeCallbackBatches: a dispatcher (skipping locked batches)
+select
+  "id",
+  "tenant_id",
+  "events",
+  "created_at"
+from
+  "callback_batch"
+order by
+  "id"
+limit
+  ?;
+
+-- callbacks.takeCallbackBatches: the delivery log (one tenant’s, waiting for locked batches)
+select
+  "id",
+  "tenant_id",
+  "events",
+  "created_at"
+from
+  "callback_batch"
+where
+  "tenant_id" = ?
+order by
+  "id"
+limit
+  ?;
+
+-- callbacks.deleteCallbackBatches: two batches
+delete from "callback_batch"
+where
+  "id" in (?, ?);
+
 -- callbacks.listCustomerProperties: a customer
 select
   "id",
@@ -407,6 +451,11 @@ from
   "callback_event"
 where
   "state" = 'PENDING';
+
+select
+  sum("event_count") as "n"
+from
+  "callback_batch";
 
 -- callbacks.deleteFinishedCallbackEvents: delivered a week ago
 select

@@ -455,16 +455,6 @@ export const QUERY_CASES: QueryCase[] = [
           ]),
       ],
     ],
-    insertTurnsReturningIds: [
-      [
-        'two turns of one record',
-        (db, s) =>
-          callRecords.insertTurnsReturningIds(db, [
-            { tenant_id: s.tenantId, call_record_id: s.callRecordId, seq: 1, type: 'ROBOT', text: '您好' },
-            { tenant_id: s.tenantId, call_record_id: s.callRecordId, seq: 2, type: 'PERSON', text: '嗯' },
-          ]),
-      ],
-    ],
     countCallsOfTasks: [
       ['two call tasks', (db, s) => callRecords.countCallsOfTasks(db, s.tenantId, [s.taskId, s.taskId + 1])],
     ],
@@ -1023,6 +1013,26 @@ export const QUERY_CASES: QueryCase[] = [
           ]),
       ],
     ],
+    insertCallbackBatch: [
+      [
+        'one recording transaction’s events',
+        (db, s) =>
+          callbacks.insertCallbackBatch(db, {
+            tenant_id: s.tenantId,
+            event_count: 1,
+            events: '[]',
+            created_at: T0,
+          }),
+      ],
+    ],
+    takeCallbackBatches: [
+      ['a dispatcher (skipping locked batches)', (db) => callbacks.takeCallbackBatches(db, 10, { skipLocked: true })],
+      [
+        'the delivery log (one tenant’s, waiting for locked batches)',
+        (db, s) => callbacks.takeCallbackBatches(db, 10, { tenantId: s.tenantId, skipLocked: false }),
+      ],
+    ],
+    deleteCallbackBatches: [['two batches', (db) => callbacks.deleteCallbackBatches(db, [1, 2])]],
     listCustomerProperties: [
       ['a customer', (db, s) => callbacks.listCustomerProperties(db, s.tenantId, [s.customerId])],
     ],
