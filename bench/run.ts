@@ -7,6 +7,15 @@ import { loadConfig } from '../src/config.js';
 import { createDatabase } from '../src/db/database.js';
 import { buildApp } from '../src/http/app.js';
 import { runCallbackBench, writeCallbackResult } from './callbacks.js';
+import {
+  committedResults,
+  compareResults,
+  formatComparison,
+  localResults,
+  pickBaseline,
+  type ResultFile,
+  readResult,
+} from './compare.js';
 import { type BenchDialect, benchDatabase, DEFAULT_POSTGRES_URL, databaseVersion, ensureDataset } from './db.js';
 import { explainAll } from './explain.js';
 import { ingestionEndpointExists, measureIngestion } from './ingest.js';
@@ -23,6 +32,8 @@ import { RssSampler, startServer } from './server.js';
  *
  *   npm run bench                                         quick: jobs of 10k and 100k, 3 s per case
  *   npm run bench -- --records 1000000 --db postgres      full: jobs of 10k, 100k and 1M, 10 s per case
+ *   npm run bench -- --compare                            and compare with the newest committed result
+ *   npm run bench -- --compare-only                       compare the newest result with the committed one, no run
  */
 
 const positive = (v: string) => {
@@ -60,6 +71,22 @@ const program = new Command('bench')
   .option('--rebuild', 'build the data set anew even when one of this size exists', false)
   .option('--no-ingest', 'skip the ingestion measurement')
   .option('--no-explain', 'skip the query plans')
+  .option('--compare', 'after the run, compare each case with the newest committed result of the same database')
+  .option('--compare-to <file>', 'compare with this result file instead of the newest committed one')
+  .option(
+    '--compare-only [file]',
+    'no run: compare this result file (default: the newest in bench/results of --db) with the newest committed one (or --compare-to)',
+  )
+  .option(
+    '--threshold <percent>',
+    'with --compare: flag a case whose share of the floor fell, or whose p99 alone rose, by this much',
+    (v) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
+      return n;
+    },
+    10,
+  )
   .option(
     '--callbacks',
     'run only the callback scenario (bench/callbacks.ts): ingestion on vs off, delivery rate, receiver down',
@@ -79,6 +106,10 @@ interface Options {
   rebuild: boolean;
   ingest: boolean;
   explain: boolean;
+  compare?: boolean;
+  compareTo?: string;
+  compareOnly?: string | true;
+  threshold: number;
 }
 
 const log = (m: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${m}`);
@@ -204,6 +235,7 @@ async function main(o: Options): Promise<void> {
     log(`results: ${file}; BENCHMARKS.md updated`);
     for (const t of result.targets)
       console.log(`${t.met === null ? '  –  ' : t.met ? ' MET ' : ' MISS'} ${t.name}: ${t.figure} (${t.limit})`);
+    if (o.compare || o.compareTo) printComparison(readResult(file), o);
   } finally {
     rss.stop();
     await server.stop();
@@ -247,7 +279,48 @@ async function databaseSize(databaseUrl: string, dialect: BenchDialect): Promise
   }
 }
 
-if (program.opts().callbacks) {
+/** The regression guard: `now` against --compare-to or the newest committed result of its database. */
+function printComparison(now: ResultFile, o: Options): void {
+  let old: ResultFile | undefined;
+  if (o.compareTo) old = readResult(o.compareTo);
+  else {
+    const dialect = now.result.database.dialect;
+    let committed: ResultFile[];
+    try {
+      committed = committedResults(dialect);
+    } catch (e) {
+      console.log(`compare: ${(e as Error).message}`);
+      return;
+    }
+    old = pickBaseline(committed, now.result);
+    if (!old) {
+      const self = committed.find((c) => c.result.startedAt === now.result.startedAt);
+      if (!self) {
+        console.log(
+          `compare: no committed ${dialect} result in bench/results to compare with (use --compare-to <file>)`,
+        );
+        return;
+      }
+      console.log(`compare: ${self.name} is the only committed ${dialect} result: compared with itself`);
+      old = self;
+    }
+  }
+  console.log(
+    `\n${formatComparison(compareResults(old.result, now.result, o.threshold), old.name, now.name, old.result, now.result)}`,
+  );
+}
+
+if (program.opts().compareOnly) {
+  const o = program.opts<Options>();
+  try {
+    const now = o.compareOnly === true ? localResults(o.db)[0] : readResult(o.compareOnly!);
+    if (!now) throw new Error(`no ${o.db} result in bench/results (run \`npm run bench -- --db ${o.db}\` first)`);
+    printComparison(now, o);
+  } catch (e) {
+    console.log(`compare: ${(e as Error).message}`);
+    process.exitCode = 1;
+  }
+} else if (program.opts().callbacks) {
   const o = program.opts<Options>();
   const result = await runCallbackBench({ db: o.db, postgresUrl: o.postgresUrl });
   log(`callbacks: ${JSON.stringify(result)} → ${writeCallbackResult(result)}`);
