@@ -1,3 +1,4 @@
+import { invalidParameter } from './errors.js';
 /**
  * Times are stored as UTC epoch milliseconds and shown in the tenant's time zone, without offset,
  * in the formats of docs/api.md (Times and dates). Intl does the zone arithmetic (no dependency needed);
@@ -167,4 +168,27 @@ export function formatClockTime(secondOfDay: number): string {
   const m = Math.floor((secondOfDay % 3600) / 60);
   const s = secondOfDay % 60;
   return [h, m, s].map((n) => String(n).padStart(2, '0')).join(':');
+}
+
+/**
+ * A bound of a list's time filter (audit log, callback log): `yyyy-MM-dd` (a whole day) or
+ * `yyyy-MM-dd HH:mm[:ss]`, tenant-local, years 1970–2100; `end` makes it the exclusive end (the
+ * next day, or the end of the second). Undefined when empty; a 412 naming `parameter` otherwise.
+ */
+export function timeBound(
+  parameter: string,
+  text: string | undefined,
+  timeZone: string,
+  end: boolean,
+): number | undefined {
+  const t = text?.trim();
+  if (!t) return undefined;
+  const year = Number(t.slice(0, 4));
+  const refuse = () =>
+    invalidParameter(parameter, `must be yyyy-MM-dd or yyyy-MM-dd HH:mm:ss from 1970 to 2100, got "${t}"`);
+  if (!(year >= 1970 && year <= 2100)) throw refuse();
+  if (isCalendarDate(t)) return startOfLocalDate(end ? nextDate(t) : t, timeZone);
+  const at = parseLocalDateTime(t, timeZone);
+  if (at === undefined) throw refuse();
+  return end ? at + 1000 : at;
 }

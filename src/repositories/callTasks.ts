@@ -1,5 +1,6 @@
-import { sql } from 'kysely';
+import { type ExpressionBuilder, sql } from 'kysely';
 import type { Database } from '../db/database.js';
+import type { DB } from '../db/schema.js';
 import type { CallTaskStatus, ResultStatus } from '../domain/enums.js';
 import { chunks, parseJson } from './rows.js';
 
@@ -387,6 +388,24 @@ export async function findCallTask(db: Database, tenantId: number, taskId: numbe
     .executeTakeFirst();
 }
 
+/** A call task never called: not started, no attempt, no call recorded of it (what may be deleted). */
+function neverCalled(tenantId: number) {
+  return (eb: ExpressionBuilder<DB, 'call_task'>) =>
+    eb.and([
+      eb('status', '=', 'NOT_STARTED'),
+      eb('attempts', '=', 0),
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('call_record as r')
+            .select('r.id')
+            .where('r.tenant_id', '=', tenantId)
+            .whereRef('r.call_task_id', '=', 'call_task.id'),
+        ),
+      ),
+    ]);
+}
+
 /**
  * Deletes the call tasks among `ids` (of one job) that were never called: not started, no
  * attempt, no call recorded, and not being claimed. One statement per chunk, which re-checks the
@@ -409,18 +428,7 @@ export async function deleteUncalledCallTasks(
       .where('tenant_id', '=', tenantId)
       .where('job_id', '=', jobId)
       .where('id', 'in', chunk)
-      .where('status', '=', 'NOT_STARTED')
-      .where('attempts', '=', 0)
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('call_record as r')
-              .select('r.id')
-              .where('r.tenant_id', '=', tenantId)
-              .whereRef('r.call_task_id', '=', 'call_task.id'),
-          ),
-        ),
-      )
+      .where(neverCalled(tenantId))
       .returning('id')
       .execute();
     for (const r of rows) deleted.push(r.id);
@@ -442,18 +450,7 @@ export async function deleteUncalledCallTasksOfJob(
     .deleteFrom('call_task')
     .where('tenant_id', '=', tenantId)
     .where('job_id', '=', jobId)
-    .where('status', '=', 'NOT_STARTED')
-    .where('attempts', '=', 0)
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('call_record as r')
-            .select('r.id')
-            .where('r.tenant_id', '=', tenantId)
-            .whereRef('r.call_task_id', '=', 'call_task.id'),
-        ),
-      ),
-    );
+    .where(neverCalled(tenantId));
   if (calledPhoneNumber !== undefined) q = q.where('called_phone_number', '=', calledPhoneNumber);
   const result = await q.executeTakeFirst();
   return Number(result.numDeletedRows);

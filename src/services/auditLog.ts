@@ -1,6 +1,6 @@
 import type { Database } from '../db/database.js';
 import { invalidParameter } from '../domain/errors.js';
-import { formatDateTime, isCalendarDate, nextDate, parseLocalDateTime, startOfLocalDate } from '../domain/time.js';
+import { formatDateTime, isCalendarDate, startOfLocalDate, timeBound } from '../domain/time.js';
 import {
   type AuditLogFilter,
   countAuditEntries,
@@ -136,21 +136,6 @@ export function auditEntryOf(r: AuditedRequest): NewAuditEntry {
 /** Writes one entry (one insert). */
 export async function writeAuditEntry(db: Database, entry: NewAuditEntry): Promise<void> {
   await insertAuditEntry(db, entry);
-}
-
-/** A bound of the time filter: `yyyy-MM-dd` (a whole day) or `yyyy-MM-dd HH:mm[:ss]`, tenant-local, years 1970–2100. */
-function timeBound(parameter: string, text: string | undefined, timeZone: string, end: boolean): number | undefined {
-  const t = text?.trim();
-  if (!t) return undefined;
-  const year = Number(t.slice(0, 4));
-  const refuse = () =>
-    invalidParameter(parameter, `must be yyyy-MM-dd or yyyy-MM-dd HH:mm:ss from 1970 to 2100, got "${t}"`);
-  if (!(year >= 1970 && year <= 2100)) throw refuse();
-  if (isCalendarDate(t)) return startOfLocalDate(end ? nextDate(t) : t, timeZone);
-  const at = parseLocalDateTime(t, timeZone);
-  if (at === undefined) throw refuse();
-  // Inclusive to the second: up to the end of that second.
-  return end ? at + 1000 : at;
 }
 
 /** The tenant's entries, newest first. */

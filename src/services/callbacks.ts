@@ -3,14 +3,7 @@ import type { Database } from '../db/database.js';
 import type { CallbackState, Tenant } from '../db/schema.js';
 import { validateCallbackUrl } from '../domain/callbackUrl.js';
 import { invalidParameter, notFound } from '../domain/errors.js';
-import {
-  formatDateTime,
-  isCalendarDate,
-  LATEST_INSTANT,
-  nextDate,
-  parseLocalDateTime,
-  startOfLocalDate,
-} from '../domain/time.js';
+import { formatDateTime, LATEST_INSTANT, timeBound } from '../domain/time.js';
 import {
   type CallbackFilter,
   countCallbackEvents,
@@ -457,20 +450,6 @@ export async function completeJob(
 }
 
 // ---- the delivery log and redelivery -------------------------------------------------------------------
-
-/** A bound of a time filter: `yyyy-MM-dd` (a whole day) or `yyyy-MM-dd HH:mm:ss`, tenant-local. */
-function timeBound(parameter: string, text: string | undefined, timeZone: string, end: boolean): number | undefined {
-  const t = text?.trim();
-  if (!t) return undefined;
-  const year = Number(t.slice(0, 4));
-  const refuse = () =>
-    invalidParameter(parameter, `must be yyyy-MM-dd or yyyy-MM-dd HH:mm:ss from 1970 to 2100, got "${t}"`);
-  if (!(year >= 1970 && year <= 2100)) throw refuse();
-  if (isCalendarDate(t)) return startOfLocalDate(end ? nextDate(t) : t, timeZone);
-  const at = parseLocalDateTime(t, timeZone);
-  if (at === undefined) throw refuse();
-  return end ? at + 1000 : at;
-}
 
 /** The list's `state`: the stored three, and WAITING (pending after a failed attempt). */
 export const CALLBACK_LIST_STATES = ['PENDING', 'WAITING', 'DELIVERED', 'FAILED'] as const;

@@ -379,16 +379,18 @@ where
   "tenant_id" = $1
   and "job_id" = $2
   and "id" in ($3, $4)
-  and "status" = $5
-  and "attempts" = $6
-  and not exists (
-    select
-      "r"."id"
-    from
-      "call_record" as "r"
-    where
-      "r"."tenant_id" = $7
-      and "r"."call_task_id" = "call_task"."id"
+  and (
+    "status" = $5
+    and "attempts" = $6
+    and not exists (
+      select
+        "r"."id"
+      from
+        "call_record" as "r"
+      where
+        "r"."tenant_id" = $7
+        and "r"."call_task_id" = "call_task"."id"
+    )
   )
 returning
   "id";
@@ -398,16 +400,18 @@ delete from "call_task"
 where
   "tenant_id" = $1
   and "job_id" = $2
-  and "status" = $3
-  and "attempts" = $4
-  and not exists (
-    select
-      "r"."id"
-    from
-      "call_record" as "r"
-    where
-      "r"."tenant_id" = $5
-      and "r"."call_task_id" = "call_task"."id"
+  and (
+    "status" = $3
+    and "attempts" = $4
+    and not exists (
+      select
+        "r"."id"
+      from
+        "call_record" as "r"
+      where
+        "r"."tenant_id" = $5
+        and "r"."call_task_id" = "call_task"."id"
+    )
   );
 
 -- callTasks.deleteUncalledCallTasksOfJob: of a number
@@ -415,15 +419,17 @@ delete from "call_task"
 where
   "tenant_id" = $1
   and "job_id" = $2
-  and "status" = $3
-  and "attempts" = $4
-  and not exists (
-    select
-      "r"."id"
-    from
-      "call_record" as "r"
-    where
-      "r"."tenant_id" = $5
-      and "r"."call_task_id" = "call_task"."id"
+  and (
+    "status" = $3
+    and "attempts" = $4
+    and not exists (
+      select
+        "r"."id"
+      from
+        "call_record" as "r"
+      where
+        "r"."tenant_id" = $5
+        and "r"."call_task_id" = "call_task"."id"
+    )
   )
   and "called_phone_number" = $6;

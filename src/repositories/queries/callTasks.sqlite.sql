@@ -376,16 +376,18 @@ where
   "tenant_id" = ?
   and "job_id" = ?
   and "id" in (?, ?)
-  and "status" = ?
-  and "attempts" = ?
-  and not exists (
-    select
-      "r"."id"
-    from
-      "call_record" as "r"
-    where
-      "r"."tenant_id" = ?
-      and "r"."call_task_id" = "call_task"."id"
+  and (
+    "status" = ?
+    and "attempts" = ?
+    and not exists (
+      select
+        "r"."id"
+      from
+        "call_record" as "r"
+      where
+        "r"."tenant_id" = ?
+        and "r"."call_task_id" = "call_task"."id"
+    )
   )
 returning
   "id";
@@ -395,16 +397,18 @@ delete from "call_task"
 where
   "tenant_id" = ?
   and "job_id" = ?
-  and "status" = ?
-  and "attempts" = ?
-  and not exists (
-    select
-      "r"."id"
-    from
-      "call_record" as "r"
-    where
-      "r"."tenant_id" = ?
-      and "r"."call_task_id" = "call_task"."id"
+  and (
+    "status" = ?
+    and "attempts" = ?
+    and not exists (
+      select
+        "r"."id"
+      from
+        "call_record" as "r"
+      where
+        "r"."tenant_id" = ?
+        and "r"."call_task_id" = "call_task"."id"
+    )
   );
 
 -- callTasks.deleteUncalledCallTasksOfJob: of a number
@@ -412,15 +416,17 @@ delete from "call_task"
 where
   "tenant_id" = ?
   and "job_id" = ?
-  and "status" = ?
-  and "attempts" = ?
-  and not exists (
-    select
-      "r"."id"
-    from
-      "call_record" as "r"
-    where
-      "r"."tenant_id" = ?
-      and "r"."call_task_id" = "call_task"."id"
+  and (
+    "status" = ?
+    and "attempts" = ?
+    and not exists (
+      select
+        "r"."id"
+      from
+        "call_record" as "r"
+      where
+        "r"."tenant_id" = ?
+        and "r"."call_task_id" = "call_task"."id"
+    )
   )
   and "called_phone_number" = ?;
