@@ -108,6 +108,54 @@ describe('compareResults', () => {
   });
 });
 
+describe('floors per body size', () => {
+  // The new run sets each case against the floor of its size class; the old one had a single floor.
+  const sized = (startedAt: string, floors: [number, number][], cases: [string, number, number][]): BenchResult => ({
+    ...result(startedAt, []),
+    floors: floors.map(([bytes, rps]) => ({ bytes, throughput: run(rps, 2), latency: run(rps / 2, 0.5) })),
+    scenarios: cases.map(([id, rps, floorBytes]) => ({
+      ...scenario(id, 0, 2),
+      throughput: run(rps, 6),
+      floorBytes,
+    })),
+  });
+  const perSize = sized(
+    '2026-01-03T00:00:00.000Z',
+    [
+      [1024, 20_000],
+      [32_768, 5000],
+    ],
+    [
+      ['detail.10k', 8000, 1024], // 40 % of the 1 KB floor
+      ['list.deep', 2500, 32_768], // 50 % of the 32 KB floor
+    ],
+  );
+
+  it('sets each case against the floor of its own size', () => {
+    const c = compareResults(perSize, perSize);
+    expect(c.cases.find((x) => x.id === 'detail.10k')!.newRatio).toBeCloseTo(0.4);
+    expect(c.cases.find((x) => x.id === 'list.deep')!.newRatio).toBeCloseTo(0.5);
+    expect(c.notes).toEqual([]);
+  });
+
+  it('reads an older result with one floor as that floor for every case, and says the two differ', () => {
+    const c = compareResults(old, perSize);
+    const deep = c.cases.find((x) => x.id === 'list.deep')!;
+    expect(deep.oldRatio).toBeCloseTo(0.5); // 5,000 req/s of the old single 10,000 req/s floor
+    expect(deep.newRatio).toBeCloseTo(0.5);
+    expect(c.notes).toEqual([
+      'the new run sets each case against the floor of its body size, the old one against a single floor of 1000 bytes: shares of cases far from that size move for that reason alone',
+    ]);
+  });
+
+  it('prints the floor of every size', () => {
+    const text = formatComparison(compareResults(old, perSize), 'old.json', 'new.json', old, perSize);
+    expect(text.split('\n')[2]).toBe(
+      'floor: 1000 B 10000 → 1 KB 20000, 32 KB 5000 req/s (the share of it is what is compared)',
+    );
+  });
+});
+
 describe('formatComparison', () => {
   it('prints one aligned line per case and names the slower ones', () => {
     const text = formatComparison(compareResults(old, now, 10), 'old.json', 'new.json', old, now);

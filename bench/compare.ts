@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
-import { type BenchResult, RESULTS_DIR, type ScenarioResult } from './report.js';
+import { classLabel } from './floor.js';
+import { type BenchResult, floorOf, RESULTS_DIR, type ScenarioResult } from './report.js';
 
 /*
  * The regression guard (`npm run bench -- --compare`): each case's throughput as a share of the
@@ -54,8 +55,12 @@ export const P99_NOISE_MS = 1;
 
 const change = (before: number, after: number) => (before > 0 ? ((after - before) / before) * 100 : undefined);
 
-/** Computed from req/s rather than the stored `ratio`, which is rounded to 0.001 (a slow case's 0.0004 reads 0). */
-const shareOfFloor = (r: BenchResult, s: ScenarioResult) => s.throughput.rps / r.floor.throughput.rps;
+/**
+ * Computed from req/s rather than the stored `ratio`, which is rounded to 0.001 (a slow case's
+ * 0.0004 reads 0), and against the floor of the case's body size (a result without floors per
+ * size has one, used by every case).
+ */
+const shareOfFloor = (r: BenchResult, s: ScenarioResult) => s.throughput.rps / floorOf(r, s).throughput.rps;
 
 export function compareResults(old: BenchResult, now: BenchResult, thresholdPct = 10): Comparison {
   const before = new Map(old.scenarios.map((s) => [s.id, s]));
@@ -90,6 +95,10 @@ export function compareResults(old: BenchResult, now: BenchResult, thresholdPct 
   if (old.settings.connections !== now.settings.connections || old.settings.seconds !== now.settings.seconds)
     notes.push(
       `different settings: ${old.settings.connections} conn. × ${old.settings.seconds} s vs ${now.settings.connections} conn. × ${now.settings.seconds} s`,
+    );
+  if (!old.floors?.length !== !now.floors?.length)
+    notes.push(
+      `${old.floors?.length ? 'the old' : 'the new'} run sets each case against the floor of its body size, the ${old.floors?.length ? 'new' : 'old'} one against a single floor of ${(old.floors?.length ? now : old).floor.bytes} bytes: shares of cases far from that size move for that reason alone`,
     );
   if (old.machine.cpuModel !== now.machine.cpuModel || old.machine.cpus !== now.machine.cpus)
     notes.push(
@@ -140,9 +149,7 @@ export function formatComparison(
     `old: ${oldName}`,
     `new: ${newName}`,
     ...(old && now
-      ? [
-          `floor: ${Math.round(old.floor.throughput.rps)} → ${Math.round(now.floor.throughput.rps)} req/s (the share of it is what is compared)`,
-        ]
+      ? [`floor: ${floorsText(old)} → ${floorsText(now)} req/s (the share of it is what is compared)`]
       : []),
     ...c.notes.map((n) => `note: ${n}`),
     '',
@@ -154,6 +161,12 @@ export function formatComparison(
       ? `${slower.length} case(s) slower by ${c.thresholdPct}% or more (throughput: share of the floor; p99: alone, and by ${P99_NOISE_MS} ms or more): ${slower.map((x) => x.id).join(', ')}`
       : `no case slower by ${c.thresholdPct}% or more`,
   ].join('\n');
+}
+
+/** "8192 B 29130" for one floor; "1 KB 31000, 8 KB 29130" for floors per body size. */
+function floorsText(r: BenchResult): string {
+  const floors = r.floors?.length ? r.floors : [r.floor];
+  return floors.map((f) => `${classLabel(f.bytes)} ${Math.round(f.throughput.rps)}`).join(', ');
 }
 
 export interface ResultFile {

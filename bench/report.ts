@@ -1,8 +1,10 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { queryName, type ScenarioPlans } from './explain.js';
+import { classLabel } from './floor.js';
 import type { IngestResult } from './ingest.js';
 import type { RunResult } from './load.js';
+import type { MixedResult } from './mixed.js';
 import type { Endpoint, Target } from './scenarios.js';
 
 /*
@@ -25,9 +27,22 @@ export interface ScenarioResult {
   throughput: RunResult;
   /** One client: each request alone. */
   latency: RunResult;
-  /** Throughput as a share of the floor's. */
+  /** Throughput as a share of the floor's (of the floor of `floorBytes` when set). */
   ratio: number;
+  /** The size class of the floor this case is set against (bench/floor.ts `floorClass`); absent in older results. */
+  floorBytes?: number;
   rssMb: number;
+}
+
+export interface FloorResult {
+  bytes: number;
+  throughput: RunResult;
+  latency: RunResult;
+}
+
+/** The floor a case is set against: that of its size class, or the single floor of an older result. */
+export function floorOf(r: Pick<BenchResult, 'floor' | 'floors'>, s: Pick<ScenarioResult, 'floorBytes'>): FloorResult {
+  return r.floors?.find((f) => f.bytes === s.floorBytes) ?? r.floor;
 }
 
 export interface TargetCheck {
@@ -52,8 +67,13 @@ export interface BenchResult {
     buildSeconds: number;
   };
   settings: { connections: number; seconds: number; latencyConnections: number };
-  floor: { bytes: number; throughput: RunResult; latency: RunResult };
+  /** The floor of the class most cases use; older results have only this one, used by every case. */
+  floor: FloorResult;
+  /** The floor of each size class the cases' answers need, smallest first. */
+  floors?: FloorResult[];
   scenarios: ScenarioResult[];
+  /** The mixed load before and after ANALYZE (PostgreSQL, bench/mixed.ts). */
+  mixed?: MixedResult | { skipped: string };
   ingestion: IngestResult | { skipped: string };
   rss: { maxMb: number; idleMb: number; samples: number };
   targets: TargetCheck[];
@@ -122,6 +142,15 @@ export function evaluateTargets(r: Omit<BenchResult, 'targets'>): TargetCheck[] 
   } else {
     out.push({ name: 'ingestion', figure: `not measured: ${r.ingestion.skipped}`, limit: '', met: null });
   }
+  if (r.mixed && 'fresh' in r.mixed) {
+    const m = r.mixed;
+    out.push({
+      name: 'mixed load freshly loaded within 20% of analyzed (no dependence on autovacuum)',
+      figure: `${fmt(m.ratio * 100, 0)}%: ${fmt(m.fresh.rps, 0)} vs ${fmt(m.analyzed.rps, 0)} req/s, p99 ${fmt(m.fresh.p99, 0)} vs ${fmt(m.analyzed.p99, 0)} ms (${m.connections} conn. × ${m.seconds} s${m.analyzeHooks ? '' : ', analyze hooks off'})`,
+      limit: '≥ 80%',
+      met: m.ratio >= 0.8,
+    });
+  }
   out.push({
     name: 'server RSS throughout',
     figure: `max ${fmt(r.rss.maxMb)} MB (idle ${fmt(r.rss.idleMb)} MB, ${r.rss.samples} samples)`,
@@ -172,17 +201,33 @@ function targetTable(results: BenchResult[]): string {
   return lines.join('\n');
 }
 
-function scenarioTable(r: BenchResult): string {
-  const floor = r.floor.throughput.rps;
-  const lines = [
-    `Floor: ${fmt(floor, 0)} req/s at ${r.settings.connections} connections (p50 ${fmt(r.floor.throughput.p50, 2)} ms, p99 ${fmt(r.floor.throughput.p99, 2)} ms); alone ${fmt(r.floor.latency.rps, 0)} req/s (p50 ${fmt(r.floor.latency.p50, 3)} ms, p99 ${fmt(r.floor.latency.p99, 3)} ms); body ${r.floor.bytes} bytes.`,
+function floorText(r: BenchResult): string {
+  const line = (f: FloorResult) =>
+    `${fmt(f.throughput.rps, 0)} req/s at ${r.settings.connections} connections (p50 ${fmt(f.throughput.p50, 2)} ms, p99 ${fmt(f.throughput.p99, 2)} ms); alone ${fmt(f.latency.rps, 0)} req/s (p50 ${fmt(f.latency.p50, 3)} ms, p99 ${fmt(f.latency.p99, 3)} ms)`;
+  if (!r.floors?.length) return `Floor: ${line(r.floor)}; body ${r.floor.bytes} bytes.`;
+  return [
+    "Floor, one per size class of the cases' answers (a body of that many bytes; each case is set against the class nearest its own body, on a log scale):",
     '',
-    `| endpoint | case | job | req/s (${r.settings.connections} conn.) | of floor | p50 / p99 ms (${r.settings.connections} conn.) | p50 / p99 ms (1 conn.) | bytes | RSS MB |`,
-    '|---|---|---|---:|---:|---:|---:|---:|---:|',
+    `| body | req/s (${r.settings.connections} conn.) | p50 / p99 ms (${r.settings.connections} conn.) | req/s (1 conn.) | p50 / p99 ms (1 conn.) | cases |`,
+    '|---:|---:|---:|---:|---:|---:|',
+    ...r.floors.map(
+      (f) =>
+        `| ${classLabel(f.bytes)} | ${fmt(f.throughput.rps, 0)} | ${fmt(f.throughput.p50, 2)} / ${fmt(f.throughput.p99, 2)} | ${fmt(f.latency.rps, 0)} | ${fmt(f.latency.p50, 3)} / ${fmt(f.latency.p99, 3)} | ${r.scenarios.filter((s) => s.floorBytes === f.bytes).length} |`,
+    ),
+  ].join('\n');
+}
+
+function scenarioTable(r: BenchResult): string {
+  const lines = [
+    floorText(r),
+    '',
+    `| endpoint | case | job | req/s (${r.settings.connections} conn.) | of floor | p50 / p99 ms (${r.settings.connections} conn.) | p50 / p99 ms (1 conn.) | bytes | floor | RSS MB |`,
+    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const s of r.scenarios) {
+    const floor = floorOf(r, s);
     lines.push(
-      `| ${s.endpoint} | ${s.label} | ${size(s.jobSize)} | ${fmt(s.throughput.rps, 0)} | ${fmt((s.throughput.rps / floor) * 100, 0)}% | ${fmt(s.throughput.p50, 2)} / ${fmt(s.throughput.p99, 2)} | ${fmt(s.latency.p50, 2)} / ${fmt(s.latency.p99, 2)} | ${s.bytes} | ${fmt(s.rssMb, 0)} |`,
+      `| ${s.endpoint} | ${s.label} | ${size(s.jobSize)} | ${fmt(s.throughput.rps, 0)} | ${fmt((s.throughput.rps / floor.throughput.rps) * 100, 0)}% | ${fmt(s.throughput.p50, 2)} / ${fmt(s.throughput.p99, 2)} | ${fmt(s.latency.p50, 2)} / ${fmt(s.latency.p99, 2)} | ${s.bytes} | ${classLabel(floor.bytes)} | ${fmt(s.rssMb, 0)} |`,
     );
   }
   return lines.join('\n');
@@ -202,6 +247,24 @@ function ingestionText(r: BenchResult): string {
   ].join('\n');
 }
 
+function mixedText(r: BenchResult): string | undefined {
+  const m = r.mixed;
+  if (!m) return undefined;
+  if (!('fresh' in m)) return `Mixed load not measured: ${m.skipped}.`;
+  const row = (name: string, x: MixedResult['fresh']) =>
+    `| ${name} | ${fmt(x.rps, 0)} | ${fmt(x.p50, 1)} / ${fmt(x.p99, 1)} / ${fmt(x.max, 0)} | ${fmt(x.reads.rps, 0)} | ${fmt(x.reads.p50, 1)} / ${fmt(x.reads.p99, 1)} / ${fmt(x.reads.max, 0)} | ${fmt(x.writtenRecords / x.seconds, 0)} | ${fmt(x.writeP99, 0)} | ${x.errors} |`;
+  return [
+    `The four reads (getTasks, getTaskDetail, getCallRecordInfoList, callDetail) on ${m.connections - Math.max(1, Math.round(m.connections / 10))} connections and addCallRecords of 20 calls on ${Math.max(1, Math.round(m.connections / 10))}, at the same time, for ${m.seconds} s, on a new server process each time, ${m.analyzeHooks ? "with the service's own analyzing (src/db/analyze.ts)" : "with the service's own analyzing turned OFF"}. Freshly loaded: ${m.standIn}.`,
+    '',
+    '| state | req/s | p50 / p99 / max ms | reads req/s | reads p50 / p99 / max ms | call records written/s | write p99 ms | errors |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    row('freshly loaded', m.fresh),
+    row('after ANALYZE', m.analyzed),
+    '',
+    `Freshly loaded: **${fmt(m.ratio * 100, 0)}%** of the analyzed throughput.`,
+  ].join('\n');
+}
+
 function planTable(r: BenchResult): string {
   if (!r.plans?.length) return '_No plans recorded in this run._';
   const lines = ['| request | query | ms | verdict |', '|---|---|---:|---|'];
@@ -213,7 +276,8 @@ function planTable(r: BenchResult): string {
   return lines.join('\n');
 }
 
-function generated(results: BenchResult[]): string {
+/** The generated part of BENCHMARKS.md for these results. */
+export function generated(results: BenchResult[]): string {
   if (results.length === 0) return '_No results yet: run `npm run bench`._';
   const parts = ['## Targets', '', targetTable(results), ''];
   for (const r of results) {
@@ -239,6 +303,8 @@ function generated(results: BenchResult[]): string {
       ingestionText(r),
       '',
     );
+    const mixed = mixedText(r);
+    if (mixed) parts.push('### Mixed load, freshly loaded and analyzed', '', mixed, '');
   }
   parts.push(
     '## Query plans',

@@ -1,11 +1,10 @@
-import { statSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem, type } from 'node:os';
+import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { sql } from 'kysely';
-import { type ClientCredentials, signedHeaders } from '../src/client/signing.js';
-import { loadConfig } from '../src/config.js';
+import type { ClientCredentials } from '../src/client/signing.js';
 import { createDatabase } from '../src/db/database.js';
-import { buildApp } from '../src/http/app.js';
 import { runCallbackBench, writeCallbackResult } from './callbacks.js';
 import {
   committedResults,
@@ -18,10 +17,20 @@ import {
 } from './compare.js';
 import { type BenchDialect, benchDatabase, DEFAULT_POSTGRES_URL, databaseVersion, ensureDataset } from './db.js';
 import { explainAll } from './explain.js';
+import { floorClass } from './floor.js';
 import { ingestionEndpointExists, measureIngestion } from './ingest.js';
 import { check, loadRun } from './load.js';
-import { type BenchResult, evaluateTargets, type ScenarioResult, writeBenchmarksMd, writeResult } from './report.js';
-import { type Scenario, scenarios } from './scenarios.js';
+import { measureMixed } from './mixed.js';
+import {
+  type BenchResult,
+  evaluateTargets,
+  type FloorResult,
+  RESULTS_DIR,
+  type ScenarioResult,
+  writeBenchmarksMd,
+  writeResult,
+} from './report.js';
+import { floorScenario, type Scenario, scenarios } from './scenarios.js';
 import { RssSampler, startServer } from './server.js';
 
 /*
@@ -34,6 +43,7 @@ import { RssSampler, startServer } from './server.js';
  *   npm run bench -- --records 1000000 --db postgres      full: jobs of 10k, 100k and 1M, 10 s per case
  *   npm run bench -- --compare                            and compare with the newest committed result
  *   npm run bench -- --compare-only                       compare the newest result with the committed one, no run
+ *   npm run bench -- --db postgres --mixed-only           only the mixed load, freshly loaded vs analyzed
  */
 
 const positive = (v: string) => {
@@ -67,10 +77,18 @@ const program = new Command('bench')
   )
   .option('--ingest-batch <n>', 'call records per request', positive, 1000)
   .option('--ingest-senders <n>', 'requests in flight while ingesting', positive, 2)
-  .option('--only <text>', 'only the cases whose id contains this (the floor always runs)')
+  .option('--only <text>', 'only the cases whose id contains this (the floors of their sizes run too)')
   .option('--rebuild', 'build the data set anew even when one of this size exists', false)
   .option('--no-ingest', 'skip the ingestion measurement')
   .option('--no-explain', 'skip the query plans')
+  .option('--no-mixed', 'skip the mixed load before and after ANALYZE (PostgreSQL)')
+  .option('--mixed-seconds <n>', 'seconds of each mixed load run', positive, 60)
+  .option('--mixed-connections <n>', 'connections of the mixed load', positive, 50)
+  .option('--mixed-no-hooks', "run the mixed load with the service's own analyzing (src/db/analyze.ts) off")
+  .option(
+    '--mixed-only',
+    'no cases: only the mixed load (PostgreSQL), written to bench/results/<timestamp>-postgres-mixed.json',
+  )
   .option('--compare', 'after the run, compare each case with the newest committed result of the same database')
   .option('--compare-to <file>', 'compare with this result file instead of the newest committed one')
   .option(
@@ -106,6 +124,11 @@ interface Options {
   rebuild: boolean;
   ingest: boolean;
   explain: boolean;
+  mixed: boolean;
+  mixedSeconds: number;
+  mixedConnections: number;
+  mixedNoHooks?: boolean;
+  mixedOnly?: boolean;
   compare?: boolean;
   compareTo?: string;
   compareOnly?: string | true;
@@ -121,21 +144,15 @@ async function main(o: Options): Promise<void> {
   const b = benchDatabase(o.db, o.records, o.postgresUrl);
   const manifest = await ensureDataset(b, { records: o.records, adminUrl: o.postgresUrl, rebuild: o.rebuild, log });
   const credentials = manifest.main.credentials;
-  const list = scenarios(manifest).filter((s) => s.endpoint === 'floor' || !o.only || s.id.includes(o.only));
+  const list = scenarios(manifest).filter((s) => !o.only || s.id.includes(o.only));
 
-  // The floor answers a constant body as large as a typical getTaskDetail answer.
-  const floorBytes = await typicalDetailBytes(b.url, list, credentials);
-  const server = await startServer({ databaseUrl: b.url, floorBytes, log });
+  const server = await startServer({ databaseUrl: b.url, log });
   const rss = new RssSampler(server.pid);
   const idleMb = rss.take();
   const results: ScenarioResult[] = [];
-  let floor: BenchResult['floor'] | undefined;
   try {
-    for (const s of list) {
-      const creds = s.endpoint === 'floor' ? undefined : credentials;
-      const first = await check(server.url, s, creds);
-      if (first.code !== 200)
-        throw new Error(`${s.id} answered ${first.code}: ${JSON.stringify(first.body).slice(0, 300)}`);
+    /** A warm-up, the run at `connections`, the run alone, each after a drained server. */
+    const measure = async (s: Scenario, creds: ClientCredentials | undefined) => {
       await loadRun(server.url, s, creds, { connections: o.connections, seconds: 1 }); // warm-up
       // autocannon stops at the deadline with requests still in flight: a checked request queues
       // behind them, so the next run starts on a drained server.
@@ -147,31 +164,59 @@ async function main(o: Options): Promise<void> {
       const after = await check(server.url, s, creds);
       if (after.code !== 200)
         throw new Error(`${s.id} answered ${after.code} after the load: ${JSON.stringify(after.body).slice(0, 300)}`);
-      const rssMb = rss.take();
-      if (s.endpoint === 'floor') {
-        floor = { bytes: first.bytes, throughput, latency };
-        log(
-          `floor: ${throughput.rps} req/s, p50 ${throughput.p50} ms; alone p50 ${latency.p50} ms p99 ${latency.p99} ms`,
-        );
-        continue;
-      }
-      const ratio = Math.round((throughput.rps / floor!.throughput.rps) * 1000) / 1000;
+      return { throughput, latency, rssMb: rss.take() };
+    };
+
+    // Each case is set against the floor of its answer's size class: the sizes first, from one
+    // checked request of each case, then one floor per class, then the cases.
+    const firsts = new Map<string, number>();
+    for (const s of list) {
+      const first = await check(server.url, s, credentials);
+      if (first.code !== 200)
+        throw new Error(`${s.id} answered ${first.code}: ${JSON.stringify(first.body).slice(0, 300)}`);
+      firsts.set(s.id, first.bytes);
+    }
+    const classes = [...new Set(list.map((s) => floorClass(firsts.get(s.id)!)))].sort((a, b) => a - b);
+    if (classes.length === 0) classes.push(floorClass(4096)); // no case: the floor alone
+    const floors: FloorResult[] = [];
+    for (const bytes of classes) {
+      const f = floorScenario(bytes);
+      const first = await check(server.url, f, undefined);
+      if (first.code !== 200 || first.bytes !== bytes)
+        throw new Error(`the floor answered ${first.code} with ${first.bytes} bytes, not ${bytes}`);
+      const { throughput, latency } = await measure(f, undefined);
+      floors.push({ bytes, throughput, latency });
+      log(
+        `floor ${bytes} bytes: ${throughput.rps} req/s, p50 ${throughput.p50} ms; alone p50 ${latency.p50} ms p99 ${latency.p99} ms`,
+      );
+    }
+    const floorFor = (bytes: number) => floors.find((f) => f.bytes === floorClass(bytes))!;
+
+    for (const s of list) {
+      const bytes = firsts.get(s.id)!;
+      const floor = floorFor(bytes);
+      const { throughput, latency, rssMb } = await measure(s, credentials);
+      const ratio = Math.round((throughput.rps / floor.throughput.rps) * 1000) / 1000;
       results.push({
         id: s.id,
         label: s.label,
         endpoint: s.endpoint,
         jobSize: s.jobSize,
-        bytes: first.bytes,
+        bytes,
         targets: s.targets,
         throughput,
         latency,
         ratio,
+        floorBytes: floor.bytes,
         rssMb,
       });
       log(
-        `${s.id}: ${throughput.rps} req/s (${Math.round(ratio * 100)}% of floor), p50/p99 ${throughput.p50}/${throughput.p99} ms; alone p50/p99 ${latency.p50}/${latency.p99} ms; RSS ${rssMb} MB`,
+        `${s.id}: ${throughput.rps} req/s (${Math.round(ratio * 100)}% of the ${floor.bytes}-byte floor), p50/p99 ${throughput.p50}/${throughput.p99} ms; alone p50/p99 ${latency.p50}/${latency.p99} ms; RSS ${rssMb} MB`,
       );
     }
+    // For readers of one floor (older results, the header of --compare): the class most cases use.
+    const usedMost = (f: FloorResult) => results.filter((r) => r.floorBytes === f.bytes).length;
+    const floor = floors.reduce((a, f) => (usedMost(f) >= usedMost(a) ? f : a));
 
     let ingestion: BenchResult['ingestion'] = { skipped: 'skipped with --no-ingest' };
     if (o.ingest) {
@@ -201,6 +246,11 @@ async function main(o: Options): Promise<void> {
     await server.stop();
     rss.stop();
 
+    let mixed: BenchResult['mixed'];
+    if (o.db !== 'postgres') mixed = { skipped: 'PostgreSQL only: SQLite has no statistics unless ANALYZE ran' };
+    else if (!o.mixed) mixed = { skipped: 'skipped with --no-mixed' };
+    else mixed = await runMixed(b.url, manifest, o);
+
     const plans = o.explain ? await explainAll(b.url, manifest, (s) => list.some((x) => x.id === s.id)) : undefined;
     const base: Omit<BenchResult, 'targets'> = {
       version: 1,
@@ -223,8 +273,10 @@ async function main(o: Options): Promise<void> {
         buildSeconds: manifest.buildSeconds,
       },
       settings: { connections: o.connections, seconds, latencyConnections: 1 },
-      floor: floor!,
+      floor,
+      floors,
       scenarios: results,
+      mixed,
       ingestion,
       rss: { maxMb: rss.max, idleMb, samples: rss.samples },
       plans,
@@ -242,29 +294,27 @@ async function main(o: Options): Promise<void> {
   }
 }
 
-async function typicalDetailBytes(
-  databaseUrl: string,
-  list: Scenario[],
-  credentials: ClientCredentials,
-): Promise<number> {
-  const database = createDatabase(databaseUrl, { poolSize: 2 });
-  const app = await buildApp({
-    database,
-    config: loadConfig({ DATABASE_URL: databaseUrl, RATE_LIMIT_PER_SECOND: '0' }),
-    logger: false,
+/** The mixed load, freshly loaded and analyzed (bench/mixed.ts), on a data set already built. */
+function runMixed(url: string, manifest: Awaited<ReturnType<typeof ensureDataset>>, o: Options) {
+  return measureMixed(url, manifest, {
+    connections: o.mixedConnections,
+    seconds: o.mixedSeconds,
+    analyzeHooks: !o.mixedNoHooks,
+    log,
   });
-  try {
-    const sizes: number[] = [];
-    for (const s of list.filter((x) => x.endpoint === 'getTaskDetail')) {
-      const res = await app.inject({ method: 'GET', url: s.path, headers: await signedHeaders(credentials) });
-      sizes.push(Buffer.byteLength(res.body));
-    }
-    sizes.sort((a, b) => a - b);
-    return sizes[Math.floor(sizes.length / 2)] ?? 4096;
-  } finally {
-    await app.close();
-    await database.destroy();
-  }
+}
+
+/** --mixed-only: the mixed load alone, in a file of its own (not a main result: --compare skips it). */
+async function mainMixedOnly(o: Options): Promise<void> {
+  if (o.db !== 'postgres') throw new Error('--mixed-only: the mixed load runs on PostgreSQL (--db postgres)');
+  const startedAt = new Date().toISOString();
+  const b = benchDatabase(o.db, o.records, o.postgresUrl);
+  const manifest = await ensureDataset(b, { records: o.records, adminUrl: o.postgresUrl, rebuild: o.rebuild, log });
+  const mixed = await runMixed(b.url, manifest, o);
+  const file = join(RESULTS_DIR, `${startedAt.replace(/[:.]/g, '-')}-${o.db}-mixed.json`);
+  const command = ['npm run bench', '--', ...process.argv.slice(2)].join(' ');
+  writeFileSync(file, `${JSON.stringify({ startedAt, command, records: o.records, mixed }, null, 2)}\n`);
+  log(`mixed: fresh ${Math.round(mixed.ratio * 100)}% of analyzed → ${file}`);
 }
 
 async function databaseSize(databaseUrl: string, dialect: BenchDialect): Promise<Record<string, number>> {
@@ -320,6 +370,8 @@ if (program.opts().compareOnly) {
     console.log(`compare: ${(e as Error).message}`);
     process.exitCode = 1;
   }
+} else if (program.opts().mixedOnly) {
+  await mainMixedOnly(program.opts<Options>());
 } else if (program.opts().callbacks) {
   const o = program.opts<Options>();
   const result = await runCallbackBench({ db: o.db, postgresUrl: o.postgresUrl });

@@ -30,15 +30,23 @@ export async function freePort(): Promise<number> {
 
 export async function startServer(options: {
   databaseUrl: string;
-  floorBytes: number;
+  /** The floor's body without ?bytes= (each run asks for its size). */
+  floorBytes?: number;
   poolSize?: number;
+  /** false: the service's own analyzing (src/db/analyze.ts) off. */
+  analyze?: boolean;
   log: (m: string) => void;
 }): Promise<BenchServer> {
   const port = await freePort();
   const serve = fileURLToPath(new URL('./serve.js', import.meta.url));
   const child: ChildProcess = spawn(
     process.execPath,
-    [serve, '--no-migrate', '--floor-bytes', String(options.floorBytes)],
+    [
+      serve,
+      '--no-migrate',
+      ...(options.floorBytes === undefined ? [] : ['--floor-bytes', String(options.floorBytes)]),
+      ...(options.analyze === false ? ['--no-analyze'] : []),
+    ],
     {
       env: {
         ...process.env,
@@ -47,6 +55,9 @@ export async function startServer(options: {
         HOST: '127.0.0.1',
         LOG_LEVEL: 'warn',
         DIALER_ENABLED: 'false',
+        // Every case repeats one request over unchanged data, which the answer cache would serve
+        // from memory after the first: the bench measures the queries unless told otherwise.
+        ANSWER_CACHE_MB: process.env.ANSWER_CACHE_MB ?? '0',
         ...(options.poolSize ? { DATABASE_POOL_SIZE: String(options.poolSize) } : {}),
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -50,6 +50,8 @@ export interface Config {
   readonly rateLimitPerSecond: number;
   /** Requests per appKey allowed at once after a quiet spell. */
   readonly rateLimitBurst: number;
+  /** Megabytes of serialized read answers kept while the data is unchanged (http/answerCache.ts); 0: off. */
+  readonly answerCacheMb: number;
   /** Callbacks (docs/callbacks.md): run the dispatcher inside `serve`. */
   readonly callbackDispatcherEnabled: boolean;
   /** Deliver callbacks to loopback, private, link-local … addresses too (on-premises receivers, tests). */
@@ -155,6 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dialerSpeed: integer(env, 'DIALER_SPEED', 1, 1, 100_000),
     docsEnabled: flag(env, 'DOCS_ENABLED', true),
     rateLimitPerSecond,
+    answerCacheMb: integer(env, 'ANSWER_CACHE_MB', 16, 0, 4096),
     // A burst of two seconds' worth by default.
     rateLimitBurst: integer(env, 'RATE_LIMIT_BURST', Math.max(1, 2 * rateLimitPerSecond), 1, 1_000_000),
     callbackDispatcherEnabled: flag(env, 'CALLBACK_DISPATCHER_ENABLED', true),

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { type CallbackDispatcher, callbackMetrics, startDispatcher } from './callbacks/dispatcher.js';
 import { signedHeaders } from './client/signing.js';
 import type { Config } from './config.js';
+import { startAnalyzer } from './db/analyze.js';
 import { createDatabase, type Database } from './db/database.js';
 import { migrateToLatest, migrationStatus } from './db/migrate.js';
 import { ensureDemoData } from './demo/seed.js';
@@ -23,6 +24,11 @@ export interface ServeOptions {
   demo: boolean;
   /** More routes for the app (the benchmark's floor). */
   plugins?: AppDependencies['plugins'];
+  /**
+   * Analyze on PostgreSQL what the service loads (src/db/analyze.ts; default true). The benchmark
+   * turns it off to measure what it is worth.
+   */
+  analyze?: boolean;
 }
 
 /** Opens the database, migrates, optionally seeds the demo, and listens. */
@@ -31,7 +37,7 @@ export async function startServer(
   options: ServeOptions,
 ): Promise<{ app: App; url: string; close: () => Promise<void> }> {
   const database = createDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
-  if (config.migrateOnStart) await migrateToLatest(database);
+  const migrated = config.migrateOnStart ? await migrateToLatest(database) : undefined;
   // Migrated here or not: it checks that the key reads the stored secrets, and encrypts those stored before 0007.
   const schema = config.migrateOnStart || (await migrationStatus(database)).some((m) => m.executedAt !== null);
   const secrets = await prepareSecrets(database, config, { schema });
@@ -39,6 +45,10 @@ export async function startServer(
   const demoReceived: DemoReceiverState = { received: [] };
   const plugins = [...(options.plugins ?? []), ...(options.demo ? [demoReceiver(database, demoReceived)] : [])];
   const app = await buildApp({ database, config, plugins });
+  const analyzer = options.analyze === false ? undefined : startAnalyzer(database, app.log);
+  // In the background: the first requests are served meanwhile, and a failure is only logged.
+  if (migrated?.results?.some((r) => r.status === 'Success')) void analyzer?.analyzeAll('migrations applied');
+  else void analyzer?.analyzeStale('start');
   if (secrets.generatedFile)
     app.log.warn(
       { file: secrets.generatedFile, keyId: secrets.keyring.keyId },
@@ -72,6 +82,7 @@ export async function startServer(
     } finally {
       clearTimeout(force);
     }
+    await analyzer?.stop();
     await database.destroy();
     app.log.info({ ms: Date.now() - started, ...dialer?.stats() }, 'stopped');
   };
@@ -90,7 +101,10 @@ export async function startServer(
   if (options.demo) {
     const started = Date.now();
     const { credentials, created } = await ensureDemoData(database);
-    if (created) app.log.info({ ms: Date.now() - started }, 'demo data created');
+    if (created) {
+      app.log.info({ ms: Date.now() - started }, 'demo data created');
+      void analyzer?.analyzeAll('demo seeded');
+    }
     const login = await ensureDemoUser(database, credentials.tenantId, DEMO_USERNAME, previousDemoPassword());
     await writeDemoCredentials(url, credentials, login);
     await printWelcome(url, credentials, login);

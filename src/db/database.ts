@@ -43,6 +43,36 @@ export class Database {
   }
 }
 
+/** Stands for the i-th argument of a query compiled once (`compiledOnce`). */
+class Argument {
+  constructor(readonly index: number) {}
+}
+
+/**
+ * A read of a fixed shape, built and compiled by Kysely once per dialect and then run with each
+ * call's arguments: building and compiling cost more than running most of this service's reads.
+ * `build` receives stand-ins for the arguments and must use them only as values (never branch on
+ * them, nor pass a list), so that every call has the same SQL text.
+ */
+export function compiledOnce<A extends unknown[], O>(
+  build: (database: Database, ...args: A) => { compile(): CompiledQuery<O> },
+): (database: Database, ...args: A) => Promise<O[]> {
+  const compiled = new Map<Dialect, { query: CompiledQuery<O>; slots: (number | undefined)[] }>();
+  return async (database, ...args) => {
+    let known = compiled.get(database.dialect);
+    if (!known) {
+      const query = build(database, ...(args.map((_, i) => new Argument(i)) as A)).compile();
+      const slots = query.parameters.map((p) => (p instanceof Argument ? p.index : undefined));
+      known = { query, slots };
+      compiled.set(database.dialect, known);
+    }
+    const { query, slots } = known;
+    const parameters = query.parameters.map((p, i) => (slots[i] === undefined ? p : args[slots[i]!]));
+    const result = await database.db.executeQuery<O>({ ...query, parameters });
+    return result.rows;
+  };
+}
+
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/outcall.db';
 
 export interface DatabaseOptions {
@@ -102,11 +132,50 @@ function createSqlite(path: string, options: DatabaseOptions): Database {
   // memory; sorts and temporary b-trees stay in memory too.
   sqlite.pragma('cache_size = -32768');
   sqlite.pragma('temp_store = MEMORY');
+  const version = new SqliteDataVersion(sqlite);
   const db = new Kysely<DB>({
-    dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }),
+    dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite, version) }),
     log: options.log,
   });
-  return new Database(db, 'sqlite', file);
+  const database = new Database(db, 'sqlite', file);
+  dataVersions.set(database, version);
+  return database;
+}
+
+/**
+ * What a cached answer is checked against on SQLite (http/answerCache.ts, services/auth.ts): a text
+ * that changes whenever the data may have changed. Another connection's commit — another process,
+ * or another handle in this one — changes `PRAGMA data_version`; this connection's own writes are
+ * counted as they are prepared (Kysely prepares each statement it runs), whatever they write but
+ * the bookkeeping no answer reads (rate-limit slots and v2 nonces, taken on every request). A write
+ * is counted before it commits, and a rolled-back one too: a version may change for nothing, but
+ * never stays the same over a change.
+ */
+class SqliteDataVersion {
+  /** This connection's statements that write data answers read. */
+  writes = 0;
+  private readonly pragma: SqliteDatabase.Statement;
+
+  constructor(sqlite: SqliteDatabase.Database) {
+    this.pragma = sqlite.prepare('pragma data_version').pluck();
+  }
+
+  current(): string {
+    return `${this.pragma.get()}.${this.writes}`;
+  }
+}
+
+/** Writes to these tables change nothing an answer shows: see SqliteDataVersion. */
+const UNREAD_BOOKKEEPING = /^\s*(insert\s+into|update|delete\s+from)\s+"?(rate_limit|signature_nonce)"?[\s(]/i;
+
+const dataVersions = new WeakMap<Database, SqliteDataVersion>();
+
+/**
+ * The current data version of a SQLite database (see SqliteDataVersion), read without a query
+ * through Kysely; undefined on PostgreSQL and inside a transaction.
+ */
+export function sqliteDataVersion(database: Database): string | undefined {
+  return dataVersions.get(database)?.current();
 }
 
 /**
@@ -118,21 +187,33 @@ function createSqlite(path: string, options: DatabaseOptions): Database {
  */
 function withStatementCache(
   sqlite: SqliteDatabase.Database,
+  version: SqliteDataVersion,
   size = 300,
   longest = 2048,
 ): SqliteDialectConfig['database'] {
   const cache = new Map<string, SqliteDatabase.Statement>();
+  // Whether a statement counts as a write for the data version, by statement (decided once per text).
+  const counted = new WeakMap<SqliteDatabase.Statement, boolean>();
+  const run = (statement: SqliteDatabase.Statement, text: string) => {
+    let counts = counted.get(statement);
+    if (counts === undefined) {
+      counts = !statement.readonly && !UNREAD_BOOKKEEPING.test(text);
+      counted.set(statement, counts);
+    }
+    if (counts) version.writes++;
+    return statement;
+  };
   return {
     close: () => sqlite.close(),
     prepare(text: string) {
-      if (text.length > longest) return sqlite.prepare(text);
+      if (text.length > longest) return run(sqlite.prepare(text), text);
       const cached = cache.get(text);
       if (cached && !cached.busy) {
         cache.delete(text);
         cache.set(text, cached);
-        return cached;
+        return run(cached, text);
       }
-      const statement = sqlite.prepare(text);
+      const statement = run(sqlite.prepare(text), text);
       cache.set(text, statement);
       if (cache.size > size) cache.delete(cache.keys().next().value!);
       return statement;

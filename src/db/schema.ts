@@ -287,6 +287,22 @@ export interface JobConcernStatsTable {
   hits: number;
 }
 
+/** Each distinct substring of one or two characters of a customer's name (migration 0019). */
+export interface CustomerNameGramTable {
+  tenant_id: number;
+  gram: string;
+  customer_person_id: number;
+}
+
+/** Call records per job and training flag whose called number contains `gram`, 1–3 characters (migration 0019). */
+export interface CallRecordPhoneGramTable {
+  tenant_id: number;
+  job_id: number;
+  is_training: Flag;
+  gram: string;
+  records: number;
+}
+
 /** Call records per job, UTC day and filter value (migration 0003): exact list totals without counting rows. */
 export interface CallRecordCountTable {
   tenant_id: number;
@@ -460,6 +476,8 @@ export interface DB {
   job_day_stats: JobDayStatsTable;
   job_concern_stats: JobConcernStatsTable;
   call_record_count: CallRecordCountTable;
+  customer_name_gram: CustomerNameGramTable;
+  call_record_phone_gram: CallRecordPhoneGramTable;
   quarantine: QuarantineTable;
   signature_nonce: SignatureNonceTable;
   rate_limit: RateLimitTable;

@@ -83,6 +83,8 @@ const records = async (jobId: number) =>
     .selectFrom('call_record')
     .select(['call_task_id', 'idempotency_key', 'result_status'])
     .where('job_id', '=', jobId)
+    // In recording order: without it PostgreSQL gives the rows as stored, where an update moves one.
+    .orderBy('id')
     .execute();
 
 /** Waits (at most five seconds) until `done` holds. */

@@ -12,6 +12,7 @@ import type { Database } from '../db/database.js';
 import { INPUT_KEYWORDS } from '../schemas/keywords.js';
 import { authenticate, type Caller, type HeaderCheck } from '../services/auth.js';
 import { RateLimiter } from '../services/rateLimits.js';
+import { keepAnswers } from './answerCache.js';
 import { installAuditLog } from './audit.js';
 import { registerConsole } from './console/index.js';
 import { registerDocs } from './docs.js';
@@ -189,6 +190,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   registerProbeRoutes(app);
 
   const db = database;
+  keepAnswers(db, config.answerCacheMb);
   registerGetTasks(app, db);
   registerGetTaskDetail(app, db);
   registerGetCallRecordInfoList(app, db);

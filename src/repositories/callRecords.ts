@@ -2,7 +2,9 @@ import { type Insertable, type RawBuilder, type Selectable, type SqlBool, sql } 
 import type { Database } from '../db/database.js';
 import type { CallDetailTable, CallRecordCountTable, CallRecordTable } from '../db/schema.js';
 import type { FollowStatus, HangupBy, IntentLevel, ReadStatus, ResultStatus } from '../domain/enums.js';
+import { characterCount, NAME_GRAM_MAX, PHONE_GRAM_MAX } from '../domain/search.js';
 import { chunks, isSet, parseJson, toFlag } from './rows.js';
+import { countPhoneGram } from './searchGrams.js';
 import { contains, ftsPhrase, likePattern } from './text.js';
 
 /** Call records (finished dial attempts) and their transcript turns. */
@@ -97,9 +99,19 @@ const DAY_MS = 86_400_000;
 
 /**
  * Search text of at least this many characters is looked up in the trigram indexes (FTS5 on
- * SQLite, pg_trgm on PostgreSQL); shorter text has no trigram, so the job's records are read.
+ * SQLite, pg_trgm on PostgreSQL). Shorter text has no trigram: names are found through their
+ * grams, and numbers are tested record by record (migration 0019).
  */
 export const INDEXED_SEARCH_MIN_CHARS = 3;
+
+/**
+ * How a search finds its records. `read`: through the indexes of what it matches (the trigram
+ * indexes; text too short for them is tested on each of the job's records). `walk`: test the
+ * records met while walking the list index, which finds a page of a search with many matches by
+ * meeting a page's worth. `readNames`: only the records of the customers whose name matches, for
+ * a short text no record's number contains (call_record_phone_gram says so).
+ */
+type SearchPlan = 'read' | 'walk' | 'readNames';
 
 /** Below this many matches a search's page is found by reading the matches (see listCallRecords). */
 const WALK_MIN_MATCHES = 2000;
@@ -119,7 +131,7 @@ function filteredRecords(
   tenantId: number,
   f: CallRecordFilter,
   bounds: StartBounds = { from: f.startFrom, before: f.startBefore },
-  walk = false,
+  plan: SearchPlan = 'read',
 ) {
   let q = db.db.selectFrom('call_record as r').where('r.tenant_id', '=', tenantId).where('r.job_id', '=', f.jobId);
   // The latest calls are read from call_record_job_last, which holds no training flag: none of
@@ -144,7 +156,7 @@ function filteredRecords(
       ),
     );
   }
-  if (f.searchWords !== undefined) q = q.where(searchCondition(db, tenantId, f.jobId, f.searchWords, walk));
+  if (f.searchWords !== undefined) q = q.where(searchCondition(db, tenantId, f.jobId, f.searchWords, plan));
   if (f.callRecordId !== undefined) q = q.where('r.id', '=', f.callRecordId);
   if (f.calledPhoneNumber !== undefined) {
     // Through the number's own index: a number has a handful of records, a job a million.
@@ -158,7 +170,7 @@ function filteredRecords(
         .where('m.job_id', '=', f.jobId),
     );
   }
-  if (f.customerName !== undefined) q = q.where(nameCondition(db, tenantId, f.customerName));
+  if (f.customerName !== undefined) q = q.where(namedRecords(db, tenantId, f.customerName));
   if (f.hangupBy !== undefined) q = q.where('r.hangup_by', '=', f.hangupBy);
   if (f.manualMarked !== undefined) q = q.where('r.manual_marked', '=', toFlag(f.manualMarked));
   if (f.readStatus !== undefined) q = q.where('r.read_status', '=', f.readStatus);
@@ -177,26 +189,29 @@ function filteredRecords(
 }
 
 /**
- * The record's customer's name contains `words`: through the names' trigram index for three
- * characters or more (FTS5 on SQLite, pg_trgm on PostgreSQL, both CJK-capable), else by reading
- * the tenant's customers.
+ * The ids of the customers whose name contains `words`: one range of the names' grams for one or
+ * two characters, the names' trigram index for three or more (FTS5 on SQLite, pg_trgm on
+ * PostgreSQL, both CJK-capable). Only the empty text reads every customer.
  */
-function nameCondition(db: Database, tenantId: number, words: string): RawBuilder<SqlBool> {
-  if ([...words].length >= INDEXED_SEARCH_MIN_CHARS && db.dialect === 'sqlite') {
-    return sql<SqlBool>`r.id in (select m.id from call_record m where m.tenant_id = ${tenantId}
-      and m.customer_person_id in (select rowid from customer_name_fts where customer_name_fts match ${ftsPhrase(words)}))`;
-  }
-  return sql<SqlBool>`r.id in (select m.id from call_record m where m.tenant_id = ${tenantId}
-      and m.customer_person_id in (select c.id from customer_person c where c.tenant_id = ${tenantId} and ${contains(sql.ref('c.name'), words)}))`;
+function customersNamed(db: Database, tenantId: number, words: string): RawBuilder<unknown> {
+  const length = characterCount(words);
+  if (length >= 1 && length <= NAME_GRAM_MAX)
+    return sql`select n.customer_person_id from customer_name_gram n where n.tenant_id = ${tenantId} and n.gram = ${words}`;
+  if (length >= INDEXED_SEARCH_MIN_CHARS && db.dialect === 'sqlite')
+    return sql`select rowid from customer_name_fts where customer_name_fts match ${ftsPhrase(words)}`;
+  return sql`select c.id from customer_person c where c.tenant_id = ${tenantId} and ${contains(sql.ref('c.name'), words)}`;
 }
 
-const indexedSearch = (f: CallRecordFilter) =>
-  f.searchWords !== undefined && [...f.searchWords].length >= INDEXED_SEARCH_MIN_CHARS;
+/** The records of the customers whose name contains `words`, found through those customers. */
+function namedRecords(db: Database, tenantId: number, words: string): RawBuilder<SqlBool> {
+  return sql<SqlBool>`r.id in (select m.id from call_record m where m.tenant_id = ${tenantId}
+      and m.customer_person_id in (${customersNamed(db, tenantId, words)}))`;
+}
 
 /**
- * The record's called number, or its customer's name, contains `words`. `walk`: test the records
- * met while walking the list index, instead of reading every match and sorting them (SQLite: the
- * unary plus keeps the planner from looking records up by the matches' ids; PostgreSQL: the
+ * The record's called number, or its customer's name, contains `words`, found as `plan` says.
+ * Walking tests each record met (SQLite, three characters or more: against the set of matching
+ * ids, the unary plus keeping the planner from looking records up by them; otherwise the
  * condition on the record's own columns, which the list index includes).
  */
 function searchCondition(
@@ -204,11 +219,13 @@ function searchCondition(
   tenantId: number,
   jobId: number,
   words: string,
-  walk = false,
+  plan: SearchPlan,
 ): RawBuilder<SqlBool> {
   const sqlite = db.dialect === 'sqlite';
-  if ([...words].length < INDEXED_SEARCH_MIN_CHARS || (walk && !sqlite)) {
-    return sql<SqlBool>`(${contains(sql.ref('r.called_phone_number'), words)} or r.customer_person_id in (select c.id from customer_person c where c.tenant_id = ${tenantId} and ${contains(sql.ref('c.name'), words)}))`;
+  const walk = plan === 'walk';
+  if (plan === 'readNames') return sql<SqlBool>`r.customer_person_id in (${customersNamed(db, tenantId, words)})`;
+  if (characterCount(words) < INDEXED_SEARCH_MIN_CHARS || (walk && !sqlite)) {
+    return sql<SqlBool>`(${contains(sql.ref('r.called_phone_number'), words)} or r.customer_person_id in (${customersNamed(db, tenantId, words)}))`;
   }
   // The records whose number matches, and the records of the customers whose name matches, each
   // found through its trigram index; the other conditions then read only those records.
@@ -266,6 +283,38 @@ async function countFromRollup(
   return Number(row.n ?? 0);
 }
 
+/** A search of 1–3 characters and no other filter: its total is counted from grams. */
+function shortSearchAlone(f: CallRecordFilter): f is CallRecordFilter & { searchWords: string } {
+  const { jobId, training, searchWords, ...others } = f;
+  const length = searchWords === undefined ? 0 : characterCount(searchWords);
+  return (
+    length >= 1 &&
+    length <= PHONE_GRAM_MAX &&
+    Object.values(others).every((v) => v === undefined || (Array.isArray(v) && v.length === 0))
+  );
+}
+
+/**
+ * The records whose number contains `words` (call_record_phone_gram), plus those whose customer's
+ * name contains it and number does not (found through the customers).
+ */
+async function countShortSearch(db: Database, tenantId: number, f: CallRecordFilter, words: string): Promise<number> {
+  const [numbers, namesOnly] = await Promise.all([
+    countPhoneGram(db, tenantId, f.jobId, f.training, words),
+    // One probe of call_record_customer (tenant, customer, job, flag, number) per customer.
+    db.db
+      .selectFrom('call_record as r')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('r.tenant_id', '=', tenantId)
+      .where(sql<SqlBool>`r.customer_person_id in (${customersNamed(db, tenantId, words)})`)
+      .where('r.job_id', '=', f.jobId)
+      .where('r.is_training', '=', toFlag(f.training))
+      .where(sql<SqlBool>`not ${contains(sql.ref('r.called_phone_number'), words)}`)
+      .executeTakeFirstOrThrow(),
+  ]);
+  return numbers + Number(namesOnly.n);
+}
+
 /**
  * The exact number of filtered records. Without a search, it is a sum of call_record_count over
  * the whole UTC days inside the start bounds, plus a count of the records in the partial days at
@@ -274,6 +323,7 @@ async function countFromRollup(
  */
 export async function countCallRecords(db: Database, tenantId: number, filter: CallRecordFilter): Promise<number> {
   const { startFrom: from, startBefore: before } = filter;
+  if (shortSearchAlone(filter)) return countShortSearch(db, tenantId, filter, filter.searchWords);
   if (countsRows(filter) || (from !== undefined && from < 0) || (before !== undefined && before < 0)) {
     return countRows(db, tenantId, filter);
   }
@@ -289,6 +339,37 @@ export async function countCallRecords(db: Database, tenantId: number, filter: C
 }
 
 /**
+ * Whether a search's page is found by reading its matches or by walking the list index: walking
+ * meets about (offset + limit) × records ÷ total entries, reading the matches, total of them. A
+ * text of one or two characters has no index of numbers to read: it walks, unless no record's
+ * number contains it, when the name matches are read instead.
+ */
+async function searchPlan(
+  db: Database,
+  tenantId: number,
+  filter: CallRecordFilter,
+  limit: number,
+  offset: number,
+  total: number | undefined,
+): Promise<SearchPlan> {
+  const words = filter.searchWords;
+  if (words === undefined || total === undefined) return 'read';
+  const length = characterCount(words);
+  if (length === 0) return 'read';
+  const walkIsShorter = async () => {
+    const records = await countFromRollup(db, tenantId, { jobId: filter.jobId, training: filter.training });
+    return ((offset + limit) * records) / Math.max(1, total) < total;
+  };
+  if (length >= INDEXED_SEARCH_MIN_CHARS) {
+    // Reading a couple of thousand matches costs a few milliseconds at most: only more are weighed.
+    return total >= WALK_MIN_MATCHES && offset + limit <= total && (await walkIsShorter()) ? 'walk' : 'read';
+  }
+  const numbers = await countPhoneGram(db, tenantId, filter.jobId, filter.training, words);
+  if (numbers > 0) return 'walk';
+  return total < WALK_MIN_MATCHES || !(await walkIsShorter()) ? 'readNames' : 'walk';
+}
+
+/**
  * One page of call records, newest first, with the names each item shows. `total`, the filter's
  * count when the caller has it, lets a search with many matches find its page by walking the list
  * index: reading thousands of matches to sort them costs more than meeting a page's worth.
@@ -301,28 +382,46 @@ export async function listCallRecords(
   offset: number,
   total?: number,
 ) {
-  let walk = false;
-  // Reading a couple of thousand matches costs a few milliseconds at most: only more are weighed.
-  if (total !== undefined && total >= WALK_MIN_MATCHES && indexedSearch(filter) && offset + limit <= total) {
-    // Walking meets about (offset + limit) × records ÷ total entries; reading the matches, total.
-    const records = await countFromRollup(db, tenantId, { jobId: filter.jobId, training: filter.training });
-    walk = ((offset + limit) * records) / Math.max(1, total) < total;
-  }
+  // Past the end: nothing to read (a short search would test every record of the job to find it).
+  if (total !== undefined && offset >= total) return [];
+  const plan = await searchPlan(db, tenantId, filter, limit, offset, total);
   // The page's ids first, skipping `offset` entries of the list index without reading a row;
   // then the rows and names of those few only.
-  const page = filteredRecords(db, tenantId, filter, undefined, walk)
-    .select('r.id')
+  const page = filteredRecords(db, tenantId, filter, undefined, plan)
+    .select(['r.id', 'r.tenant_id'])
     .orderBy('r.start_time', 'desc')
     .orderBy('r.id', 'desc')
     .limit(limit)
     .offset(offset);
   const rows = await db.db
     .selectFrom(page.as('p'))
-    .innerJoin('call_record as r', 'r.id', 'p.id')
-    .leftJoin('customer_person as cp', 'cp.id', 'r.customer_person_id')
-    .leftJoin('customer_group as g', 'g.id', 'r.customer_group_id')
-    .innerJoin('robot_call_job as j', 'j.id', 'r.job_id')
-    .leftJoin('dialog_flow as f', 'f.id', 'r.dialog_flow_id')
+    // Every join names the tenant too (a probe by primary key still): under Citus, with tenant_id the
+    // distribution column, that keeps the query on one worker (docs/scaling.md). The page's rows
+    // take their tenant from the page, not from a constant: PostgreSQL, believing a table small,
+    // would otherwise read the tenant's records through a tenant index and probe the page from
+    // each. On SQLite the unary plus keeps them read by rowid, not through the narrow
+    // call_record_search_probe (id, tenant_id, …) first.
+    .innerJoin('call_record as r', (join) =>
+      join
+        .onRef('r.id', '=', 'p.id')
+        .onRef(
+          db.dialect === 'sqlite' ? sql<number>`+${sql.ref('r.tenant_id')}` : sql.ref<number>('r.tenant_id'),
+          '=',
+          'p.tenant_id',
+        ),
+    )
+    .leftJoin('customer_person as cp', (join) =>
+      join.onRef('cp.id', '=', 'r.customer_person_id').onRef('cp.tenant_id', '=', 'r.tenant_id'),
+    )
+    .leftJoin('customer_group as g', (join) =>
+      join.onRef('g.id', '=', 'r.customer_group_id').onRef('g.tenant_id', '=', 'r.tenant_id'),
+    )
+    .innerJoin('robot_call_job as j', (join) =>
+      join.onRef('j.id', '=', 'r.job_id').onRef('j.tenant_id', '=', 'r.tenant_id'),
+    )
+    .leftJoin('dialog_flow as f', (join) =>
+      join.onRef('f.id', '=', 'r.dialog_flow_id').onRef('f.tenant_id', '=', 'r.tenant_id'),
+    )
     .selectAll('r')
     .select([
       'g.name as customer_group_name',

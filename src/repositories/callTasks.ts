@@ -85,7 +85,9 @@ export async function findCallTasksOfCalls(
   const base = () =>
     db.db
       .selectFrom('call_task as t')
-      .innerJoin('customer_person as p', 'p.id', 't.customer_person_id')
+      .innerJoin('customer_person as p', (join) =>
+        join.onRef('p.id', '=', 't.customer_person_id').onRef('p.tenant_id', '=', 't.tenant_id'),
+      )
       .select(['t.id', 't.job_id', 't.called_phone_number', 't.customer_person_id', 'p.customer_group_id'])
       .where('t.tenant_id', '=', tenantId);
   const found: CallTaskOfCall[] = [];
@@ -98,37 +100,82 @@ export async function findCallTasksOfCalls(
   return found;
 }
 
+/** Where a call task's dialling stands: what a finished call moves on. */
+export interface CallTaskProgress {
+  id: number;
+  status: CallTaskStatus;
+  attempts: number;
+  last_result_status: ResultStatus | null;
+  next_attempt_at: number | null;
+  finished_at: number | null;
+}
+
 /**
- * Counts one finished call on its task: an answered call, a result not in the job's redial
- * condition, or the last attempt the job allows finishes the task; otherwise it waits to be
- * redialled. Returns whether the task finished now (a task finished before is left as it is).
+ * These call tasks of the tenant with where their dialling stands, read in id order. On
+ * PostgreSQL the rows stay locked (FOR NO KEY UPDATE) until the transaction ends (in id order, as every writer of call
+ * tasks locks them), so what is written back from them is not overtaken; SQLite's writer holds
+ * the whole database.
  */
-export async function updateCallTaskAfterCall(
+export async function lockCallTasksProgress(
   db: Database,
   tenantId: number,
-  taskId: number,
-  call: { resultStatus: ResultStatus; endTime: number },
-  job: { redial_times: number; redial_interval_minutes: number; redial_condition: readonly string[] },
-): Promise<boolean> {
-  const finishes =
-    call.resultStatus === 'ANSWERED' || !job.redial_condition.includes(call.resultStatus)
-      ? sql<number>`1`
-      : sql<number>`case when attempts + 1 >= ${1 + job.redial_times} then 1 else 0 end`;
-  const updated = await db.db
-    .updateTable('call_task')
-    .set({
-      attempts: sql`attempts + 1`,
-      last_result_status: call.resultStatus,
-      status: sql`case when ${finishes} = 1 then 'FINISHED' else 'REDIAL_WAITING' end`,
-      next_attempt_at: sql`case when ${finishes} = 1 then null else cast(${call.endTime + job.redial_interval_minutes * 60_000} as bigint) end`,
-      finished_at: sql`case when ${finishes} = 1 then cast(${call.endTime} as bigint) else null end`,
-    })
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', taskId)
-    .where('status', '<>', 'FINISHED')
-    .returning('status')
-    .executeTakeFirst();
-  return updated?.status === 'FINISHED';
+  taskIds: number[],
+): Promise<Map<number, CallTaskProgress>> {
+  const found = new Map<number, CallTaskProgress>();
+  for (const chunk of chunks(
+    [...new Set(taskIds)].sort((a, b) => a - b),
+    500,
+  )) {
+    let q = db.db
+      .selectFrom('call_task')
+      .select(['id', 'status', 'attempts', 'last_result_status', 'next_attempt_at', 'finished_at'])
+      .where('tenant_id', '=', tenantId)
+      .where('id', 'in', chunk)
+      .orderBy('id');
+    // As the update that follows: FOR UPDATE would also block the foreign-key checks (FOR KEY
+    // SHARE) of other batches inserting records of these tasks, ahead of this one in the lock order.
+    if (db.dialect === 'postgres') q = q.forNoKeyUpdate();
+    for (const r of await q.execute())
+      found.set(r.id, {
+        ...r,
+        next_attempt_at: r.next_attempt_at == null ? null : Number(r.next_attempt_at),
+        finished_at: r.finished_at == null ? null : Number(r.finished_at),
+      });
+  }
+  return found;
+}
+
+/**
+ * Writes call tasks' progress (read with lockCallTasksProgress, moved on by finished calls): one
+ * statement per 1,000 tasks, the rows given as one JSON parameter.
+ */
+export async function updateCallTasksProgress(
+  db: Database,
+  tenantId: number,
+  tasks: CallTaskProgress[],
+): Promise<void> {
+  for (const chunk of chunks(
+    [...tasks].sort((a, b) => a.id - b.id),
+    1000,
+  )) {
+    const rows = JSON.stringify(chunk);
+    if (db.dialect === 'postgres') {
+      await sql`update call_task as t
+        set status = v.status, attempts = v.attempts, last_result_status = v.last_result_status,
+          next_attempt_at = v.next_attempt_at, finished_at = v.finished_at
+        from jsonb_to_recordset(${rows}::jsonb) as v (id bigint, status text, attempts integer,
+          last_result_status text, next_attempt_at bigint, finished_at bigint)
+        where t.tenant_id = ${tenantId} and t.id = v.id`.execute(db.db);
+    } else {
+      await sql`update call_task
+        set status = v.status, attempts = v.attempts, last_result_status = v.last_result_status,
+          next_attempt_at = v.next_attempt_at, finished_at = v.finished_at
+        from (select value ->> 'id' as id, value ->> 'status' as status, value ->> 'attempts' as attempts,
+          value ->> 'last_result_status' as last_result_status, value ->> 'next_attempt_at' as next_attempt_at,
+          value ->> 'finished_at' as finished_at from json_each(${rows})) as v
+        where call_task.tenant_id = ${tenantId} and call_task.id = v.id`.execute(db.db);
+    }
+  }
 }
 
 /** Calls of the job in flight: claimed tasks whose claim has not run out. */
@@ -191,12 +238,16 @@ export async function claimDueCallTasks(
     .orderBy('id')
     .limit(limit);
   if (db.dialect === 'postgres') due = due.forUpdate().skipLocked();
-  return db.db
-    .updateTable('call_task')
-    .set({ status: 'CALLING', next_attempt_at: claimUntil })
-    .where('id', 'in', due)
-    .returning(['id', 'called_phone_number', 'attempts'])
-    .execute();
+  return (
+    db.db
+      .updateTable('call_task')
+      .set({ status: 'CALLING', next_attempt_at: claimUntil })
+      // The tenant again on the outer statement, so that it alone routes it to the tenant's shard.
+      .where('tenant_id', '=', tenantId)
+      .where('id', 'in', due)
+      .returning(['id', 'called_phone_number', 'attempts'])
+      .execute()
+  );
 }
 
 /**
@@ -244,6 +295,7 @@ export async function finishCallTasksOfNumbers(db: Database, tenantId: number, n
     const rows = await db.db
       .updateTable('call_task')
       .set({ status: 'FINISHED', next_attempt_at: null, finished_at: now })
+      .where('tenant_id', '=', tenantId)
       .where('id', 'in', locked)
       .returning(['id', 'job_id', 'called_phone_number'])
       .execute();
@@ -349,9 +401,13 @@ export async function listCallTasksPage(
   const page = filteredCallTasks(db, tenantId, f).select('t.id').orderBy('t.id').limit(limit).offset(offset);
   const rows = await db.db
     .selectFrom(page.as('p'))
-    .innerJoin('call_task as t', 't.id', 'p.id')
-    .innerJoin('customer_person as c', 'c.id', 't.customer_person_id')
-    .leftJoin('customer_group as g', 'g.id', 'c.customer_group_id')
+    .innerJoin('call_task as t', (join) => join.onRef('t.id', '=', 'p.id').on('t.tenant_id', '=', tenantId))
+    .innerJoin('customer_person as c', (join) =>
+      join.onRef('c.id', '=', 't.customer_person_id').onRef('c.tenant_id', '=', 't.tenant_id'),
+    )
+    .leftJoin('customer_group as g', (join) =>
+      join.onRef('g.id', '=', 'c.customer_group_id').onRef('g.tenant_id', '=', 'c.tenant_id'),
+    )
     .select([
       't.id',
       't.customer_person_id',

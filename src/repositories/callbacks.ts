@@ -324,12 +324,13 @@ export async function listCallbackEvents(
     .execute();
 }
 
-/** The attempts of the events, in order. */
-export async function listCallbackAttempts(db: Database, eventIds: number[]) {
+/** The attempts of the tenant's events, in order. */
+export async function listCallbackAttempts(db: Database, tenantId: number, eventIds: number[]) {
   if (eventIds.length === 0) return [];
   return db.db
     .selectFrom('callback_attempt')
     .select(['callback_event_id', 'attempt', 'started_at', 'duration_ms', 'http_status', 'error'])
+    .where('tenant_id', '=', tenantId)
     .where('callback_event_id', 'in', eventIds)
     .orderBy('callback_event_id')
     .orderBy('attempt')

@@ -1,5 +1,7 @@
-import type { Database } from '../db/database.js';
+import { sql } from 'kysely';
+import { compiledOnce, type Database } from '../db/database.js';
 import type { JobConcernStatsTable, JobDayStats } from '../db/schema.js';
+import { chunks } from './rows.js';
 
 /** The statistics rollups: per job and tenant-local day, and concern hits per job. */
 
@@ -14,6 +16,54 @@ export async function listJobDayStats(db: Database, tenantId: number, jobId: num
     .orderBy('day')
     .execute();
 }
+
+/**
+ * The job's day counters summed over its days, in the statistics' one row (zeros for a job without
+ * calls): the sums cost less to read than the days they add up.
+ */
+export async function sumJobDayStats(
+  db: Database,
+  tenantId: number,
+  jobId: number,
+  counters: readonly DayCounter[],
+): Promise<Record<DayCounter, number>> {
+  let query = daySums.get(counters);
+  if (!query) {
+    query = compiledOnce((db: Database, tenantId: number, jobId: number) =>
+      db.db
+        .selectFrom('job_day_stats')
+        // A short text, so that SQLite keeps it prepared (db/database.ts).
+        .select(counters.map((c) => sql<number | string | null>`sum(${sql.ref(c)})`.as(c)))
+        .where('tenant_id', '=', tenantId)
+        .where('job_id', '=', jobId),
+    );
+    daySums.set(counters, query);
+  }
+  const [row] = (await query(db, tenantId, jobId)) as Record<string, number | string | null>[];
+  // No days: null. PostgreSQL sums bigints as numeric, read as text; every sum fits a double exactly.
+  return Object.fromEntries(counters.map((c) => [c, Number(row?.[c] ?? 0)])) as Record<DayCounter, number>;
+}
+
+/** The sums' query, compiled once per list of counters. */
+const daySums = new WeakMap<
+  readonly DayCounter[],
+  (db: Database, tenantId: number, jobId: number) => Promise<unknown[]>
+>();
+
+/** The days the job made calls, in order, with what the statistics' broken lines show of each. */
+export async function listJobDaySeries(db: Database, tenantId: number, jobId: number) {
+  return daySeriesQuery(db, tenantId, jobId);
+}
+
+const daySeriesQuery = compiledOnce((db: Database, tenantId: number, jobId: number) =>
+  db.db
+    .selectFrom('job_day_stats')
+    .select(['day', 'records', 'answered', 'chat_duration_total'])
+    .where('tenant_id', '=', tenantId)
+    .where('job_id', '=', jobId)
+    .where('records', '>', 0)
+    .orderBy('day'),
+);
 
 /** The job's most frequent concerns, most hits first, ties in text order. */
 export async function listTopConcerns(db: Database, tenantId: number, jobId: number, limit: number): Promise<string[]> {
@@ -37,7 +87,9 @@ export async function listTopConcerns(db: Database, tenantId: number, jobId: num
 export async function listJobIntentLevelTagDetails(db: Database, tenantId: number, jobId: number) {
   const flowGroup = db.db
     .selectFrom('robot_call_job as j')
-    .innerJoin('dialog_flow as f', 'f.id', 'j.dialog_flow_id')
+    .innerJoin('dialog_flow as f', (join) =>
+      join.onRef('f.id', '=', 'j.dialog_flow_id').onRef('f.tenant_id', '=', 'j.tenant_id'),
+    )
     .select('f.intent_level_tag_id')
     .where('j.tenant_id', '=', tenantId)
     .where('j.id', '=', jobId);
@@ -54,12 +106,15 @@ export async function listJobIntentLevelTagDetails(db: Database, tenantId: numbe
     .execute();
 }
 
-/** Adds each row's counters to the stored day (created when new). */
+/**
+ * Adds each row's counters to the stored day (created when new): one statement per 200 rows, in
+ * the order given (the order the rows are locked in). The rows' keys must differ.
+ */
 export async function addDayStats(db: Database, rows: JobDayStats[], counters: readonly DayCounter[]): Promise<void> {
-  for (const row of rows) {
+  for (const chunk of chunks(rows, 200)) {
     await db.db
       .insertInto('job_day_stats')
-      .values(row)
+      .values(chunk)
       .onConflict((oc) =>
         oc.columns(['tenant_id', 'job_id', 'day']).doUpdateSet((eb) => {
           const set: Record<string, unknown> = {};
@@ -71,11 +126,12 @@ export async function addDayStats(db: Database, rows: JobDayStats[], counters: r
   }
 }
 
+/** Adds concern hits (rows with different keys), one statement per 500 rows, in the order given. */
 export async function addConcernHits(db: Database, rows: JobConcernStatsTable[]): Promise<void> {
-  for (const row of rows) {
+  for (const chunk of chunks(rows, 500)) {
     await db.db
       .insertInto('job_concern_stats')
-      .values(row)
+      .values(chunk)
       .onConflict((oc) =>
         oc
           .columns(['tenant_id', 'job_id', 'concern'])

@@ -1,5 +1,5 @@
 import { type Insertable, type Selectable, sql } from 'kysely';
-import type { Database } from '../db/database.js';
+import { compiledOnce, type Database } from '../db/database.js';
 import type { RobotCallJobTable } from '../db/schema.js';
 import type { IntentLevel, JobStatus } from '../domain/enums.js';
 import { DIALER_STATUSES } from '../domain/jobLifecycle.js';
@@ -69,8 +69,12 @@ export async function countJobs(db: Database, tenantId: number, filter: JobListF
 /** One page of the tenant's jobs, newest first. */
 export async function listJobs(db: Database, tenantId: number, filter: JobListFilter, limit: number, offset: number) {
   return filteredJobs(db, tenantId, filter)
-    .leftJoin('app_user as u', 'u.id', 'j.created_by_user_id')
-    .leftJoin('organization as o', 'o.id', 'j.organization_id')
+    .leftJoin('app_user as u', (join) =>
+      join.onRef('u.id', '=', 'j.created_by_user_id').onRef('u.tenant_id', '=', 'j.tenant_id'),
+    )
+    .leftJoin('organization as o', (join) =>
+      join.onRef('o.id', '=', 'j.organization_id').onRef('o.tenant_id', '=', 'j.tenant_id'),
+    )
     .select([
       'j.id',
       'j.name',
@@ -90,12 +94,26 @@ export async function listJobs(db: Database, tenantId: number, filter: JobListFi
 
 /** A job of the tenant with every name its detail shows, or undefined. */
 export async function findJobDetail(db: Database, tenantId: number, jobId: number) {
-  const row = await db.db
+  const [row] = await jobDetailQuery(db, tenantId, jobId);
+  return row && { ...toJob(row), ...laterJobLists(row) };
+}
+
+// getTaskDetail's reads are compiled once (db/database.ts).
+const jobDetailQuery = compiledOnce((db: Database, tenantId: number, jobId: number) =>
+  db.db
     .selectFrom('robot_call_job as j')
-    .leftJoin('app_user as u', 'u.id', 'j.created_by_user_id')
-    .leftJoin('organization as o', 'o.id', 'j.organization_id')
-    .leftJoin('dialog_flow as f', 'f.id', 'j.dialog_flow_id')
-    .leftJoin('sms_template as s', 's.id', 'j.sms_template_id')
+    .leftJoin('app_user as u', (join) =>
+      join.onRef('u.id', '=', 'j.created_by_user_id').onRef('u.tenant_id', '=', 'j.tenant_id'),
+    )
+    .leftJoin('organization as o', (join) =>
+      join.onRef('o.id', '=', 'j.organization_id').onRef('o.tenant_id', '=', 'j.tenant_id'),
+    )
+    .leftJoin('dialog_flow as f', (join) =>
+      join.onRef('f.id', '=', 'j.dialog_flow_id').onRef('f.tenant_id', '=', 'j.tenant_id'),
+    )
+    .leftJoin('sms_template as s', (join) =>
+      join.onRef('s.id', '=', 'j.sms_template_id').onRef('s.tenant_id', '=', 'j.tenant_id'),
+    )
     .selectAll('j')
     .select([
       'u.name as created_by_user_name',
@@ -104,10 +122,8 @@ export async function findJobDetail(db: Database, tenantId: number, jobId: numbe
       's.name as sms_template_name',
     ])
     .where('j.tenant_id', '=', tenantId)
-    .where('j.id', '=', jobId)
-    .executeTakeFirst();
-  return row && { ...toJob(row), ...laterJobLists(row) };
-}
+    .where('j.id', '=', jobId),
+);
 
 /** The later API's list columns of a job (migration 0009), as values. */
 function laterJobLists(row: Record<LaterListColumn, unknown>) {
@@ -186,18 +202,21 @@ export async function listJobsForRecording(db: Database, tenantId: number, jobId
 
 /** The caller lines a job dials from. */
 export async function listJobPhoneLines(db: Database, tenantId: number, jobId: number) {
-  return (
-    db.db
-      .selectFrom('job_phone_line as jl')
-      .innerJoin('phone_line as l', 'l.id', 'jl.phone_line_id')
-      .select(['l.id', 'l.phone_number', 'l.phone_type', 'l.name', 'l.enabled_status', 'l.concurrency_quota'])
-      .where('jl.tenant_id', '=', tenantId)
-      .where('jl.job_id', '=', jobId)
-      // The same order as l.id, read from the key of job_phone_line: no sort.
-      .orderBy('jl.phone_line_id')
-      .execute()
-  );
+  return jobPhoneLinesQuery(db, tenantId, jobId);
 }
+
+const jobPhoneLinesQuery = compiledOnce((db: Database, tenantId: number, jobId: number) =>
+  db.db
+    .selectFrom('job_phone_line as jl')
+    .innerJoin('phone_line as l', (join) =>
+      join.onRef('l.id', '=', 'jl.phone_line_id').onRef('l.tenant_id', '=', 'jl.tenant_id'),
+    )
+    .select(['l.id', 'l.phone_number', 'l.phone_type', 'l.name', 'l.enabled_status', 'l.concurrency_quota'])
+    .where('jl.tenant_id', '=', tenantId)
+    .where('jl.job_id', '=', jobId)
+    // The same order as l.id, read from the key of job_phone_line: no sort.
+    .orderBy('jl.phone_line_id'),
+);
 
 /** Inserts a job and its caller lines; returns its id. */
 export async function insertJob(db: Database, job: NewJob, phoneLineIds: number[]): Promise<number> {
@@ -280,7 +299,15 @@ export async function deleteJob(db: Database, tenantId: number, jobId: number): 
     .where('tenant_id', '=', tenantId)
     .where('call_record_id', 'in', records)
     .execute();
-  for (const table of ['call_record', 'job_day_stats', 'job_concern_stats', 'call_task', 'job_phone_line'] as const) {
+  // call_record_phone_gram after call_record: its delete trigger has brought the job's counts to 0.
+  for (const table of [
+    'call_record',
+    'call_record_phone_gram',
+    'job_day_stats',
+    'job_concern_stats',
+    'call_task',
+    'job_phone_line',
+  ] as const) {
     await db.db.deleteFrom(table).where('tenant_id', '=', tenantId).where('job_id', '=', jobId).execute();
   }
   await db.db.deleteFrom('robot_call_job').where('tenant_id', '=', tenantId).where('id', '=', jobId).execute();
@@ -451,7 +478,9 @@ export async function listJobsByIds(db: Database, tenantId: number, f: JobBatchF
   if (f.ids.length === 0 || f.statuses?.length === 0) return [];
   let q = db.db
     .selectFrom('robot_call_job as j')
-    .leftJoin('app_user as u', 'u.id', 'j.created_by_user_id')
+    .leftJoin('app_user as u', (join) =>
+      join.onRef('u.id', '=', 'j.created_by_user_id').onRef('u.tenant_id', '=', 'j.tenant_id'),
+    )
     .select([
       'j.id',
       'j.name',

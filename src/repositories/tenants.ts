@@ -1,4 +1,5 @@
-import type { Database } from '../db/database.js';
+import { sql } from 'kysely';
+import { compiledOnce, type Database } from '../db/database.js';
 import type { SignatureVersion } from '../db/schema.js';
 import { isSet, toFlag } from './rows.js';
 
@@ -186,7 +187,13 @@ export async function deleteExpiredSignatureNonces(db: Database, now: number): P
 
 /** What the signature check needs to know about an appKey. */
 export async function findKeyCredentials(db: Database, appKey: string) {
-  const key = await db.db
+  const [key] = await keyCredentialsQuery(db, appKey);
+  return key && { ...key, enabled: isSet(key.enabled) };
+}
+
+// Every signed request that no kept key answers runs it: compiled once.
+const keyCredentialsQuery = compiledOnce((db: Database, appKey: string) =>
+  db.db
     .selectFrom('api_key')
     .innerJoin('tenant', 'tenant.id', 'api_key.tenant_id')
     .select([
@@ -196,8 +203,11 @@ export async function findKeyCredentials(db: Database, appKey: string) {
       'tenant.id as tenant_id',
       'tenant.tenant_sign',
       'tenant.time_zone',
+      // On PostgreSQL, the snapshot this statement saw, in the same round trip: it tells whether an
+      // answer cached under it is still current (http/answerCache.ts).
+      (db.dialect === 'postgres' ? sql<string | null>`pg_current_snapshot()::text` : sql<null>`null`).as(
+        'data_version',
+      ),
     ])
-    .where('api_key.app_key', '=', appKey)
-    .executeTakeFirst();
-  return key && { ...key, enabled: isSet(key.enabled) };
-}
+    .where('api_key.app_key', '=', appKey),
+);

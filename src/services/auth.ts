@@ -1,4 +1,4 @@
-import type { Database } from '../db/database.js';
+import { type Database, sqliteDataVersion } from '../db/database.js';
 import type { SignatureVersion } from '../db/schema.js';
 import { forbidden, unauthenticated } from '../domain/errors.js';
 import { deleteExpiredSignatureNonces, findKeyCredentials, insertSignatureNonce } from '../repositories/tenants.js';
@@ -16,6 +16,12 @@ export interface Caller {
   tenantId: number;
   timeZone: string;
   appKey: string;
+  /**
+   * The database's data version as the request was authenticated (a SQLite data version or a
+   * PostgreSQL snapshot): an answer cached under the same version is current (http/answerCache.ts).
+   * Absent when unknown.
+   */
+  dataVersion?: string;
 }
 
 export interface SignedHeaders {
@@ -38,6 +44,37 @@ export type HeaderCheck = { caller: Caller } | { verify: (request: SignedRequest
 /** Expired nonces are purged at most this often per database handle (a cheap indexed delete). */
 const NONCE_PURGE_INTERVAL_MS = 60_000;
 const lastNoncePurge = new WeakMap<Database, number>();
+
+type KeyCredentials = NonNullable<Awaited<ReturnType<typeof findKeyCredentials>>>;
+
+/** Keys read on SQLite, with the data version they were read at; at most this many. */
+const KEYS_KEPT = 10_000;
+const keptKeys = new WeakMap<Database, Map<string, KeyCredentials>>();
+
+/**
+ * An appKey's credentials and its tenant's, with the data version they are current at. On SQLite
+ * the version costs no query (db/database.ts), so a key read at the current version is not read
+ * again; any write in any process (a key disabled, a sign changed) changes the version. On
+ * PostgreSQL the version comes with the key, in the same query.
+ */
+async function keyCredentials(db: Database, appKey: string): Promise<KeyCredentials | undefined> {
+  const version = sqliteDataVersion(db);
+  if (version === undefined) return findKeyCredentials(db, appKey);
+  let kept = keptKeys.get(db);
+  if (!kept) {
+    kept = new Map();
+    keptKeys.set(db, kept);
+  }
+  const known = kept.get(appKey);
+  if (known?.data_version === version) return known;
+  const key = await findKeyCredentials(db, appKey);
+  if (!key) return undefined;
+  if (kept.size >= KEYS_KEPT) kept.delete(kept.keys().next().value!);
+  // Stamped with the version read before the query: a write in between leaves it behind.
+  const stamped = { ...key, data_version: version };
+  kept.set(appKey, stamped);
+  return stamped;
+}
 
 /**
  * Checks a signed request's headers (docs/signature.md, "What is checked, in order"). For v1 this
@@ -66,11 +103,12 @@ export async function authenticate(
     if (!nonce) throw unauthenticated('missing header nonce (signature version v2)');
     if (!NONCE_PATTERN.test(nonce)) throw unauthenticated('header nonce must be 16–64 of A–Z a–z 0–9 _ -');
   }
-  // Read on every request, never cached: isv/updateIsvInfo changes the tenant's sign, and the
-  // change must hold at once in every process (as must disabling a key).
-  const key = await findKeyCredentials(db, appKey);
+  // isv/updateIsvInfo changes the tenant's sign, and the change must hold at once in every process
+  // (as must disabling a key): the key is read again unless the data version says nothing changed.
+  const key = await keyCredentials(db, appKey);
   if (!key) throw unauthenticated('unknown appKey');
-  const caller = { tenantId: key.tenant_id, timeZone: key.time_zone, appKey };
+  const caller: Caller = { tenantId: key.tenant_id, timeZone: key.time_zone, appKey };
+  if (key.data_version !== null) caller.dataVersion = key.data_version;
 
   if (version === 'v1') {
     const expected = computeSignature({

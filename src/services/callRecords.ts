@@ -94,16 +94,10 @@ export async function getCallRecordInfoList(
 
 /** One page of a job's filtered call records, newest first, and their exact total (both generations' list). */
 export async function findCallRecordPage(db: Database, tenantId: number, filter: CallRecordFilter, page: PageRequest) {
-  // With a search, the number of matches decides how the page is best found: count first.
-  const [total, rows] =
-    filter.searchWords === undefined
-      ? await Promise.all([
-          countCallRecords(db, tenantId, filter),
-          listCallRecords(db, tenantId, filter, page.pageSize, page.offset),
-        ])
-      : await countCallRecords(db, tenantId, filter).then(
-          async (n) => [n, await listCallRecords(db, tenantId, filter, page.pageSize, page.offset, n)] as const,
-        );
+  // Counted first: the number of matches decides how a search's page is best found, and a page
+  // past the end (a filter nothing matches) is not looked for.
+  const total = await countCallRecords(db, tenantId, filter);
+  const rows = await listCallRecords(db, tenantId, filter, page.pageSize, page.offset, total);
   return { total, rows };
 }
 

@@ -1,4 +1,5 @@
 import type { Insertable } from 'kysely';
+import { noteRowsWritten } from '../db/analyze.js';
 import type { Database } from '../db/database.js';
 import type { CallDetailTable, JobConcernStatsTable, JobDayStats } from '../db/schema.js';
 import type { HangupBy, IntentLevel, ReadStatus, ResultStatus, TurnType } from '../domain/enums.js';
@@ -14,10 +15,16 @@ import {
   markLastCalls,
   type NewCallRecord,
 } from '../repositories/callRecords.js';
-import { findCallTasksOfCalls, updateCallTaskAfterCall } from '../repositories/callTasks.js';
-import { findFollowStatusesForShare, updateCustomerLastCall } from '../repositories/customers.js';
+import {
+  type CallTaskProgress,
+  findCallTasksOfCalls,
+  lockCallTasksProgress,
+  updateCallTasksProgress,
+} from '../repositories/callTasks.js';
+import { findFollowStatusesForShare, updateCustomersLastCall } from '../repositories/customers.js';
 import { addConcernHits, addDayStats } from '../repositories/jobStats.js';
 import { addToCompletedTask, listJobsForRecording } from '../repositories/jobs.js';
+import { addPhoneGramCounts } from '../repositories/searchGrams.js';
 import { findTenant } from '../repositories/tenants.js';
 import { queueCallbacks } from './callbacks.js';
 import { countCall, DAY_COUNTERS, emptyCounters } from './jobStats.js';
@@ -102,7 +109,9 @@ export async function recordFinishedCalls(
   for (const c of calls) if (!unique.has(c.idempotencyKey)) unique.set(c.idempotencyKey, c);
   const batch = [...unique.values()];
 
-  return retryDeadlock(() =>
+  // What the committed attempt stored, for the planner statistics (db/analyze.ts).
+  const stored = { records: 0, turns: 0 };
+  const results = await retryDeadlock(() =>
     database.transaction(async (db) => {
       const tenant = await findTenant(db, tenantId);
       if (!tenant) throw notFound('tenant', tenantId);
@@ -110,6 +119,8 @@ export async function recordFinishedCalls(
       const tasks = await callTasksOf(db, tenantId, batch);
 
       const { fresh, inserted } = await storeRecordsAndTurns(db, tenantId, batch, jobs, tasks, now);
+      stored.records = fresh.length;
+      stored.turns = fresh.reduce((n, c) => n + c.turns.length, 0);
       const dialled = fresh.filter((c) => tasks.has(c) && !c.training);
       const finishedPerJob = await moveCallTasks(db, tenantId, dialled, jobs, tasks);
       // With the tasks locked: each dialled task's latest call (lastCallRecord).
@@ -149,6 +160,11 @@ export async function recordFinishedCalls(
       });
     }),
   );
+  // Every writer of calls (the ingestion endpoint, the dialer, the demo) comes through here: a bulk
+  // load is analyzed once it has grown a table past autovacuum's threshold.
+  noteRowsWritten(database, 'call_record', stored.records);
+  noteRowsWritten(database, 'call_detail', stored.turns);
+  return results;
 }
 
 /** The calls' jobs; a job that is not the tenant's refuses the whole batch. */
@@ -209,21 +225,25 @@ async function storeRecordsAndTurns(
   const dialledTasks = [...new Set(calls.flatMap((c) => (!c.training && tasks.has(c) ? [tasks.get(c)!.id] : [])))];
   const callsBefore = await countCallsOfTasks(db, tenantId, dialledTasks);
   const redialOf = new Map<FinishedCall, number>();
+  // Each dialled task's latest call in this batch: most likely its latest call of all.
+  const latestOfTask = new Map<number, FinishedCall>();
   for (const c of [...calls].sort((a, b) => a.startTime - b.startTime)) {
     const task = tasks.get(c);
     if (c.training || !task) continue;
     const n = callsBefore.get(task.id) ?? 0;
     redialOf.set(c, n);
     callsBefore.set(task.id, n + 1);
+    latestOfTask.set(task.id, c);
   }
   const records = calls.map((c): NewCallRecord => {
     const task = tasks.get(c);
     return {
       hangup_by: c.hangupBy ?? null,
       redial_times: redialOf.get(c) ?? 0,
-      // A dialled task's latest call is marked once its task is locked (markLastCalls); a call
-      // without a task is a latest call of its own.
-      is_last: !c.training && !task ? 1 : 0,
+      // A call without a task is a latest call of its own. A dialled task's latest call is settled
+      // once its task is locked (markLastCalls); its latest in this batch is stored as the latest
+      // already, which spares rewriting the new row when it is (nearly always).
+      is_last: !c.training && (!task || latestOfTask.get(task.id) === c) ? 1 : 0,
       tenant_id: tenantId,
       job_id: c.robotCallJobId,
       call_task_id: task?.id ?? null,
@@ -270,7 +290,12 @@ async function storeRecordsAndTurns(
   return { fresh, inserted };
 }
 
-/** Step 2: counts each call on its task, tasks in id order; returns the tasks finished per job. */
+/**
+ * Step 2: counts each call on its task, in start order: an answered call, a result not in the
+ * job's redial condition, or the last attempt the job allows finishes the task; otherwise it waits
+ * to be redialled. A finished task takes no more calls. The tasks are read (locked, in id order),
+ * moved on here and written back in one statement; returns the tasks finished per job.
+ */
 async function moveCallTasks(
   db: Database,
   tenantId: number,
@@ -279,24 +304,61 @@ async function moveCallTasks(
   tasks: Map<FinishedCall, CallTaskOfCall>,
 ): Promise<Map<number, number>> {
   const finishedPerJob = new Map<number, number>();
-  for (const c of [...dialled].sort((a, b) => tasks.get(a)!.id - tasks.get(b)!.id || a.startTime - b.startTime)) {
-    const finished = await updateCallTaskAfterCall(db, tenantId, tasks.get(c)!.id, c, jobs.get(c.robotCallJobId)!);
-    if (finished) finishedPerJob.set(c.robotCallJobId, (finishedPerJob.get(c.robotCallJobId) ?? 0) + 1);
+  if (dialled.length === 0) return finishedPerJob;
+  const progress = await lockCallTasksProgress(
+    db,
+    tenantId,
+    dialled.map((c) => tasks.get(c)!.id),
+  );
+  const moved = new Map<number, CallTaskProgress>();
+  for (const c of [...dialled].sort((a, b) => a.startTime - b.startTime)) {
+    const task = progress.get(tasks.get(c)!.id);
+    if (!task || task.status === 'FINISHED') continue;
+    const job = jobs.get(c.robotCallJobId)!;
+    task.attempts += 1;
+    task.last_result_status = c.resultStatus;
+    const finishes =
+      c.resultStatus === 'ANSWERED' ||
+      !job.redial_condition.includes(c.resultStatus) ||
+      task.attempts >= 1 + job.redial_times;
+    task.status = finishes ? 'FINISHED' : 'REDIAL_WAITING';
+    task.next_attempt_at = finishes ? null : c.endTime + job.redial_interval_minutes * 60_000;
+    task.finished_at = finishes ? c.endTime : null;
+    if (finishes) finishedPerJob.set(c.robotCallJobId, (finishedPerJob.get(c.robotCallJobId) ?? 0) + 1);
+    moved.set(task.id, task);
   }
+  await updateCallTasksProgress(db, tenantId, [...moved.values()]);
   return finishedPerJob;
 }
 
-/** Step 3: each customer's last call, customers in id order. */
+/**
+ * Step 3: each customer's last call: of a customer's calls in the batch only the latest (the last
+ * given of those that started last) can have the last word, and it does unless the customer
+ * already has a newer one. One statement, customers in id order.
+ */
 async function moveCustomers(
   db: Database,
   tenantId: number,
   dialled: FinishedCall[],
   tasks: Map<FinishedCall, CallTaskOfCall>,
 ): Promise<void> {
-  const customerOf = (c: FinishedCall) => tasks.get(c)!.customerPersonId;
-  for (const c of [...dialled].sort((a, b) => customerOf(a) - customerOf(b) || a.startTime - b.startTime)) {
-    await updateCustomerLastCall(db, tenantId, customerOf(c), c);
+  const latest = new Map<number, FinishedCall>();
+  for (const c of dialled) {
+    const customerId = tasks.get(c)!.customerPersonId;
+    const best = latest.get(customerId);
+    if (!best || c.startTime >= best.startTime) latest.set(customerId, c);
   }
+  await updateCustomersLastCall(
+    db,
+    tenantId,
+    [...latest].map(([customerPersonId, c]) => ({
+      customerPersonId,
+      startTime: c.startTime,
+      chatDuration: c.chatDuration,
+      intentLevel: c.intentLevel,
+      resultStatus: c.resultStatus,
+    })),
+  );
 }
 
 /**
@@ -317,14 +379,16 @@ async function addToStatistics(
     ...new Set(records.flatMap((r) => (r.customer_person_id == null ? [] : [r.customer_person_id]))),
   ];
   await addRecordCounts(db, tenantId, records, await findFollowStatusesForShare(db, tenantId, customerIds));
+  await addPhoneGramCounts(db, tenantId, records);
   for (const [jobId, n] of [...finishedPerJob].sort((a, b) => a[0] - b[0]))
     await addToCompletedTask(db, tenantId, jobId, n);
 
   const days = new Map<string, JobDayStats>();
   const concerns = new Map<string, JobConcernStatsTable>();
+  const dayOf = localDates(timeZone);
   for (const c of fresh) {
     if (c.training) continue;
-    const day = localDate(c.startTime, timeZone);
+    const day = dayOf(c.startTime);
     const dayKey = `${c.robotCallJobId}|${day}`;
     const row = days.get(dayKey) ?? { tenant_id: tenantId, job_id: c.robotCallJobId, day, ...emptyCounters() };
     days.set(dayKey, row);
@@ -338,6 +402,26 @@ async function addToStatistics(
   }
   await addDayStats(db, inKeyOrder(days), DAY_COUNTERS);
   await addConcernHits(db, inKeyOrder(concerns));
+}
+
+/**
+ * The tenant-local date of instants, asked of the time-zone data once per hour of UTC time: an
+ * hour whose first and last millisecond fall on the same local date lies wholly in it (a zone's
+ * offset changes at most once an hour), else each instant of that hour is asked for itself.
+ */
+function localDates(timeZone: string): (epochMs: number) => string {
+  const HOUR = 3_600_000;
+  const byHour = new Map<number, string | null>();
+  return (epochMs) => {
+    const hour = Math.floor(epochMs / HOUR);
+    let day = byHour.get(hour);
+    if (day === undefined) {
+      const first = localDate(hour * HOUR, timeZone);
+      day = first === localDate(hour * HOUR + HOUR - 1, timeZone) ? first : null;
+      byHour.set(hour, day);
+    }
+    return day ?? localDate(epochMs, timeZone);
+  };
 }
 
 /** A map's values ordered by key: the order rows are locked in. */

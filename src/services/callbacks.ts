@@ -491,6 +491,7 @@ export async function listCallbacks(
   const attempts = new Map<number, CallbackEvent['attemptList']>();
   for (const a of await listCallbackAttempts(
     db,
+    caller.tenantId,
     rows.map((r) => r.id),
   )) {
     const list = attempts.get(a.callback_event_id) ?? [];

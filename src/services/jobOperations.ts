@@ -1,3 +1,4 @@
+import { noteRowsWritten } from '../db/analyze.js';
 import type { Database } from '../db/database.js';
 import { IntentLevel, JobMode, type JobStatus, PhoneType, REDIAL_ON_EVERY_FAILURE } from '../domain/enums.js';
 import { invalidParameter, notFound } from '../domain/errors.js';
@@ -213,7 +214,12 @@ export async function importTaskCustomers(
     throw invalidParameter(limits.parameter, `must hold at most ${limits.maxCustomers} customers per call`);
   // A job deleted between its check below and the insert of its call tasks fails their foreign
   // key: run again, the check then finds it gone (404, not 500). So is a deadlock.
-  return retryDeadlock(() => importOnce(db, caller, body, now));
+  const result = await retryDeadlock(() => importOnce(db, caller, body, now));
+  // Large imports are analyzed once they pass autovacuum's threshold (db/analyze.ts); customers
+  // reused from earlier imports are counted too, which only makes that a little sooner.
+  noteRowsWritten(db, 'call_task', result.accepted.length);
+  noteRowsWritten(db, 'customer_person', result.accepted.length);
+  return result;
 }
 
 async function importOnce(

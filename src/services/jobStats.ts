@@ -97,15 +97,20 @@ export interface JobCounters {
   completedTask: number;
 }
 
+/** What the broken lines show of one day the job made calls. */
+export type DayPoint = Pick<JobDayStats, 'day' | 'records' | 'answered' | 'chat_duration_total'>;
+
+/**
+ * `total`: the job's day counters summed over its days; `days`: the days it made calls, in order
+ * (repositories/jobStats.ts reads both).
+ */
 export function buildCallJobStatsInfo(
   job: JobCounters,
-  days: readonly JobDayStats[],
+  total: DayCounters,
+  days: readonly DayPoint[],
   concerns: string[],
 ): CallJobStatsInfo {
-  const total = emptyCounters();
-  for (const day of days) for (const c of DAY_COUNTERS) total[c] += Number(day[c]);
-  const series = (val: (d: JobDayStats) => number): DatePoint[] =>
-    days.filter((d) => Number(d.records) > 0).map((d) => ({ date: d.day, val: val(d) }));
+  const series = (val: (d: DayPoint) => number): DatePoint[] => days.map((d) => ({ date: d.day, val: val(d) }));
   return {
     taskProgress: percent(job.completedTask, job.taskCallTotal, 1),
     answeredRate: percent(total.answered, total.records, 2),

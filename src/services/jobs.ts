@@ -2,12 +2,12 @@ import type { Database } from '../db/database.js';
 import { JobStatus } from '../domain/enums.js';
 import { notFound } from '../domain/errors.js';
 import { formatClockTime, formatDateTime, formatMinute, parseClockTime } from '../domain/time.js';
-import { listJobDayStats, listTopConcerns } from '../repositories/jobStats.js';
+import { listJobDaySeries, listTopConcerns, sumJobDayStats } from '../repositories/jobStats.js';
 import { countJobs, findJobDetail, type JobListFilter, listJobPhoneLines, listJobs } from '../repositories/jobs.js';
 import type { PageOf } from '../schemas/common.js';
 import type { GetTasksQuery, JobDetail, JobListItem } from '../schemas/jobs.js';
 import type { Caller } from './auth.js';
-import { buildCallJobStatsInfo } from './jobStats.js';
+import { buildCallJobStatsInfo, DAY_COUNTERS } from './jobStats.js';
 import { pageOf, pageRequest } from './paging.js';
 
 /** getTasks: the caller's jobs, newest first. */
@@ -48,10 +48,11 @@ export async function listJobPage(
 /** getTaskDetail: one job with its live statistics. */
 export async function getTaskDetail(db: Database, caller: Caller, robotCallJobId: number): Promise<JobDetail> {
   const { tenantId, timeZone } = caller;
-  const [job, lines, days, concerns] = await Promise.all([
+  const [job, lines, total, days, concerns] = await Promise.all([
     findJobDetail(db, tenantId, robotCallJobId),
     listJobPhoneLines(db, tenantId, robotCallJobId),
-    listJobDayStats(db, tenantId, robotCallJobId),
+    sumJobDayStats(db, tenantId, robotCallJobId, DAY_COUNTERS),
+    listJobDaySeries(db, tenantId, robotCallJobId),
     listTopConcerns(db, tenantId, robotCallJobId, 10),
   ]);
   if (!job) throw notFound('robotCallJobId', robotCallJobId);
@@ -100,7 +101,7 @@ export async function getTaskDetail(db: Database, caller: Caller, robotCallJobId
     smsTemplateName: job.sms_template_name,
     systemPauseNextStart:
       job.system_pause_next_start === null ? null : formatDateTime(job.system_pause_next_start, timeZone),
-    callJobStatsInfo: buildCallJobStatsInfo(counters, days, concerns),
+    callJobStatsInfo: buildCallJobStatsInfo(counters, total, days, concerns),
   };
 }
 

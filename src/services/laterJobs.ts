@@ -3,7 +3,12 @@ import { robotTexts, variablesIn } from '../domain/dialogFlow.js';
 import { IntentLevel, LaterJobStatus, storedJobStatus } from '../domain/enums.js';
 import { notFound } from '../domain/errors.js';
 import { formatDateTime } from '../domain/time.js';
-import { listJobDayStats, listJobIntentLevelTagDetails, listTopConcerns } from '../repositories/jobStats.js';
+import {
+  listJobDaySeries,
+  listJobIntentLevelTagDetails,
+  listTopConcerns,
+  sumJobDayStats,
+} from '../repositories/jobStats.js';
 import { findJobDetail, findJobTexts, listJobCounters, listJobPhoneLines } from '../repositories/jobs.js';
 import type {
   GetJobsQuery,
@@ -13,7 +18,7 @@ import type {
   LaterJobStats,
 } from '../schemas/later/jobs.js';
 import type { Caller } from './auth.js';
-import { buildCallJobStatsInfo } from './jobStats.js';
+import { buildCallJobStatsInfo, DAY_COUNTERS } from './jobStats.js';
 import { listJobPage } from './jobs.js';
 import { pageOf, pageRequest } from './paging.js';
 
@@ -110,9 +115,10 @@ export async function getJobDetail(db: Database, caller: Caller, robotCallJobId:
 /** job/getJobStats: getTaskDetail's statistics (docs/statistics.md), with the job's intent-level names. */
 export async function getJobStats(db: Database, caller: Caller, robotCallJobId: number): Promise<LaterJobStats> {
   const { tenantId } = caller;
-  const [counters, days, concerns, details] = await Promise.all([
+  const [counters, total, days, concerns, details] = await Promise.all([
     listJobCounters(db, tenantId, [robotCallJobId]),
-    listJobDayStats(db, tenantId, robotCallJobId),
+    sumJobDayStats(db, tenantId, robotCallJobId, DAY_COUNTERS),
+    listJobDaySeries(db, tenantId, robotCallJobId),
     listTopConcerns(db, tenantId, robotCallJobId, 10),
     listJobIntentLevelTagDetails(db, tenantId, robotCallJobId),
   ]);
@@ -120,6 +126,7 @@ export async function getJobStats(db: Database, caller: Caller, robotCallJobId: 
   if (!job) throw notFound('robotCallJobId', robotCallJobId);
   const stats = buildCallJobStatsInfo(
     { taskCallTotal: job.task_call_total, completedTask: job.completed_task },
+    total,
     days,
     concerns,
   );

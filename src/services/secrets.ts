@@ -89,10 +89,20 @@ export function keyIdOf(value: string): string | undefined {
  * A key read from the key file is re-read when a value names a key this process does not know,
  * so that `outcall secret-key rotate` beside a running server needs no restart.
  */
+/** Decrypted secrets kept per process (one per API key in use; the oldest goes first). */
+const DECRYPTED_KEPT = 10_000;
+
 export class SecretKeyring {
   private current: { id: string; key: Buffer };
   private readonly known = new Map<string, Buffer>();
   private lastReload = 0;
+  /**
+   * Plain texts already decrypted, by context and stored value: a signed request decrypts its key's
+   * secret, and AES-GCM on every request costs more than the rest of the check. A stored value
+   * (its key id, nonce, tag and ciphertext) decrypts to one text only, so an entry never goes stale;
+   * a changed or re-encrypted secret is a different stored value.
+   */
+  private readonly decrypted = new Map<string, string>();
 
   constructor(
     key: Buffer,
@@ -120,6 +130,16 @@ export class SecretKeyring {
   }
 
   decrypt(stored: string, context: string): string {
+    const memo = `${context}\n${stored}`;
+    const known = this.decrypted.get(memo);
+    if (known !== undefined) return known;
+    const plain = this.decryptOnce(stored, context);
+    if (this.decrypted.size >= DECRYPTED_KEPT) this.decrypted.delete(this.decrypted.keys().next().value!);
+    this.decrypted.set(memo, plain);
+    return plain;
+  }
+
+  private decryptOnce(stored: string, context: string): string {
     const m = ENVELOPE.exec(stored);
     if (!m) throw new SecretKeyError(`the stored ${context} is not encrypted (run \`outcall migrate\`)`);
     const [, id, iv, tag, ciphertext] = m as unknown as [string, string, string, string, string];

@@ -2,8 +2,8 @@ import type { Database } from '../../db/database.js';
 import { CallDetail, CallDetailQuery } from '../../schemas/callRecords.js';
 import { Envelope } from '../../schemas/common.js';
 import { getCallDetail } from '../../services/callRecords.js';
+import { cachedAnswer } from '../answerCache.js';
 import type { App } from '../app.js';
-import { success } from '../envelope.js';
 
 export function registerCallDetail(app: App, db: Database): void {
   app.get(
@@ -17,7 +17,14 @@ export function registerCallDetail(app: App, db: Database): void {
         response: { 200: Envelope(CallDetail) },
       },
     },
-    async (request) =>
-      success(request, await getCallDetail(db, request.caller, request.query.callRecordId), '执行成功'),
+    (request, reply) =>
+      cachedAnswer(
+        db,
+        request,
+        reply,
+        request.query,
+        () => getCallDetail(db, request.caller, request.query.callRecordId),
+        '执行成功',
+      ),
   );
 }

@@ -2,8 +2,8 @@ import type { Database } from '../../db/database.js';
 import { CallRecordListBody, CallRecordPage } from '../../schemas/callRecords.js';
 import { Envelope } from '../../schemas/common.js';
 import { getCallRecordInfoList } from '../../services/callRecords.js';
+import { cachedAnswer } from '../answerCache.js';
 import type { App } from '../app.js';
-import { success } from '../envelope.js';
 
 export function registerGetCallRecordInfoList(app: App, db: Database): void {
   app.post(
@@ -18,6 +18,7 @@ export function registerGetCallRecordInfoList(app: App, db: Database): void {
         response: { 200: Envelope(CallRecordPage) },
       },
     },
-    async (request) => success(request, await getCallRecordInfoList(db, request.caller, request.body)),
+    (request, reply) =>
+      cachedAnswer(db, request, reply, request.body, () => getCallRecordInfoList(db, request.caller, request.body)),
   );
 }

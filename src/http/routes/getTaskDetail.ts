@@ -2,8 +2,8 @@ import type { Database } from '../../db/database.js';
 import { Envelope } from '../../schemas/common.js';
 import { GetTaskDetailQuery, JobDetail } from '../../schemas/jobs.js';
 import { getTaskDetail } from '../../services/jobs.js';
+import { cachedAnswer } from '../answerCache.js';
 import type { App } from '../app.js';
-import { success } from '../envelope.js';
 
 export function registerGetTaskDetail(app: App, db: Database): void {
   app.get(
@@ -17,6 +17,9 @@ export function registerGetTaskDetail(app: App, db: Database): void {
         response: { 200: Envelope(JobDetail) },
       },
     },
-    async (request) => success(request, await getTaskDetail(db, request.caller, request.query.robotCallJobId)),
+    (request, reply) =>
+      cachedAnswer(db, request, reply, request.query, () =>
+        getTaskDetail(db, request.caller, request.query.robotCallJobId),
+      ),
   );
 }

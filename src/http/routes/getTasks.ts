@@ -2,8 +2,8 @@ import type { Database } from '../../db/database.js';
 import { Envelope } from '../../schemas/common.js';
 import { GetTasksQuery, JobPage } from '../../schemas/jobs.js';
 import { getTasks } from '../../services/jobs.js';
+import { cachedAnswer } from '../answerCache.js';
 import type { App } from '../app.js';
-import { success } from '../envelope.js';
 
 export function registerGetTasks(app: App, db: Database): void {
   app.get(
@@ -17,6 +17,7 @@ export function registerGetTasks(app: App, db: Database): void {
         response: { 200: Envelope(JobPage) },
       },
     },
-    async (request) => success(request, await getTasks(db, request.caller, request.query)),
+    (request, reply) =>
+      cachedAnswer(db, request, reply, request.query, () => getTasks(db, request.caller, request.query)),
   );
 }

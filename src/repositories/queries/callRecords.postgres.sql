@@ -30,12 +30,12 @@ where
       m.tenant_id = $8
       and m.customer_person_id in (
         select
-          c.id
+          n.customer_person_id
         from
-          customer_person c
+          customer_name_gram n
         where
-          c.tenant_id = $9
-          and "c"."name" like $10 escape '\'
+          n.tenant_id = $9
+          and n.gram = $10
       )
   )
   and "r"."hangup_by" = $11
@@ -166,7 +166,37 @@ where
   and "r"."start_time" >= $4
   and "r"."start_time" < $5;
 
--- callRecords.countCallRecords: a search of two characters: a count reading the job’s records
+-- callRecords.countCallRecords: a search of two characters alone: the numbers’ gram count plus the name matches whose number lacks it
+select
+  "records"
+from
+  "call_record_phone_gram"
+where
+  "tenant_id" = $1
+  and "job_id" = $2
+  and "is_training" = $3
+  and "gram" = $4;
+
+select
+  count(*) as "n"
+from
+  "call_record" as "r"
+where
+  "r"."tenant_id" = $1
+  and r.customer_person_id in (
+    select
+      n.customer_person_id
+    from
+      customer_name_gram n
+    where
+      n.tenant_id = $2
+      and n.gram = $3
+  )
+  and "r"."job_id" = $4
+  and "r"."is_training" = $5
+  and not "r"."called_phone_number" like $6 escape '\';
+
+-- callRecords.countCallRecords: a search of two characters with another filter: a count testing the job’s records
 select
   count(*) as "n"
 from
@@ -175,16 +205,17 @@ where
   "r"."tenant_id" = $1
   and "r"."job_id" = $2
   and "r"."is_training" = $3
+  and "r"."result_status" in ($4)
   and (
-    "r"."called_phone_number" like $4 escape '\'
+    "r"."called_phone_number" like $5 escape '\'
     or r.customer_person_id in (
       select
-        c.id
+        n.customer_person_id
       from
-        customer_person c
+        customer_name_gram n
       where
-        c.tenant_id = $5
-        and "c"."name" like $6 escape '\'
+        n.tenant_id = $6
+        and n.gram = $7
     )
   );
 
@@ -238,7 +269,8 @@ select
 from
   (
     select
-      "r"."id"
+      "r"."id",
+      "r"."tenant_id"
     from
       "call_record" as "r"
     where
@@ -254,10 +286,15 @@ from
       $5
   ) as "p"
   inner join "call_record" as "r" on "r"."id" = "p"."id"
+  and "r"."tenant_id" = "p"."tenant_id"
   left join "customer_person" as "cp" on "cp"."id" = "r"."customer_person_id"
+  and "cp"."tenant_id" = "r"."tenant_id"
   left join "customer_group" as "g" on "g"."id" = "r"."customer_group_id"
+  and "g"."tenant_id" = "r"."tenant_id"
   inner join "robot_call_job" as "j" on "j"."id" = "r"."job_id"
+  and "j"."tenant_id" = "r"."tenant_id"
   left join "dialog_flow" as "f" on "f"."id" = "r"."dialog_flow_id"
+  and "f"."tenant_id" = "r"."tenant_id"
 order by
   "r"."start_time" desc,
   "r"."id" desc;
@@ -276,7 +313,8 @@ select
 from
   (
     select
-      "r"."id"
+      "r"."id",
+      "r"."tenant_id"
     from
       "call_record" as "r"
     where
@@ -303,12 +341,12 @@ from
           m.tenant_id = $8
           and m.customer_person_id in (
             select
-              c.id
+              n.customer_person_id
             from
-              customer_person c
+              customer_name_gram n
             where
-              c.tenant_id = $9
-              and "c"."name" like $10 escape '\'
+              n.tenant_id = $9
+              and n.gram = $10
           )
       )
       and "r"."hangup_by" = $11
@@ -326,10 +364,15 @@ from
       $19
   ) as "p"
   inner join "call_record" as "r" on "r"."id" = "p"."id"
+  and "r"."tenant_id" = "p"."tenant_id"
   left join "customer_person" as "cp" on "cp"."id" = "r"."customer_person_id"
+  and "cp"."tenant_id" = "r"."tenant_id"
   left join "customer_group" as "g" on "g"."id" = "r"."customer_group_id"
+  and "g"."tenant_id" = "r"."tenant_id"
   inner join "robot_call_job" as "j" on "j"."id" = "r"."job_id"
+  and "j"."tenant_id" = "r"."tenant_id"
   left join "dialog_flow" as "f" on "f"."id" = "r"."dialog_flow_id"
+  and "f"."tenant_id" = "r"."tenant_id"
 order by
   "r"."start_time" desc,
   "r"."id" desc;
@@ -348,7 +391,8 @@ select
 from
   (
     select
-      "r"."id"
+      "r"."id",
+      "r"."tenant_id"
     from
       "call_record" as "r"
     where
@@ -368,10 +412,15 @@ from
       $10
   ) as "p"
   inner join "call_record" as "r" on "r"."id" = "p"."id"
+  and "r"."tenant_id" = "p"."tenant_id"
   left join "customer_person" as "cp" on "cp"."id" = "r"."customer_person_id"
+  and "cp"."tenant_id" = "r"."tenant_id"
   left join "customer_group" as "g" on "g"."id" = "r"."customer_group_id"
+  and "g"."tenant_id" = "r"."tenant_id"
   inner join "robot_call_job" as "j" on "j"."id" = "r"."job_id"
+  and "j"."tenant_id" = "r"."tenant_id"
   left join "dialog_flow" as "f" on "f"."id" = "r"."dialog_flow_id"
+  and "f"."tenant_id" = "r"."tenant_id"
 order by
   "r"."start_time" desc,
   "r"."id" desc;
@@ -390,7 +439,8 @@ select
 from
   (
     select
-      "r"."id"
+      "r"."id",
+      "r"."tenant_id"
     from
       "call_record" as "r"
     where
@@ -422,10 +472,15 @@ from
       $15
   ) as "p"
   inner join "call_record" as "r" on "r"."id" = "p"."id"
+  and "r"."tenant_id" = "p"."tenant_id"
   left join "customer_person" as "cp" on "cp"."id" = "r"."customer_person_id"
+  and "cp"."tenant_id" = "r"."tenant_id"
   left join "customer_group" as "g" on "g"."id" = "r"."customer_group_id"
+  and "g"."tenant_id" = "r"."tenant_id"
   inner join "robot_call_job" as "j" on "j"."id" = "r"."job_id"
+  and "j"."tenant_id" = "r"."tenant_id"
   left join "dialog_flow" as "f" on "f"."id" = "r"."dialog_flow_id"
+  and "f"."tenant_id" = "r"."tenant_id"
 order by
   "r"."start_time" desc,
   "r"."id" desc;
@@ -444,7 +499,8 @@ select
 from
   (
     select
-      "r"."id"
+      "r"."id",
+      "r"."tenant_id"
     from
       "call_record" as "r"
     where
@@ -455,12 +511,12 @@ from
         "r"."called_phone_number" like $4 escape '\'
         or r.customer_person_id in (
           select
-            c.id
+            n.customer_person_id
           from
-            customer_person c
+            customer_name_gram n
           where
-            c.tenant_id = $5
-            and "c"."name" like $6 escape '\'
+            n.tenant_id = $5
+            and n.gram = $6
         )
       )
     order by
@@ -472,10 +528,153 @@ from
       $8
   ) as "p"
   inner join "call_record" as "r" on "r"."id" = "p"."id"
+  and "r"."tenant_id" = "p"."tenant_id"
   left join "customer_person" as "cp" on "cp"."id" = "r"."customer_person_id"
+  and "cp"."tenant_id" = "r"."tenant_id"
   left join "customer_group" as "g" on "g"."id" = "r"."customer_group_id"
+  and "g"."tenant_id" = "r"."tenant_id"
   inner join "robot_call_job" as "j" on "j"."id" = "r"."job_id"
+  and "j"."tenant_id" = "r"."tenant_id"
   left join "dialog_flow" as "f" on "f"."id" = "r"."dialog_flow_id"
+  and "f"."tenant_id" = "r"."tenant_id"
+order by
+  "r"."start_time" desc,
+  "r"."id" desc;
+
+-- callRecords.listCallRecords: a search of two characters no number contains, with its total: the name matches read
+select
+  "records"
+from
+  "call_record_phone_gram"
+where
+  "tenant_id" = $1
+  and "job_id" = $2
+  and "is_training" = $3
+  and "gram" = $4;
+
+select
+  "r".*,
+  "g"."name" as "customer_group_name",
+  "j"."name" as "job_name",
+  "f"."name" as "dialog_flow_name",
+  "cp"."name" as "customer_name",
+  "cp"."phone_number" as "customer_phone_number",
+  "cp"."gender" as "customer_gender",
+  "cp"."follow_status" as "customer_follow_status",
+  "cp"."properties" as "customer_properties"
+from
+  (
+    select
+      "r"."id",
+      "r"."tenant_id"
+    from
+      "call_record" as "r"
+    where
+      "r"."tenant_id" = $1
+      and "r"."job_id" = $2
+      and "r"."is_training" = $3
+      and r.customer_person_id in (
+        select
+          n.customer_person_id
+        from
+          customer_name_gram n
+        where
+          n.tenant_id = $4
+          and n.gram = $5
+      )
+    order by
+      "r"."start_time" desc,
+      "r"."id" desc
+    limit
+      $6
+    offset
+      $7
+  ) as "p"
+  inner join "call_record" as "r" on "r"."id" = "p"."id"
+  and "r"."tenant_id" = "p"."tenant_id"
+  left join "customer_person" as "cp" on "cp"."id" = "r"."customer_person_id"
+  and "cp"."tenant_id" = "r"."tenant_id"
+  left join "customer_group" as "g" on "g"."id" = "r"."customer_group_id"
+  and "g"."tenant_id" = "r"."tenant_id"
+  inner join "robot_call_job" as "j" on "j"."id" = "r"."job_id"
+  and "j"."tenant_id" = "r"."tenant_id"
+  left join "dialog_flow" as "f" on "f"."id" = "r"."dialog_flow_id"
+  and "f"."tenant_id" = "r"."tenant_id"
+order by
+  "r"."start_time" desc,
+  "r"."id" desc;
+
+-- callRecords.listCallRecords: a search of one digit with its total: the gram count says numbers match, so the list index is walked
+select
+  "records"
+from
+  "call_record_phone_gram"
+where
+  "tenant_id" = $1
+  and "job_id" = $2
+  and "is_training" = $3
+  and "gram" = $4;
+
+select
+  sum(records) as "n"
+from
+  "call_record_count"
+where
+  "tenant_id" = $1
+  and "job_id" = $2
+  and "is_training" = $3;
+
+select
+  "r".*,
+  "g"."name" as "customer_group_name",
+  "j"."name" as "job_name",
+  "f"."name" as "dialog_flow_name",
+  "cp"."name" as "customer_name",
+  "cp"."phone_number" as "customer_phone_number",
+  "cp"."gender" as "customer_gender",
+  "cp"."follow_status" as "customer_follow_status",
+  "cp"."properties" as "customer_properties"
+from
+  (
+    select
+      "r"."id",
+      "r"."tenant_id"
+    from
+      "call_record" as "r"
+    where
+      "r"."tenant_id" = $1
+      and "r"."job_id" = $2
+      and "r"."is_training" = $3
+      and (
+        "r"."called_phone_number" like $4 escape '\'
+        or r.customer_person_id in (
+          select
+            n.customer_person_id
+          from
+            customer_name_gram n
+          where
+            n.tenant_id = $5
+            and n.gram = $6
+        )
+      )
+    order by
+      "r"."start_time" desc,
+      "r"."id" desc
+    limit
+      $7
+    offset
+      $8
+  ) as "p"
+  inner join "call_record" as "r" on "r"."id" = "p"."id"
+  and "r"."tenant_id" = "p"."tenant_id"
+  left join "customer_person" as "cp" on "cp"."id" = "r"."customer_person_id"
+  and "cp"."tenant_id" = "r"."tenant_id"
+  left join "customer_group" as "g" on "g"."id" = "r"."customer_group_id"
+  and "g"."tenant_id" = "r"."tenant_id"
+  inner join "robot_call_job" as "j" on "j"."id" = "r"."job_id"
+  and "j"."tenant_id" = "r"."tenant_id"
+  left join "dialog_flow" as "f" on "f"."id" = "r"."dialog_flow_id"
+  and "f"."tenant_id" = "r"."tenant_id"
 order by
   "r"."start_time" desc,
   "r"."id" desc;
@@ -494,7 +693,8 @@ select
 from
   (
     select
-      "r"."id"
+      "r"."id",
+      "r"."tenant_id"
     from
       "call_record" as "r"
     where
@@ -536,10 +736,15 @@ from
       $11
   ) as "p"
   inner join "call_record" as "r" on "r"."id" = "p"."id"
+  and "r"."tenant_id" = "p"."tenant_id"
   left join "customer_person" as "cp" on "cp"."id" = "r"."customer_person_id"
+  and "cp"."tenant_id" = "r"."tenant_id"
   left join "customer_group" as "g" on "g"."id" = "r"."customer_group_id"
+  and "g"."tenant_id" = "r"."tenant_id"
   inner join "robot_call_job" as "j" on "j"."id" = "r"."job_id"
+  and "j"."tenant_id" = "r"."tenant_id"
   left join "dialog_flow" as "f" on "f"."id" = "r"."dialog_flow_id"
+  and "f"."tenant_id" = "r"."tenant_id"
 order by
   "r"."start_time" desc,
   "r"."id" desc;
@@ -567,7 +772,8 @@ select
 from
   (
     select
-      "r"."id"
+      "r"."id",
+      "r"."tenant_id"
     from
       "call_record" as "r"
     where
@@ -595,10 +801,15 @@ from
       $8
   ) as "p"
   inner join "call_record" as "r" on "r"."id" = "p"."id"
+  and "r"."tenant_id" = "p"."tenant_id"
   left join "customer_person" as "cp" on "cp"."id" = "r"."customer_person_id"
+  and "cp"."tenant_id" = "r"."tenant_id"
   left join "customer_group" as "g" on "g"."id" = "r"."customer_group_id"
+  and "g"."tenant_id" = "r"."tenant_id"
   inner join "robot_call_job" as "j" on "j"."id" = "r"."job_id"
+  and "j"."tenant_id" = "r"."tenant_id"
   left join "dialog_flow" as "f" on "f"."id" = "r"."dialog_flow_id"
+  and "f"."tenant_id" = "r"."tenant_id"
 order by
   "r"."start_time" desc,
   "r"."id" desc;

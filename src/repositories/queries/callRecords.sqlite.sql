@@ -30,12 +30,12 @@ where
       m.tenant_id = ?
       and m.customer_person_id in (
         select
-          c.id
+          n.customer_person_id
         from
-          customer_person c
+          customer_name_gram n
         where
-          c.tenant_id = ?
-          and "c"."name" like ? escape '\'
+          n.tenant_id = ?
+          and n.gram = ?
       )
   )
   and "r"."hangup_by" = ?
@@ -173,7 +173,37 @@ where
   and "r"."start_time" >= ?
   and "r"."start_time" < ?;
 
--- callRecords.countCallRecords: a search of two characters: a count reading the job’s records
+-- callRecords.countCallRecords: a search of two characters alone: the numbers’ gram count plus the name matches whose number lacks it
+select
+  "records"
+from
+  "call_record_phone_gram"
+where
+  "tenant_id" = ?
+  and "job_id" = ?
+  and "is_training" = ?
+  and "gram" = ?;
+
+select
+  count(*) as "n"
+from
+  "call_record" as "r"
+where
+  "r"."tenant_id" = ?
+  and r.customer_person_id in (
+    select
+      n.customer_person_id
+    from
+      customer_name_gram n
+    where
+      n.tenant_id = ?
+      and n.gram = ?
+  )
+  and "r"."job_id" = ?
+  and "r"."is_training" = ?
+  and not "r"."called_phone_number" like ? escape '\';
+
+-- callRecords.countCallRecords: a search of two characters with another filter: a count testing the job’s records
 select
   count(*) as "n"
 from
@@ -182,16 +212,17 @@ where
   "r"."tenant_id" = ?
   and "r"."job_id" = ?
   and "r"."is_training" = ?
+  and "r"."result_status" in (?)
   and (
     "r"."called_phone_number" like ? escape '\'
     or r.customer_person_id in (
       select
-        c.id
+        n.customer_person_id
       from
-        customer_person c
+        customer_name_gram n
       where
-        c.tenant_id = ?
-        and "c"."name" like ? escape '\'
+        n.tenant_id = ?
+        and n.gram = ?
     )
   );
 
@@ -242,7 +273,8 @@ select
 from
   (
     select
-      "r"."id"
+      "r"."id",
+      "r"."tenant_id"
     from
       "call_record" as "r"
     where
@@ -258,10 +290,15 @@ from
       ?
   ) as "p"
   inner join "call_record" as "r" on "r"."id" = "p"."id"
+  and +"r"."tenant_id" = "p"."tenant_id"
   left join "customer_person" as "cp" on "cp"."id" = "r"."customer_person_id"
+  and "cp"."tenant_id" = "r"."tenant_id"
   left join "customer_group" as "g" on "g"."id" = "r"."customer_group_id"
+  and "g"."tenant_id" = "r"."tenant_id"
   inner join "robot_call_job" as "j" on "j"."id" = "r"."job_id"
+  and "j"."tenant_id" = "r"."tenant_id"
   left join "dialog_flow" as "f" on "f"."id" = "r"."dialog_flow_id"
+  and "f"."tenant_id" = "r"."tenant_id"
 order by
   "r"."start_time" desc,
   "r"."id" desc;
@@ -280,7 +317,8 @@ select
 from
   (
     select
-      "r"."id"
+      "r"."id",
+      "r"."tenant_id"
     from
       "call_record" as "r"
     where
@@ -307,12 +345,12 @@ from
           m.tenant_id = ?
           and m.customer_person_id in (
             select
-              c.id
+              n.customer_person_id
             from
-              customer_person c
+              customer_name_gram n
             where
-              c.tenant_id = ?
-              and "c"."name" like ? escape '\'
+              n.tenant_id = ?
+              and n.gram = ?
           )
       )
       and "r"."hangup_by" = ?
@@ -337,10 +375,15 @@ from
       ?
   ) as "p"
   inner join "call_record" as "r" on "r"."id" = "p"."id"
+  and +"r"."tenant_id" = "p"."tenant_id"
   left join "customer_person" as "cp" on "cp"."id" = "r"."customer_person_id"
+  and "cp"."tenant_id" = "r"."tenant_id"
   left join "customer_group" as "g" on "g"."id" = "r"."customer_group_id"
+  and "g"."tenant_id" = "r"."tenant_id"
   inner join "robot_call_job" as "j" on "j"."id" = "r"."job_id"
+  and "j"."tenant_id" = "r"."tenant_id"
   left join "dialog_flow" as "f" on "f"."id" = "r"."dialog_flow_id"
+  and "f"."tenant_id" = "r"."tenant_id"
 order by
   "r"."start_time" desc,
   "r"."id" desc;
@@ -359,7 +402,8 @@ select
 from
   (
     select
-      "r"."id"
+      "r"."id",
+      "r"."tenant_id"
     from
       "call_record" as "r"
     where
@@ -379,10 +423,15 @@ from
       ?
   ) as "p"
   inner join "call_record" as "r" on "r"."id" = "p"."id"
+  and +"r"."tenant_id" = "p"."tenant_id"
   left join "customer_person" as "cp" on "cp"."id" = "r"."customer_person_id"
+  and "cp"."tenant_id" = "r"."tenant_id"
   left join "customer_group" as "g" on "g"."id" = "r"."customer_group_id"
+  and "g"."tenant_id" = "r"."tenant_id"
   inner join "robot_call_job" as "j" on "j"."id" = "r"."job_id"
+  and "j"."tenant_id" = "r"."tenant_id"
   left join "dialog_flow" as "f" on "f"."id" = "r"."dialog_flow_id"
+  and "f"."tenant_id" = "r"."tenant_id"
 order by
   "r"."start_time" desc,
   "r"."id" desc;
@@ -401,7 +450,8 @@ select
 from
   (
     select
-      "r"."id"
+      "r"."id",
+      "r"."tenant_id"
     from
       "call_record" as "r"
     where
@@ -433,10 +483,15 @@ from
       ?
   ) as "p"
   inner join "call_record" as "r" on "r"."id" = "p"."id"
+  and +"r"."tenant_id" = "p"."tenant_id"
   left join "customer_person" as "cp" on "cp"."id" = "r"."customer_person_id"
+  and "cp"."tenant_id" = "r"."tenant_id"
   left join "customer_group" as "g" on "g"."id" = "r"."customer_group_id"
+  and "g"."tenant_id" = "r"."tenant_id"
   inner join "robot_call_job" as "j" on "j"."id" = "r"."job_id"
+  and "j"."tenant_id" = "r"."tenant_id"
   left join "dialog_flow" as "f" on "f"."id" = "r"."dialog_flow_id"
+  and "f"."tenant_id" = "r"."tenant_id"
 order by
   "r"."start_time" desc,
   "r"."id" desc;
@@ -455,7 +510,8 @@ select
 from
   (
     select
-      "r"."id"
+      "r"."id",
+      "r"."tenant_id"
     from
       "call_record" as "r"
     where
@@ -466,12 +522,12 @@ from
         "r"."called_phone_number" like ? escape '\'
         or r.customer_person_id in (
           select
-            c.id
+            n.customer_person_id
           from
-            customer_person c
+            customer_name_gram n
           where
-            c.tenant_id = ?
-            and "c"."name" like ? escape '\'
+            n.tenant_id = ?
+            and n.gram = ?
         )
       )
     order by
@@ -483,10 +539,153 @@ from
       ?
   ) as "p"
   inner join "call_record" as "r" on "r"."id" = "p"."id"
+  and +"r"."tenant_id" = "p"."tenant_id"
   left join "customer_person" as "cp" on "cp"."id" = "r"."customer_person_id"
+  and "cp"."tenant_id" = "r"."tenant_id"
   left join "customer_group" as "g" on "g"."id" = "r"."customer_group_id"
+  and "g"."tenant_id" = "r"."tenant_id"
   inner join "robot_call_job" as "j" on "j"."id" = "r"."job_id"
+  and "j"."tenant_id" = "r"."tenant_id"
   left join "dialog_flow" as "f" on "f"."id" = "r"."dialog_flow_id"
+  and "f"."tenant_id" = "r"."tenant_id"
+order by
+  "r"."start_time" desc,
+  "r"."id" desc;
+
+-- callRecords.listCallRecords: a search of two characters no number contains, with its total: the name matches read
+select
+  "records"
+from
+  "call_record_phone_gram"
+where
+  "tenant_id" = ?
+  and "job_id" = ?
+  and "is_training" = ?
+  and "gram" = ?;
+
+select
+  "r".*,
+  "g"."name" as "customer_group_name",
+  "j"."name" as "job_name",
+  "f"."name" as "dialog_flow_name",
+  "cp"."name" as "customer_name",
+  "cp"."phone_number" as "customer_phone_number",
+  "cp"."gender" as "customer_gender",
+  "cp"."follow_status" as "customer_follow_status",
+  "cp"."properties" as "customer_properties"
+from
+  (
+    select
+      "r"."id",
+      "r"."tenant_id"
+    from
+      "call_record" as "r"
+    where
+      "r"."tenant_id" = ?
+      and "r"."job_id" = ?
+      and "r"."is_training" = ?
+      and r.customer_person_id in (
+        select
+          n.customer_person_id
+        from
+          customer_name_gram n
+        where
+          n.tenant_id = ?
+          and n.gram = ?
+      )
+    order by
+      "r"."start_time" desc,
+      "r"."id" desc
+    limit
+      ?
+    offset
+      ?
+  ) as "p"
+  inner join "call_record" as "r" on "r"."id" = "p"."id"
+  and +"r"."tenant_id" = "p"."tenant_id"
+  left join "customer_person" as "cp" on "cp"."id" = "r"."customer_person_id"
+  and "cp"."tenant_id" = "r"."tenant_id"
+  left join "customer_group" as "g" on "g"."id" = "r"."customer_group_id"
+  and "g"."tenant_id" = "r"."tenant_id"
+  inner join "robot_call_job" as "j" on "j"."id" = "r"."job_id"
+  and "j"."tenant_id" = "r"."tenant_id"
+  left join "dialog_flow" as "f" on "f"."id" = "r"."dialog_flow_id"
+  and "f"."tenant_id" = "r"."tenant_id"
+order by
+  "r"."start_time" desc,
+  "r"."id" desc;
+
+-- callRecords.listCallRecords: a search of one digit with its total: the gram count says numbers match, so the list index is walked
+select
+  "records"
+from
+  "call_record_phone_gram"
+where
+  "tenant_id" = ?
+  and "job_id" = ?
+  and "is_training" = ?
+  and "gram" = ?;
+
+select
+  sum(records) as "n"
+from
+  "call_record_count"
+where
+  "tenant_id" = ?
+  and "job_id" = ?
+  and "is_training" = ?;
+
+select
+  "r".*,
+  "g"."name" as "customer_group_name",
+  "j"."name" as "job_name",
+  "f"."name" as "dialog_flow_name",
+  "cp"."name" as "customer_name",
+  "cp"."phone_number" as "customer_phone_number",
+  "cp"."gender" as "customer_gender",
+  "cp"."follow_status" as "customer_follow_status",
+  "cp"."properties" as "customer_properties"
+from
+  (
+    select
+      "r"."id",
+      "r"."tenant_id"
+    from
+      "call_record" as "r"
+    where
+      "r"."tenant_id" = ?
+      and "r"."job_id" = ?
+      and "r"."is_training" = ?
+      and (
+        "r"."called_phone_number" like ? escape '\'
+        or r.customer_person_id in (
+          select
+            n.customer_person_id
+          from
+            customer_name_gram n
+          where
+            n.tenant_id = ?
+            and n.gram = ?
+        )
+      )
+    order by
+      "r"."start_time" desc,
+      "r"."id" desc
+    limit
+      ?
+    offset
+      ?
+  ) as "p"
+  inner join "call_record" as "r" on "r"."id" = "p"."id"
+  and +"r"."tenant_id" = "p"."tenant_id"
+  left join "customer_person" as "cp" on "cp"."id" = "r"."customer_person_id"
+  and "cp"."tenant_id" = "r"."tenant_id"
+  left join "customer_group" as "g" on "g"."id" = "r"."customer_group_id"
+  and "g"."tenant_id" = "r"."tenant_id"
+  inner join "robot_call_job" as "j" on "j"."id" = "r"."job_id"
+  and "j"."tenant_id" = "r"."tenant_id"
+  left join "dialog_flow" as "f" on "f"."id" = "r"."dialog_flow_id"
+  and "f"."tenant_id" = "r"."tenant_id"
 order by
   "r"."start_time" desc,
   "r"."id" desc;
@@ -505,7 +704,8 @@ select
 from
   (
     select
-      "r"."id"
+      "r"."id",
+      "r"."tenant_id"
     from
       "call_record" as "r"
     where
@@ -544,10 +744,15 @@ from
       ?
   ) as "p"
   inner join "call_record" as "r" on "r"."id" = "p"."id"
+  and +"r"."tenant_id" = "p"."tenant_id"
   left join "customer_person" as "cp" on "cp"."id" = "r"."customer_person_id"
+  and "cp"."tenant_id" = "r"."tenant_id"
   left join "customer_group" as "g" on "g"."id" = "r"."customer_group_id"
+  and "g"."tenant_id" = "r"."tenant_id"
   inner join "robot_call_job" as "j" on "j"."id" = "r"."job_id"
+  and "j"."tenant_id" = "r"."tenant_id"
   left join "dialog_flow" as "f" on "f"."id" = "r"."dialog_flow_id"
+  and "f"."tenant_id" = "r"."tenant_id"
 order by
   "r"."start_time" desc,
   "r"."id" desc;
@@ -575,7 +780,8 @@ select
 from
   (
     select
-      "r"."id"
+      "r"."id",
+      "r"."tenant_id"
     from
       "call_record" as "r"
     where
@@ -614,10 +820,15 @@ from
       ?
   ) as "p"
   inner join "call_record" as "r" on "r"."id" = "p"."id"
+  and +"r"."tenant_id" = "p"."tenant_id"
   left join "customer_person" as "cp" on "cp"."id" = "r"."customer_person_id"
+  and "cp"."tenant_id" = "r"."tenant_id"
   left join "customer_group" as "g" on "g"."id" = "r"."customer_group_id"
+  and "g"."tenant_id" = "r"."tenant_id"
   inner join "robot_call_job" as "j" on "j"."id" = "r"."job_id"
+  and "j"."tenant_id" = "r"."tenant_id"
   left join "dialog_flow" as "f" on "f"."id" = "r"."dialog_flow_id"
+  and "f"."tenant_id" = "r"."tenant_id"
 order by
   "r"."start_time" desc,
   "r"."id" desc;

@@ -50,6 +50,7 @@ select
 from
   "call_task" as "t"
   inner join "customer_person" as "p" on "p"."id" = "t"."customer_person_id"
+  and "p"."tenant_id" = "t"."tenant_id"
 where
   "t"."tenant_id" = $1
   and "t"."id" in ($2);
@@ -63,91 +64,49 @@ select
 from
   "call_task" as "t"
   inner join "customer_person" as "p" on "p"."id" = "t"."customer_person_id"
+  and "p"."tenant_id" = "t"."tenant_id"
 where
   "t"."tenant_id" = $1
   and "t"."job_id" = $2
   and "t"."called_phone_number" in ($3, $4);
 
--- callTasks.updateCallTaskAfterCall: an answered call: the task finishes
-update "call_task"
-set
-  "attempts" = attempts + 1,
-  "last_result_status" = $1,
-  "status" = case
-    when 1 = 1 then 'FINISHED'
-    else 'REDIAL_WAITING'
-  end,
-  "next_attempt_at" = case
-    when 1 = 1 then null
-    else cast($2 as bigint)
-  end,
-  "finished_at" = case
-    when 1 = 1 then cast($3 as bigint)
-    else null
-  end
+-- callTasks.lockCallTasksProgress: two tasks (locked in id order on PostgreSQL)
+select
+  "id",
+  "status",
+  "attempts",
+  "last_result_status",
+  "next_attempt_at",
+  "finished_at"
+from
+  "call_task"
 where
-  "tenant_id" = $4
-  and "id" = $5
-  and "status" <> $6
-returning
-  "status";
+  "tenant_id" = $1
+  and "id" in ($2, $3)
+order by
+  "id"
+for no key update;
 
--- callTasks.updateCallTaskAfterCall: an unanswered call: the task finishes on its last attempt, else waits to be redialled
-update "call_task"
+-- callTasks.updateCallTasksProgress: one task finished, one waiting for a redial
+update call_task as t
 set
-  "attempts" = attempts + 1,
-  "last_result_status" = $1,
-  "status" = case
-    when case
-      when attempts + 1 >= $2 then 1
-      else 0
-    end = 1 then 'FINISHED'
-    else 'REDIAL_WAITING'
-  end,
-  "next_attempt_at" = case
-    when case
-      when attempts + 1 >= $3 then 1
-      else 0
-    end = 1 then null
-    else cast($4 as bigint)
-  end,
-  "finished_at" = case
-    when case
-      when attempts + 1 >= $5 then 1
-      else 0
-    end = 1 then cast($6 as bigint)
-    else null
-  end
+  status = v.status,
+  attempts = v.attempts,
+  last_result_status = v.last_result_status,
+  next_attempt_at = v.next_attempt_at,
+  finished_at = v.finished_at
+from
+  jsonb_to_recordset($1::jsonb) as v (
+    id bigint,
+    status text,
+    attempts integer,
+    last_result_status text,
+    next_attempt_at bigint,
+    finished_at bigint
+  )
 where
-  "tenant_id" = $7
-  and "id" = $8
-  and "status" <> $9
-returning
-  "status";
-
--- callTasks.updateCallTaskAfterCall: a result outside the redial condition: the task finishes
-update "call_task"
-set
-  "attempts" = attempts + 1,
-  "last_result_status" = $1,
-  "status" = case
-    when 1 = 1 then 'FINISHED'
-    else 'REDIAL_WAITING'
-  end,
-  "next_attempt_at" = case
-    when 1 = 1 then null
-    else cast($2 as bigint)
-  end,
-  "finished_at" = case
-    when 1 = 1 then cast($3 as bigint)
-    else null
-  end
-where
-  "tenant_id" = $4
-  and "id" = $5
-  and "status" <> $6
-returning
-  "status";
+  t.tenant_id = $2
+  and t.id = v.id;
 
 -- callTasks.findCallTasksInJob: by customers and numbers
 select
@@ -218,18 +177,19 @@ set
   "status" = $1,
   "next_attempt_at" = $2
 where
-  "id" in (
+  "tenant_id" = $3
+  and "id" in (
     select
       "id"
     from
       "call_task"
     where
-      "tenant_id" = $3
-      and "job_id" = $4
-      and "status" in ($5, $6, $7)
+      "tenant_id" = $4
+      and "job_id" = $5
+      and "status" in ($6, $7, $8)
       and (
         "next_attempt_at" is null
-        or "next_attempt_at" <= $8
+        or "next_attempt_at" <= $9
       )
       and not exists (
         select
@@ -243,7 +203,7 @@ where
     order by
       "id"
     limit
-      $9
+      $10
     for update
       skip locked
   )
@@ -278,15 +238,16 @@ set
   "next_attempt_at" = $2,
   "finished_at" = $3
 where
-  "id" in (
+  "tenant_id" = $4
+  and "id" in (
     select
       "id"
     from
       "call_task"
     where
-      "tenant_id" = $4
-      and "id" in ($5)
-      and "status" in ($6, $7, $8)
+      "tenant_id" = $5
+      and "id" in ($6)
+      and "status" in ($7, $8, $9)
     order by
       "id"
     for update
@@ -356,8 +317,11 @@ from
       $6
   ) as "p"
   inner join "call_task" as "t" on "t"."id" = "p"."id"
+  and "t"."tenant_id" = $7
   inner join "customer_person" as "c" on "c"."id" = "t"."customer_person_id"
+  and "c"."tenant_id" = "t"."tenant_id"
   left join "customer_group" as "g" on "g"."id" = "c"."customer_group_id"
+  and "g"."tenant_id" = "c"."tenant_id"
 order by
   "t"."id";
 

@@ -50,6 +50,7 @@ select
 from
   "call_task" as "t"
   inner join "customer_person" as "p" on "p"."id" = "t"."customer_person_id"
+  and "p"."tenant_id" = "t"."tenant_id"
 where
   "t"."tenant_id" = ?
   and "t"."id" in (?);
@@ -63,91 +64,51 @@ select
 from
   "call_task" as "t"
   inner join "customer_person" as "p" on "p"."id" = "t"."customer_person_id"
+  and "p"."tenant_id" = "t"."tenant_id"
 where
   "t"."tenant_id" = ?
   and "t"."job_id" = ?
   and "t"."called_phone_number" in (?, ?);
 
--- callTasks.updateCallTaskAfterCall: an answered call: the task finishes
-update "call_task"
-set
-  "attempts" = attempts + 1,
-  "last_result_status" = ?,
-  "status" = case
-    when 1 = 1 then 'FINISHED'
-    else 'REDIAL_WAITING'
-  end,
-  "next_attempt_at" = case
-    when 1 = 1 then null
-    else cast(? as bigint)
-  end,
-  "finished_at" = case
-    when 1 = 1 then cast(? as bigint)
-    else null
-  end
+-- callTasks.lockCallTasksProgress: two tasks (locked in id order on PostgreSQL)
+select
+  "id",
+  "status",
+  "attempts",
+  "last_result_status",
+  "next_attempt_at",
+  "finished_at"
+from
+  "call_task"
 where
   "tenant_id" = ?
-  and "id" = ?
-  and "status" <> ?
-returning
-  "status";
+  and "id" in (?, ?)
+order by
+  "id";
 
--- callTasks.updateCallTaskAfterCall: an unanswered call: the task finishes on its last attempt, else waits to be redialled
-update "call_task"
+-- callTasks.updateCallTasksProgress: one task finished, one waiting for a redial
+update call_task
 set
-  "attempts" = attempts + 1,
-  "last_result_status" = ?,
-  "status" = case
-    when case
-      when attempts + 1 >= ? then 1
-      else 0
-    end = 1 then 'FINISHED'
-    else 'REDIAL_WAITING'
-  end,
-  "next_attempt_at" = case
-    when case
-      when attempts + 1 >= ? then 1
-      else 0
-    end = 1 then null
-    else cast(? as bigint)
-  end,
-  "finished_at" = case
-    when case
-      when attempts + 1 >= ? then 1
-      else 0
-    end = 1 then cast(? as bigint)
-    else null
-  end
+  status = v.status,
+  attempts = v.attempts,
+  last_result_status = v.last_result_status,
+  next_attempt_at = v.next_attempt_at,
+  finished_at = v.finished_at
+from
+  (
+    select
+      value ->> 'id' as id,
+      value ->> 'status' as status,
+      value ->> 'attempts' as attempts,
+      value ->> 'last_result_status' as last_result_status,
+      value ->> 'next_attempt_at' as next_attempt_at,
+      value ->> 'finished_at' as finished_at
+    from
+      json_each(?)
+  ) as v
 where
-  "tenant_id" = ?
-  and "id" = ?
-  and "status" <> ?
-returning
-  "status";
-
--- callTasks.updateCallTaskAfterCall: a result outside the redial condition: the task finishes
-update "call_task"
-set
-  "attempts" = attempts + 1,
-  "last_result_status" = ?,
-  "status" = case
-    when 1 = 1 then 'FINISHED'
-    else 'REDIAL_WAITING'
-  end,
-  "next_attempt_at" = case
-    when 1 = 1 then null
-    else cast(? as bigint)
-  end,
-  "finished_at" = case
-    when 1 = 1 then cast(? as bigint)
-    else null
-  end
-where
-  "tenant_id" = ?
-  and "id" = ?
-  and "status" <> ?
-returning
-  "status";
+  call_task.tenant_id = ?
+  and call_task.id = v.id;
 
 -- callTasks.findCallTasksInJob: by customers and numbers
 select
@@ -218,7 +179,8 @@ set
   "status" = ?,
   "next_attempt_at" = ?
 where
-  "id" in (
+  "tenant_id" = ?
+  and "id" in (
     select
       "id"
     from
@@ -276,7 +238,8 @@ set
   "next_attempt_at" = ?,
   "finished_at" = ?
 where
-  "id" in (
+  "tenant_id" = ?
+  and "id" in (
     select
       "id"
     from
@@ -353,8 +316,11 @@ from
       ?
   ) as "p"
   inner join "call_task" as "t" on "t"."id" = "p"."id"
+  and "t"."tenant_id" = ?
   inner join "customer_person" as "c" on "c"."id" = "t"."customer_person_id"
+  and "c"."tenant_id" = "t"."tenant_id"
   left join "customer_group" as "g" on "g"."id" = "c"."customer_group_id"
+  and "g"."tenant_id" = "c"."tenant_id"
 order by
   "t"."id";
 

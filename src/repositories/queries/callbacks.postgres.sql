@@ -416,7 +416,8 @@ select
 from
   "callback_attempt"
 where
-  "callback_event_id" in ($1, $2)
+  "tenant_id" = $1
+  and "callback_event_id" in ($2, $3)
 order by
   "callback_event_id",
   "attempt";

@@ -406,7 +406,8 @@ select
 from
   "callback_attempt"
 where
-  "callback_event_id" in (?, ?)
+  "tenant_id" = ?
+  and "callback_event_id" in (?, ?)
 order by
   "callback_event_id",
   "attempt";

@@ -17,6 +17,7 @@ import * as jobStats from '../jobStats.js';
 import * as jobs from '../jobs.js';
 import * as rateLimits from '../rateLimits.js';
 import * as referenceData from '../referenceData.js';
+import * as searchGrams from '../searchGrams.js';
 import * as tenants from '../tenants.js';
 
 /*
@@ -46,6 +47,7 @@ export const REPOSITORY_MODULES = {
   jobs,
   rateLimits,
   referenceData,
+  searchGrams,
   tenants,
 };
 
@@ -361,9 +363,19 @@ export const QUERY_CASES: QueryCase[] = [
           }),
       ],
       [
-        'a search of two characters: a count reading the job’s records',
+        'a search of two characters alone: the numbers’ gram count plus the name matches whose number lacks it',
         (db, s) =>
           callRecords.countCallRecords(db, s.tenantId, { jobId: s.jobId, training: false, searchWords: '张伟' }),
+      ],
+      [
+        'a search of two characters with another filter: a count testing the job’s records',
+        (db, s) =>
+          callRecords.countCallRecords(db, s.tenantId, {
+            jobId: s.jobId,
+            training: false,
+            searchWords: '13',
+            resultStatuses: ['ANSWERED'],
+          }),
       ],
       [
         'a search of three characters or more: a count through the trigram indexes',
@@ -399,6 +411,30 @@ export const QUERY_CASES: QueryCase[] = [
         'a search of two characters',
         (db, s) =>
           callRecords.listCallRecords(db, s.tenantId, { jobId: s.jobId, training: false, searchWords: '张伟' }, 20, 0),
+      ],
+      [
+        'a search of two characters no number contains, with its total: the name matches read',
+        (db, s) =>
+          callRecords.listCallRecords(
+            db,
+            s.tenantId,
+            { jobId: s.jobId, training: false, searchWords: '张伟' },
+            20,
+            0,
+            30,
+          ),
+      ],
+      [
+        'a search of one digit with its total: the gram count says numbers match, so the list index is walked',
+        (db, s) =>
+          callRecords.listCallRecords(
+            db,
+            s.tenantId,
+            { jobId: s.jobId, training: false, searchWords: '3' },
+            20,
+            0,
+            5000,
+          ),
       ],
       [
         'a search of three characters or more, without the total: the matches read through the trigram indexes',
@@ -490,6 +526,21 @@ export const QUERY_CASES: QueryCase[] = [
       ],
     ],
   }),
+  ...casesOf('searchGrams', {
+    addPhoneGramCounts: [
+      [
+        'two records of one job',
+        (db, s) =>
+          searchGrams.addPhoneGramCounts(db, s.tenantId, [
+            { job_id: s.jobId, is_training: false, called_phone_number: '13900000001' },
+            { job_id: s.jobId, is_training: true, called_phone_number: '17700000000' },
+          ]),
+      ],
+    ],
+    countPhoneGram: [
+      ['a gram of two digits', (db, s) => searchGrams.countPhoneGram(db, s.tenantId, s.jobId, false, '39')],
+    ],
+  }),
   ...casesOf('callTasks', {
     insertCallTasks: [
       [
@@ -523,39 +574,34 @@ export const QUERY_CASES: QueryCase[] = [
           ),
       ],
     ],
-    updateCallTaskAfterCall: [
+    lockCallTasksProgress: [
       [
-        'an answered call: the task finishes',
-        (db, s) =>
-          callTasks.updateCallTaskAfterCall(
-            db,
-            s.tenantId,
-            s.taskId,
-            { resultStatus: 'ANSWERED', endTime: T0 },
-            { redial_times: 2, redial_interval_minutes: 30, redial_condition: ['NO_ANSWER'] },
-          ),
+        'two tasks (locked in id order on PostgreSQL)',
+        (db, s) => callTasks.lockCallTasksProgress(db, s.tenantId, [s.taskId, s.taskId + 1]),
       ],
+    ],
+    updateCallTasksProgress: [
       [
-        'an unanswered call: the task finishes on its last attempt, else waits to be redialled',
+        'one task finished, one waiting for a redial',
         (db, s) =>
-          callTasks.updateCallTaskAfterCall(
-            db,
-            s.tenantId,
-            s.taskId,
-            { resultStatus: 'NO_ANSWER', endTime: T0 },
-            { redial_times: 2, redial_interval_minutes: 30, redial_condition: ['NO_ANSWER'] },
-          ),
-      ],
-      [
-        'a result outside the redial condition: the task finishes',
-        (db, s) =>
-          callTasks.updateCallTaskAfterCall(
-            db,
-            s.tenantId,
-            s.taskId,
-            { resultStatus: 'BUSY', endTime: T0 },
-            { redial_times: 2, redial_interval_minutes: 30, redial_condition: ['NO_ANSWER'] },
-          ),
+          callTasks.updateCallTasksProgress(db, s.tenantId, [
+            {
+              id: s.taskId,
+              status: 'FINISHED',
+              attempts: 1,
+              last_result_status: 'ANSWERED',
+              next_attempt_at: null,
+              finished_at: T0,
+            },
+            {
+              id: s.taskId + 1,
+              status: 'REDIAL_WAITING',
+              attempts: 1,
+              last_result_status: 'NO_ANSWER',
+              next_attempt_at: T0 + 1_800_000,
+              finished_at: null,
+            },
+          ]),
       ],
     ],
     findCallTasksInJob: [
@@ -623,16 +669,26 @@ export const QUERY_CASES: QueryCase[] = [
           ]),
       ],
     ],
-    updateCustomerLastCall: [
+    updateCustomersLastCall: [
       [
-        'a finished call',
+        'two customers (locked in id order on PostgreSQL)',
         (db, s) =>
-          customers.updateCustomerLastCall(db, s.tenantId, s.customerId, {
-            startTime: T0,
-            chatDuration: 60,
-            intentLevel: 'B',
-            resultStatus: 'ANSWERED',
-          }),
+          customers.updateCustomersLastCall(db, s.tenantId, [
+            {
+              customerPersonId: s.customerId,
+              startTime: T0,
+              chatDuration: 60,
+              intentLevel: 'B',
+              resultStatus: 'ANSWERED',
+            },
+            {
+              customerPersonId: s.customerId + 1,
+              startTime: T0,
+              chatDuration: 0,
+              intentLevel: 'F',
+              resultStatus: 'BUSY',
+            },
+          ]),
       ],
     ],
     findCustomersByPhone: [
@@ -647,6 +703,8 @@ export const QUERY_CASES: QueryCase[] = [
   }),
   ...casesOf('jobStats', {
     listJobDayStats: [['a job', (db, s) => jobStats.listJobDayStats(db, s.tenantId, s.jobId)]],
+    sumJobDayStats: [['a job', (db, s) => jobStats.sumJobDayStats(db, s.tenantId, s.jobId, DAY_COUNTERS)]],
+    listJobDaySeries: [['a job', (db, s) => jobStats.listJobDaySeries(db, s.tenantId, s.jobId)]],
     listTopConcerns: [['a job’s top 10', (db, s) => jobStats.listTopConcerns(db, s.tenantId, s.jobId, 10)]],
     listJobIntentLevelTagDetails: [
       [
@@ -1130,7 +1188,7 @@ export const QUERY_CASES: QueryCase[] = [
         (db, s) => callbacks.listCallbackEvents(db, s.tenantId, { state: 'FAILED', jobId: s.jobId }, 20, 20),
       ],
     ],
-    listCallbackAttempts: [['two events', (db) => callbacks.listCallbackAttempts(db, [1, 2])]],
+    listCallbackAttempts: [['two events', (db, s) => callbacks.listCallbackAttempts(db, s.tenantId, [1, 2])]],
     redeliverCallbackEvents: [
       [
         'one event',

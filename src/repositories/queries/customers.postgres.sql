@@ -8,6 +8,7 @@ select
 from
   "customer_person" as "c"
   left join "customer_group" as "g" on "g"."id" = "c"."customer_group_id"
+  and "g"."tenant_id" = "c"."tenant_id"
 where
   "c"."tenant_id" = $1
   and "c"."id" = $2;
@@ -63,19 +64,38 @@ values
 returning
   "id";
 
--- customers.updateCustomerLastCall: a finished call
-update "customer_person"
-set
-  "last_start_time" = $1,
-  "last_chat_duration" = $2,
-  "last_intent_level" = $3,
-  "last_dial_status" = $4
+-- customers.updateCustomersLastCall: two customers (locked in id order on PostgreSQL)
+select
+  "id"
+from
+  "customer_person"
 where
-  "tenant_id" = $5
-  and "id" = $6
+  "tenant_id" = $1
+  and "id" in ($2, $3)
+order by
+  "id"
+for no key update;
+
+update customer_person as c
+set
+  last_start_time = v.start_time,
+  last_chat_duration = v.chat_duration,
+  last_intent_level = v.intent_level,
+  last_dial_status = v.dial_status
+from
+  jsonb_to_recordset($1::jsonb) as v (
+    id bigint,
+    start_time bigint,
+    chat_duration integer,
+    intent_level text,
+    dial_status text
+  )
+where
+  c.tenant_id = $2
+  and c.id = v.id
   and (
-    "last_start_time" is null
-    or "last_start_time" <= $7
+    c.last_start_time is null
+    or c.last_start_time <= v.start_time
   );
 
 -- customers.findCustomersByPhone: two numbers

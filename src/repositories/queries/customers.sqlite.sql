@@ -8,6 +8,7 @@ select
 from
   "customer_person" as "c"
   left join "customer_group" as "g" on "g"."id" = "c"."customer_group_id"
+  and "g"."tenant_id" = "c"."tenant_id"
 where
   "c"."tenant_id" = ?
   and "c"."id" = ?;
@@ -63,19 +64,30 @@ values
 returning
   "id";
 
--- customers.updateCustomerLastCall: a finished call
-update "customer_person"
+-- customers.updateCustomersLastCall: two customers (locked in id order on PostgreSQL)
+update customer_person
 set
-  "last_start_time" = ?,
-  "last_chat_duration" = ?,
-  "last_intent_level" = ?,
-  "last_dial_status" = ?
+  last_start_time = v.start_time,
+  last_chat_duration = v.chat_duration,
+  last_intent_level = v.intent_level,
+  last_dial_status = v.dial_status
+from
+  (
+    select
+      value ->> 'id' as id,
+      value ->> 'start_time' as start_time,
+      value ->> 'chat_duration' as chat_duration,
+      value ->> 'intent_level' as intent_level,
+      value ->> 'dial_status' as dial_status
+    from
+      json_each(?)
+  ) as v
 where
-  "tenant_id" = ?
-  and "id" = ?
+  customer_person.tenant_id = ?
+  and customer_person.id = v.id
   and (
-    "last_start_time" is null
-    or "last_start_time" <= ?
+    customer_person.last_start_time is null
+    or customer_person.last_start_time <= v.start_time
   );
 
 -- customers.findCustomersByPhone: two numbers

@@ -12,6 +12,57 @@ where
 order by
   "day";
 
+-- jobStats.sumJobDayStats: a job
+select
+  sum("records") as "records",
+  sum("answered") as "answered",
+  sum("chat_duration_total") as "chat_duration_total",
+  sum("intent_a") as "intent_a",
+  sum("intent_b") as "intent_b",
+  sum("intent_c") as "intent_c",
+  sum("intent_d") as "intent_d",
+  sum("intent_e") as "intent_e",
+  sum("intent_f") as "intent_f",
+  sum("result_answered") as "result_answered",
+  sum("result_no_answer") as "result_no_answer",
+  sum("result_busy") as "result_busy",
+  sum("result_power_off") as "result_power_off",
+  sum("result_out_of_service") as "result_out_of_service",
+  sum("result_refused") as "result_refused",
+  sum("result_vacant_number") as "result_vacant_number",
+  sum("result_can_not_connect") as "result_can_not_connect",
+  sum("result_from_phone_error") as "result_from_phone_error",
+  sum("result_system_error") as "result_system_error",
+  sum("chat_round_less_3") as "chat_round_less_3",
+  sum("chat_round_f3_t6") as "chat_round_f3_t6",
+  sum("chat_round_f6_t10") as "chat_round_f6_t10",
+  sum("chat_round_f10_more") as "chat_round_f10_more",
+  sum("chat_duration_less_10s") as "chat_duration_less_10s",
+  sum("chat_duration_f10s_t1min") as "chat_duration_f10s_t1min",
+  sum("chat_duration_f1min_t2min") as "chat_duration_f1min_t2min",
+  sum("chat_duration_f2min_t3min") as "chat_duration_f2min_t3min",
+  sum("chat_duration_f3min_tmore") as "chat_duration_f3min_tmore"
+from
+  "job_day_stats"
+where
+  "tenant_id" = $1
+  and "job_id" = $2;
+
+-- jobStats.listJobDaySeries: a job
+select
+  "day",
+  "records",
+  "answered",
+  "chat_duration_total"
+from
+  "job_day_stats"
+where
+  "tenant_id" = $1
+  and "job_id" = $2
+  and "records" > $3
+order by
+  "day";
+
 -- jobStats.listTopConcerns: a job’s top 10
 select
   "concern"
@@ -43,6 +94,7 @@ where
       from
         "robot_call_job" as "j"
         inner join "dialog_flow" as "f" on "f"."id" = "j"."dialog_flow_id"
+        and "f"."tenant_id" = "j"."tenant_id"
       where
         "j"."tenant_id" = $2
         and "j"."id" = $3

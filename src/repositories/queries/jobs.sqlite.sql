@@ -32,7 +32,9 @@ select
 from
   "robot_call_job" as "j"
   left join "app_user" as "u" on "u"."id" = "j"."created_by_user_id"
+  and "u"."tenant_id" = "j"."tenant_id"
   left join "organization" as "o" on "o"."id" = "j"."organization_id"
+  and "o"."tenant_id" = "j"."tenant_id"
 where
   "j"."tenant_id" = ?
 order by
@@ -56,7 +58,9 @@ select
 from
   "robot_call_job" as "j"
   left join "app_user" as "u" on "u"."id" = "j"."created_by_user_id"
+  and "u"."tenant_id" = "j"."tenant_id"
   left join "organization" as "o" on "o"."id" = "j"."organization_id"
+  and "o"."tenant_id" = "j"."tenant_id"
 where
   "j"."tenant_id" = ?
   and "j"."name" like ? escape '\'
@@ -79,9 +83,13 @@ select
 from
   "robot_call_job" as "j"
   left join "app_user" as "u" on "u"."id" = "j"."created_by_user_id"
+  and "u"."tenant_id" = "j"."tenant_id"
   left join "organization" as "o" on "o"."id" = "j"."organization_id"
+  and "o"."tenant_id" = "j"."tenant_id"
   left join "dialog_flow" as "f" on "f"."id" = "j"."dialog_flow_id"
+  and "f"."tenant_id" = "j"."tenant_id"
   left join "sms_template" as "s" on "s"."id" = "j"."sms_template_id"
+  and "s"."tenant_id" = "j"."tenant_id"
 where
   "j"."tenant_id" = ?
   and "j"."id" = ?;
@@ -128,6 +136,7 @@ select
 from
   "job_phone_line" as "jl"
   inner join "phone_line" as "l" on "l"."id" = "jl"."phone_line_id"
+  and "l"."tenant_id" = "jl"."tenant_id"
 where
   "jl"."tenant_id" = ?
   and "jl"."job_id" = ?
@@ -238,6 +247,7 @@ select
 from
   "robot_call_job" as "j"
   left join "app_user" as "u" on "u"."id" = "j"."created_by_user_id"
+  and "u"."tenant_id" = "j"."tenant_id"
 where
   "j"."tenant_id" = ?
   and "j"."id" in (?, ?)
@@ -256,6 +266,7 @@ select
 from
   "robot_call_job" as "j"
   left join "app_user" as "u" on "u"."id" = "j"."created_by_user_id"
+  and "u"."tenant_id" = "j"."tenant_id"
 where
   "j"."tenant_id" = ?
   and "j"."id" in (?, ?)
@@ -334,6 +345,11 @@ where
   );
 
 delete from "call_record"
+where
+  "tenant_id" = ?
+  and "job_id" = ?;
+
+delete from "call_record_phone_gram"
 where
   "tenant_id" = ?
   and "job_id" = ?;

@@ -16,7 +16,9 @@ import { createTestDatabase, type TestDatabase } from '../../../test/harness.js'
  *  - joined by `a.tenant_id = b.tenant_id` to a reference that is scoped.
  * A join on an id alone does not scope: ids are unique across tenants, but Citus can route or
  * co-locate a join only through the distribution column. Tables without tenant_id are global
- * (GLOBAL_TABLES). A function is allow-listed when any statement of any of its cases is unscoped.
+ * (GLOBAL_TABLES). A function is allow-listed when any statement of any of its cases is unscoped,
+ * and only work that crosses tenants by design is (CROSS_TENANT): a query of one tenant names the
+ * tenant on every table it reaches, its joins and the outer statement of an update included.
  */
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -44,27 +46,6 @@ const CROSS_TENANT: Record<string, string> = {
   'consoleUsers.listConsoleUsers': 'operator CLI: every tenant’s console users',
   'consoleUsers.updateConsoleUserEnabled': 'operator CLI: by username',
   'consoleUsers.updateConsoleUserPassword': 'operator CLI or the user’s own session: by user id',
-};
-
-/**
- * Functions of one tenant whose SQL nevertheless reaches a tenant table by id only (a join on a
- * foreign key, or an outer update/select on ids a scoped sub-select found). Correct on one
- * database; under Citus each needs `and x.tenant_id = y.tenant_id` (or `= $n`) added to be a
- * router query. Listed so the gap is visible; remove an entry when its query is mended.
- */
-const JOINED_BY_ID: Record<string, string> = {
-  'callRecords.listCallRecords': 'the page’s rows, customer, group, job and flow joined by id',
-  'callTasks.findCallTasksOfCalls': 'customer_person joined by id',
-  'callTasks.claimDueCallTasks': 'the outer update takes the ids a scoped sub-select found',
-  'callTasks.finishCallTasksOfNumbers': 'the outer update takes the ids a scoped sub-select found',
-  'callTasks.listCallTasksPage': 'the page’s tasks, customer and group joined by id',
-  'callbacks.listCallbackAttempts': 'attempts by callback_event_id, of events already found scoped',
-  'customers.findCustomerWithGroup': 'customer_group joined by id',
-  'jobStats.listJobIntentLevelTagDetails': 'dialog_flow joined to the job by id',
-  'jobs.listJobs': 'app_user and organization joined by id',
-  'jobs.findJobDetail': 'app_user, organization, dialog_flow and sms_template joined by id',
-  'jobs.listJobPhoneLines': 'phone_line joined to job_phone_line by id',
-  'jobs.listJobsByIds': 'app_user joined by id',
 };
 
 /** Tables without tenant_id that the queries use: reference tables or coordinator-local under Citus. */
@@ -144,13 +125,15 @@ function analyse(sql: string, tenantTables: Set<string>, allTables: Set<string>)
       stack[stack.length - 1] = i;
     }
     if (text[i] === '(') {
-      const opens = /^\(\s*(select|with)\b/.test(text.slice(i, i + 12));
+      // However deep the formatter indents the sub-select's first line.
+      const opens = /^\(\s*(select|with)\b/.test(text.slice(i, i + 80));
       if (opens) parent.set(i + 1, current);
       stack.push(opens ? i + 1 : current);
     }
     scopeAt.push(stack.at(-1) ?? 0);
     if (text[i] === ')' && stack.length > 1) stack.pop();
   }
+  /** table is empty for a derived table (a sub-select with an alias). */
   const refs: { table: string; name: string; scope: number; aliased: boolean }[] = [];
   const unknown: string[] = [];
   const TABLE =
@@ -158,8 +141,9 @@ function analyse(sql: string, tenantTables: Set<string>, allTables: Set<string>)
   for (const m of text.matchAll(TABLE)) {
     const table = m[2] as string;
     if (!allTables.has(table)) {
-      // A common table expression or a derived name is not a table.
-      if (!new RegExp(`\\b${table}\\s+as\\s*\\(`).test(text)) unknown.push(table);
+      // A common table expression, a derived name or a table function (jsonb_to_recordset(…)) is not a table.
+      const tableFunction = text[m.index + m[0].length] === '(';
+      if (!tableFunction && !new RegExp(`\\b${table}\\s+as\\s*\\(`).test(text)) unknown.push(table);
       continue;
     }
     const alias = m[3] && !KEYWORDS.has(m[3]) ? m[3] : undefined;
@@ -174,6 +158,12 @@ function analyse(sql: string, tenantTables: Set<string>, allTables: Set<string>)
     return -1;
   };
   const scoped = new Set<number>();
+  // A derived table (`(select …) as p`) holds rows of the tables its sub-select reads, which this
+  // rule holds to scoping on their own: joining on its tenant_id scopes as a parameter would.
+  for (const m of text.matchAll(/\)\s+as\s+([a-z_][a-z0-9_]*)/g)) {
+    scoped.add(refs.length);
+    refs.push({ table: '', name: m[1] as string, scope: scopeAt[m.index + m[0].length - 1] ?? 0, aliased: true });
+  }
   // tenant_id, qualified or not, equal to a parameter or in a list.
   for (const m of text.matchAll(/(?<![\w.])(?:([a-z_][a-z0-9_]*)\.)?tenant_id\s*(?:=\s*\$\d+|in\s*\()/g)) {
     if (m[1]) scoped.add(resolve(m[1], m.index));
@@ -235,6 +225,18 @@ describe('tenant scoping of the queries (PostgreSQL snapshots)', () => {
         'select r.* from (select r.id from call_record r where r.tenant_id = $1) p join call_record r on r.id = p.id',
       ),
     ).toEqual(['call_record']);
+    // Two sub-selects that name their table alike, each scoped, however deep they are indented.
+    expect(
+      verdict(
+        'select r.id from call_record r where r.tenant_id = $1 and r.id in (\n          select m.id from call_record m where m.tenant_id = $2)\n and r.id in (\n          select m.id from call_record m where m.tenant_id = $3)',
+      ),
+    ).toEqual([]);
+    // A derived table's rows come from its scoped sub-select: a join on its tenant_id scopes.
+    expect(
+      verdict(
+        'select r.* from (select r.id, r.tenant_id from call_record r where r.tenant_id = $1) as p join call_record r on r.id = p.id and r.tenant_id = p.tenant_id',
+      ),
+    ).toEqual([]);
     expect(verdict('insert into "do_not_call" ("tenant_id", "phone_number") values ($1, $2)')).toEqual([]);
     expect(verdict('select * from "tenant" where "id" = $1')).toEqual([]);
   });
@@ -251,7 +253,7 @@ describe('tenant scoping of the queries (PostgreSQL snapshots)', () => {
       snapshotStatements().flatMap((s) =>
         analyse(s.sql, tenantTables, allTables)
           .refs.map((r) => r.table)
-          .filter((table) => !tenantTables.has(table)),
+          .filter((table) => table !== '' && !tenantTables.has(table)),
       ),
     );
     expect([...global].sort(), 'tables without tenant_id: document each in GLOBAL_TABLES').toEqual(
@@ -267,15 +269,14 @@ describe('tenant scoping of the queries (PostgreSQL snapshots)', () => {
       const fn = functionOf(s.entry);
       unscoped.set(fn, new Set([...(unscoped.get(fn) ?? []), ...tables]));
     }
-    const allowed = { ...CROSS_TENANT, ...JOINED_BY_ID };
     const added = [...unscoped]
-      .filter(([fn]) => !(fn in allowed))
+      .filter(([fn]) => !(fn in CROSS_TENANT))
       .map(([fn, tables]) => `${fn} (${[...tables].join(', ')})`);
     expect(
       added,
-      'queries not scoped by tenant_id: scope them, or allow-list them with a reason (CROSS_TENANT or JOINED_BY_ID)',
+      'queries not scoped by tenant_id: scope them (a join names tenant_id too), or allow-list them in CROSS_TENANT with a reason if they cross tenants by design',
     ).toEqual([]);
-    const stale = Object.keys(allowed).filter((fn) => !unscoped.has(fn));
+    const stale = Object.keys(CROSS_TENANT).filter((fn) => !unscoped.has(fn));
     expect(stale, 'allow-listed functions whose queries are all scoped now: remove them from the list').toEqual([]);
   });
 });

@@ -109,7 +109,8 @@ select
   "api_key"."min_signature_version",
   "tenant"."id" as "tenant_id",
   "tenant"."tenant_sign",
-  "tenant"."time_zone"
+  "tenant"."time_zone",
+  null as "data_version"
 from
   "api_key"
   inner join "tenant" on "tenant"."id" = "api_key"."tenant_id"

@@ -1,0 +1,126 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { finishedCall, T0, TenantFixture } from '../../test/fixtures.js';
+import {
+  getCallRecords,
+  getTaskDetail,
+  getTasks,
+  startTestServer,
+  type TestServer,
+  testDialect,
+} from '../../test/harness.js';
+import { createDatabase, type Database, sqliteDataVersion } from '../db/database.js';
+import { deleteExpiredSignatureNonces, insertSignatureNonce } from '../repositories/tenants.js';
+
+/*
+ * Kept answers and keys (http/answerCache.ts, services/auth.ts) are served only while nothing was
+ * written: a write through another connection — another process — shows in the very next answer,
+ * and a key disabled or a sign changed there holds at once.
+ */
+
+let server: TestServer;
+let tenant: TenantFixture;
+/** Another connection to the same database, as another server process would have. */
+let elsewhere: Database;
+let jobId: number;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  tenant = await TenantFixture.create(server.database);
+  const customer = await tenant.customer();
+  const job = await tenant.job({ name: '缓存任务', customers: [customer!.id] });
+  jobId = job.jobId;
+  await tenant.calls([finishedCall({ jobId, task: job.taskOf.get(customer!.id)!, result: 'ANSWERED', at: T0 })]);
+  elsewhere = createDatabase(server.databaseUrl);
+});
+
+afterAll(async () => {
+  await elsewhere?.destroy();
+  await server?.close();
+});
+
+describe('a kept answer', () => {
+  it('is the same answer again, with the request’s own requestId', async () => {
+    const first = await getTaskDetail(server, tenant.credentials, jobId);
+    const again = await getTaskDetail(server, tenant.credentials, jobId);
+    expect(first.code).toBe(200);
+    expect(again.requestId).not.toBe(first.requestId);
+    expect({ ...again, requestId: '' }).toEqual({ ...first, requestId: '' });
+  });
+
+  it('is not served once another process changed the data', async () => {
+    await getTaskDetail(server, tenant.credentials, jobId);
+    await getTasks(server, tenant.credentials);
+    await elsewhere.db.updateTable('robot_call_job').set({ name: '改名任务' }).where('id', '=', jobId).execute();
+    expect((await getTaskDetail(server, tenant.credentials, jobId)).data.robotCallJob.name).toBe('改名任务');
+    expect((await getTasks(server, tenant.credentials)).data.content[0].name).toBe('改名任务');
+  });
+
+  it('is not served once this process recorded calls', async () => {
+    const before = await getCallRecords(server, tenant.credentials, { robotCallJobId: jobId });
+    const customer = await tenant.customer();
+    const job = await tenant.job({ name: '另一个任务', customers: [customer!.id] });
+    await tenant.calls([
+      finishedCall({ jobId: job.jobId, task: job.taskOf.get(customer!.id)!, result: 'BUSY', at: T0 + 60_000 }),
+    ]);
+    const detail = await getTaskDetail(server, tenant.credentials, job.jobId);
+    expect(detail.data.callJobStatsInfo.taskCallTotal).toBe(1);
+    const after = await getCallRecords(server, tenant.credentials, { robotCallJobId: jobId });
+    expect(after.data.totalElements).toBe(before.data.totalElements);
+  });
+});
+
+describe('a kept key', () => {
+  it('is refused at once when another process changes its tenant’s sign, and when it disables it', async () => {
+    const own = await TenantFixture.create(server.database);
+    expect((await getTasks(server, own.credentials)).code).toBe(200);
+    await elsewhere.db
+      .updateTable('tenant')
+      .set({ tenant_sign: `${own.credentials.tenantSign}x` })
+      .where('id', '=', own.tenantId)
+      .execute();
+    expect((await getTasks(server, own.credentials)).code).toBe(401);
+    const moved = { ...own.credentials, tenantSign: `${own.credentials.tenantSign}x` };
+    expect((await getTasks(server, moved)).code).toBe(200);
+    await elsewhere.db
+      .updateTable('api_key')
+      .set({ enabled: 0 })
+      .where('app_key', '=', own.credentials.appKey)
+      .execute();
+    expect((await getTasks(server, moved)).code).toBe(403);
+  });
+});
+
+describe.runIf(testDialect === 'sqlite')('the SQLite data version', () => {
+  it('changes with every write an answer could show, and not with rate-limit slots or nonces', async () => {
+    const db = server.database;
+    const v0 = sqliteDataVersion(db);
+    expect(v0).toBeDefined();
+    await insertSignatureNonce(db, tenant.credentials.appKey, 'n'.repeat(16), T0 + 1000, T0);
+    await deleteExpiredSignatureNonces(db, T0 + 2000);
+    expect(sqliteDataVersion(db)).toBe(v0);
+    await db.db.updateTable('robot_call_job').set({ description: 'x' }).where('id', '=', jobId).execute();
+    const v1 = sqliteDataVersion(db);
+    expect(v1).not.toBe(v0);
+    await elsewhere.db.updateTable('robot_call_job').set({ description: 'y' }).where('id', '=', jobId).execute();
+    expect(sqliteDataVersion(db)).not.toBe(v1);
+  });
+});
+
+describe('ANSWER_CACHE_MB=0', () => {
+  let uncached: TestServer;
+  let theirs: TenantFixture;
+  let theirJob: number;
+  beforeAll(async () => {
+    uncached = await startTestServer({ env: { ANSWER_CACHE_MB: '0' } });
+    theirs = await TenantFixture.create(uncached.database);
+    theirJob = (await theirs.job({ name: '不缓存' })).jobId;
+  });
+  afterAll(() => uncached?.close());
+
+  it('keeps nothing: each read runs its queries', async () => {
+    const statisticsReads = () => uncached.queries.filter((q) => q.includes('job_day_stats')).length;
+    const before = statisticsReads();
+    for (let i = 0; i < 3; i++) expect((await getTaskDetail(uncached, theirs.credentials, theirJob)).code).toBe(200);
+    expect(statisticsReads() - before).toBeGreaterThanOrEqual(3);
+  });
+});

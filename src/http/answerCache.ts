@@ -1,0 +1,118 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Database } from '../db/database.js';
+import { success } from './envelope.js';
+
+/*
+ * Answers of the read endpoints, kept serialized and served again while the database's data
+ * version is the one they were computed at (`caller.dataVersion`, read as the request was
+ * authenticated: db/database.ts on SQLite, the statement snapshot on PostgreSQL). The version
+ * changes with every write that could change an answer, in any process, so a kept answer is never
+ * older than an acknowledged write: it is served only when nothing was written since it was
+ * computed. An answer is stamped with the version read before its queries ran, so a write that
+ * lands while it is computed leaves the entry behind at once.
+ *
+ * Only the envelope's requestId differs between two requests; it is spliced into the kept text.
+ */
+
+interface Kept {
+  version: string;
+  /** The serialized envelope before and after the requestId's JSON string. */
+  head: string;
+  tail: string;
+}
+
+/** The kept answers' text, per database handle, up to a budget; the least recently used go first. */
+class AnswerCache {
+  private readonly kept = new Map<string, Kept>();
+  private chars = 0;
+
+  constructor(private readonly budgetChars: number) {}
+
+  get(key: string, version: string): Kept | undefined {
+    const kept = this.kept.get(key);
+    if (kept === undefined) return undefined;
+    this.kept.delete(key);
+    if (kept.version !== version) {
+      this.chars -= kept.head.length + kept.tail.length;
+      return undefined;
+    }
+    this.kept.set(key, kept); // most recently used last
+    return kept;
+  }
+
+  set(key: string, kept: Kept): void {
+    const size = kept.head.length + kept.tail.length;
+    if (size > this.budgetChars / 16) return;
+    const old = this.kept.get(key);
+    if (old) {
+      this.kept.delete(key);
+      this.chars -= old.head.length + old.tail.length;
+    }
+    this.kept.set(key, kept);
+    this.chars += size;
+    for (const [k, v] of this.kept) {
+      if (this.chars <= this.budgetChars) break;
+      this.kept.delete(k);
+      this.chars -= v.head.length + v.tail.length;
+    }
+  }
+}
+
+const caches = new WeakMap<Database, AnswerCache>();
+
+/**
+ * Sets how much answer text is kept for this database (the app does, from ANSWER_CACHE_MB): a
+ * text is about twice its size in memory. 0 keeps nothing, so every read runs its queries.
+ */
+export function keepAnswers(db: Database, megabytes: number): void {
+  if (megabytes > 0) caches.set(db, new AnswerCache(megabytes * 1024 * 1024));
+  else caches.delete(db);
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/**
+ * Answers a signed read with the success envelope of `compute()`'s data, served from the kept
+ * answer when the data version has not changed since it was computed. The answer depends only on
+ * the route, the caller's tenant and time zone, and the validated parameters (`params`).
+ */
+export async function cachedAnswer<T>(
+  db: Database,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  params: unknown,
+  compute: () => Promise<T>,
+  resultMsg?: string,
+): Promise<SuccessEnvelope<T>> {
+  const { caller } = request;
+  const version = caller.dataVersion;
+  const cache = caches.get(db);
+  if (version === undefined || cache === undefined) return success(request, await compute(), resultMsg);
+  const key = `${request.routeOptions.url}\n${caller.tenantId}\n${caller.timeZone}\n${JSON.stringify(params)}`;
+  const kept = cache.get(key, version);
+  if (kept) return serialized(reply, kept.head + JSON.stringify(request.id) + kept.tail);
+
+  const envelope = success(request, await compute(), resultMsg);
+  const serialize = reply.getSerializationFunction('200') as ((payload: unknown) => string) | undefined;
+  if (!serialize) return envelope;
+  const text = serialize(envelope);
+  // The envelope's fields after `data` are fixed: its requestId is the last one in the text.
+  const id = `"requestId":${JSON.stringify(request.id)}`;
+  const at = text.lastIndexOf(id);
+  if (at < 0) return serialized(reply, text);
+  const valueAt = at + '"requestId":'.length;
+  cache.set(key, {
+    version,
+    head: text.slice(0, valueAt),
+    tail: text.slice(valueAt + JSON.stringify(request.id).length),
+  });
+  return serialized(reply, text);
+}
+
+type SuccessEnvelope<T> = ReturnType<typeof success<T>>;
+
+/** A string returned with the JSON type set is sent as it is: the envelope, already serialized. */
+function serialized<T>(reply: FastifyReply, text: string): SuccessEnvelope<T> {
+  reply.type(JSON_TYPE);
+  return text as unknown as SuccessEnvelope<T>;
+}
