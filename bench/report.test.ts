@@ -118,3 +118,38 @@ describe('the mixed load', () => {
     );
   });
 });
+
+describe('the throughput targets', () => {
+  const share = (
+    id: string,
+    endpoint: ScenarioResult['endpoint'],
+    ratio: number,
+    targets: ScenarioResult['targets'],
+  ) => ({
+    ...detail(1024, 10_000),
+    id,
+    label: id,
+    endpoint,
+    jobSize: 1_000_000,
+    ratio,
+    targets,
+  });
+  const scenarios = [
+    share('getTaskDetail.1M', 'getTaskDetail', 0.3, ['ratio']),
+    share('list.1M.page1', 'getCallRecordInfoList', 0.15, ['list-p99-50', 'list-ratio']),
+  ];
+  const target = (dialect: 'sqlite' | 'postgres', name: string) =>
+    evaluateTargets(result({ scenarios, database: { ...result({}).database, dialect, records: 1_000_000 } })).find(
+      (t) => t.name.startsWith(name),
+    );
+
+  it('asks 40% of the floor of the three reads on SQLite, 25% on PostgreSQL', () => {
+    expect(target('sqlite', 'getTaskDetail throughput')).toMatchObject({ limit: '≥ 40%', met: false });
+    expect(target('postgres', 'getTaskDetail throughput')).toMatchObject({ limit: '≥ 25%', met: true });
+  });
+
+  it('asks 20% of the floor of the list’s page 1 on SQLite, 10% on PostgreSQL', () => {
+    expect(target('sqlite', 'getCallRecordInfoList page 1')).toMatchObject({ limit: '≥ 20%', met: false });
+    expect(target('postgres', 'getCallRecordInfoList page 1 on the 1M job')).toMatchObject({ met: true });
+  });
+});

@@ -100,15 +100,28 @@ export function evaluateTargets(r: Omit<BenchResult, 'targets'>): TargetCheck[] 
       met: ratio <= 1.3,
     });
   }
-  for (const endpoint of ['getTaskDetail', 'getTasks', 'callDetail'] as const) {
-    const list = by(endpoint);
+  // The issue's shares of the floor: PostgreSQL's are lower, as each request crosses a socket to it.
+  const sqlite = r.database.dialect === 'sqlite';
+  const shares: [string, ScenarioResult[], number][] = [
+    ...(['getTaskDetail', 'getTasks', 'callDetail'] as const).map((endpoint): [string, ScenarioResult[], number] => [
+      endpoint,
+      by(endpoint),
+      sqlite ? 0.4 : 0.25,
+    ]),
+    [
+      `getCallRecordInfoList page 1 on the ${size(largest)} job`,
+      r.scenarios.filter((s) => s.targets.includes('list-ratio')),
+      sqlite ? 0.2 : 0.1,
+    ],
+  ];
+  for (const [name, list, share] of shares) {
     if (list.length === 0) continue;
     const worst = list.reduce((a, b) => (b.ratio < a.ratio ? b : a));
     out.push({
-      name: `${endpoint} throughput ≥ 40% of the floor`,
+      name: `${name} throughput ≥ ${share * 100}% of the floor`,
       figure: `lowest ${fmt(worst.ratio * 100, 0)}% (${worst.label}: ${fmt(worst.throughput.rps, 0)} req/s)`,
-      limit: '≥ 40%',
-      met: list.every((s) => s.ratio >= 0.4),
+      limit: `≥ ${share * 100}%`,
+      met: list.every((s) => s.ratio >= share),
     });
   }
   const lists = r.scenarios.filter((s) => s.targets.includes('list-p99-50'));
@@ -116,7 +129,7 @@ export function evaluateTargets(r: Omit<BenchResult, 'targets'>): TargetCheck[] 
     const worst = lists.reduce((a, b) => (b.latency.p99 > a.latency.p99 ? b : a));
     const missed = lists.filter((s) => s.latency.p99 > 50);
     out.push({
-      name: `getCallRecordInfoList on the ${size(largest)} job, every filter (searchWords of 3+ characters included): p99 ≤ 50 ms`,
+      name: `getCallRecordInfoList on the ${size(largest)} job, every filter and search: p99 ≤ 50 ms`,
       figure: `worst ${fmt(worst.latency.p99)} ms (${worst.label})${missed.length ? `; over: ${missed.map((s) => s.label).join(', ')}` : ''}`,
       limit: '≤ 50 ms',
       met: missed.length === 0,

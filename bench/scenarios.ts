@@ -10,13 +10,15 @@ export type Endpoint = 'floor' | 'getTasks' | 'getTaskDetail' | 'getCallRecordIn
 
 /** Which target (BENCHMARKS.md) a scenario is judged against. */
 export type Target =
-  /** throughput ≥ 40% of the floor */
+  /** throughput ≥ 40% of the floor on SQLite, ≥ 25% on PostgreSQL */
   | 'ratio'
+  /** the list's page 1 on the largest job: throughput ≥ 20% of the floor on SQLite, ≥ 10% on PostgreSQL */
+  | 'list-ratio'
   /** getCallRecordInfoList on the largest job: p99 ≤ 50 ms */
   | 'list-p99-50'
   /** a page at offset ≥ 100k: p99 ≤ 100 ms */
   | 'deep-p99-100'
-  /** reported, no target (1–2 character searchWords, smaller jobs) */
+  /** reported, no target (smaller jobs) */
   | 'report';
 
 export interface Scenario {
@@ -126,7 +128,9 @@ export function scenarios(m: DatasetManifest): Scenario[] {
 
   for (const job of jobs) {
     const isLargest = job === largest;
-    out.push(listScenario(job, 'page1', `page 1, no filter`, {}, isLargest ? ['list-p99-50'] : ['report']));
+    out.push(
+      listScenario(job, 'page1', `page 1, no filter`, {}, isLargest ? ['list-p99-50', 'list-ratio'] : ['report']),
+    );
     // A page at offset 100,000 when the job has one; on smaller jobs, the last full page.
     const real = job.records - job.trainingRecords;
     const offset = real > 100_020 ? 100_000 : Math.max(0, Math.floor((real - 20) / 20) * 20);
@@ -187,9 +191,9 @@ export function scenarios(m: DatasetManifest): Scenario[] {
       { searchWords: s.phone3 },
       ['list-p99-50'],
     ],
-    ['searchName2', `searchWords "${s.name2}" (a name, 2 characters)`, { searchWords: s.name2 }, ['report']],
-    ['searchName1', `searchWords "${s.name1}" (a surname, 1 character)`, { searchWords: s.name1 }, ['report']],
-    ['searchPhone2', `searchWords "${s.phone2}" (2 digits)`, { searchWords: s.phone2 }, ['report']],
+    ['searchName2', `searchWords "${s.name2}" (a name, 2 characters)`, { searchWords: s.name2 }, ['list-p99-50']],
+    ['searchName1', `searchWords "${s.name1}" (a surname, 1 character)`, { searchWords: s.name1 }, ['list-p99-50']],
+    ['searchPhone2', `searchWords "${s.phone2}" (2 digits)`, { searchWords: s.phone2 }, ['list-p99-50']],
     [
       'combo.resultIntentDates',
       'resultStatuses + intentLevels + last 7 days',
