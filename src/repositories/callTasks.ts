@@ -167,13 +167,16 @@ export async function updateCallTasksProgress(
           last_result_status text, next_attempt_at bigint, finished_at bigint)
         where t.tenant_id = ${tenantId} and t.id = v.id`.execute(db.db);
     } else {
+      // The unary plus keeps SQLite from reading the tenant's rows through a tenant index and
+      // testing every row given against each (without statistics it takes a tenant for ~10 rows):
+      // each row given is found by its id, whatever the statistics say.
       await sql`update call_task
         set status = v.status, attempts = v.attempts, last_result_status = v.last_result_status,
           next_attempt_at = v.next_attempt_at, finished_at = v.finished_at
         from (select value ->> 'id' as id, value ->> 'status' as status, value ->> 'attempts' as attempts,
           value ->> 'last_result_status' as last_result_status, value ->> 'next_attempt_at' as next_attempt_at,
           value ->> 'finished_at' as finished_at from json_each(${rows})) as v
-        where call_task.tenant_id = ${tenantId} and call_task.id = v.id`.execute(db.db);
+        where +call_task.tenant_id = ${tenantId} and call_task.id = v.id`.execute(db.db);
     }
   }
 }

@@ -107,7 +107,7 @@ from
       json_each(?)
   ) as v
 where
-  call_task.tenant_id = ?
+  + call_task.tenant_id = ?
   and call_task.id = v.id;
 
 -- callTasks.findCallTasksInJob: by customers and numbers

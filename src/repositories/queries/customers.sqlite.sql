@@ -83,7 +83,7 @@ from
       json_each(?)
   ) as v
 where
-  customer_person.tenant_id = ?
+  + customer_person.tenant_id = ?
   and customer_person.id = v.id
   and (
     customer_person.last_start_time is null
