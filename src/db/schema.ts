@@ -324,6 +324,42 @@ export interface CallRecordCountTable {
   records: number;
 }
 
+/** The record columns call_record_count shares with the duration and concern rollups (migration 0020). */
+interface RecordDimensions {
+  result_status: ResultStatus;
+  intent_level: IntentLevel;
+  /** 0 when the record has no customer group. */
+  customer_group_id: number;
+  dialog_flow_id: number;
+  /** '' when the record does not say who hung up. */
+  hangup_by: HangupBy | '';
+  read_status: ReadStatus;
+  manual_marked: Flag;
+}
+
+/** Call records per job, training flag, chat duration and record columns (migration 0020): chatDuration totals. */
+export interface CallRecordDurationCountTable extends RecordDimensions {
+  tenant_id: number;
+  job_id: number;
+  is_training: Flag;
+  /** Seconds. */
+  chat_duration: number;
+  records: number;
+}
+
+/** Call records per job, training flag, concern set and record columns (migration 0020): customerConcern totals. */
+export interface CallRecordConcernCountTable extends RecordDimensions {
+  tenant_id: number;
+  job_id: number;
+  is_training: Flag;
+  /**
+   * The record's distinct concerns in code point order, as a JSON array: text on SQLite, jsonb
+   * (read back as an array) on PostgreSQL. Records without one are not counted.
+   */
+  concerns: string | string[];
+  records: number;
+}
+
 /** One appKey's rate-limit state (migration 0008): the GCRA theoretical arrival time, in microseconds. */
 export interface RateLimitTable {
   app_key: string;
@@ -478,6 +514,8 @@ export interface DB {
   call_record_count: CallRecordCountTable;
   customer_name_gram: CustomerNameGramTable;
   call_record_phone_gram: CallRecordPhoneGramTable;
+  call_record_duration_count: CallRecordDurationCountTable;
+  call_record_concern_count: CallRecordConcernCountTable;
   quarantine: QuarantineTable;
   signature_nonce: SignatureNonceTable;
   rate_limit: RateLimitTable;

@@ -2,14 +2,16 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { finishedCall, T0, TenantFixture } from '../../test/fixtures.js';
 import { createTestDatabase, type TestDatabase } from '../../test/harness.js';
-import { FollowStatus, IntentLevel, ResultStatus } from '../domain/enums.js';
+import { FollowStatus, HangupBy, IntentLevel, ReadStatus, ResultStatus } from '../domain/enums.js';
 import { type CallRecordFilter, countCallRecords, listCallRecords } from './callRecords.js';
+import { parseJson } from './rows.js';
 
 /*
- * The list's totals come from call_record_count plus partial-day counts, and searchWords goes
- * through trigram indexes; whatever the filter, both must answer exactly what a plain reading of
- * the records answers — also after customers change follow status and records are changed or
- * deleted behind the write path's back (the triggers keep the counts).
+ * The list's totals come from call_record_count plus partial-day counts, from the duration and
+ * concern rollups (migration 0020) for the later API's chatDuration and customerConcern filters,
+ * and searchWords goes through trigram indexes; whatever the filter, both must answer exactly what
+ * a plain reading of the records answers — also after customers change follow status and records
+ * are changed or deleted behind the write path's back (the triggers keep the counts).
  */
 
 const HOUR = 3_600_000;
@@ -43,6 +45,7 @@ const SEARCHES = [
   '"',
   'x',
 ];
+const CONCERNS = ['价格', '位置', '售后', '太贵了', 'a"b'];
 
 let t: TestDatabase;
 let tenant: TenantFixture;
@@ -60,6 +63,11 @@ interface Row {
   intent_level: IntentLevel;
   called_phone_number: string;
   customer_person_id: number | null;
+  hangup_by: HangupBy | null;
+  read_status: ReadStatus;
+  manual_marked: number;
+  chat_duration: number;
+  customer_concern: string | string[];
 }
 
 async function truth(f: CallRecordFilter): Promise<number[]> {
@@ -94,6 +102,16 @@ async function truth(f: CallRecordFilter): Promise<number[]> {
         f.searchWords === undefined ||
         r.called_phone_number.includes(f.searchWords) ||
         (r.customer_person_id !== null && (customers.get(r.customer_person_id)?.name ?? '').includes(f.searchWords)),
+    )
+    .filter((r) => f.hangupBy === undefined || r.hangup_by === f.hangupBy)
+    .filter((r) => f.readStatus === undefined || r.read_status === f.readStatus)
+    .filter((r) => f.manualMarked === undefined || r.manual_marked === (f.manualMarked ? 1 : 0))
+    .filter((r) => f.chatDurationMin === undefined || r.chat_duration >= f.chatDurationMin)
+    .filter((r) => f.chatDurationMax === undefined || r.chat_duration <= f.chatDurationMax)
+    .filter(
+      (r) =>
+        !f.customerConcerns?.length ||
+        parseJson<string[]>(r.customer_concern, []).some((c) => f.customerConcerns!.includes(c)),
     )
     .sort((a, b) => b.start_time - a.start_time || b.id - a.id)
     .map((r) => r.id);
@@ -138,21 +156,98 @@ function toFilter(v: ReturnType<typeof filterArb> extends fc.Arbitrary<infer T> 
   };
 }
 
+/** Half the time absent (the later filters are tried alone and in small groups). */
+const sometimes = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined, freq: 2 });
+/** Mostly absent (one time in eight given): start bounds, follow status or a search send a total back to counting rows. */
+const rarely = <T>(arb: fc.Arbitrary<T>) =>
+  fc.oneof({ arbitrary: fc.constant(undefined), weight: 7 }, { arbitrary: arb, weight: 1 });
+
+/** The later API's filters (no lastCallRecord), with the 2018 ones the rollups also hold. */
+const laterArb = () =>
+  fc.record(
+    {
+      training: fc.boolean(),
+      group: sometimes(fc.integer({ min: 0, max: 2 })),
+      flow: sometimes(fc.integer({ min: 0, max: 1 })),
+      results: sometimes(fc.subarray([...ResultStatus.names], { minLength: 1 })),
+      intents: sometimes(fc.subarray([...IntentLevel.names], { minLength: 1 })),
+      hangup: sometimes(fc.constantFrom(...HangupBy.names)),
+      read: sometimes(fc.constantFrom(...ReadStatus.names)),
+      marked: sometimes(fc.boolean()),
+      durationMin: sometimes(fc.integer({ min: 0, max: 200 })),
+      durationSpan: sometimes(fc.integer({ min: 0, max: 120 })),
+      concerns: sometimes(fc.subarray([...CONCERNS, '没人提'], { minLength: 1 })),
+      follow: rarely(fc.constantFrom(...FollowStatus.names)),
+      from: rarely(fc.integer({ min: -1 * DAY, max: 4 * DAY }).map((ms) => T0 + ms - (ms % HOUR))),
+      search: rarely(fc.constantFrom(...SEARCHES)),
+      page: fc.integer({ min: 0, max: 4 }),
+      size: fc.integer({ min: 1, max: 7 }),
+    },
+    { requiredKeys: ['training', 'page', 'size'] },
+  );
+
+function toLaterFilter(v: ReturnType<typeof laterArb> extends fc.Arbitrary<infer T> ? T : never): CallRecordFilter {
+  const min = v.durationMin;
+  return {
+    jobId,
+    training: v.training,
+    customerGroupId: v.group === undefined ? undefined : groups[v.group],
+    dialogFlowId: v.flow === undefined ? undefined : flows[v.flow],
+    resultStatuses: v.results,
+    intentLevels: v.intents,
+    hangupBy: v.hangup,
+    readStatus: v.read,
+    manualMarked: v.marked,
+    // A span alone is an upper bound; with a lower one, the range [min, min + span].
+    chatDurationMin: min,
+    chatDurationMax: v.durationSpan === undefined ? undefined : (min ?? 0) + v.durationSpan,
+    customerConcerns: v.concerns,
+    followStatus: v.follow,
+    startFrom: v.from,
+    searchWords: v.search,
+  };
+}
+
+/** Checks the total and a page of `filter` against a plain reading; returns whether a 0020 rollup counted it. */
+async function expectFilterExact(f: CallRecordFilter, size: number, page: number): Promise<boolean> {
+  const expected = await truth(f);
+  t.queries.length = 0;
+  const total = await countCallRecords(t.database, tenant.tenantId, f);
+  const fromRollup = t.queries.some((q) => /call_record_(duration|concern)_count/.test(q));
+  expect(total, JSON.stringify(f)).toBe(expected.length);
+  // Without the total, and with it (a search may then walk the list index instead).
+  for (const hint of [undefined, total]) {
+    const rows = await listCallRecords(t.database, tenant.tenantId, f, size, page * size, hint);
+    expect(rows.map((r) => r.id)).toEqual(expected.slice(page * size, (page + 1) * size));
+  }
+  return fromRollup;
+}
+
 async function expectExact(runs: number): Promise<void> {
   await fc.assert(
     fc.asyncProperty(filterArb(), async (v) => {
-      const f = toFilter(v);
-      const expected = await truth(f);
-      const total = await countCallRecords(t.database, tenant.tenantId, f);
-      expect(total).toBe(expected.length);
-      // Without the total, and with it (a search may then walk the list index instead).
-      for (const hint of [undefined, total]) {
-        const page = await listCallRecords(t.database, tenant.tenantId, f, v.size, v.page * v.size, hint);
-        expect(page.map((r) => r.id)).toEqual(expected.slice(v.page * v.size, (v.page + 1) * v.size));
+      await expectFilterExact(toFilter(v), v.size, v.page);
+    }),
+    { numRuns: runs },
+  );
+}
+
+/** The later filters' property; most runs' totals are the duration or concern rollups', some count rows. */
+async function expectLaterExact(runs: number): Promise<void> {
+  let fromRollups = 0;
+  let matched = 0;
+  await fc.assert(
+    fc.asyncProperty(laterArb(), async (v) => {
+      const f = toLaterFilter(v);
+      if (await expectFilterExact(f, v.size, v.page)) {
+        fromRollups++;
+        if ((await truth(f)).length > 0) matched++;
       }
     }),
     { numRuns: runs },
   );
+  expect(fromRollups).toBeGreaterThan(runs / 5);
+  expect(matched).toBeGreaterThan(runs / 20);
 }
 
 beforeAll(async () => {
@@ -174,23 +269,39 @@ beforeAll(async () => {
   }
   const job = await tenant.job({ name: '计数任务', redialTimes: 5, customers: customers.map((c) => c.id) });
   jobId = job.jobId;
-  // Calls every 97 minutes over four days (crossing UTC and local midnights), some training ones.
-  const random = fc.sample(fc.tuple(fc.constantFrom(...ResultStatus.names), fc.constantFrom(...IntentLevel.names)), {
-    numRuns: 140,
-    seed: 7,
-  });
-  const calls = random.map(([result, intent], i) => {
+  // Calls every 97 minutes over four days (crossing UTC and local midnights), some training ones;
+  // answered ones last up to three minutes and mention up to three concerns (one repeated).
+  const random = fc.sample(
+    fc.tuple(
+      fc.constantFrom(...ResultStatus.names, 'ANSWERED', 'ANSWERED'),
+      fc.constantFrom(...IntentLevel.names),
+      fc.integer({ min: 0, max: 180 }),
+      fc.array(fc.constantFrom(...CONCERNS), { maxLength: 3 }),
+      fc.constantFrom(null, ...HangupBy.names),
+      fc.constantFrom(...ReadStatus.names),
+      fc.boolean(),
+    ),
+    { numRuns: 140, seed: 7 },
+  );
+  const calls = random.map(([result, intent, duration, concerns, hangupBy, readStatus, marked], i) => {
     const c = customers[(i * 7) % customers.length]!;
-    return i % 17 === 5
-      ? finishedCall({
-          jobId,
-          phone: '17700000000',
-          result,
-          intent,
-          at: T0 - 10 * HOUR + i * 97 * 60_000,
-          training: true,
-        })
-      : finishedCall({ jobId, task: job.taskOf.get(c.id)!, result, intent, at: T0 - 10 * HOUR + i * 97 * 60_000 });
+    const answered = result === 'ANSWERED';
+    const spec = {
+      jobId,
+      result,
+      intent,
+      at: T0 - 10 * HOUR + i * 97 * 60_000,
+      duration: answered ? duration : 0,
+      concerns: answered ? concerns : [],
+    };
+    return {
+      ...(i % 17 === 5
+        ? finishedCall({ ...spec, phone: '17700000000', training: true })
+        : finishedCall({ ...spec, task: job.taskOf.get(c.id)! })),
+      hangupBy,
+      readStatus,
+      manualMarked: marked && i % 3 === 0,
+    };
   });
   for (let i = 0; i < calls.length; i += 25) await tenant.calls(calls.slice(i, i + 25));
   // Another tenant's calls with the same numbers and names: never counted here.
@@ -203,6 +314,10 @@ afterAll(() => t.drop());
 describe('call record totals and search', () => {
   it('count and page exactly what a plain reading of the records finds', async () => {
     await expectExact(120);
+  });
+
+  it('count and page the later filters (chatDuration, customerConcern, hangupBy, readStatus, realIntent) exactly', async () => {
+    await expectLaterExact(150);
   });
 
   it('find the same page when a search with many matches walks the list index', async () => {
@@ -277,6 +392,22 @@ describe('call record totals and search', () => {
       await db.deleteFrom('call_detail').where('call_record_id', '=', id).execute();
       await db.deleteFrom('call_record').where('id', '=', id).execute();
     }
+    // The later filters' columns, each on a few records.
+    const later: Record<string, unknown>[] = [
+      { chat_duration: 77 },
+      { customer_concern: JSON.stringify(['售后', '价格', '售后']) },
+      { customer_concern: '[]' },
+      { read_status: 'HAS_READ', hangup_by: null },
+      { manual_marked: 1, intent_level: 'A' },
+      { hangup_by: 'REMOTE_HANGUP', chat_duration: 0, customer_concern: JSON.stringify(['位置']) },
+    ];
+    for (const [i, set] of later.entries())
+      await db
+        .updateTable('call_record')
+        .set(set)
+        .where('id', 'in', [records[10 + i]!.id, records[20 + i]!.id, records[30 + i]!.id])
+        .execute();
     await expectExact(120);
+    await expectLaterExact(150);
   });
 });

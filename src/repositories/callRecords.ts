@@ -1,9 +1,15 @@
 import { type Insertable, type RawBuilder, type Selectable, type SqlBool, sql } from 'kysely';
 import type { Database } from '../db/database.js';
-import type { CallDetailTable, CallRecordCountTable, CallRecordTable } from '../db/schema.js';
+import type {
+  CallDetailTable,
+  CallRecordConcernCountTable,
+  CallRecordCountTable,
+  CallRecordDurationCountTable,
+  CallRecordTable,
+} from '../db/schema.js';
 import type { FollowStatus, HangupBy, IntentLevel, ReadStatus, ResultStatus } from '../domain/enums.js';
 import { characterCount, NAME_GRAM_MAX, PHONE_GRAM_MAX } from '../domain/search.js';
-import { chunks, isSet, parseJson, toFlag } from './rows.js';
+import { chunks, concernSet, isSet, parseJson, toFlag } from './rows.js';
 import { countPhoneGram } from './searchGrams.js';
 import { contains, ftsPhrase, likePattern } from './text.js';
 
@@ -25,9 +31,10 @@ export interface CallRecordFilter {
   searchWords?: string;
   /*
    * The later API's filters (migration 0010). hangupBy, manualMarked and readStatus are in
-   * call_record_count (migration 0016); with any of the others the total is counted row by row,
-   * inside the job's range of call_record_job_list (or call_record_job_last), or among the few
-   * records an exact number, a record id or a name finds.
+   * call_record_count (migration 0016); chat duration bounds or concerns (one of the two, without
+   * start bounds or followStatus) in the rollups of migration 0020; with any other combination the
+   * total is counted row by row, inside the job's range of call_record_job_list (or
+   * call_record_job_last), or among the few records an exact number, a record id or a name finds.
    */
   callRecordId?: number;
   /** The called number, exactly. */
@@ -48,17 +55,32 @@ export interface CallRecordFilter {
   redialTimes?: number;
 }
 
-/** Whether the filter reads a condition call_record_count does not hold. */
+/** Whether the filter reads a condition no rollup holds (call_record_count, or those of migration 0020). */
 const countsRows = (f: CallRecordFilter) =>
   f.searchWords !== undefined ||
   f.callRecordId !== undefined ||
   f.calledPhoneNumber !== undefined ||
   f.customerName !== undefined ||
-  f.chatDurationMin !== undefined ||
-  f.chatDurationMax !== undefined ||
-  f.customerConcerns !== undefined ||
   f.lastCallRecord === true ||
   f.redialTimes !== undefined;
+
+const hasDuration = (f: CallRecordFilter) => f.chatDurationMin !== undefined || f.chatDurationMax !== undefined;
+const hasConcerns = (f: CallRecordFilter) => (f.customerConcerns?.length ?? 0) > 0;
+
+/**
+ * Which rollup of migration 0020 holds the filter's total: chat duration bounds or concerns (not
+ * both), with the record columns call_record_count also holds, but neither start bounds nor the
+ * customers' follow status (their key has no day and no customer).
+ */
+function recordRollupOf(f: CallRecordFilter): RecordRollup | undefined {
+  const duration = hasDuration(f);
+  const concerns = hasConcerns(f);
+  if (duration === concerns || countsRows(f)) return undefined;
+  if (f.startFrom !== undefined || f.startBefore !== undefined || f.followStatus !== undefined) return undefined;
+  return duration ? 'call_record_duration_count' : 'call_record_concern_count';
+}
+
+type RecordRollup = 'call_record_duration_count' | 'call_record_concern_count';
 
 type StoredForm = 'customer_concern' | 'attributes' | 'manual_marked' | 'is_training';
 
@@ -177,15 +199,18 @@ function filteredRecords(
   if (f.chatDurationMin !== undefined) q = q.where('r.chat_duration', '>=', f.chatDurationMin);
   if (f.chatDurationMax !== undefined) q = q.where('r.chat_duration', '<=', f.chatDurationMax);
   if (f.redialTimes !== undefined) q = q.where('r.redial_times', '=', f.redialTimes);
-  if (f.customerConcerns?.length) {
-    const concerns = f.customerConcerns;
-    q = q.where(
-      db.dialect === 'postgres'
-        ? sql<SqlBool>`jsonb_exists_any(r.customer_concern, array[${sql.join(concerns)}]::text[])`
-        : sql<SqlBool>`exists (select 1 from json_each(r.customer_concern) where json_each.value in (${sql.join(concerns)}))`,
-    );
-  }
+  if (f.customerConcerns?.length) q = q.where(mentionsAny(db, sql.ref('r.customer_concern'), f.customerConcerns));
   return q;
+}
+
+/**
+ * The JSON value `concerns` (a record's customer_concern, or a concern set of
+ * call_record_concern_count) holds one of `asked`.
+ */
+function mentionsAny(db: Database, concerns: RawBuilder<unknown>, asked: string[]): RawBuilder<SqlBool> {
+  return db.dialect === 'postgres'
+    ? sql<SqlBool>`jsonb_exists_any(${concerns}, array[${sql.join(asked)}]::text[])`
+    : sql<SqlBool>`exists (select 1 from json_each(${concerns}) where json_each.value in (${sql.join(asked)}))`;
 }
 
 /**
@@ -283,6 +308,37 @@ async function countFromRollup(
   return Number(row.n ?? 0);
 }
 
+/**
+ * Sums a rollup of migration 0020: the duration counts inside the bounds (one range of its key), or
+ * the counts of the concern sets that meet the asked concerns (a test of each of the job's sets).
+ */
+async function countFromRecordRollup(
+  db: Database,
+  tenantId: number,
+  f: CallRecordFilter,
+  rollup: RecordRollup,
+): Promise<number> {
+  let q = db.db
+    .selectFrom(rollup)
+    .select(sql<string | number | null>`sum(records)`.as('n'))
+    .where('tenant_id', '=', tenantId)
+    .where('job_id', '=', f.jobId)
+    .where('is_training', '=', toFlag(f.training));
+  if (rollup === 'call_record_duration_count') {
+    if (f.chatDurationMin !== undefined) q = q.where(sql.ref('chat_duration'), '>=', f.chatDurationMin);
+    if (f.chatDurationMax !== undefined) q = q.where(sql.ref('chat_duration'), '<=', f.chatDurationMax);
+  } else q = q.where(mentionsAny(db, sql.ref('concerns'), f.customerConcerns!));
+  if (f.customerGroupId !== undefined) q = q.where('customer_group_id', '=', f.customerGroupId);
+  if (f.dialogFlowId !== undefined) q = q.where('dialog_flow_id', '=', f.dialogFlowId);
+  if (f.resultStatuses?.length) q = q.where('result_status', 'in', f.resultStatuses);
+  if (f.intentLevels?.length) q = q.where('intent_level', 'in', f.intentLevels);
+  if (f.hangupBy !== undefined) q = q.where('hangup_by', '=', f.hangupBy);
+  if (f.readStatus !== undefined) q = q.where('read_status', '=', f.readStatus);
+  if (f.manualMarked !== undefined) q = q.where('manual_marked', '=', toFlag(f.manualMarked));
+  const row = await q.executeTakeFirstOrThrow();
+  return Number(row.n ?? 0);
+}
+
 /** A search of 1–3 characters and no other filter: its total is counted from grams. */
 function shortSearchAlone(f: CallRecordFilter): f is CallRecordFilter & { searchWords: string } {
   const { jobId, training, searchWords, ...others } = f;
@@ -318,13 +374,22 @@ async function countShortSearch(db: Database, tenantId: number, f: CallRecordFil
 /**
  * The exact number of filtered records. Without a search, it is a sum of call_record_count over
  * the whole UTC days inside the start bounds, plus a count of the records in the partial days at
- * either end (a tenant-local day starts mid-way through a UTC day); with one, a count of the
- * records the search indexes find.
+ * either end (a tenant-local day starts mid-way through a UTC day); with chat duration bounds or
+ * concerns, a sum of their rollup (migration 0020) when it holds the filter, else a count of the
+ * records; with a search, a count of the records the search indexes find.
  */
 export async function countCallRecords(db: Database, tenantId: number, filter: CallRecordFilter): Promise<number> {
   const { startFrom: from, startBefore: before } = filter;
   if (shortSearchAlone(filter)) return countShortSearch(db, tenantId, filter, filter.searchWords);
-  if (countsRows(filter) || (from !== undefined && from < 0) || (before !== undefined && before < 0)) {
+  const rollup = recordRollupOf(filter);
+  if (rollup) return countFromRecordRollup(db, tenantId, filter, rollup);
+  if (
+    countsRows(filter) ||
+    hasDuration(filter) ||
+    hasConcerns(filter) ||
+    (from !== undefined && from < 0) ||
+    (before !== undefined && before < 0)
+  ) {
     return countRows(db, tenantId, filter);
   }
   const firstDay = from === undefined ? undefined : Math.ceil(from / DAY_MS);
@@ -637,7 +702,7 @@ export async function addRecordCounts(
     if (existing) existing.records++;
     else counts.set(key, { ...row, records: 1 });
   }
-  const rows = [...counts.values()].sort(compareCountKeys);
+  const rows = [...counts.values()].sort(compareKeys(COUNT_KEY));
   for (const chunk of chunks(rows, 300)) {
     await db.db
       .insertInto('call_record_count')
@@ -649,13 +714,88 @@ export async function addRecordCounts(
       )
       .execute();
   }
+  await addDurationAndConcernCounts(db, tenantId, records);
 }
 
-function compareCountKeys(a: CallRecordCountTable, b: CallRecordCountTable): number {
-  for (const k of COUNT_KEY) {
-    const x = a[k];
-    const y = b[k];
-    if (x !== y) return x < y ? -1 : 1;
+/** The record columns of call_record_count in the keys of migration 0020's rollups. */
+const DIMENSIONS = [
+  'result_status',
+  'intent_level',
+  'customer_group_id',
+  'dialog_flow_id',
+  'hangup_by',
+  'read_status',
+  'manual_marked',
+] as const;
+const DURATION_KEY = ['tenant_id', 'job_id', 'is_training', 'chat_duration', ...DIMENSIONS] as const;
+const CONCERN_KEY = ['tenant_id', 'job_id', 'is_training', 'concerns', ...DIMENSIONS] as const;
+
+/**
+ * Adds new records to call_record_duration_count and call_record_concern_count (migration 0020),
+ * each table's rows in key order, as addRecordCounts does.
+ */
+async function addDurationAndConcernCounts(db: Database, tenantId: number, records: NewCallRecord[]): Promise<void> {
+  const durations = new Map<string, CallRecordDurationCountTable>();
+  const concerns = new Map<string, CallRecordConcernCountTable & { concerns: string }>();
+  for (const r of records) {
+    const dimensions: Omit<CallRecordDurationCountTable, 'chat_duration'> = {
+      tenant_id: tenantId,
+      job_id: r.job_id,
+      is_training: toFlag(r.is_training),
+      result_status: r.result_status,
+      intent_level: r.intent_level,
+      customer_group_id: r.customer_group_id ?? 0,
+      dialog_flow_id: r.dialog_flow_id,
+      hangup_by: r.hangup_by ?? '',
+      read_status: r.read_status,
+      manual_marked: toFlag(r.manual_marked),
+      records: 1,
+    };
+    const duration = { ...dimensions, chat_duration: r.chat_duration };
+    const durationKey = DURATION_KEY.map((k) => duration[k]).join('\u0000');
+    const counted = durations.get(durationKey);
+    if (counted) counted.records++;
+    else durations.set(durationKey, duration);
+    const set = concernSet(r.customer_concern);
+    if (set === '') continue;
+    const concern = { ...dimensions, concerns: set };
+    const concernKey = CONCERN_KEY.map((k) => concern[k]).join('\u0000');
+    const mentioned = concerns.get(concernKey);
+    if (mentioned) mentioned.records++;
+    else concerns.set(concernKey, concern);
   }
-  return 0;
+  for (const chunk of chunks([...durations.values()].sort(compareKeys(DURATION_KEY)), 500)) {
+    await db.db
+      .insertInto('call_record_duration_count')
+      .values(chunk)
+      .onConflict((oc) =>
+        oc.columns([...DURATION_KEY]).doUpdateSet((eb) => ({
+          records: eb(eb.ref('call_record_duration_count.records'), '+', eb.ref('excluded.records')),
+        })),
+      )
+      .execute();
+  }
+  for (const chunk of chunks([...concerns.values()].sort(compareKeys(CONCERN_KEY)), 500)) {
+    await db.db
+      .insertInto('call_record_concern_count')
+      .values(chunk)
+      .onConflict((oc) =>
+        oc.columns([...CONCERN_KEY]).doUpdateSet((eb) => ({
+          records: eb(eb.ref('call_record_concern_count.records'), '+', eb.ref('excluded.records')),
+        })),
+      )
+      .execute();
+  }
+}
+
+/** Orders rows by `key`, column by column: the order every writer locks a rollup's rows in. */
+function compareKeys<R, K extends keyof R>(key: readonly K[]) {
+  return (a: R, b: R): number => {
+    for (const k of key) {
+      const x = a[k];
+      const y = b[k];
+      if (x !== y) return x < y ? -1 : 1;
+    }
+    return 0;
+  };
 }

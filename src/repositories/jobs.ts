@@ -299,10 +299,12 @@ export async function deleteJob(db: Database, tenantId: number, jobId: number): 
     .where('tenant_id', '=', tenantId)
     .where('call_record_id', 'in', records)
     .execute();
-  // call_record_phone_gram after call_record: its delete trigger has brought the job's counts to 0.
+  // The rollups after call_record: its delete triggers have brought the job's counts to 0.
   for (const table of [
     'call_record',
     'call_record_phone_gram',
+    'call_record_duration_count',
+    'call_record_concern_count',
     'job_day_stats',
     'job_concern_stats',
     'call_task',

@@ -22,3 +22,15 @@ export function chunks<T>(items: readonly T[], size: number): T[][] {
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 }
+
+/** Code point order, as SQLite's BINARY and PostgreSQL's "C" collation compare text. */
+const byCodePoint = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+
+/**
+ * A record's concern set as call_record_concern_count keys it (migration 0020): its distinct
+ * concerns in code point order, as JSON text ('' when it mentions none, and is not counted there).
+ */
+export function concernSet(concerns: readonly string[]): string {
+  const distinct = [...new Set(concerns)];
+  return distinct.length === 0 ? '' : JSON.stringify(distinct.sort(byCodePoint));
+}

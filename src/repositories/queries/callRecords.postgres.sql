@@ -43,7 +43,7 @@ where
   and "r"."read_status" = $13
   and "r"."chat_duration" >= $14
   and "r"."chat_duration" <= $15
-  and jsonb_exists_any (r.customer_concern, array[$16, $17]::text[]);
+  and jsonb_exists_any ("r"."customer_concern", array[$16, $17]::text[]);
 
 -- callRecords.countCallRecords: the later API’s hangupBy, readStatus and realIntent with the 2018 filters: a sum over the rollup (migration 0016)
 select
@@ -62,6 +62,37 @@ where
   and "hangup_by" = $11
   and "read_status" = $12
   and "manual_marked" = $13;
+
+-- callRecords.countCallRecords: the later API’s chatDuration bounds with the rollups’ record columns: a sum over a range of call_record_duration_count (migration 0020)
+select
+  sum(records) as "n"
+from
+  "call_record_duration_count"
+where
+  "tenant_id" = $1
+  and "job_id" = $2
+  and "is_training" = $3
+  and "chat_duration" >= $4
+  and "chat_duration" <= $5
+  and "customer_group_id" = $6
+  and "dialog_flow_id" = $7
+  and "result_status" in ($8)
+  and "intent_level" in ($9, $10)
+  and "hangup_by" = $11
+  and "read_status" = $12
+  and "manual_marked" = $13;
+
+-- callRecords.countCallRecords: the later API’s customerConcern with a record column: a sum over the concern sets that meet it (migration 0020)
+select
+  sum(records) as "n"
+from
+  "call_record_concern_count"
+where
+  "tenant_id" = $1
+  and "job_id" = $2
+  and "is_training" = $3
+  and jsonb_exists_any ("concerns", array[$4, $5]::text[])
+  and "read_status" = $6;
 
 -- callRecords.countCallRecords: the later API’s lastCallRecord: counted in call_record_job_last
 select
@@ -354,7 +385,7 @@ from
       and "r"."read_status" = $13
       and "r"."chat_duration" >= $14
       and "r"."chat_duration" <= $15
-      and jsonb_exists_any (r.customer_concern, array[$16, $17]::text[])
+      and jsonb_exists_any ("r"."customer_concern", array[$16, $17]::text[])
     order by
       "r"."start_time" desc,
       "r"."id" desc
@@ -971,3 +1002,71 @@ on conflict (
 ) do update
 set
   "records" = "call_record_count"."records" + "excluded"."records";
+
+insert into
+  "call_record_duration_count" (
+    "tenant_id",
+    "job_id",
+    "is_training",
+    "result_status",
+    "intent_level",
+    "customer_group_id",
+    "dialog_flow_id",
+    "hangup_by",
+    "read_status",
+    "manual_marked",
+    "records",
+    "chat_duration"
+  )
+values
+  ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12),
+  ($13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
+on conflict (
+  "tenant_id",
+  "job_id",
+  "is_training",
+  "chat_duration",
+  "result_status",
+  "intent_level",
+  "customer_group_id",
+  "dialog_flow_id",
+  "hangup_by",
+  "read_status",
+  "manual_marked"
+) do update
+set
+  "records" = "call_record_duration_count"."records" + "excluded"."records";
+
+insert into
+  "call_record_concern_count" (
+    "tenant_id",
+    "job_id",
+    "is_training",
+    "result_status",
+    "intent_level",
+    "customer_group_id",
+    "dialog_flow_id",
+    "hangup_by",
+    "read_status",
+    "manual_marked",
+    "records",
+    "concerns"
+  )
+values
+  ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12),
+  ($13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
+on conflict (
+  "tenant_id",
+  "job_id",
+  "is_training",
+  "concerns",
+  "result_status",
+  "intent_level",
+  "customer_group_id",
+  "dialog_flow_id",
+  "hangup_by",
+  "read_status",
+  "manual_marked"
+) do update
+set
+  "records" = "call_record_concern_count"."records" + "excluded"."records";

@@ -47,7 +47,7 @@ where
     select
       1
     from
-      json_each(r.customer_concern)
+      json_each("r"."customer_concern")
     where
       json_each.value in (?, ?)
   );
@@ -69,6 +69,44 @@ where
   and "hangup_by" = ?
   and "read_status" = ?
   and "manual_marked" = ?;
+
+-- callRecords.countCallRecords: the later API’s chatDuration bounds with the rollups’ record columns: a sum over a range of call_record_duration_count (migration 0020)
+select
+  sum(records) as "n"
+from
+  "call_record_duration_count"
+where
+  "tenant_id" = ?
+  and "job_id" = ?
+  and "is_training" = ?
+  and "chat_duration" >= ?
+  and "chat_duration" <= ?
+  and "customer_group_id" = ?
+  and "dialog_flow_id" = ?
+  and "result_status" in (?)
+  and "intent_level" in (?, ?)
+  and "hangup_by" = ?
+  and "read_status" = ?
+  and "manual_marked" = ?;
+
+-- callRecords.countCallRecords: the later API’s customerConcern with a record column: a sum over the concern sets that meet it (migration 0020)
+select
+  sum(records) as "n"
+from
+  "call_record_concern_count"
+where
+  "tenant_id" = ?
+  and "job_id" = ?
+  and "is_training" = ?
+  and exists (
+    select
+      1
+    from
+      json_each("concerns")
+    where
+      json_each.value in (?, ?)
+  )
+  and "read_status" = ?;
 
 -- callRecords.countCallRecords: the later API’s lastCallRecord: counted in call_record_job_last
 select
@@ -362,7 +400,7 @@ from
         select
           1
         from
-          json_each(r.customer_concern)
+          json_each("r"."customer_concern")
         where
           json_each.value in (?, ?)
       )
@@ -990,3 +1028,71 @@ on conflict (
 ) do update
 set
   "records" = "call_record_count"."records" + "excluded"."records";
+
+insert into
+  "call_record_duration_count" (
+    "tenant_id",
+    "job_id",
+    "is_training",
+    "result_status",
+    "intent_level",
+    "customer_group_id",
+    "dialog_flow_id",
+    "hangup_by",
+    "read_status",
+    "manual_marked",
+    "records",
+    "chat_duration"
+  )
+values
+  (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+on conflict (
+  "tenant_id",
+  "job_id",
+  "is_training",
+  "chat_duration",
+  "result_status",
+  "intent_level",
+  "customer_group_id",
+  "dialog_flow_id",
+  "hangup_by",
+  "read_status",
+  "manual_marked"
+) do update
+set
+  "records" = "call_record_duration_count"."records" + "excluded"."records";
+
+insert into
+  "call_record_concern_count" (
+    "tenant_id",
+    "job_id",
+    "is_training",
+    "result_status",
+    "intent_level",
+    "customer_group_id",
+    "dialog_flow_id",
+    "hangup_by",
+    "read_status",
+    "manual_marked",
+    "records",
+    "concerns"
+  )
+values
+  (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+on conflict (
+  "tenant_id",
+  "job_id",
+  "is_training",
+  "concerns",
+  "result_status",
+  "intent_level",
+  "customer_group_id",
+  "dialog_flow_id",
+  "hangup_by",
+  "read_status",
+  "manual_marked"
+) do update
+set
+  "records" = "call_record_concern_count"."records" + "excluded"."records";

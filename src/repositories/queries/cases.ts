@@ -336,6 +336,33 @@ export const QUERY_CASES: QueryCase[] = [
           }),
       ],
       [
+        'the later API’s chatDuration bounds with the rollups’ record columns: a sum over a range of call_record_duration_count (migration 0020)',
+        (db, s) =>
+          callRecords.countCallRecords(db, s.tenantId, {
+            jobId: s.jobId,
+            training: false,
+            customerGroupId: s.groupId,
+            dialogFlowId: s.flowId,
+            resultStatuses: ['ANSWERED'],
+            intentLevels: ['A', 'B'],
+            hangupBy: 'REMOTE_HANGUP',
+            readStatus: 'NOT_READ',
+            manualMarked: false,
+            chatDurationMin: 10,
+            chatDurationMax: 120,
+          }),
+      ],
+      [
+        'the later API’s customerConcern with a record column: a sum over the concern sets that meet it (migration 0020)',
+        (db, s) =>
+          callRecords.countCallRecords(db, s.tenantId, {
+            jobId: s.jobId,
+            training: false,
+            readStatus: 'NOT_READ',
+            customerConcerns: ['价格', '位置'],
+          }),
+      ],
+      [
         'the later API’s lastCallRecord: counted in call_record_job_last',
         (db, s) => callRecords.countCallRecords(db, s.tenantId, lastCallFilter(s)),
       ],

@@ -354,6 +354,16 @@ where
   "tenant_id" = $1
   and "job_id" = $2;
 
+delete from "call_record_duration_count"
+where
+  "tenant_id" = $1
+  and "job_id" = $2;
+
+delete from "call_record_concern_count"
+where
+  "tenant_id" = $1
+  and "job_id" = $2;
+
 delete from "job_day_stats"
 where
   "tenant_id" = $1
