@@ -2,20 +2,16 @@ import { sql } from 'kysely';
 import type { Database } from './database.js';
 
 /*
- * Planner statistics for what the service itself just loaded.
+ * Planner statistics for what the service itself just loaded (PostgreSQL only).
  *
  * PostgreSQL plans from statistics that only ANALYZE gathers. Autovacuum runs it eventually, but
  * it may be off, and on a busy server it lags behind a bulk load by minutes: until then a table
  * that grew from nothing to a million rows is planned as if it were empty, and the API's reads
  * turn into nested loops over it (a mixed load measured at 160 req/s, p99 2.1 s, before ANALYZE;
- * 702 req/s, p99 141 ms after: BENCHMARKS.md). SQLite has no autovacuum at all: without
- * sqlite_stat1 it takes an equality on an indexed column for a handful of rows, so a tenant of a
- * million rows is planned as if it had ten. So on both databases the service analyzes what it
- * loads itself:
+ * 702 req/s, p99 141 ms after: BENCHMARKS.md). So the service analyzes what it loads itself:
  *  - after migrations applied anything, and after the demo is seeded: every table;
  *  - at start: the tables never analyzed, or changed past autovacuum's own threshold since (a
- *    restore, or a load by another process while this one was down; on SQLite, which counts no
- *    changes, a rowid table whose largest rowid passed the threshold);
+ *    restore, or a load by another process while this one was down);
  *  - while it runs: the write path and the customer imports tell this process's tracker how many
  *    rows they added per table (`noteRowsWritten`); a table that grew past the threshold is
  *    analyzed in the background.
@@ -24,8 +20,8 @@ import type { Database } from './database.js';
  * so small tables are not analyzed every few writes. One ANALYZE runs at a time, never inside a
  * request (a request only adds to a counter), and a failure is logged, not thrown: statistics
  * make plans better, they never decide an answer. ANALYZE takes a lock that blocks neither reads
- * nor writes on PostgreSQL; on SQLite it samples at most ANALYZE_SQLITE_ROWS rows per index
- * (`analysis_limit`), a few milliseconds however large the table.
+ * nor writes. SQLite has no statistics unless ANALYZE ran there: its plans do not move after a
+ * load, so it is left alone.
  */
 
 /** The least number of rows added since a table's last analyze that makes it due. */
@@ -42,9 +38,6 @@ export interface AnalyzeLog {
 export function analyzeThreshold(rowsAtLastAnalyze: number): number {
   return Math.max(ANALYZE_MIN_ROWS, ANALYZE_SCALE_FACTOR * Math.max(0, rowsAtLastAnalyze));
 }
-
-/** Rows SQLite's ANALYZE reads per index (PRAGMA analysis_limit): enough for the planner's estimates. */
-export const ANALYZE_SQLITE_ROWS = 1000;
 
 /** Table names come from the code, never from a request; checked all the same before they reach SQL. */
 const TABLE_NAME = /^[a-z_][a-z0-9_]*$/;
@@ -146,8 +139,6 @@ export class Analyzer {
       const added = this.added.get(table) ?? 0;
       const started = Date.now();
       try {
-        if (this.database.dialect === 'sqlite')
-          await sql.raw(`pragma analysis_limit = ${ANALYZE_SQLITE_ROWS}`).execute(this.database.db);
         await sql`analyze ${sql.table(table)}`.execute(this.database.db);
         this.added.set(table, (this.added.get(table) ?? 0) - added);
         this.rowsAtAnalyze.set(table, await this.rowsOf(table));
@@ -160,33 +151,18 @@ export class Analyzer {
   }
 
   private async rowsOf(table: string): Promise<number> {
-    if (this.database.dialect === 'sqlite') return (await this.sqliteAnalyzed()).get(table) ?? 0;
     const r = await sql<{ n: number }>`
       select reltuples::float8 as n from pg_class
       where oid = to_regclass(${table}) and relkind in ('r', 'p')`.execute(this.database.db);
     return Math.max(0, Number(r.rows[0]?.n ?? 0));
   }
 
-  /** SQLite: the rows of each table at its last analyze (the first figure of its sqlite_stat1 rows). */
-  private async sqliteAnalyzed(): Promise<Map<string, number>> {
-    const db = this.database.db;
-    const exists = await sql<{
-      n: number;
-    }>`select count(*) as n from sqlite_schema where name = 'sqlite_stat1'`.execute(db);
-    if (Number(exists.rows[0]!.n) === 0) return new Map();
-    const r = await sql<{ tbl: string; n: number }>`
-      select tbl, max(cast(stat as integer)) as n from sqlite_stat1 group by tbl`.execute(db);
-    return new Map(r.rows.map((t) => [t.tbl, Number(t.n)]));
-  }
-
   /**
-   * The tables of the current schema; with `staleOnly`, those never analyzed but holding rows, or
-   * with more rows changed since their last analyze than autovacuum's threshold (PostgreSQL:
-   * n_mod_since_analyze, counted by the server across every process; SQLite: a rowid table's
-   * largest rowid past its rows at that analyze).
+   * The tables of the current schema; with `staleOnly`, those never analyzed (reltuples -1) or with
+   * more rows changed since their last analyze than autovacuum's threshold (n_mod_since_analyze,
+   * counted by the server across every process).
    */
   private async tables(staleOnly: boolean): Promise<string[]> {
-    if (this.database.dialect === 'sqlite') return this.sqliteTables(staleOnly);
     const r = await sql<{ name: string; rows: number; changed: number; analyzed: boolean; empty: boolean }>`
       select c.relname as name, c.reltuples::float8 as rows, pg_relation_size(c.oid) = 0 as empty,
              coalesce(s.n_mod_since_analyze, 0)::float8 as changed,
@@ -206,32 +182,6 @@ export class Analyzer {
       })
       .map((t) => t.name);
   }
-
-  /** SQLite's tables (not the full-text indexes or their shadow tables), stale ones as `tables` says. */
-  private async sqliteTables(staleOnly: boolean): Promise<string[]> {
-    const db = this.database.db;
-    const r = await sql<{ name: string; wr: number }>`
-      select name, wr from pragma_table_list
-      where schema = 'main' and type = 'table' and name not like 'sqlite\\_%' escape '\\'
-        and name not like 'kysely\\_%' escape '\\'
-      order by name`.execute(db);
-    const names = r.rows.map((t) => t.name).filter((n) => TABLE_NAME.test(n));
-    if (!staleOnly) return names;
-    const analyzed = await this.sqliteAnalyzed();
-    const stale: string[] = [];
-    for (const t of r.rows) {
-      if (!TABLE_NAME.test(t.name)) continue;
-      const rows = analyzed.get(t.name);
-      if (rows === undefined) {
-        const any = await sql<{ one: number }>`select 1 as one from ${sql.table(t.name)} limit 1`.execute(db);
-        if (any.rows.length > 0) stale.push(t.name);
-      } else if (Number(t.wr) === 0) {
-        const top = await sql<{ n: number | null }>`select max(rowid) as n from ${sql.table(t.name)}`.execute(db);
-        if (Number(top.rows[0]?.n ?? 0) - rows >= analyzeThreshold(rows)) stale.push(t.name);
-      }
-    }
-    return stale;
-  }
 }
 
 const first = (s: Set<string>) => s.values().next().value as string | undefined;
@@ -240,10 +190,12 @@ const first = (s: Set<string>) => s.values().next().value as string | undefined;
 const analyzers = new Map<string, Analyzer>();
 
 /**
- * Starts this process's analyzer for `database`. The server starts one; tests, the CLI and the
- * benchmark's in-process builds do not, so there they analyze only when they ask.
+ * Starts this process's analyzer for `database` (PostgreSQL; on SQLite there is none and noting
+ * rows does nothing). The server starts one; tests, the CLI and the benchmark's in-process builds
+ * do not, so there they analyze only when they ask.
  */
-export function startAnalyzer(database: Database, log?: AnalyzeLog): Analyzer {
+export function startAnalyzer(database: Database, log?: AnalyzeLog): Analyzer | undefined {
+  if (database.dialect !== 'postgres') return undefined;
   const analyzer = new Analyzer(database, log);
   analyzers.set(database.location, analyzer);
   const stop = analyzer.stop.bind(analyzer);
