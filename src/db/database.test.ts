@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase, testDialect } from '../../test/harness.js';
-import { createDatabase } from './database.js';
+import { compiledOnce, createDatabase, type Database } from './database.js';
 
 let test: TestDatabase;
 beforeAll(async () => {
@@ -28,6 +28,32 @@ describe.runIf(testDialect === 'postgres')('the PostgreSQL connection pool', () 
     } finally {
       await database.destroy();
       await other.destroy();
+    }
+  });
+});
+
+describe.runIf(testDialect === 'postgres')('the reads compiled once, on PostgreSQL', () => {
+  it('run as prepared statements, and unprepared once their table changed under them', async () => {
+    const database = createDatabase(test.databaseUrl, { poolSize: 1 });
+    try {
+      await sql`create table prepared_probe (id int primary key, a text)`.execute(database.db);
+      await sql`insert into prepared_probe values (1, 'x'), (2, 'z')`.execute(database.db);
+      const read = compiledOnce((db: Database, id: number) =>
+        db.db.selectFrom(sql`prepared_probe`.as('p')).selectAll().where(sql.ref('p.id'), '=', id),
+      );
+      expect(await read(database, 1)).toEqual([{ id: 1, a: 'x' }]);
+      expect(await read(database, 2)).toEqual([{ id: 2, a: 'z' }]);
+      const prepared = await sql<{ n: number }>`
+        select count(*)::int as n from pg_prepared_statements where statement like '%prepared_probe%'`.execute(
+        database.db,
+      );
+      expect(prepared.rows[0]!.n).toBe(1);
+      // The prepared `select *` can no longer run ("cached plan must not change result type").
+      await sql`alter table prepared_probe add column b text default 'y'`.execute(database.db);
+      expect(await read(database, 1)).toEqual([{ id: 1, a: 'x', b: 'y' }]);
+      expect(await read(database, 2)).toEqual([{ id: 2, a: 'z', b: 'y' }]);
+    } finally {
+      await database.destroy();
     }
   });
 });

@@ -70,9 +70,16 @@ export function isValidTimeZone(timeZone: string): boolean {
   }
 }
 
+/** The formatter's text, `yyyy-MM-dd, HH:mm:ss`: read back, it costs a third of its parts. */
+const FORMATTED = /^(\d{4})-(\d{2})-(\d{2}), (\d{2}):(\d{2}):(\d{2})$/;
+
 function localParts(epochMs: number, timeZone: string): LocalParts {
+  const formatter = formatterFor(timeZone);
+  const m = FORMATTED.exec(formatter.format(epochMs));
+  if (m) return { year: m[1]!, month: m[2]!, day: m[3]!, hour: m[4]!, minute: m[5]!, second: m[6]! };
+  // Another ICU writes en-CA otherwise: its parts say which is which.
   const parts: Record<string, string> = {};
-  for (const p of formatterFor(timeZone).formatToParts(epochMs)) parts[p.type] = p.value;
+  for (const p of formatter.formatToParts(epochMs)) parts[p.type] = p.value;
   return parts as unknown as LocalParts;
 }
 

@@ -104,6 +104,17 @@ describe.runIf(testDialect === 'sqlite')('the SQLite data version', () => {
     await elsewhere.db.updateTable('robot_call_job').set({ description: 'y' }).where('id', '=', jobId).execute();
     expect(sqliteDataVersion(db)).not.toBe(v1);
   });
+
+  it('does not change with a transaction that only reads (the callback dispatcher claims in one four times a second)', async () => {
+    const db = server.database;
+    const v0 = sqliteDataVersion(db);
+    await db.transaction((trx) => trx.db.selectFrom('robot_call_job').select('id').where('id', '=', jobId).execute());
+    expect(sqliteDataVersion(db)).toBe(v0);
+    await db.transaction((trx) =>
+      trx.db.updateTable('robot_call_job').set({ description: 'z' }).where('id', '=', jobId).execute(),
+    );
+    expect(sqliteDataVersion(db)).not.toBe(v0);
+  });
 });
 
 describe('ANSWER_CACHE_MB=0', () => {

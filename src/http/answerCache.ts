@@ -11,29 +11,31 @@ import { success } from './envelope.js';
  * computed. An answer is stamped with the version read before its queries ran, so a write that
  * lands while it is computed leaves the entry behind at once.
  *
- * Only the envelope's requestId differs between two requests; it is spliced into the kept text.
+ * Only the envelope's requestId differs between two requests; it is spliced into the kept answer.
+ * Answers are kept as the bytes sent (UTF-8): sent again, they need no encoding, which for a
+ * Chinese answer of a few kilobytes cost more than the rest of a hit's work.
  */
 
 interface Kept {
   version: string;
-  /** The serialized envelope before and after the requestId's JSON string. */
-  head: string;
-  tail: string;
+  /** The serialized envelope before and after the requestId's JSON string, in UTF-8. */
+  head: Buffer;
+  tail: Buffer;
 }
 
-/** The kept answers' text, per database handle, up to a budget; the least recently used go first. */
+/** The kept answers, per database handle, up to a budget of bytes; the least recently used go first. */
 class AnswerCache {
   private readonly kept = new Map<string, Kept>();
-  private chars = 0;
+  private bytes = 0;
 
-  constructor(private readonly budgetChars: number) {}
+  constructor(private readonly budgetBytes: number) {}
 
   get(key: string, version: string): Kept | undefined {
     const kept = this.kept.get(key);
     if (kept === undefined) return undefined;
     this.kept.delete(key);
     if (kept.version !== version) {
-      this.chars -= kept.head.length + kept.tail.length;
+      this.bytes -= kept.head.length + kept.tail.length;
       return undefined;
     }
     this.kept.set(key, kept); // most recently used last
@@ -42,18 +44,18 @@ class AnswerCache {
 
   set(key: string, kept: Kept): void {
     const size = kept.head.length + kept.tail.length;
-    if (size > this.budgetChars / 16) return;
+    if (size > this.budgetBytes / 16) return;
     const old = this.kept.get(key);
     if (old) {
       this.kept.delete(key);
-      this.chars -= old.head.length + old.tail.length;
+      this.bytes -= old.head.length + old.tail.length;
     }
     this.kept.set(key, kept);
-    this.chars += size;
+    this.bytes += size;
     for (const [k, v] of this.kept) {
-      if (this.chars <= this.budgetChars) break;
+      if (this.bytes <= this.budgetBytes) break;
       this.kept.delete(k);
-      this.chars -= v.head.length + v.tail.length;
+      this.bytes -= v.head.length + v.tail.length;
     }
   }
 }
@@ -61,8 +63,8 @@ class AnswerCache {
 const caches = new WeakMap<Database, AnswerCache>();
 
 /**
- * Sets how much answer text is kept for this database (the app does, from ANSWER_CACHE_MB): a
- * text is about twice its size in memory. 0 keeps nothing, so every read runs its queries.
+ * Sets how many megabytes of answers are kept for this database (the app does, from
+ * ANSWER_CACHE_MB). 0 keeps nothing, so every read runs its queries.
  */
 export function keepAnswers(db: Database, megabytes: number): void {
   if (megabytes > 0) caches.set(db, new AnswerCache(megabytes * 1024 * 1024));
@@ -90,7 +92,13 @@ export async function cachedAnswer<T>(
   if (version === undefined || cache === undefined) return success(request, await compute(), resultMsg);
   const key = `${request.routeOptions.url}\n${caller.tenantId}\n${caller.timeZone}\n${JSON.stringify(params)}`;
   const kept = cache.get(key, version);
-  if (kept) return serialized(reply, kept.head + JSON.stringify(request.id) + kept.tail);
+  if (kept) {
+    const id = Buffer.from(JSON.stringify(request.id));
+    return serialized(
+      reply,
+      Buffer.concat([kept.head, id, kept.tail], kept.head.length + id.length + kept.tail.length),
+    );
+  }
 
   const envelope = success(request, await compute(), resultMsg);
   const serialize = reply.getSerializationFunction('200') as ((payload: unknown) => string) | undefined;
@@ -103,16 +111,16 @@ export async function cachedAnswer<T>(
   const valueAt = at + '"requestId":'.length;
   cache.set(key, {
     version,
-    head: text.slice(0, valueAt),
-    tail: text.slice(valueAt + JSON.stringify(request.id).length),
+    head: Buffer.from(text.slice(0, valueAt)),
+    tail: Buffer.from(text.slice(valueAt + JSON.stringify(request.id).length)),
   });
   return serialized(reply, text);
 }
 
 type SuccessEnvelope<T> = ReturnType<typeof success<T>>;
 
-/** A string returned with the JSON type set is sent as it is: the envelope, already serialized. */
-function serialized<T>(reply: FastifyReply, text: string): SuccessEnvelope<T> {
+/** A string or bytes returned with the JSON type set are sent as they are: the envelope, already serialized. */
+function serialized<T>(reply: FastifyReply, answer: string | Buffer): SuccessEnvelope<T> {
   reply.type(JSON_TYPE);
-  return text as unknown as SuccessEnvelope<T>;
+  return answer as unknown as SuccessEnvelope<T>;
 }

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { compiledOnce, type Database } from '../db/database.js';
+import { compiledOnce, type Database, tenantParam } from '../db/database.js';
 import type { JobConcernStatsTable, JobDayStats } from '../db/schema.js';
 import { chunks } from './rows.js';
 
@@ -34,7 +34,7 @@ export async function sumJobDayStats(
         .selectFrom('job_day_stats')
         // A short text, so that SQLite keeps it prepared (db/database.ts).
         .select(counters.map((c) => sql<number | string | null>`sum(${sql.ref(c)})`.as(c)))
-        .where('tenant_id', '=', tenantId)
+        .where('tenant_id', '=', tenantParam(db, tenantId))
         .where('job_id', '=', jobId),
     );
     daySums.set(counters, query);
@@ -59,7 +59,7 @@ const daySeriesQuery = compiledOnce((db: Database, tenantId: number, jobId: numb
   db.db
     .selectFrom('job_day_stats')
     .select(['day', 'records', 'answered', 'chat_duration_total'])
-    .where('tenant_id', '=', tenantId)
+    .where('tenant_id', '=', tenantParam(db, tenantId))
     .where('job_id', '=', jobId)
     .where('records', '>', 0)
     .orderBy('day'),
@@ -70,7 +70,7 @@ export async function listTopConcerns(db: Database, tenantId: number, jobId: num
   const rows = await db.db
     .selectFrom('job_concern_stats')
     .select('concern')
-    .where('tenant_id', '=', tenantId)
+    .where('tenant_id', '=', tenantParam(db, tenantId))
     .where('job_id', '=', jobId)
     .orderBy('hits', 'desc')
     .orderBy('concern')

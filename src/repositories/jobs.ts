@@ -1,10 +1,11 @@
 import { type Insertable, type Selectable, sql } from 'kysely';
-import { compiledOnce, type Database } from '../db/database.js';
+import { compiledOnce, type Database, jsonList, jsonRows, stableParam, tenantParam } from '../db/database.js';
 import type { RobotCallJobTable } from '../db/schema.js';
 import type { IntentLevel, JobStatus } from '../domain/enums.js';
 import { DIALER_STATUSES } from '../domain/jobLifecycle.js';
+import type { DayCounter } from './jobStats.js';
 import { parseJson } from './rows.js';
-import { contains } from './text.js';
+import { contains, likePattern } from './text.js';
 
 /** Jobs (robot_call_job) and their caller lines (job_phone_line). */
 
@@ -53,7 +54,7 @@ export interface JobListFilter {
 }
 
 function filteredJobs(db: Database, tenantId: number, filter: JobListFilter) {
-  let q = db.db.selectFrom('robot_call_job as j').where('j.tenant_id', '=', tenantId);
+  let q = db.db.selectFrom('robot_call_job as j').where('j.tenant_id', '=', tenantParam(db, tenantId));
   if (filter.name) q = q.where(contains(sql.ref('j.name'), filter.name));
   if (filter.status) q = q.where('j.status', '=', filter.status);
   return q;
@@ -66,36 +67,76 @@ export async function countJobs(db: Database, tenantId: number, filter: JobListF
   return Number(row.n);
 }
 
-/** One page of the tenant's jobs, newest first. */
-export async function listJobs(db: Database, tenantId: number, filter: JobListFilter, limit: number, offset: number) {
-  return filteredJobs(db, tenantId, filter)
-    .leftJoin('app_user as u', (join) =>
-      join.onRef('u.id', '=', 'j.created_by_user_id').onRef('u.tenant_id', '=', 'j.tenant_id'),
-    )
-    .leftJoin('organization as o', (join) =>
-      join.onRef('o.id', '=', 'j.organization_id').onRef('o.tenant_id', '=', 'j.tenant_id'),
-    )
-    .select([
-      'j.id',
-      'j.name',
-      'j.status',
-      'j.completed_task',
-      'j.task_call_total',
-      'j.created_at',
-      'u.name as created_by_user_name',
-      'o.name as organization_name',
-    ])
-    .orderBy('j.created_at', 'desc')
-    .orderBy('j.id', 'desc')
-    .limit(limit)
-    .offset(offset)
-    .execute();
+/**
+ * One page of the tenant's jobs, newest first, and how many the filter matches. One statement
+ * (the total a sub-select of the page's) when the page has jobs; a page past the end is counted
+ * on its own.
+ */
+export async function findJobPage(
+  db: Database,
+  tenantId: number,
+  filter: JobListFilter,
+  limit: number,
+  offset: number,
+) {
+  const shape = `${filter.name ? 'name' : ''},${filter.status ? 'status' : ''}`;
+  let query = jobPageQueries.get(shape);
+  if (!query) {
+    query = jobPageQuery(Boolean(filter.name), Boolean(filter.status));
+    jobPageQueries.set(shape, query);
+  }
+  const rows = await query(db, tenantId, likePattern(filter.name ?? ''), filter.status ?? '', limit, offset);
+  const total = rows.length > 0 ? Number(rows[0]!.total) : await countJobs(db, tenantId, filter);
+  return { total, rows };
+}
+
+/** The statements of `findJobPage`, one per combination of filters, each compiled once. */
+const jobPageQueries = new Map<string, ReturnType<typeof jobPageQuery>>();
+
+function jobPageQuery(byName: boolean, byStatus: boolean) {
+  return compiledOnce(
+    (db: Database, tenantId: number, namePattern: string, status: string, limit: number, offset: number) => {
+      const tenant = tenantParam(db, tenantId);
+      const filtered = (alias: 'j' | 'c') => {
+        let q = db.db.selectFrom(`robot_call_job as ${alias}`).where(`${alias}.tenant_id`, '=', tenant);
+        // The pattern starts with %: no index serves it, and as a plain parameter SQLite would re-plan every run.
+        if (byName)
+          q = q.where(
+            sql<boolean>`${sql.ref(`${alias}.name`)} like ${stableParam(db, namePattern, 'text')} escape '\\'`,
+          );
+        if (byStatus) q = q.where(`${alias}.status`, '=', status as JobStatus);
+        return q;
+      };
+      return filtered('j')
+        .leftJoin('app_user as u', (join) =>
+          join.onRef('u.id', '=', 'j.created_by_user_id').onRef('u.tenant_id', '=', 'j.tenant_id'),
+        )
+        .leftJoin('organization as o', (join) =>
+          join.onRef('o.id', '=', 'j.organization_id').onRef('o.tenant_id', '=', 'j.tenant_id'),
+        )
+        .select([
+          'j.id',
+          'j.name',
+          'j.status',
+          'j.completed_task',
+          'j.task_call_total',
+          'j.created_at',
+          'u.name as created_by_user_name',
+          'o.name as organization_name',
+        ])
+        .select(() => filtered('c').select(sql<number>`count(*)`.as('n')).as('total'))
+        .orderBy('j.created_at', 'desc')
+        .orderBy('j.id', 'desc')
+        .limit(stableParam(db, limit, 'integer'))
+        .offset(stableParam(db, offset, 'integer'));
+    },
+  );
 }
 
 /** A job of the tenant with every name its detail shows, or undefined. */
 export async function findJobDetail(db: Database, tenantId: number, jobId: number) {
   const [row] = await jobDetailQuery(db, tenantId, jobId);
-  return row && { ...toJob(row), ...laterJobLists(row) };
+  return row && Object.assign(toJob(row), laterJobLists(row));
 }
 
 // getTaskDetail's reads are compiled once (db/database.ts).
@@ -121,9 +162,132 @@ const jobDetailQuery = compiledOnce((db: Database, tenantId: number, jobId: numb
       'f.name as dialog_flow_name',
       's.name as sms_template_name',
     ])
-    .where('j.tenant_id', '=', tenantId)
+    .where('j.tenant_id', '=', tenantParam(db, tenantId))
     .where('j.id', '=', jobId),
 );
+
+/**
+ * getTaskDetail's reads in one statement (one round trip on PostgreSQL, one prepared statement on
+ * SQLite): the job with every name its detail shows, as `findJobDetail`; its caller lines in the
+ * order of their ids; its day counters `counters` summed over its days (0 when it has none); the
+ * days it made calls, in order, with what the statistics' broken lines show of each; and its
+ * `topConcerns` most frequent concerns, most hits first, ties in text order. Undefined when the
+ * tenant has no such job. The lists come as JSON (db/database.ts `jsonRows`): no row objects.
+ */
+export async function findJobDetailWithStats(
+  db: Database,
+  tenantId: number,
+  jobId: number,
+  counters: readonly DayCounter[],
+  topConcerns: number,
+) {
+  let query = detailWithStatsQueries.get(counters);
+  if (!query) {
+    query = detailWithStatsQuery(counters);
+    detailWithStatsQueries.set(counters, query);
+  }
+  const [row] = await query(db, tenantId, jobId, topConcerns);
+  if (!row) return undefined;
+  const sums = parseJson<(number | null)[]>(row.day_sums, []);
+  return {
+    // Copied once: a row of this many columns costs more to copy than to read.
+    job: Object.assign(toJob(row), laterJobLists(row)),
+    lines: parseJson<[number, string, string, string | null][]>(row.phone_lines, []).map(
+      ([id, phone_number, phone_type, name]) => ({ id, phone_number, phone_type, name }),
+    ),
+    // No days: every sum is null. PostgreSQL sums bigints as numeric; every sum fits a double exactly.
+    sums: Object.fromEntries(counters.map((c, i) => [c, Number(sums[i] ?? 0)])) as Record<DayCounter, number>,
+    days: parseJson<[string, number, number, number][]>(row.day_series, []).map(
+      ([day, records, answered, chat_duration_total]) => ({ day, records, answered, chat_duration_total }),
+    ),
+    concerns: parseJson<[string][]>(row.top_concerns, []).map(([concern]) => concern),
+  };
+}
+
+/** The statement of `findJobDetailWithStats`, compiled once per list of counters. */
+const detailWithStatsQueries = new WeakMap<readonly DayCounter[], ReturnType<typeof detailWithStatsQuery>>();
+
+function detailWithStatsQuery(counters: readonly DayCounter[]) {
+  return compiledOnce((db: Database, tenantId: number, jobId: number, topConcerns: number) => {
+    const tenant = tenantParam(db, tenantId);
+    return db.db
+      .selectFrom('robot_call_job as j')
+      .leftJoin('app_user as u', (join) =>
+        join.onRef('u.id', '=', 'j.created_by_user_id').onRef('u.tenant_id', '=', 'j.tenant_id'),
+      )
+      .leftJoin('organization as o', (join) =>
+        join.onRef('o.id', '=', 'j.organization_id').onRef('o.tenant_id', '=', 'j.tenant_id'),
+      )
+      .leftJoin('dialog_flow as f', (join) =>
+        join.onRef('f.id', '=', 'j.dialog_flow_id').onRef('f.tenant_id', '=', 'j.tenant_id'),
+      )
+      .leftJoin('sms_template as s', (join) =>
+        join.onRef('s.id', '=', 'j.sms_template_id').onRef('s.tenant_id', '=', 'j.tenant_id'),
+      )
+      .selectAll('j')
+      .select((eb) => [
+        'u.name as created_by_user_name',
+        'o.name as organization_name',
+        'f.name as dialog_flow_name',
+        's.name as sms_template_name',
+        eb
+          .selectFrom('job_phone_line as jl')
+          .innerJoin('phone_line as l', (join) =>
+            join.onRef('l.id', '=', 'jl.phone_line_id').onRef('l.tenant_id', '=', 'jl.tenant_id'),
+          )
+          .select(
+            jsonRows(
+              db,
+              [sql.ref('l.id'), sql.ref('l.phone_number'), sql.ref('l.phone_type'), sql.ref('l.name')],
+              [sql.ref('jl.phone_line_id')],
+            ).as('v'),
+          )
+          .where('jl.tenant_id', '=', tenant)
+          .where('jl.job_id', '=', jobId)
+          .as('phone_lines'),
+        eb
+          .selectFrom('job_day_stats as ds')
+          .select(
+            jsonList(
+              db,
+              counters.map((c) => sql`sum(${sql.ref(`ds.${c}`)})`),
+            ).as('v'),
+          )
+          .where('ds.tenant_id', '=', tenant)
+          .where('ds.job_id', '=', jobId)
+          .as('day_sums'),
+        eb
+          .selectFrom('job_day_stats as d')
+          .select(
+            jsonRows(
+              db,
+              [sql.ref('d.day'), sql.ref('d.records'), sql.ref('d.answered'), sql.ref('d.chat_duration_total')],
+              [sql.ref('d.day')],
+            ).as('v'),
+          )
+          .where('d.tenant_id', '=', tenant)
+          .where('d.job_id', '=', jobId)
+          .where('d.records', '>', 0)
+          .as('day_series'),
+        eb
+          .selectFrom(
+            eb
+              .selectFrom('job_concern_stats as cs')
+              .select(['cs.concern', 'cs.hits'])
+              .where('cs.tenant_id', '=', tenant)
+              .where('cs.job_id', '=', jobId)
+              .orderBy('cs.hits', 'desc')
+              .orderBy('cs.concern')
+              .limit(stableParam(db, topConcerns, 'integer'))
+              .as('c'),
+          )
+          .select(jsonRows(db, [sql.ref('c.concern')], [sql`${sql.ref('c.hits')} desc`, sql.ref('c.concern')]).as('v'))
+          .as('top_concerns'),
+      ])
+      .where('j.tenant_id', '=', tenant)
+      .where('j.id', '=', jobId);
+  });
+}
 
 /** The later API's list columns of a job (migration 0009), as values. */
 function laterJobLists(row: Record<LaterListColumn, unknown>) {
@@ -176,7 +340,7 @@ export async function findJob(db: Database, tenantId: number, jobId: number): Pr
     .where('tenant_id', '=', tenantId)
     .where('id', '=', jobId)
     .executeTakeFirst();
-  return row && { ...toJob(row), ...laterJobLists(row) };
+  return row && Object.assign(toJob(row), laterJobLists(row));
 }
 
 export async function existsJob(db: Database, tenantId: number, jobId: number): Promise<boolean> {
@@ -212,7 +376,7 @@ const jobPhoneLinesQuery = compiledOnce((db: Database, tenantId: number, jobId: 
       join.onRef('l.id', '=', 'jl.phone_line_id').onRef('l.tenant_id', '=', 'jl.tenant_id'),
     )
     .select(['l.id', 'l.phone_number', 'l.phone_type', 'l.name', 'l.enabled_status', 'l.concurrency_quota'])
-    .where('jl.tenant_id', '=', tenantId)
+    .where('jl.tenant_id', '=', tenantParam(db, tenantId))
     .where('jl.job_id', '=', jobId)
     // The same order as l.id, read from the key of job_phone_line: no sort.
     .orderBy('jl.phone_line_id'),

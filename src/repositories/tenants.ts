@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { compiledOnce, type Database } from '../db/database.js';
+import { compiledOnce, type Database, stableParam } from '../db/database.js';
 import type { SignatureVersion } from '../db/schema.js';
 import { isSet, toFlag } from './rows.js';
 
@@ -209,5 +209,5 @@ const keyCredentialsQuery = compiledOnce((db: Database, appKey: string) =>
         'data_version',
       ),
     ])
-    .where('api_key.app_key', '=', appKey),
+    .where('api_key.app_key', '=', stableParam(db, appKey, 'text')),
 );

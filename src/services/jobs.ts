@@ -2,8 +2,7 @@ import type { Database } from '../db/database.js';
 import { JobStatus } from '../domain/enums.js';
 import { notFound } from '../domain/errors.js';
 import { formatClockTime, formatDateTime, formatMinute, parseClockTime } from '../domain/time.js';
-import { listJobDaySeries, listTopConcerns, sumJobDayStats } from '../repositories/jobStats.js';
-import { countJobs, findJobDetail, type JobListFilter, listJobPhoneLines, listJobs } from '../repositories/jobs.js';
+import { findJobDetailWithStats, findJobPage, type JobListFilter } from '../repositories/jobs.js';
 import type { PageOf } from '../schemas/common.js';
 import type { GetTasksQuery, JobDetail, JobListItem } from '../schemas/jobs.js';
 import type { Caller } from './auth.js';
@@ -25,10 +24,7 @@ export async function listJobPage(
   pageSize: number | undefined,
 ): Promise<PageOf<JobListItem>> {
   const page = pageRequest(pageNum, pageSize);
-  const [total, rows] = await Promise.all([
-    countJobs(db, caller.tenantId, filter),
-    listJobs(db, caller.tenantId, filter, page.pageSize, page.offset),
-  ]);
+  const { total, rows } = await findJobPage(db, caller.tenantId, filter, page.pageSize, page.offset);
   return pageOf(
     page,
     total,
@@ -48,14 +44,9 @@ export async function listJobPage(
 /** getTaskDetail: one job with its live statistics. */
 export async function getTaskDetail(db: Database, caller: Caller, robotCallJobId: number): Promise<JobDetail> {
   const { tenantId, timeZone } = caller;
-  const [job, lines, total, days, concerns] = await Promise.all([
-    findJobDetail(db, tenantId, robotCallJobId),
-    listJobPhoneLines(db, tenantId, robotCallJobId),
-    sumJobDayStats(db, tenantId, robotCallJobId, DAY_COUNTERS),
-    listJobDaySeries(db, tenantId, robotCallJobId),
-    listTopConcerns(db, tenantId, robotCallJobId, 10),
-  ]);
-  if (!job) throw notFound('robotCallJobId', robotCallJobId);
+  const detail = await findJobDetailWithStats(db, tenantId, robotCallJobId, DAY_COUNTERS, 10);
+  if (!detail) throw notFound('robotCallJobId', robotCallJobId);
+  const { job, lines, sums, days, concerns } = detail;
   const counters = { taskCallTotal: job.task_call_total, completedTask: job.completed_task };
   return {
     robotCallJob: {
@@ -101,7 +92,7 @@ export async function getTaskDetail(db: Database, caller: Caller, robotCallJobId
     smsTemplateName: job.sms_template_name,
     systemPauseNextStart:
       job.system_pause_next_start === null ? null : formatDateTime(job.system_pause_next_start, timeZone),
-    callJobStatsInfo: buildCallJobStatsInfo(counters, total, days, concerns),
+    callJobStatsInfo: buildCallJobStatsInfo(counters, sums, days, concerns),
   };
 }
 

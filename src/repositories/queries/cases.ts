@@ -766,14 +766,17 @@ export const QUERY_CASES: QueryCase[] = [
       ['no filter', (db, s) => jobs.countJobs(db, s.tenantId, {})],
       ['by name and status', (db, s) => jobs.countJobs(db, s.tenantId, { name: '快照', status: 'IN_PROCESS' })],
     ],
-    listJobs: [
-      ['no filter, first page', (db, s) => jobs.listJobs(db, s.tenantId, {}, 20, 0)],
+    findJobPage: [
+      ['no filter, first page', (db, s) => jobs.findJobPage(db, s.tenantId, {}, 20, 0)],
       [
-        'by name and status, second page',
-        (db, s) => jobs.listJobs(db, s.tenantId, { name: '快照', status: 'IN_PROCESS' }, 20, 20),
+        'by name and status, a page past the end (counted on its own)',
+        (db, s) => jobs.findJobPage(db, s.tenantId, { name: '快照', status: 'IN_PROCESS' }, 20, 20),
       ],
     ],
     findJobDetail: [['by id', (db, s) => jobs.findJobDetail(db, s.tenantId, s.jobId)]],
+    findJobDetailWithStats: [
+      ['by id, with its statistics', (db, s) => jobs.findJobDetailWithStats(db, s.tenantId, s.jobId, DAY_COUNTERS, 10)],
+    ],
     findJob: [['by id', (db, s) => jobs.findJob(db, s.tenantId, s.jobId)]],
     existsJob: [['by id', (db, s) => jobs.existsJob(db, s.tenantId, s.jobId)]],
     listJobsForRecording: [['two jobs', (db, s) => jobs.listJobsForRecording(db, s.tenantId, [s.jobId, s.jobId + 1])]],

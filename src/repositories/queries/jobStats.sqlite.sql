@@ -45,7 +45,7 @@ select
 from
   "job_day_stats"
 where
-  "tenant_id" = ?
+  "tenant_id" = cast(? as integer)
   and "job_id" = ?;
 
 -- jobStats.listJobDaySeries: a job
@@ -57,7 +57,7 @@ select
 from
   "job_day_stats"
 where
-  "tenant_id" = ?
+  "tenant_id" = cast(? as integer)
   and "job_id" = ?
   and "records" > ?
 order by
@@ -69,7 +69,7 @@ select
 from
   "job_concern_stats"
 where
-  "tenant_id" = ?
+  "tenant_id" = cast(? as integer)
   and "job_id" = ?
 order by
   "hits" desc,

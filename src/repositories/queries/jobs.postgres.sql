@@ -19,7 +19,7 @@ where
   and "j"."name" like $2 escape '\'
   and "j"."status" = $3;
 
--- jobs.listJobs: no filter, first page
+-- jobs.findJobPage: no filter, first page
 select
   "j"."id",
   "j"."name",
@@ -28,7 +28,15 @@ select
   "j"."task_call_total",
   "j"."created_at",
   "u"."name" as "created_by_user_name",
-  "o"."name" as "organization_name"
+  "o"."name" as "organization_name",
+  (
+    select
+      count(*) as "n"
+    from
+      "robot_call_job" as "c"
+    where
+      "c"."tenant_id" = $1
+  ) as "total"
 from
   "robot_call_job" as "j"
   left join "app_user" as "u" on "u"."id" = "j"."created_by_user_id"
@@ -36,16 +44,16 @@ from
   left join "organization" as "o" on "o"."id" = "j"."organization_id"
   and "o"."tenant_id" = "j"."tenant_id"
 where
-  "j"."tenant_id" = $1
+  "j"."tenant_id" = $2
 order by
   "j"."created_at" desc,
   "j"."id" desc
 limit
-  $2
+  $3
 offset
-  $3;
+  $4;
 
--- jobs.listJobs: by name and status, second page
+-- jobs.findJobPage: by name and status, a page past the end (counted on its own)
 select
   "j"."id",
   "j"."name",
@@ -54,24 +62,43 @@ select
   "j"."task_call_total",
   "j"."created_at",
   "u"."name" as "created_by_user_name",
-  "o"."name" as "organization_name"
+  "o"."name" as "organization_name",
+  (
+    select
+      count(*) as "n"
+    from
+      "robot_call_job" as "c"
+    where
+      "c"."tenant_id" = $1
+      and "c"."name" like $2 escape '\'
+      and "c"."status" = $3
+  ) as "total"
 from
   "robot_call_job" as "j"
   left join "app_user" as "u" on "u"."id" = "j"."created_by_user_id"
   and "u"."tenant_id" = "j"."tenant_id"
   left join "organization" as "o" on "o"."id" = "j"."organization_id"
   and "o"."tenant_id" = "j"."tenant_id"
+where
+  "j"."tenant_id" = $4
+  and "j"."name" like $5 escape '\'
+  and "j"."status" = $6
+order by
+  "j"."created_at" desc,
+  "j"."id" desc
+limit
+  $7
+offset
+  $8;
+
+select
+  count(*) as "n"
+from
+  "robot_call_job" as "j"
 where
   "j"."tenant_id" = $1
   and "j"."name" like $2 escape '\'
-  and "j"."status" = $3
-order by
-  "j"."created_at" desc,
-  "j"."id" desc
-limit
-  $4
-offset
-  $5;
+  and "j"."status" = $3;
 
 -- jobs.findJobDetail: by id
 select
@@ -93,6 +120,138 @@ from
 where
   "j"."tenant_id" = $1
   and "j"."id" = $2;
+
+-- jobs.findJobDetailWithStats: by id, with its statistics
+select
+  "j".*,
+  "u"."name" as "created_by_user_name",
+  "o"."name" as "organization_name",
+  "f"."name" as "dialog_flow_name",
+  "s"."name" as "sms_template_name",
+  (
+    select
+      coalesce(
+        json_agg(
+          json_build_array(
+            "l"."id",
+            "l"."phone_number",
+            "l"."phone_type",
+            "l"."name"
+          )
+          order by
+            "jl"."phone_line_id"
+        ),
+        '[]'
+      ) as "v"
+    from
+      "job_phone_line" as "jl"
+      inner join "phone_line" as "l" on "l"."id" = "jl"."phone_line_id"
+      and "l"."tenant_id" = "jl"."tenant_id"
+    where
+      "jl"."tenant_id" = $1
+      and "jl"."job_id" = $2
+  ) as "phone_lines",
+  (
+    select
+      json_build_array(
+        sum("ds"."records"),
+        sum("ds"."answered"),
+        sum("ds"."chat_duration_total"),
+        sum("ds"."intent_a"),
+        sum("ds"."intent_b"),
+        sum("ds"."intent_c"),
+        sum("ds"."intent_d"),
+        sum("ds"."intent_e"),
+        sum("ds"."intent_f"),
+        sum("ds"."result_answered"),
+        sum("ds"."result_no_answer"),
+        sum("ds"."result_busy"),
+        sum("ds"."result_power_off"),
+        sum("ds"."result_out_of_service"),
+        sum("ds"."result_refused"),
+        sum("ds"."result_vacant_number"),
+        sum("ds"."result_can_not_connect"),
+        sum("ds"."result_from_phone_error"),
+        sum("ds"."result_system_error"),
+        sum("ds"."chat_round_less_3"),
+        sum("ds"."chat_round_f3_t6"),
+        sum("ds"."chat_round_f6_t10"),
+        sum("ds"."chat_round_f10_more"),
+        sum("ds"."chat_duration_less_10s"),
+        sum("ds"."chat_duration_f10s_t1min"),
+        sum("ds"."chat_duration_f1min_t2min"),
+        sum("ds"."chat_duration_f2min_t3min"),
+        sum("ds"."chat_duration_f3min_tmore")
+      ) as "v"
+    from
+      "job_day_stats" as "ds"
+    where
+      "ds"."tenant_id" = $3
+      and "ds"."job_id" = $4
+  ) as "day_sums",
+  (
+    select
+      coalesce(
+        json_agg(
+          json_build_array(
+            "d"."day",
+            "d"."records",
+            "d"."answered",
+            "d"."chat_duration_total"
+          )
+          order by
+            "d"."day"
+        ),
+        '[]'
+      ) as "v"
+    from
+      "job_day_stats" as "d"
+    where
+      "d"."tenant_id" = $5
+      and "d"."job_id" = $6
+      and "d"."records" > $7
+  ) as "day_series",
+  (
+    select
+      coalesce(
+        json_agg(
+          json_build_array("c"."concern")
+          order by
+            "c"."hits" desc,
+            "c"."concern"
+        ),
+        '[]'
+      ) as "v"
+    from
+      (
+        select
+          "cs"."concern",
+          "cs"."hits"
+        from
+          "job_concern_stats" as "cs"
+        where
+          "cs"."tenant_id" = $8
+          and "cs"."job_id" = $9
+        order by
+          "cs"."hits" desc,
+          "cs"."concern"
+        limit
+          $10
+      ) as "c"
+  ) as "top_concerns"
+from
+  "robot_call_job" as "j"
+  left join "app_user" as "u" on "u"."id" = "j"."created_by_user_id"
+  and "u"."tenant_id" = "j"."tenant_id"
+  left join "organization" as "o" on "o"."id" = "j"."organization_id"
+  and "o"."tenant_id" = "j"."tenant_id"
+  left join "dialog_flow" as "f" on "f"."id" = "j"."dialog_flow_id"
+  and "f"."tenant_id" = "j"."tenant_id"
+  left join "sms_template" as "s" on "s"."id" = "j"."sms_template_id"
+  and "s"."tenant_id" = "j"."tenant_id"
+where
+  "j"."tenant_id" = $11
+  and "j"."id" = $12;
 
 -- jobs.findJob: by id
 select

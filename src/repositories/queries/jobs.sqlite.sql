@@ -7,7 +7,7 @@ select
 from
   "robot_call_job" as "j"
 where
-  "j"."tenant_id" = ?;
+  "j"."tenant_id" = cast(? as integer);
 
 -- jobs.countJobs: by name and status
 select
@@ -15,11 +15,11 @@ select
 from
   "robot_call_job" as "j"
 where
-  "j"."tenant_id" = ?
+  "j"."tenant_id" = cast(? as integer)
   and "j"."name" like ? escape '\'
   and "j"."status" = ?;
 
--- jobs.listJobs: no filter, first page
+-- jobs.findJobPage: no filter, first page
 select
   "j"."id",
   "j"."name",
@@ -28,7 +28,15 @@ select
   "j"."task_call_total",
   "j"."created_at",
   "u"."name" as "created_by_user_name",
-  "o"."name" as "organization_name"
+  "o"."name" as "organization_name",
+  (
+    select
+      count(*) as "n"
+    from
+      "robot_call_job" as "c"
+    where
+      "c"."tenant_id" = cast(? as integer)
+  ) as "total"
 from
   "robot_call_job" as "j"
   left join "app_user" as "u" on "u"."id" = "j"."created_by_user_id"
@@ -36,16 +44,16 @@ from
   left join "organization" as "o" on "o"."id" = "j"."organization_id"
   and "o"."tenant_id" = "j"."tenant_id"
 where
-  "j"."tenant_id" = ?
+  "j"."tenant_id" = cast(? as integer)
 order by
   "j"."created_at" desc,
   "j"."id" desc
 limit
-  ?
+  cast(? as integer)
 offset
-  ?;
+  cast(? as integer);
 
--- jobs.listJobs: by name and status, second page
+-- jobs.findJobPage: by name and status, a page past the end (counted on its own)
 select
   "j"."id",
   "j"."name",
@@ -54,7 +62,17 @@ select
   "j"."task_call_total",
   "j"."created_at",
   "u"."name" as "created_by_user_name",
-  "o"."name" as "organization_name"
+  "o"."name" as "organization_name",
+  (
+    select
+      count(*) as "n"
+    from
+      "robot_call_job" as "c"
+    where
+      "c"."tenant_id" = cast(? as integer)
+      and "c"."name" like cast(? as text) escape '\'
+      and "c"."status" = ?
+  ) as "total"
 from
   "robot_call_job" as "j"
   left join "app_user" as "u" on "u"."id" = "j"."created_by_user_id"
@@ -62,16 +80,25 @@ from
   left join "organization" as "o" on "o"."id" = "j"."organization_id"
   and "o"."tenant_id" = "j"."tenant_id"
 where
-  "j"."tenant_id" = ?
-  and "j"."name" like ? escape '\'
+  "j"."tenant_id" = cast(? as integer)
+  and "j"."name" like cast(? as text) escape '\'
   and "j"."status" = ?
 order by
   "j"."created_at" desc,
   "j"."id" desc
 limit
-  ?
+  cast(? as integer)
 offset
-  ?;
+  cast(? as integer);
+
+select
+  count(*) as "n"
+from
+  "robot_call_job" as "j"
+where
+  "j"."tenant_id" = cast(? as integer)
+  and "j"."name" like ? escape '\'
+  and "j"."status" = ?;
 
 -- jobs.findJobDetail: by id
 select
@@ -91,7 +118,130 @@ from
   left join "sms_template" as "s" on "s"."id" = "j"."sms_template_id"
   and "s"."tenant_id" = "j"."tenant_id"
 where
-  "j"."tenant_id" = ?
+  "j"."tenant_id" = cast(? as integer)
+  and "j"."id" = ?;
+
+-- jobs.findJobDetailWithStats: by id, with its statistics
+select
+  "j".*,
+  "u"."name" as "created_by_user_name",
+  "o"."name" as "organization_name",
+  "f"."name" as "dialog_flow_name",
+  "s"."name" as "sms_template_name",
+  (
+    select
+      json_group_array(
+        json_array(
+          "l"."id",
+          "l"."phone_number",
+          "l"."phone_type",
+          "l"."name"
+        )
+        order by
+          "jl"."phone_line_id"
+      ) as "v"
+    from
+      "job_phone_line" as "jl"
+      inner join "phone_line" as "l" on "l"."id" = "jl"."phone_line_id"
+      and "l"."tenant_id" = "jl"."tenant_id"
+    where
+      "jl"."tenant_id" = cast(? as integer)
+      and "jl"."job_id" = ?
+  ) as "phone_lines",
+  (
+    select
+      json_array(
+        sum("ds"."records"),
+        sum("ds"."answered"),
+        sum("ds"."chat_duration_total"),
+        sum("ds"."intent_a"),
+        sum("ds"."intent_b"),
+        sum("ds"."intent_c"),
+        sum("ds"."intent_d"),
+        sum("ds"."intent_e"),
+        sum("ds"."intent_f"),
+        sum("ds"."result_answered"),
+        sum("ds"."result_no_answer"),
+        sum("ds"."result_busy"),
+        sum("ds"."result_power_off"),
+        sum("ds"."result_out_of_service"),
+        sum("ds"."result_refused"),
+        sum("ds"."result_vacant_number"),
+        sum("ds"."result_can_not_connect"),
+        sum("ds"."result_from_phone_error"),
+        sum("ds"."result_system_error"),
+        sum("ds"."chat_round_less_3"),
+        sum("ds"."chat_round_f3_t6"),
+        sum("ds"."chat_round_f6_t10"),
+        sum("ds"."chat_round_f10_more"),
+        sum("ds"."chat_duration_less_10s"),
+        sum("ds"."chat_duration_f10s_t1min"),
+        sum("ds"."chat_duration_f1min_t2min"),
+        sum("ds"."chat_duration_f2min_t3min"),
+        sum("ds"."chat_duration_f3min_tmore")
+      ) as "v"
+    from
+      "job_day_stats" as "ds"
+    where
+      "ds"."tenant_id" = cast(? as integer)
+      and "ds"."job_id" = ?
+  ) as "day_sums",
+  (
+    select
+      json_group_array(
+        json_array(
+          "d"."day",
+          "d"."records",
+          "d"."answered",
+          "d"."chat_duration_total"
+        )
+        order by
+          "d"."day"
+      ) as "v"
+    from
+      "job_day_stats" as "d"
+    where
+      "d"."tenant_id" = cast(? as integer)
+      and "d"."job_id" = ?
+      and "d"."records" > ?
+  ) as "day_series",
+  (
+    select
+      json_group_array(
+        json_array("c"."concern")
+        order by
+          "c"."hits" desc,
+          "c"."concern"
+      ) as "v"
+    from
+      (
+        select
+          "cs"."concern",
+          "cs"."hits"
+        from
+          "job_concern_stats" as "cs"
+        where
+          "cs"."tenant_id" = cast(? as integer)
+          and "cs"."job_id" = ?
+        order by
+          "cs"."hits" desc,
+          "cs"."concern"
+        limit
+          cast(? as integer)
+      ) as "c"
+  ) as "top_concerns"
+from
+  "robot_call_job" as "j"
+  left join "app_user" as "u" on "u"."id" = "j"."created_by_user_id"
+  and "u"."tenant_id" = "j"."tenant_id"
+  left join "organization" as "o" on "o"."id" = "j"."organization_id"
+  and "o"."tenant_id" = "j"."tenant_id"
+  left join "dialog_flow" as "f" on "f"."id" = "j"."dialog_flow_id"
+  and "f"."tenant_id" = "j"."tenant_id"
+  left join "sms_template" as "s" on "s"."id" = "j"."sms_template_id"
+  and "s"."tenant_id" = "j"."tenant_id"
+where
+  "j"."tenant_id" = cast(? as integer)
   and "j"."id" = ?;
 
 -- jobs.findJob: by id
@@ -138,7 +288,7 @@ from
   inner join "phone_line" as "l" on "l"."id" = "jl"."phone_line_id"
   and "l"."tenant_id" = "jl"."tenant_id"
 where
-  "jl"."tenant_id" = ?
+  "jl"."tenant_id" = cast(? as integer)
   and "jl"."job_id" = ?
 order by
   "jl"."phone_line_id";

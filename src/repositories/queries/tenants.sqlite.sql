@@ -115,7 +115,7 @@ from
   "api_key"
   inner join "tenant" on "tenant"."id" = "api_key"."tenant_id"
 where
-  "api_key"."app_key" = ?;
+  "api_key"."app_key" = cast(? as text);
 
 -- tenants.updateApiKeySignatureVersion: require signature v2
 update "api_key"
