@@ -287,23 +287,10 @@ async function countFromRollup(
   firstDay?: number,
   endDay?: number,
 ): Promise<number> {
-  let q = db.db
-    .selectFrom('call_record_count')
-    .select(sql<string | number | null>`sum(records)`.as('n'))
-    .where('tenant_id', '=', tenantId)
-    .where('job_id', '=', f.jobId)
-    .where('is_training', '=', toFlag(f.training));
-  if (firstDay !== undefined) q = q.where('utc_day', '>=', firstDay);
-  if (endDay !== undefined) q = q.where('utc_day', '<', endDay);
-  if (f.customerGroupId !== undefined) q = q.where('customer_group_id', '=', f.customerGroupId);
-  if (f.dialogFlowId !== undefined) q = q.where('dialog_flow_id', '=', f.dialogFlowId);
-  if (f.followStatus !== undefined) q = q.where('follow_status', '=', f.followStatus);
-  if (f.resultStatuses?.length) q = q.where('result_status', 'in', f.resultStatuses);
-  if (f.intentLevels?.length) q = q.where('intent_level', 'in', f.intentLevels);
-  // '': the records that do not say who hung up, which no hangupBy selects.
-  if (f.hangupBy !== undefined) q = q.where('hangup_by', '=', f.hangupBy);
-  if (f.readStatus !== undefined) q = q.where('read_status', '=', f.readStatus);
-  if (f.manualMarked !== undefined) q = q.where('manual_marked', '=', toFlag(f.manualMarked));
+  let q = rollupSum(db, 'call_record_count', tenantId, f);
+  if (firstDay !== undefined) q = q.where(sql.ref('utc_day'), '>=', firstDay);
+  if (endDay !== undefined) q = q.where(sql.ref('utc_day'), '<', endDay);
+  if (f.followStatus !== undefined) q = q.where(sql.ref('follow_status'), '=', f.followStatus);
   const row = await q.executeTakeFirstOrThrow();
   return Number(row.n ?? 0);
 }
@@ -318,25 +305,35 @@ async function countFromRecordRollup(
   f: CallRecordFilter,
   rollup: RecordRollup,
 ): Promise<number> {
+  let q = rollupSum(db, rollup, tenantId, f);
+  if (rollup === 'call_record_duration_count') {
+    if (f.chatDurationMin !== undefined) q = q.where(sql.ref('chat_duration'), '>=', f.chatDurationMin);
+    if (f.chatDurationMax !== undefined) q = q.where(sql.ref('chat_duration'), '<=', f.chatDurationMax);
+  } else q = q.where(mentionsAny(db, sql.ref('concerns'), f.customerConcerns!));
+  const row = await q.executeTakeFirstOrThrow();
+  return Number(row.n ?? 0);
+}
+
+/**
+ * The sum of a rollup's records of the filter's job, under the record columns every rollup keys
+ * (group, flow, result, intent, who hung up, read status, manual mark); the caller adds its own.
+ */
+function rollupSum(db: Database, rollup: 'call_record_count' | RecordRollup, tenantId: number, f: CallRecordFilter) {
   let q = db.db
     .selectFrom(rollup)
     .select(sql<string | number | null>`sum(records)`.as('n'))
     .where('tenant_id', '=', tenantId)
     .where('job_id', '=', f.jobId)
     .where('is_training', '=', toFlag(f.training));
-  if (rollup === 'call_record_duration_count') {
-    if (f.chatDurationMin !== undefined) q = q.where(sql.ref('chat_duration'), '>=', f.chatDurationMin);
-    if (f.chatDurationMax !== undefined) q = q.where(sql.ref('chat_duration'), '<=', f.chatDurationMax);
-  } else q = q.where(mentionsAny(db, sql.ref('concerns'), f.customerConcerns!));
   if (f.customerGroupId !== undefined) q = q.where('customer_group_id', '=', f.customerGroupId);
   if (f.dialogFlowId !== undefined) q = q.where('dialog_flow_id', '=', f.dialogFlowId);
   if (f.resultStatuses?.length) q = q.where('result_status', 'in', f.resultStatuses);
   if (f.intentLevels?.length) q = q.where('intent_level', 'in', f.intentLevels);
+  // '': the records that do not say who hung up, which no hangupBy selects.
   if (f.hangupBy !== undefined) q = q.where('hangup_by', '=', f.hangupBy);
   if (f.readStatus !== undefined) q = q.where('read_status', '=', f.readStatus);
   if (f.manualMarked !== undefined) q = q.where('manual_marked', '=', toFlag(f.manualMarked));
-  const row = await q.executeTakeFirstOrThrow();
-  return Number(row.n ?? 0);
+  return q;
 }
 
 /** A search of 1–3 characters and no other filter: its total is counted from grams. */

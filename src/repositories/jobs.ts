@@ -1,4 +1,4 @@
-import { type Insertable, type Selectable, sql } from 'kysely';
+import { type Insertable, type RawBuilder, type Selectable, sql } from 'kysely';
 import { compiledOnce, type Database, jsonList, jsonRows, stableParam, tenantParam } from '../db/database.js';
 import type { RobotCallJobTable } from '../db/schema.js';
 import type { IntentLevel, JobStatus } from '../domain/enums.js';
@@ -53,15 +53,34 @@ export interface JobListFilter {
   status?: JobStatus;
 }
 
-function filteredJobs(db: Database, tenantId: number, filter: JobListFilter) {
-  let q = db.db.selectFrom('robot_call_job as j').where('j.tenant_id', '=', tenantParam(db, tenantId));
-  if (filter.name) q = q.where(contains(sql.ref('j.name'), filter.name));
-  if (filter.status) q = q.where('j.status', '=', filter.status);
+/**
+ * The tenant's jobs that a list filter matches, as `alias`. It takes the name as its LIKE pattern
+ * (`likePattern`) and uses its arguments only as values, so that `jobPageQuery` can compile it once.
+ */
+function filteredJobs(
+  db: Database,
+  alias: 'j' | 'c',
+  tenantId: number,
+  filter: { namePattern?: string; status?: JobStatus },
+) {
+  let q = db.db.selectFrom(`robot_call_job as ${alias}`).where(`${alias}.tenant_id`, '=', tenantParam(db, tenantId));
+  // The pattern starts with %: no index serves it, and as a plain parameter SQLite would re-plan every run.
+  if (filter.namePattern !== undefined)
+    q = q.where(
+      sql<boolean>`${sql.ref(`${alias}.name`)} like ${stableParam(db, filter.namePattern, 'text')} escape '\\'`,
+    );
+  if (filter.status !== undefined) q = q.where(`${alias}.status`, '=', filter.status);
   return q;
 }
 
+/** `filteredJobs`' form of a list filter. */
+const jobFilter = (filter: JobListFilter) => ({
+  namePattern: filter.name ? likePattern(filter.name) : undefined,
+  status: filter.status || undefined,
+});
+
 export async function countJobs(db: Database, tenantId: number, filter: JobListFilter): Promise<number> {
-  const row = await filteredJobs(db, tenantId, filter)
+  const row = await filteredJobs(db, 'j', tenantId, jobFilter(filter))
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .executeTakeFirstOrThrow();
   return Number(row.n);
@@ -79,13 +98,14 @@ export async function findJobPage(
   limit: number,
   offset: number,
 ) {
-  const shape = `${filter.name ? 'name' : ''},${filter.status ? 'status' : ''}`;
+  const { namePattern, status } = jobFilter(filter);
+  const shape = `${namePattern !== undefined},${status !== undefined}`;
   let query = jobPageQueries.get(shape);
   if (!query) {
-    query = jobPageQuery(Boolean(filter.name), Boolean(filter.status));
+    query = jobPageQuery(namePattern !== undefined, status !== undefined);
     jobPageQueries.set(shape, query);
   }
-  const rows = await query(db, tenantId, likePattern(filter.name ?? ''), filter.status ?? '', limit, offset);
+  const rows = await query(db, tenantId, namePattern ?? '', status ?? '', limit, offset);
   const total = rows.length > 0 ? Number(rows[0]!.total) : await countJobs(db, tenantId, filter);
   return { total, rows };
 }
@@ -96,17 +116,11 @@ const jobPageQueries = new Map<string, ReturnType<typeof jobPageQuery>>();
 function jobPageQuery(byName: boolean, byStatus: boolean) {
   return compiledOnce(
     (db: Database, tenantId: number, namePattern: string, status: string, limit: number, offset: number) => {
-      const tenant = tenantParam(db, tenantId);
-      const filtered = (alias: 'j' | 'c') => {
-        let q = db.db.selectFrom(`robot_call_job as ${alias}`).where(`${alias}.tenant_id`, '=', tenant);
-        // The pattern starts with %: no index serves it, and as a plain parameter SQLite would re-plan every run.
-        if (byName)
-          q = q.where(
-            sql<boolean>`${sql.ref(`${alias}.name`)} like ${stableParam(db, namePattern, 'text')} escape '\\'`,
-          );
-        if (byStatus) q = q.where(`${alias}.status`, '=', status as JobStatus);
-        return q;
-      };
+      const filtered = (alias: 'j' | 'c') =>
+        filteredJobs(db, alias, tenantId, {
+          namePattern: byName ? namePattern : undefined,
+          status: byStatus ? (status as JobStatus) : undefined,
+        });
       return filtered('j')
         .leftJoin('app_user as u', (join) =>
           join.onRef('u.id', '=', 'j.created_by_user_id').onRef('u.tenant_id', '=', 'j.tenant_id'),
@@ -141,7 +155,12 @@ export async function findJobDetail(db: Database, tenantId: number, jobId: numbe
 
 // getTaskDetail's reads are compiled once (db/database.ts).
 const jobDetailQuery = compiledOnce((db: Database, tenantId: number, jobId: number) =>
-  db.db
+  jobWithNames(db, tenantParam(db, tenantId), jobId),
+);
+
+/** A job of the tenant (its id a `tenantParam`) with every name its detail shows. */
+function jobWithNames(db: Database, tenant: number | RawBuilder<number>, jobId: number) {
+  return db.db
     .selectFrom('robot_call_job as j')
     .leftJoin('app_user as u', (join) =>
       join.onRef('u.id', '=', 'j.created_by_user_id').onRef('u.tenant_id', '=', 'j.tenant_id'),
@@ -162,9 +181,9 @@ const jobDetailQuery = compiledOnce((db: Database, tenantId: number, jobId: numb
       'f.name as dialog_flow_name',
       's.name as sms_template_name',
     ])
-    .where('j.tenant_id', '=', tenantParam(db, tenantId))
-    .where('j.id', '=', jobId),
-);
+    .where('j.tenant_id', '=', tenant)
+    .where('j.id', '=', jobId);
+}
 
 /**
  * getTaskDetail's reads in one statement (one round trip on PostgreSQL, one prepared statement on
@@ -210,82 +229,61 @@ const detailWithStatsQueries = new WeakMap<readonly DayCounter[], ReturnType<typ
 function detailWithStatsQuery(counters: readonly DayCounter[]) {
   return compiledOnce((db: Database, tenantId: number, jobId: number, topConcerns: number) => {
     const tenant = tenantParam(db, tenantId);
-    return db.db
-      .selectFrom('robot_call_job as j')
-      .leftJoin('app_user as u', (join) =>
-        join.onRef('u.id', '=', 'j.created_by_user_id').onRef('u.tenant_id', '=', 'j.tenant_id'),
-      )
-      .leftJoin('organization as o', (join) =>
-        join.onRef('o.id', '=', 'j.organization_id').onRef('o.tenant_id', '=', 'j.tenant_id'),
-      )
-      .leftJoin('dialog_flow as f', (join) =>
-        join.onRef('f.id', '=', 'j.dialog_flow_id').onRef('f.tenant_id', '=', 'j.tenant_id'),
-      )
-      .leftJoin('sms_template as s', (join) =>
-        join.onRef('s.id', '=', 'j.sms_template_id').onRef('s.tenant_id', '=', 'j.tenant_id'),
-      )
-      .selectAll('j')
-      .select((eb) => [
-        'u.name as created_by_user_name',
-        'o.name as organization_name',
-        'f.name as dialog_flow_name',
-        's.name as sms_template_name',
-        eb
-          .selectFrom('job_phone_line as jl')
-          .innerJoin('phone_line as l', (join) =>
-            join.onRef('l.id', '=', 'jl.phone_line_id').onRef('l.tenant_id', '=', 'jl.tenant_id'),
-          )
-          .select(
-            jsonRows(
-              db,
-              [sql.ref('l.id'), sql.ref('l.phone_number'), sql.ref('l.phone_type'), sql.ref('l.name')],
-              [sql.ref('jl.phone_line_id')],
-            ).as('v'),
-          )
-          .where('jl.tenant_id', '=', tenant)
-          .where('jl.job_id', '=', jobId)
-          .as('phone_lines'),
-        eb
-          .selectFrom('job_day_stats as ds')
-          .select(
-            jsonList(
-              db,
-              counters.map((c) => sql`sum(${sql.ref(`ds.${c}`)})`),
-            ).as('v'),
-          )
-          .where('ds.tenant_id', '=', tenant)
-          .where('ds.job_id', '=', jobId)
-          .as('day_sums'),
-        eb
-          .selectFrom('job_day_stats as d')
-          .select(
-            jsonRows(
-              db,
-              [sql.ref('d.day'), sql.ref('d.records'), sql.ref('d.answered'), sql.ref('d.chat_duration_total')],
-              [sql.ref('d.day')],
-            ).as('v'),
-          )
-          .where('d.tenant_id', '=', tenant)
-          .where('d.job_id', '=', jobId)
-          .where('d.records', '>', 0)
-          .as('day_series'),
-        eb
-          .selectFrom(
-            eb
-              .selectFrom('job_concern_stats as cs')
-              .select(['cs.concern', 'cs.hits'])
-              .where('cs.tenant_id', '=', tenant)
-              .where('cs.job_id', '=', jobId)
-              .orderBy('cs.hits', 'desc')
-              .orderBy('cs.concern')
-              .limit(stableParam(db, topConcerns, 'integer'))
-              .as('c'),
-          )
-          .select(jsonRows(db, [sql.ref('c.concern')], [sql`${sql.ref('c.hits')} desc`, sql.ref('c.concern')]).as('v'))
-          .as('top_concerns'),
-      ])
-      .where('j.tenant_id', '=', tenant)
-      .where('j.id', '=', jobId);
+    return jobWithNames(db, tenant, jobId).select((eb) => [
+      eb
+        .selectFrom('job_phone_line as jl')
+        .innerJoin('phone_line as l', (join) =>
+          join.onRef('l.id', '=', 'jl.phone_line_id').onRef('l.tenant_id', '=', 'jl.tenant_id'),
+        )
+        .select(
+          jsonRows(
+            db,
+            [sql.ref('l.id'), sql.ref('l.phone_number'), sql.ref('l.phone_type'), sql.ref('l.name')],
+            [sql.ref('jl.phone_line_id')],
+          ).as('v'),
+        )
+        .where('jl.tenant_id', '=', tenant)
+        .where('jl.job_id', '=', jobId)
+        .as('phone_lines'),
+      eb
+        .selectFrom('job_day_stats as ds')
+        .select(
+          jsonList(
+            db,
+            counters.map((c) => sql`sum(${sql.ref(`ds.${c}`)})`),
+          ).as('v'),
+        )
+        .where('ds.tenant_id', '=', tenant)
+        .where('ds.job_id', '=', jobId)
+        .as('day_sums'),
+      eb
+        .selectFrom('job_day_stats as d')
+        .select(
+          jsonRows(
+            db,
+            [sql.ref('d.day'), sql.ref('d.records'), sql.ref('d.answered'), sql.ref('d.chat_duration_total')],
+            [sql.ref('d.day')],
+          ).as('v'),
+        )
+        .where('d.tenant_id', '=', tenant)
+        .where('d.job_id', '=', jobId)
+        .where('d.records', '>', 0)
+        .as('day_series'),
+      eb
+        .selectFrom(
+          eb
+            .selectFrom('job_concern_stats as cs')
+            .select(['cs.concern', 'cs.hits'])
+            .where('cs.tenant_id', '=', tenant)
+            .where('cs.job_id', '=', jobId)
+            .orderBy('cs.hits', 'desc')
+            .orderBy('cs.concern')
+            .limit(stableParam(db, topConcerns, 'integer'))
+            .as('c'),
+        )
+        .select(jsonRows(db, [sql.ref('c.concern')], [sql`${sql.ref('c.hits')} desc`, sql.ref('c.concern')]).as('v'))
+        .as('top_concerns'),
+    ]);
   });
 }
 

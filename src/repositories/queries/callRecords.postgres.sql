@@ -56,12 +56,12 @@ where
   and "is_training" = $3
   and "customer_group_id" = $4
   and "dialog_flow_id" = $5
-  and "follow_status" = $6
-  and "result_status" in ($7, $8)
-  and "intent_level" in ($9, $10)
-  and "hangup_by" = $11
-  and "read_status" = $12
-  and "manual_marked" = $13;
+  and "result_status" in ($6, $7)
+  and "intent_level" in ($8, $9)
+  and "hangup_by" = $10
+  and "read_status" = $11
+  and "manual_marked" = $12
+  and "follow_status" = $13;
 
 -- callRecords.countCallRecords: the later API’s chatDuration bounds with the rollups’ record columns: a sum over a range of call_record_duration_count (migration 0020)
 select
@@ -72,15 +72,15 @@ where
   "tenant_id" = $1
   and "job_id" = $2
   and "is_training" = $3
-  and "chat_duration" >= $4
-  and "chat_duration" <= $5
-  and "customer_group_id" = $6
-  and "dialog_flow_id" = $7
-  and "result_status" in ($8)
-  and "intent_level" in ($9, $10)
-  and "hangup_by" = $11
-  and "read_status" = $12
-  and "manual_marked" = $13;
+  and "customer_group_id" = $4
+  and "dialog_flow_id" = $5
+  and "result_status" in ($6)
+  and "intent_level" in ($7, $8)
+  and "hangup_by" = $9
+  and "read_status" = $10
+  and "manual_marked" = $11
+  and "chat_duration" >= $12
+  and "chat_duration" <= $13;
 
 -- callRecords.countCallRecords: the later API’s customerConcern with a record column: a sum over the concern sets that meet it (migration 0020)
 select
@@ -91,8 +91,8 @@ where
   "tenant_id" = $1
   and "job_id" = $2
   and "is_training" = $3
-  and jsonb_exists_any ("concerns", array[$4, $5]::text[])
-  and "read_status" = $6;
+  and "read_status" = $4
+  and jsonb_exists_any ("concerns", array[$5, $6]::text[]);
 
 -- callRecords.countCallRecords: the later API’s lastCallRecord: counted in call_record_job_last
 select
@@ -127,13 +127,13 @@ where
   "tenant_id" = $1
   and "job_id" = $2
   and "is_training" = $3
-  and "utc_day" >= $4
-  and "utc_day" < $5
-  and "customer_group_id" = $6
-  and "dialog_flow_id" = $7
-  and "follow_status" = $8
-  and "result_status" in ($9, $10)
-  and "intent_level" in ($11, $12);
+  and "customer_group_id" = $4
+  and "dialog_flow_id" = $5
+  and "result_status" in ($6, $7)
+  and "intent_level" in ($8, $9)
+  and "utc_day" >= $10
+  and "utc_day" < $11
+  and "follow_status" = $12;
 
 select
   count(*) as "n"

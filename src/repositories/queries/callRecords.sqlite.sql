@@ -63,12 +63,12 @@ where
   and "is_training" = ?
   and "customer_group_id" = ?
   and "dialog_flow_id" = ?
-  and "follow_status" = ?
   and "result_status" in (?, ?)
   and "intent_level" in (?, ?)
   and "hangup_by" = ?
   and "read_status" = ?
-  and "manual_marked" = ?;
+  and "manual_marked" = ?
+  and "follow_status" = ?;
 
 -- callRecords.countCallRecords: the later API’s chatDuration bounds with the rollups’ record columns: a sum over a range of call_record_duration_count (migration 0020)
 select
@@ -79,15 +79,15 @@ where
   "tenant_id" = ?
   and "job_id" = ?
   and "is_training" = ?
-  and "chat_duration" >= ?
-  and "chat_duration" <= ?
   and "customer_group_id" = ?
   and "dialog_flow_id" = ?
   and "result_status" in (?)
   and "intent_level" in (?, ?)
   and "hangup_by" = ?
   and "read_status" = ?
-  and "manual_marked" = ?;
+  and "manual_marked" = ?
+  and "chat_duration" >= ?
+  and "chat_duration" <= ?;
 
 -- callRecords.countCallRecords: the later API’s customerConcern with a record column: a sum over the concern sets that meet it (migration 0020)
 select
@@ -98,6 +98,7 @@ where
   "tenant_id" = ?
   and "job_id" = ?
   and "is_training" = ?
+  and "read_status" = ?
   and exists (
     select
       1
@@ -105,8 +106,7 @@ where
       json_each("concerns")
     where
       json_each.value in (?, ?)
-  )
-  and "read_status" = ?;
+  );
 
 -- callRecords.countCallRecords: the later API’s lastCallRecord: counted in call_record_job_last
 select
@@ -141,13 +141,13 @@ where
   "tenant_id" = ?
   and "job_id" = ?
   and "is_training" = ?
-  and "utc_day" >= ?
-  and "utc_day" < ?
   and "customer_group_id" = ?
   and "dialog_flow_id" = ?
-  and "follow_status" = ?
   and "result_status" in (?, ?)
-  and "intent_level" in (?, ?);
+  and "intent_level" in (?, ?)
+  and "utc_day" >= ?
+  and "utc_day" < ?
+  and "follow_status" = ?;
 
 select
   count(*) as "n"

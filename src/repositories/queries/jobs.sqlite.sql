@@ -16,7 +16,7 @@ from
   "robot_call_job" as "j"
 where
   "j"."tenant_id" = cast(? as integer)
-  and "j"."name" like ? escape '\'
+  and "j"."name" like cast(? as text) escape '\'
   and "j"."status" = ?;
 
 -- jobs.findJobPage: no filter, first page
@@ -97,7 +97,7 @@ from
   "robot_call_job" as "j"
 where
   "j"."tenant_id" = cast(? as integer)
-  and "j"."name" like ? escape '\'
+  and "j"."name" like cast(? as text) escape '\'
   and "j"."status" = ?;
 
 -- jobs.findJobDetail: by id
