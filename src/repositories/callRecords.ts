@@ -1,5 +1,5 @@
 import { type Insertable, type RawBuilder, type Selectable, type SqlBool, sql } from 'kysely';
-import type { Database } from '../db/database.js';
+import { compiledOnce, type Database, tenantParam } from '../db/database.js';
 import type {
   CallDetailTable,
   CallRecordConcernCountTable,
@@ -521,20 +521,38 @@ export async function listTurns(db: Database, tenantId: number, callRecordIds: n
   return out;
 }
 
-/** One call record of the tenant with its customer, or undefined. */
+/** One call record of the tenant, or undefined. */
 export async function findCallRecord(
   db: Database,
   tenantId: number,
   callRecordId: number,
 ): Promise<CallRecord | undefined> {
-  const row = await db.db
-    .selectFrom('call_record')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', callRecordId)
-    .executeTakeFirst();
+  const [row] = await callRecordQuery(db, tenantId, callRecordId);
   return row && toCallRecord(row);
 }
+
+// callDetail's reads are compiled once (db/database.ts).
+const callRecordQuery = compiledOnce((db: Database, tenantId: number, callRecordId: number) =>
+  db.db
+    .selectFrom('call_record')
+    .selectAll()
+    .where('tenant_id', '=', tenantParam(db, tenantId))
+    .where('id', '=', callRecordId),
+);
+
+/** The transcript turns of one record, in speaking order: `listTurns` of one, compiled once. */
+export function listTurnsOfRecord(db: Database, tenantId: number, callRecordId: number) {
+  return turnsOfRecordQuery(db, tenantId, callRecordId);
+}
+
+const turnsOfRecordQuery = compiledOnce((db: Database, tenantId: number, callRecordId: number) =>
+  db.db
+    .selectFrom('call_detail')
+    .select(['id', 'call_record_id', 'type', 'text'])
+    .where('tenant_id', '=', tenantParam(db, tenantId))
+    .where('call_record_id', '=', callRecordId)
+    .orderBy('seq'),
+);
 
 /** Inserts records whose idempotency key is new; returns the ids given, by key. */
 export async function insertNewCallRecords(db: Database, records: NewCallRecord[]): Promise<Map<string, number>> {

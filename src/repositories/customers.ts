@@ -1,5 +1,5 @@
 import { type Insertable, sql } from 'kysely';
-import type { Database } from '../db/database.js';
+import { compiledOnce, type Database, tenantParam } from '../db/database.js';
 import type { CustomerPersonTable } from '../db/schema.js';
 import type { FollowStatus, IntentLevel, ResultStatus } from '../domain/enums.js';
 import { chunks, parseJson } from './rows.js';
@@ -11,17 +11,9 @@ export type NewCustomer = Omit<Insertable<CustomerPersonTable>, 'properties' | '
   attributes: unknown[];
 };
 
+/** A customer of the tenant with its group's name, or undefined. */
 export async function findCustomerWithGroup(db: Database, tenantId: number, customerPersonId: number) {
-  const row = await db.db
-    .selectFrom('customer_person as c')
-    .leftJoin('customer_group as g', (join) =>
-      join.onRef('g.id', '=', 'c.customer_group_id').onRef('g.tenant_id', '=', 'c.tenant_id'),
-    )
-    .selectAll('c')
-    .select('g.name as customer_group_name')
-    .where('c.tenant_id', '=', tenantId)
-    .where('c.id', '=', customerPersonId)
-    .executeTakeFirst();
+  const [row] = await customerWithGroupQuery(db, tenantId, customerPersonId);
   return (
     row && {
       ...row,
@@ -30,6 +22,19 @@ export async function findCustomerWithGroup(db: Database, tenantId: number, cust
     }
   );
 }
+
+// callDetail's reads are compiled once (db/database.ts).
+const customerWithGroupQuery = compiledOnce((db: Database, tenantId: number, customerPersonId: number) =>
+  db.db
+    .selectFrom('customer_person as c')
+    .leftJoin('customer_group as g', (join) =>
+      join.onRef('g.id', '=', 'c.customer_group_id').onRef('g.tenant_id', '=', 'c.tenant_id'),
+    )
+    .selectAll('c')
+    .select('g.name as customer_group_name')
+    .where('c.tenant_id', '=', tenantParam(db, tenantId))
+    .where('c.id', '=', customerPersonId),
+);
 
 export async function insertCustomer(db: Database, customer: NewCustomer): Promise<number> {
   return (await insertCustomers(db, [customer]))[0]!.id;

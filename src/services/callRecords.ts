@@ -1,5 +1,5 @@
 import type { Database } from '../db/database.js';
-import { FollowStatus, IntentLevel, ResultStatus } from '../domain/enums.js';
+import { FollowStatus, IntentLevel, ResultStatus, type TurnType } from '../domain/enums.js';
 import { invalidParameter, notFound } from '../domain/errors.js';
 import {
   FIRST_YEAR,
@@ -18,6 +18,7 @@ import {
   findCallRecord,
   listCallRecords,
   listTurns,
+  listTurnsOfRecord,
 } from '../repositories/callRecords.js';
 import { findCustomerWithGroup } from '../repositories/customers.js';
 import { existsJob } from '../repositories/jobs.js';
@@ -73,10 +74,17 @@ export function groupTurns(rows: Awaited<ReturnType<typeof listTurns>>): Map<num
   for (const t of rows) {
     const list = byRecord.get(t.call_record_id) ?? [];
     byRecord.set(t.call_record_id, list);
-    list.push({ text: t.text, type: t.type, callDetailId: t.id });
+    list.push(toTurn(t));
   }
   return byRecord;
 }
+
+/** A turn as the API shows it. */
+export const toTurn = (t: { id: number; type: TurnType; text: string }): Turn => ({
+  text: t.text,
+  type: t.type,
+  callDetailId: t.id,
+});
 
 /** getCallRecordInfoList: one job's finished calls, newest first, each with its transcript. */
 export async function getCallRecordInfoList(
@@ -163,7 +171,7 @@ export async function getCallDetail(db: Database, caller: Caller, callRecordId: 
   if (!record) throw notFound('callRecordId', callRecordId);
   const [customer, turnRows] = await Promise.all([
     record.customer_person_id === null ? undefined : findCustomerWithGroup(db, tenantId, record.customer_person_id),
-    listTurns(db, tenantId, [record.id]),
+    listTurnsOfRecord(db, tenantId, record.id),
   ]);
   return {
     callRecordId: record.id,
@@ -204,7 +212,7 @@ export async function getCallDetail(db: Database, caller: Caller, callRecordId: 
     customerConcern: record.customer_concern,
     fullAudioUrl: record.full_audio_url,
     analysisBasis: record.analysis_basis,
-    callDetailList: groupTurns(turnRows).get(record.id) ?? [],
+    callDetailList: turnRows.map(toTurn),
     manualMarked: record.manual_marked,
     robotCallJobId: record.job_id,
     attributes: record.attributes,

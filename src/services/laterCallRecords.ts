@@ -13,7 +13,7 @@ import {
 } from '../domain/enums.js';
 import { invalidParameter, notFound } from '../domain/errors.js';
 import { formatDateTime, formatIsoLocal, formatMinute } from '../domain/time.js';
-import { type CallRecordFilter, findCallRecord, listTurns } from '../repositories/callRecords.js';
+import { type CallRecordFilter, findCallRecord, listTurns, listTurnsOfRecord } from '../repositories/callRecords.js';
 import {
   type CallTaskFilter,
   countCallTasks,
@@ -36,7 +36,7 @@ import {
   type ToBeCalledQuery,
 } from '../schemas/later/callRecords.js';
 import type { Caller } from './auth.js';
-import { findCallRecordPage, groupTurns } from './callRecords.js';
+import { findCallRecordPage, groupTurns, toTurn } from './callRecords.js';
 import { retryDeadlock } from './callResults.js';
 import { pageOf, pageRequest } from './paging.js';
 
@@ -195,7 +195,7 @@ export async function getLaterCallDetail(db: Database, caller: Caller, callRecor
   if (!record) throw notFound('callRecordId', callRecordId);
   const [customer, turnRows, names] = await Promise.all([
     record.customer_person_id === null ? undefined : findCustomerWithGroup(db, tenantId, record.customer_person_id),
-    listTurns(db, tenantId, [record.id]),
+    listTurnsOfRecord(db, tenantId, record.id),
     intentLevelNames(db, tenantId, record.job_id),
   ]);
   const real = asLevel(record.real_intent_level);
@@ -233,7 +233,7 @@ export async function getLaterCallDetail(db: Database, caller: Caller, callRecor
     fullAudioUrl: record.full_audio_url,
     customerAudioUrl: record.customer_audio_url,
     analysisBasis: record.analysis_basis,
-    callDetailList: groupTurns(turnRows).get(record.id) ?? [],
+    callDetailList: turnRows.map(toTurn),
     startTime: formatIsoLocal(record.start_time, timeZone),
     endTime: formatIsoLocal(record.end_time, timeZone),
     chatRound: record.chat_round,

@@ -860,6 +860,20 @@ order by
   "call_record_id",
   "seq";
 
+-- callRecords.listTurnsOfRecord: one record
+select
+  "id",
+  "call_record_id",
+  "type",
+  "text"
+from
+  "call_detail"
+where
+  "tenant_id" = $1
+  and "call_record_id" = $2
+order by
+  "seq";
+
 -- callRecords.findCallRecord: by id
 select
   *

@@ -886,13 +886,27 @@ order by
   "call_record_id",
   "seq";
 
+-- callRecords.listTurnsOfRecord: one record
+select
+  "id",
+  "call_record_id",
+  "type",
+  "text"
+from
+  "call_detail"
+where
+  "tenant_id" = cast(? as integer)
+  and "call_record_id" = ?
+order by
+  "seq";
+
 -- callRecords.findCallRecord: by id
 select
   *
 from
   "call_record"
 where
-  "tenant_id" = ?
+  "tenant_id" = cast(? as integer)
   and "id" = ?;
 
 -- callRecords.insertNewCallRecords: two records

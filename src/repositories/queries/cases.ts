@@ -484,6 +484,7 @@ export const QUERY_CASES: QueryCase[] = [
     listTurns: [
       ['two records', (db, s) => callRecords.listTurns(db, s.tenantId, [s.callRecordId, s.callRecordId + 1])],
     ],
+    listTurnsOfRecord: [['one record', (db, s) => callRecords.listTurnsOfRecord(db, s.tenantId, s.callRecordId)]],
     findCallRecord: [['by id', (db, s) => callRecords.findCallRecord(db, s.tenantId, s.callRecordId)]],
     insertNewCallRecords: [
       [

@@ -10,7 +10,7 @@ from
   left join "customer_group" as "g" on "g"."id" = "c"."customer_group_id"
   and "g"."tenant_id" = "c"."tenant_id"
 where
-  "c"."tenant_id" = ?
+  "c"."tenant_id" = cast(? as integer)
   and "c"."id" = ?;
 
 -- customers.insertCustomer: one customer
