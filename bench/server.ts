@@ -42,6 +42,8 @@ export async function startServer(options: {
   const child: ChildProcess = spawn(
     process.execPath,
     [
+      // Node's own flags for the server, e.g. "--cpu-prof --cpu-prof-dir=data/prof" to profile it.
+      ...(process.env.BENCH_SERVER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? []),
       serve,
       '--no-migrate',
       ...(options.floorBytes === undefined ? [] : ['--floor-bytes', String(options.floorBytes)]),
