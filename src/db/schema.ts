@@ -325,7 +325,7 @@ export interface CallRecordCountTable {
 }
 
 /** The record columns call_record_count shares with the duration and concern rollups (migration 0020). */
-interface RecordDimensions {
+export interface RecordDimensions {
   result_status: ResultStatus;
   intent_level: IntentLevel;
   /** 0 when the record has no customer group. */
@@ -357,6 +357,19 @@ export interface CallRecordConcernCountTable extends RecordDimensions {
    * (read back as an array) on PostgreSQL. Records without one are not counted.
    */
   concerns: string | string[];
+  records: number;
+}
+
+/**
+ * The latest calls of call tasks (is_last) per job, redial number, chat duration and record
+ * columns (migration 0022): lastCallRecord totals.
+ */
+export interface CallRecordLastCountTable extends RecordDimensions {
+  tenant_id: number;
+  job_id: number;
+  redial_times: number;
+  /** Seconds. */
+  chat_duration: number;
   records: number;
 }
 
@@ -516,6 +529,7 @@ export interface DB {
   call_record_phone_gram: CallRecordPhoneGramTable;
   call_record_duration_count: CallRecordDurationCountTable;
   call_record_concern_count: CallRecordConcernCountTable;
+  call_record_last_count: CallRecordLastCountTable;
   quarantine: QuarantineTable;
   signature_nonce: SignatureNonceTable;
   rate_limit: RateLimitTable;

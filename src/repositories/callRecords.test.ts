@@ -9,7 +9,8 @@ import { parseJson } from './rows.js';
 /*
  * The list's totals come from call_record_count plus partial-day counts, from the duration and
  * concern rollups (migration 0020) for the later API's chatDuration and customerConcern filters,
- * and searchWords goes through trigram indexes; whatever the filter, both must answer exactly what
+ * from the latest calls' rollup (migration 0022) for lastCallRecord, and searchWords goes through
+ * trigram indexes; whatever the filter, both must answer exactly what
  * a plain reading of the records answers — also after customers change follow status and records
  * are changed or deleted behind the write path's back (the triggers keep the counts).
  */
@@ -68,6 +69,8 @@ interface Row {
   manual_marked: number;
   chat_duration: number;
   customer_concern: string | string[];
+  is_last: number;
+  redial_times: number;
 }
 
 async function truth(f: CallRecordFilter): Promise<number[]> {
@@ -84,37 +87,41 @@ async function truth(f: CallRecordFilter): Promise<number[]> {
       c,
     ]),
   );
-  return rows
-    .filter((r) => r.is_training === (f.training ? 1 : 0))
-    .filter((r) => f.customerGroupId === undefined || r.customer_group_id === f.customerGroupId)
-    .filter((r) => f.dialogFlowId === undefined || r.dialog_flow_id === f.dialogFlowId)
-    .filter((r) => f.startFrom === undefined || r.start_time >= f.startFrom)
-    .filter((r) => f.startBefore === undefined || r.start_time < f.startBefore)
-    .filter((r) => !f.resultStatuses?.length || f.resultStatuses.includes(r.result_status))
-    .filter((r) => !f.intentLevels?.length || f.intentLevels.includes(r.intent_level))
-    .filter(
-      (r) =>
-        f.followStatus === undefined ||
-        (r.customer_person_id !== null && customers.get(r.customer_person_id)?.follow_status === f.followStatus),
-    )
-    .filter(
-      (r) =>
-        f.searchWords === undefined ||
-        r.called_phone_number.includes(f.searchWords) ||
-        (r.customer_person_id !== null && (customers.get(r.customer_person_id)?.name ?? '').includes(f.searchWords)),
-    )
-    .filter((r) => f.hangupBy === undefined || r.hangup_by === f.hangupBy)
-    .filter((r) => f.readStatus === undefined || r.read_status === f.readStatus)
-    .filter((r) => f.manualMarked === undefined || r.manual_marked === (f.manualMarked ? 1 : 0))
-    .filter((r) => f.chatDurationMin === undefined || r.chat_duration >= f.chatDurationMin)
-    .filter((r) => f.chatDurationMax === undefined || r.chat_duration <= f.chatDurationMax)
-    .filter(
-      (r) =>
-        !f.customerConcerns?.length ||
-        parseJson<string[]>(r.customer_concern, []).some((c) => f.customerConcerns!.includes(c)),
-    )
-    .sort((a, b) => b.start_time - a.start_time || b.id - a.id)
-    .map((r) => r.id);
+  return (
+    rows
+      // Only the latest calls, whatever the training flag asked (none of them is a training call).
+      .filter((r) => (f.lastCallRecord ? r.is_last === 1 : r.is_training === (f.training ? 1 : 0)))
+      .filter((r) => f.redialTimes === undefined || r.redial_times === f.redialTimes)
+      .filter((r) => f.customerGroupId === undefined || r.customer_group_id === f.customerGroupId)
+      .filter((r) => f.dialogFlowId === undefined || r.dialog_flow_id === f.dialogFlowId)
+      .filter((r) => f.startFrom === undefined || r.start_time >= f.startFrom)
+      .filter((r) => f.startBefore === undefined || r.start_time < f.startBefore)
+      .filter((r) => !f.resultStatuses?.length || f.resultStatuses.includes(r.result_status))
+      .filter((r) => !f.intentLevels?.length || f.intentLevels.includes(r.intent_level))
+      .filter(
+        (r) =>
+          f.followStatus === undefined ||
+          (r.customer_person_id !== null && customers.get(r.customer_person_id)?.follow_status === f.followStatus),
+      )
+      .filter(
+        (r) =>
+          f.searchWords === undefined ||
+          r.called_phone_number.includes(f.searchWords) ||
+          (r.customer_person_id !== null && (customers.get(r.customer_person_id)?.name ?? '').includes(f.searchWords)),
+      )
+      .filter((r) => f.hangupBy === undefined || r.hangup_by === f.hangupBy)
+      .filter((r) => f.readStatus === undefined || r.read_status === f.readStatus)
+      .filter((r) => f.manualMarked === undefined || r.manual_marked === (f.manualMarked ? 1 : 0))
+      .filter((r) => f.chatDurationMin === undefined || r.chat_duration >= f.chatDurationMin)
+      .filter((r) => f.chatDurationMax === undefined || r.chat_duration <= f.chatDurationMax)
+      .filter(
+        (r) =>
+          !f.customerConcerns?.length ||
+          parseJson<string[]>(r.customer_concern, []).some((c) => f.customerConcerns!.includes(c)),
+      )
+      .sort((a, b) => b.start_time - a.start_time || b.id - a.id)
+      .map((r) => r.id)
+  );
 }
 
 const DAY = 24 * HOUR;
@@ -208,12 +215,12 @@ function toLaterFilter(v: ReturnType<typeof laterArb> extends fc.Arbitrary<infer
   };
 }
 
-/** Checks the total and a page of `filter` against a plain reading; returns whether a 0020 rollup counted it. */
+/** Checks the total and a page of `filter` against a plain reading; returns whether a 0020 or 0022 rollup counted it. */
 async function expectFilterExact(f: CallRecordFilter, size: number, page: number): Promise<boolean> {
   const expected = await truth(f);
   t.queries.length = 0;
   const total = await countCallRecords(t.database, tenant.tenantId, f);
-  const fromRollup = t.queries.some((q) => /call_record_(duration|concern)_count/.test(q));
+  const fromRollup = t.queries.some((q) => /call_record_(duration|concern|last)_count/.test(q));
   expect(total, JSON.stringify(f)).toBe(expected.length);
   // Without the total, and with it (a search may then walk the list index instead).
   for (const hint of [undefined, total]) {
@@ -232,16 +239,33 @@ async function expectExact(runs: number): Promise<void> {
   );
 }
 
-/** The later filters' property; most runs' totals are the duration or concern rollups', some count rows. */
-async function expectLaterExact(runs: number): Promise<void> {
+/**
+ * lastCallRecord with the later filters and a redial number; now and then concerns or the training
+ * flag, which send it back to counting rows.
+ */
+const lastArb = () =>
+  fc
+    .tuple(laterArb(), sometimes(fc.integer({ min: 0, max: 6 })), rarely(fc.constant(true)), rarely(fc.constant(true)))
+    .map(([v, redialTimes, concerns, training]) => ({
+      filter: {
+        ...toLaterFilter({ ...v, training: training === true, concerns: concerns ? v.concerns : undefined }),
+        lastCallRecord: true,
+        redialTimes,
+      },
+      size: v.size,
+      page: v.page,
+    }));
+
+/** The later filters' property (with lastCallRecord or without); most runs' totals are the rollups', some count rows. */
+async function expectLaterExact(runs: number, last = false): Promise<void> {
   let fromRollups = 0;
   let matched = 0;
+  const arb = last ? lastArb() : laterArb().map((v) => ({ filter: toLaterFilter(v), size: v.size, page: v.page }));
   await fc.assert(
-    fc.asyncProperty(laterArb(), async (v) => {
-      const f = toLaterFilter(v);
-      if (await expectFilterExact(f, v.size, v.page)) {
+    fc.asyncProperty(arb, async ({ filter, size, page }) => {
+      if (await expectFilterExact(filter, size, page)) {
         fromRollups++;
-        if ((await truth(f)).length > 0) matched++;
+        if ((await truth(filter)).length > 0) matched++;
       }
     }),
     { numRuns: runs },
@@ -318,6 +342,10 @@ describe('call record totals and search', () => {
 
   it('count and page the later filters (chatDuration, customerConcern, hangupBy, readStatus, realIntent) exactly', async () => {
     await expectLaterExact(150);
+  });
+
+  it('count and page lastCallRecord with the later filters and redialTimes exactly', async () => {
+    await expectLaterExact(150, true);
   });
 
   it('find the same page when a search with many matches walks the list index', async () => {
@@ -400,6 +428,10 @@ describe('call record totals and search', () => {
       { read_status: 'HAS_READ', hangup_by: null },
       { manual_marked: 1, intent_level: 'A' },
       { hangup_by: 'REMOTE_HANGUP', chat_duration: 0, customer_concern: JSON.stringify(['位置']) },
+      // Which calls are latest, and their redial numbers.
+      { is_last: 1 },
+      { is_last: 0, redial_times: 4 },
+      { redial_times: 1 },
     ];
     for (const [i, set] of later.entries())
       await db
@@ -409,5 +441,6 @@ describe('call record totals and search', () => {
         .execute();
     await expectExact(120);
     await expectLaterExact(150);
+    await expectLaterExact(150, true);
   });
 });

@@ -5,7 +5,9 @@ import type {
   CallRecordConcernCountTable,
   CallRecordCountTable,
   CallRecordDurationCountTable,
+  CallRecordLastCountTable,
   CallRecordTable,
+  RecordDimensions,
 } from '../db/schema.js';
 import type { FollowStatus, HangupBy, IntentLevel, ReadStatus, ResultStatus } from '../domain/enums.js';
 import { characterCount, NAME_GRAM_MAX, PHONE_GRAM_MAX } from '../domain/search.js';
@@ -32,9 +34,11 @@ export interface CallRecordFilter {
   /*
    * The later API's filters (migration 0010). hangupBy, manualMarked and readStatus are in
    * call_record_count (migration 0016); chat duration bounds or concerns (one of the two, without
-   * start bounds or followStatus) in the rollups of migration 0020; with any other combination the
-   * total is counted row by row, inside the job's range of call_record_job_list (or
-   * call_record_job_last), or among the few records an exact number, a record id or a name finds.
+   * start bounds or followStatus) in the rollups of migration 0020; lastCallRecord, with chat
+   * duration bounds, redialTimes and those record columns, in call_record_last_count (migration
+   * 0022); with any other combination the total is counted row by row, inside the job's range of
+   * call_record_job_list (or call_record_job_last), or among the few records an exact number, a
+   * record id or a name finds.
    */
   callRecordId?: number;
   /** The called number, exactly. */
@@ -55,32 +59,37 @@ export interface CallRecordFilter {
   redialTimes?: number;
 }
 
-/** Whether the filter reads a condition no rollup holds (call_record_count, or those of migration 0020). */
-const countsRows = (f: CallRecordFilter) =>
+/** Whether the filter finds records by what no rollup holds: a search, a record id, a number or a name. */
+const findsRecords = (f: CallRecordFilter) =>
   f.searchWords !== undefined ||
   f.callRecordId !== undefined ||
   f.calledPhoneNumber !== undefined ||
-  f.customerName !== undefined ||
-  f.lastCallRecord === true ||
-  f.redialTimes !== undefined;
+  f.customerName !== undefined;
+
+/** Whether the filter reads a condition call_record_count does not hold. */
+const countsRows = (f: CallRecordFilter) => findsRecords(f) || f.lastCallRecord === true || f.redialTimes !== undefined;
 
 const hasDuration = (f: CallRecordFilter) => f.chatDurationMin !== undefined || f.chatDurationMax !== undefined;
 const hasConcerns = (f: CallRecordFilter) => (f.customerConcerns?.length ?? 0) > 0;
 
 /**
- * Which rollup of migration 0020 holds the filter's total: chat duration bounds or concerns (not
- * both), with the record columns call_record_count also holds, but neither start bounds nor the
- * customers' follow status (their key has no day and no customer).
+ * Which rollup keyed by the record's own columns holds the filter's total, never with start bounds
+ * or the customers' follow status (their keys have no day and no customer): for lastCallRecord
+ * (real calls), call_record_last_count (migration 0022), with chat duration bounds, redialTimes
+ * and the record columns call_record_count also holds; otherwise a rollup of migration 0020, for
+ * chat duration bounds or concerns (not both) with those columns.
  */
 function recordRollupOf(f: CallRecordFilter): RecordRollup | undefined {
+  if (findsRecords(f) || f.startFrom !== undefined || f.startBefore !== undefined || f.followStatus !== undefined)
+    return undefined;
   const duration = hasDuration(f);
   const concerns = hasConcerns(f);
-  if (duration === concerns || countsRows(f)) return undefined;
-  if (f.startFrom !== undefined || f.startBefore !== undefined || f.followStatus !== undefined) return undefined;
+  if (f.lastCallRecord === true) return f.training || concerns ? undefined : 'call_record_last_count';
+  if (duration === concerns || f.redialTimes !== undefined) return undefined;
   return duration ? 'call_record_duration_count' : 'call_record_concern_count';
 }
 
-type RecordRollup = 'call_record_duration_count' | 'call_record_concern_count';
+type RecordRollup = 'call_record_duration_count' | 'call_record_concern_count' | 'call_record_last_count';
 
 type StoredForm = 'customer_concern' | 'attributes' | 'manual_marked' | 'is_training';
 
@@ -296,8 +305,9 @@ async function countFromRollup(
 }
 
 /**
- * Sums a rollup of migration 0020: the duration counts inside the bounds (one range of its key), or
- * the counts of the concern sets that meet the asked concerns (a test of each of the job's sets).
+ * Sums a rollup of recordRollupOf: the duration counts inside the bounds (one range of its key;
+ * the latest calls' of one redial number), or the counts of the concern sets that meet the asked
+ * concerns (a test of each of the job's sets).
  */
 async function countFromRecordRollup(
   db: Database,
@@ -306,10 +316,12 @@ async function countFromRecordRollup(
   rollup: RecordRollup,
 ): Promise<number> {
   let q = rollupSum(db, rollup, tenantId, f);
-  if (rollup === 'call_record_duration_count') {
+  if (rollup === 'call_record_concern_count') q = q.where(mentionsAny(db, sql.ref('concerns'), f.customerConcerns!));
+  else {
+    if (f.redialTimes !== undefined) q = q.where(sql.ref('redial_times'), '=', f.redialTimes);
     if (f.chatDurationMin !== undefined) q = q.where(sql.ref('chat_duration'), '>=', f.chatDurationMin);
     if (f.chatDurationMax !== undefined) q = q.where(sql.ref('chat_duration'), '<=', f.chatDurationMax);
-  } else q = q.where(mentionsAny(db, sql.ref('concerns'), f.customerConcerns!));
+  }
   const row = await q.executeTakeFirstOrThrow();
   return Number(row.n ?? 0);
 }
@@ -323,8 +335,9 @@ function rollupSum(db: Database, rollup: 'call_record_count' | RecordRollup, ten
     .selectFrom(rollup)
     .select(sql<string | number | null>`sum(records)`.as('n'))
     .where('tenant_id', '=', tenantId)
-    .where('job_id', '=', f.jobId)
-    .where('is_training', '=', toFlag(f.training));
+    .where('job_id', '=', f.jobId);
+  // The latest calls' rollup has no training flag (no latest call is a training call).
+  if (rollup !== 'call_record_last_count') q = q.where(sql.ref('is_training'), '=', toFlag(f.training));
   if (f.customerGroupId !== undefined) q = q.where('customer_group_id', '=', f.customerGroupId);
   if (f.dialogFlowId !== undefined) q = q.where('dialog_flow_id', '=', f.dialogFlowId);
   if (f.resultStatuses?.length) q = q.where('result_status', 'in', f.resultStatuses);
@@ -372,8 +385,9 @@ async function countShortSearch(db: Database, tenantId: number, f: CallRecordFil
  * The exact number of filtered records. Without a search, it is a sum of call_record_count over
  * the whole UTC days inside the start bounds, plus a count of the records in the partial days at
  * either end (a tenant-local day starts mid-way through a UTC day); with chat duration bounds or
- * concerns, a sum of their rollup (migration 0020) when it holds the filter, else a count of the
- * records; with a search, a count of the records the search indexes find.
+ * concerns, or lastCallRecord, a sum of their rollup (migrations 0020, 0022) when it holds the
+ * filter, else a count of the records; with a search, a count of the records the search indexes
+ * find.
  */
 export async function countCallRecords(db: Database, tenantId: number, filter: CallRecordFilter): Promise<number> {
   const { startFrom: from, startBefore: before } = filter;
@@ -744,6 +758,18 @@ const DIMENSIONS = [
 ] as const;
 const DURATION_KEY = ['tenant_id', 'job_id', 'is_training', 'chat_duration', ...DIMENSIONS] as const;
 const CONCERN_KEY = ['tenant_id', 'job_id', 'is_training', 'concerns', ...DIMENSIONS] as const;
+const LAST_KEY = ['tenant_id', 'job_id', 'redial_times', 'chat_duration', ...DIMENSIONS] as const;
+
+/** A new record's columns of the DIMENSIONS, nulls as the rollups' keys have them. */
+const dimensionsOf = (r: NewCallRecord): RecordDimensions => ({
+  result_status: r.result_status,
+  intent_level: r.intent_level,
+  customer_group_id: r.customer_group_id ?? 0,
+  dialog_flow_id: r.dialog_flow_id,
+  hangup_by: r.hangup_by ?? '',
+  read_status: r.read_status,
+  manual_marked: toFlag(r.manual_marked),
+});
 
 /**
  * Adds new records to call_record_duration_count and call_record_concern_count (migration 0020),
@@ -757,13 +783,7 @@ async function addDurationAndConcernCounts(db: Database, tenantId: number, recor
       tenant_id: tenantId,
       job_id: r.job_id,
       is_training: toFlag(r.is_training),
-      result_status: r.result_status,
-      intent_level: r.intent_level,
-      customer_group_id: r.customer_group_id ?? 0,
-      dialog_flow_id: r.dialog_flow_id,
-      hangup_by: r.hangup_by ?? '',
-      read_status: r.read_status,
-      manual_marked: toFlag(r.manual_marked),
+      ...dimensionsOf(r),
       records: 1,
     };
     const duration = { ...dimensions, chat_duration: r.chat_duration };
@@ -798,6 +818,75 @@ async function addDurationAndConcernCounts(db: Database, tenantId: number, recor
         oc.columns([...CONCERN_KEY]).doUpdateSet((eb) => ({
           records: eb(eb.ref('call_record_concern_count.records'), '+', eb.ref('excluded.records')),
         })),
+      )
+      .execute();
+  }
+}
+
+/**
+ * Adds the records inserted as latest calls (is_last = 1 as inserted) to call_record_last_count
+ * (migration 0022), in key order. Call it once their call tasks (`callTaskIds`) are locked and
+ * before markLastCalls, whose flag changes move counts by trigger, row by row, in no key order:
+ * on PostgreSQL every row those can move — the keys of the new records and of the tasks' latest
+ * calls — is locked here first, with the added ones (a conflict's update that changes nothing
+ * still locks its row), so concurrent recorders wait for each other instead of deadlocking. SQLite
+ * has one writer at a time: only the added rows are written there.
+ */
+export async function addLastCallCounts(
+  db: Database,
+  tenantId: number,
+  records: NewCallRecord[],
+  callTaskIds: number[],
+): Promise<void> {
+  const pg = db.dialect === 'postgres';
+  const counts = new Map<string, CallRecordLastCountTable>();
+  const add = (row: CallRecordLastCountTable) => {
+    const key = LAST_KEY.map((k) => row[k]).join('\u0000');
+    const counted = counts.get(key);
+    if (counted) counted.records += row.records;
+    else counts.set(key, row);
+  };
+  for (const r of records) {
+    const latest = r.is_last === 1;
+    // markLastCalls moves only real calls' flags.
+    if (!latest && (!pg || r.is_training)) continue;
+    const key = {
+      tenant_id: tenantId,
+      job_id: r.job_id,
+      redial_times: r.redial_times ?? 0,
+      chat_duration: r.chat_duration,
+    };
+    add({ ...key, ...dimensionsOf(r), records: latest ? 1 : 0 });
+  }
+  if (pg)
+    for (const chunk of chunks(callTaskIds, 500)) {
+      const latestCalls = await db.db
+        .selectFrom('call_record')
+        .select(['tenant_id', 'job_id', 'redial_times', 'chat_duration', 'result_status', 'intent_level'])
+        .select([
+          sql<number>`coalesce(customer_group_id, 0)`.as('customer_group_id'),
+          'dialog_flow_id',
+          sql<HangupBy | ''>`coalesce(hangup_by, '')`.as('hangup_by'),
+          'read_status',
+          'manual_marked',
+        ])
+        .where('tenant_id', '=', tenantId)
+        .where('call_task_id', 'in', chunk)
+        .where('is_last', '=', 1)
+        .execute();
+      for (const r of latestCalls) add({ ...r, records: 0 });
+    }
+  for (const chunk of chunks([...counts.values()].sort(compareKeys(LAST_KEY)), 500)) {
+    await db.db
+      .insertInto('call_record_last_count')
+      .values(chunk)
+      .onConflict((oc) =>
+        oc
+          .columns([...LAST_KEY])
+          .doUpdateSet((eb) => ({
+            records: eb(eb.ref('call_record_last_count.records'), '+', eb.ref('excluded.records')),
+          }))
+          .where((eb) => eb(eb.ref('excluded.records'), '<>', 0)),
       )
       .execute();
   }

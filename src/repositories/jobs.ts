@@ -467,6 +467,7 @@ export async function deleteJob(db: Database, tenantId: number, jobId: number): 
     'call_record_phone_gram',
     'call_record_duration_count',
     'call_record_concern_count',
+    'call_record_last_count',
     'job_day_stats',
     'job_concern_stats',
     'call_task',

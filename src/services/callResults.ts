@@ -7,6 +7,7 @@ import { invalidParameter, notFound } from '../domain/errors.js';
 import { toWellFormed } from '../domain/text.js';
 import { localDate } from '../domain/time.js';
 import {
+  addLastCallCounts,
   addRecordCounts,
   countCallsOfTasks,
   findCallRecordIdsByIdempotencyKey,
@@ -33,16 +34,17 @@ import { countCall, DAY_COUNTERS, emptyCounters } from './jobStats.js';
  * The one write path for finished calls: the simulator, external call engines and the demo all
  * record calls here. In one transaction it
  *   1. stores each new record and its turns (a retried call — same idempotency key — adds nothing),
- *   2. moves each dialled call task on (finished, or waiting for a redial),
+ *   2. moves each dialled call task on (finished, or waiting for a redial) and its is_last flag
+ *      onto its latest call (counted in call_record_last_count, the list's lastCallRecord total),
  *   3. moves each customer's last-call fields on,
  *   4. adds the calls to the list's exact totals and to the job's statistics rollups,
  * so statistics and call records can never disagree.
  *
  * Lock order. Every writer locks rows in one order — call records by key, call tasks by id,
- * customers by id, record counts by key, jobs by id, statistics rows by key — so concurrent writers
- * (several processes on PostgreSQL) queue behind each other instead of deadlocking. The steps
- * below run in that order and sort what they write; each call task and customer still takes its
- * calls in start order, so the latest call has the last word.
+ * latest-call counts by key, customers by id, record counts by key, jobs by id, statistics rows
+ * by key — so concurrent writers (several processes on PostgreSQL) queue behind each other
+ * instead of deadlocking. The steps below run in that order and sort what they write; each call
+ * task and customer still takes its calls in start order, so the latest call has the last word.
  */
 
 export interface FinishedCall {
@@ -123,7 +125,14 @@ export async function recordFinishedCalls(
       stored.turns = fresh.reduce((n, c) => n + c.turns.length, 0);
       const dialled = fresh.filter((c) => tasks.has(c) && !c.training);
       const finishedPerJob = await moveCallTasks(db, tenantId, dialled, jobs, tasks);
-      // With the tasks locked: each dialled task's latest call (lastCallRecord).
+      // With the tasks locked: the latest calls' counts (their rows locked before markLastCalls'
+      // triggers move any), then each dialled task's latest call (lastCallRecord).
+      await addLastCallCounts(
+        db,
+        tenantId,
+        [...inserted.values()].map((i) => i.record),
+        [...new Set(dialled.map((c) => tasks.get(c)!.id))],
+      );
       await markLastCalls(
         db,
         tenantId,

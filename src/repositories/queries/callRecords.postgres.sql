@@ -94,7 +94,20 @@ where
   and "read_status" = $4
   and jsonb_exists_any ("concerns", array[$5, $6]::text[]);
 
--- callRecords.countCallRecords: the later API’s lastCallRecord: counted in call_record_job_last
+-- callRecords.countCallRecords: the later API’s lastCallRecord with its filters: a sum over call_record_last_count (migration 0022)
+select
+  sum(records) as "n"
+from
+  "call_record_last_count"
+where
+  "tenant_id" = $1
+  and "job_id" = $2
+  and "result_status" in ($3)
+  and "intent_level" in ($4, $5)
+  and "redial_times" = $6
+  and "chat_duration" >= $7;
+
+-- callRecords.countCallRecords: lastCallRecord with start bounds: counted in call_record_job_last
 select
   count(*) as "n"
 from
@@ -103,10 +116,12 @@ where
   "r"."tenant_id" = $1
   and "r"."job_id" = $2
   and "r"."is_last" = $3
-  and "r"."result_status" in ($4)
-  and "r"."intent_level" in ($5, $6)
-  and "r"."chat_duration" >= $7
-  and "r"."redial_times" = $8;
+  and "r"."start_time" >= $4
+  and "r"."start_time" < $5
+  and "r"."result_status" in ($6)
+  and "r"."intent_level" in ($7, $8)
+  and "r"."chat_duration" >= $9
+  and "r"."redial_times" = $10;
 
 -- callRecords.countCallRecords: no search, no start bounds: a sum over the rollup
 select
@@ -1084,3 +1099,59 @@ on conflict (
 ) do update
 set
   "records" = "call_record_concern_count"."records" + "excluded"."records";
+
+-- callRecords.addLastCallCounts: a latest call of a task and a call of no task
+select
+  "tenant_id",
+  "job_id",
+  "redial_times",
+  "chat_duration",
+  "result_status",
+  "intent_level",
+  coalesce(customer_group_id, 0) as "customer_group_id",
+  "dialog_flow_id",
+  coalesce(hangup_by, '') as "hangup_by",
+  "read_status",
+  "manual_marked"
+from
+  "call_record"
+where
+  "tenant_id" = $1
+  and "call_task_id" in ($2)
+  and "is_last" = $3;
+
+insert into
+  "call_record_last_count" (
+    "tenant_id",
+    "job_id",
+    "redial_times",
+    "chat_duration",
+    "result_status",
+    "intent_level",
+    "customer_group_id",
+    "dialog_flow_id",
+    "hangup_by",
+    "read_status",
+    "manual_marked",
+    "records"
+  )
+values
+  ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12),
+  ($13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
+on conflict (
+  "tenant_id",
+  "job_id",
+  "redial_times",
+  "chat_duration",
+  "result_status",
+  "intent_level",
+  "customer_group_id",
+  "dialog_flow_id",
+  "hangup_by",
+  "read_status",
+  "manual_marked"
+) do update
+set
+  "records" = "call_record_last_count"."records" + "excluded"."records"
+where
+  "excluded"."records" <> $25;

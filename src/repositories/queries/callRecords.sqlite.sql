@@ -108,7 +108,20 @@ where
       json_each.value in (?, ?)
   );
 
--- callRecords.countCallRecords: the later API’s lastCallRecord: counted in call_record_job_last
+-- callRecords.countCallRecords: the later API’s lastCallRecord with its filters: a sum over call_record_last_count (migration 0022)
+select
+  sum(records) as "n"
+from
+  "call_record_last_count"
+where
+  "tenant_id" = ?
+  and "job_id" = ?
+  and "result_status" in (?)
+  and "intent_level" in (?, ?)
+  and "redial_times" = ?
+  and "chat_duration" >= ?;
+
+-- callRecords.countCallRecords: lastCallRecord with start bounds: counted in call_record_job_last
 select
   count(*) as "n"
 from
@@ -117,6 +130,8 @@ where
   "r"."tenant_id" = ?
   and "r"."job_id" = ?
   and "r"."is_last" = ?
+  and "r"."start_time" >= ?
+  and "r"."start_time" < ?
   and "r"."result_status" in (?)
   and "r"."intent_level" in (?, ?)
   and "r"."chat_duration" >= ?
@@ -1110,3 +1125,40 @@ on conflict (
 ) do update
 set
   "records" = "call_record_concern_count"."records" + "excluded"."records";
+
+-- callRecords.addLastCallCounts: a latest call of a task and a call of no task
+insert into
+  "call_record_last_count" (
+    "tenant_id",
+    "job_id",
+    "redial_times",
+    "chat_duration",
+    "result_status",
+    "intent_level",
+    "customer_group_id",
+    "dialog_flow_id",
+    "hangup_by",
+    "read_status",
+    "manual_marked",
+    "records"
+  )
+values
+  (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+on conflict (
+  "tenant_id",
+  "job_id",
+  "redial_times",
+  "chat_duration",
+  "result_status",
+  "intent_level",
+  "customer_group_id",
+  "dialog_flow_id",
+  "hangup_by",
+  "read_status",
+  "manual_marked"
+) do update
+set
+  "records" = "call_record_last_count"."records" + "excluded"."records"
+where
+  "excluded"."records" <> ?;

@@ -363,8 +363,17 @@ export const QUERY_CASES: QueryCase[] = [
           }),
       ],
       [
-        'the later API’s lastCallRecord: counted in call_record_job_last',
+        'the later API’s lastCallRecord with its filters: a sum over call_record_last_count (migration 0022)',
         (db, s) => callRecords.countCallRecords(db, s.tenantId, lastCallFilter(s)),
+      ],
+      [
+        'lastCallRecord with start bounds: counted in call_record_job_last',
+        (db, s) =>
+          callRecords.countCallRecords(db, s.tenantId, {
+            ...lastCallFilter(s),
+            startFrom: T0,
+            startBefore: T0 + 86_400_000,
+          }),
       ],
       [
         'no search, no start bounds: a sum over the rollup',
@@ -550,6 +559,38 @@ export const QUERY_CASES: QueryCase[] = [
               }),
             ],
             new Map([[s.customerId, 'AI_INITIAL_VISIT']]),
+          ),
+      ],
+    ],
+    addLastCallCounts: [
+      [
+        'a latest call of a task and a call of no task',
+        (db, s) =>
+          callRecords.addLastCallCounts(
+            db,
+            s.tenantId,
+            [
+              {
+                ...newCallRecord(s.tenantId, s.jobId, s.flowId, 'case-1', {
+                  taskId: s.taskId,
+                  customerId: s.customerId,
+                  groupId: s.groupId,
+                  phone: s.customerPhone,
+                }),
+                is_last: 1,
+                redial_times: 1,
+              },
+              {
+                ...newCallRecord(s.tenantId, s.jobId, s.flowId, 'case-2', {
+                  taskId: null,
+                  customerId: null,
+                  groupId: null,
+                  phone: '17700000000',
+                }),
+                is_last: 1,
+              },
+            ],
+            [s.taskId],
           ),
       ],
     ],

@@ -523,6 +523,11 @@ where
   "tenant_id" = $1
   and "job_id" = $2;
 
+delete from "call_record_last_count"
+where
+  "tenant_id" = $1
+  and "job_id" = $2;
+
 delete from "job_day_stats"
 where
   "tenant_id" = $1

@@ -514,6 +514,11 @@ where
   "tenant_id" = ?
   and "job_id" = ?;
 
+delete from "call_record_last_count"
+where
+  "tenant_id" = ?
+  and "job_id" = ?;
+
 delete from "job_day_stats"
 where
   "tenant_id" = ?
