@@ -1,6 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDatabase, walCheckpointerOf } from './database.js';
@@ -48,6 +49,17 @@ describe('the SQLite WAL checkpointer', () => {
     await database.destroy();
     // The worker has closed its connection: the main one, closing last, removed the WAL.
     expect(() => statSync(`${file}-wal`)).toThrow();
+  });
+
+  it('is waited for on destroy by a process with nothing else to do, which then goes on', () => {
+    // The worker does not keep a process alive; waited for, it must (else the process ends mid-await).
+    const script = `import { createDatabase } from ${JSON.stringify(resolve('dist/db/database.js'))};
+      const database = createDatabase(${JSON.stringify(`sqlite:${join(dir, 'process.db')}`)});
+      await database.db.selectNoFrom((eb) => eb.val(1).as('one')).execute();
+      await database.destroy();
+      console.log('destroyed');`;
+    const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect({ status: out.status, stdout: out.stdout.trim() }).toEqual({ status: 0, stdout: 'destroyed' });
   });
 
   it('runs no worker for a database in memory', async () => {

@@ -105,6 +105,8 @@ export function startWalCheckpointer(sqlite: SqliteDatabase.Database, file: stri
       if (sqlite.open) sqlite.pragma(`wal_autocheckpoint = ${restore}`);
       if (!running) return;
       running = false;
+      // Waited for, it must keep the process alive until it has exited.
+      worker.ref();
       worker.postMessage('stop');
       // The worker closes its connection and exits; should it not within a second, it is ended.
       const timeout = setTimeout(() => void worker.terminate(), 1000);
