@@ -5,33 +5,31 @@ import type SqliteDatabase from 'better-sqlite3';
 /*
  * SQLite WAL checkpoints off the request path. By default the connection that commits past
  * wal_autocheckpoint (1,000 pages) copies the WAL back into the database file and syncs it, inside
- * that commit: a bulk load pays it on the event loop every few batches. Here the main connection's
- * automatic checkpoint is off and a worker thread with its own connection to the file checkpoints
- * instead, after each commit the main connection reports (`committed`) and whenever another
+ * that commit: a bulk load pays it on the event loop every few batches. Here a worker thread with
+ * its own connection to the file runs a PASSIVE checkpoint — which neither waits for nor blocks the
+ * writer — after each commit the main connection reports (`committed`) and whenever another
  * connection has committed (pragma data_version, looked at every POLL_MS).
  *
- * A PASSIVE checkpoint neither waits for nor blocks the writer, but the WAL is only written over
- * from its start once a checkpoint has caught up with every commit before the next write begins;
- * under writes without a pause it may never catch up. Past RESTART_PAGES the worker therefore runs
- * a RESTART checkpoint, which waits for the current write to end and holds the next one back
- * while it copies what the passive ones left (little) — so the WAL stays bounded.
+ * The WAL is only written over from its start once a checkpoint has caught up with every commit
+ * before the next write begins, which under writes without a pause the worker may never do. So
+ * the main connection keeps its own automatic checkpoint, at BACKSTOP_PAGES: past it, a commit
+ * copies the little the worker has not (and syncs), and the next write starts the WAL over. A
+ * RESTART checkpoint in the worker would bound it too, but holds writers back while it syncs: on
+ * a busy disk longer than their busy timeout.
  */
 
 /** How often the worker looks for commits of other connections (no file access when there are none). */
 const POLL_MS = 100;
-/** WAL pages past which the worker makes the next writer start the WAL over (16 MB of 4 KB pages). */
-const RESTART_PAGES = 4096;
+/** The main connection's own automatic checkpoint while the worker runs: 32 MB of 4 KB pages. */
+const BACKSTOP_PAGES = 8192;
 
 // CommonJS, evaluated in the worker: it opens the file with the main thread's better-sqlite3.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Sqlite = require(workerData.driver);
 const db = new Sqlite(workerData.file);
-// How long a RESTART checkpoint waits for the current write to end before trying again later.
-db.pragma('busy_timeout = 2000');
 const version = db.prepare('pragma data_version').pluck();
 const passive = db.prepare('pragma wal_checkpoint(PASSIVE)');
-const restart = db.prepare('pragma wal_checkpoint(RESTART)');
 let seen;
 let timer;
 function look() {
@@ -40,8 +38,7 @@ function look() {
     const now = version.get();
     if (now !== seen) {
       seen = now;
-      let [result] = passive.all();
-      if (result.log > workerData.restartPages) [result] = restart.all();
+      const [result] = passive.all();
       parentPort.postMessage({ log: result.log, checkpointed: result.checkpointed });
     }
   } catch (error) {
@@ -77,7 +74,6 @@ export function startWalCheckpointer(sqlite: SqliteDatabase.Database, file: stri
       file,
       driver: createRequire(import.meta.url).resolve('better-sqlite3'),
       pollMs: POLL_MS,
-      restartPages: RESTART_PAGES,
     },
   });
   // It must never keep the process alive: a server that is not shut down still exits.
@@ -93,7 +89,7 @@ export function startWalCheckpointer(sqlite: SqliteDatabase.Database, file: stri
     running = false;
     if (sqlite.open) sqlite.pragma(`wal_autocheckpoint = ${restore}`);
   });
-  sqlite.pragma('wal_autocheckpoint = 0');
+  sqlite.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
   return {
     get checkpoints() {
       return checkpoints;
