@@ -1,7 +1,6 @@
 import { type ClientCredentials, signedHeaders } from '../src/client/signing.js';
-import { DEMO_DIALOG_FLOWS } from '../src/demo/dialogFlows.js';
-import { simulateCall } from '../src/simulator/conversation.js';
-import { between, seededRandom } from '../src/simulator/random.js';
+import { seededRandom } from '../src/simulator/random.js';
+import { callRecordItem } from './callRecordItem.js';
 import type { DatasetManifest } from './dataset.js';
 
 /*
@@ -34,8 +33,6 @@ export interface IngestResult {
   /** A search measured again (one connection) right after the bulk load. */
   searchAfter?: { id: string; label: string; p50: number; p99: number };
 }
-
-type Script = Parameters<typeof simulateCall>[1];
 
 const ADD = '/apiOpen/v1/task/addCallRecords';
 
@@ -85,30 +82,20 @@ export async function measureIngestion(
   const credentials = manifest.main.credentials;
   const { jobId, numbers } = manifest.main.ingestJob;
   const random = seededRandom(Date.now());
-  const script = DEMO_DIALOG_FLOWS[0]!.script as Script;
   const run = Date.now().toString(36);
   const now = Date.now();
   const bodies: string[] = [];
   for (let made = 0; made < options.records; made += options.batch) {
     const callRecords = [];
-    for (let i = made; i < Math.min(options.records, made + options.batch); i++) {
-      const call = simulateCall(random, script);
-      const start = now - between(random, 60, 86_400) * 1000;
-      callRecords.push({
-        idempotencyKey: `bench-ingest-${run}-${i}`,
-        robotCallJobId: jobId,
-        calledPhoneNumber: numbers[i % numbers.length]!,
-        resultStatus: call.resultStatus,
-        intentLevel: call.intentLevel,
-        customerConcern: call.customerConcern,
-        analysisBasis: call.analysisBasis,
-        startTime: start,
-        endTime: start + (call.ringSeconds + call.chatDuration) * 1000,
-        chatDuration: call.chatDuration,
-        chatRound: call.chatRound,
-        callDetailList: call.turns,
-      });
-    }
+    for (let i = made; i < Math.min(options.records, made + options.batch); i++)
+      callRecords.push(
+        callRecordItem(random, {
+          idempotencyKey: `bench-ingest-${run}-${i}`,
+          jobId,
+          calledPhoneNumber: numbers[i % numbers.length]!,
+          now,
+        }),
+      );
     bodies.push(JSON.stringify({ callRecords }));
   }
   const before = await totals(baseUrl, credentials, jobId);

@@ -3,9 +3,8 @@ import autocannon from 'autocannon';
 import { sql } from 'kysely';
 import { signedHeaders } from '../src/client/signing.js';
 import { createDatabase } from '../src/db/database.js';
-import { DEMO_DIALOG_FLOWS } from '../src/demo/dialogFlows.js';
-import { simulateCall } from '../src/simulator/conversation.js';
-import { between, seededRandom } from '../src/simulator/random.js';
+import { seededRandom } from '../src/simulator/random.js';
+import { callRecordItem } from './callRecordItem.js';
 import type { DatasetManifest } from './dataset.js';
 import { percentile } from './load.js';
 import { startServer } from './server.js';
@@ -192,26 +191,12 @@ function writesOf(manifest: DatasetManifest, headers: Record<string, string>): a
 function callTemplates(manifest: DatasetManifest, count: number): string[] {
   const { jobId, numbers } = manifest.main.ingestJob;
   const random = seededRandom(7);
-  const script = DEMO_DIALOG_FLOWS[0]!.script as Parameters<typeof simulateCall>[1];
   const now = Date.now();
-  return Array.from({ length: count }, (_, i) => {
-    const call = simulateCall(random, script);
-    const start = now - between(random, 60, 86_400) * 1000;
-    return JSON.stringify({
-      idempotencyKey: 'KEY',
-      robotCallJobId: jobId,
-      calledPhoneNumber: numbers[i % numbers.length]!,
-      resultStatus: call.resultStatus,
-      intentLevel: call.intentLevel,
-      customerConcern: call.customerConcern,
-      analysisBasis: call.analysisBasis,
-      startTime: start,
-      endTime: start + (call.ringSeconds + call.chatDuration) * 1000,
-      chatDuration: call.chatDuration,
-      chatRound: call.chatRound,
-      callDetailList: call.turns,
-    });
-  });
+  return Array.from({ length: count }, (_, i) =>
+    JSON.stringify(
+      callRecordItem(random, { idempotencyKey: 'KEY', jobId, calledPhoneNumber: numbers[i % numbers.length]!, now }),
+    ),
+  );
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   type LogEvent,
   PostgresDialect,
   type RawBuilder,
+  type SqlBool,
   SqliteDialect,
   type SqliteDialectConfig,
   SqliteDriver,
@@ -17,6 +18,7 @@ import {
 } from 'kysely';
 import pg from 'pg';
 import type { DB } from './schema.js';
+import { startWalCheckpointer, type WalCheckpointer } from './walCheckpointer.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -41,9 +43,18 @@ export class Database {
     return this.db.transaction().execute((trx) => work(new Database(trx, this.dialect, this.location, true)));
   }
 
-  destroy(): Promise<void> {
-    return this.db.destroy();
+  async destroy(): Promise<void> {
+    // The WAL checkpointer first: the main connection, closing last, checkpoints and removes the WAL.
+    await checkpointers.get(this)?.stop();
+    await this.db.destroy();
   }
+}
+
+const checkpointers = new WeakMap<Database, WalCheckpointer>();
+
+/** The SQLite file's WAL checkpointer (db/walCheckpointer.ts); undefined in memory and on PostgreSQL. */
+export function walCheckpointerOf(database: Database): WalCheckpointer | undefined {
+  return checkpointers.get(database);
 }
 
 /**
@@ -99,6 +110,45 @@ export function stableParam<T extends number | string>(
   type: 'integer' | 'text',
 ): T | RawBuilder<T> {
   return database.dialect === 'sqlite' ? sql<T>`cast(${value} as ${sql.raw(type)})` : value;
+}
+
+/**
+ * Runs a statement whose text recurs — a bulk write of one of a few fixed row counts
+ * (repositories/rows.ts `fixedChunks`), or an unnest insert whatever its row count — as the reads
+ * compiled once are: SQLite keeps it prepared however long its text, PostgreSQL runs it as a
+ * named prepared statement. Only for texts of a few shapes: each one is kept for good.
+ */
+export async function runPrepared<O>(database: Database, query: { compile(): CompiledQuery<O> }): Promise<O[]> {
+  const compiled = query.compile();
+  if (!FIXED_TEXTS.has(compiled.sql)) FIXED_TEXTS.set(compiled.sql, `outcall_read_${FIXED_TEXTS.size + 1}`);
+  return (await database.db.executeQuery(compiled)).rows;
+}
+
+/** PostgreSQL column types of the values `unnest` passes as arrays. */
+export type PgArrayType = 'bigint' | 'integer' | 'text' | 'jsonb';
+
+/**
+ * PostgreSQL: rows as `select * from unnest($1::bigint[], $2::text[], …)`, one array parameter per
+ * column in `columns` order, for `insertInto(…).columns(…).expression(…)`. A multi-row VALUES of a
+ * thousand rows is thirty thousand parameters the server parses, plans and binds one by one; this
+ * is one text whatever the row count, kept prepared (`runPrepared`).
+ */
+export function unnestRows<R>(rows: readonly R[], columns: readonly (readonly [keyof R & string, PgArrayType])[]) {
+  const arrays = columns.map(([column, type]) => {
+    const values = rows.map((r) => r[column] ?? null);
+    return sql`${values}::${sql.raw(type)}[]`;
+  });
+  return sql`select * from unnest(${sql.join(arrays)})`;
+}
+
+/**
+ * `column in (values)` on SQLite; `column = any($1)` on PostgreSQL, one array parameter however
+ * many values: one statement text, parsed and planned alike for any count.
+ */
+export function inList(database: Database, column: string, values: readonly (number | string)[]): RawBuilder<SqlBool> {
+  return database.dialect === 'postgres'
+    ? sql<SqlBool>`${sql.ref(column)} = any(${values})`
+    : sql<SqlBool>`${sql.ref(column)} in (${sql.join(values)})`;
 }
 
 /** A read's tenant id as a `stableParam`. */
@@ -213,12 +263,16 @@ function createSqlite(path: string, options: DatabaseOptions): Database {
   sqlite.pragma('cache_size = -32768');
   sqlite.pragma('temp_store = MEMORY');
   const version = new SqliteDataVersion(sqlite);
+  const checkpointer = file === ':memory:' ? undefined : startWalCheckpointer(sqlite, file);
   const db = new Kysely<DB>({
-    dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite, version) }),
+    dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite, version) }, () =>
+      checkpointer?.committed(),
+    ),
     log: options.log,
   });
   const database = new Database(db, 'sqlite', file);
   dataVersions.set(database, version);
+  if (checkpointer) checkpointers.set(database, checkpointer);
   return database;
 }
 
@@ -313,14 +367,24 @@ function withStatementCache(
  * the start, so writers in other processes (a CLI command beside the server) wait their turn.
  */
 class ImmediateSqliteDialect extends SqliteDialect {
-  constructor(private readonly settings: SqliteDialectConfig) {
+  constructor(
+    private readonly settings: SqliteDialectConfig,
+    /** Told of each commit (the WAL checkpointer). */
+    private readonly afterCommit: () => void,
+  ) {
     super(settings);
   }
 
   override createDriver(): Driver {
+    const afterCommit = this.afterCommit;
     return new (class extends SqliteDriver {
       override async beginTransaction(connection: DatabaseConnection): Promise<void> {
         await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+      }
+
+      override async commitTransaction(connection: DatabaseConnection): Promise<void> {
+        await super.commitTransaction(connection);
+        afterCommit();
       }
     })(this.settings);
   }

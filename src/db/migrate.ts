@@ -18,6 +18,7 @@ import * as m0017 from './migrations/0017_callback_claim_indexes.js';
 import * as m0018 from './migrations/0018_callback_batches.js';
 import * as m0019 from './migrations/0019_search_grams.js';
 import * as m0020 from './migrations/0020_count_duration_concerns.js';
+import * as m0021 from './migrations/0021_call_record_task_flags.js';
 import * as m0022 from './migrations/0022_count_last_calls.js';
 import type { DB } from './schema.js';
 
@@ -41,6 +42,7 @@ const MIGRATIONS = {
   '0018_callback_batches': m0018,
   '0019_search_grams': m0019,
   '0020_count_duration_concerns': m0020,
+  '0021_call_record_task_flags': m0021,
   '0022_count_last_calls': m0022,
 };
 

@@ -1,5 +1,13 @@
 import { type Insertable, type RawBuilder, type Selectable, type SqlBool, sql } from 'kysely';
-import { compiledOnce, type Database, tenantParam } from '../db/database.js';
+import {
+  compiledOnce,
+  type Database,
+  inList,
+  type PgArrayType,
+  runPrepared,
+  tenantParam,
+  unnestRows,
+} from '../db/database.js';
 import type {
   CallDetailTable,
   CallRecordConcernCountTable,
@@ -11,7 +19,7 @@ import type {
 } from '../db/schema.js';
 import type { FollowStatus, HangupBy, IntentLevel, ReadStatus, ResultStatus } from '../domain/enums.js';
 import { characterCount, NAME_GRAM_MAX, PHONE_GRAM_MAX } from '../domain/search.js';
-import { chunks, concernSet, isSet, parseJson, toFlag } from './rows.js';
+import { chunks, concernSet, fixedChunks, isSet, parseJson, toFlag } from './rows.js';
 import { countPhoneGram } from './searchGrams.js';
 import { contains, ftsPhrase, likePattern } from './text.js';
 
@@ -122,6 +130,9 @@ function toRow(r: NewCallRecord): Insertable<CallRecordTable> {
     attributes: JSON.stringify(r.attributes),
     manual_marked: toFlag(r.manual_marked),
     is_training: toFlag(r.is_training),
+    // The columns' defaults, given: an unnest insert (PostgreSQL) names every column.
+    redial_times: r.redial_times ?? 0,
+    is_last: r.is_last ?? 0,
   };
 }
 
@@ -568,18 +579,63 @@ const turnsOfRecordQuery = compiledOnce((db: Database, tenantId: number, callRec
     .orderBy('seq'),
 );
 
-/** Inserts records whose idempotency key is new; returns the ids given, by key. */
+/** call_record's columns as a new record fills them, with their PostgreSQL types (`unnestRows`). */
+const RECORD_COLUMNS = [
+  ['tenant_id', 'bigint'],
+  ['job_id', 'bigint'],
+  ['call_task_id', 'bigint'],
+  ['customer_person_id', 'bigint'],
+  ['customer_group_id', 'bigint'],
+  ['dialog_flow_id', 'bigint'],
+  ['called_phone_number', 'text'],
+  ['phone_line_id', 'bigint'],
+  ['result_status', 'text'],
+  ['intent_level', 'text'],
+  ['real_intent_level', 'text'],
+  ['customer_concern', 'jsonb'],
+  ['full_audio_url', 'text'],
+  ['customer_audio_url', 'text'],
+  ['analysis_basis', 'text'],
+  ['start_time', 'bigint'],
+  ['end_time', 'bigint'],
+  ['chat_duration', 'integer'],
+  ['chat_round', 'integer'],
+  ['manual_marked', 'integer'],
+  ['read_status', 'text'],
+  ['attributes', 'jsonb'],
+  ['is_training', 'integer'],
+  ['idempotency_key', 'text'],
+  ['created_at', 'bigint'],
+  ['hangup_by', 'text'],
+  ['redial_times', 'integer'],
+  ['is_last', 'integer'],
+] as const satisfies readonly (readonly [keyof Insertable<CallRecordTable>, PgArrayType])[];
+
+/** Rows per multi-row insert on SQLite: a few fixed counts, so the few texts stay prepared. */
+const SQLITE_RECORD_CHUNKS = [500, 100, 20, 5, 1];
+const SQLITE_TURN_CHUNKS = [1000, 100, 10, 1];
+
+/**
+ * Inserts records whose idempotency key is new, in the order given (their ids follow it); returns
+ * the ids given, by key. One unnest insert on PostgreSQL; chunks of fixed sizes on SQLite.
+ */
 export async function insertNewCallRecords(db: Database, records: NewCallRecord[]): Promise<Map<string, number>> {
   const inserted = new Map<string, number>();
-  for (const chunk of chunks(records, 500)) {
-    const out = await db.db
-      .insertInto('call_record')
-      .values(chunk.map(toRow))
-      .onConflict((oc) => oc.columns(['tenant_id', 'idempotency_key']).doNothing())
-      .returning(['id', 'idempotency_key'])
-      .execute();
-    for (const r of out) inserted.set(r.idempotency_key, r.id);
-  }
+  const rows = records.map(toRow);
+  const insert = () =>
+    db.db.insertInto('call_record').onConflict((oc) => oc.columns(['tenant_id', 'idempotency_key']).doNothing());
+  const queries =
+    db.dialect === 'postgres'
+      ? [
+          insert()
+            .columns(RECORD_COLUMNS.map(([c]) => c))
+            .expression(unnestRows(rows, RECORD_COLUMNS))
+            .returning(['id', 'idempotency_key']),
+        ]
+      : fixedChunks(rows, SQLITE_RECORD_CHUNKS).map((chunk) =>
+          insert().values(chunk).returning(['id', 'idempotency_key']),
+        );
+  for (const query of queries) for (const r of await runPrepared(db, query)) inserted.set(r.idempotency_key, r.id);
   return inserted;
 }
 
@@ -594,75 +650,99 @@ export async function findCallRecordIdsByIdempotencyKey(
       .selectFrom('call_record')
       .select(['id', 'idempotency_key'])
       .where('tenant_id', '=', tenantId)
-      .where('idempotency_key', 'in', chunk)
+      .where(inList(db, 'idempotency_key', chunk))
       .execute();
     for (const r of rows) found.set(r.idempotency_key, r.id);
   }
   return found;
 }
 
-/** How many non-training calls each of these call tasks has recorded. */
-export async function countCallsOfTasks(
-  db: Database,
-  tenantId: number,
-  callTaskIds: number[],
-): Promise<Map<number, number>> {
-  const counts = new Map<number, number>();
-  for (const chunk of chunks(callTaskIds, 500)) {
-    const rows = await db.db
-      .selectFrom('call_record')
-      .select(['call_task_id', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('tenant_id', '=', tenantId)
-      .where('call_task_id', 'in', chunk)
-      .where('is_training', '=', 0)
-      .groupBy('call_task_id')
-      .execute();
-    for (const r of rows) counts.set(Number(r.call_task_id), Number(r.n));
-  }
-  return counts;
+/** A call task's non-training calls so far: how many, and the latest (is_last) one's start time and id. */
+export interface CallHistory {
+  calls: number;
+  last?: { startTime: number; id: number };
 }
 
 /**
- * Moves is_last onto the latest call (start time, then id) of each call task that has just
- * recorded calls (`newCalls`: their new record ids with their task), clearing it on the call it
- * supersedes. The latest call of a task is its latest new call or the call that held the flag, so
- * only those are read. Call it after the task rows are locked (recordFinishedCalls step 2), so
- * two recorders of one task take turns.
+ * Each of these call tasks' history (CallHistory), read inside the index call_record_task
+ * (migration 0021). Read before the tasks are locked: what decides which new call is stored as
+ * the latest, which markLastCalls then checks under the lock.
+ */
+export async function callHistoryOfTasks(
+  db: Database,
+  tenantId: number,
+  callTaskIds: number[],
+): Promise<Map<number, CallHistory>> {
+  const history = new Map<number, CallHistory>();
+  for (const chunk of chunks(callTaskIds, 500)) {
+    const rows = await db.db
+      .selectFrom('call_record')
+      .select([
+        'call_task_id',
+        (eb) => eb.fn.countAll<number>().as('n'),
+        sql<number | null>`max(case when is_last = 1 then start_time end)`.as('last_start'),
+        sql<number | null>`max(case when is_last = 1 then id end)`.as('last_id'),
+      ])
+      .where('tenant_id', '=', tenantId)
+      .where(inList(db, 'call_task_id', chunk))
+      .where('is_training', '=', 0)
+      .groupBy('call_task_id')
+      .execute();
+    for (const r of rows)
+      history.set(Number(r.call_task_id), {
+        calls: Number(r.n),
+        last: r.last_id == null ? undefined : { startTime: Number(r.last_start), id: Number(r.last_id) },
+      });
+  }
+  return history;
+}
+
+/** A call that is a call task's latest (start time, then id): is_last. */
+const isLaterCall = (a: { startTime: number; id: number }, b: { startTime: number; id: number }) =>
+  a.startTime > b.startTime || (a.startTime === b.startTime && a.id > b.id);
+
+/**
+ * Leaves is_last on the latest call (start time, then id) of each call task that has just recorded
+ * calls (`newCalls`: their new record ids, tasks, start times and the is_last they were stored
+ * with), and on no other call of the task. The new calls were stored with the flag when they were
+ * the latest of their task's history as read before (callHistoryOfTasks): here, with the task rows
+ * locked (recordFinishedCalls step 2), the flags set now — which include those of a recorder of the
+ * same tasks that committed in between — are read again, inside the index call_record_task, and
+ * only the superseded ones cleared (and, rarely, the flag set on a new call that turned out the
+ * latest after all).
  */
 export async function markLastCalls(
   db: Database,
   tenantId: number,
-  newCalls: { id: number; callTaskId: number }[],
+  newCalls: { id: number; callTaskId: number; startTime: number; isLast: boolean }[],
 ): Promise<void> {
   const sorted = [...newCalls].sort((a, b) => a.callTaskId - b.callTaskId || a.id - b.id);
   for (const chunk of chunks(sorted, 500)) {
-    const candidates = await db.db
+    const flagged = await db.db
       .selectFrom('call_record')
-      .select(['id', 'call_task_id', 'start_time', 'is_last'])
+      .select(['id', 'call_task_id', 'start_time'])
       .where('tenant_id', '=', tenantId)
-      .where('call_task_id', 'in', [...new Set(chunk.map((c) => c.callTaskId))])
+      .where(inList(db, 'call_task_id', [...new Set(chunk.map((c) => c.callTaskId))]))
       .where('is_training', '=', 0)
-      .where((eb) =>
-        eb.or([
-          eb('is_last', '=', 1),
-          eb(
-            'id',
-            'in',
-            chunk.map((c) => c.id),
-          ),
-        ]),
-      )
+      .where('is_last', '=', 1)
       .execute();
+    const candidates = [
+      ...flagged.map((r) => ({
+        id: r.id,
+        callTaskId: Number(r.call_task_id),
+        startTime: Number(r.start_time),
+        isLast: true,
+      })),
+      ...chunk.filter((c) => !c.isLast),
+    ];
     const latest = new Map<number, (typeof candidates)[number]>();
-    for (const r of candidates) {
-      const best = latest.get(Number(r.call_task_id));
-      const later = (x: typeof r, y: typeof r) =>
-        Number(x.start_time) > Number(y.start_time) || (Number(x.start_time) === Number(y.start_time) && x.id > y.id);
-      if (!best || later(r, best)) latest.set(Number(r.call_task_id), r);
+    for (const c of candidates) {
+      const best = latest.get(c.callTaskId);
+      if (!best || isLaterCall(c, best)) latest.set(c.callTaskId, c);
     }
-    const keep = new Set([...latest.values()].map((r) => r.id));
-    const clear = candidates.filter((r) => Number(r.is_last) === 1 && !keep.has(r.id)).map((r) => r.id);
-    const mark = candidates.filter((r) => Number(r.is_last) !== 1 && keep.has(r.id)).map((r) => r.id);
+    const keep = new Set([...latest.values()].map((c) => c.id));
+    const clear = candidates.filter((c) => c.isLast && !keep.has(c.id)).map((c) => c.id);
+    const mark = candidates.filter((c) => !c.isLast && keep.has(c.id)).map((c) => c.id);
     for (const [ids, flag] of [
       [clear.sort((a, b) => a - b), 0],
       [mark.sort((a, b) => a - b), 1],
@@ -672,14 +752,35 @@ export async function markLastCalls(
           .updateTable('call_record')
           .set({ is_last: flag })
           .where('tenant_id', '=', tenantId)
-          .where('id', 'in', ids)
+          .where(inList(db, 'id', ids))
           .execute();
     }
   }
 }
 
+const TURN_COLUMNS = [
+  ['tenant_id', 'bigint'],
+  ['call_record_id', 'bigint'],
+  ['seq', 'integer'],
+  ['type', 'text'],
+  ['text', 'text'],
+] as const satisfies readonly (readonly [keyof Insertable<CallDetailTable>, PgArrayType])[];
+
+/** Inserts transcript turns: one unnest insert on PostgreSQL, chunks of fixed sizes on SQLite. */
 export async function insertTurns(db: Database, rows: Insertable<CallDetailTable>[]): Promise<void> {
-  for (const chunk of chunks(rows, 1000)) await db.db.insertInto('call_detail').values(chunk).execute();
+  if (rows.length === 0) return;
+  if (db.dialect === 'postgres') {
+    await runPrepared(
+      db,
+      db.db
+        .insertInto('call_detail')
+        .columns(TURN_COLUMNS.map(([c]) => c))
+        .expression(unnestRows(rows, TURN_COLUMNS)),
+    );
+    return;
+  }
+  for (const chunk of fixedChunks(rows, SQLITE_TURN_CHUNKS))
+    await runPrepared(db, db.db.insertInto('call_detail').values(chunk));
 }
 
 const COUNT_KEY = [

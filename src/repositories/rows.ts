@@ -23,6 +23,17 @@ export function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
+/**
+ * Rows in chunks of the given sizes only (largest first): a bulk insert's text then takes one of a
+ * few shapes, kept prepared (db/database.ts `runPrepared`), instead of one per batch length.
+ */
+export function fixedChunks<T>(items: readonly T[], sizes: readonly number[]): T[][] {
+  const out: T[][] = [];
+  let i = 0;
+  for (const size of sizes) for (; items.length - i >= size; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
 /** Code point order, as SQLite's BINARY and PostgreSQL's "C" collation compare text. */
 const byCodePoint = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
 

@@ -9,7 +9,7 @@ import { localDate } from '../domain/time.js';
 import {
   addLastCallCounts,
   addRecordCounts,
-  countCallsOfTasks,
+  callHistoryOfTasks,
   findCallRecordIdsByIdempotencyKey,
   insertNewCallRecords,
   insertTurns,
@@ -136,7 +136,10 @@ export async function recordFinishedCalls(
       await markLastCalls(
         db,
         tenantId,
-        dialled.map((c) => ({ id: inserted.get(c.idempotencyKey)!.id, callTaskId: tasks.get(c)!.id })),
+        dialled.map((c) => {
+          const { id, record } = inserted.get(c.idempotencyKey)!;
+          return { id, callTaskId: tasks.get(c)!.id, startTime: c.startTime, isLast: record.is_last === 1 };
+        }),
       );
       await moveCustomers(db, tenantId, dialled, tasks);
       await addToStatistics(db, tenantId, tenant.time_zone, fresh, inserted, finishedPerJob);
@@ -232,27 +235,36 @@ async function storeRecordsAndTurns(
 }> {
   // Which redial each call was: the task's calls recorded before, then this batch's in start order.
   const dialledTasks = [...new Set(calls.flatMap((c) => (!c.training && tasks.has(c) ? [tasks.get(c)!.id] : [])))];
-  const callsBefore = await countCallsOfTasks(db, tenantId, dialledTasks);
+  const history = await callHistoryOfTasks(db, tenantId, dialledTasks);
   const redialOf = new Map<FinishedCall, number>();
-  // Each dialled task's latest call in this batch: most likely its latest call of all.
+  // Each dialled task's latest call of this batch. The records are inserted in key order, so their
+  // ids follow it: among calls that started together the greatest key is the latest.
   const latestOfTask = new Map<number, FinishedCall>();
-  for (const c of [...calls].sort((a, b) => a.startTime - b.startTime)) {
+  const byStartThenKey = (a: FinishedCall, b: FinishedCall) =>
+    a.startTime - b.startTime || compareKeys(a.idempotencyKey, b.idempotencyKey);
+  for (const c of [...calls].sort(byStartThenKey)) {
     const task = tasks.get(c);
     if (c.training || !task) continue;
-    const n = callsBefore.get(task.id) ?? 0;
-    redialOf.set(c, n);
-    callsBefore.set(task.id, n + 1);
+    const before = history.get(task.id) ?? { calls: 0 };
+    redialOf.set(c, before.calls);
+    history.set(task.id, { ...before, calls: before.calls + 1 });
     latestOfTask.set(task.id, c);
   }
+  // …and the latest of all when it is later than the task's latest call recorded before: a new id
+  // is greater than every id already given, so a tie of start times goes to the new call.
+  const isLatest = (c: FinishedCall, taskId: number) => {
+    const last = history.get(taskId)?.last;
+    return latestOfTask.get(taskId) === c && (!last || c.startTime >= last.startTime);
+  };
   const records = calls.map((c): NewCallRecord => {
     const task = tasks.get(c);
     return {
       hangup_by: c.hangupBy ?? null,
       redial_times: redialOf.get(c) ?? 0,
       // A call without a task is a latest call of its own. A dialled task's latest call is settled
-      // once its task is locked (markLastCalls); its latest in this batch is stored as the latest
-      // already, which spares rewriting the new row when it is (nearly always).
-      is_last: !c.training && (!task || latestOfTask.get(task.id) === c) ? 1 : 0,
+      // once its task is locked (markLastCalls), which then only clears the flag it supersedes
+      // (unless another recorder of the task committed in between).
+      is_last: !c.training && (!task || isLatest(c, task.id)) ? 1 : 0,
       tenant_id: tenantId,
       job_id: c.robotCallJobId,
       call_task_id: task?.id ?? null,
@@ -280,7 +292,7 @@ async function storeRecordsAndTurns(
       created_at: now,
     };
   });
-  records.sort((a, b) => (a.idempotency_key < b.idempotency_key ? -1 : a.idempotency_key > b.idempotency_key ? 1 : 0));
+  records.sort((a, b) => compareKeys(a.idempotency_key, b.idempotency_key));
   const ids = await insertNewCallRecords(db, records);
   const inserted = new Map(
     records
@@ -432,6 +444,9 @@ function localDates(timeZone: string): (epochMs: number) => string {
     return day ?? localDate(epochMs, timeZone);
   };
 }
+
+/** The order records are inserted in (and so given their ids): by idempotency key. */
+const compareKeys = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** A map's values ordered by key: the order rows are locked in. */
 function inKeyOrder<T>(map: Map<string, T>): T[] {

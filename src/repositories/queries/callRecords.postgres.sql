@@ -925,11 +925,44 @@ insert into
     "attributes",
     "is_training",
     "idempotency_key",
-    "created_at"
+    "created_at",
+    "hangup_by",
+    "redial_times",
+    "is_last"
   )
-values
-  ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25),
-  ($26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47, $48, $49, $50)
+select
+  *
+from
+  unnest(
+    $1::bigint[],
+    $2::bigint[],
+    $3::bigint[],
+    $4::bigint[],
+    $5::bigint[],
+    $6::bigint[],
+    $7::text[],
+    $8::bigint[],
+    $9::text[],
+    $10::text[],
+    $11::text[],
+    $12::jsonb[],
+    $13::text[],
+    $14::text[],
+    $15::text[],
+    $16::bigint[],
+    $17::bigint[],
+    $18::integer[],
+    $19::integer[],
+    $20::integer[],
+    $21::text[],
+    $22::jsonb[],
+    $23::integer[],
+    $24::text[],
+    $25::bigint[],
+    $26::text[],
+    $27::integer[],
+    $28::integer[]
+  )
 on conflict ("tenant_id", "idempotency_key") do nothing
 returning
   "id",
@@ -943,7 +976,7 @@ from
   "call_record"
 where
   "tenant_id" = $1
-  and "idempotency_key" in ($2, $3);
+  and "idempotency_key" = any ($2);
 
 -- callRecords.insertTurns: two turns of one record
 insert into
@@ -954,20 +987,37 @@ insert into
     "type",
     "text"
   )
-values
-  ($1, $2, $3, $4, $5),
-  ($6, $7, $8, $9, $10);
+select
+  *
+from
+  unnest(
+    $1::bigint[],
+    $2::bigint[],
+    $3::integer[],
+    $4::text[],
+    $5::text[]
+  );
 
--- callRecords.countCallsOfTasks: two call tasks
+-- callRecords.callHistoryOfTasks: two call tasks
 select
   "call_task_id",
-  count(*) as "n"
+  count(*) as "n",
+  max(
+    case
+      when is_last = 1 then start_time
+    end
+  ) as "last_start",
+  max(
+    case
+      when is_last = 1 then id
+    end
+  ) as "last_id"
 from
   "call_record"
 where
   "tenant_id" = $1
-  and "call_task_id" in ($2, $3)
-  and "is_training" = $4
+  and "call_task_id" = any ($2)
+  and "is_training" = $3
 group by
   "call_task_id";
 
@@ -975,25 +1025,21 @@ group by
 select
   "id",
   "call_task_id",
-  "start_time",
-  "is_last"
+  "start_time"
 from
   "call_record"
 where
   "tenant_id" = $1
-  and "call_task_id" in ($2)
+  and "call_task_id" = any ($2)
   and "is_training" = $3
-  and (
-    "is_last" = $4
-    or "id" in ($5)
-  );
+  and "is_last" = $4;
 
 update "call_record"
 set
   "is_last" = $1
 where
   "tenant_id" = $2
-  and "id" in ($3);
+  and "id" = any ($3);
 
 -- callRecords.addRecordCounts: two records under two count keys
 insert into

@@ -951,11 +951,49 @@ insert into
     "attributes",
     "is_training",
     "idempotency_key",
-    "created_at"
+    "created_at",
+    "redial_times",
+    "is_last"
   )
 values
-  (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
-  (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+on conflict ("tenant_id", "idempotency_key") do nothing
+returning
+  "id",
+  "idempotency_key";
+
+insert into
+  "call_record" (
+    "tenant_id",
+    "job_id",
+    "call_task_id",
+    "customer_person_id",
+    "customer_group_id",
+    "dialog_flow_id",
+    "called_phone_number",
+    "phone_line_id",
+    "result_status",
+    "intent_level",
+    "real_intent_level",
+    "customer_concern",
+    "full_audio_url",
+    "customer_audio_url",
+    "analysis_basis",
+    "start_time",
+    "end_time",
+    "chat_duration",
+    "chat_round",
+    "manual_marked",
+    "read_status",
+    "attributes",
+    "is_training",
+    "idempotency_key",
+    "created_at",
+    "redial_times",
+    "is_last"
+  )
+values
+  (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 on conflict ("tenant_id", "idempotency_key") do nothing
 returning
   "id",
@@ -981,13 +1019,33 @@ insert into
     "text"
   )
 values
-  (?, ?, ?, ?, ?),
   (?, ?, ?, ?, ?);
 
--- callRecords.countCallsOfTasks: two call tasks
+insert into
+  "call_detail" (
+    "tenant_id",
+    "call_record_id",
+    "seq",
+    "type",
+    "text"
+  )
+values
+  (?, ?, ?, ?, ?);
+
+-- callRecords.callHistoryOfTasks: two call tasks
 select
   "call_task_id",
-  count(*) as "n"
+  count(*) as "n",
+  max(
+    case
+      when is_last = 1 then start_time
+    end
+  ) as "last_start",
+  max(
+    case
+      when is_last = 1 then id
+    end
+  ) as "last_id"
 from
   "call_record"
 where
@@ -1001,18 +1059,14 @@ group by
 select
   "id",
   "call_task_id",
-  "start_time",
-  "is_last"
+  "start_time"
 from
   "call_record"
 where
   "tenant_id" = ?
   and "call_task_id" in (?)
   and "is_training" = ?
-  and (
-    "is_last" = ?
-    or "id" in (?)
-  );
+  and "is_last" = ?;
 
 update "call_record"
 set

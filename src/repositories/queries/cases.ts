@@ -528,13 +528,16 @@ export const QUERY_CASES: QueryCase[] = [
           ]),
       ],
     ],
-    countCallsOfTasks: [
-      ['two call tasks', (db, s) => callRecords.countCallsOfTasks(db, s.tenantId, [s.taskId, s.taskId + 1])],
+    callHistoryOfTasks: [
+      ['two call tasks', (db, s) => callRecords.callHistoryOfTasks(db, s.tenantId, [s.taskId, s.taskId + 1])],
     ],
     markLastCalls: [
       [
         'a new call of a task',
-        (db, s) => callRecords.markLastCalls(db, s.tenantId, [{ id: s.callRecordId, callTaskId: s.taskId }]),
+        (db, s) =>
+          callRecords.markLastCalls(db, s.tenantId, [
+            { id: s.callRecordId, callTaskId: s.taskId, startTime: T0, isLast: false },
+          ]),
       ],
     ],
     addRecordCounts: [
