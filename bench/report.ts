@@ -101,24 +101,24 @@ export function evaluateTargets(r: Omit<BenchResult, 'targets'>): TargetCheck[] 
     });
   }
   // The issue's shares of the floor: PostgreSQL's are lower, as each request crosses a socket to it.
+  // Both shares are in the target's name, so that the two databases' figures share a row.
   const sqlite = r.database.dialect === 'sqlite';
-  const shares: [string, ScenarioResult[], number][] = [
-    ...(['getTaskDetail', 'getTasks', 'callDetail'] as const).map((endpoint): [string, ScenarioResult[], number] => [
-      endpoint,
-      by(endpoint),
-      sqlite ? 0.4 : 0.25,
-    ]),
+  const shares: [string, ScenarioResult[], [number, number]][] = [
+    ...(['getTaskDetail', 'getTasks', 'callDetail'] as const).map(
+      (endpoint): [string, ScenarioResult[], [number, number]] => [endpoint, by(endpoint), [0.4, 0.25]],
+    ),
     [
       `getCallRecordInfoList page 1 on the ${size(largest)} job`,
       r.scenarios.filter((s) => s.targets.includes('list-ratio')),
-      sqlite ? 0.2 : 0.1,
+      [0.2, 0.1],
     ],
   ];
-  for (const [name, list, share] of shares) {
+  for (const [name, list, [onSqlite, onPostgres]] of shares) {
     if (list.length === 0) continue;
+    const share = sqlite ? onSqlite : onPostgres;
     const worst = list.reduce((a, b) => (b.ratio < a.ratio ? b : a));
     out.push({
-      name: `${name} throughput ≥ ${share * 100}% of the floor`,
+      name: `${name} throughput ≥ ${onSqlite * 100}% (SQLite) / ${onPostgres * 100}% (PostgreSQL) of the floor`,
       figure: `lowest ${fmt(worst.ratio * 100, 0)}% (${worst.label}: ${fmt(worst.throughput.rps, 0)} req/s)`,
       limit: `≥ ${share * 100}%`,
       met: list.every((s) => s.ratio >= share),
@@ -135,13 +135,13 @@ export function evaluateTargets(r: Omit<BenchResult, 'targets'>): TargetCheck[] 
       met: missed.length === 0,
     });
   }
-  const deep = r.scenarios.filter((s) => s.targets.includes('deep-p99-100'));
+  const deep = r.scenarios.filter((s) => s.targets.includes('deep-p99-50') || s.targets.includes('deep-p99-100'));
   for (const s of deep) {
     out.push({
-      name: `getCallRecordInfoList ${s.label} on the ${size(s.jobSize)} job: p99 ≤ 100 ms`,
+      name: `getCallRecordInfoList ${s.label} on the ${size(s.jobSize)} job: p99 ≤ 50 ms`,
       figure: `${fmt(s.latency.p99)} ms`,
-      limit: '≤ 100 ms',
-      met: s.latency.p99 <= 100,
+      limit: '≤ 50 ms',
+      met: s.latency.p99 <= 50,
     });
   }
   if ('recordsPerSecond' in r.ingestion) {
@@ -201,12 +201,15 @@ function targetTable(results: BenchResult[]): string {
     '| target | ' + results.map((r) => r.database.dialect).join(' | ') + ' |',
     '|---|' + results.map(() => '---|').join(''),
   ];
+  // Judged again by the current targets: a result keeps its raw figures, and a target the issue
+  // tightened applies to the results already recorded.
+  const targets = results.map((r) => evaluateTargets(r));
   const names = [
-    ...new Set(results.flatMap((r) => r.targets.map((t) => t.name.replace(/ingestion through .*/, 'ingestion')))),
+    ...new Set(targets.flatMap((list) => list.map((t) => t.name.replace(/ingestion through .*/, 'ingestion')))),
   ];
   for (const name of names) {
-    const cells = results.map((r) => {
-      const t = r.targets.find((x) => x.name.replace(/ingestion through .*/, 'ingestion') === name);
+    const cells = targets.map((list) => {
+      const t = list.find((x) => x.name.replace(/ingestion through .*/, 'ingestion') === name);
       return t ? `${mark(t.met)} ${t.figure} (${t.limit})` : '';
     });
     lines.push(`| ${name} | ${cells.join(' | ')} |`);

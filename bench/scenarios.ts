@@ -16,7 +16,8 @@ export type Target =
   | 'list-ratio'
   /** getCallRecordInfoList on the largest job: p99 ≤ 50 ms */
   | 'list-p99-50'
-  /** a page at offset ≥ 100k: p99 ≤ 100 ms */
+  /** a page at offset ≥ 100k: p99 ≤ 50 ms (results before round four name it 'deep-p99-100') */
+  | 'deep-p99-50'
   | 'deep-p99-100'
   /** reported, no target (smaller jobs) */
   | 'report';
@@ -140,7 +141,7 @@ export function scenarios(m: DatasetManifest): Scenario[] {
         'deep',
         `page at offset ${offset.toLocaleString('en')}`,
         { pageNum: offset / 20 + 1 },
-        offset >= 100_000 ? ['deep-p99-100'] : ['report'],
+        offset >= 100_000 ? ['deep-p99-50'] : ['report'],
       ),
     );
   }
