@@ -58,11 +58,16 @@ export function walCheckpointerOf(database: Database): WalCheckpointer | undefin
 }
 
 /**
- * The texts of the reads compiled once, with a name for each: a few, each run again and again, so
- * they stay prepared — SQLite keeps them whatever their length, PostgreSQL runs them as named
- * prepared statements (`prepareFixedReads`).
+ * The texts of the statements kept prepared (the reads compiled once, the bulk writes of
+ * `runPrepared`), with a name for each: a few, each run again and again — SQLite keeps them
+ * whatever their length, PostgreSQL runs them as named prepared statements (`prepareFixedReads`).
  */
 const FIXED_TEXTS = new Map<string, string>();
+
+/** Keeps a statement's text prepared from now on (FIXED_TEXTS). */
+function keepPrepared(text: string): void {
+  if (!FIXED_TEXTS.has(text)) FIXED_TEXTS.set(text, `outcall_stmt_${FIXED_TEXTS.size + 1}`);
+}
 
 /** Stands for the i-th argument of a query compiled once (`compiledOnce`). */
 class Argument {
@@ -83,7 +88,7 @@ export function compiledOnce<A extends unknown[], O>(
     let known = compiled.get(database.dialect);
     if (!known) {
       const query = build(database, ...(args.map((_, i) => new Argument(i)) as A)).compile();
-      if (!FIXED_TEXTS.has(query.sql)) FIXED_TEXTS.set(query.sql, `outcall_read_${FIXED_TEXTS.size + 1}`);
+      keepPrepared(query.sql);
       const slots = query.parameters.map((p) => (p instanceof Argument ? p.index : undefined));
       known = { query, slots };
       compiled.set(database.dialect, known);
@@ -120,7 +125,7 @@ export function stableParam<T extends number | string>(
  */
 export async function runPrepared<O>(database: Database, query: { compile(): CompiledQuery<O> }): Promise<O[]> {
   const compiled = query.compile();
-  if (!FIXED_TEXTS.has(compiled.sql)) FIXED_TEXTS.set(compiled.sql, `outcall_read_${FIXED_TEXTS.size + 1}`);
+  keepPrepared(compiled.sql);
   return (await database.db.executeQuery(compiled)).rows;
 }
 
