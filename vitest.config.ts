@@ -7,6 +7,38 @@ import { defineConfig } from 'vitest/config';
 const include = ['src/**/*.test.ts', 'test/**/*.test.ts', 'bench/**/*.test.ts', 'console/**/*.test.ts'];
 const postgres = process.env.TEST_DATABASE_URL;
 
+/*
+ * Files whose subject is not the database run once, on SQLite: a second run on PostgreSQL would
+ * prove nothing more. Each serves requests whose storage the route, repository and console API
+ * tests already cover on both databases. A file that asserts anything of what is stored belongs
+ * in neither list.
+ */
+const ONCE = [
+  // Pure functions: no database at all.
+  'src/domain/**/*.test.ts',
+  'src/services/jobStats.test.ts',
+  'src/services/signature.test.ts',
+  'src/http/docsSigning.test.ts',
+  'src/http/console/static.test.ts',
+  'console/src/**/*.test.ts',
+  'bench/compare.test.ts',
+  'bench/report.test.ts',
+  // HTTP behaviour of the server and the SDK: framing, limits, retries, the docs page and the
+  // browser journey through the console, not queries.
+  'bench/floor.test.ts',
+  'src/client/client.test.ts',
+  'src/http/operations.test.ts',
+  'src/http/docs.test.ts',
+  'console/e2e/journey.test.ts',
+];
+
+/*
+ * Test files run side by side, the two databases' passes among them. Most of a file's time is
+ * spent waiting on a child process, PostgreSQL, a browser or a socket, so on a 2-core machine three
+ * workers finish well before one (Vitest's default there). TEST_WORKERS overrides it.
+ */
+const workers = Number(process.env.TEST_WORKERS ?? 3);
+
 // A run without PostgreSQL must not pass quietly: said before the tests and again after the summary.
 const SKIPPED = [
   '!'.repeat(78),
@@ -30,11 +62,21 @@ export default defineConfig({
     // inherit it): a fixed test-only key, so no test writes a key file under the checkout's data/.
     env: { OUTCALL_SECRET_KEY: '7465737420736563726574206b6579206f66206f757463616c6c207465737473' },
     hookTimeout: 60_000,
-    reporters: postgres ? ['default'] : ['default', { onTestRunEnd: () => console.warn(`\n${SKIPPED}\n`) }],
+    maxWorkers: workers,
+    reporters: [
+      'default',
+      './test/slowestFiles.ts',
+      ...(postgres ? [] : [{ onTestRunEnd: () => console.warn(`\n${SKIPPED}\n`) }]),
+    ],
     projects: [
       { extends: true, test: { name: 'sqlite', include, env: { OUTCALL_TEST_DIALECT: 'sqlite' } } },
       ...(postgres
-        ? [{ extends: true as const, test: { name: 'postgres', include, env: { OUTCALL_TEST_DIALECT: 'postgres' } } }]
+        ? [
+            {
+              extends: true as const,
+              test: { name: 'postgres', include, exclude: ONCE, env: { OUTCALL_TEST_DIALECT: 'postgres' } },
+            },
+          ]
         : []),
     ],
   },

@@ -54,9 +54,14 @@ function raw(text: string, waitMs = 3000): Promise<{ answer: string; closed: boo
   });
 }
 
+/** The first answer on the connection (on a slow machine, a timeout's answer may follow it). */
 function envelopeOf(answer: string) {
-  const [head, body] = answer.split('\r\n\r\n');
-  return { status: Number(head?.split(' ')[1]), head: head ?? '', body: JSON.parse(body ?? 'null') };
+  const end = answer.indexOf('\r\n\r\n');
+  const head = end < 0 ? answer : answer.slice(0, end);
+  const length = Number(/^content-length: *(\d+)/im.exec(head)?.[1] ?? -1);
+  const rest = end < 0 ? '' : answer.slice(end + 4);
+  const body = length < 0 ? rest : Buffer.from(rest).subarray(0, length).toString();
+  return { status: Number(head.split(' ')[1]), head, body: JSON.parse(body || 'null') };
 }
 
 const envelope412 = {
