@@ -194,6 +194,8 @@ export interface CallTaskTable {
   called_phone_number: string;
   status: CallTaskStatus;
   attempts: Generated<number>;
+  /** The attempts made before the current round (a re-added customer's task starts a new one). */
+  round_start_attempts: Generated<number>;
   next_attempt_at: number | null;
   last_result_status: ResultStatus | null;
   created_at: number;
