@@ -164,6 +164,8 @@ export interface RobotCallJobTable {
   redial_times: Generated<number>;
   redial_interval_minutes: Generated<number>;
   created_by_user_id: number | null;
+  /** The console user who created the job in the console (migration 0024); null otherwise. */
+  created_by_console_user_id: number | null;
   organization_id: number | null;
   task_call_total: Generated<number>;
   completed_task: Generated<number>;

@@ -114,7 +114,9 @@ export function registerConsoleJobs(app: App, deps: ConsoleDeps): void {
       },
     },
     async (request) => {
-      const created = await createLaterJob(db, request.caller, request.body);
+      const created = await createLaterJob(db, request.caller, request.body, {
+        consoleUserId: request.consoleUser?.userId,
+      });
       return success(request, { robotCallJobId: created.robotCallJobId }, '创建成功');
     },
   );
