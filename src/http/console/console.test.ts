@@ -372,6 +372,9 @@ describe('jobs', () => {
     const jobId = created.data.robotCallJobId;
     const later = await call(server, tenant.credentials, 'GET', `/apiOpen/v1/job/getJobDetail?robotCallJobId=${jobId}`);
     expect(later.code, later.resultMsg).toBe(200);
+    // The console's later detail (the job detail screen's windows and redial rule) is exactly it.
+    expect((await browser.call('GET', `/console/api/jobs/${jobId}/later`)).data).toEqual(later.data);
+    expect((await browser.call('GET', `/console/api/jobs/${jobId + 1000}/later`)).code).toBe(404);
     expect(later.data.robotCallJob).toMatchObject({
       name: '两段免打扰',
       inactiveTimeList: [
