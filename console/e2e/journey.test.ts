@@ -250,6 +250,23 @@ describe.skipIf(!hasChromium)('the console in a browser', () => {
       chatDurationTotal: String(stats.chatDurationTotal),
     });
     expect(await text('.page-title .job-status')).toBe('已完成');
+    // The settings: every inactive window and the redial rule (the later detail's), and who created the job.
+    expect({
+      windows: await text('[data-setting=inactiveWindows]'),
+      redial: await text('[data-setting=redialRule]'),
+      condition: await text('[data-setting=redialCondition]'),
+    }).toEqual({
+      windows: '12:00 – 13:30, 17:30 – 18:30',
+      redial: '最多重拨 1 次，间隔 6 分钟',
+      condition: '未接、占线',
+    });
+    expect(await page.locator('.settings').innerText()).toContain(user.username);
+    // …and in English.
+    await page.locator('.locale-switch').getByText('EN').click();
+    await expect.poll(() => text('[data-setting=redialRule]')).toBe('At most 1 redial(s), 6 minutes apart');
+    expect(await page.locator('.settings').innerText()).toContain('Inactive windows');
+    await page.locator('.locale-switch').getByText('中文').click();
+    await expect.poll(() => text('[data-setting=redialRule]')).toBe('最多重拨 1 次，间隔 6 分钟');
     // The charts (loaded on demand) are drawn.
     await expect.poll(() => page.locator('.charts canvas').count()).toBeGreaterThanOrEqual(4);
     await page.waitForTimeout(800); // chart animations

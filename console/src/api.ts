@@ -217,6 +217,24 @@ export interface JobDetail {
 export const listJobs = (query: { name?: string; status?: string; pageNum: number; pageSize: number }) =>
   get<Page<JobRow>>(`/jobs${queryString(query)}`);
 export const jobDetail = (id: number) => get<JobDetail>(`/jobs/${id}`);
+
+/** The later API's job detail (job/getJobDetail): what the 2018 one lacks, read by the job detail screen. */
+export interface LaterJobDetail {
+  robotCallJob: {
+    robotCallJobId: number;
+    /** Every window the job does not dial in, `HH:mm` (up to three). */
+    inactiveTimeList: { startTime: string; endTime: string }[];
+    /** The call results that make a call wait for a redial; empty: no redial. */
+    redialCondition: string[];
+    /** Minutes between a failed call and its redial. */
+    redialInterval: number;
+    /** Redials after the first call, per round of dialling. */
+    redialTimes: number;
+    [key: string]: unknown;
+  };
+  [key: string]: unknown;
+}
+export const laterJobDetail = (id: number) => get<LaterJobDetail>(`/jobs/${id}/later`);
 export const createJob = (body: Record<string, unknown>) => post<{ robotCallJobId: number }>('/jobs', body);
 export type JobAction = 'start' | 'pause' | 'resume' | 'stop';
 export const jobAction = (id: number, action: JobAction) =>

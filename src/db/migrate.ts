@@ -20,6 +20,8 @@ import * as m0019 from './migrations/0019_search_grams.js';
 import * as m0020 from './migrations/0020_count_duration_concerns.js';
 import * as m0021 from './migrations/0021_call_record_task_flags.js';
 import * as m0022 from './migrations/0022_count_last_calls.js';
+import * as m0023 from './migrations/0023_call_task_rounds.js';
+import * as m0024 from './migrations/0024_job_console_creator.js';
 import * as m0025 from './migrations/0025_sqlite_340_triggers.js';
 import type { DB } from './schema.js';
 
@@ -45,6 +47,8 @@ const MIGRATIONS = {
   '0020_count_duration_concerns': m0020,
   '0021_call_record_task_flags': m0021,
   '0022_count_last_calls': m0022,
+  '0023_call_task_rounds': m0023,
+  '0024_job_console_creator': m0024,
   '0025_sqlite_340_triggers': m0025,
 };
 

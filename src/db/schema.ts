@@ -164,6 +164,8 @@ export interface RobotCallJobTable {
   redial_times: Generated<number>;
   redial_interval_minutes: Generated<number>;
   created_by_user_id: number | null;
+  /** The console user who created the job in the console (migration 0024); null otherwise. */
+  created_by_console_user_id: number | null;
   organization_id: number | null;
   task_call_total: Generated<number>;
   completed_task: Generated<number>;
@@ -194,6 +196,8 @@ export interface CallTaskTable {
   called_phone_number: string;
   status: CallTaskStatus;
   attempts: Generated<number>;
+  /** The attempts made before the current round (a re-added customer's task starts a new one). */
+  round_start_attempts: Generated<number>;
   next_attempt_at: number | null;
   last_result_status: ResultStatus | null;
   created_at: number;

@@ -105,6 +105,8 @@ export interface CallTaskProgress {
   id: number;
   status: CallTaskStatus;
   attempts: number;
+  /** Attempts made before the current round: the redial limit counts those after it (read only). */
+  round_start_attempts: number;
   last_result_status: ResultStatus | null;
   next_attempt_at: number | null;
   finished_at: number | null;
@@ -128,7 +130,15 @@ export async function lockCallTasksProgress(
   )) {
     let q = db.db
       .selectFrom('call_task')
-      .select(['id', 'status', 'attempts', 'last_result_status', 'next_attempt_at', 'finished_at'])
+      .select([
+        'id',
+        'status',
+        'attempts',
+        'round_start_attempts',
+        'last_result_status',
+        'next_attempt_at',
+        'finished_at',
+      ])
       .where('tenant_id', '=', tenantId)
       .where('id', 'in', chunk)
       .orderBy('id');
@@ -152,7 +162,7 @@ export async function lockCallTasksProgress(
 export async function updateCallTasksProgress(
   db: Database,
   tenantId: number,
-  tasks: CallTaskProgress[],
+  tasks: Omit<CallTaskProgress, 'round_start_attempts'>[],
 ): Promise<void> {
   for (const chunk of chunks(
     [...tasks].sort((a, b) => a.id - b.id),
@@ -343,15 +353,21 @@ export async function findCallTasksInJob(
 
 /**
  * Makes finished call tasks due again (a customer re-added to the job): waiting to be dialled at
- * once. `attempts` is kept, so the dialer's idempotency keys (task and attempt) stay unique; the
- * job's redial limit counts the task's attempts over its whole life. Returns the tasks reopened.
+ * once, in a new round. `attempts` is kept, so the dialer's idempotency keys (task and attempt)
+ * stay unique; `round_start_attempts` takes its value, so the job's redial limit counts this
+ * round's attempts only, as for a customer dialled for the first time. Returns the tasks reopened.
  */
 export async function reopenFinishedCallTasks(db: Database, tenantId: number, jobId: number, taskIds: number[]) {
   const reopened: { id: number; customer_person_id: number }[] = [];
   for (const chunk of chunks(taskIds, 500)) {
     const rows = await db.db
       .updateTable('call_task')
-      .set({ status: 'NOT_STARTED', next_attempt_at: null, finished_at: null })
+      .set((eb) => ({
+        status: 'NOT_STARTED',
+        next_attempt_at: null,
+        finished_at: null,
+        round_start_attempts: eb.ref('attempts'),
+      }))
       .where('tenant_id', '=', tenantId)
       .where('job_id', '=', jobId)
       .where('id', 'in', chunk)

@@ -113,6 +113,12 @@ export async function findJobPage(
 /** The statements of `findJobPage`, one per combination of filters, each compiled once. */
 const jobPageQueries = new Map<string, ReturnType<typeof jobPageQuery>>();
 
+/**
+ * A job's creator name: the platform user's (created_by_user_id), else the console user's who
+ * created it in the console (created_by_console_user_id, migration 0024). Needs the joins `u`, `cu`.
+ */
+const creatorName = sql<string | null>`coalesce(u.name, cu.username)`.as('created_by_user_name');
+
 function jobPageQuery(byName: boolean, byStatus: boolean) {
   return compiledOnce(
     (db: Database, tenantId: number, namePattern: string, status: string, limit: number, offset: number) => {
@@ -125,6 +131,9 @@ function jobPageQuery(byName: boolean, byStatus: boolean) {
         .leftJoin('app_user as u', (join) =>
           join.onRef('u.id', '=', 'j.created_by_user_id').onRef('u.tenant_id', '=', 'j.tenant_id'),
         )
+        .leftJoin('console_user as cu', (join) =>
+          join.onRef('cu.id', '=', 'j.created_by_console_user_id').onRef('cu.tenant_id', '=', 'j.tenant_id'),
+        )
         .leftJoin('organization as o', (join) =>
           join.onRef('o.id', '=', 'j.organization_id').onRef('o.tenant_id', '=', 'j.tenant_id'),
         )
@@ -135,7 +144,7 @@ function jobPageQuery(byName: boolean, byStatus: boolean) {
           'j.completed_task',
           'j.task_call_total',
           'j.created_at',
-          'u.name as created_by_user_name',
+          creatorName,
           'o.name as organization_name',
         ])
         .select(() => filtered('c').select(sql<number>`count(*)`.as('n')).as('total'))
@@ -165,6 +174,9 @@ function jobWithNames(db: Database, tenant: number | RawBuilder<number>, jobId: 
     .leftJoin('app_user as u', (join) =>
       join.onRef('u.id', '=', 'j.created_by_user_id').onRef('u.tenant_id', '=', 'j.tenant_id'),
     )
+    .leftJoin('console_user as cu', (join) =>
+      join.onRef('cu.id', '=', 'j.created_by_console_user_id').onRef('cu.tenant_id', '=', 'j.tenant_id'),
+    )
     .leftJoin('organization as o', (join) =>
       join.onRef('o.id', '=', 'j.organization_id').onRef('o.tenant_id', '=', 'j.tenant_id'),
     )
@@ -175,12 +187,7 @@ function jobWithNames(db: Database, tenant: number | RawBuilder<number>, jobId: 
       join.onRef('s.id', '=', 'j.sms_template_id').onRef('s.tenant_id', '=', 'j.tenant_id'),
     )
     .selectAll('j')
-    .select([
-      'u.name as created_by_user_name',
-      'o.name as organization_name',
-      'f.name as dialog_flow_name',
-      's.name as sms_template_name',
-    ])
+    .select([creatorName, 'o.name as organization_name', 'f.name as dialog_flow_name', 's.name as sms_template_name'])
     .where('j.tenant_id', '=', tenant)
     .where('j.id', '=', jobId);
 }
@@ -646,15 +653,10 @@ export async function listJobsByIds(db: Database, tenantId: number, f: JobBatchF
     .leftJoin('app_user as u', (join) =>
       join.onRef('u.id', '=', 'j.created_by_user_id').onRef('u.tenant_id', '=', 'j.tenant_id'),
     )
-    .select([
-      'j.id',
-      'j.name',
-      'j.status',
-      'j.task_call_total',
-      'j.completed_task',
-      'j.created_at',
-      'u.name as created_by_user_name',
-    ])
+    .leftJoin('console_user as cu', (join) =>
+      join.onRef('cu.id', '=', 'j.created_by_console_user_id').onRef('cu.tenant_id', '=', 'j.tenant_id'),
+    )
+    .select(['j.id', 'j.name', 'j.status', 'j.task_call_total', 'j.completed_task', 'j.created_at', creatorName])
     .where('j.tenant_id', '=', tenantId)
     .where('j.id', 'in', f.ids);
   if (f.statuses) q = q.where('j.status', 'in', f.statuses);

@@ -93,6 +93,8 @@ export function auditSummary(body: unknown, data: unknown, fields: readonly stri
     else if (typeof value === 'number' || typeof value === 'boolean') done.push(`${key}: ${value}`);
     else if (typeof value === 'string' && /^[A-Z][A-Z_]{0,39}$/.test(value)) done.push(`${key}: ${value}`);
   }
+  // An answer that is a bare count (deleteRobotCallTaskList: how many were deleted).
+  if (typeof data === 'number') done.push(String(data));
   const text = [lists && `sent ${lists}`, done.length > 0 && `answered ${done.join(', ')}`].filter(Boolean).join('; ');
   return text === '' ? null : text.slice(0, MAX_SUMMARY);
 }

@@ -341,7 +341,8 @@ async function moveCallTasks(
     const finishes =
       c.resultStatus === 'ANSWERED' ||
       !job.redial_condition.includes(c.resultStatus) ||
-      task.attempts >= 1 + job.redial_times;
+      // The limit is per round: a re-added customer's reopened task gets the job's redials again.
+      task.attempts - task.round_start_attempts >= 1 + job.redial_times;
     task.status = finishes ? 'FINISHED' : 'REDIAL_WAITING';
     task.next_attempt_at = finishes ? null : c.endTime + job.redial_interval_minutes * 60_000;
     task.finished_at = finishes ? c.endTime : null;

@@ -244,12 +244,15 @@ async function checkReferences(db: Database, tenantId: number, s: JobSettings, n
     await checkOwned(db, 'sms_template', tenantId, n('smsTemplateId'), [s.sms_template_id]);
 }
 
-/** job/create. */
+/**
+ * job/create. `consoleUserId`: the console user creating the job in the console, recorded as its
+ * creator (the Open API's appKey is no person, so a job created there has none).
+ */
 export async function createLaterJob(
   db: Database,
   caller: Caller,
   body: LaterCreateJobBody,
-  now = Date.now(),
+  { now = Date.now(), consoleUserId }: { now?: number; consoleUserId?: number } = {},
 ): Promise<{ robotCallJobId: number }> {
   const { tenantId } = caller;
   const j = jobFieldsOf(body as Record<string, unknown> & { robotCallJob?: RobotCallJobInput });
@@ -319,6 +322,7 @@ export async function createLaterJob(
         redial_times: s.redial_times ?? 0,
         redial_interval_minutes: s.redial_interval_minutes ?? 60,
         created_by_user_id: null,
+        created_by_console_user_id: consoleUserId ?? null,
         organization_id: null,
         created_at: now,
         last_modified_at: now,

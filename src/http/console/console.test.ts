@@ -372,6 +372,9 @@ describe('jobs', () => {
     const jobId = created.data.robotCallJobId;
     const later = await call(server, tenant.credentials, 'GET', `/apiOpen/v1/job/getJobDetail?robotCallJobId=${jobId}`);
     expect(later.code, later.resultMsg).toBe(200);
+    // The console's later detail (the job detail screen's windows and redial rule) is exactly it.
+    expect((await browser.call('GET', `/console/api/jobs/${jobId}/later`)).data).toEqual(later.data);
+    expect((await browser.call('GET', `/console/api/jobs/${jobId + 1000}/later`)).code).toBe(404);
     expect(later.data.robotCallJob).toMatchObject({
       name: '两段免打扰',
       inactiveTimeList: [
@@ -382,6 +385,43 @@ describe('jobs', () => {
       redialInterval: 30,
       redialTimes: 2,
     });
+  });
+
+  it('record the signed-in console user as the creator of the jobs created in the console', async () => {
+    const line = await tenant.phoneLine('13800138003');
+    const browser = await signedIn(member);
+    const body = {
+      name: '谁建的',
+      mode: 'MANUAL',
+      dialogFlowId: tenant.flowId,
+      phoneType: 'MOBILE',
+      jobPhoneNumberIdList: [line],
+      dailyStartTime: '09:00',
+      dailyEndTime: '20:00',
+    };
+    const created = await browser.call('POST', '/console/api/jobs', { body });
+    expect(created.code, created.resultMsg).toBe(200);
+    const jobId = created.data.robotCallJobId;
+    // The console's detail and list, the 2018 detail and the later checkAll all name the creator.
+    expect((await browser.call('GET', `/console/api/jobs/${jobId}`)).data.createdByUserName).toBe(member.username);
+    const list = await browser.call('GET', '/console/api/jobs?name=谁建的');
+    expect(list.data.content[0]).toMatchObject({ robotCallJobId: jobId, createdByUserName: member.username });
+    expect((await getTaskDetail(server, tenant.credentials, jobId)).data.createdByUserName).toBe(member.username);
+    const check = await call(server, tenant.credentials, 'POST', '/apiOpen/v1/job/checkAll', {
+      operation: 'START',
+      robotCallJobIdSet: [jobId],
+    });
+    expect(check.data.unexecutable[0]).toMatchObject({ robotCallJobId: jobId, createUserName: member.username });
+    // A job created with an appKey has no person behind it: no creator.
+    const open = await call(server, tenant.credentials, 'POST', '/apiOpen/v1/job/create', {
+      concurrencyQuota: 1,
+      jobPhoneNumberIdList: [line],
+      robotCallJob: { ...body, name: '接口建的' },
+    });
+    expect(open.code, open.resultMsg).toBe(200);
+    expect(
+      (await getTaskDetail(server, tenant.credentials, open.data.robotCallJobId)).data.createdByUserName,
+    ).toBeNull();
   });
 
   it('refuse what job/create refuses, with 412 naming the field (the later limits)', async () => {

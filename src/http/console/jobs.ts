@@ -19,6 +19,7 @@ import {
 } from '../../schemas/jobOperations.js';
 import { GetTasksQuery, JobDetail } from '../../schemas/jobs.js';
 import { LaterCreateJobBody } from '../../schemas/later/jobOperations.js';
+import { LaterJobDetail } from '../../schemas/later/jobs.js';
 import { getCallDetail } from '../../services/callRecords.js';
 import { listConsoleJobs, listConsoleRecords } from '../../services/console.js';
 import { exportCsv, exportFilter, exportXlsx } from '../../services/export.js';
@@ -31,6 +32,7 @@ import {
 } from '../../services/jobOperations.js';
 import { getTaskDetail } from '../../services/jobs.js';
 import { createLaterJob } from '../../services/laterJobOperations.js';
+import { getJobDetail } from '../../services/laterJobs.js';
 import type { App } from '../app.js';
 import { success } from '../envelope.js';
 import { type ConsoleDeps, requireSession } from './auth.js';
@@ -101,6 +103,19 @@ export function registerConsoleJobs(app: App, deps: ConsoleDeps): void {
     },
     async (request) => success(request, await getTaskDetail(db, request.caller, request.params.id)),
   );
+  app.get(
+    '/console/api/jobs/:id/later',
+    {
+      onRequest: session,
+      schema: {
+        summary: '任务详情 (后续接口) — exactly job/getJobDetail’s data: every inactive window, the redial rule',
+        tags: TAGS,
+        params: JobIdParams,
+        response: { 200: ConsoleEnvelope(LaterJobDetail) },
+      },
+    },
+    async (request) => success(request, await getJobDetail(db, request.caller, request.params.id)),
+  );
 
   app.post(
     '/console/api/jobs',
@@ -114,7 +129,9 @@ export function registerConsoleJobs(app: App, deps: ConsoleDeps): void {
       },
     },
     async (request) => {
-      const created = await createLaterJob(db, request.caller, request.body);
+      const created = await createLaterJob(db, request.caller, request.body, {
+        consoleUserId: request.consoleUser?.userId,
+      });
       return success(request, { robotCallJobId: created.robotCallJobId }, '创建成功');
     },
   );

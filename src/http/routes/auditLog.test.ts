@@ -154,6 +154,33 @@ describe('every changing request writes one entry', () => {
     });
   });
 
+  it('deleteRobotCallTaskList, a GET that deletes: the job and how many were deleted', async () => {
+    const customers = await Promise.all([0, 1, 2].map(() => tenant.customer()));
+    const { jobId: pending, taskOf } = await tenant.job({
+      customers: customers.map((c) => c.id),
+      status: 'USER_PAUSE',
+    });
+    const ids = customers.slice(0, 2).map((c) => taskOf.get(c.id)!.id);
+    const before = await entries();
+    const r = await call(
+      server,
+      tenant.credentials,
+      'GET',
+      `/apiOpen/v1/callRecord/deleteRobotCallTaskList?robotCallJobId=${pending}&robotCallTaskIds=${ids.join(',')}`,
+    );
+    expect(r).toMatchObject({ code: 200, data: 2 });
+    expect(await entries()).toBe(before + 1);
+    expect(await newest()).toMatchObject({
+      method: 'GET',
+      action: 'callRecord/deleteRobotCallTaskList',
+      robotCallJobId: pending,
+      code: 200,
+      resultMsg: '删除成功',
+      summary: 'answered 2',
+      requestId: r.requestId,
+    });
+  });
+
   it('a refused request is entered with its code and message', async () => {
     const missing = await post('task/start', { robotCallJobId: 987654 });
     expect(missing.code).toBe(404);
@@ -181,6 +208,7 @@ describe('not entered', () => {
     await call(server, tenant.credentials, 'GET', '/apiOpen/v1/task/getTaskDetail?robotCallJobId=1');
     await post('task/getCallRecordInfoList', { robotCallJobId: 1 });
     await call(server, tenant.credentials, 'GET', '/apiOpen/v1/doNotCall/list');
+    await call(server, tenant.credentials, 'GET', '/apiOpen/v1/callRecord/toBeCalledList?robotCallJobId=1');
     await auditLog();
     expect(await entries()).toBe(before);
   });

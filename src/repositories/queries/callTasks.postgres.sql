@@ -75,6 +75,7 @@ select
   "id",
   "status",
   "attempts",
+  "round_start_attempts",
   "last_result_status",
   "next_attempt_at",
   "finished_at"
@@ -138,7 +139,8 @@ update "call_task"
 set
   "status" = $1,
   "next_attempt_at" = $2,
-  "finished_at" = $3
+  "finished_at" = $3,
+  "round_start_attempts" = "attempts"
 where
   "tenant_id" = $4
   and "job_id" = $5

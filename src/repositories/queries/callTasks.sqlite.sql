@@ -75,6 +75,7 @@ select
   "id",
   "status",
   "attempts",
+  "round_start_attempts",
   "last_result_status",
   "next_attempt_at",
   "finished_at"
@@ -140,7 +141,8 @@ update "call_task"
 set
   "status" = ?,
   "next_attempt_at" = ?,
-  "finished_at" = ?
+  "finished_at" = ?,
+  "round_start_attempts" = "attempts"
 where
   "tenant_id" = ?
   and "job_id" = ?

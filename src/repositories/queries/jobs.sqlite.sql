@@ -27,7 +27,7 @@ select
   "j"."completed_task",
   "j"."task_call_total",
   "j"."created_at",
-  "u"."name" as "created_by_user_name",
+  coalesce(u.name, cu.username) as "created_by_user_name",
   "o"."name" as "organization_name",
   (
     select
@@ -41,6 +41,8 @@ from
   "robot_call_job" as "j"
   left join "app_user" as "u" on "u"."id" = "j"."created_by_user_id"
   and "u"."tenant_id" = "j"."tenant_id"
+  left join "console_user" as "cu" on "cu"."id" = "j"."created_by_console_user_id"
+  and "cu"."tenant_id" = "j"."tenant_id"
   left join "organization" as "o" on "o"."id" = "j"."organization_id"
   and "o"."tenant_id" = "j"."tenant_id"
 where
@@ -61,7 +63,7 @@ select
   "j"."completed_task",
   "j"."task_call_total",
   "j"."created_at",
-  "u"."name" as "created_by_user_name",
+  coalesce(u.name, cu.username) as "created_by_user_name",
   "o"."name" as "organization_name",
   (
     select
@@ -77,6 +79,8 @@ from
   "robot_call_job" as "j"
   left join "app_user" as "u" on "u"."id" = "j"."created_by_user_id"
   and "u"."tenant_id" = "j"."tenant_id"
+  left join "console_user" as "cu" on "cu"."id" = "j"."created_by_console_user_id"
+  and "cu"."tenant_id" = "j"."tenant_id"
   left join "organization" as "o" on "o"."id" = "j"."organization_id"
   and "o"."tenant_id" = "j"."tenant_id"
 where
@@ -103,7 +107,7 @@ where
 -- jobs.findJobDetail: by id
 select
   "j".*,
-  "u"."name" as "created_by_user_name",
+  coalesce(u.name, cu.username) as "created_by_user_name",
   "o"."name" as "organization_name",
   "f"."name" as "dialog_flow_name",
   "s"."name" as "sms_template_name"
@@ -111,6 +115,8 @@ from
   "robot_call_job" as "j"
   left join "app_user" as "u" on "u"."id" = "j"."created_by_user_id"
   and "u"."tenant_id" = "j"."tenant_id"
+  left join "console_user" as "cu" on "cu"."id" = "j"."created_by_console_user_id"
+  and "cu"."tenant_id" = "j"."tenant_id"
   left join "organization" as "o" on "o"."id" = "j"."organization_id"
   and "o"."tenant_id" = "j"."tenant_id"
   left join "dialog_flow" as "f" on "f"."id" = "j"."dialog_flow_id"
@@ -124,7 +130,7 @@ where
 -- jobs.findJobDetailWithStats: by id, with its statistics
 select
   "j".*,
-  "u"."name" as "created_by_user_name",
+  coalesce(u.name, cu.username) as "created_by_user_name",
   "o"."name" as "organization_name",
   "f"."name" as "dialog_flow_name",
   "s"."name" as "sms_template_name",
@@ -234,6 +240,8 @@ from
   "robot_call_job" as "j"
   left join "app_user" as "u" on "u"."id" = "j"."created_by_user_id"
   and "u"."tenant_id" = "j"."tenant_id"
+  left join "console_user" as "cu" on "cu"."id" = "j"."created_by_console_user_id"
+  and "cu"."tenant_id" = "j"."tenant_id"
   left join "organization" as "o" on "o"."id" = "j"."organization_id"
   and "o"."tenant_id" = "j"."tenant_id"
   left join "dialog_flow" as "f" on "f"."id" = "j"."dialog_flow_id"
@@ -393,11 +401,13 @@ select
   "j"."task_call_total",
   "j"."completed_task",
   "j"."created_at",
-  "u"."name" as "created_by_user_name"
+  coalesce(u.name, cu.username) as "created_by_user_name"
 from
   "robot_call_job" as "j"
   left join "app_user" as "u" on "u"."id" = "j"."created_by_user_id"
   and "u"."tenant_id" = "j"."tenant_id"
+  left join "console_user" as "cu" on "cu"."id" = "j"."created_by_console_user_id"
+  and "cu"."tenant_id" = "j"."tenant_id"
 where
   "j"."tenant_id" = ?
   and "j"."id" in (?, ?)
@@ -412,11 +422,13 @@ select
   "j"."task_call_total",
   "j"."completed_task",
   "j"."created_at",
-  "u"."name" as "created_by_user_name"
+  coalesce(u.name, cu.username) as "created_by_user_name"
 from
   "robot_call_job" as "j"
   left join "app_user" as "u" on "u"."id" = "j"."created_by_user_id"
   and "u"."tenant_id" = "j"."tenant_id"
+  left join "console_user" as "cu" on "cu"."id" = "j"."created_by_console_user_id"
+  and "cu"."tenant_id" = "j"."tenant_id"
 where
   "j"."tenant_id" = ?
   and "j"."id" in (?, ?)

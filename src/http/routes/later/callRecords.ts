@@ -87,7 +87,8 @@ export function registerCallRecordApi(app: App, db: Database): void {
   app.get(
     '/apiOpen/v1/callRecord/deleteRobotCallTaskList',
     {
-      config: { signed: true },
+      // A GET that deletes: audited like the changing methods (http/audit.ts).
+      config: { signed: true, changing: true },
       schema: {
         summary: '从未呼客户列表中批量删除待呼客户名单 — removes the job’s call tasks not yet called; answers how many',
         tags,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { finishedCall, TenantFixture } from '../../../../test/fixtures.js';
+import { finishedCall, T0, TenantFixture } from '../../../../test/fixtures.js';
 import { call, getTaskDetail, startTestServer, type TestServer } from '../../../../test/harness.js';
 import { OutcallClient, OutcallError } from '../../../client/index.js';
 import { isWithinCallingHours } from '../../../domain/callingHours.js';
@@ -464,6 +464,30 @@ describe('job/reAddCustomerToJob', () => {
     expect(await stored(jobId)).toMatchObject({ completed_task: 0, task_call_total: 1 });
     const [task] = await listCallTasks(server.database, tenant.tenantId, jobId);
     expect(task).toMatchObject({ status: 'NOT_STARTED', next_attempt_at: null });
+  });
+
+  it('a re-added customer’s task starts a new round: the job’s redials count again from there', async () => {
+    const c = await tenant.customer();
+    const { jobId, taskOf } = await tenant.job({ customers: [c.id], status: 'USER_PAUSE', redialTimes: 1 });
+    const task = taskOf.get(c.id)!;
+    const noAnswer = (minute: number) =>
+      tenant.call(finishedCall({ jobId, task, result: 'NO_ANSWER', at: T0 + minute * 60_000 }));
+    const state = async () => (await listCallTasks(server.database, tenant.tenantId, jobId))[0]!;
+    // First round: the first dial and its one redial, then the task is finished.
+    await noAnswer(0);
+    expect((await state()).status).toBe('REDIAL_WAITING');
+    await noAnswer(10);
+    expect(await state()).toMatchObject({ status: 'FINISHED', attempts: 2 });
+
+    const r = await post('reAddCustomerToJob', { robotCallJobId: jobId, customerPersonIds: [c.id] });
+    expect(r.data.added).toEqual([expect.objectContaining({ robotCallTaskId: task.id, reopened: true })]);
+    // Second round: the re-added dial fails and waits for its redial, as a first dial would…
+    await noAnswer(60);
+    expect(await state()).toMatchObject({ status: 'REDIAL_WAITING', attempts: 3 });
+    // …and the round's one redial finishes it.
+    await noAnswer(70);
+    expect(await state()).toMatchObject({ status: 'FINISHED', attempts: 4 });
+    expect((await stored(jobId)).completed_task).toBe(1);
   });
 
   it.each([
