@@ -55,7 +55,9 @@ describe('outcall dnc', () => {
     const r = await outcall('dnc', 'add', '--tenant-sign', 'dnccli', '--reason', '投诉', '13900000003', '-f', file);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('listed 3; 0 call task(s) finished without a call');
-    expect(r.stdout).toContain('not listed: not-a-number (row 3): not a mainland mobile or landline number');
+    expect(r.stdout).toContain(
+      `not listed: not-a-number (line 4 of ${file}): not a mainland mobile or landline number`,
+    );
     expect(await listed()).toEqual(['13900000001 投诉 cli', '13900000002 投诉 cli', '13900000003 投诉 cli']);
   });
 

@@ -33,10 +33,11 @@ describe('the outcall CLI', async () => {
   let creds: { tenantId: number; appKey: string; appSecret: string; tenantSign: string };
   const credentialsFile = join(dir, 'creds.json');
 
-  it('creates a tenant and its first key, ending with one JSON line', async () => {
+  it('creates a tenant and its first key, printing only one JSON line with --json (for `| jq`)', async () => {
     const r = await outcall('tenant', 'create', '--name', '命令行公司', '--sign', 'clitest', '--json');
     expect(r.status, r.stderr).toBe(0);
-    creds = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    creds = JSON.parse(r.stdout);
+    expect(r.stderr).toContain('keep the appSecret');
     expect(creds).toEqual({
       tenantId: expect.any(Number),
       appKey: expect.stringMatching(/^[A-Za-z0-9]{16}$/),

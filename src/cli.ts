@@ -194,17 +194,19 @@ tenant
   .requiredOption('--name <name>', 'company name')
   .requiredOption('--sign <tenantSign>', 'tenantSign, part of every signature')
   .option('--time-zone <zone>', 'IANA time zone times are shown in', 'Asia/Shanghai')
-  .option('--json', 'end with one JSON line: {"tenantId","appKey","appSecret","tenantSign"}')
+  .option('--json', 'print only one JSON line: {"tenantId","appKey","appSecret","tenantSign"}')
   .action(async (opts: { name: string; sign: string; timeZone: string; json?: boolean }) => {
     const c = await withDatabase((d) =>
       createTenant(d, { name: opts.name, tenantSign: opts.sign, timeZone: opts.timeZone }),
     );
-    console.log(`created tenant ${c.tenantId} (${opts.name}); keep the appSecret: it is shown only here`);
-    if (opts.json)
+    // --json prints only the JSON line, for `| jq`; the advice goes to standard error.
+    const created = `created tenant ${c.tenantId} (${opts.name}); keep the appSecret: it is shown only here`;
+    if (opts.json) {
+      console.error(created);
       console.log(
         JSON.stringify({ tenantId: c.tenantId, appKey: c.appKey, appSecret: c.appSecret, tenantSign: c.tenantSign }),
       );
-    else console.log(`appKey ${c.appKey}\nappSecret ${c.appSecret}\ntenantSign ${c.tenantSign}`);
+    } else console.log(`${created}\nappKey ${c.appKey}\nappSecret ${c.appSecret}\ntenantSign ${c.tenantSign}`);
   });
 
 // Callbacks (docs/callbacks.md): where a tenant's pushes go, their signing secret, the delivery log.
@@ -337,16 +339,23 @@ interface DncOptions {
 }
 
 /** Numbers from the arguments and from --file (one per line, `-` for standard input). */
-function numbersOf(args: string[], file: string | undefined): string[] {
-  let fromFile: string[] = [];
+/** The numbers given, each with where it was given, as a person would look for it. */
+function numbersOf(
+  args: string[],
+  file: string | undefined,
+): { numbers: string[]; whereOf: (index: number) => string } {
+  let lines: string[] = [];
   try {
-    if (file !== undefined) fromFile = readFileSync(file === '-' ? 0 : file, 'utf8').split(/\r?\n/);
+    if (file !== undefined) lines = readFileSync(file === '-' ? 0 : file, 'utf8').split(/\r?\n/);
   } catch (e) {
     throw new CliError(`cannot read numbers from ${file}: ${(e as Error).message}`);
   }
-  const numbers = [...args, ...fromFile].map((n) => n.trim()).filter((n) => n !== '');
-  if (numbers.length === 0) throw new CliError('give the numbers as arguments or with --file');
-  return numbers;
+  const given = [
+    ...args.map((n, i) => ({ n: n.trim(), where: `argument ${i + 1}` })),
+    ...lines.map((n, i) => ({ n: n.trim(), where: `line ${i + 1} of ${file === '-' ? 'standard input' : file}` })),
+  ].filter((g) => g.n !== '');
+  if (given.length === 0) throw new CliError('give the numbers as arguments or with --file');
+  return { numbers: given.map((g) => g.n), whereOf: (index) => given[index]?.where ?? `row ${index + 1}` };
 }
 
 /** Runs `apply` over the numbers 1000 at a time (the API's batch); `start` is the batch's first row. */
@@ -369,7 +378,7 @@ tenantOptions(dnc.command('add [numbers...]'))
   .action(async (args: string[], opts: DncOptions & { reason?: string }) => {
     if (opts.reason !== undefined && opts.reason.length > 200)
       throw new CliError('--reason is longer than 200 characters');
-    const numbers = numbersOf(args, opts.file);
+    const { numbers, whereOf } = numbersOf(args, opts.file);
     const results = await withDatabase(async (d) => {
       const t = await tenantOf(d, opts);
       return inBatches(numbers, async (phoneNumbers, start) => {
@@ -382,7 +391,7 @@ tenantOptions(dnc.command('add [numbers...]'))
     const finished = results.reduce((n, r) => n + r.finishedCallTasks, 0);
     if (opts.json) return console.log(JSON.stringify({ accepted, rejected, finishedCallTasks: finished }));
     console.log(`listed ${accepted.length}; ${finished} call task(s) finished without a call`);
-    for (const r of rejected) console.log(`  not listed: ${r.phoneNumber} (row ${r.index}): ${r.reason}`);
+    for (const r of rejected) console.log(`  not listed: ${r.phoneNumber} (${whereOf(r.index)}): ${r.reason}`);
   });
 
 tenantOptions(dnc.command('remove [numbers...]'))
@@ -390,7 +399,7 @@ tenantOptions(dnc.command('remove [numbers...]'))
   .option('-f, --file <file>', 'read numbers from a file, one per line (- for standard input)')
   .option('--json', 'print the result as JSON')
   .action(async (args: string[], opts: DncOptions) => {
-    const numbers = numbersOf(args, opts.file);
+    const { numbers, whereOf } = numbersOf(args, opts.file);
     const results = await withDatabase(async (d) => {
       const t = await tenantOf(d, opts);
       return inBatches(numbers, async (phoneNumbers, start) => {
@@ -402,7 +411,7 @@ tenantOptions(dnc.command('remove [numbers...]'))
     const rejected = results.flatMap((r) => r.rejected);
     if (opts.json) return console.log(JSON.stringify({ removed, rejected }));
     console.log(`removed ${removed.length}`);
-    for (const r of rejected) console.log(`  not removed: ${r.phoneNumber} (row ${r.index}): ${r.reason}`);
+    for (const r of rejected) console.log(`  not removed: ${r.phoneNumber} (${whereOf(r.index)}): ${r.reason}`);
   });
 
 tenantOptions(dnc.command('list'))
