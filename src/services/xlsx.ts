@@ -1,5 +1,4 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { pipeline, Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 
 /*
@@ -146,13 +145,16 @@ export function writeXlsx(
       }
     }
     const deflate = zlib.createDeflateRaw({ level: 6 });
-    const piped = pipeline(Readable.from(counted()), deflate);
+    // The callback form, not the promise: a failed read destroys `deflate` with its error, which
+    // the loop below throws, and a reader that goes away ends the loop, whose return destroys
+    // `deflate` and so the source. A promise awaited only after the loop would be left rejected
+    // with no handler in both cases, and end the process.
+    pipeline(Readable.from(counted()), deflate, () => {});
     for await (const chunk of deflate as AsyncIterable<Buffer>) {
       e.compressed += chunk.length;
       offset += chunk.length;
       yield chunk;
     }
-    await piped;
     const d = Buffer.alloc(16);
     d.writeUInt32LE(0x08074b50, 0);
     d.writeUInt32LE(e.crc >>> 0, 4);
