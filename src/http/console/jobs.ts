@@ -1,4 +1,7 @@
+import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
 import { CallDetail, CallRecordPage } from '../../schemas/callRecords.js';
 import { InputObject } from '../../schemas/common.js';
 import {
@@ -38,6 +41,26 @@ import { success } from '../envelope.js';
 import { type ConsoleDeps, requireSession } from './auth.js';
 
 const TAGS = ['console'];
+
+/*
+ * An export that does not reach its end, because its client went away or a read failed, ends that
+ * response only: Fastify destroys the file stream when the response closes (the export's reads
+ * stop, batch by batch, with nothing left open) and cuts the response off when the stream fails
+ * (a client never takes half a file for the whole). Fastify's own line for that is off with its
+ * request logging (app.ts), so this says it: one line per download.
+ */
+function logEarlyEnd(request: FastifyRequest, response: ServerResponse, file: Readable): void {
+  const route = request.routeOptions.url;
+  let failed = false;
+  file.once('error', (err) => {
+    failed = true;
+    request.log.warn({ route, err }, 'export failed; the response was cut off');
+  });
+  response.once('close', () => {
+    if (!failed && !response.writableFinished)
+      request.log.info({ route }, 'export closed by the client before its end');
+  });
+}
 
 /** Reference data, jobs, their moves, customers and call records: each through the Open API's own service. */
 export function registerConsoleJobs(app: App, deps: ConsoleDeps): void {
@@ -249,6 +272,7 @@ export function registerConsoleJobs(app: App, deps: ConsoleDeps): void {
           format === 'csv'
             ? exportCsv(db, request.caller, filter)
             : exportXlsx(db, request.caller, filter, `任务${jobId}`);
+        logEarlyEnd(request, reply.raw, file);
         return reply
           .type(
             format === 'csv'
