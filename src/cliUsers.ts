@@ -13,7 +13,7 @@ import {
 /** `outcall user …`: the console's users (docs/console.md). */
 
 /** All of standard input, without the line break that ends it. */
-async function readStdin(): Promise<string> {
+export async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks)
