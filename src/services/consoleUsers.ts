@@ -83,7 +83,10 @@ export function weakerThan(stored: string, cost: PasswordCost): boolean {
 const decoyHashes = new Map<number, Promise<string>>();
 const decoyHash = (cost: PasswordCost) => {
   let decoy = decoyHashes.get(cost.log2N);
-  if (!decoy) decoyHashes.set(cost.log2N, (decoy = hashPassword(randomBytes(16).toString('hex'), cost)));
+  if (!decoy) {
+    decoy = hashPassword(randomBytes(16).toString('hex'), cost);
+    decoyHashes.set(cost.log2N, decoy);
+  }
   return decoy;
 };
 
