@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConsoleBrowser, consoleUser } from '../../test/consoleClient.js';
 import { TenantFixture } from '../../test/fixtures.js';
-import { startTestServer, type TestServer } from '../../test/harness.js';
+import { startTestServer, type TestServer, testDialect } from '../../test/harness.js';
+import { loadConfig } from '../config.js';
 import { findConsoleUserByName, updateConsoleUserPassword } from '../repositories/consoleUsers.js';
 import { authenticateUser, hashPassword, verifyPassword } from './consoleUsers.js';
 import { backOffMs } from './signInLimit.js';
@@ -63,8 +64,10 @@ describe('the sign-in limit', () => {
     );
     const checked = (await passwordChecks()) - before;
     const codes = answers.map((a) => a.code);
-    expect(checked).toBeGreaterThan(0);
     expect(checked).toBeLessThanOrEqual(5);
+    // SQLite runs one statement at a time: exactly the free five. PostgreSQL's may overlap, and an
+    // attempt that sees others counted alongside it stands back, so there may be fewer.
+    if (testDialect === 'sqlite') expect(checked).toBe(5);
     expect(codes.filter((c) => c === 401)).toHaveLength(checked);
     expect(codes.filter((c) => c === 429)).toHaveLength(20 - checked);
   });
@@ -130,12 +133,23 @@ describe('the sign-in limit', () => {
     const before = await passwordChecks();
     const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => change(`wrong-${i}-password`)));
     const codes = await Promise.all(answers.map(async (r) => ((await r.json()) as { code: number }).code));
-    expect((await passwordChecks()) - before).toBeLessThanOrEqual(5);
-    expect(codes.filter((c) => c === 412).length).toBeLessThanOrEqual(5);
-    expect(codes.filter((c) => c === 429).length).toBeGreaterThanOrEqual(5);
+    const wrong = codes.filter((c) => c === 412).length;
+    expect((await passwordChecks()) - before).toBe(wrong);
+    expect(wrong).toBeLessThanOrEqual(5);
+    expect(codes.filter((c) => c === 429)).toHaveLength(10 - wrong);
     expect(answers.find((r) => r.status === 200 && r.headers.get('retry-after'))).toBeDefined();
-    // The username backs off for sign-ins too.
+    // Each wrong one is a failure of the username: after five, sign-ins back off too.
+    for (let i = wrong; i < 5; i++) expect((await (await change(`again-${i}-wrong`)).json()).code).toBe(412);
     expect((await signIn(u.username, u.password, newAddress())).code).toBe(429);
+  });
+
+  it('refuses a cap longer than the window at start-up', () => {
+    expect(() => loadConfig({ CONSOLE_LOGIN_MAX_DELAY_SECONDS: '3600', CONSOLE_LOGIN_WINDOW_MINUTES: '15' })).toThrow(
+      /CONSOLE_LOGIN_MAX_DELAY_SECONDS \(3600\) must not exceed CONSOLE_LOGIN_WINDOW_MINUTES/,
+    );
+    expect(() => loadConfig({ CONSOLE_PASSWORD_COST: '9' })).toThrow(
+      /CONSOLE_PASSWORD_COST must be an integer from 10/,
+    );
   });
 
   it('backOffMs: free, then 1 s doubling, capped', () => {
