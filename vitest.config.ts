@@ -60,7 +60,12 @@ export default defineConfig({
     testTimeout: 30_000,
     // The server key of the stored secrets, for the tests and the CLI processes they start (which
     // inherit it): a fixed test-only key, so no test writes a key file under the checkout's data/.
-    env: { OUTCALL_SECRET_KEY: '7465737420736563726574206b6579206f66206f757463616c6c207465737473' },
+    // Console passwords at a cheap scrypt cost (N = 2^10): the production cost (2^17, 128 MiB a
+    // hash) is tested once, in src/services/signInLimit.test.ts.
+    env: {
+      OUTCALL_SECRET_KEY: '7465737420736563726574206b6579206f66206f757463616c6c207465737473',
+      CONSOLE_PASSWORD_COST: '10',
+    },
     hookTimeout: 60_000,
     maxWorkers: workers,
     reporters: [

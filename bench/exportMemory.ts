@@ -84,12 +84,16 @@ async function measure(records: number): Promise<void> {
       });
     await recordFinishedCalls(database, tenant.tenantId, batch);
   }
-  await createConsoleUser(database, {
-    tenantId: tenant.tenantId,
-    username: 'bench',
-    password: 'bench-password',
-    role: 'member',
-  });
+  await createConsoleUser(
+    database,
+    {
+      tenantId: tenant.tenantId,
+      username: 'bench',
+      password: 'bench-password',
+      role: 'member',
+    },
+    { log2N: config.consolePasswordCost },
+  );
   const app = await buildApp({ database, config, logger: false });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();

@@ -3,10 +3,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConsoleBrowser, consoleUser } from '../test/consoleClient.js';
 import { createTestDatabase, freePort, type TestDatabase } from '../test/harness.js';
 import { listCallbackSecrets } from './repositories/callbacks.js';
 import { insertApiKey, listAppSecrets } from './repositories/tenants.js';
-import { keyIdOf } from './services/secrets.js';
+import { generateSecretKey, keyIdOf, parseSecretKey, secretKeyId } from './services/secrets.js';
 
 /*
  * The built CLI (dist/, rebuilt before the tests) as an operator uses it, with a key file of its
@@ -34,12 +35,42 @@ function env(extra: Record<string, string> = {}) {
 function outcall(
   args: string[],
   extra: Record<string, string> = {},
+  input?: string,
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(process.execPath, [CLI, ...args], { env: env(extra), timeout: 30_000 }, (error, stdout, stderr) =>
-      done({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }),
+    const child = execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: env(extra), timeout: 30_000 },
+      (error, stdout, stderr) =>
+        done({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }),
     );
+    child.stdin?.end(input ?? '');
   });
+}
+
+/** `outcall serve` on `port`, answering. */
+async function startServe(port: number): Promise<void> {
+  serveOutput = '';
+  serveChild = spawn(process.execPath, [CLI, 'serve', '--no-dialer'], {
+    env: env({ PORT: String(port), HOST: '127.0.0.1', LOG_FORMAT: 'json', LOG_LEVEL: 'info' }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const child = serveChild;
+  child.stdout!.on('data', (d) => (serveOutput += d));
+  child.stderr!.on('data', (d) => (serveOutput += d));
+  for (const started = Date.now(); ; ) {
+    if (child.exitCode !== null) throw new Error(`serve exited:\n${serveOutput}`);
+    if (
+      await fetch(`http://127.0.0.1:${port}/openapi.json`).then(
+        (r) => r.status < 500,
+        () => false,
+      )
+    )
+      return;
+    if (Date.now() - started > 30_000) throw new Error(`serve did not start:\n${serveOutput}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 beforeAll(async () => {
@@ -57,6 +88,7 @@ describe('keys, signatures and the secret key through the CLI', () => {
   let v1: { appKey: string; appSecret: string; tenantSign: string };
   let v2: { appKey: string; appSecret: string; tenantSign: string; signatureVersion: string };
   let url: string;
+  let port: number;
 
   it('generates the key file on first use, saying so, and stores the app secret encrypted', async () => {
     const r = await outcall(['tenant', 'create', '--name', '签名公司', '--sign', 'clikeys', '--json']);
@@ -85,26 +117,9 @@ describe('keys, signatures and the secret key through the CLI', () => {
   });
 
   it('serves requests signed by `request` with v1, and with v2 when the credentials file says so', async () => {
-    const port = await freePort();
+    port = await freePort();
     url = `http://127.0.0.1:${port}`;
-    serveChild = spawn(process.execPath, [CLI, 'serve', '--no-dialer'], {
-      env: env({ PORT: String(port), HOST: '127.0.0.1', LOG_FORMAT: 'json', LOG_LEVEL: 'info' }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    serveChild.stdout!.on('data', (d) => (serveOutput += d));
-    serveChild.stderr!.on('data', (d) => (serveOutput += d));
-    for (const started = Date.now(); ; ) {
-      if (serveChild.exitCode !== null) throw new Error(`serve exited:\n${serveOutput}`);
-      if (
-        await fetch(`${url}/openapi.json`).then(
-          (r) => r.status < 500,
-          () => false,
-        )
-      )
-        break;
-      if (Date.now() - started > 30_000) throw new Error(`serve did not start:\n${serveOutput}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await startServe(port);
     writeFileSync(v1File, JSON.stringify({ baseUrl: url, ...v1 }));
     writeFileSync(v2File, JSON.stringify({ baseUrl: url, ...v2 }));
     const path = '/apiOpen/v1/task/getTasks?pageSize=5&name=%E7%AD%BE';
@@ -172,8 +187,19 @@ describe('keys, signatures and the secret key through the CLI', () => {
     // Every stored secret is re-encrypted: the app secrets and the tenants' callback secrets.
     const callbackSecrets = await listCallbackSecrets(testDb.database, false);
     const oldId = keyIdOf(before[0]!.app_secret)!;
-    const r = await outcall(['secret-key', 'rotate']);
+    const admin = await consoleUser(testDb.database, 'clikeys', 'admin');
+    const browser = new ConsoleBrowser(url);
+    expect((await browser.signIn(admin.username, admin.password)).code).toBe(200);
+    // The new key from standard input, never on the command line.
+    const r = await outcall(['secret-key', 'rotate', '--new-key-stdin'], {}, `${generateSecretKey()}\n`);
     expect(r.status, r.stderr).toBe(0);
+    // The running server makes a secret before anything sends it a value under the new key.
+    const made = await browser.call('POST', '/console/api/keys');
+    expect(made.code, made.resultMsg).toBe(200);
+    const stored = (await listAppSecrets(testDb.database, false)).find((row) => row.app_key === made.data.appKey)!;
+    const newId = secretKeyId(parseSecretKey(readFileSync(keyFile, 'utf8')));
+    expect(r.stdout).toContain(`→ ${newId}`);
+    expect(keyIdOf(stored.app_secret)).toBe(newId);
     expect(r.stdout).toContain(
       `re-encrypted ${before.length + callbackSecrets.length} stored secret(s): key ${oldId} →`,
     );
@@ -191,8 +217,18 @@ describe('keys, signatures and the secret key through the CLI', () => {
     }
     // Neither key nor any app secret is ever in the server's log.
     expect(serveOutput).toContain('secret key loaded');
-    for (const secret of [oldKey.trim(), newKey.trim(), v1.appSecret, v2.appSecret])
+    for (const secret of [oldKey.trim(), newKey.trim(), v1.appSecret, v2.appSecret, made.data.appSecret])
       expect(serveOutput).not.toContain(secret);
+    // A restart reads every stored secret with the key file's key: the new API key signs.
+    serveChild!.kill('SIGTERM');
+    await new Promise((done) => serveChild!.once('exit', done));
+    await startServe(port);
+    const madeFile = join(dir, 'made.json');
+    writeFileSync(madeFile, JSON.stringify({ baseUrl: url, tenantSign: 'clikeys', ...made.data }));
+    for (const file of [madeFile, v1File]) {
+      const served = await outcall(['request', 'GET', '/apiOpen/v1/task/getTasks', '-c', file]);
+      expect(served.status, served.stdout + serveOutput).toBe(0);
+    }
   });
 
   it('refuses to run with a key that cannot read the stored secrets, or to make one up for them', async () => {
@@ -205,9 +241,16 @@ describe('keys, signatures and the secret key through the CLI', () => {
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain("does not exist, and the database's secrets are encrypted under key");
     expect(existsSync(join(dir, 'elsewhere'))).toBe(false);
-    const bad = await outcall(['secret-key', 'rotate', '--new-key', 'not-a-key']);
+    // A key on the command line is refused, whatever it is: `ps` shows arguments to everyone.
+    const onArgv = await outcall(['secret-key', 'rotate', '--new-key', 'a'.repeat(64)]);
+    expect(onArgv.status).toBe(1);
+    expect(onArgv.stderr).toContain('--new-key is refused');
+    expect(onArgv.stderr).toContain('--new-key-stdin or --new-key-file');
+    const badFile = join(dir, 'bad.key');
+    writeFileSync(badFile, 'not-a-key\n');
+    const bad = await outcall(['secret-key', 'rotate', '--new-key-file', badFile]);
     expect(bad.status).toBe(1);
-    expect(bad.stderr).toContain('--new-key must be 32 bytes');
+    expect(bad.stderr).toContain('the new key must be 32 bytes');
     const badEnv = await outcall(['key', 'list'], { OUTCALL_SECRET_KEY: 'not-a-key' });
     expect(badEnv.stderr).toContain('OUTCALL_SECRET_KEY must be 32 bytes');
   });

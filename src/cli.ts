@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { startDispatcher } from './callbacks/dispatcher.js';
 import { type HttpMethod, OutcallClient, OutcallError } from './client/index.js';
-import { registerUserCommands } from './cliUsers.js';
+import { readStdin, registerUserCommands } from './cliUsers.js';
 import { ConfigError, loadConfig } from './config.js';
 import { BackupError, backupSqlite } from './db/backup.js';
 import { createDatabase, type Database } from './db/database.js';
@@ -460,16 +460,34 @@ program
   .command('rotate')
   .description('re-encrypt every stored secret under a new key, in one transaction')
   .option(
-    '--new-key <key>',
-    'the new key: 32 bytes as 64 hex digits or base64 (default: a generated one, written to the key file)',
+    '--new-key-stdin',
+    'read the new key from standard input: 32 bytes as 64 hex digits or base64 (default: a generated one, written to the key file)',
   )
-  .action(async (opts: { newKey?: string }) => {
+  .option('--new-key-file <path>', 'read the new key from this file')
+  // Refused: a key on the command line is shown to anyone who can list processes (ps, /proc).
+  .addOption(new Option('--new-key <key>').hideHelp())
+  .action(async (opts: { newKey?: string; newKeyStdin?: boolean; newKeyFile?: string }) => {
+    if (opts.newKey !== undefined)
+      throw new CliError(
+        '--new-key is refused: a key on the command line is visible to every user of the machine (ps). Give it with --new-key-stdin or --new-key-file PATH',
+      );
+    if (opts.newKeyStdin && opts.newKeyFile !== undefined)
+      throw new CliError('give the new key with --new-key-stdin or with --new-key-file, not both');
+    let newKey: string | undefined;
+    if (opts.newKeyStdin) newKey = await readStdin();
+    else if (opts.newKeyFile !== undefined) {
+      try {
+        newKey = readFileSync(opts.newKeyFile, 'utf8');
+      } catch (error) {
+        throw new CliError(`cannot read --new-key-file ${opts.newKeyFile}: ${(error as NodeJS.ErrnoException).code}`);
+      }
+    }
     const config = loadConfig();
     const database = createDatabase(config.databaseUrl, { poolSize: 2 });
     try {
       await migrateToLatest(database);
       await openSecrets(database, config);
-      const r = await rotateSecretKey(database, config, opts.newKey);
+      const r = await rotateSecretKey(database, config, newKey);
       console.log(`re-encrypted ${r.reencrypted} stored secret(s): key ${r.oldKeyId} → ${r.newKeyId}`);
       if (r.keyFile) console.log(`the new key is in ${r.keyFile}`);
       if (r.retiredFile)

@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
+import { loadConfig } from './config.js';
 import type { Database } from './db/database.js';
 import {
   CONSOLE_ROLES,
@@ -13,7 +14,7 @@ import {
 /** `outcall user …`: the console's users (docs/console.md). */
 
 /** All of standard input, without the line break that ends it. */
-async function readStdin(): Promise<string> {
+export async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks)
@@ -77,7 +78,11 @@ export function registerUserCommands(
         const password = await newPassword(opts.passwordStdin, fail);
         const created = await withDatabase(async (d) => {
           const t = await tenantOf(d, opts);
-          return createConsoleUser(d, { tenantId: t.id, username: opts.username, password, role: opts.role });
+          return createConsoleUser(
+            d,
+            { tenantId: t.id, username: opts.username, password, role: opts.role },
+            { log2N: loadConfig().consolePasswordCost },
+          );
         });
         console.log(`created ${created.role} ${created.username} of tenant ${created.tenantId}`);
       },
@@ -115,7 +120,7 @@ export function registerUserCommands(
     .option('--password-stdin', 'read the password from standard input')
     .action(async (username: string, opts: { passwordStdin?: boolean }) => {
       const password = await newPassword(opts.passwordStdin, fail);
-      await withDatabase((d) => resetPassword(d, username, password));
+      await withDatabase((d) => resetPassword(d, username, password, { log2N: loadConfig().consolePasswordCost }));
       console.log(`${username}: password changed; their sessions have ended`);
     });
 }

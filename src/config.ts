@@ -71,10 +71,14 @@ export interface Config {
   readonly consoleSessionIdleMs: number;
   /** A console session ends this long after sign-in, however busy (CONSOLE_SESSION_MAX_HOURS). */
   readonly consoleSessionMaxMs: number;
-  /** Failed console sign-ins per username, and per client address, within the window before more are refused. */
+  /** Failed console sign-ins per username (an address: 4×) before each further attempt waits (services/signInLimit.ts). */
   readonly consoleLoginMaxFailures: number;
-  /** The window those failures are counted over (CONSOLE_LOGIN_WINDOW_MINUTES). */
+  /** A username's or address's failures are forgotten after this long without one (CONSOLE_LOGIN_WINDOW_MINUTES). */
   readonly consoleLoginWindowMs: number;
+  /** The longest wait between attempts once they back off (CONSOLE_LOGIN_MAX_DELAY_SECONDS). */
+  readonly consoleLoginMaxDelayMs: number;
+  /** scrypt's N = 2^this for console passwords (CONSOLE_PASSWORD_COST; r = 8, p = 1). */
+  readonly consolePasswordCost: number;
 }
 
 export class ConfigError extends Error {}
@@ -131,6 +135,13 @@ function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const rateLimitPerSecond = integer(env, 'RATE_LIMIT_PER_SECOND', 50, 0, 100_000);
+  const consoleLoginWindowMs = integer(env, 'CONSOLE_LOGIN_WINDOW_MINUTES', 15, 1, 1440) * 60_000;
+  const consoleLoginMaxDelayMs = integer(env, 'CONSOLE_LOGIN_MAX_DELAY_SECONDS', 300, 1, 86_400) * 1000;
+  // Failures forgotten before the longest wait is over would let the back-off start again from nothing.
+  if (consoleLoginMaxDelayMs > consoleLoginWindowMs)
+    throw new ConfigError(
+      `CONSOLE_LOGIN_MAX_DELAY_SECONDS (${consoleLoginMaxDelayMs / 1000}) must not exceed CONSOLE_LOGIN_WINDOW_MINUTES (${consoleLoginWindowMs / 60_000}) in seconds`,
+    );
   return Object.freeze({
     port: integer(env, 'PORT', 8060, 0, 65535),
     host: env.HOST || '127.0.0.1',
@@ -172,6 +183,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     consoleSessionIdleMs: integer(env, 'CONSOLE_SESSION_IDLE_MINUTES', 30, 1, 10_080) * 60_000,
     consoleSessionMaxMs: integer(env, 'CONSOLE_SESSION_MAX_HOURS', 12, 1, 8760) * 3_600_000,
     consoleLoginMaxFailures: integer(env, 'CONSOLE_LOGIN_MAX_FAILURES', 5, 1, 1000),
-    consoleLoginWindowMs: integer(env, 'CONSOLE_LOGIN_WINDOW_MINUTES', 15, 1, 1440) * 60_000,
+    consoleLoginWindowMs,
+    consoleLoginMaxDelayMs,
+    // 17 is OWASP's minimum for scrypt; lower only for tests (vitest.config.ts), higher costs 2× memory and time per step.
+    consolePasswordCost: integer(env, 'CONSOLE_PASSWORD_COST', 17, 10, 20),
   });
 }

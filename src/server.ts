@@ -105,7 +105,9 @@ export async function startServer(
       app.log.info({ ms: Date.now() - started }, 'demo data created');
       void analyzer?.analyzeAll('demo seeded');
     }
-    const login = await ensureDemoUser(database, credentials.tenantId, DEMO_USERNAME, previousDemoPassword());
+    const login = await ensureDemoUser(database, credentials.tenantId, DEMO_USERNAME, previousDemoPassword(), {
+      log2N: config.consolePasswordCost,
+    });
     await writeDemoCredentials(url, credentials, login);
     await printWelcome(url, credentials, login);
     demoReceived.tenantId = credentials.tenantId;

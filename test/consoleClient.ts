@@ -1,3 +1,4 @@
+import { loadConfig } from '../src/config.js';
 import type { Database } from '../src/db/database.js';
 import { createConsoleUser } from '../src/services/consoleUsers.js';
 
@@ -64,6 +65,6 @@ export async function consoleUser(
 ): Promise<{ username: string; password: string }> {
   const username = `u${++users}${Math.random().toString(36).slice(2, 7)}`;
   const password = `pw-${Math.random().toString(36).slice(2)}`;
-  await createConsoleUser(db, { tenantSign, username, password, role });
+  await createConsoleUser(db, { tenantSign, username, password, role }, { log2N: loadConfig().consolePasswordCost });
   return { username, password };
 }

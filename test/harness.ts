@@ -90,7 +90,12 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const testDb = await createTestDatabase();
   // No rate limit unless a test asks for one: tests send bursts with one key.
-  const config = loadConfig({ RATE_LIMIT_PER_SECOND: '0', ...options.env });
+  // The suite's cheap password cost (vitest.config.ts) unless a test sets one.
+  const config = loadConfig({
+    RATE_LIMIT_PER_SECOND: '0',
+    CONSOLE_PASSWORD_COST: process.env.CONSOLE_PASSWORD_COST ?? '',
+    ...options.env,
+  });
   const app = await buildApp({ database: testDb.database, config, now: options.now, logger: options.logger ?? false });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();

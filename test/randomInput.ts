@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { type ClientCredentials, signedHeaders, signedHeadersV2 } from '../src/client/signing.js';
+import { loadConfig } from '../src/config.js';
 import type { Database } from '../src/db/database.js';
 import { isWellFormedText } from '../src/domain/text.js';
 import { JSON_VALUE, jsonProblem, TEXT } from '../src/schemas/keywords.js';
@@ -952,12 +953,16 @@ export async function prepare(
       if (r.code === 200) pools.harvest(r.data);
     }
   // A console admin of the primary tenant, signed in: console requests with a session reach validation and the services.
-  await createConsoleUser(database, {
-    tenantSign: 'fuzzprimary',
-    username: 'fuzzadmin',
-    password: 'fuzz-password-1',
-    role: 'admin',
-  });
+  await createConsoleUser(
+    database,
+    {
+      tenantSign: 'fuzzprimary',
+      username: 'fuzzadmin',
+      password: 'fuzz-password-1',
+      role: 'admin',
+    },
+    { log2N: loadConfig().consolePasswordCost },
+  );
   const login = await send(url, {
     method: 'POST',
     target: '/console/api/session',

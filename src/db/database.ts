@@ -193,6 +193,29 @@ export interface DatabaseOptions {
   log?: (event: LogEvent) => void;
 }
 
+/** Query parameters that carry a secret: password, sslpassword, and the like. */
+const SECRET_PARAMETER = /pass|secret|token/i;
+
+/**
+ * A PostgreSQL URL fit for a log: the password of the user part and every password-like query
+ * parameter become `***`. Parsed with the WHATWG URL parser, as pg's own connection-string parser
+ * does, so the user part ends at the same `@` pg takes (a password may hold a raw `@`). A URL that
+ * does not parse shows only its scheme.
+ */
+export function redactDatabaseUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `${/^[a-z][a-z0-9+.-]*:/i.exec(url)?.[0] ?? ''}//***`;
+  }
+  if (parsed.password) parsed.password = '***';
+  for (const name of [...parsed.searchParams.keys()])
+    if (SECRET_PARAMETER.test(name)) parsed.searchParams.set(name, '***');
+  // searchParams' serialization percent-encodes `*`: shown as typed.
+  return parsed.toString().replaceAll('%2A%2A%2A', '***');
+}
+
 export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//i.test(url);
 }
@@ -217,7 +240,7 @@ function createPostgres(url: string, options: DatabaseOptions): Database {
   pool.on('error', () => {});
   pool.on('connect', prepareFixedReads);
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), log: options.log });
-  const location = url.replace(/\/\/[^@/]*@/, '//');
+  const location = redactDatabaseUrl(url);
   const database = new Database(db, 'postgres', location);
   pools.set(database, pool);
   return database;

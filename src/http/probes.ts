@@ -12,7 +12,8 @@ import type { ConnectionGuard } from './connections.js';
  * Probes and metrics, outside the signed API and the OpenAPI document:
  * - GET /healthz: the process is alive and answering (200).
  * - GET /readyz: the database answers within READY_TIMEOUT_MS and its migrations are current;
- *   otherwise, and from the moment shutdown starts, HTTP 503 with the reason.
+ *   otherwise, and from the moment shutdown starts, HTTP 503 with the reason (for a database
+ *   error, only "database unavailable": the error itself is logged).
  * - GET /metrics: Prometheus text. Each app has its own registry (several apps in one process —
  *   tests — do not clash). Requests are counted by route pattern (never the raw URL) and
  *   envelope code; a background worker adds its figures with `metrics.addSource`.
@@ -177,7 +178,7 @@ export interface Lifecycle {
 }
 
 /** The readiness check: one at a time (a slow database does not pile checks up on its pool). */
-function readinessCheck(database: Database, lifecycle: Lifecycle): () => Promise<string | undefined> {
+function readinessCheck(database: Database, lifecycle: Lifecycle, log: App['log']): () => Promise<string | undefined> {
   let running: Promise<string | undefined> | undefined;
   const check = async (): Promise<string | undefined> => {
     try {
@@ -188,7 +189,9 @@ function readinessCheck(database: Database, lifecycle: Lifecycle): () => Promise
       if (pending.length > 0) return `migrations not applied: ${pending.join(', ')} (run outcall migrate)`;
       return undefined;
     } catch (error) {
-      return `database unreachable: ${error instanceof Error ? error.message : String(error)}`;
+      // The probe answers anyone: the driver's text (host names, user names, paths) goes to the log only.
+      log.warn({ err: error }, 'readiness check: the database did not answer');
+      return 'database unavailable';
     }
   };
   return async () => {
@@ -206,7 +209,7 @@ export function registerProbes(
 ): void {
   const { database, config, lifecycle, metrics } = deps;
   if (config.probesEnabled) {
-    const notReady = readinessCheck(database, lifecycle);
+    const notReady = readinessCheck(database, lifecycle, app.log);
     app.get(HEALTH_PATH, { schema: { hide: true } }, async (_request, reply) =>
       reply.type('application/json').send('{"status":"ok"}\n'),
     );

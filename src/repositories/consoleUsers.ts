@@ -87,36 +87,57 @@ export async function updateConsoleUserPassword(
   return Number(result.numUpdatedRows) > 0;
 }
 
-/** Records one failure under each subject (`user:NAME`, `ip:ADDRESS`). */
-export async function insertLoginFailures(db: Database, subjects: string[], now: number): Promise<void> {
-  await db.db
+/** Records one attempt under each subject (`user:NAME`, `ip:ADDRESS`); their ids. */
+export async function insertLoginFailures(db: Database, subjects: string[], now: number): Promise<number[]> {
+  const rows = await db.db
     .insertInto('login_attempt')
     .values(subjects.map((subject) => ({ subject, created_at: now })))
+    .returning('id')
     .execute();
+  return rows.map((r) => Number(r.id));
 }
 
-/** Failures under a subject since `since`, and the earliest of them (when the refusal ends). */
+/** Attempts counted under a subject, but for `exceptIds`, and the latest of them. */
 export async function countLoginFailures(
   db: Database,
   subject: string,
-  since: number,
-): Promise<{ failures: number; earliest: number | null }> {
-  const row = await db.db
+  exceptIds: number[],
+): Promise<{ failures: number; latest: number | null }> {
+  let q = db.db
     .selectFrom('login_attempt')
-    .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('created_at').as('earliest')])
-    .where('subject', '=', subject)
-    .where('created_at', '>=', since)
-    .executeTakeFirstOrThrow();
-  return { failures: Number(row.n), earliest: row.earliest === null ? null : Number(row.earliest) };
+    .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.max('created_at').as('latest')])
+    .where('subject', '=', subject);
+  if (exceptIds.length > 0) q = q.where('id', 'not in', exceptIds);
+  const row = await q.executeTakeFirstOrThrow();
+  return { failures: Number(row.n), latest: row.latest === null ? null : Number(row.latest) };
 }
 
-/** A successful sign-in forgets the user's failures (not the address's). */
+/** A successful check forgets the username's failures. */
 export async function deleteLoginFailures(db: Database, subject: string): Promise<void> {
   await db.db.deleteFrom('login_attempt').where('subject', '=', subject).execute();
 }
 
-/** Failures older than the window count for nothing: removed now and then. */
-export async function deleteLoginFailuresBefore(db: Database, before: number): Promise<number> {
-  const result = await db.db.deleteFrom('login_attempt').where('created_at', '<', before).executeTakeFirst();
+/** A subject's failures from before `before` (forgotten: the subject has had none since). */
+export async function deleteLoginFailuresBefore(db: Database, subject: string, before: number): Promise<void> {
+  await db.db.deleteFrom('login_attempt').where('subject', '=', subject).where('created_at', '<', before).execute();
+}
+
+/** An attempt refused, or one that succeeded: not a failure. */
+export async function deleteLoginAttempts(db: Database, ids: number[]): Promise<void> {
+  if (ids.length > 0) await db.db.deleteFrom('login_attempt').where('id', 'in', ids).execute();
+}
+
+/** The subjects without a failure since `before` are forgotten: removed now and then. */
+export async function deleteQuietLoginSubjects(db: Database, before: number): Promise<number> {
+  const result = await db.db
+    .deleteFrom('login_attempt')
+    .where('subject', 'in', (eb) =>
+      eb
+        .selectFrom('login_attempt')
+        .select('subject')
+        .groupBy('subject')
+        .having((h) => h.fn.max('created_at'), '<', before),
+    )
+    .executeTakeFirst();
   return Number(result.numDeletedRows);
 }

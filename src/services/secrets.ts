@@ -84,18 +84,34 @@ export function keyIdOf(value: string): string | undefined {
   return ENVELOPE.exec(value)?.[1];
 }
 
-/**
- * The keys of this process: the current one (encrypts) and any others it learned (decrypt only).
- * A key read from the key file is re-read when a value names a key this process does not know,
- * so that `outcall secret-key rotate` beside a running server needs no restart.
- */
 /** Decrypted secrets kept per process (one per API key in use; the oldest goes first). */
 const DECRYPTED_KEPT = 10_000;
+
+/** What tells a changed key file: its inode, size and modification time (a rotation renames a new file into place). */
+function fileStamp(file: string): string | undefined {
+  try {
+    const s = statSync(file);
+    return `${s.ino}:${s.size}:${s.mtimeMs}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The keys of this process: the current one (encrypts) and any others it learned (decrypt only).
+ * When the key came from the key file, `outcall secret-key rotate` beside a running server needs
+ * no restart: before each encryption the file is looked at (one stat) and, when it changed, its
+ * key becomes the current one, so a secret made after a rotation is under the new key; and a value
+ * under a key this process does not know makes it read the file (its `.next`, and the retired key
+ * a rotation left beside it).
+ */
 
 export class SecretKeyring {
   private current: { id: string; key: Buffer };
   private readonly known = new Map<string, Buffer>();
   private lastReload = 0;
+  /** The key file's stamp when its key was last read. */
+  private stamp: string | undefined;
   /**
    * Plain texts already decrypted, by context and stored value: a signed request decrypts its key's
    * secret, and AES-GCM on every request costs more than the rest of the check. A stored value
@@ -113,13 +129,33 @@ export class SecretKeyring {
   ) {
     this.current = { id: secretKeyId(key), key };
     this.known.set(this.current.id, key);
+    if (file) this.stamp = fileStamp(file);
   }
 
   get keyId(): string {
+    this.followKeyFile();
     return this.current.id;
   }
 
+  /** The key file's key becomes the current one when the file changed since it was read (a rotation). */
+  private followKeyFile(): void {
+    if (!this.file) return;
+    const stamp = fileStamp(this.file);
+    if (stamp === undefined || stamp === this.stamp) return;
+    let key: Buffer;
+    try {
+      key = parseSecretKey(readFileSync(this.file, 'utf8'), this.file);
+    } catch {
+      // Being written, or damaged: the key in hand stays current, and the file is looked at again next time.
+      return;
+    }
+    this.stamp = stamp;
+    this.current = { id: secretKeyId(key), key };
+    this.known.set(this.current.id, key);
+  }
+
   encrypt(plain: string, context: string): string {
+    this.followKeyFile();
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.current.key, iv);
     cipher.setAAD(Buffer.from(context, 'utf8'));
@@ -159,11 +195,18 @@ export class SecretKeyring {
     }
   }
 
-  /** After a rotation through the key file: its new key (or the one a rotation left in `.next`) becomes current. */
+  /**
+   * A value under a key this process does not know: after a rotation through the key file its new
+   * key (or the one a rotation left in `.next`) becomes current; a value written under the retired
+   * key by a process that had not yet seen the rotation is read with the key kept beside the file.
+   */
   private reloadFor(id: string): Buffer | undefined {
-    if (!this.file || Date.now() - this.lastReload < 1000) return undefined;
+    if (!this.file) return undefined;
+    this.followKeyFile();
+    if (this.known.has(id)) return this.known.get(id);
+    if (Date.now() - this.lastReload < 1000) return undefined;
     this.lastReload = Date.now();
-    for (const file of [this.file, `${this.file}.next`]) {
+    for (const file of [this.file, `${this.file}.next`, `${this.file}.retired-${id}`]) {
       let key: Buffer;
       try {
         key = parseSecretKey(readFileSync(file, 'utf8'), file);
@@ -173,7 +216,8 @@ export class SecretKeyring {
       const keyId = secretKeyId(key);
       this.known.set(keyId, key);
       if (keyId === id) {
-        this.current = { id: keyId, key };
+        // A retired key only reads; the others are newer than the one in hand.
+        if (!file.includes('.retired-')) this.current = { id: keyId, key };
         return key;
       }
     }
@@ -312,7 +356,7 @@ export async function secretKeyCensus(db: Database): Promise<Map<string, number>
 
 /**
  * Encrypts every stored secret not yet encrypted (those of a database from before this version),
- * under the process's key; idempotent. Refuses when a stored secret is under another key: this
+ * under the process's key, and re-encrypts those it can read under an older key; idempotent. Refuses when a stored secret is under another key: this
  * process could not read it, and a second key in one database is a mistake to stop at once.
  * Runs in one transaction; on PostgreSQL the rows are locked, so processes starting together
  * encrypt each secret once.
@@ -336,6 +380,8 @@ export async function encryptStoredSecrets(db: Database): Promise<{ encrypted: n
       if (isEncrypted(s.value)) continue;
       if (await s.replace(trx, keyring.encrypt(s.value, s.context))) encrypted++;
     }
+    // Readable, but under a retired key (written by a process during a rotation): brought under the current one.
+    for (const s of foreign) await s.replace(trx, keyring.encrypt(keyring.decrypt(s.value, s.context), s.context));
     return { encrypted, total: secrets.length };
   });
 }
@@ -426,7 +472,7 @@ export async function rotateSecretKey(
 ): Promise<RotationResult> {
   const old = secretKeyring();
   const newKey =
-    newKeyText === undefined ? Buffer.from(generateSecretKey(), 'base64') : parseSecretKey(newKeyText, '--new-key');
+    newKeyText === undefined ? Buffer.from(generateSecretKey(), 'base64') : parseSecretKey(newKeyText, 'the new key');
   const newKeyId = secretKeyId(newKey);
   if (newKeyId === old.keyId) throw new SecretKeyError('the new key is the current key');
   const writeFile = !settings.secretKey || newKeyText === undefined;
@@ -460,6 +506,6 @@ export async function rotateSecretKey(
     renameSync(nextFile, file);
     result.keyFile = file;
   }
-  useSecretKeyring(new SecretKeyring(newKey, writeFile ? file : '--new-key', writeFile ? file : undefined));
+  useSecretKeyring(new SecretKeyring(newKey, writeFile ? file : 'the new key', writeFile ? file : undefined));
   return result;
 }

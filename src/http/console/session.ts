@@ -1,7 +1,13 @@
 import { Type } from '@sinclair/typebox';
+import type { Config } from '../../config.js';
 import { ConsoleEnvelope, LoginBody, PasswordBody, SessionInfo } from '../../schemas/console.js';
 import { endSession, startSession } from '../../services/consoleSessions.js';
-import { authenticateUser, changePassword, TooManyLoginAttempts } from '../../services/consoleUsers.js';
+import {
+  authenticateUser,
+  changePassword,
+  type PasswordPolicy,
+  TooManyLoginAttempts,
+} from '../../services/consoleUsers.js';
 import type { App } from '../app.js';
 import { success } from '../envelope.js';
 import {
@@ -15,6 +21,16 @@ import {
 } from './auth.js';
 
 const TAGS = ['console'];
+
+/** The sign-in limits and scrypt cost from the settings. */
+export const passwordPolicy = (config: Config): PasswordPolicy => ({
+  limits: {
+    maxFailures: config.consoleLoginMaxFailures,
+    windowMs: config.consoleLoginWindowMs,
+    maxDelayMs: config.consoleLoginMaxDelayMs,
+  },
+  cost: { log2N: config.consolePasswordCost },
+});
 
 /** Sign in, who am I, sign out, change my password. */
 export function registerConsoleSession(app: App, deps: ConsoleDeps): void {
@@ -36,7 +52,7 @@ export function registerConsoleSession(app: App, deps: ConsoleDeps): void {
         user = await authenticateUser(
           db,
           { username: request.body.username, password: request.body.password, clientIp: request.ip },
-          { maxFailures: config.consoleLoginMaxFailures, windowMs: config.consoleLoginWindowMs },
+          passwordPolicy(config),
           now(),
         );
       } catch (error) {
@@ -104,9 +120,15 @@ export function registerConsoleSession(app: App, deps: ConsoleDeps): void {
         response: { 200: ConsoleEnvelope(Type.Null()) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const user = request.consoleUser!;
-      await changePassword(db, user, user.sessionId, request.body.currentPassword, request.body.newPassword, now());
+      const passwords = { current: request.body.currentPassword, new: request.body.newPassword };
+      try {
+        await changePassword(db, user, user.sessionId, passwords, request.ip, passwordPolicy(config), now());
+      } catch (error) {
+        if (error instanceof TooManyLoginAttempts) reply.header('retry-after', String(error.retryAfterSeconds));
+        throw error;
+      }
       return success(request, null, '修改成功');
     },
   );

@@ -1321,10 +1321,15 @@ export const QUERY_CASES: QueryCase[] = [
       ],
     ],
     countLoginFailures: [
-      ['within the window', (db) => consoleUsers.countLoginFailures(db, 'user:alice', T0 - 15 * 60_000)],
+      ['all of a subject', (db) => consoleUsers.countLoginFailures(db, 'user:alice', [])],
+      ['but the attempt’s own', (db) => consoleUsers.countLoginFailures(db, 'user:alice', [1, 2])],
     ],
     deleteLoginFailures: [['a user’s', (db) => consoleUsers.deleteLoginFailures(db, 'user:alice')]],
-    deleteLoginFailuresBefore: [['older than the window', (db) => consoleUsers.deleteLoginFailuresBefore(db, T0)]],
+    deleteLoginFailuresBefore: [
+      ['forgotten', (db) => consoleUsers.deleteLoginFailuresBefore(db, 'user:alice', T0 - 15 * 60_000)],
+    ],
+    deleteLoginAttempts: [['by id', (db) => consoleUsers.deleteLoginAttempts(db, [1, 2])]],
+    deleteQuietLoginSubjects: [['none since the window began', (db) => consoleUsers.deleteQuietLoginSubjects(db, T0)]],
   }),
   ...casesOf('consoleSessions', {
     insertConsoleSession: [

@@ -100,24 +100,55 @@ insert into
   "login_attempt" ("subject", "created_at")
 values
   ($1, $2),
-  ($3, $4);
+  ($3, $4)
+returning
+  "id";
 
--- consoleUsers.countLoginFailures: within the window
+-- consoleUsers.countLoginFailures: all of a subject
 select
   count(*) as "n",
-  min("created_at") as "earliest"
+  max("created_at") as "latest"
+from
+  "login_attempt"
+where
+  "subject" = $1;
+
+-- consoleUsers.countLoginFailures: but the attempt’s own
+select
+  count(*) as "n",
+  max("created_at") as "latest"
 from
   "login_attempt"
 where
   "subject" = $1
-  and "created_at" >= $2;
+  and "id" not in ($2, $3);
 
 -- consoleUsers.deleteLoginFailures: a user’s
 delete from "login_attempt"
 where
   "subject" = $1;
 
--- consoleUsers.deleteLoginFailuresBefore: older than the window
+-- consoleUsers.deleteLoginFailuresBefore: forgotten
 delete from "login_attempt"
 where
-  "created_at" < $1;
+  "subject" = $1
+  and "created_at" < $2;
+
+-- consoleUsers.deleteLoginAttempts: by id
+delete from "login_attempt"
+where
+  "id" in ($1, $2);
+
+-- consoleUsers.deleteQuietLoginSubjects: none since the window began
+delete from "login_attempt"
+where
+  "subject" in (
+    select
+      "subject"
+    from
+      "login_attempt"
+    group by
+      "subject"
+    having
+      max("created_at") < $1
+  );

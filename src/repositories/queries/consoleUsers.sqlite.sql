@@ -100,24 +100,55 @@ insert into
   "login_attempt" ("subject", "created_at")
 values
   (?, ?),
-  (?, ?);
+  (?, ?)
+returning
+  "id";
 
--- consoleUsers.countLoginFailures: within the window
+-- consoleUsers.countLoginFailures: all of a subject
 select
   count(*) as "n",
-  min("created_at") as "earliest"
+  max("created_at") as "latest"
+from
+  "login_attempt"
+where
+  "subject" = ?;
+
+-- consoleUsers.countLoginFailures: but the attempt’s own
+select
+  count(*) as "n",
+  max("created_at") as "latest"
 from
   "login_attempt"
 where
   "subject" = ?
-  and "created_at" >= ?;
+  and "id" not in (?, ?);
 
 -- consoleUsers.deleteLoginFailures: a user’s
 delete from "login_attempt"
 where
   "subject" = ?;
 
--- consoleUsers.deleteLoginFailuresBefore: older than the window
+-- consoleUsers.deleteLoginFailuresBefore: forgotten
 delete from "login_attempt"
 where
-  "created_at" < ?;
+  "subject" = ?
+  and "created_at" < ?;
+
+-- consoleUsers.deleteLoginAttempts: by id
+delete from "login_attempt"
+where
+  "id" in (?, ?);
+
+-- consoleUsers.deleteQuietLoginSubjects: none since the window began
+delete from "login_attempt"
+where
+  "subject" in (
+    select
+      "subject"
+    from
+      "login_attempt"
+    group by
+      "subject"
+    having
+      max("created_at") < ?
+  );
