@@ -1,7 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { MAX_CALLBACK_URL_LENGTH } from '../../domain/callbackUrl.js';
 import { CallOutIndustry, DialogFlowStatus, Industry, PhoneType, SubIndustry } from '../../domain/enums.js';
-import { EnumName, Id, InputObject, Int, MAX_ID, NullableInteger, NullableString, SafeText } from '../common.js';
+import { EnumName, InputObject, Int, MAX_ID, NullableInteger, NullableString, SafeText } from '../common.js';
 import { TEXT } from '../keywords.js';
 
 /*
