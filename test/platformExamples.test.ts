@@ -127,6 +127,31 @@ describe('the platform’s documented request examples', () => {
     }
   });
 
+  it('renames the demo’s running AUTO job when the client sends back its mode, and its queued job by name alone', async () => {
+    const jobs = (await send({ method: 'GET', path: '/apiOpen/v1/job/getJobs', query: { pageSize: '100' } })).data
+      .content;
+    const running = jobs.find((j: any) => j.name === '悦动健身 老会员续卡回访');
+    // Outside its calling hours the dialer holds it SYSTEM_SUSPENDED.
+    await server.database.db
+      .updateTable('robot_call_job')
+      .set({ status: 'SYSTEM_SUSPENDED' })
+      .where('id', '=', running.robotCallJobId)
+      .execute();
+    const renamed = await send({
+      method: 'PATCH',
+      path: '/apiOpen/v1/job/modify',
+      body: JSON.stringify({ robotCallJob: { robotCallJobId: running.robotCallJobId, name: 'x2', mode: 'AUTO' } }),
+    });
+    expect(renamed.code, renamed.resultMsg).toBe(200);
+    const queued = jobs.find((j: any) => j.name === '启航英语 寒假班预热');
+    const described = await send({
+      method: 'PATCH',
+      path: '/apiOpen/v1/job/modify',
+      body: JSON.stringify({ robotCallJob: { robotCallJobId: queued.robotCallJobId, name: 'x6', description: 'd' } }),
+    });
+    expect(described.code, described.resultMsg).toBe(200);
+  });
+
   it('lists every repair with its reason', () => {
     for (const e of PLATFORM_EXAMPLES.filter((x) => x.repairs))
       for (const repair of e.repairs!) expect(repair).toMatch(/: |, /);
