@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allCallRecords, getTaskDetail, getTasks, startTestServer, type TestServer } from '../../test/harness.js';
 import { recomputeStats } from '../../test/recompute.js';
+import { statusDisagreement } from '../domain/jobLifecycle.js';
 import { isMainlandMobile } from '../domain/phone.js';
+import { findJob, listJobPhoneLines } from '../repositories/jobs.js';
+import { checkJobRules } from '../services/laterJobOperations.js';
 import type { Credentials } from '../services/tenants.js';
 import { ensureDemoData } from './seed.js';
 
@@ -30,10 +33,35 @@ describe('the demo tenant', () => {
   it('has jobs still running, completed, paused and not started', async () => {
     const jobs = (await getTasks(server, credentials)).data.content;
     expect(new Set(jobs.map((j: any) => j.status))).toEqual(
-      new Set(['IN_PROCESS', 'COMPLETED', 'USER_PAUSE', 'NOT_STARTED', 'TERMINATE']),
+      new Set(['IN_PROCESS', 'COMPLETED', 'USER_PAUSE', 'NOT_STARTED', 'IN_QUEUE', 'TERMINATE']),
     );
     for (const completed of jobs.filter((j: any) => j.status === 'COMPLETED'))
       expect(completed.completedTask).toBe(completed.taskCallTotal);
+  });
+
+  it('holds only jobs that pass the same rules as a created job, in a status that agrees with them', async () => {
+    const jobs = await server.database.db
+      .selectFrom('robot_call_job')
+      .select('id')
+      .where('tenant_id', '=', credentials.tenantId)
+      .execute();
+    expect(jobs.length).toBe(7);
+    for (const { id } of jobs) {
+      const job = (await findJob(server.database, credentials.tenantId, Number(id)))!;
+      const lines = await listJobPhoneLines(server.database, credentials.tenantId, Number(id));
+      const start = job.start_time === null ? null : Number(job.start_time);
+      expect(
+        () =>
+          checkJobRules(
+            { ...job, start_time: start },
+            lines.map((l) => Number(l.id)),
+          ),
+        job.name,
+      ).not.toThrow();
+      for (const line of lines) expect(line.phone_type, job.name).toBe(job.phone_type);
+      const callTasks = Number(job.task_call_total);
+      expect(statusDisagreement({ ...job, callTasks }), job.name).toBeUndefined();
+    }
   });
 
   it('has a few hundred customers with valid mainland mobile numbers and thousands of calls over several days', async () => {

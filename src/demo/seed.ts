@@ -93,8 +93,9 @@ const DEMO_JOBS: DemoJob[] = [
     mode: 'AUTO',
   },
   {
+    // Customers imported, queued to start tomorrow at 09:00 (an AUTO job with customers is IN_QUEUE).
     name: '启航英语 寒假班预热',
-    status: 'NOT_STARTED',
+    status: 'IN_QUEUE',
     flow: 2,
     group: 2,
     customers: 150,
@@ -104,6 +105,9 @@ const DEMO_JOBS: DemoJob[] = [
     mode: 'AUTO',
   },
 ];
+
+/** A job just created, without customers yet: the one NOT_STARTED job (NOT_STARTED means no customers). */
+const DRAFT_JOB = { name: '启航英语 春季班意向摸底', flow: 2, group: 2 };
 
 /** Industry and sub-industry of each demo dialog flow (DEMO_DIALOG_FLOWS, same order), as getDialogFlowList shows them. */
 const DEMO_FLOW_INDUSTRIES: { industry: Industry; sub_industry: SubIndustry }[] = [
@@ -161,7 +165,7 @@ async function seedTenant(database: Database, tenantId: number, random: Random, 
   const created_at = now - 30 * DAY;
   const base = { tenant_id: tenantId, created_at };
 
-  const jobIds = await database.transaction(async (trx) => {
+  const { jobIds, jobLines } = await database.transaction(async (trx) => {
     const sales = await insertReference(trx, 'organization', { ...base, name: '华东销售中心' });
     const service = await insertReference(trx, 'organization', { ...base, name: '客户成功部' });
     const users = [
@@ -239,8 +243,16 @@ async function seedTenant(database: Database, tenantId: number, random: Random, 
     }
 
     const jobIds: number[] = [];
+    const jobLines: number[][] = [];
     for (const [i, j] of DEMO_JOBS.entries()) {
-      const started = j.status !== 'NOT_STARTED';
+      const started = j.status !== 'NOT_STARTED' && j.status !== 'IN_QUEUE';
+      // The job rules (services/laterJobOperations.ts checkJobRules): a MOBILE job dials from its
+      // mobile lines, one robot per SIM; a LANDLINE job from exactly one line, with a concurrency quota.
+      const mobile = i === 1;
+      const own = mobile ? [lines[2]!] : [lines[i % 2]!];
+      const robots = pick(random, [3, 5, 8, 10]);
+      const queuedStart =
+        j.status === 'IN_QUEUE' ? startOfLocalDate(localDate(now + DAY, timeZone), timeZone) + 9 * 3600_000 : null;
       const createdAt = now - (j.fromDay + 1) * DAY - between(random, 0, 8 * 3600) * 1000;
       const jobId = await insertJob(
         trx,
@@ -249,9 +261,10 @@ async function seedTenant(database: Database, tenantId: number, random: Random, 
           dialog_flow_id: flows[j.flow]!,
           name: j.name,
           mode: j.mode,
-          robot_count: pick(random, [3, 5, 8, 10]),
+          robot_count: mobile ? own.length : robots,
+          concurrency_quota: mobile ? null : robots,
           sms_template_id: i === 1 ? sms : null,
-          phone_type: i === 1 ? 'MOBILE' : 'LANDLINE',
+          phone_type: mobile ? 'MOBILE' : 'LANDLINE',
           daily_start_time: '09:00:00',
           daily_end_time: '20:00:00',
           inactive_time_list: [{ startTime: '12:00:00', endTime: '13:30:00' }],
@@ -263,7 +276,7 @@ async function seedTenant(database: Database, tenantId: number, random: Random, 
           early_warning_alert_users: [],
           wechat_send_method: 'SENDTOALL',
           status: j.status,
-          start_time: started ? callingMoment(random, now, j.fromDay, timeZone) - 3600_000 : null,
+          start_time: started ? callingMoment(random, now, j.fromDay, timeZone) - 3600_000 : queuedStart,
           next_start_time: j.mode === 'AUTO' ? '09:00:00' : null,
           system_pause_next_start: null,
           redial_times: 2,
@@ -273,14 +286,51 @@ async function seedTenant(database: Database, tenantId: number, random: Random, 
           created_at: createdAt,
           last_modified_at: createdAt,
         },
-        j.mode === 'AUTO' ? lines : [lines[0]!, lines[1]!],
+        own,
       );
+      jobLines.push(own);
       const pool = customersByGroup.get(j.group)!;
       const chosen = [...pool].sort(() => random() - 0.5).slice(0, j.customers);
       await addCallTasks(trx, tenantId, jobId, chosen, createdAt);
       jobIds.push(jobId);
     }
-    return jobIds;
+    // No random draws here: the calls below stay those of the same seed.
+    const draftAt = now - DAY;
+    await insertJob(
+      trx,
+      {
+        tenant_id: tenantId,
+        dialog_flow_id: flows[DRAFT_JOB.flow]!,
+        name: DRAFT_JOB.name,
+        mode: 'MANUAL',
+        robot_count: 3,
+        concurrency_quota: 3,
+        sms_template_id: null,
+        phone_type: 'LANDLINE',
+        daily_start_time: '09:00:00',
+        daily_end_time: '20:00:00',
+        inactive_time_list: [{ startTime: '12:00:00', endTime: '13:30:00' }],
+        redial_condition: [],
+        description: '草稿：客户名单待导入',
+        wechat_alert_level: ['A'],
+        sms_alert_level: [],
+        alert_users: [],
+        early_warning_alert_users: [],
+        wechat_send_method: 'SENDTOALL',
+        status: 'NOT_STARTED',
+        start_time: null,
+        next_start_time: null,
+        system_pause_next_start: null,
+        redial_times: 0,
+        redial_interval_minutes: 60,
+        created_by_user_id: users[2]!,
+        organization_id: service,
+        created_at: draftAt,
+        last_modified_at: draftAt,
+      },
+      [lines[0]!],
+    );
+    return { jobIds, jobLines };
   });
 
   // Dial: each call task gets its first attempt on a day of the job's run and, while unanswered,
@@ -291,7 +341,7 @@ async function seedTenant(database: Database, tenantId: number, random: Random, 
     const jobId = jobIds[i]!;
     const script = DEMO_DIALOG_FLOWS[j.flow]!.script;
     const tasks = await listCallTasks(database, tenantId, jobId);
-    const lines = j.mode === 'AUTO' ? [1, 2, 3] : [1, 2];
+    const lines = jobLines[i]!;
     for (const task of tasks.slice(0, Math.round(tasks.length * j.dialled))) {
       let daysAgo = between(random, j.toDay, j.fromDay);
       let at = callingMoment(random, now, daysAgo, timeZone);

@@ -53,3 +53,22 @@ export const STATUS_AFTER: Record<'start' | 'pause' | 'resume' | 'stop', JobStat
 
 /** The statuses in which the dialer looks at a job. */
 export const DIALER_STATUSES: readonly JobStatus[] = ['IN_QUEUE', 'IN_PROCESS', 'SYSTEM_SUSPENDED'];
+
+/**
+ * Undefined when a job's status agrees with what it holds, else why not: NOT_STARTED means no
+ * customers yet; importing customers makes a MANUAL job RUNNABLE and an AUTO job IN_QUEUE, which
+ * waits for its start time.
+ */
+export function statusDisagreement(job: {
+  status: JobStatus;
+  mode: string;
+  start_time: number | string | null;
+  callTasks: number;
+}): string | undefined {
+  if (job.status === 'NOT_STARTED' && job.callTasks > 0)
+    return `a NOT_STARTED job has no customers yet, this one has ${job.callTasks}`;
+  if (job.status === 'RUNNABLE' && job.callTasks === 0) return 'a RUNNABLE job has customers';
+  if (job.status === 'IN_QUEUE' && (job.mode !== 'AUTO' || job.start_time === null))
+    return 'only an AUTO job with a start time waits in IN_QUEUE';
+  return undefined;
+}

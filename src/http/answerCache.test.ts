@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { finishedCall, T0, TenantFixture } from '../../test/fixtures.js';
 import {
+  call,
   getCallRecords,
   getTaskDetail,
   getTasks,
@@ -10,6 +11,7 @@ import {
 } from '../../test/harness.js';
 import { createDatabase, type Database, sqliteDataVersion } from '../db/database.js';
 import { deleteExpiredSignatureNonces, insertSignatureNonce } from '../repositories/tenants.js';
+import { knownPart } from './answerCache.js';
 
 /*
  * Kept answers and keys (http/answerCache.ts, services/auth.ts) are served only while nothing was
@@ -133,5 +135,30 @@ describe('ANSWER_CACHE_MB=0', () => {
     const before = statisticsReads();
     for (let i = 0; i < 3; i++) expect((await getTaskDetail(uncached, theirs.credentials, theirJob)).code).toBe(200);
     expect(statisticsReads() - before).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('the key of a kept answer', () => {
+  it('holds only the fields the schema declares', () => {
+    const schema = { properties: { a: { type: 'integer' }, b: { items: { properties: { c: {} } } } } };
+    expect(knownPart({ a: 1, x: [[[]]], b: [{ c: 2, y: {} }] }, schema)).toEqual({ a: 1, b: [{ c: 2 }] });
+  });
+
+  it('is not split, nor its building overflowed, by unknown fields, however deep', async () => {
+    const plain = await getCallRecords(server, tenant.credentials, { robotCallJobId: jobId });
+    expect(plain.code).toBe(200);
+    const nested = (depth: number) => JSON.parse(`${'['.repeat(depth)}${']'.repeat(depth)}`);
+    const shallow = await getCallRecords(server, tenant.credentials, { robotCallJobId: jobId, customers: nested(20) });
+    expect({ ...shallow, requestId: '' }).toEqual({ ...plain, requestId: '' });
+    // Deeper than any body an endpoint takes: refused before any work, naming the body.
+    const deep = await call(
+      server,
+      tenant.credentials,
+      'POST',
+      '/apiOpen/v1/task/getCallRecordInfoList',
+      `{"robotCallJobId":${jobId},"customers":${'['.repeat(10_000)}${']'.repeat(10_000)}}`,
+    );
+    expect(deep.code).toBe(412);
+    expect(deep.resultMsg).toContain('body');
   });
 });

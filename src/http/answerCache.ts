@@ -90,7 +90,9 @@ export async function cachedAnswer<T>(
   const version = caller.dataVersion;
   const cache = caches.get(db);
   if (version === undefined || cache === undefined) return success(request, await compute(), resultMsg);
-  const key = `${request.routeOptions.url}\n${caller.tenantId}\n${caller.timeZone}\n${JSON.stringify(params)}`;
+  const schema = request.routeOptions.schema;
+  const known = knownPart(params, params === request.body ? schema?.body : schema?.querystring);
+  const key = `${request.routeOptions.url}\n${caller.tenantId}\n${caller.timeZone}\n${JSON.stringify(known)}`;
   const kept = cache.get(key, version);
   if (kept) {
     const id = Buffer.from(JSON.stringify(request.id));
@@ -115,6 +117,29 @@ export async function cachedAnswer<T>(
     tail: Buffer.from(text.slice(valueAt + JSON.stringify(request.id).length)),
   });
   return serialized(reply, text);
+}
+
+interface KnownSchema {
+  properties?: Record<string, KnownSchema>;
+  items?: KnownSchema;
+}
+
+/**
+ * The part of validated parameters their schema declares: the fields an answer can depend on.
+ * Unknown fields (validation keeps them) never reach the key, so they neither split the cache
+ * nor cost work to serialize.
+ */
+export function knownPart(value: unknown, schema: unknown): unknown {
+  const s = schema as KnownSchema | undefined;
+  if (s === undefined || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return s.items ? value.map((v) => knownPart(v, s.items)) : value;
+  if (!s.properties) return value;
+  const out: Record<string, unknown> = {};
+  for (const [name, property] of Object.entries(s.properties)) {
+    const v = (value as Record<string, unknown>)[name];
+    if (v !== undefined) out[name] = knownPart(v, property);
+  }
+  return out;
 }
 
 type SuccessEnvelope<T> = ReturnType<typeof success<T>>;

@@ -9,11 +9,13 @@ import Fastify, {
 } from 'fastify';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
+import { ServiceError } from '../domain/errors.js';
 import { INPUT_KEYWORDS } from '../schemas/keywords.js';
 import { authenticate, type Caller, type HeaderCheck } from '../services/auth.js';
 import { RateLimiter } from '../services/rateLimits.js';
 import { keepAnswers } from './answerCache.js';
 import { installAuditLog } from './audit.js';
+import { readJsonBody } from './bodyLimits.js';
 import { registerConsole } from './console/index.js';
 import { registerDocs } from './docs.js';
 import { newRequestId } from './envelope.js';
@@ -99,8 +101,10 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     if (request.pendingSignature) request.rawBody = text;
     if (text.trim() === '') return done(null, {});
     try {
-      done(null, JSON.parse(text));
-    } catch {
+      // Depth bounded, nulls of declared fields removed (bodyLimits.ts).
+      done(null, readJsonBody(text, request.routeOptions.schema?.body));
+    } catch (thrown) {
+      if (thrown instanceof ServiceError) return done(thrown, undefined);
       const error = Object.assign(new Error('body is not valid JSON'), {
         statusCode: 400,
         code: 'FST_ERR_CTP_INVALID_JSON_BODY',

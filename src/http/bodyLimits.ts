@@ -1,7 +1,7 @@
 import { PassThrough, type Readable } from 'node:stream';
 import type { TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ServiceError } from '../domain/errors.js';
+import { invalidParameter, ServiceError } from '../domain/errors.js';
 
 /*
  * Request bodies are limited before they are read, by what each endpoint can accept:
@@ -259,4 +259,76 @@ export function installBodyLimits(app: FastifyInstance, budget: ByteBudget): voi
     const existing = route.preParsing ? (Array.isArray(route.preParsing) ? route.preParsing : [route.preParsing]) : [];
     route.preParsing = [readLarge, ...existing];
   });
+}
+
+/**
+ * How deep a JSON body may nest. The deepest body any endpoint takes (a job's inactive window in
+ * robotCallJob, free-form customer properties) is well under this; anything deeper is refused
+ * before it is parsed, so no later step (validation, the answer cache's key, a log line) walks it.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * The deepest nesting of arrays and objects in a JSON text, counted up to `limit` + 1 (it stops
+ * there). Strings are skipped with indexOf, so a body of long texts costs little to scan.
+ */
+export function jsonDepthOver(text: string, limit: number): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // Find the closing quote: one not escaped by an odd run of backslashes.
+      for (;;) {
+        const end = text.indexOf('"', i + 1);
+        if (end < 0) return false; // not JSON: JSON.parse says so
+        let slashes = 0;
+        for (let k = end - 1; text.charCodeAt(k) === 0x5c; k--) slashes++;
+        i = end;
+        if (slashes % 2 === 0) break;
+      }
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+interface PropertySchema {
+  properties?: Record<string, PropertySchema>;
+  items?: PropertySchema;
+  anyOf?: PropertySchema[];
+}
+
+/**
+ * A null for a field the schema declares means the field is absent (the platform's Java clients,
+ * built on Jackson, send every unset field as null): such properties are removed, at every depth
+ * the schema declares. Free-form values (customer properties, alert users) are data and kept as sent.
+ */
+export function dropNullFields(value: unknown, schema: PropertySchema | undefined): void {
+  if (schema === undefined || value === null || typeof value !== 'object') return;
+  if (Array.isArray(value)) {
+    if (schema.items) for (const item of value) dropNullFields(item, schema.items);
+    return;
+  }
+  const properties = schema.properties ?? schema.anyOf?.find((s) => s.properties)?.properties;
+  if (!properties) return;
+  const record = value as Record<string, unknown>;
+  for (const [name, property] of Object.entries(properties)) {
+    if (!Object.hasOwn(record, name)) continue;
+    if (record[name] === null) delete record[name];
+    else dropNullFields(record[name], property);
+  }
+}
+
+/**
+ * A request's JSON body as the routes read it: refused (412 naming the body) when it nests deeper
+ * than MAX_JSON_DEPTH, its declared fields' nulls removed (dropNullFields). Throws a SyntaxError
+ * for text that is not JSON.
+ */
+export function readJsonBody(text: string, schema: unknown): unknown {
+  if (jsonDepthOver(text, MAX_JSON_DEPTH))
+    throw invalidParameter('body', `nests deeper than ${MAX_JSON_DEPTH} levels of arrays and objects`);
+  const body: unknown = JSON.parse(text);
+  dropNullFields(body, schema as PropertySchema | undefined);
+  return body;
 }

@@ -19,7 +19,7 @@ import { setCallbackUrl } from './callbacks.js';
 import { callRecordFilter, callRecordItems, findCallRecordPage, getCallRecordInfoList } from './callRecords.js';
 import { percent } from './jobStats.js';
 import { getTasks } from './jobs.js';
-import { laterCallRecordFilter } from './laterCallRecords.js';
+import { IGNORED_WITH_LAST_CALL, laterCallRecordFilter } from './laterCallRecords.js';
 import { pageOf, pageRequest } from './paging.js';
 import { createApiKey, listKeys, setKeyEnabled } from './tenants.js';
 
@@ -98,6 +98,18 @@ export function consoleRecordFilter(body: ExportQuery, jobId: number, timeZone: 
       'lastCallRecord',
       'cannot be combined with getTrainTaskList=true: a training call is never a call task’s latest call',
     );
+  // The API ignores filters that take no effect (lastCallRecord's doc); the screen says so instead,
+  // so that nobody reads a page as filtered by something that was not applied.
+  if (body.lastCallRecord === true) {
+    const ignored = IGNORED_WITH_LAST_CALL.find((name) => given(body[name]));
+    if (ignored)
+      throw invalidParameter(
+        ignored,
+        'takes no effect with lastCallRecord=true (only resultStatuses, intentLevels, chatDurationMin, chatDurationMax and redialTimes do)',
+      );
+  } else if (given(body.redialTimes)) {
+    throw invalidParameter('redialTimes', 'takes effect only with lastCallRecord=true');
+  }
   // No resultStatuses given to it: the later filter then always matches something.
   const later = laterCallRecordFilter({
     robotCallJobId: jobId,

@@ -52,8 +52,12 @@ const given = <T>(value: T | null | undefined): value is T =>
   !(typeof value === 'string' && value.trim() === '') &&
   !(Array.isArray(value) && value.length === 0);
 
-/** The filters lastCallRecord=true leaves available; any other one is refused then. */
-const NOT_WITH_LAST_CALL = [
+/**
+ * The filters that take no effect with lastCallRecord=true: the platform's doc lists the only ones
+ * that do (robotCallJobId, resultStatuses, intentLevels, chatDurationMin/Max, redialTimes), so these
+ * are ignored then, not refused (its own request example sends them together).
+ */
+export const IGNORED_WITH_LAST_CALL = [
   'hangupBy',
   'customerGroupId',
   'dialogFlowId',
@@ -67,20 +71,11 @@ const NOT_WITH_LAST_CALL = [
 
 /**
  * The repository filter of a later-API list request; `undefined` when it can match nothing (only
- * results outcall never stores were asked for).
+ * results outcall never stores were asked for). With lastCallRecord=true the filters of
+ * IGNORED_WITH_LAST_CALL are ignored; without it redialTimes is (it takes effect only with it).
  */
 export function laterCallRecordFilter(body: LaterCallRecordListBody): CallRecordFilter | undefined {
   const last = body.lastCallRecord === true;
-  if (last) {
-    const refused = NOT_WITH_LAST_CALL.find((name) => given(body[name]));
-    if (refused)
-      throw invalidParameter(
-        refused,
-        'cannot be combined with lastCallRecord=true (only resultStatuses, intentLevels, chatDurationMin, chatDurationMax and redialTimes can)',
-      );
-  } else if (given(body.redialTimes)) {
-    throw invalidParameter('redialTimes', 'applies only with lastCallRecord=true');
-  }
   const min = body.chatDurationMin ?? undefined;
   const max = body.chatDurationMax ?? undefined;
   if (min !== undefined && max !== undefined && min > max)
@@ -93,13 +88,10 @@ export function laterCallRecordFilter(body: LaterCallRecordListBody): CallRecord
     if (resultStatuses.length === 0) return undefined;
   }
   const text = (value: string | null | undefined) => (given(value) ? value.trim() : undefined);
-  return {
-    jobId: body.robotCallJobId,
-    training: false,
+  // Every filter is read (a malformed one is a 412 either way), then those without effect dropped.
+  const ignorable = {
     customerGroupId: body.customerGroupId ?? undefined,
     dialogFlowId: body.dialogFlowId ?? undefined,
-    resultStatuses,
-    intentLevels: given(body.intentLevels) ? IntentLevel.parameterList(body.intentLevels, 'intentLevels') : undefined,
     hangupBy: given(body.hangupBy) ? HangupBy.parameter(body.hangupBy, 'hangupBy') : undefined,
     calledPhoneNumber: text(body.calledPhoneNumber),
     callRecordId: body.callRecordId ?? undefined,
@@ -107,6 +99,13 @@ export function laterCallRecordFilter(body: LaterCallRecordListBody): CallRecord
     manualMarked: body.realIntent ?? undefined,
     customerConcerns: given(body.customerConcern) ? [...new Set(body.customerConcern)] : undefined,
     readStatus: given(body.readStatus) ? ReadStatus.parameter(body.readStatus, 'readStatus') : undefined,
+  };
+  return {
+    jobId: body.robotCallJobId,
+    training: false,
+    ...(last ? {} : ignorable),
+    resultStatuses,
+    intentLevels: given(body.intentLevels) ? IntentLevel.parameterList(body.intentLevels, 'intentLevels') : undefined,
     chatDurationMin: min,
     chatDurationMax: max,
     lastCallRecord: last ? true : undefined,

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { Database } from '../db/database.js';
 import {
   IntentLevel,
@@ -36,6 +37,7 @@ import {
   insertJob,
   type Job,
   type JobSettings,
+  listJobPhoneLines,
   listJobsByIds,
   moveJobStatus,
   replaceJobPhoneLines,
@@ -173,17 +175,10 @@ function settingsOf(j: JobFields, caller: Caller): JobSettings {
     s.start_time = startTimeOf(f.startTime, n('startTime'), caller.timeZone);
     s.next_start_time = formatDateTime(s.start_time, caller.timeZone).slice(11);
   }
-  if (f.dailyStartTime !== undefined) {
-    const start = clockOf(f.dailyStartTime, n('dailyStartTime'));
-    if (start < LATER_CALLING_HOURS.earliestStart)
-      throw invalidParameter(n('dailyStartTime'), 'must not be earlier than 09:00');
-    s.daily_start_time = formatClockTime(start);
-  }
-  if (f.dailyEndTime !== undefined) {
-    const end = clockOf(f.dailyEndTime, n('dailyEndTime'));
-    if (end > LATER_CALLING_HOURS.latestEnd) throw invalidParameter(n('dailyEndTime'), 'must not be later than 20:00');
-    s.daily_end_time = formatClockTime(end);
-  }
+  // The later calling hours (09:00–20:00) are checked on what changes (checkCallingHours).
+  if (f.dailyStartTime !== undefined)
+    s.daily_start_time = formatClockTime(clockOf(f.dailyStartTime, n('dailyStartTime')));
+  if (f.dailyEndTime !== undefined) s.daily_end_time = formatClockTime(clockOf(f.dailyEndTime, n('dailyEndTime')));
   if (f.inactiveTimeList !== undefined) {
     if (f.inactiveTimeList.length > LATER_CALLING_HOURS.maxInactiveWindows)
       throw invalidParameter(n('inactiveTimeList'), 'holds at most three windows');
@@ -224,6 +219,49 @@ function settingsOf(j: JobFields, caller: Caller): JobSettings {
   return s;
 }
 
+/** The later API's calling hours, for the clock times a request sets. */
+function checkCallingHours(s: JobSettings, n: (f: string) => string): void {
+  if (s.daily_start_time !== undefined && parseClockTime(s.daily_start_time)! < LATER_CALLING_HOURS.earliestStart)
+    throw invalidParameter(n('dailyStartTime'), 'must not be earlier than 09:00');
+  if (s.daily_end_time !== undefined && parseClockTime(s.daily_end_time)! > LATER_CALLING_HOURS.latestEnd)
+    throw invalidParameter(n('dailyEndTime'), 'must not be later than 20:00');
+}
+
+/** What a job's rules look at: its settings as stored (or as they are about to be). */
+export interface JobRuleInput {
+  mode: string;
+  start_time: number | null;
+  phone_type: string;
+  robot_count: number;
+  concurrency_quota: number | null;
+  daily_start_time: string;
+  daily_end_time: string;
+}
+
+/**
+ * The rules every job holds, whoever made it: job/create checks them before a job is stored, and
+ * the demo's jobs are held to them (demo/seed.test.ts). Throws the 412 naming the parameter.
+ */
+export function checkJobRules(
+  job: JobRuleInput,
+  lines: number[],
+  n: (f: string) => string = (f) => f,
+  linesParameter = 'jobPhoneNumberIdList',
+): void {
+  checkLineCount(job.phone_type, lines, linesParameter);
+  if (job.phone_type === 'MOBILE' && job.robot_count > lines.length)
+    throw invalidParameter(
+      n('robotCount'),
+      `must not exceed the ${lines.length} MOBILE lines: each places one call at a time`,
+    );
+  if (job.phone_type !== 'MOBILE' && job.concurrency_quota === null)
+    throw invalidParameter('concurrencyQuota', `is required for phoneType ${job.phone_type}`);
+  if ((parseClockTime(job.daily_start_time) ?? 0) >= (parseClockTime(job.daily_end_time) ?? 86_400))
+    throw invalidParameter(n('dailyEndTime'), 'must be later than dailyStartTime');
+  if (job.mode === 'AUTO' && job.start_time === null)
+    throw invalidParameter(n('startTime'), 'is required for AUTO jobs');
+}
+
 /** The caller lines' count rule of a phone type: MOBILE 1–200 (one call per SIM), LANDLINE 1, UNFIXED_CALL 1–50. */
 function checkLineCount(phoneType: string, lines: number[], parameter: string): void {
   const max = phoneType === 'MOBILE' ? 200 : phoneType === 'UNFIXED_CALL' ? 50 : 1;
@@ -261,6 +299,7 @@ export async function createLaterJob(
     if (f[required] === undefined) throw invalidParameter(n(required), 'is required');
   }
   const s = settingsOf(j, caller);
+  checkCallingHours(s, n);
   const phoneType = s.phone_type!;
   if (body.jobPhoneNumberIdList === undefined) throw invalidParameter('jobPhoneNumberIdList', 'is required');
   const lines = [...new Set(body.jobPhoneNumberIdList)];
@@ -268,17 +307,19 @@ export async function createLaterJob(
   // A mobile SIM places one call at a time: the lines are the robots.
   const robotCount = s.robot_count ?? (phoneType === 'MOBILE' ? lines.length : undefined);
   if (robotCount === undefined) throw invalidParameter(n('robotCount'), 'is required');
-  if (phoneType === 'MOBILE' && robotCount > lines.length)
-    throw invalidParameter(
-      n('robotCount'),
-      `must not exceed the ${lines.length} MOBILE lines: each places one call at a time`,
-    );
-  if (phoneType !== 'MOBILE' && body.concurrencyQuota === undefined)
-    throw invalidParameter('concurrencyQuota', `is required for phoneType ${phoneType}`);
-  if (s.daily_start_time! >= s.daily_end_time!)
-    throw invalidParameter(n('dailyEndTime'), 'must be later than dailyStartTime');
-  if (s.mode === 'AUTO' && s.start_time === undefined)
-    throw invalidParameter(n('startTime'), 'is required for AUTO jobs');
+  checkJobRules(
+    {
+      mode: s.mode!,
+      start_time: s.start_time ?? null,
+      phone_type: phoneType,
+      robot_count: robotCount,
+      concurrency_quota: body.concurrencyQuota ?? null,
+      daily_start_time: s.daily_start_time!,
+      daily_end_time: s.daily_end_time!,
+    },
+    lines,
+    n,
+  );
   if (s.mode === 'MANUAL' && s.start_time !== undefined)
     throw invalidParameter(n('startTime'), 'is only for AUTO jobs; a MANUAL job starts when it is started');
   // Redial is chosen by sending its fields, all three together; without them a failed call is not redialled.
@@ -380,6 +421,83 @@ export function modifyRefusal(field: string, status: JobStatus): string | undefi
   return `cannot be changed`;
 }
 
+/** The stored settings each job/modify field sets (tenantId sets none: it is ignored). */
+const FIELD_SETTINGS: Record<string, readonly (keyof JobSettings)[]> = {
+  name: ['name'],
+  description: ['description'],
+  mode: ['mode'],
+  startTime: ['start_time'],
+  dailyStartTime: ['daily_start_time'],
+  dailyEndTime: ['daily_end_time'],
+  inactiveTimeList: ['inactive_time_list'],
+  dialogFlowId: ['dialog_flow_id'],
+  csStaffGroupId: ['cs_staff_group_id'],
+  alertUsers: ['alert_users'],
+  earlyWarningAlertUsers: ['early_warning_alert_users'],
+  robotCount: ['robot_count'],
+  phoneType: ['phone_type'],
+  smsAlertLevel: ['sms_alert_level'],
+  smsAlertLevelCode: ['sms_alert_level'],
+  smsTemplateId: ['sms_template_id'],
+  wechatAlertLevel: ['wechat_alert_level'],
+  wechatAlertLevelCode: ['wechat_alert_level'],
+  wechatConditionAlertLevelCode: ['wechat_condition_alert_level'],
+  wechatSendMethod: ['wechat_send_method'],
+  redialCondition: ['redial_condition'],
+  redialInterval: ['redial_interval_minutes'],
+  redialTimes: ['redial_times'],
+  concurrencyQuota: ['concurrency_quota'],
+  transferPhoneNumber: ['transfer_phone_number'],
+  tenantId: [],
+};
+
+/** A stored value and a sent one are the same setting (numbers may come back from the driver as text). */
+function sameSetting(stored: unknown, sent: unknown): boolean {
+  if (typeof sent === 'number' && stored !== null && stored !== undefined) return Number(stored) === sent;
+  return isDeepStrictEqual(stored ?? null, sent ?? null);
+}
+
+/**
+ * The fields of `sent` that change the job: a field sent with the value the job already has is no
+ * change (clients send back the object they read), so it is neither refused nor written.
+ */
+function changedFields(
+  job: Job,
+  storedLines: number[] | undefined,
+  s: JobSettings,
+  lines: number[] | undefined,
+  sent: [field: string, parameter: string][],
+): { changes: JobSettings; changed: [string, string][]; lines: number[] | undefined } {
+  const changes: JobSettings = { ...s };
+  const changed: [string, string][] = [];
+  for (const [field, parameter] of sent) {
+    if (field === 'jobPhoneNumberIdList') {
+      if (
+        !isDeepStrictEqual(
+          [...lines!].sort((a, b) => a - b),
+          storedLines,
+        )
+      )
+        changed.push([field, parameter]);
+      continue;
+    }
+    const keys = FIELD_SETTINGS[field] ?? [];
+    const record = job as unknown as Record<string, unknown>;
+    const settings = s as Record<string, unknown>;
+    // A start time is answered to the second: the one read back is the stored one.
+    const same = (k: keyof JobSettings) =>
+      k === 'start_time' && typeof settings[k] === 'number' && record[k] !== null
+        ? Math.floor(Number(record[k]) / 1000) === Math.floor((settings[k] as number) / 1000)
+        : sameSetting(record[k], settings[k]);
+    if (keys.length > 0 && keys.every(same)) {
+      for (const k of keys) delete changes[k];
+      if (field === 'startTime') delete changes.next_start_time;
+    } else changed.push([field, parameter]);
+  }
+  const linesChanged = changed.some(([f]) => f === 'jobPhoneNumberIdList');
+  return { changes, changed, lines: linesChanged ? lines : undefined };
+}
+
 /** How often a modify is tried again when the dialer or another request moved the job in between. */
 const MODIFY_ATTEMPTS = 5;
 
@@ -417,16 +535,23 @@ export async function modifyLaterJob(
       db.transaction(async (trx) => {
         const job = await findJob(trx, caller.tenantId, jobId);
         if (!job) throw notFound('robotCallJobId', jobId);
-        for (const [field, parameter] of sent) {
+        const storedLines =
+          lines === undefined
+            ? undefined
+            : (await listJobPhoneLines(trx, caller.tenantId, jobId)).map((l) => Number(l.id)).sort((a, b) => a - b);
+        // A PATCH is judged by what it changes: the fields it leaves as they are are not checked again.
+        const { changes, changed, lines: newLines } = changedFields(job, storedLines, s, lines, sent);
+        for (const [field, parameter] of changed) {
           const why = modifyRefusal(field, job.status);
           if (why) throw invalidParameter(parameter, why);
         }
-        checkMerged(job, s, lines, n);
-        await checkReferences(trx, caller.tenantId, s, n);
-        if (lines) await checkOwned(trx, 'phone_line', caller.tenantId, 'jobPhoneNumberIdList', lines);
+        checkCallingHours(changes, n);
+        checkMerged(job, changes, newLines, n);
+        await checkReferences(trx, caller.tenantId, changes, n);
+        if (newLines) await checkOwned(trx, 'phone_line', caller.tenantId, 'jobPhoneNumberIdList', newLines);
         // Compare-and-set on the status read: a job the dialer moved since is read and checked again.
-        if (!(await updateJobSettings(trx, caller.tenantId, jobId, job.status, s, now))) return false;
-        if (lines) await replaceJobPhoneLines(trx, caller.tenantId, jobId, lines);
+        if (!(await updateJobSettings(trx, caller.tenantId, jobId, job.status, changes, now))) return false;
+        if (newLines) await replaceJobPhoneLines(trx, caller.tenantId, jobId, newLines);
         return true;
       }),
     );
@@ -442,7 +567,10 @@ export async function modifyLaterJob(
 function checkMerged(job: Job, s: JobSettings, lines: number[] | undefined, n: (f: string) => string): void {
   const start = s.daily_start_time ?? job.daily_start_time;
   const end = s.daily_end_time ?? job.daily_end_time;
-  if ((parseClockTime(start) ?? 0) >= (parseClockTime(end) ?? 86_400))
+  if (
+    (s.daily_start_time !== undefined || s.daily_end_time !== undefined) &&
+    (parseClockTime(start) ?? 0) >= (parseClockTime(end) ?? 86_400)
+  )
     throw invalidParameter(
       n(s.daily_end_time ? 'dailyEndTime' : 'dailyStartTime'),
       'must leave dailyStartTime before dailyEndTime',
@@ -451,7 +579,9 @@ function checkMerged(job: Job, s: JobSettings, lines: number[] | undefined, n: (
   if (lines) checkLineCount(phoneType, lines, 'jobPhoneNumberIdList');
   const mode = s.mode ?? job.mode;
   const startTime = s.start_time !== undefined ? s.start_time : job.start_time;
-  if (mode === 'AUTO' && startTime === null) throw invalidParameter(n('startTime'), 'is required for AUTO jobs');
+  // Only when the request touches mode or start time: a job is not refused over what a PATCH leaves alone.
+  if ((s.mode !== undefined || s.start_time !== undefined) && mode === 'AUTO' && startTime === null)
+    throw invalidParameter(n('startTime'), 'is required for AUTO jobs');
   if (mode === 'MANUAL' && s.start_time !== undefined)
     throw invalidParameter(n('startTime'), 'is only for AUTO jobs; a MANUAL job starts when it is started');
   if (mode === 'MANUAL' && s.mode === 'MANUAL') {

@@ -66,11 +66,13 @@ export const LaterCallRecordListBody = InputObject({
   lastCallRecord: Nullable(
     Type.Boolean({
       description:
-        '去重: true = only the latest call of each call task; then only resultStatuses, intentLevels, chatDurationMin/Max and redialTimes may be given',
+        '去重: true = only the latest call of each call task; then only resultStatuses, intentLevels, chatDurationMin/Max and redialTimes take effect, the other filters are ignored',
     }),
   ),
   redialTimes: Nullable(
-    Int(0, 1000, { description: '自动重播次数: 0 = first attempt; only with lastCallRecord=true' }),
+    Int(0, 1000, {
+      description: '自动重播次数: 0 = first attempt; takes effect only with lastCallRecord=true (ignored without it)',
+    }),
   ),
   ...PageQuery,
 });

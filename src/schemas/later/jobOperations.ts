@@ -84,7 +84,9 @@ const jobFields = {
     }),
   ),
   redialInterval: Type.Optional(Int(6, 1440, { description: '重拨间隔, minutes' })),
-  redialTimes: Type.Optional(Int(1, 10, { description: '重拨次数' })),
+  redialTimes: Type.Optional(
+    Int(0, 10, { description: '重拨次数: 1–10; 0 = no redial (as a job without redial answers it)' }),
+  ),
   tenantId: Type.Optional(Int(-MAX_ID, MAX_ID, { description: 'ignored: the job is the caller’s tenant’s' })),
 };
 

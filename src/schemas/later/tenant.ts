@@ -1,7 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { MAX_CALLBACK_URL_LENGTH } from '../../domain/callbackUrl.js';
 import { CallOutIndustry, DialogFlowStatus, Industry, PhoneType, SubIndustry } from '../../domain/enums.js';
-import { EnumName, Id, InputObject, NullableInteger, NullableString, SafeText } from '../common.js';
+import { EnumName, InputObject, Int, MAX_ID, NullableInteger, NullableString, SafeText } from '../common.js';
 import { TEXT } from '../keywords.js';
 
 /*
@@ -43,7 +43,9 @@ export const LaterDialogFlow = Type.Object({
 export type LaterDialogFlow = Static<typeof LaterDialogFlow>;
 export const LaterDialogFlowList = Type.Array(LaterDialogFlow);
 
-export const DialogFlowIdQuery = InputObject({ dialogFlowId: Id('话术ID') });
+// 0 is taken (the platform's own examples send it; call records answer intentLevelTagId 0 for "none"):
+// no dialog flow or tag group has it, so it is a 404 like any id the tenant does not hold.
+export const DialogFlowIdQuery = InputObject({ dialogFlowId: Int(0, MAX_ID, { description: '话术ID' }) });
 export type DialogFlowIdQuery = Static<typeof DialogFlowIdQuery>;
 
 export const DialogFlowCallJobRelatedInfo = Type.Object({
@@ -68,7 +70,9 @@ export const IntentLevelTagItem = Type.Object({
 export type IntentLevelTagItem = Static<typeof IntentLevelTagItem>;
 export const IntentLevelTagList = Type.Array(IntentLevelTagItem);
 
-export const IntentLevelTagIdQuery = InputObject({ intentLevelTagId: Id('标签分组Id') });
+export const IntentLevelTagIdQuery = InputObject({
+  intentLevelTagId: Int(0, MAX_ID, { description: '标签分组Id (0: none, a 404)' }),
+});
 export type IntentLevelTagIdQuery = Static<typeof IntentLevelTagIdQuery>;
 
 export const IntentLevelTag = Type.Object({

@@ -543,6 +543,30 @@ describe('callRecord/getCallRecordInfoList', () => {
     expect(got.total).toBe(9);
   });
 
+  it('ignores, not refuses, the filters that take no effect: the others with lastCallRecord, redialTimes without it', async () => {
+    const last = await keysOf({ lastCallRecord: true });
+    const lastRedial = await keysOf({ lastCallRecord: true, redialTimes: 1 });
+    expect(lastRedial.keys).not.toEqual(last.keys);
+    // The platform's own request example sends all of them together.
+    const ignored = {
+      hangupBy: 'ROBOT_HANGUP',
+      customerGroupId: vipGroup,
+      dialogFlowId: secondFlow,
+      calledPhoneNumber: '13900000000',
+      callRecordId: 1,
+      customerPersonName: '没有这个人',
+      realIntent: true,
+      customerConcern: ['没有'],
+      readStatus: 'HAS_READ',
+    };
+    expect(await keysOf({ lastCallRecord: true, ...ignored })).toEqual(last);
+    expect(await keysOf({ lastCallRecord: true, redialTimes: 1, ...ignored })).toEqual(lastRedial);
+    expect(await keysOf({ redialTimes: 1 })).toEqual(await keysOf({}));
+    expect(await keysOf({ lastCallRecord: false, redialTimes: 0 })).toEqual(await keysOf({}));
+    // Still read, so a malformed value is still a 412.
+    expect((await list({ lastCallRecord: true, hangupBy: 'NOBODY' })).code).toBe(412);
+  });
+
   it('pages at most 100 records, 20 by default', async () => {
     expect((await list({ pageSize: 500 })).data.pageSize).toBe(100);
     expect((await list({ pageNum: 3, pageSize: 4 })).data).toMatchObject({ number: 3, totalElements: 9, pages: 3 });
@@ -557,14 +581,6 @@ describe('callRecord/getCallRecordInfoList', () => {
       [{ readStatus: 'SEEN' }, 'readStatus'],
       [{ chatDurationMin: -1 }, 'chatDurationMin'],
       [{ chatDurationMin: 60, chatDurationMax: 30 }, 'chatDurationMax'],
-      [{ redialTimes: 1 }, 'redialTimes'],
-      [{ lastCallRecord: false, redialTimes: 0 }, 'redialTimes'],
-      [{ lastCallRecord: true, hangupBy: 'REMOTE_HANGUP' }, 'hangupBy'],
-      [{ lastCallRecord: true, customerGroupId: 1 }, 'customerGroupId'],
-      [{ lastCallRecord: true, calledPhoneNumber: '13912345678' }, 'calledPhoneNumber'],
-      [{ lastCallRecord: true, customerConcern: ['价格'] }, 'customerConcern'],
-      [{ lastCallRecord: true, readStatus: 'NOT_READ' }, 'readStatus'],
-      [{ lastCallRecord: true, realIntent: true }, 'realIntent'],
       [{ callRecordId: 0 }, 'callRecordId'],
       [{ customerConcern: 'x'.repeat(51) }, 'customerConcern'],
       [{ pageSize: 0 }, 'pageSize'],

@@ -263,13 +263,15 @@ describe('job/modify (PATCH)', () => {
     await importNumbers(running, phones(1));
     expect((await post('start', { robotCallJobId: running })).code).toBe(200);
     const before = await stored(running);
+    const otherFlow = await tenant.flow('另一个话术');
+    const otherLine = await tenant.phoneLine('02588880009');
     for (const field of ['dialogFlowId', 'phoneType'] as const) {
-      const value = field === 'dialogFlowId' ? tenant.flowId : 'LANDLINE';
+      const value = field === 'dialogFlowId' ? otherFlow : 'UNFIXED_CALL';
       const r = await patch({ robotCallJob: { robotCallJobId: running, name: '不会改', [field]: value } });
       expect(r.code).toBe(412);
       expect(r.resultMsg).toContain(`robotCallJob.${field}`);
     }
-    const lines = await patch({ robotCallJobId: running, jobPhoneNumberIdList: [lineId] });
+    const lines = await patch({ robotCallJobId: running, jobPhoneNumberIdList: [otherLine] });
     expect(lines.resultMsg).toContain('jobPhoneNumberIdList');
     expect(await stored(running)).toEqual(before);
     // A running job changes its name, robots, alerts and calling hours.
@@ -299,6 +301,49 @@ describe('job/modify (PATCH)', () => {
     const mode = await patch({ robotCallJob: { robotCallJobId: runnable, mode: 'AUTO', startTime: '2030-01-01' } });
     expect(mode.code).toBe(412);
     expect(mode.resultMsg).toContain('robotCallJob.mode');
+  });
+
+  it('takes a field sent with its stored value as no change: a client sends back the object it read', async () => {
+    const jobId = await create({ mode: 'AUTO', startTime: '2030-01-02 09:00:00' });
+    await importNumbers(jobId, phones(1));
+    expect((await post('start', { robotCallJobId: jobId })).code).toBe(200);
+    const read = await client().job.getJobDetail(jobId);
+    const before = await stored(jobId);
+    // What getJobDetail answered, sent back with a new name: mode, start time, flow, type, lines unchanged.
+    const r = await patch({
+      jobPhoneNumberIdList: read.jobPhoneNumberList.map((l: { tenantPhoneNumberId: number }) => l.tenantPhoneNumberId),
+      concurrencyQuota: 2,
+      robotCallJob: { ...read.robotCallJob, name: '改名而已', robotCallJobId: jobId },
+    });
+    expect(r.code, r.resultMsg).toBe(200);
+    const after = await stored(jobId);
+    expect(after).toEqual({ ...before, name: '改名而已', last_modified_at: after.last_modified_at });
+    // The same object with a mode that does differ is refused, naming it.
+    const changed = await patch({ robotCallJob: { robotCallJobId: jobId, name: 'x', mode: 'MANUAL' } });
+    expect(changed.code).toBe(412);
+    expect(changed.resultMsg).toContain('robotCallJob.mode');
+  });
+
+  it('judges a PATCH by what it changes, and a null leaves its field as it is', async () => {
+    const jobId = await create({ description: '原备注', smsAlertLevel: ['A'] });
+    // A stored job the current rules would refuse (an AUTO job without a start time, as older data may hold).
+    await server.database.db.updateTable('robot_call_job').set({ mode: 'AUTO' }).where('id', '=', jobId).execute();
+    const r = await patch({ robotCallJob: { robotCallJobId: jobId, name: '只改名字', description: '新备注' } });
+    expect(r.code, r.resultMsg).toBe(200);
+    const before = await stored(jobId);
+    const nulls = await patch({
+      robotCallJobId: jobId,
+      concurrencyQuota: null,
+      jobPhoneNumberIdList: null,
+      robotCallJob: { name: null, description: null, robotCount: null, smsAlertLevel: null, startTime: null },
+    });
+    expect(nulls.code, nulls.resultMsg).toBe(200);
+    const after = await stored(jobId);
+    expect(after).toEqual({ ...before, last_modified_at: after.last_modified_at });
+    // Clearing is done with an empty string or list.
+    const cleared = await patch({ robotCallJob: { robotCallJobId: jobId, description: '', smsAlertLevel: [] } });
+    expect(cleared.code, cleared.resultMsg).toBe(200);
+    expect(await stored(jobId)).toMatchObject({ description: '', sms_alert_level: [] });
   });
 
   it('keeps the merged job coherent and the later limits on what is sent', async () => {

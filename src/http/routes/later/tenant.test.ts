@@ -204,11 +204,13 @@ describe('dialogFlow/getDialogFlowCallJobRelatedInfo', () => {
   });
 
   it('answers 412 naming dialogFlowId when it is missing or not an id', async () => {
-    for (const query of ['', '?dialogFlowId=abc', '?dialogFlowId=0', '?dialogFlowId=1.5', '?dialogFlowId=-3']) {
+    for (const query of ['', '?dialogFlowId=abc', '?dialogFlowId=1.5', '?dialogFlowId=-3']) {
       const r = await info(tenant.credentials, query);
       expect(r.code, query).toBe(412);
       expect(r.resultMsg, query).toMatch(/^参数错误: dialogFlowId /);
     }
+    // 0, which the platform's own example sends, is an id no flow has.
+    expect((await info(tenant.credentials, '?dialogFlowId=0')).code).toBe(404);
   });
 });
 
@@ -281,11 +283,13 @@ describe('intentLevelTag/getIntentLevelTag', () => {
   });
 
   it('answers 412 naming intentLevelTagId when it is missing or not an id', async () => {
-    for (const query of ['', '?intentLevelTagId=x', '?intentLevelTagId=0']) {
+    for (const query of ['', '?intentLevelTagId=x', '?intentLevelTagId=-1']) {
       const r = await tag(tenant.credentials, query);
       expect(r.code, query).toBe(412);
       expect(r.resultMsg, query).toMatch(/^参数错误: intentLevelTagId /);
     }
+    // 0, which the platform's own example sends (and call records answer for "none"), is no group's id.
+    expect((await tag(tenant.credentials, '?intentLevelTagId=0')).code).toBe(404);
   });
 });
 
