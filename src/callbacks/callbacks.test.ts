@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { TestDnsServer } from '../../test/dnsServer.js';
 import { finishedCall, TenantFixture } from '../../test/fixtures.js';
 import { call, startTestServer, type TestServer } from '../../test/harness.js';
 import { verifyCallback } from '../client/callbacks.js';
@@ -20,7 +21,7 @@ import {
   setCallbackUrl,
 } from '../services/callbacks.js';
 import { CallbackDispatcher, type DispatcherSettings, dispatcherSettings } from './dispatcher.js';
-import { forbiddenAddress } from './ssrf.js';
+import { forbiddenAddress, RESOLUTIONS_PER_TENANT } from './ssrf.js';
 
 /*
  * Callbacks end to end: events written by the one write path and by job completion, delivered by
@@ -465,14 +466,27 @@ describe('the delivery log and redelivery', () => {
 });
 
 describe('safety', () => {
-  it('refuses private addresses by default, checked on the resolved address', async () => {
-    const t = await newTenant(receiver.url.replace('127.0.0.1', 'localhost'));
-    const { jobId } = await t.job();
-    await t.call(finishedCall({ jobId }));
-    await round(dispatcher({ allowPrivateNetworks: false }));
-    expect(receiver.received).toHaveLength(0);
-    const [event] = (await list(t)).data.content;
-    expect(event.lastError).toMatch(/^refused: localhost resolves to/);
+  it('refuses private addresses by default, checked on the resolved address, without telling the address', async () => {
+    const dns = await new TestDnsServer({ 'db.internal.test': ['10.0.3.7'], 'hook.test': ['127.0.0.1'] }).start();
+    try {
+      const port = new URL(receiver.url).port;
+      const t = await newTenant(`http://db.internal.test:${port}/hook`);
+      const { jobId } = await t.job();
+      await t.call(finishedCall({ jobId }));
+      await round(dispatcher({ allowPrivateNetworks: false, dnsServers: [dns.server] }));
+      expect(receiver.received).toHaveLength(0);
+      const [event] = (await list(t)).data.content;
+      expect(event.lastError).toMatch(/^refused: db\.internal\.test resolves to a private or reserved address \(/);
+      expect(event.lastError).not.toContain('10.0.3.7');
+      // Allowed, the name is resolved with the servers set and the answer's address dialled.
+      const u = await newTenant(`http://hook.test:${port}/hook`);
+      await u.call(finishedCall({ jobId: (await u.job()).jobId }));
+      await round(dispatcher({ dnsServers: [dns.server] }));
+      expect(receiver.bodies().map((b) => b.data.tenantId)).toEqual([u.tenantId]);
+      expect(dns.queries).toContain('hook.test');
+    } finally {
+      await dns.close();
+    }
     for (const a of [
       '127.0.0.1',
       '10.1.2.3',
@@ -510,6 +524,69 @@ describe('safety', () => {
     } finally {
       for (const d of dispatchers.splice(0)) await d.stop({ abandonAfterMs: 0 });
       await slow.close();
+    }
+  });
+
+  it('a callback domain whose DNS never answers fails within the deadline and holds up no other tenant', async () => {
+    const blackHole = await new TestDnsServer().start();
+    try {
+      const port = new URL(receiver.url).port;
+      const a = await newTenant(`http://hook.dropped.test:${port}/hook`);
+      const b = await newTenant(); // an IP literal: no DNS
+      const jobA = (await a.job()).jobId;
+      await a.calls(Array.from({ length: 8 }, () => finishedCall({ jobId: jobA })));
+      await b.call(finishedCall({ jobId: (await b.job()).jobId }));
+      const d = dispatcher({ concurrency: 16, perTenant: 8, connectTimeoutMs: 400, dnsServers: [blackHole.server] });
+      const started = Date.now();
+      d.start();
+      const ofB = () => receiver.bodies().filter((x) => x.data.tenantId === b.tenantId);
+      while (ofB().length < 1 && Date.now() - started < 5000) await new Promise((r) => setTimeout(r, 10));
+      expect(ofB()).toHaveLength(1);
+      expect(Date.now() - started).toBeLessThan(300); // not after the black hole's deadline
+      await d.stop({ abandonAfterMs: 2000 });
+      expect(Date.now() - started).toBeLessThan(1500);
+      const events = (await list(a)).data.content;
+      expect(events).toHaveLength(8);
+      for (const e of events) {
+        expect(e.attempts).toBe(1);
+        expect(e.lastError).toBe('could not resolve hook.dropped.test within 400 ms');
+        expect(e.attemptList[0].durationMs).toBeLessThan(1000);
+      }
+      expect(blackHole.queries.length).toBeGreaterThan(0);
+    } finally {
+      await blackHole.close();
+    }
+  });
+
+  it('bounds one tenant’s name resolutions in progress, and a stopping dispatcher cancels them', async () => {
+    const blackHole = await new TestDnsServer().start();
+    try {
+      const port = new URL(receiver.url).port;
+      const a = await newTenant(`http://hook.dropped.test:${port}/hook`);
+      const { jobId } = await a.job();
+      await a.calls(Array.from({ length: 8 }, () => finishedCall({ jobId })));
+      const d = dispatcher({
+        concurrency: 16,
+        perTenant: 8,
+        connectTimeoutMs: 60_000,
+        timeoutMs: 60_000,
+        dnsServers: [blackHole.server],
+      });
+      d.start();
+      const started = Date.now();
+      while (d.stats().inFlight < 8 && Date.now() - started < 5000) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 100));
+      // Two queries (A and AAAA) per resolution, four resolutions at once.
+      expect(new Set(blackHole.queries).size).toBe(1);
+      expect(blackHole.queries.length).toBe(2 * RESOLUTIONS_PER_TENANT);
+      const stopping = Date.now();
+      await d.stop({ abandonAfterMs: 0 });
+      expect(Date.now() - stopping).toBeLessThan(1000);
+      // Abandoned at shutdown: not attempts, due again at once.
+      const events = (await list(a)).data.content;
+      expect(events.map((e: any) => e.attempts)).toEqual(new Array(8).fill(0));
+    } finally {
+      await blackHole.close();
     }
   });
 
