@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { createHmac, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TestDnsServer } from '../../test/dnsServer.js';
@@ -20,6 +23,7 @@ import {
   rotateCallbackSecret,
   setCallbackUrl,
 } from '../services/callbacks.js';
+import { callbackSignature, callbackSignatureV2 } from './delivery.js';
 import { CallbackDispatcher, type DispatcherSettings, dispatcherSettings } from './dispatcher.js';
 import { forbiddenAddress, RESOLUTIONS_PER_TENANT } from './ssrf.js';
 
@@ -336,6 +340,75 @@ describe('signature', () => {
     expect((await verifyCallback(got!.headers, got!.body, `${secret}x`)).valid).toBe(false);
     // Too old a timestamp is refused.
     expect((await verifyCallback(got!.headers, got!.body, secret, { now: Date.now() + 3_600_000 })).valid).toBe(false);
+  });
+
+  it('signs the event id too (X-Outcall-Signature-V2): a delivery replayed under a new id is refused', async () => {
+    const { jobId } = await tenant.job();
+    await tenant.call(finishedCall({ jobId }));
+    await round(dispatcher());
+    const [got] = receiver.received;
+    const secret = await callbackSecretOf(server.database, tenant.tenantId);
+    const h = got!.headers;
+    expect(h['x-outcall-signature-v2']).toMatch(/^[0-9a-f]{64}$/);
+    // The first signature is unchanged: HMAC over timestamp "." body, as receivers deployed check it.
+    expect(h['x-outcall-signature']).toBe(
+      createHmac('sha256', secret).update(`${h['x-outcall-timestamp']}.${got!.body}`).digest('hex'),
+    );
+    expect(h['x-outcall-signature-v2']).toBe(
+      createHmac('sha256', secret)
+        .update(`${h['x-outcall-event-id']}.${h['x-outcall-timestamp']}.${got!.body}`)
+        .digest('hex'),
+    );
+    expect(await verifyCallback(h, got!.body, secret)).toMatchObject({ valid: true, signatureVersion: 'v2' });
+
+    const replayed: Record<string, string | string[] | undefined> = { ...h, 'x-outcall-event-id': randomUUID() };
+    expect(await verifyCallback(replayed, got!.body, secret)).toMatchObject({
+      valid: false,
+      reason: expect.stringMatching(/^the signature does not match/),
+    });
+    // Without the second signature (a delivery from an older server, or one stripped of it) the first
+    // is checked, as before — unless the receiver requires the second.
+    const { 'x-outcall-signature-v2': _, ...v1Only } = replayed;
+    expect(await verifyCallback(v1Only, got!.body, secret)).toMatchObject({ valid: true, signatureVersion: 'v1' });
+    expect(await verifyCallback(v1Only, got!.body, secret, { requireSignatureV2: true })).toMatchObject({
+      valid: false,
+      reason: expect.stringMatching(/^no X-Outcall-Signature-V2 header/),
+    });
+    expect((await verifyCallback({ ...h, 'x-outcall-signature-v2': 'x' }, got!.body, secret)).valid).toBe(false);
+  });
+
+  it('verifies the documented test vectors (docs/callbacks.md)', async () => {
+    const doc = readFileSync(new URL('../../docs/callbacks.md', import.meta.url), 'utf8');
+    const vector = /<!-- test vector -->\n```\n([\s\S]*?)```/.exec(doc)![1]!;
+    const field = (name: string) => new RegExp(`^${name}: (.*)$`, 'm').exec(vector)![1]!;
+    const headers = {
+      'x-outcall-event-id': field('X-Outcall-Event-Id'),
+      'x-outcall-timestamp': field('X-Outcall-Timestamp'),
+      'x-outcall-signature': field('X-Outcall-Signature'),
+      'x-outcall-signature-v2': field('X-Outcall-Signature-V2'),
+    };
+    const secret = field('secret');
+    const body = field('body');
+    const at = Number(headers['x-outcall-timestamp']) * 1000;
+    expect(await verifyCallback(headers, body, secret, { now: at })).toMatchObject({
+      valid: true,
+      signatureVersion: 'v2',
+    });
+    const { 'x-outcall-signature-v2': _, ...v1 } = headers;
+    expect(await verifyCallback(v1, body, secret, { now: at })).toMatchObject({ valid: true, signatureVersion: 'v1' });
+    // What the server computes, and what the documented openssl commands print.
+    expect(callbackSignature(secret, headers['x-outcall-timestamp'], body)).toBe(headers['x-outcall-signature']);
+    expect(callbackSignatureV2(secret, headers['x-outcall-event-id'], headers['x-outcall-timestamp'], body)).toBe(
+      headers['x-outcall-signature-v2'],
+    );
+    // The openssl commands shown print what they are shown to print.
+    const commands = [...doc.matchAll(/^\$ (printf .*openssl dgst.*)\n(.*)$/gm)];
+    expect(commands.map((c) => c[2]!.split(' ')[0])).toEqual([
+      headers['x-outcall-signature'],
+      headers['x-outcall-signature-v2'],
+    ]);
+    for (const [, command, output] of commands)
+      expect(execFileSync('sh', ['-c', command!], { encoding: 'utf8' }).trim()).toBe(output);
   });
 
   it('uses the rotated secret from the next delivery on', async () => {

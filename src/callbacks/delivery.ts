@@ -51,9 +51,20 @@ export interface DeliveryResult {
   durationMs: number;
 }
 
-/** hex HMAC-SHA256 over `timestamp + "." + body` (docs/callbacks.md). */
+/** X-Outcall-Signature: hex HMAC-SHA256 over `timestamp + "." + body` (docs/callbacks.md). */
 export function callbackSignature(secret: string, timestamp: number | string, body: string): string {
   return createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
+}
+
+/**
+ * X-Outcall-Signature-V2: hex HMAC-SHA256 over `eventId + "." + timestamp + "." + body`. The first
+ * signature leaves the event id out, so a captured delivery could be sent again under a new id and
+ * pass a receiver that de-duplicates by id; this one covers it. Both are sent: receivers that check
+ * only the first go on working. Neither an event id (a UUID) nor a timestamp (digits) holds a
+ * ".", so the message is read one way only.
+ */
+export function callbackSignatureV2(secret: string, eventId: string, timestamp: number | string, body: string): string {
+  return createHmac('sha256', secret).update(`${eventId}.${timestamp}.${body}`).digest('hex');
 }
 
 const agentOptions = {
@@ -107,6 +118,7 @@ export async function deliver(request: DeliveryRequest, options: DeliveryOptions
     else callback(null, target.address, target.family);
   };
   const signature = callbackSignature(request.secret, request.timestamp, request.body);
+  const signatureV2 = callbackSignatureV2(request.secret, request.eventId, request.timestamp, request.body);
   const secure = url.protocol === 'https:';
   return new Promise<DeliveryResult>((resolve) => {
     let settled = false;
@@ -133,6 +145,7 @@ export async function deliver(request: DeliveryRequest, options: DeliveryOptions
         'x-outcall-event-id': request.eventId,
         'x-outcall-timestamp': String(request.timestamp),
         'x-outcall-signature': signature,
+        'x-outcall-signature-v2': signatureV2,
       },
     });
     const fail = (message: string) => {
