@@ -20,6 +20,7 @@ import * as m0019 from './migrations/0019_search_grams.js';
 import * as m0020 from './migrations/0020_count_duration_concerns.js';
 import * as m0021 from './migrations/0021_call_record_task_flags.js';
 import * as m0022 from './migrations/0022_count_last_calls.js';
+import * as m0023 from './migrations/0023_answer_data_version.js';
 import type { DB } from './schema.js';
 
 /** Every migration, in order. Each receives the dialect so one file serves both databases. */
@@ -44,6 +45,7 @@ const MIGRATIONS = {
   '0020_count_duration_concerns': m0020,
   '0021_call_record_task_flags': m0021,
   '0022_count_last_calls': m0022,
+  '0023_answer_data_version': m0023,
 };
 
 function migratorFor(database: Database, db: Kysely<DB> = database.db): Migrator {
