@@ -663,6 +663,16 @@ describe('safety', () => {
     }
   });
 
+  it('reads CALLBACK_DNS_SERVERS: IP addresses with an optional port; anything else stops start-up', () => {
+    expect(loadConfig({}).callbackDnsServers).toEqual([]);
+    expect(
+      loadConfig({ CALLBACK_DNS_SERVERS: ' 10.0.0.2, 127.0.0.1:5353,2001:db8::1,[2001:db8::2]:53 ' })
+        .callbackDnsServers,
+    ).toEqual(['10.0.0.2', '127.0.0.1:5353', '2001:db8::1', '[2001:db8::2]:53']);
+    for (const bad of ['dns.example.com', '10.0.0.2:0', '10.0.0.2:70000', '10.0.0.2,', '[::1', '1.2.3'])
+      expect(() => loadConfig({ CALLBACK_DNS_SERVERS: bad }), bad).toThrow(/^CALLBACK_DNS_SERVERS must be/);
+  });
+
   it('validates callback URLs: http or https only', () => {
     expect(validateCallbackUrl(' https://example.com/cb?x=1 ')).toBe('https://example.com/cb?x=1');
     for (const bad of [
