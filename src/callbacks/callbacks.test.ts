@@ -551,6 +551,14 @@ describe('safety', () => {
       const [event] = (await list(t)).data.content;
       expect(event.lastError).toMatch(/^refused: db\.internal\.test resolves to a private or reserved address \(/);
       expect(event.lastError).not.toContain('10.0.3.7');
+      // localhost is loopback without asking DNS (RFC 6761), refused the same way.
+      const l = await newTenant(`http://localhost:${port}/hook`);
+      await l.call(finishedCall({ jobId: (await l.job()).jobId }));
+      await round(dispatcher({ allowPrivateNetworks: false, dnsServers: [dns.server] }));
+      expect((await list(l)).data.content[0].lastError).toMatch(
+        /^refused: localhost resolves to a private or reserved/,
+      );
+      expect(dns.queries).not.toContain('localhost');
       // Allowed, the name is resolved with the servers set and the answer's address dialled.
       const u = await newTenant(`http://hook.test:${port}/hook`);
       await u.call(finishedCall({ jobId: (await u.job()).jobId }));

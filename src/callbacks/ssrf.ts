@@ -1,4 +1,4 @@
-import { Resolver } from 'node:dns/promises';
+import { getServers, Resolver } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 
 /*
@@ -148,6 +148,8 @@ function turn(tenantId: number | undefined, signal: AbortSignal): Promise<() => 
   });
 }
 
+const LOCALHOST = /^(?:.+\.)?localhost\.?$/i;
+
 /** Codes that mean "no address of this family", not a failure to ask. */
 const NO_ADDRESS = new Set(['ENODATA', 'ENOTFOUND']);
 
@@ -168,8 +170,10 @@ async function resolveName(host: string, options: ResolveOptions): Promise<{ add
   if (options.signal?.aborted) onAbort();
   else options.signal?.addEventListener('abort', onAbort, { once: true });
   let release: (() => void) | undefined;
-  // Each query is tried once per server within the deadline; the deadline cancels what is left.
-  const resolver = new Resolver({ timeout: Math.max(1, options.deadlineMs), tries: 1 });
+  // Each query is tried once per server, each server given its share of the deadline (a dead first
+  // server leaves time for the next); the deadline cancels what is left.
+  const servers = options.servers.length || getServers().length || 1;
+  const resolver = new Resolver({ timeout: Math.max(50, Math.floor(options.deadlineMs / servers)), tries: 1 });
   try {
     release = await turn(options.tenantId, deadline.signal);
     if (options.servers.length > 0) resolver.setServers([...options.servers]);
@@ -197,6 +201,7 @@ async function resolveName(host: string, options: ResolveOptions): Promise<{ add
   } catch (error) {
     if (error instanceof ResolutionFailed) throw error;
     const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ETIMEOUT') throw new ResolutionFailed(`could not resolve ${host} within ${options.deadlineMs} ms`);
     throw new ResolutionFailed(`cannot resolve ${host}: ${code ?? (error as Error).message}`);
   } finally {
     clearTimeout(timer);
@@ -221,7 +226,16 @@ export async function resolveDeliveryAddress(
 ): Promise<{ address: string; family: 4 | 6 }> {
   const host = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
   const literal = isIP(host);
-  const addresses = literal !== 0 ? [{ address: host, family: literal as 4 | 6 }] : await resolveName(host, options);
+  const addresses =
+    literal !== 0
+      ? [{ address: host, family: literal as 4 | 6 }]
+      : LOCALHOST.test(host)
+        ? // RFC 6761: loopback by definition, asked of no server (it is in /etc/hosts, not DNS).
+          [
+            { address: '127.0.0.1', family: 4 as const },
+            { address: '::1', family: 6 as const },
+          ]
+        : await resolveName(host, options);
   if (addresses.length === 0) throw new ResolutionFailed(`cannot resolve ${host}: it has no A or AAAA address`);
   if (!allowPrivate) {
     for (const a of addresses) {
