@@ -227,7 +227,7 @@ tenant
     if (out.url === null) return console.log(`tenant ${out.tenant.id} (${out.tenant.tenant_sign}): callbacks off`);
     console.log(`tenant ${out.tenant.id} (${out.tenant.tenant_sign}): callbacks go to ${out.url}`);
     console.log(
-      `callback secret ${out.secret} (checks X-Outcall-Signature; rotate with \`outcall tenant callback-secret --rotate\`)`,
+      `callback secret ${out.secret} (checks X-Outcall-Signature-V2 and X-Outcall-Signature; rotate with \`outcall tenant callback-secret --rotate\`)`,
     );
   });
 tenant

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { DEFAULT_DATABASE_URL } from './db/database.js';
 import { DEFAULT_SECRET_KEY_FILE, parseSecretKey, SecretKeyError } from './services/secrets.js';
 
@@ -56,6 +57,11 @@ export interface Config {
   readonly callbackDispatcherEnabled: boolean;
   /** Deliver callbacks to loopback, private, link-local … addresses too (on-premises receivers, tests). */
   readonly callbackAllowPrivateNetworks: boolean;
+  /**
+   * CALLBACK_DNS_SERVERS: the DNS servers callback hosts are resolved with (address or
+   * address:port, [IPv6]:port), comma-separated; empty: the system's (/etc/resolv.conf).
+   */
+  readonly callbackDnsServers: readonly string[];
   /** Days delivered callback events are kept, and failed ones. */
   readonly callbackRetentionDays: number;
   readonly callbackFailedRetentionDays: number;
@@ -95,6 +101,23 @@ function trustProxy(env: NodeJS.ProcessEnv): boolean | string[] {
   const address = /^(?=.*[.:])[0-9a-f:.]+(\/\d{1,3})?$|^(loopback|linklocal|uniquelocal)$/i;
   if (list.every((a) => address.test(a))) return list;
   throw new ConfigError(`TRUST_PROXY must be false, true or comma-separated addresses/CIDRs, got "${raw}"`);
+}
+
+/** CALLBACK_DNS_SERVERS: IP addresses with an optional port, as dns.Resolver#setServers takes them. */
+function dnsServers(env: NodeJS.ProcessEnv): readonly string[] {
+  const raw = (env.CALLBACK_DNS_SERVERS ?? '').trim();
+  if (raw === '') return Object.freeze([]);
+  const list = raw.split(',').map((s) => s.trim());
+  for (const server of list) {
+    const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(server) ?? /^([^:]+)(?::(\d+))?$/.exec(server);
+    const host = m ? m[1]! : server;
+    const port = m?.[2] === undefined ? 53 : Number(m[2]);
+    if (isIP(host) === 0 || !Number.isInteger(port) || port < 1 || port > 65535)
+      throw new ConfigError(
+        `CALLBACK_DNS_SERVERS must be comma-separated IP addresses, each with an optional port (1.1.1.1, 10.0.0.2:5353, [2001:db8::1]:53), got "${server}"`,
+      );
+  }
+  return Object.freeze(list);
 }
 
 function logFormat(env: NodeJS.ProcessEnv): Config['logFormat'] {
@@ -173,6 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitBurst: integer(env, 'RATE_LIMIT_BURST', Math.max(1, 2 * rateLimitPerSecond), 1, 1_000_000),
     callbackDispatcherEnabled: flag(env, 'CALLBACK_DISPATCHER_ENABLED', true),
     callbackAllowPrivateNetworks: flag(env, 'CALLBACK_ALLOW_PRIVATE_NETWORKS', false),
+    callbackDnsServers: dnsServers(env),
     callbackRetentionDays: integer(env, 'CALLBACK_RETENTION_DAYS', 7, 1, 3650),
     callbackFailedRetentionDays: integer(env, 'CALLBACK_FAILED_RETENTION_DAYS', 30, 1, 3650),
     callbackRetryUnitMs: integer(env, 'CALLBACK_RETRY_UNIT_MS', 60_000, 10, 3_600_000),

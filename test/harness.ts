@@ -9,7 +9,7 @@ import type { ClientCredentials } from '../src/client/signing.js';
 import { type Config, loadConfig } from '../src/config.js';
 import { createDatabase, type Database } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
-import { type App, buildApp } from '../src/http/app.js';
+import { type App, type AppDependencies, buildApp } from '../src/http/app.js';
 
 /*
  * Real parts for tests: a fresh database (a SQLite file, or a PostgreSQL database of its own when
@@ -86,7 +86,13 @@ export interface TestServer extends TestDatabase {
 
 /** The real app on 127.0.0.1 over a fresh database. */
 export async function startTestServer(
-  options: { env?: Record<string, string>; now?: () => number; logger?: Record<string, unknown> } = {},
+  options: {
+    env?: Record<string, string>;
+    now?: () => number;
+    logger?: Record<string, unknown>;
+    /** More routes, as `serve` adds the demo's (AppDependencies.plugins), made for the test database. */
+    plugins?: (database: Database) => AppDependencies['plugins'];
+  } = {},
 ): Promise<TestServer> {
   const testDb = await createTestDatabase();
   // No rate limit unless a test asks for one: tests send bursts with one key.
@@ -96,7 +102,13 @@ export async function startTestServer(
     CONSOLE_PASSWORD_COST: process.env.CONSOLE_PASSWORD_COST ?? '',
     ...options.env,
   });
-  const app = await buildApp({ database: testDb.database, config, now: options.now, logger: options.logger ?? false });
+  const app = await buildApp({
+    database: testDb.database,
+    config,
+    now: options.now,
+    logger: options.logger ?? false,
+    plugins: options.plugins?.(testDb.database),
+  });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;

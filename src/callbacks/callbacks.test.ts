@@ -1,5 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { createHmac, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { TestDnsServer } from '../../test/dnsServer.js';
 import { finishedCall, TenantFixture } from '../../test/fixtures.js';
 import { call, startTestServer, type TestServer } from '../../test/harness.js';
 import { verifyCallback } from '../client/callbacks.js';
@@ -19,8 +23,9 @@ import {
   rotateCallbackSecret,
   setCallbackUrl,
 } from '../services/callbacks.js';
+import { callbackSignature, callbackSignatureV2 } from './delivery.js';
 import { CallbackDispatcher, type DispatcherSettings, dispatcherSettings } from './dispatcher.js';
-import { forbiddenAddress } from './ssrf.js';
+import { forbiddenAddress, RESOLUTIONS_PER_TENANT } from './ssrf.js';
 
 /*
  * Callbacks end to end: events written by the one write path and by job completion, delivered by
@@ -337,6 +342,75 @@ describe('signature', () => {
     expect((await verifyCallback(got!.headers, got!.body, secret, { now: Date.now() + 3_600_000 })).valid).toBe(false);
   });
 
+  it('signs the event id too (X-Outcall-Signature-V2): a delivery replayed under a new id is refused', async () => {
+    const { jobId } = await tenant.job();
+    await tenant.call(finishedCall({ jobId }));
+    await round(dispatcher());
+    const [got] = receiver.received;
+    const secret = await callbackSecretOf(server.database, tenant.tenantId);
+    const h = got!.headers;
+    expect(h['x-outcall-signature-v2']).toMatch(/^[0-9a-f]{64}$/);
+    // The first signature is unchanged: HMAC over timestamp "." body, as receivers deployed check it.
+    expect(h['x-outcall-signature']).toBe(
+      createHmac('sha256', secret).update(`${h['x-outcall-timestamp']}.${got!.body}`).digest('hex'),
+    );
+    expect(h['x-outcall-signature-v2']).toBe(
+      createHmac('sha256', secret)
+        .update(`${h['x-outcall-event-id']}.${h['x-outcall-timestamp']}.${got!.body}`)
+        .digest('hex'),
+    );
+    expect(await verifyCallback(h, got!.body, secret)).toMatchObject({ valid: true, signatureVersion: 'v2' });
+
+    const replayed: Record<string, string | string[] | undefined> = { ...h, 'x-outcall-event-id': randomUUID() };
+    expect(await verifyCallback(replayed, got!.body, secret)).toMatchObject({
+      valid: false,
+      reason: expect.stringMatching(/^the signature does not match/),
+    });
+    // Without the second signature (a delivery from an older server, or one stripped of it) the first
+    // is checked, as before — unless the receiver requires the second.
+    const { 'x-outcall-signature-v2': _, ...v1Only } = replayed;
+    expect(await verifyCallback(v1Only, got!.body, secret)).toMatchObject({ valid: true, signatureVersion: 'v1' });
+    expect(await verifyCallback(v1Only, got!.body, secret, { requireSignatureV2: true })).toMatchObject({
+      valid: false,
+      reason: expect.stringMatching(/^no X-Outcall-Signature-V2 header/),
+    });
+    expect((await verifyCallback({ ...h, 'x-outcall-signature-v2': 'x' }, got!.body, secret)).valid).toBe(false);
+  });
+
+  it('verifies the documented test vectors (docs/callbacks.md)', async () => {
+    const doc = readFileSync(new URL('../../docs/callbacks.md', import.meta.url), 'utf8');
+    const vector = /<!-- test vector -->\n```\n([\s\S]*?)```/.exec(doc)![1]!;
+    const field = (name: string) => new RegExp(`^${name}: (.*)$`, 'm').exec(vector)![1]!;
+    const headers = {
+      'x-outcall-event-id': field('X-Outcall-Event-Id'),
+      'x-outcall-timestamp': field('X-Outcall-Timestamp'),
+      'x-outcall-signature': field('X-Outcall-Signature'),
+      'x-outcall-signature-v2': field('X-Outcall-Signature-V2'),
+    };
+    const secret = field('secret');
+    const body = field('body');
+    const at = Number(headers['x-outcall-timestamp']) * 1000;
+    expect(await verifyCallback(headers, body, secret, { now: at })).toMatchObject({
+      valid: true,
+      signatureVersion: 'v2',
+    });
+    const { 'x-outcall-signature-v2': _, ...v1 } = headers;
+    expect(await verifyCallback(v1, body, secret, { now: at })).toMatchObject({ valid: true, signatureVersion: 'v1' });
+    // What the server computes, and what the documented openssl commands print.
+    expect(callbackSignature(secret, headers['x-outcall-timestamp'], body)).toBe(headers['x-outcall-signature']);
+    expect(callbackSignatureV2(secret, headers['x-outcall-event-id'], headers['x-outcall-timestamp'], body)).toBe(
+      headers['x-outcall-signature-v2'],
+    );
+    // The openssl commands shown print what they are shown to print.
+    const commands = [...doc.matchAll(/^\$ (printf .*openssl dgst.*)\n(.*)$/gm)];
+    expect(commands.map((c) => c[2]!.split(' ')[0])).toEqual([
+      headers['x-outcall-signature'],
+      headers['x-outcall-signature-v2'],
+    ]);
+    for (const [, command, output] of commands)
+      expect(execFileSync('sh', ['-c', command!], { encoding: 'utf8' }).trim()).toBe(output);
+  });
+
   it('uses the rotated secret from the next delivery on', async () => {
     const t = await newTenant();
     const old = await callbackSecretOf(server.database, t.tenantId);
@@ -465,14 +539,35 @@ describe('the delivery log and redelivery', () => {
 });
 
 describe('safety', () => {
-  it('refuses private addresses by default, checked on the resolved address', async () => {
-    const t = await newTenant(receiver.url.replace('127.0.0.1', 'localhost'));
-    const { jobId } = await t.job();
-    await t.call(finishedCall({ jobId }));
-    await round(dispatcher({ allowPrivateNetworks: false }));
-    expect(receiver.received).toHaveLength(0);
-    const [event] = (await list(t)).data.content;
-    expect(event.lastError).toMatch(/^refused: localhost resolves to/);
+  it('refuses private addresses by default, checked on the resolved address, without telling the address', async () => {
+    const dns = await new TestDnsServer({ 'db.internal.test': ['10.0.3.7'], 'hook.test': ['127.0.0.1'] }).start();
+    try {
+      const port = new URL(receiver.url).port;
+      const t = await newTenant(`http://db.internal.test:${port}/hook`);
+      const { jobId } = await t.job();
+      await t.call(finishedCall({ jobId }));
+      await round(dispatcher({ allowPrivateNetworks: false, dnsServers: [dns.server] }));
+      expect(receiver.received).toHaveLength(0);
+      const [event] = (await list(t)).data.content;
+      expect(event.lastError).toMatch(/^refused: db\.internal\.test resolves to a private or reserved address \(/);
+      expect(event.lastError).not.toContain('10.0.3.7');
+      // localhost is loopback without asking DNS (RFC 6761), refused the same way.
+      const l = await newTenant(`http://localhost:${port}/hook`);
+      await l.call(finishedCall({ jobId: (await l.job()).jobId }));
+      await round(dispatcher({ allowPrivateNetworks: false, dnsServers: [dns.server] }));
+      expect((await list(l)).data.content[0].lastError).toMatch(
+        /^refused: localhost resolves to a private or reserved/,
+      );
+      expect(dns.queries).not.toContain('localhost');
+      // Allowed, the name is resolved with the servers set and the answer's address dialled.
+      const u = await newTenant(`http://hook.test:${port}/hook`);
+      await u.call(finishedCall({ jobId: (await u.job()).jobId }));
+      await round(dispatcher({ dnsServers: [dns.server] }));
+      expect(receiver.bodies().map((b) => b.data.tenantId)).toEqual([u.tenantId]);
+      expect(dns.queries).toContain('hook.test');
+    } finally {
+      await dns.close();
+    }
     for (const a of [
       '127.0.0.1',
       '10.1.2.3',
@@ -511,6 +606,79 @@ describe('safety', () => {
       for (const d of dispatchers.splice(0)) await d.stop({ abandonAfterMs: 0 });
       await slow.close();
     }
+  });
+
+  it('a callback domain whose DNS never answers fails within the deadline and holds up no other tenant', async () => {
+    const blackHole = await new TestDnsServer().start();
+    try {
+      const port = new URL(receiver.url).port;
+      const a = await newTenant(`http://hook.dropped.test:${port}/hook`);
+      const b = await newTenant(); // an IP literal: no DNS
+      const jobA = (await a.job()).jobId;
+      await a.calls(Array.from({ length: 8 }, () => finishedCall({ jobId: jobA })));
+      await b.call(finishedCall({ jobId: (await b.job()).jobId }));
+      const d = dispatcher({ concurrency: 16, perTenant: 8, connectTimeoutMs: 400, dnsServers: [blackHole.server] });
+      const started = Date.now();
+      d.start();
+      const ofB = () => receiver.bodies().filter((x) => x.data.tenantId === b.tenantId);
+      while (ofB().length < 1 && Date.now() - started < 5000) await new Promise((r) => setTimeout(r, 10));
+      expect(ofB()).toHaveLength(1);
+      expect(Date.now() - started).toBeLessThan(300); // not after the black hole's deadline
+      await d.stop({ abandonAfterMs: 2000 });
+      expect(Date.now() - started).toBeLessThan(1500);
+      const events = (await list(a)).data.content;
+      expect(events).toHaveLength(8);
+      for (const e of events) {
+        expect(e.attempts).toBe(1);
+        expect(e.lastError).toBe('could not resolve hook.dropped.test within 400 ms');
+        expect(e.attemptList[0].durationMs).toBeLessThan(1000);
+      }
+      expect(blackHole.queries.length).toBeGreaterThan(0);
+    } finally {
+      await blackHole.close();
+    }
+  });
+
+  it('bounds one tenant’s name resolutions in progress, and a stopping dispatcher cancels them', async () => {
+    const blackHole = await new TestDnsServer().start();
+    try {
+      const port = new URL(receiver.url).port;
+      const a = await newTenant(`http://hook.dropped.test:${port}/hook`);
+      const { jobId } = await a.job();
+      await a.calls(Array.from({ length: 8 }, () => finishedCall({ jobId })));
+      const d = dispatcher({
+        concurrency: 16,
+        perTenant: 8,
+        connectTimeoutMs: 60_000,
+        timeoutMs: 60_000,
+        dnsServers: [blackHole.server],
+      });
+      d.start();
+      const started = Date.now();
+      while (d.stats().inFlight < 8 && Date.now() - started < 5000) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 100));
+      // Two queries (A and AAAA) per resolution, four resolutions at once.
+      expect(new Set(blackHole.queries).size).toBe(1);
+      expect(blackHole.queries.length).toBe(2 * RESOLUTIONS_PER_TENANT);
+      const stopping = Date.now();
+      await d.stop({ abandonAfterMs: 0 });
+      expect(Date.now() - stopping).toBeLessThan(1000);
+      // Abandoned at shutdown: not attempts, due again at once.
+      const events = (await list(a)).data.content;
+      expect(events.map((e: any) => e.attempts)).toEqual(new Array(8).fill(0));
+    } finally {
+      await blackHole.close();
+    }
+  });
+
+  it('reads CALLBACK_DNS_SERVERS: IP addresses with an optional port; anything else stops start-up', () => {
+    expect(loadConfig({}).callbackDnsServers).toEqual([]);
+    expect(
+      loadConfig({ CALLBACK_DNS_SERVERS: ' 10.0.0.2, 127.0.0.1:5353,2001:db8::1,[2001:db8::2]:53 ' })
+        .callbackDnsServers,
+    ).toEqual(['10.0.0.2', '127.0.0.1:5353', '2001:db8::1', '[2001:db8::2]:53']);
+    for (const bad of ['dns.example.com', '10.0.0.2:0', '10.0.0.2:70000', '10.0.0.2,', '[::1', '1.2.3'])
+      expect(() => loadConfig({ CALLBACK_DNS_SERVERS: bad }), bad).toThrow(/^CALLBACK_DNS_SERVERS must be/);
   });
 
   it('validates callback URLs: http or https only', () => {

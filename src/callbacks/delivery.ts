@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { AddressRefused, resolveDeliveryAddress } from './ssrf.js';
+import { AddressRefused, ResolutionFailed, resolveDeliveryAddress } from './ssrf.js';
 
 /*
  * One delivery attempt: POST the event's body to the callback URL, signed, bounded in every way
@@ -19,12 +19,15 @@ import { AddressRefused, resolveDeliveryAddress } from './ssrf.js';
 export const MAX_RESPONSE_BYTES = 64 * 1024;
 
 export interface DeliveryOptions {
+  /** Resolving the name (ssrf.ts) and connecting, together. */
   connectTimeoutMs: number;
   timeoutMs: number;
   /** CALLBACK_ALLOW_PRIVATE_NETWORKS. */
   allowPrivateNetworks: boolean;
   /** URLs exempt from the private-network rule (the demo's own receiver), compared as written. */
   allowedUrls?: ReadonlySet<string>;
+  /** CALLBACK_DNS_SERVERS: the servers callback hosts are resolved with; empty or absent: the system's. */
+  dnsServers?: readonly string[];
 }
 
 export interface DeliveryRequest {
@@ -34,6 +37,8 @@ export interface DeliveryRequest {
   secret: string;
   /** Unix seconds, for X-Outcall-Timestamp. */
   timestamp: number;
+  /** The tenant the event is for: name resolutions are bounded per tenant. */
+  tenantId?: number;
   /** Aborts the attempt (shutdown). */
   signal?: AbortSignal;
 }
@@ -46,9 +51,20 @@ export interface DeliveryResult {
   durationMs: number;
 }
 
-/** hex HMAC-SHA256 over `timestamp + "." + body` (docs/callbacks.md). */
+/** X-Outcall-Signature: hex HMAC-SHA256 over `timestamp + "." + body` (docs/callbacks.md). */
 export function callbackSignature(secret: string, timestamp: number | string, body: string): string {
   return createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
+}
+
+/**
+ * X-Outcall-Signature-V2: hex HMAC-SHA256 over `eventId + "." + timestamp + "." + body`. The first
+ * signature leaves the event id out, so a captured delivery could be sent again under a new id and
+ * pass a receiver that de-duplicates by id; this one covers it. Both are sent: receivers that check
+ * only the first go on working. Neither an event id (a UUID) nor a timestamp (digits) holds a
+ * ".", so the message is read one way only.
+ */
+export function callbackSignatureV2(secret: string, eventId: string, timestamp: number | string, body: string): string {
+  return createHmac('sha256', secret).update(`${eventId}.${timestamp}.${body}`).digest('hex');
 }
 
 const agentOptions = {
@@ -83,17 +99,26 @@ export async function deliver(request: DeliveryRequest, options: DeliveryOptions
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return done(null, 'the callback URL is not http or https');
   const allowPrivate = options.allowPrivateNetworks || (options.allowedUrls?.has(request.url) ?? false);
   let target: { address: string; family: 4 | 6 };
+  // The attempt's deadlines run from here: resolving the name counts towards connecting.
+  const connectBy = started + options.connectTimeoutMs;
   try {
-    target = await resolveDeliveryAddress(url.hostname, allowPrivate);
+    target = await resolveDeliveryAddress(url.hostname, allowPrivate, {
+      servers: options.dnsServers ?? [],
+      deadlineMs: Math.min(options.connectTimeoutMs, options.timeoutMs),
+      signal: request.signal,
+      tenantId: request.tenantId,
+    });
   } catch (error) {
-    if (error instanceof AddressRefused) return done(null, error.message);
+    if (error instanceof AddressRefused || error instanceof ResolutionFailed) return done(null, error.message);
     return done(null, `cannot resolve ${url.hostname}: ${(error as Error).message}`);
   }
+  if (request.signal?.aborted) return done(null, 'abandoned: the dispatcher is stopping');
   const lookup: LookupFunction = (_host, opts, callback) => {
     if ((opts as { all?: boolean }).all) (callback as any)(null, [target]);
     else callback(null, target.address, target.family);
   };
   const signature = callbackSignature(request.secret, request.timestamp, request.body);
+  const signatureV2 = callbackSignatureV2(request.secret, request.eventId, request.timestamp, request.body);
   const secure = url.protocol === 'https:';
   return new Promise<DeliveryResult>((resolve) => {
     let settled = false;
@@ -120,16 +145,20 @@ export async function deliver(request: DeliveryRequest, options: DeliveryOptions
         'x-outcall-event-id': request.eventId,
         'x-outcall-timestamp': String(request.timestamp),
         'x-outcall-signature': signature,
+        'x-outcall-signature-v2': signatureV2,
       },
     });
     const fail = (message: string) => {
       finish(null, message);
       req.destroy();
     };
-    const total = setTimeout(() => fail(`no complete answer within ${options.timeoutMs} ms`), options.timeoutMs);
+    const total = setTimeout(
+      () => fail(`no complete answer within ${options.timeoutMs} ms`),
+      Math.max(0, started + options.timeoutMs - Date.now()),
+    );
     const connect = setTimeout(
       () => fail(`could not connect within ${options.connectTimeoutMs} ms`),
-      options.connectTimeoutMs,
+      Math.max(0, connectBy - Date.now()),
     );
     const onAbort = () => fail('abandoned: the dispatcher is stopping');
     request.signal?.addEventListener('abort', onAbort);

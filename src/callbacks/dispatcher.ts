@@ -330,6 +330,7 @@ export class CallbackDispatcher {
           {
             url: event.callback_url,
             eventId: event.event_id,
+            tenantId: event.tenant_id,
             body: event.payload,
             secret: await this.secretOf(event),
             timestamp: Math.floor(Date.now() / 1000),
@@ -509,6 +510,7 @@ export function dispatcherSettings(
     | 'callbackTimeoutMs'
     | 'callbackConcurrency'
     | 'callbackConcurrencyPerTenant'
+    | 'callbackDnsServers'
   >,
   allowedUrls: Iterable<string> = [],
 ): DispatcherSettings {
@@ -522,6 +524,7 @@ export function dispatcherSettings(
     timeoutMs: config.callbackTimeoutMs,
     allowPrivateNetworks: config.callbackAllowPrivateNetworks,
     allowedUrls: new Set(allowedUrls),
+    dnsServers: config.callbackDnsServers,
   };
 }
 

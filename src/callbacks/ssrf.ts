@@ -1,4 +1,4 @@
-import { lookup } from 'node:dns/promises';
+import { getServers, Resolver } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 
 /*
@@ -93,29 +93,158 @@ export function forbiddenAddress(address: string): string | undefined {
 /** A refusal to deliver: a failed attempt, retried on the schedule like any other. */
 export class AddressRefused extends Error {}
 
+/** A name that could not be resolved in time, or at all: a failed attempt like any other. */
+export class ResolutionFailed extends Error {}
+
+export interface ResolveOptions {
+  /** The DNS servers asked (CALLBACK_DNS_SERVERS); empty: the system's (/etc/resolv.conf). */
+  servers: readonly string[];
+  /** The most the resolution may take, waiting for a turn included. */
+  deadlineMs: number;
+  /** Cancels the resolution (the dispatcher stopping). */
+  signal?: AbortSignal;
+  /** Resolutions are bounded per tenant: whose turn this is. */
+  tenantId?: number;
+}
+
+/**
+ * Resolutions in progress at once per tenant. c-ares (dns.Resolver) runs off the libuv thread
+ * pool, so a server that never answers holds no thread; this bounds the sockets and queries one
+ * tenant's unanswered names keep open, and the others wait for a turn within their deadline.
+ */
+export const RESOLUTIONS_PER_TENANT = 4;
+const resolving = new Map<number, { active: number; waiting: (() => void)[] }>();
+
+/** Waits for a resolution turn of `tenantId`; the returned function gives it back. */
+function turn(tenantId: number | undefined, signal: AbortSignal): Promise<() => void> {
+  if (tenantId === undefined) return Promise.resolve(() => undefined);
+  let slot = resolving.get(tenantId);
+  if (!slot) {
+    slot = { active: 0, waiting: [] };
+    resolving.set(tenantId, slot);
+  }
+  const s = slot;
+  const release = () => {
+    const next = s.waiting.shift();
+    if (next) return next();
+    s.active--;
+    if (s.active === 0) resolving.delete(tenantId);
+  };
+  if (s.active < RESOLUTIONS_PER_TENANT) {
+    s.active++;
+    return Promise.resolve(release);
+  }
+  return new Promise((resolve, reject) => {
+    const go = () => {
+      signal.removeEventListener('abort', give);
+      resolve(release);
+    };
+    const give = () => {
+      s.waiting.splice(s.waiting.indexOf(go), 1);
+      reject(signal.reason);
+    };
+    s.waiting.push(go);
+    signal.addEventListener('abort', give, { once: true });
+  });
+}
+
+const LOCALHOST = /^(?:.+\.)?localhost\.?$/i;
+
+/** Codes that mean "no address of this family", not a failure to ask. */
+const NO_ADDRESS = new Set(['ENODATA', 'ENOTFOUND']);
+
+/**
+ * Every A and AAAA address of `host`, asked of the DNS servers directly with dns.Resolver
+ * (c-ares): dns.lookup would run getaddrinfo on the libuv thread pool — four threads shared with
+ * file, crypto and compression work — with no timeout, so a callback domain whose DNS drops
+ * queries would hold those threads and stall every other tenant's deliveries, console sign-ins
+ * and exports. The price: a name only in /etc/hosts (or another NSS source) is not resolved.
+ */
+async function resolveName(host: string, options: ResolveOptions): Promise<{ address: string; family: 4 | 6 }[]> {
+  const deadline = new AbortController();
+  const timer = setTimeout(
+    () => deadline.abort(new ResolutionFailed(`could not resolve ${host} within ${options.deadlineMs} ms`)),
+    options.deadlineMs,
+  );
+  const onAbort = () => deadline.abort(new ResolutionFailed('abandoned: the dispatcher is stopping'));
+  if (options.signal?.aborted) onAbort();
+  else options.signal?.addEventListener('abort', onAbort, { once: true });
+  let release: (() => void) | undefined;
+  // Each query is tried once per server, each server given its share of the deadline (a dead first
+  // server leaves time for the next); the deadline cancels what is left.
+  const servers = options.servers.length || getServers().length || 1;
+  const resolver = new Resolver({ timeout: Math.max(50, Math.floor(options.deadlineMs / servers)), tries: 1 });
+  try {
+    release = await turn(options.tenantId, deadline.signal);
+    if (options.servers.length > 0) resolver.setServers([...options.servers]);
+    const cancelled = new Promise<never>((_, reject) => {
+      const stop = () => {
+        resolver.cancel();
+        reject(deadline.signal.reason);
+      };
+      if (deadline.signal.aborted) stop();
+      else deadline.signal.addEventListener('abort', stop, { once: true });
+    });
+    const family = (ask: Promise<string[]>, f: 4 | 6) =>
+      ask.then(
+        (list) => list.map((address) => ({ address, family: f })),
+        (error: NodeJS.ErrnoException) => {
+          if (error.code && NO_ADDRESS.has(error.code)) return [];
+          throw error;
+        },
+      );
+    const both = Promise.all([family(resolver.resolve4(host), 4), family(resolver.resolve6(host), 6)]);
+    // The query that loses the race to the deadline is cancelled: its rejection is expected.
+    both.catch(() => undefined);
+    const [a, aaaa] = await Promise.race([both, cancelled]);
+    return [...a, ...aaaa];
+  } catch (error) {
+    if (error instanceof ResolutionFailed) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ETIMEOUT') throw new ResolutionFailed(`could not resolve ${host} within ${options.deadlineMs} ms`);
+    throw new ResolutionFailed(`cannot resolve ${host}: ${code ?? (error as Error).message}`);
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+    deadline.abort();
+    resolver.cancel();
+    release?.();
+  }
+}
+
 /**
  * The address to connect to for `hostname`: an IP literal as it is, a name resolved (every
  * address it has). Unless private networks are allowed, any forbidden address among them refuses
- * the delivery: a name that resolves to both a public and a private address is not trusted.
+ * the delivery: a name that resolves to both a public and a private address is not trusted. The
+ * refusal does not say the address: the delivery log would otherwise tell a tenant what an
+ * internal name resolves to.
  */
 export async function resolveDeliveryAddress(
   hostname: string,
   allowPrivate: boolean,
+  options: ResolveOptions,
 ): Promise<{ address: string; family: 4 | 6 }> {
   const host = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
   const literal = isIP(host);
   const addresses =
     literal !== 0
       ? [{ address: host, family: literal as 4 | 6 }]
-      : ((await lookup(host, { all: true, verbatim: true })) as { address: string; family: 4 | 6 }[]);
-  if (addresses.length === 0) throw new Error(`${host} has no address`);
+      : LOCALHOST.test(host)
+        ? // RFC 6761: loopback by definition, asked of no server (it is in /etc/hosts, not DNS).
+          [
+            { address: '127.0.0.1', family: 4 as const },
+            { address: '::1', family: 6 as const },
+          ]
+        : await resolveName(host, options);
+  if (addresses.length === 0) throw new ResolutionFailed(`cannot resolve ${host}: it has no A or AAAA address`);
   if (!allowPrivate) {
     for (const a of addresses) {
-      const reason = forbiddenAddress(a.address);
-      if (reason)
-        throw new AddressRefused(
-          `refused: ${host} resolves to ${a.address}, a ${reason} address (set CALLBACK_ALLOW_PRIVATE_NETWORKS=true to allow private networks)`,
-        );
+      if (forbiddenAddress(a.address) === undefined) continue;
+      throw new AddressRefused(
+        literal !== 0
+          ? `refused: ${host} is a private or reserved address (set CALLBACK_ALLOW_PRIVATE_NETWORKS=true to allow private networks)`
+          : `refused: ${host} resolves to a private or reserved address (set CALLBACK_ALLOW_PRIVATE_NETWORKS=true to allow private networks)`,
+      );
     }
   }
   return addresses[0]!;

@@ -23,6 +23,7 @@ import * as m0022 from './migrations/0022_count_last_calls.js';
 import * as m0023 from './migrations/0023_call_task_rounds.js';
 import * as m0024 from './migrations/0024_job_console_creator.js';
 import * as m0025 from './migrations/0025_sqlite_340_triggers.js';
+import * as m0026 from './migrations/0026_answer_data_version.js';
 import type { DB } from './schema.js';
 
 /** Every migration, in order. Each receives the dialect so one file serves both databases. */
@@ -50,6 +51,7 @@ const MIGRATIONS = {
   '0023_call_task_rounds': m0023,
   '0024_job_console_creator': m0024,
   '0025_sqlite_340_triggers': m0025,
+  '0026_answer_data_version': m0026,
 };
 
 function migratorFor(database: Database, db: Kysely<DB> = database.db): Migrator {

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { finishedCall, T0, TenantFixture } from '../../test/fixtures.js';
 import {
@@ -9,7 +10,9 @@ import {
   type TestServer,
   testDialect,
 } from '../../test/harness.js';
+import { OutcallClient } from '../client/client.js';
 import { createDatabase, type Database, sqliteDataVersion } from '../db/database.js';
+import { VERSIONLESS_TABLES } from '../db/migrations/0026_answer_data_version.js';
 import { deleteExpiredSignatureNonces, insertSignatureNonce } from '../repositories/tenants.js';
 import { knownPart } from './answerCache.js';
 
@@ -116,6 +119,72 @@ describe.runIf(testDialect === 'sqlite')('the SQLite data version', () => {
       trx.db.updateTable('robot_call_job').set({ description: 'z' }).where('id', '=', jobId).execute(),
     );
     expect(sqliteDataVersion(db)).not.toBe(v0);
+  });
+});
+
+describe('with the default rate limit, signed with v2', () => {
+  let limited: TestServer;
+  let theirs: TenantFixture;
+  let theirJob: number;
+  let other: Database;
+  beforeAll(async () => {
+    // The default rate limit (the harness switches it off): every request takes a slot, and with v2 a nonce.
+    limited = await startTestServer({ env: { RATE_LIMIT_PER_SECOND: '50' } });
+    expect(limited.config.rateLimitPerSecond).toBe(50);
+    theirs = await TenantFixture.create(limited.database);
+    theirJob = (await theirs.job({ name: '限流缓存' })).jobId;
+    other = createDatabase(limited.databaseUrl);
+  });
+  afterAll(async () => {
+    await other?.destroy();
+    await limited?.close();
+  });
+
+  it('serves kept answers again: slots and nonces written meanwhile do not set them aside, a write does', async () => {
+    const client = new OutcallClient({
+      baseUrl: limited.url,
+      ...theirs.credentials,
+      signatureVersion: 'v2',
+      retries: 0,
+    });
+    const detail = () => client.send<any>('GET', `/apiOpen/v1/task/getTaskDetail?robotCallJobId=${theirJob}`);
+    // Whether a request ran the answer's queries (a miss) or was served a kept answer (a hit).
+    const ranQueries = async (send: () => Promise<unknown>) => {
+      const before = limited.queries.filter((q) => q.includes('job_day_stats')).length;
+      await send();
+      return limited.queries.filter((q) => q.includes('job_day_stats')).length > before;
+    };
+    expect(await ranQueries(detail)).toBe(true);
+    const hits: boolean[] = [];
+    for (let i = 0; i < 10; i++) {
+      hits.push(!(await ranQueries(detail)));
+      expect((await client.send('GET', `/apiOpen/v1/task/getTasks?pageNum=${i + 1}`)).code).toBe(200);
+    }
+    expect(hits).toEqual(new Array(10).fill(true));
+    const slots = await other.db.selectFrom('rate_limit').select('app_key').execute();
+    expect(slots.length).toBeGreaterThan(0);
+    const nonces = await other.db.selectFrom('signature_nonce').select('nonce').execute();
+    expect(nonces.length).toBeGreaterThanOrEqual(21);
+
+    // A write an answer shows, from another process, sets the kept answer aside at once.
+    await other.db.updateTable('robot_call_job').set({ name: '限流改名' }).where('id', '=', theirJob).execute();
+    expect(await ranQueries(async () => expect((await detail()).data.robotCallJob.name).toBe('限流改名'))).toBe(true);
+    expect(await ranQueries(detail)).toBe(false);
+  });
+});
+
+describe.runIf(testDialect === 'postgres')('the PostgreSQL data version', () => {
+  it('is moved by every table with a tenant_id but the bookkeeping ones', async () => {
+    const { rows } = await sql<{ table_name: string; triggers: number }>`
+      select c.table_name, count(distinct t.event_manipulation)::int as triggers
+      from information_schema.columns c
+      left join information_schema.triggers t
+        on t.event_object_table = c.table_name and t.trigger_name like '%_data_version_%'
+      where c.column_name = 'tenant_id' and c.table_schema = current_schema() and c.table_name <> 'tenant_data_version'
+      group by c.table_name`.execute(server.database.db);
+    expect(rows.length).toBeGreaterThan(20);
+    for (const { table_name, triggers } of rows)
+      expect(triggers, table_name).toBe(VERSIONLESS_TABLES.includes(table_name) ? 0 : 3);
   });
 });
 

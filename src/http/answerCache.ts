@@ -5,8 +5,9 @@ import { success } from './envelope.js';
 /*
  * Answers of the read endpoints, kept serialized and served again while the database's data
  * version is the one they were computed at (`caller.dataVersion`, read as the request was
- * authenticated: db/database.ts on SQLite, the statement snapshot on PostgreSQL). The version
- * changes with every write that could change an answer, in any process, so a kept answer is never
+ * authenticated: db/database.ts on SQLite, the tenant's counters of migration 0026 on PostgreSQL).
+ * The version changes with every write that could change an answer, in any process — and not with
+ * the bookkeeping every request writes (rate-limit slots, v2 nonces) — so a kept answer is never
  * older than an acknowledged write: it is served only when nothing was written since it was
  * computed. An answer is stamped with the version read before its queries ran, so a write that
  * lands while it is computed leaves the entry behind at once.

@@ -203,11 +203,15 @@ const keyCredentialsQuery = compiledOnce((db: Database, appKey: string) =>
       'tenant.id as tenant_id',
       'tenant.tenant_sign',
       'tenant.time_zone',
-      // On PostgreSQL, the snapshot this statement saw, in the same round trip: it tells whether an
-      // answer cached under it is still current (http/answerCache.ts).
-      (db.dialect === 'postgres' ? sql<string | null>`pg_current_snapshot()::text` : sql<null>`null`).as(
-        'data_version',
-      ),
+      // On PostgreSQL, the tenant's data version as this statement saw it, in the same round trip: it
+      // tells whether an answer cached under it is still current (http/answerCache.ts). It moves
+      // only with writes an answer can show, not with rate-limit slots or nonces (migration 0026).
+      (db.dialect === 'postgres'
+        ? sql<
+            string | null
+          >`(select coalesce(sum(v.version), 0)::text from tenant_data_version v where v.tenant_id = tenant.id)`
+        : sql<null>`null`
+      ).as('data_version'),
     ])
     .where('api_key.app_key', '=', stableParam(db, appKey, 'text')),
 );

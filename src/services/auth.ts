@@ -17,8 +17,9 @@ export interface Caller {
   timeZone: string;
   appKey: string;
   /**
-   * The database's data version as the request was authenticated (a SQLite data version or a
-   * PostgreSQL snapshot): an answer cached under the same version is current (http/answerCache.ts).
+   * The database's data version as the request was authenticated (a SQLite data version, or the
+   * tenant's data version on PostgreSQL, migration 0026): an answer cached under the same version is
+   * current (http/answerCache.ts).
    * Absent when unknown.
    */
   dataVersion?: string;

@@ -7,7 +7,8 @@ import { success } from '../envelope.js';
 /*
  * The demo's own callback receiver (`serve --demo` only): the demo tenant's callback URL points
  * here, so a newcomer sees pushes arrive without running a server of their own. It checks each
- * delivery's signature as a real receiver should (with the SDK's verifyCallback), logs it, keeps
+ * delivery's signature as a real receiver should (with the SDK's verifyCallback, the version that
+ * covers the event id required), logs it with the version checked, keeps
  * the last 200 in memory and answers `success`. GET …/received (signed) lists them.
  */
 
@@ -19,6 +20,8 @@ export interface DemoReceived {
   eventId: string | null;
   dataType: string | null;
   signatureValid: boolean;
+  /** Which signature was checked: `v2` (X-Outcall-Signature-V2, covering the event id) or `v1`. */
+  signatureVersion: 'v1' | 'v2' | null;
   /** Why the signature was refused, when it was. */
   problem: string | null;
   robotCallJobId: number | null;
@@ -51,12 +54,15 @@ export function demoReceiver(db: Database, state: DemoReceiverState): FastifyPlu
           ? { valid: false as const, reason: 'the demo tenant does not exist yet' }
           : await verifyCallback(request.headers, raw, await callbackSecretOf(db, state.tenantId), {
               toleranceSeconds: 300,
+              // This server sends both signatures: one without the event id's is not from it.
+              requireSignatureV2: true,
             });
       const entry: DemoReceived = {
         receivedAt: new Date().toISOString(),
         eventId: (request.headers['x-outcall-event-id'] as string | undefined) ?? null,
         dataType: typeof body?.dataType === 'string' ? body.dataType : null,
         signatureValid: check.valid,
+        signatureVersion: check.valid ? check.signatureVersion : null,
         problem: check.valid ? null : check.reason,
         robotCallJobId: typeof body?.data?.robotCallJobId === 'number' ? body.data.robotCallJobId : null,
         callRecordId: typeof body?.data?.callRecordId === 'number' ? body.data.callRecordId : null,
@@ -71,6 +77,7 @@ export function demoReceiver(db: Database, state: DemoReceiverState): FastifyPlu
           robotCallJobId: entry.robotCallJobId,
           callRecordId: entry.callRecordId,
           signatureValid: entry.signatureValid,
+          signatureVersion: entry.signatureVersion,
         },
         'demo callback receiver: event received',
       );

@@ -110,7 +110,14 @@ select
   "tenant"."id" as "tenant_id",
   "tenant"."tenant_sign",
   "tenant"."time_zone",
-  pg_current_snapshot()::text as "data_version"
+  (
+    select
+      coalesce(sum(v.version), 0)::text
+    from
+      tenant_data_version v
+    where
+      v.tenant_id = tenant.id
+  ) as "data_version"
 from
   "api_key"
   inner join "tenant" on "tenant"."id" = "api_key"."tenant_id"
