@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Database } from '../db/database.js';
 import { auditEntryOf, writeAuditEntry } from '../services/auditLog.js';
+import { CHANGING_METHODS } from './methods.js';
 
 /*
  * Enters every authenticated changing request under /apiOpen/ in the audit log
@@ -17,8 +18,6 @@ declare module 'fastify' {
     readOnly?: boolean;
   }
 }
-
-const CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 interface Outcome {
   code: number;
@@ -52,7 +51,7 @@ function declaredFields(request: FastifyRequest): string[] {
 export function installAuditLog(app: FastifyInstance, db: Database, now: () => number): void {
   const outcomes = new WeakMap<FastifyRequest, Outcome>();
   const audited = (request: FastifyRequest) =>
-    CHANGING.has(request.method) &&
+    CHANGING_METHODS.has(request.method) &&
     Boolean(request.caller) &&
     !request.routeOptions.config?.readOnly &&
     /^\/(apiOpen|console\/api)\//.test(request.routeOptions.url ?? '');
