@@ -10,6 +10,7 @@ import Fastify, {
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import { INPUT_KEYWORDS } from '../schemas/keywords.js';
+import { type Housekeeping, startHousekeeping } from '../services/housekeeping.js';
 import { keepAnswers } from './answerCache.js';
 import { installAuditLog } from './audit.js';
 import { installAuthentication } from './authentication.js';
@@ -49,6 +50,8 @@ export interface AppDependencies {
   logger?: boolean | Record<string, unknown>;
   /** More routes (e.g. the benchmark's), registered after the API's: they get the same hooks and error handling. */
   plugins?: readonly FastifyPluginAsyncTypebox[];
+  /** Between two purges of expired rows (services/housekeeping.ts); tests shorten it. */
+  housekeepingIntervalMs?: number;
 }
 
 export async function buildApp(deps: AppDependencies): Promise<App> {
@@ -134,6 +137,21 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   registerCallbacks(app, db);
   registerConsole(app, { database, config, now });
   for (const plugin of deps.plugins ?? []) await app.register(plugin);
+
+  // Expired nonces, console sessions and sign-in failures, purged while the app runs.
+  let housekeeping: Housekeeping | undefined;
+  app.addHook('onReady', async () => {
+    housekeeping = startHousekeeping(database, {
+      sessionIdleMs: config.consoleSessionIdleMs,
+      loginWindowMs: config.consoleLoginWindowMs,
+      now,
+      log: app.log,
+      intervalMs: deps.housekeepingIntervalMs,
+    });
+  });
+  app.addHook('onClose', async () => {
+    await housekeeping?.stop();
+  });
 
   await app.ready();
   return app;

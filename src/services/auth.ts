@@ -1,7 +1,7 @@
 import { type Database, sqliteDataVersion } from '../db/database.js';
 import type { SignatureVersion } from '../db/schema.js';
 import { forbidden, unauthenticated } from '../domain/errors.js';
-import { deleteExpiredSignatureNonces, findKeyCredentials, insertSignatureNonce } from '../repositories/tenants.js';
+import { findKeyCredentials, insertSignatureNonce } from '../repositories/tenants.js';
 import { appSecretContext, decryptSecret } from './secrets.js';
 import {
   computeSignature,
@@ -50,10 +50,6 @@ export interface SignedV2 {
   /** Remembers the nonce; refuses a nonce already used (a replayed request). */
   takeNonce(): Promise<void>;
 }
-
-/** Expired nonces are purged at most this often per database handle (a cheap indexed delete). */
-const NONCE_PURGE_INTERVAL_MS = 60_000;
-const lastNoncePurge = new WeakMap<Database, number>();
 
 type KeyCredentials = NonNullable<Awaited<ReturnType<typeof findKeyCredentials>>>;
 
@@ -154,10 +150,7 @@ export async function authenticate(
           // The clock the window was checked against (the headers arrived a moment ago).
           if (!(await insertSignatureNonce(db, appKey, nonce!, Number(timestamp) + windowMs, now)))
             throw unauthenticated('nonce already used (a replayed request)');
-          if (now - (lastNoncePurge.get(db) ?? Number.NEGATIVE_INFINITY) >= NONCE_PURGE_INTERVAL_MS) {
-            lastNoncePurge.set(db, now);
-            await deleteExpiredSignatureNonces(db, now);
-          }
+          // Expired nonces are purged by services/housekeeping.ts.
         },
       };
     },

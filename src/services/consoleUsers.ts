@@ -6,7 +6,6 @@ import { deleteConsoleSessionsOfUser } from '../repositories/consoleSessions.js'
 import {
   countLoginFailures,
   deleteLoginFailures,
-  deleteLoginFailuresBefore,
   findConsoleUserByName,
   insertConsoleUser,
   insertLoginFailures,
@@ -167,8 +166,6 @@ export interface LoginLimits {
 /** An address may fail this many times more than one username: an office shares one address. */
 const ADDRESS_FACTOR = 4;
 
-const lastPurge = new WeakMap<Database, number>();
-
 /**
  * Checks a sign-in. Refused with 429 once the username, or the client address, has failed too
  * often within the window (checked before the password, so guessing gets no answer); a wrong
@@ -181,10 +178,7 @@ export async function authenticateUser(
   now: number,
 ) {
   const since = now - limits.windowMs;
-  if ((lastPurge.get(db) ?? 0) < now - 60_000) {
-    lastPurge.set(db, now);
-    await deleteLoginFailuresBefore(db, since);
-  }
+  // Failures older than the window are purged by services/housekeeping.ts.
   const userSubject = `user:${input.username.trim().toLowerCase().slice(0, 100)}`;
   const ipSubject = `ip:${input.clientIp}`;
   const [byUser, byIp] = await Promise.all([
