@@ -13,7 +13,7 @@ import { startServer } from './server.js';
  * The mixed load (`npm run bench -- --db postgres`, skipped with --no-mixed): the four reads
  * (getTasks, getTaskDetail, getCallRecordInfoList, callDetail) on 45 connections and writes
  * (addCallRecords of 20 calls) on 5, twice on PostgreSQL — first on a database that looks freshly loaded, then after
- * ANALYZE — to show whether the service's speed depends on autovacuum's timing (issue 14).
+ * ANALYZE — to show whether the service's speed depends on autovacuum's timing.
  *
  * "Freshly loaded" is made by forgetting the planner's statistics of every table: its
  * pg_statistic rows deleted and pg_class's reltuples/relpages/relallvisible set back to -1/0/0,

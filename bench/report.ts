@@ -100,7 +100,7 @@ export function evaluateTargets(r: Omit<BenchResult, 'targets'>): TargetCheck[] 
       met: ratio <= 1.3,
     });
   }
-  // The issue's shares of the floor: PostgreSQL's are lower, as each request crosses a socket to it.
+  // The targets' shares of the floor: PostgreSQL's are lower, as each request crosses a socket to it.
   // Both shares are in the target's name, so that the two databases' figures share a row.
   const sqlite = r.database.dialect === 'sqlite';
   const shares: [string, ScenarioResult[], [number, number]][] = [
@@ -201,8 +201,8 @@ function targetTable(results: BenchResult[]): string {
     '| target | ' + results.map((r) => r.database.dialect).join(' | ') + ' |',
     '|---|' + results.map(() => '---|').join(''),
   ];
-  // Judged again by the current targets: a result keeps its raw figures, and a target the issue
-  // tightened applies to the results already recorded.
+  // Judged again by the current targets: a result keeps its raw figures, and a target tightened
+  // since applies to the results already recorded.
   const targets = results.map((r) => evaluateTargets(r));
   const names = [
     ...new Set(targets.flatMap((list) => list.map((t) => t.name.replace(/ingestion through .*/, 'ingestion')))),

@@ -56,4 +56,39 @@ describe.runIf(testDialect === 'postgres')('the reads compiled once, on PostgreS
       await database.destroy();
     }
   });
+
+  it('are prepared again when the server dropped them (DEALLOCATE ALL by a pooler, a failover)', async () => {
+    // One connection: the statement is prepared on it, dropped on it, then run on it again.
+    const database = createDatabase(test.databaseUrl, { poolSize: 1 });
+    try {
+      await sql`create table deallocated_probe (id int primary key, a text)`.execute(database.db);
+      await sql`insert into deallocated_probe values (1, 'x'), (2, 'z')`.execute(database.db);
+      const read = compiledOnce((db: Database, id: number) =>
+        db.db.selectFrom(sql`deallocated_probe`.as('p')).selectAll().where(sql.ref('p.id'), '=', id),
+      );
+      const preparedCount = async () =>
+        (
+          await sql<{ n: number }>`
+            select count(*)::int as n from pg_prepared_statements where statement like '%deallocated_probe%'`.execute(
+            database.db,
+          )
+        ).rows[0]!.n;
+      expect(await read(database, 1)).toEqual([{ id: 1, a: 'x' }]);
+      expect(await preparedCount()).toBe(1);
+      await sql`deallocate all`.execute(database.db);
+      expect(await preparedCount()).toBe(0);
+      expect(await read(database, 2)).toEqual([{ id: 2, a: 'z' }]);
+      expect(await read(database, 1)).toEqual([{ id: 1, a: 'x' }]);
+      // Prepared again, under the connection's new name, and kept.
+      expect(await preparedCount()).toBe(1);
+
+      // Inside a transaction the failure aborted it: the caller sees it, and the next run works.
+      await sql`deallocate all`.execute(database.db);
+      await expect(database.transaction((trx) => read(trx, 1))).rejects.toMatchObject({ code: '26000' });
+      expect(await read(database, 2)).toEqual([{ id: 2, a: 'z' }]);
+      expect(await database.transaction((trx) => read(trx, 1))).toEqual([{ id: 1, a: 'x' }]);
+    } finally {
+      await database.destroy();
+    }
+  });
 });

@@ -8,7 +8,11 @@ import {
   type Expression,
   Kysely,
   type LogEvent,
+  type PostgresCursor,
   PostgresDialect,
+  type PostgresPool,
+  type PostgresPoolClient,
+  type PostgresQueryResult,
   type RawBuilder,
   type SqlBool,
   SqliteDialect,
@@ -60,7 +64,7 @@ export function walCheckpointerOf(database: Database): WalCheckpointer | undefin
 /**
  * The texts of the statements kept prepared (the reads compiled once, the bulk writes of
  * `runPrepared`), with a name for each: a few, each run again and again — SQLite keeps them
- * whatever their length, PostgreSQL runs them as named prepared statements (`prepareFixedReads`).
+ * whatever their length, PostgreSQL runs them as named prepared statements (`PreparingClient`).
  */
 const FIXED_TEXTS = new Map<string, string>();
 
@@ -238,8 +242,7 @@ function createPostgres(url: string, options: DatabaseOptions): Database {
   // A pooled connection that dies while idle (database restart, an administrator or a proxy ending
   // it) is dropped by the pool and replaced on next use; unheard, its 'error' would end the process.
   pool.on('error', () => {});
-  pool.on('connect', prepareFixedReads);
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), log: options.log });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: new PreparingPool(pool) }), log: options.log });
   const location = redactDatabaseUrl(url);
   const database = new Database(db, 'postgres', location);
   pools.set(database, pool);
@@ -249,26 +252,88 @@ function createPostgres(url: string, options: DatabaseOptions): Database {
 const pools = new WeakMap<Database, pg.Pool>();
 
 /**
- * Runs the reads compiled once as named prepared statements on this connection: parsed and
- * planned once per connection, not on every run (getTaskDetail's read took a quarter of the time,
- * the key look-up a third). Kysely passes every query to `client.query(text, values)`; the others
- * go through as they are. A prepared read that PostgreSQL refuses to run again because its result
- * type changed (a table altered under a running server: SQLSTATE 0A000) runs unprepared from then
- * on, on this connection.
+ * The pool as Kysely sees it (its `PostgresPool` interface): each connection handed out as a
+ * `PreparingClient`, one per pg client (Kysely keeps its own connection object per client).
  */
-function prepareFixedReads(client: pg.PoolClient): void {
-  const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
-  const unprepared = new Set<string>();
-  client.query = ((...args: unknown[]) => {
-    const [text, values] = args;
-    const name = typeof text === 'string' && args.length === 2 ? FIXED_TEXTS.get(text) : undefined;
-    if (name === undefined || unprepared.has(name)) return query(...args);
-    return query({ name, text, values }).catch((error: { code?: string }) => {
-      if (error?.code !== '0A000') throw error;
-      unprepared.add(name);
-      return query(...args);
-    });
-  }) as typeof client.query;
+class PreparingPool implements PostgresPool {
+  private readonly clients = new WeakMap<pg.PoolClient, PreparingClient>();
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  async connect(): Promise<PreparingClient> {
+    const client = await this.pool.connect();
+    let preparing = this.clients.get(client);
+    if (!preparing) {
+      preparing = new PreparingClient(client);
+      this.clients.set(client, preparing);
+    }
+    return preparing;
+  }
+
+  end(): Promise<void> {
+    return this.pool.end();
+  }
+}
+
+/**
+ * A pooled connection that runs the statements kept prepared (FIXED_TEXTS) as pg's named
+ * statements, `{ name, text, values }`: parsed and planned once per connection, not on every run
+ * (getTaskDetail's read took a quarter of the time, the key look-up a third). Other statements go
+ * through as they are.
+ *
+ * pg remembers which names it has prepared on a connection and from then on only binds them. When
+ * the server no longer has them — `DEALLOCATE ALL`/`DISCARD ALL` run by a connection pooler, or a
+ * pooler that moved this connection to another server after a failover — the run fails with
+ * SQLSTATE 26000. pg has no call to forget a name, so this connection moves on to a new set of
+ * names (`…_g1`, `…_g2`), prepared afresh as they are next run, and the failed statement is run
+ * again once. A prepared read that PostgreSQL refuses to run again because its result type changed
+ * (a table altered under a running server: SQLSTATE 0A000) runs unprepared from then on, on this
+ * connection. Inside a transaction the error aborted it: nothing is run again there, the error goes
+ * to the caller, and the next run (after the rollback) finds the new names already in use.
+ */
+class PreparingClient implements PostgresPoolClient {
+  /** Set anew after each 26000: the names this connection's statements are prepared under. */
+  private generation = 0;
+  private readonly unprepared = new Set<string>();
+
+  constructor(readonly client: pg.PoolClient) {}
+
+  query<R>(text: string, values: readonly unknown[]): Promise<PostgresQueryResult<R>>;
+  query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
+  query(textOrCursor: string | PostgresCursor<unknown>, values?: readonly unknown[]): unknown {
+    if (typeof textOrCursor !== 'string') return this.client.query(textOrCursor as never);
+    return this.run(textOrCursor, values ?? []);
+  }
+
+  release(destroy?: boolean): void {
+    this.client.release(destroy);
+  }
+
+  private async run(text: string, values: readonly unknown[]): Promise<PostgresQueryResult<never>> {
+    const name = FIXED_TEXTS.get(text);
+    if (name === undefined || this.unprepared.has(text)) return this.plain(text, values);
+    try {
+      return await this.named(name, text, values);
+    } catch (error) {
+      const code = (error as { code?: string } | undefined)?.code;
+      if (code === '26000') this.generation++;
+      else if (code === '0A000') this.unprepared.add(text);
+      else throw error;
+      // Run again only outside a transaction: inside one, the failure aborted it.
+      if (this.client.getTransactionStatus() !== 'I') throw error;
+      return code === '26000' ? this.named(name, text, values) : this.plain(text, values);
+    }
+  }
+
+  private named(name: string, text: string, values: readonly unknown[]): Promise<PostgresQueryResult<never>> {
+    const generation = this.generation;
+    const query = { name: generation === 0 ? name : `${name}_g${generation}`, text, values: [...values] };
+    return this.client.query(query) as unknown as Promise<PostgresQueryResult<never>>;
+  }
+
+  private plain(text: string, values: readonly unknown[]): Promise<PostgresQueryResult<never>> {
+    return this.client.query(text, [...values]) as unknown as Promise<PostgresQueryResult<never>>;
+  }
 }
 
 /** The PostgreSQL pool's connections (for metrics); undefined on SQLite. */

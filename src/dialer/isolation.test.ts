@@ -10,7 +10,7 @@ import type { DialRequest, Telephony } from './telephony.js';
 /*
  * One tenant's fault stays in that tenant: a job whose data makes dialling fail is skipped and
  * logged, and every other tenant's jobs are dialled in the same ticks. The bad data is written
- * directly, as the issue found it: a tenant time zone Intl refuses (both databases), and a job's
+ * directly, as earlier code could leave it: a tenant time zone Intl refuses (both databases), and a job's
  * robot_count of infinity (SQLite took `"robotCount": "Infinity"` before input was range-checked).
  */
 

@@ -11,17 +11,16 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import { ServiceError } from '../domain/errors.js';
 import { INPUT_KEYWORDS } from '../schemas/keywords.js';
-import { authenticate, type Caller, type HeaderCheck } from '../services/auth.js';
-import { RateLimiter } from '../services/rateLimits.js';
+import { type Housekeeping, startHousekeeping } from '../services/housekeeping.js';
 import { keepAnswers } from './answerCache.js';
 import { installAuditLog } from './audit.js';
+import { installAuthentication } from './authentication.js';
 import { readJsonBody } from './bodyLimits.js';
 import { registerConsole } from './console/index.js';
 import { registerDocs } from './docs.js';
 import { newRequestId } from './envelope.js';
 import { installErrorHandlers } from './errors.js';
 import { installOperations, registerProbeRoutes, serverOptions } from './operations.js';
-import { rateLimitHook } from './rateLimit.js';
 import { registerAddCallRecords } from './routes/addCallRecords.js';
 import { registerAuditLog } from './routes/auditLog.js';
 import { registerCallbacks } from './routes/callbacks.js';
@@ -35,21 +34,6 @@ import { registerImportTaskCustomer } from './routes/importTaskCustomer.js';
 import { registerJobLifecycle } from './routes/jobLifecycle.js';
 import { registerLaterApi } from './routes/later/index.js';
 import { registerReferenceData } from './routes/referenceData.js';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** Set on signed routes: the tenant the request speaks for. */
-    caller: Caller;
-    /** The JSON body as received, for signature v2 (which signs its SHA-256). */
-    rawBody: string | undefined;
-    /** A v2 signature waiting for the body: checked in preValidation. */
-    pendingSignature: Extract<HeaderCheck, { verify: unknown }>['verify'] | undefined;
-  }
-  interface FastifyContextConfig {
-    /** The route needs the platform's signature headers. */
-    signed?: boolean;
-  }
-}
 
 export type App = FastifyInstance<
   RawServerDefault,
@@ -68,6 +52,8 @@ export interface AppDependencies {
   logger?: boolean | Record<string, unknown>;
   /** More routes (e.g. the benchmark's), registered after the API's: they get the same hooks and error handling. */
   plugins?: readonly FastifyPluginAsyncTypebox[];
+  /** Between two purges of expired rows (services/housekeeping.ts); tests shorten it. */
+  housekeepingIntervalMs?: number;
 }
 
 export async function buildApp(deps: AppDependencies): Promise<App> {
@@ -113,21 +99,11 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     }
   });
 
-  app.decorateRequest('caller', null as unknown as Caller);
-  app.decorateRequest('rawBody', undefined);
-  app.decorateRequest('pendingSignature', undefined);
-
   // An empty query parameter (`status=`) means the parameter is absent.
   app.addHook('preValidation', async (request) => {
     const query = request.query as Record<string, unknown> | undefined;
     if (query) for (const key of Object.keys(query)) if (query[key] === '') delete query[key];
   });
-
-  // Per appKey, right after authentication (onRequest for v1, preValidation for v2): see ./rateLimit.ts.
-  const limitRate = rateLimitHook(
-    new RateLimiter(database, { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst }),
-    now,
-  );
 
   const routeMethods = new Map<string, Set<string>>();
   app.addHook('onRoute', (route) => {
@@ -135,54 +111,9 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     const set = routeMethods.get(route.url) ?? new Set<string>();
     for (const m of methods) if (m !== 'HEAD') set.add(m);
     routeMethods.set(route.url, set);
-    if (route.config?.signed) {
-      // v1 is checked as soon as the headers arrive (onRequest); v2 signs the body, so onRequest
-      // checks what needs no body and the signature is checked once it is read (preValidation,
-      // still before the parameters are validated).
-      const existing = route.onRequest ? (Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]) : [];
-      route.onRequest = [
-        async (request) => {
-          const h = request.headers;
-          const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
-          const check = await authenticate(
-            database,
-            {
-              appKey: one(h.appkey),
-              version: one(h.version),
-              timestamp: one(h.timestamp),
-              signature: one(h.signature),
-              nonce: one(h.nonce),
-            },
-            now(),
-            config.signatureWindowMs,
-          );
-          if ('caller' in check) request.caller = check.caller;
-          else request.pendingSignature = check.verify;
-        },
-        limitRate,
-        ...existing,
-      ];
-      const validations = route.preValidation
-        ? Array.isArray(route.preValidation)
-          ? route.preValidation
-          : [route.preValidation]
-        : [];
-      route.preValidation = [
-        async (request) => {
-          if (!request.pendingSignature) return;
-          request.caller = await request.pendingSignature({
-            method: request.method,
-            url: request.raw.url ?? request.url,
-            body: request.rawBody ?? '',
-          });
-          request.pendingSignature = undefined;
-          request.rawBody = undefined;
-        },
-        limitRate,
-        ...validations,
-      ];
-    }
   });
+  // The signature and the rate limit of the signed routes (./authentication.ts).
+  installAuthentication(app, { database, config, now });
 
   installErrorHandlers(app, routeMethods);
   installAuditLog(app, database, now);
@@ -210,6 +141,21 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   registerCallbacks(app, db);
   registerConsole(app, { database, config, now });
   for (const plugin of deps.plugins ?? []) await app.register(plugin);
+
+  // Expired nonces, console sessions and sign-in failures, purged while the app runs.
+  let housekeeping: Housekeeping | undefined;
+  app.addHook('onReady', async () => {
+    housekeeping = startHousekeeping(database, {
+      sessionIdleMs: config.consoleSessionIdleMs,
+      loginWindowMs: config.consoleLoginWindowMs,
+      now,
+      log: app.log,
+      intervalMs: deps.housekeepingIntervalMs,
+    });
+  });
+  app.addHook('onClose', async () => {
+    await housekeeping?.stop();
+  });
 
   await app.ready();
   return app;

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Database } from '../db/database.js';
 import { auditEntryOf, writeAuditEntry } from '../services/auditLog.js';
+import { CHANGING_METHODS } from './methods.js';
 
 /*
  * Enters every authenticated changing request under /apiOpen/ in the audit log (a changing
@@ -24,8 +25,6 @@ declare module 'fastify' {
     changing?: boolean;
   }
 }
-
-const CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 interface Outcome {
   code: number;
@@ -59,7 +58,7 @@ function declaredFields(request: FastifyRequest): string[] {
 export function installAuditLog(app: FastifyInstance, db: Database, now: () => number): void {
   const outcomes = new WeakMap<FastifyRequest, Outcome>();
   const audited = (request: FastifyRequest) =>
-    (CHANGING.has(request.method) || request.routeOptions.config?.changing === true) &&
+    (CHANGING_METHODS.has(request.method) || request.routeOptions.config?.changing === true) &&
     Boolean(request.caller) &&
     !request.routeOptions.config?.readOnly &&
     /^\/(apiOpen|console\/api)\//.test(request.routeOptions.url ?? '');

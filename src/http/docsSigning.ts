@@ -9,6 +9,13 @@
  * code path everywhere is the path the tests check. The functions below are real functions (unit-tested
  * in Node) whose source is put into the script with Function.prototype.toString, so each must be
  * self-contained: no imports, no module-level names.
+ *
+ * Why not a library (such as @noble/hashes): this script is one string the server builds from these
+ * functions' source, with no bundler between the package and the page (the console has Vite; /docs is
+ * served by the API process from dist/ alone). A library's SHA-256 is an ES module of several files
+ * that would have to be bundled into the script at build time, for some forty lines of FIPS 180-4
+ * whose every output docsSigning.test.ts compares with Node's own SHA-256 (known vectors, every
+ * length across the block boundaries, random Unicode text).
  */
 
 /** Lower-case hex SHA-256 (FIPS 180-4) of the UTF-8 bytes of `text`. */

@@ -16,7 +16,7 @@ import { deleteJob } from '../repositories/jobs.js';
 import { recordFinishedCalls } from '../services/callResults.js';
 
 /*
- * Every hostile input of the issue "Hostile input, hostile clients, bad days", on both databases:
+ * Every hostile input below (hostile clients, bad days), on both databases:
  * each is refused with 412 naming its parameter and stores nothing, where before it answered 500,
  * was accepted and then broke reads for good, or wrote a row its job's totals did not count.
  */

@@ -172,6 +172,28 @@ describe('rate limits per appKey', () => {
     const impatient = new OutcallClient({ baseUrl: server.url, ...tenant.credentials, retries: 0 });
     await expect(impatient.getTasks()).rejects.toMatchObject({ kind: 'envelope', code: 429 });
   });
+
+  it('refuses a v2 request over the limit before taking its nonce: a refused flood writes no nonce', async () => {
+    const clock = new TestClock();
+    const server = await limited(1, 3, clock);
+    const tenant = await TenantFixture.create(server.database);
+    const client = new OutcallClient({
+      baseUrl: server.url,
+      ...tenant.credentials,
+      retries: 0,
+      signatureVersion: 'v2',
+    });
+    const seen: number[] = [];
+    for (let i = 0; i < 20; i++) seen.push((await client.send('GET', '/apiOpen/v1/task/getTasks')).code);
+    expect(count(seen, 200)).toBe(3);
+    expect(count(seen, 429)).toBe(17);
+    const nonces = await server.database.db
+      .selectFrom('signature_nonce')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('app_key', '=', tenant.credentials.appKey)
+      .executeTakeFirstOrThrow();
+    expect(Number(nonces.n)).toBe(3);
+  });
 });
 
 describe('rate limit settings', () => {

@@ -2,10 +2,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RateLimiter } from '../services/rateLimits.js';
 
 /**
- * The rate-limit check of a signed request, run as soon as the request is authenticated: in
- * onRequest for signatures checked from the headers alone, in preValidation for those that sign
- * the body. Whichever runs first with the caller known takes the request's slot; the other does
- * nothing. A limited request gets envelope 429 with a Retry-After header (seconds).
+ * The rate-limit check of a signed request, run as soon as the request is authenticated
+ * (./authentication.ts): in onRequest for signatures checked from the headers alone, in
+ * preValidation for those that sign the body (before their nonce is taken). A request's slot is
+ * taken once. A limited request gets envelope 429 with a Retry-After header (seconds).
  */
 export function rateLimitHook(limiter: RateLimiter, now: () => number) {
   const checked = new WeakSet<FastifyRequest>();

@@ -1,7 +1,7 @@
 import { type Database, sqliteDataVersion } from '../db/database.js';
 import type { SignatureVersion } from '../db/schema.js';
 import { forbidden, unauthenticated } from '../domain/errors.js';
-import { deleteExpiredSignatureNonces, findKeyCredentials, insertSignatureNonce } from '../repositories/tenants.js';
+import { findKeyCredentials, insertSignatureNonce } from '../repositories/tenants.js';
 import { appSecretContext, decryptSecret } from './secrets.js';
 import {
   computeSignature,
@@ -40,11 +40,17 @@ export const SUPPORTED_VERSIONS: readonly SignatureVersion[] = ['v1', 'v2'];
  * The outcome of the checks that need only the headers: v1 is then decided (`caller`); v2 signs
  * the body too, so its signature is checked by `verify` once the body has been read.
  */
-export type HeaderCheck = { caller: Caller } | { verify: (request: SignedRequestParts) => Promise<Caller> };
+export type HeaderCheck = { caller: Caller } | { verify: (request: SignedRequestParts) => Promise<SignedV2> };
 
-/** Expired nonces are purged at most this often per database handle (a cheap indexed delete). */
-const NONCE_PURGE_INTERVAL_MS = 60_000;
-const lastNoncePurge = new WeakMap<Database, number>();
+/**
+ * A v2 request whose signature matched. Its nonce is not yet taken: the caller takes it with
+ * `takeNonce` after the checks that may still refuse the request without a write (the rate limit).
+ */
+export interface SignedV2 {
+  caller: Caller;
+  /** Remembers the nonce; refuses a nonce already used (a replayed request). */
+  takeNonce(): Promise<void>;
+}
 
 type KeyCredentials = NonNullable<Awaited<ReturnType<typeof findKeyCredentials>>>;
 
@@ -138,15 +144,16 @@ export async function authenticate(
       });
       if (!signatureMatches(signature, expected)) throw unauthenticated('signature does not match');
       if (!key.enabled) throw forbidden('this appKey is disabled');
-      // Remembered until the request's own timestamp leaves the window: until then it could be replayed.
-      // The clock the window was checked against (the headers arrived a moment ago).
-      if (!(await insertSignatureNonce(db, appKey, nonce!, Number(timestamp) + windowMs, now)))
-        throw unauthenticated('nonce already used (a replayed request)');
-      if (now - (lastNoncePurge.get(db) ?? Number.NEGATIVE_INFINITY) >= NONCE_PURGE_INTERVAL_MS) {
-        lastNoncePurge.set(db, now);
-        await deleteExpiredSignatureNonces(db, now);
-      }
-      return caller;
+      return {
+        caller,
+        takeNonce: async () => {
+          // Remembered until the request's own timestamp leaves the window: until then it could be replayed.
+          // The clock the window was checked against (the headers arrived a moment ago).
+          if (!(await insertSignatureNonce(db, appKey, nonce!, Number(timestamp) + windowMs, now)))
+            throw unauthenticated('nonce already used (a replayed request)');
+          // Expired nonces are purged by services/housekeeping.ts.
+        },
+      };
     },
   };
 }

@@ -3,7 +3,6 @@ import type { Database } from '../db/database.js';
 import type { ConsoleRole } from '../db/schema.js';
 import {
   deleteConsoleSession,
-  deleteExpiredConsoleSessions,
   findConsoleSession,
   insertConsoleSession,
   touchConsoleSession,
@@ -38,7 +37,6 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 
 /** last_seen_at is written at most this often per session: a request in between costs no write. */
 const TOUCH_INTERVAL_MS = 60_000;
-const lastPurge = new WeakMap<Database, number>();
 
 /** A new session for the user: the cookie's token (never stored) and the CSRF token. */
 export async function startSession(
@@ -47,10 +45,7 @@ export async function startSession(
   limits: SessionLimits,
   now: number,
 ): Promise<{ token: string; sessionId: string; csrfToken: string }> {
-  if ((lastPurge.get(db) ?? 0) < now - 60_000) {
-    lastPurge.set(db, now);
-    await deleteExpiredConsoleSessions(db, now, now - limits.idleMs);
-  }
+  // Expired sessions are purged by services/housekeeping.ts.
   const token = randomBytes(32).toString('base64url');
   const csrfToken = randomBytes(24).toString('base64url');
   const sessionId = sha256(token);

@@ -5,7 +5,6 @@ import {
   deleteLoginAttempts,
   deleteLoginFailures,
   deleteLoginFailuresBefore,
-  deleteQuietLoginSubjects,
   insertLoginFailures,
 } from '../repositories/consoleUsers.js';
 
@@ -51,8 +50,6 @@ export function backOffMs(failures: number, free: number, maxDelayMs: number): n
   return Math.min(maxDelayMs, FIRST_DELAY_MS * 2 ** Math.min(failures - free, 31));
 }
 
-const lastPurge = new WeakMap<Database, number>();
-
 interface Subject {
   subject: string;
   free: number;
@@ -93,10 +90,6 @@ export async function limitedCheck(
   now: number,
   check: () => Promise<boolean>,
 ): Promise<boolean> {
-  if ((lastPurge.get(db) ?? 0) < now - 60_000) {
-    lastPurge.set(db, now);
-    await deleteQuietLoginSubjects(db, now - limits.windowMs);
-  }
   const subjects = subjectsOf(who.username, who.clientIp, limits);
   // Refused at once when the failures already counted say so: nothing is written.
   const before = await waitMs(db, subjects, limits, now, []);

@@ -5,9 +5,7 @@ import { T0 } from '../../../test/fixtures.js';
 import { allCallRecords, call, callDetail, getTaskDetail, testDialect } from '../../../test/harness.js';
 import { recomputeStats } from '../../../test/recompute.js';
 import { loadConfig } from '../../config.js';
-import { localDate } from '../../domain/time.js';
 import { type App, buildApp } from '../../http/app.js';
-import { countCall, emptyCounters } from '../../services/jobStats.js';
 import { createApiKey } from '../../services/tenants.js';
 import { createDatabase, type Database } from '../database.js';
 import { migrateToLatest } from '../migrate.js';
@@ -16,6 +14,7 @@ import * as m0002 from './0002_concern_binary_order.js';
 import * as m0003 from './0003_query_performance.js';
 import * as m0004 from './0004_dialer.js';
 import * as m0005 from './0005_trigram_pending_list.js';
+import { countCall0006, emptyCounters0006, localDate0006 } from './0006_repair_unreadable_rows.js';
 
 /*
  * Migration 0006 on a database holding what the code before the input limits wrote and could not
@@ -85,7 +84,8 @@ let oldKeys = 0;
  *      the customer's follow status ('' without a customer, group 0 without a group); the job's
  *      completed_task when the task finished; and, unless a training call, the tenant-local day's
  *      job_day_stats and the job_concern_stats hits (each concern once per call), by the statistics
- *      rules (services/jobStats.ts countCall, unchanged since) over 0001's counter columns.
+ *      rules of the time over 0001's counter columns (services/jobStats.ts countCall then, which
+ *      migration 0006 keeps a copy of: `countCall0006`; this test's own check is test/recompute.ts).
  * Returns the call record's id.
  */
 async function storedUpTo0005(tenantId: number, c: OldCall): Promise<number> {
@@ -226,11 +226,11 @@ async function storedUpTo0005(tenantId: number, c: OldCall): Promise<number> {
         .where('id', '=', c.jobId)
         .execute();
     if (!training) {
-      const counters = emptyCounters();
-      countCall(counters, call);
+      const counters = emptyCounters0006();
+      countCall0006(counters, call);
       await trx
         .insertInto('job_day_stats')
-        .values({ tenant_id: tenantId, job_id: c.jobId, day: localDate(c.at, timeZone), ...counters })
+        .values({ tenant_id: tenantId, job_id: c.jobId, day: localDate0006(c.at, timeZone), ...counters })
         .onConflict((oc) =>
           oc
             .columns(['tenant_id', 'job_id', 'day'])
@@ -477,6 +477,49 @@ describe(`migration 0006 on ${testDialect}`, () => {
     expect(detail.completedTask).toBe(2);
   });
 
+  it('rebuilds the statistics rows with the counters of its day, row for row', async () => {
+    // The three calls left (written by hand, not by any code under test): on 2024-05-01 a
+    // NO_ANSWER (intent E) and an ANSWERED (intent B, 42 s, 4 rounds); on 2024-05-02 an ANSWERED
+    // (intent A, 60 s, 4 rounds, concern 价格). Columns that stay 0 are left out.
+    const days = await sql<Record<string, unknown>>`
+      select * from job_day_stats where job_id = ${ids.job} order by day`.execute(db);
+    const counted = days.rows.map(({ tenant_id: _t, job_id: _j, day, ...counters }) => ({
+      day,
+      ...Object.fromEntries(
+        Object.entries(counters)
+          .filter(([, n]) => Number(n) !== 0)
+          .map(([k, n]) => [k, Number(n)]),
+      ),
+    }));
+    expect(counted).toEqual([
+      {
+        day: '2024-05-01',
+        records: 2,
+        answered: 1,
+        chat_duration_total: 42,
+        intent_b: 1,
+        intent_e: 1,
+        result_answered: 1,
+        result_no_answer: 1,
+        chat_round_f3_t6: 1,
+        chat_duration_f10s_t1min: 1,
+      },
+      {
+        day: '2024-05-02',
+        records: 1,
+        answered: 1,
+        chat_duration_total: 60,
+        intent_a: 1,
+        result_answered: 1,
+        chat_round_f3_t6: 1,
+        chat_duration_f1min_t2min: 1,
+      },
+    ]);
+    const concerns = await sql<{ concern: string; hits: number }>`
+      select concern, hits from job_concern_stats where job_id = ${ids.job}`.execute(db);
+    expect(concerns.rows.map((r) => ({ ...r, hits: Number(r.hits) }))).toEqual([{ concern: '价格', hits: 1 }]);
+  });
+
   it('clamps job settings into the API’s range', async () => {
     const job = (await getTaskDetail(server(), credentials, ids.infiniteJob!)).data.robotCallJob;
     expect(job.robotCount).toBe(200);
@@ -510,5 +553,32 @@ describe(`migration 0006 on ${testDialect}`, () => {
       await d.destroy();
       await healthy.drop();
     }
+  });
+});
+
+describe('migration 0006’s own copy of the statistics rules', () => {
+  it('counts by the buckets and the tenant-local day of its time', () => {
+    const counters = emptyCounters0006();
+    countCall0006(counters, { resultStatus: 'ANSWERED', intentLevel: 'C', chatDuration: 10, chatRound: 3 });
+    countCall0006(counters, { resultStatus: 'ANSWERED', intentLevel: 'A', chatDuration: 180, chatRound: 10 });
+    countCall0006(counters, { resultStatus: 'BUSY', intentLevel: 'F', chatDuration: 0, chatRound: 0 });
+    expect(Object.fromEntries(Object.entries(counters).filter(([, n]) => n !== 0))).toEqual({
+      records: 3,
+      answered: 2,
+      chat_duration_total: 190,
+      intent_a: 1,
+      intent_c: 1,
+      intent_f: 1,
+      result_answered: 2,
+      result_busy: 1,
+      chat_round_f3_t6: 1,
+      chat_round_f10_more: 1,
+      chat_duration_f10s_t1min: 1,
+      chat_duration_f3min_tmore: 1,
+    });
+    expect(localDate0006(Date.UTC(2024, 4, 1, 15, 59, 59), 'Asia/Shanghai')).toBe('2024-05-01');
+    expect(localDate0006(Date.UTC(2024, 4, 1, 16, 0, 0), 'Asia/Shanghai')).toBe('2024-05-02');
+    expect(localDate0006(Date.UTC(2024, 4, 1, 3, 0, 0), 'America/New_York')).toBe('2024-04-30');
+    expect(localDate0006(1e16, 'UTC')).toBe('9999-12-30');
   });
 });

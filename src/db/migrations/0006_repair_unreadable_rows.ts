@@ -1,6 +1,4 @@
 import { type Kysely, sql } from 'kysely';
-import { localDate } from '../../domain/time.js';
-import { countCall, DAY_COUNTERS, emptyCounters } from '../../services/jobStats.js';
 import type { Dialect } from '../database.js';
 
 /*
@@ -28,7 +26,8 @@ import type { Dialect } from '../database.js';
  *    replacement the drivers stored.
  * 5. Every job touched by 3 or 4, and every job whose statistics rows hold a value that is not an
  *    integer, gets its rollups (call_record_count, job_day_stats, job_concern_stats) rebuilt from the
- *    call records that remain, by the statistics rules of the code this migration ships with. So a
+ *    call records that remain, by the statistics rules of the code this migration shipped with (copied
+ *    below, `countCall0006`, so that they stay those rules whatever the code becomes). So a
  *    quarantined record leaves the statistics, and statistics equal a recomputation from what is
  *    listed. The job's call tasks and their counters (task_call_total, completed_task) stay as they
  *    are: the calls happened, only their records were unreadable.
@@ -176,7 +175,7 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
   if (!pg) {
     const broken = await sql
       .raw<{ tenant_id: number; job_id: number }>(
-        `select distinct tenant_id, job_id from job_day_stats where ${DAY_COUNTERS.map(notInteger).join(' or ')}
+        `select distinct tenant_id, job_id from job_day_stats where ${DAY_COUNTERS_0006.map(notInteger).join(' or ')}
          union select distinct tenant_id, job_id from job_concern_stats where ${notInteger('hits')}`,
       )
       .execute(db);
@@ -288,7 +287,7 @@ async function rebuildRollups(db: Kysely<any>, tenantId: number, jobId: number):
 
   const zone = (await sql<{ time_zone: string }>`select time_zone from tenant where id = ${tenantId}`.execute(db))
     .rows[0]?.time_zone;
-  const days = new Map<string, ReturnType<typeof emptyCounters>>();
+  const days = new Map<string, DayCounters0006>();
   const hits = new Map<string, number>();
   for (let after = 0; ; ) {
     const { rows } = await sql<any>`
@@ -297,10 +296,10 @@ async function rebuildRollups(db: Kysely<any>, tenantId: number, jobId: number):
       order by id limit 5000`.execute(db);
     if (rows.length === 0) break;
     for (const r of rows) {
-      const day = localDate(Number(r.start_time), zone ?? 'UTC');
-      const counters = days.get(day) ?? emptyCounters();
+      const day = localDate0006(Number(r.start_time), zone ?? 'UTC');
+      const counters = days.get(day) ?? emptyCounters0006();
       days.set(day, counters);
-      countCall(counters, {
+      countCall0006(counters, {
         resultStatus: r.result_status,
         intentLevel: r.intent_level,
         chatDuration: Number(r.chat_duration),
@@ -324,6 +323,109 @@ async function rebuildRollups(db: Kysely<any>, tenantId: number, jobId: number):
       .insertInto('job_concern_stats')
       .values(concernRows.slice(i, i + 500))
       .execute();
+}
+
+/*
+ * The statistics rules as they stood when this migration was written — services/jobStats.ts
+ * (`DAY_COUNTERS`, `emptyCounters`, `countCall`) over migration 0001's counter columns, and
+ * domain/time.ts `localDate` — copied, not imported: a migration must do the same whenever it runs,
+ * and those modules change with the code (a new counter column there would not exist at this
+ * point of the schema).
+ */
+
+/** job_day_stats' counter columns, as migration 0001 creates them. */
+export const DAY_COUNTERS_0006 = [
+  'records',
+  'answered',
+  'chat_duration_total',
+  'intent_a',
+  'intent_b',
+  'intent_c',
+  'intent_d',
+  'intent_e',
+  'intent_f',
+  'result_answered',
+  'result_no_answer',
+  'result_busy',
+  'result_power_off',
+  'result_out_of_service',
+  'result_refused',
+  'result_vacant_number',
+  'result_can_not_connect',
+  'result_from_phone_error',
+  'result_system_error',
+  'chat_round_less_3',
+  'chat_round_f3_t6',
+  'chat_round_f6_t10',
+  'chat_round_f10_more',
+  'chat_duration_less_10s',
+  'chat_duration_f10s_t1min',
+  'chat_duration_f1min_t2min',
+  'chat_duration_f2min_t3min',
+  'chat_duration_f3min_tmore',
+] as const;
+
+export type DayCounters0006 = Record<(typeof DAY_COUNTERS_0006)[number], number>;
+
+/** [column suffix, from, to): an answered call's rounds and seconds fall in the first that holds them, else the last. */
+const CHAT_ROUND_BUCKETS_0006 = [
+  ['less_3', 0, 3],
+  ['f3_t6', 3, 6],
+  ['f6_t10', 6, 10],
+  ['f10_more', 10, Infinity],
+] as const;
+const CHAT_DURATION_BUCKETS_0006 = [
+  ['less_10s', 0, 10],
+  ['f10s_t1min', 10, 60],
+  ['f1min_t2min', 60, 120],
+  ['f2min_t3min', 120, 180],
+  ['f3min_tmore', 180, Infinity],
+] as const;
+
+function bucket0006(buckets: readonly (readonly [string, number, number])[], value: number): string {
+  return (buckets.find(([, from, to]) => value >= from && value < to) ?? buckets[buckets.length - 1]!)[0];
+}
+
+export function emptyCounters0006(): DayCounters0006 {
+  return Object.fromEntries(DAY_COUNTERS_0006.map((c) => [c, 0])) as DayCounters0006;
+}
+
+/** Adds one finished call to a day's counters. */
+export function countCall0006(
+  into: DayCounters0006,
+  call: { resultStatus: string; intentLevel: string; chatDuration: number; chatRound: number },
+): void {
+  const counters = into as Record<string, number>;
+  const add = (column: string) => {
+    counters[column] = counters[column]! + 1;
+  };
+  into.records += 1;
+  into.chat_duration_total += call.chatDuration;
+  add(`intent_${call.intentLevel.toLowerCase()}`);
+  add(`result_${call.resultStatus.toLowerCase()}`);
+  if (call.resultStatus === 'ANSWERED') {
+    into.answered += 1;
+    add(`chat_round_${bucket0006(CHAT_ROUND_BUCKETS_0006, call.chatRound)}`);
+    add(`chat_duration_${bucket0006(CHAT_DURATION_BUCKETS_0006, call.chatDuration)}`);
+  }
+}
+
+/** Instants shown as dates are clamped into years 1000–9999 (as domain/time.ts did). */
+const FORMATTABLE_MIN = Date.UTC(1000, 0, 2);
+const FORMATTABLE_MAX = Date.UTC(9999, 11, 30);
+const dayFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** `yyyy-MM-dd`: the calendar day of an instant in the tenant's time zone. */
+export function localDate0006(epochMs: number, timeZone: string): string {
+  let formatter = dayFormatters.get(timeZone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    dayFormatters.set(timeZone, formatter);
+  }
+  const instant = Number.isFinite(epochMs) ? Math.min(Math.max(epochMs, FORMATTABLE_MIN), FORMATTABLE_MAX) : 0;
+  const parts: Record<string, string> = {};
+  for (const p of formatter.formatToParts(instant)) parts[p.type] = p.value;
+  return `${parts.year}-${parts.month}-${parts.day}`;
 }
 
 function concernsOf(stored: unknown): string[] {

@@ -1,8 +1,10 @@
+import { parseCookie, stringifySetCookie } from 'cookie';
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { Config } from '../../config.js';
 import type { Database } from '../../db/database.js';
 import { forbidden, unauthenticated } from '../../domain/errors.js';
 import { type ConsoleUser, csrfMatches, resumeSession, type SessionLimits } from '../../services/consoleSessions.js';
+import { CHANGING_METHODS } from '../methods.js';
 
 /*
  * Sessions of the console's JSON endpoints: the cookie `outcall_session` names the session
@@ -23,8 +25,6 @@ export const COOKIE_PATH = '/console';
 /** `caller.appKey` of console requests (audit_log.app_key): the user's name is in audit_log.user_name. */
 export const CONSOLE_APP_KEY = 'console';
 
-const CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-
 export interface ConsoleDeps {
   database: Database;
   config: Config;
@@ -36,28 +36,37 @@ export const sessionLimits = (config: Config): SessionLimits => ({
   maxMs: config.consoleSessionMaxMs,
 });
 
+/*
+ * The Cookie and Set-Cookie headers are read and written by `cookie` (jshttp/cookie, the parser
+ * Fastify's own cookie plugin and light-my-request use): one session cookie does not call for the
+ * plugin, and the header's grammar (quoting, spaces, several cookies) is not ours to re-implement.
+ */
+
 /** The session token of the request's Cookie header, if any. */
 export function sessionToken(request: FastifyRequest): string | undefined {
   const header = request.headers.cookie;
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === SESSION_COOKIE) return part.slice(eq + 1).trim();
-  }
-  return undefined;
+  return header ? parseCookie(header)[SESSION_COOKIE] : undefined;
+}
+
+/** The session cookie: HttpOnly, SameSite=Strict, for the console's paths only; Secure over https. */
+function sessionCookie(request: FastifyRequest, value: string, maxAgeSeconds: number): string {
+  return stringifySetCookie({
+    name: SESSION_COOKIE,
+    value,
+    path: COOKIE_PATH,
+    maxAge: maxAgeSeconds,
+    httpOnly: true,
+    sameSite: 'strict',
+    secure: request.protocol === 'https',
+  });
 }
 
 export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, token: string, maxAgeMs: number): void {
-  const secure = request.protocol === 'https' ? '; Secure' : '';
-  reply.header(
-    'set-cookie',
-    `${SESSION_COOKIE}=${token}; Path=${COOKIE_PATH}; Max-Age=${Math.floor(maxAgeMs / 1000)}; HttpOnly; SameSite=Strict${secure}`,
-  );
+  reply.header('set-cookie', sessionCookie(request, token, Math.floor(maxAgeMs / 1000)));
 }
 
 export function clearSessionCookie(request: FastifyRequest, reply: FastifyReply): void {
-  const secure = request.protocol === 'https' ? '; Secure' : '';
-  reply.header('set-cookie', `${SESSION_COOKIE}=; Path=${COOKIE_PATH}; Max-Age=0; HttpOnly; SameSite=Strict${secure}`);
+  reply.header('set-cookie', sessionCookie(request, '', 0));
 }
 
 /** Makes the request speak for the session's user, as a signed request speaks for its key's tenant. */
@@ -79,7 +88,7 @@ export function requireSession(
     const token = sessionToken(request);
     const user = token ? await resumeSession(deps.database, token, sessionLimits(deps.config), deps.now()) : undefined;
     if (!user) throw unauthenticated('not signed in, or the session has expired: sign in again');
-    if (options.csrf !== false && CHANGING.has(request.method)) {
+    if (options.csrf !== false && CHANGING_METHODS.has(request.method)) {
       const given = request.headers['x-csrf-token'];
       if (!csrfMatches(user.csrfToken, Array.isArray(given) ? given[0] : given))
         throw forbidden('the X-CSRF-Token header is missing or does not match the session');

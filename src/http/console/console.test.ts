@@ -67,6 +67,20 @@ describe('signing in', () => {
     expect(again.data).toEqual(r.data);
   });
 
+  it('finds the session cookie among the other cookies of the Cookie header', async () => {
+    const token = (await signedIn()).cookie!.slice('outcall_session='.length);
+    for (const header of [
+      `theme=dark; outcall_session=${token}; lang=zh-CN`,
+      `theme="dark"; outcall_session=${token}`,
+      `outcall_session_old=x;outcall_session=${token}`,
+    ]) {
+      const r = await new ConsoleBrowser(server.url).call('GET', '/console/api/session', {
+        headers: { cookie: header },
+      });
+      expect(r.code, header).toBe(200);
+    }
+  });
+
   it('marks the cookie Secure when the request came over HTTPS through a trusted proxy', async () => {
     const proxied = await startTestServer({ env: { TRUST_PROXY: '127.0.0.1' } });
     try {
