@@ -1,8 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TenantFixture } from '../test/fixtures.js';
-import { call, createTestDatabase, freePort, type TestDatabase } from '../test/harness.js';
+import { call, createTestDatabase, type TestDatabase } from '../test/harness.js';
+import { type ServeProcess, serveProcess } from '../test/serveProcess.js';
 import { listCallTasks } from './repositories/callTasks.js';
 
 /*
@@ -14,50 +13,16 @@ import { listCallTasks } from './repositories/callTasks.js';
  */
 
 const DEADLINE_S = 3;
-const CLI = resolve('dist/cli.js');
 
 let testDb: TestDatabase;
 let tenant: TenantFixture;
 
-interface Served {
-  child: ChildProcess;
-  url: string;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-async function serve(speed: number): Promise<Served> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [CLI, 'serve', '--speed', String(speed)], {
-    // The working directory of the tests, as src/cli.test.ts: the same secret key file.
-    env: {
-      ...process.env,
-      DATABASE_URL: testDb.databaseUrl,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_FORMAT: 'json',
-      SHUTDOWN_TIMEOUT_SECONDS: String(DEADLINE_S),
-      // Every acknowledged batch is sent again after the restart, faster than a key's default limit.
-      RATE_LIMIT_PER_SECOND: '0',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+function serve(speed: number): Promise<ServeProcess> {
+  // The working directory of the tests, as src/cli.test.ts: the same secret key file.
+  return serveProcess(['--speed', String(speed)], {
+    DATABASE_URL: testDb.databaseUrl,
+    SHUTDOWN_TIMEOUT_SECONDS: String(DEADLINE_S),
   });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  const url = `http://127.0.0.1:${port}`;
-  for (const started = Date.now(); ; ) {
-    if (child.exitCode !== null) throw new Error(`the server exited:\n${output}`);
-    const ok = await fetch(`${url}/healthz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) break;
-    if (Date.now() - started > 30_000) throw new Error(`the server did not start:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { child, url, output: () => output, exited };
 }
 
 /** Batch `n` of 100 finished calls for addCallRecords: the same keys every time it is built. */

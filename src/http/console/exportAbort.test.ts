@@ -1,13 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import { resolve } from 'node:path';
 import { sql } from 'kysely';
 import Papa from 'papaparse';
 import { readSheet } from 'read-excel-file/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConsoleBrowser, consoleUser } from '../../../test/consoleClient.js';
 import { finishedCall, T0, TenantFixture } from '../../../test/fixtures.js';
-import { createTestDatabase, freePort, type TestDatabase } from '../../../test/harness.js';
+import { createTestDatabase, type TestDatabase } from '../../../test/harness.js';
+import { serveProcess } from '../../../test/serveProcess.js';
 
 /*
  * An export that ends early must end only its own response. The real process (`node dist/cli.js
@@ -17,7 +17,6 @@ import { createTestDatabase, freePort, type TestDatabase } from '../../../test/h
  * still run and answer — a full export and a list — and have logged one line for that download.
  */
 
-const CLI = resolve('dist/cli.js');
 /** Enough that each export is still streaming (12 batches of 500) when its client goes away. */
 const RECORDS = 6000;
 const POOL = 2;
@@ -30,7 +29,7 @@ let jobId: number;
 let brokenJobId: number;
 let child: ChildProcess;
 let url: string;
-let output = '';
+let output: () => string = () => '';
 let browser: ConsoleBrowser;
 
 async function seed(job: number, count: number, keyPrefix: string): Promise<void> {
@@ -69,32 +68,13 @@ beforeAll(async () => {
   );
   const user = await consoleUser(testDb.database, tenant.credentials.tenantSign, 'member');
 
-  const port = await freePort();
-  child = spawn(process.execPath, [CLI, 'serve', '--no-dialer'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: testDb.databaseUrl,
-      DATABASE_POOL_SIZE: String(POOL),
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_FORMAT: 'json',
-      RATE_LIMIT_PER_SECOND: '0',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const served = await serveProcess(['--no-dialer'], {
+    DATABASE_URL: testDb.databaseUrl,
+    DATABASE_POOL_SIZE: String(POOL),
   });
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  url = `http://127.0.0.1:${port}`;
-  for (const started = Date.now(); ; ) {
-    if (child.exitCode !== null) throw new Error(`the server exited:\n${output}`);
-    const ok = await fetch(`${url}/healthz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) break;
-    if (Date.now() - started > 30_000) throw new Error(`the server did not start:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  child = served.child;
+  url = served.url;
+  output = served.output;
   browser = new ConsoleBrowser(url);
   expect((await browser.signIn(user.username, user.password)).code).toBe(200);
 }, 180_000);
@@ -110,7 +90,7 @@ afterAll(async () => {
 
 /** The log lines of the process since `from` characters of its output, parsed. */
 function logLines(from: number): { msg: string; [k: string]: unknown }[] {
-  return output
+  return output()
     .slice(from)
     .split('\n')
     .filter((l) => l.startsWith('{'))
@@ -144,9 +124,9 @@ function download(path: string, closeAfter = Number.POSITIVE_INFINITY) {
 
 /** The process runs, and answers a list and a whole export. */
 async function stillServes(format: 'csv' | 'xlsx'): Promise<void> {
-  expect(child.exitCode, output.slice(-4000)).toBeNull();
+  expect(child.exitCode, output().slice(-4000)).toBeNull();
   const list = await browser.call('POST', `/console/api/jobs/${jobId}/records`, { body: { pageNum: 1, pageSize: 5 } });
-  expect(list.code, output.slice(-4000)).toBe(200);
+  expect(list.code, output().slice(-4000)).toBe(200);
   const response = await browser.raw('GET', `/console/api/jobs/${jobId}/records.${format}`);
   expect(response.status).toBe(200);
   const body = Buffer.from(await response.arrayBuffer());
@@ -173,13 +153,13 @@ async function linesAbout(from: number, route: string) {
 describe.each(['csv', 'xlsx'] as const)('the %s export', (format) => {
   it('closed by the client mid-body, again and again, ends that download only', async () => {
     for (let round = 0; round < POOL + 2; round++) {
-      const from = output.length;
+      const from = output().length;
       const cut = await download(`/console/api/jobs/${jobId}/records.${format}`, CLOSE_AFTER);
       expect(cut.status).toBe(200);
       expect(cut.complete).toBe(false);
       const lines = await linesAbout(from, `records.${format}`);
-      expect(child.exitCode, output.slice(from)).toBeNull();
-      expect(lines, output.slice(from)).toHaveLength(1);
+      expect(child.exitCode, output().slice(from)).toBeNull();
+      expect(lines, output().slice(from)).toHaveLength(1);
       expect(lines[0]!.msg).toMatch(/closed by the client/);
     }
     await stillServes(format);
@@ -187,15 +167,15 @@ describe.each(['csv', 'xlsx'] as const)('the %s export', (format) => {
 
   it('whose read fails half-way is cut off, logged once, and the process serves on', async () => {
     for (let round = 0; round < POOL + 1; round++) {
-      const from = output.length;
+      const from = output().length;
       const broken = await download(`/console/api/jobs/${brokenJobId}/records.${format}`);
       expect(broken.status).toBe(200);
       // Cut off, not ended as if whole: a client must not take half a file for the file.
       expect(broken.complete).toBe(false);
       expect(broken.bytes).toBeGreaterThan(0);
       const lines = await linesAbout(from, `records.${format}`);
-      expect(child.exitCode, output.slice(from)).toBeNull();
-      expect(lines, output.slice(from)).toHaveLength(1);
+      expect(child.exitCode, output().slice(from)).toBeNull();
+      expect(lines, output().slice(from)).toHaveLength(1);
       expect(lines[0]!.msg).toMatch(/export failed/);
     }
     await stillServes(format);
