@@ -394,7 +394,8 @@ export class RequestPlanner {
 
   async plan(i: number): Promise<Planned> {
     const random = seededRandom(Math.imul(this.seed ^ 0x5bd1e995, 2654435761) ^ Math.imul(i + 1, 0x9e3779b1));
-    const op = this.operation(random);
+    // Every operation once first, so that any run reaches them all; then drawn by weight.
+    const op = i < this.operations.length ? this.operations[i]! : this.operation(random);
     const query: Record<string, unknown> = {};
     for (const p of op.query) if (p.required || random() < 0.5) query[p.name] = this.value(random, p.schema, p.name);
     let body: unknown = op.body ? this.body(random, op, i) : undefined;
