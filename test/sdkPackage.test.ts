@@ -24,12 +24,17 @@ interface Run {
   stderr: string;
 }
 
+/** The environment without what npm sets for the script that started the tests (its prefix, its config). */
+const integrator = Object.fromEntries(
+  Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name) && name !== 'INIT_CWD'),
+);
+
 function run(command: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       command,
       args,
-      { cwd, env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024 },
+      { cwd, env: { ...integrator, ...env }, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
         resolve({ code, stdout: String(stdout), stderr: String(stderr) });
