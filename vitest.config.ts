@@ -30,6 +30,8 @@ const ONCE = [
   // browser journey through the console, not queries.
   'bench/floor.test.ts',
   'src/client/client.test.ts',
+  // The SDK packed, installed from its tarball into an empty folder and used there.
+  'test/sdkPackage.test.ts',
   'src/http/operations.test.ts',
   'src/http/docs.test.ts',
   'console/e2e/journey.test.ts',

@@ -1,5 +1,6 @@
 /**
- * `outcall/client`: a typed client of the outcall Open API — signing, retries, timeouts and paging.
+ * The SDK, `@outcall/sdk` (packages/sdk builds it from here; the server also exports it as
+ * `outcall/client`): a typed client of the outcall Open API — signing, retries, timeouts and paging.
  *
  *   const client = new OutcallClient({ baseUrl, appKey, appSecret, tenantSign });
  *   for await (const call of client.callRecords({ robotCallJobId: 2, resultStatuses: ['ANSWERED'] })) …

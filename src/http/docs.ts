@@ -27,7 +27,7 @@ const SIGNATURE_HEADERS = {
     'v1: lower-case hex( SHA-256( tenantSign + "appKey=" + appKey + "&appSecret=" + appSecret + "&tenantSign=" + tenantSign' +
     ' + "&version=" + version + "&timestamp=" + timestamp ) ). v2: lower-case hex( HMAC-SHA256( appSecret, "v2\\n" + appKey' +
     ' + "\\n" + timestamp + "\\n" + nonce + "\\n" + METHOD + "\\n" + canonical path + "\\n" + canonical query + "\\n"' +
-    ' + hex(SHA-256(body)) ) ). The `outcall/client` SDK computes either.',
+    ' + hex(SHA-256(body)) ) ). The SDK (`@outcall/sdk`) computes either.',
   nonce: 'v2 only: 16–64 of A–Z a–z 0–9 _ -, new for every request (accepted once per appKey within the window).',
 } as const;
 
