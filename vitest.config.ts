@@ -28,6 +28,7 @@ const ONCE = [
   'bench/floor.test.ts',
   'src/client/client.test.ts',
   'src/http/operations.test.ts',
+  'src/startup.test.ts',
   'src/http/docs.test.ts',
   'console/e2e/journey.test.ts',
 ];

@@ -7,6 +7,7 @@ import { registerUserCommands } from './cliUsers.js';
 import { ConfigError, loadConfig } from './config.js';
 import { BackupError, backupSqlite } from './db/backup.js';
 import { createDatabase, type Database } from './db/database.js';
+import { lockDialer } from './db/dialerLock.js';
 import { migrateToLatest, migrationStatus } from './db/migrate.js';
 import { ServiceError } from './domain/errors.js';
 import { DEMO_CREDENTIALS_FILE, startDialer, startServer } from './server.js';
@@ -141,6 +142,8 @@ program
   .action(async (opts: { speed?: number }) => {
     const env = { ...process.env, ...(opts.speed !== undefined ? { DIALER_SPEED: String(opts.speed) } : {}) };
     const config = loadConfig(env);
+    // One dialer per SQLite file (db/dialerLock.ts); released when the process ends.
+    lockDialer(config.databaseUrl);
     const database = createDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
     await migrateToLatest(database);
     await openSecrets(database, config);

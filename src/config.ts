@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { DEFAULT_DATABASE_URL } from './db/database.js';
 import { DEFAULT_SECRET_KEY_FILE, parseSecretKey, SecretKeyError } from './services/secrets.js';
 
@@ -93,6 +94,45 @@ function trustProxy(env: NodeJS.ProcessEnv): boolean | string[] {
   throw new ConfigError(`TRUST_PROXY must be false, true or comma-separated addresses/CIDRs, got "${raw}"`);
 }
 
+/** HOST: an IP address or a host name; `999.1.1.1` is neither (a name's last label is never all digits). */
+function host(env: NodeJS.ProcessEnv): string {
+  const raw = env.HOST || '127.0.0.1';
+  const label = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
+  const labels = raw.replace(/\.$/, '').split('.');
+  const name = raw.length <= 253 && labels.every((l) => label.test(l)) && !/^\d+$/.test(labels.at(-1)!);
+  if (isIP(raw) !== 0 || name) return raw;
+  throw new ConfigError(`HOST must be an IP address of this machine or a host name, got "${raw}"`);
+}
+
+/**
+ * DATABASE_URL: `sqlite:PATH` (`file:PATH` or a bare path too) or `postgres(ql)://…`. Any other
+ * scheme is refused: it would otherwise be taken for a SQLite file name (`mysql://x` → ./mysql:/x).
+ */
+function databaseUrl(env: NodeJS.ProcessEnv): string {
+  const raw = env.DATABASE_URL || DEFAULT_DATABASE_URL;
+  const refuse = (why: string) =>
+    new ConfigError(
+      `DATABASE_URL must be sqlite:PATH or postgres://USER@HOST:5432/DB${why}, got "${raw.replace(/\/\/[^@/]*@/, '//…@')}"`,
+    );
+  // Two letters at least: a Windows drive (C:\…) is a path, not a scheme.
+  const scheme = /^([a-z][a-z0-9+.-]+):/i.exec(raw)?.[1]?.toLowerCase();
+  if (scheme === 'postgres' || scheme === 'postgresql') {
+    if (!URL.canParse(raw) || !/^postgres(ql)?:\/\//i.test(raw)) throw refuse(' (not a valid URL)');
+    return raw;
+  }
+  if (scheme !== undefined && scheme !== 'sqlite' && scheme !== 'file') throw refuse(` (${scheme}: is not supported)`);
+  if (raw.replace(/^(sqlite|file):(\/\/)?/i, '').trim() === '') throw refuse(' (no file name)');
+  return raw;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function logLevel(env: NodeJS.ProcessEnv): string {
+  const raw = env.LOG_LEVEL || 'info';
+  if (LOG_LEVELS.includes(raw)) return raw;
+  throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${raw}"`);
+}
+
 function logFormat(env: NodeJS.ProcessEnv): Config['logFormat'] {
   const raw = env.LOG_FORMAT || 'auto';
   if (raw === 'auto' || raw === 'json' || raw === 'pretty') return raw;
@@ -133,13 +173,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const rateLimitPerSecond = integer(env, 'RATE_LIMIT_PER_SECOND', 50, 0, 100_000);
   return Object.freeze({
     port: integer(env, 'PORT', 8060, 0, 65535),
-    host: env.HOST || '127.0.0.1',
-    databaseUrl: env.DATABASE_URL || DEFAULT_DATABASE_URL,
+    host: host(env),
+    databaseUrl: databaseUrl(env),
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
     signatureWindowMs: integer(env, 'SIGNATURE_WINDOW_SECONDS', 300, 1, 86400) * 1000,
     secretKey: secretKey(env),
     secretKeyFile: env.SECRET_KEY_FILE || DEFAULT_SECRET_KEY_FILE,
-    logLevel: env.LOG_LEVEL || 'info',
+    logLevel: logLevel(env),
     logFormat: logFormat(env),
     headersTimeoutMs: integer(env, 'HEADERS_TIMEOUT_SECONDS', 10, 1, 3600) * 1000,
     requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_SECONDS', 60, 1, 3600) * 1000,

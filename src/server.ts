@@ -2,9 +2,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { type CallbackDispatcher, callbackMetrics, startDispatcher } from './callbacks/dispatcher.js';
 import { signedHeaders } from './client/signing.js';
-import type { Config } from './config.js';
+import { type Config, ConfigError } from './config.js';
 import { startAnalyzer } from './db/analyze.js';
 import { createDatabase, type Database } from './db/database.js';
+import { lockDialer } from './db/dialerLock.js';
 import { migrateToLatest, migrationStatus } from './db/migrate.js';
 import { ensureDemoData } from './demo/seed.js';
 import { Dialer, type DialerOptions } from './dialer/dialer.js';
@@ -36,6 +37,8 @@ export async function startServer(
   config: Config,
   options: ServeOptions,
 ): Promise<{ app: App; url: string; close: () => Promise<void> }> {
+  // First: a second dialer on the same SQLite file is refused before anything is touched.
+  const dialerLock = config.dialerEnabled ? lockDialer(config.databaseUrl) : undefined;
   const database = createDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
   const migrated = config.migrateOnStart ? await migrateToLatest(database) : undefined;
   // Migrated here or not: it checks that the key reads the stored secrets, and encrypts those stored before 0007.
@@ -84,13 +87,24 @@ export async function startServer(
     }
     await analyzer?.stop();
     await database.destroy();
+    dialerLock?.release();
     app.log.info({ ms: Date.now() - started, ...dialer?.stats() }, 'stopped');
   };
   const close = () => {
     closing ??= shutdown();
     return closing;
   };
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    const refusal = listenRefusal(error, config);
+    if (!refusal) throw error;
+    // Closed, so that the SQLite file is left checkpointed and no timer keeps the process alive.
+    await app.close();
+    await analyzer?.stop();
+    await database.destroy();
+    throw refusal;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
@@ -152,6 +166,34 @@ export async function startServer(
     });
   }
   return { app, url, close };
+}
+
+/** Why the server cannot listen where it was told to, as one line naming the setting; undefined for other errors. */
+function listenRefusal(error: unknown, config: Config): ConfigError | undefined {
+  const code = (error as { code?: unknown })?.code;
+  const where = `${config.host}:${config.port}`;
+  switch (code) {
+    case 'EADDRINUSE':
+      return new ConfigError(
+        `PORT ${config.port} is already in use on ${config.host} (another process listens there); choose another with PORT=… or serve --port`,
+      );
+    case 'EACCES':
+      return new ConfigError(
+        `PORT ${config.port} may not be used by this user (ports below 1024 need privileges); choose another with PORT=…`,
+      );
+    case 'EADDRNOTAVAIL':
+      return new ConfigError(
+        `HOST "${config.host}" is not an address of this machine (cannot listen on ${where}); use 127.0.0.1, 0.0.0.0 (every address) or one of its own`,
+      );
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+      return new ConfigError(
+        `HOST "${config.host}" is not a name that resolves here (${code}); use an address such as 127.0.0.1 or 0.0.0.0`,
+      );
+    default:
+      return undefined;
+  }
 }
 
 /** The dialer with the built-in simulated engine, ticking until stopped. */

@@ -197,6 +197,13 @@ export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//i.test(url);
 }
 
+/** The SQLite file a DATABASE_URL names, resolved; undefined for PostgreSQL and for `:memory:`. */
+export function sqliteFileOf(url: string): string | undefined {
+  if (isPostgresUrl(url)) return undefined;
+  const path = url.replace(/^(sqlite|file):(\/\/)?/i, '');
+  return path === ':memory:' ? undefined : resolve(path);
+}
+
 /** `postgres://…` selects PostgreSQL; `sqlite:PATH`, `file:PATH` or a bare path selects SQLite. */
 export function createDatabase(url: string = DEFAULT_DATABASE_URL, options: DatabaseOptions = {}): Database {
   return isPostgresUrl(url)
