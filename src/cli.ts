@@ -6,11 +6,11 @@ import { type HttpMethod, OutcallClient, OutcallError } from './client/index.js'
 import { registerUserCommands } from './cliUsers.js';
 import { ConfigError, loadConfig } from './config.js';
 import { BackupError, backupSqlite } from './db/backup.js';
-import { createDatabase, type Database } from './db/database.js';
+import { createDatabase, type Database, DEFAULT_DATABASE_URL } from './db/database.js';
 import { lockDialer } from './db/dialerLock.js';
 import { migrateToLatest, migrationStatus } from './db/migrate.js';
 import { ServiceError } from './domain/errors.js';
-import { DEMO_CREDENTIALS_FILE, startDialer, startServer } from './server.js';
+import { DEMO_CREDENTIALS_FILE, demoCredentialsFile, startDialer, startServer } from './server.js';
 import { pruneAuditLog } from './services/auditLog.js';
 import {
   callbackSecretOf,
@@ -596,7 +596,7 @@ tenantOptions(callbacks.command('redeliver'))
 
 interface RequestOptions {
   data?: string;
-  credentials: string;
+  credentials?: string;
   baseUrl?: string;
   signature?: 'v1' | 'v2';
 }
@@ -618,8 +618,7 @@ program
   .option('-d, --data <json>', 'JSON body (for POST)')
   .option(
     '-c, --credentials <file>',
-    'credentials file {baseUrl, appKey, appSecret, tenantSign, signatureVersion?}',
-    DEMO_CREDENTIALS_FILE,
+    `credentials file {baseUrl, appKey, appSecret, tenantSign, signatureVersion?} (default: the demo's of DATABASE_URL, ${DEMO_CREDENTIALS_FILE} for the default database)`,
   )
   .option('--base-url <url>', 'server address (default: the credentials file’s baseUrl)')
   .option(
@@ -628,6 +627,7 @@ program
     signatureVersion,
   )
   .action(async (method: string, path: string, opts: RequestOptions) => {
+    opts.credentials ??= demoCredentialsFile(process.env.DATABASE_URL || DEFAULT_DATABASE_URL);
     let creds: CredentialsFile;
     try {
       creds = JSON.parse(readFileSync(opts.credentials, 'utf8'));

@@ -1,10 +1,10 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { type CallbackDispatcher, callbackMetrics, startDispatcher } from './callbacks/dispatcher.js';
 import { signedHeaders } from './client/signing.js';
 import { type Config, ConfigError } from './config.js';
 import { startAnalyzer } from './db/analyze.js';
-import { createDatabase, type Database } from './db/database.js';
+import { createDatabase, type Database, isPostgresUrl, sqliteFileOf } from './db/database.js';
 import { lockDialer } from './db/dialerLock.js';
 import { migrateToLatest, migrationStatus } from './db/migrate.js';
 import { ensureDemoData } from './demo/seed.js';
@@ -18,7 +18,32 @@ import { ensureDemoUser } from './services/consoleUsers.js';
 import { prepareSecrets } from './services/secrets.js';
 import { type Credentials, findTenantByIdOrSign } from './services/tenants.js';
 
+/** Where the default database's demo writes its credentials. */
 export const DEMO_CREDENTIALS_FILE = 'data/demo-credentials.json';
+
+/**
+ * The demo's credentials file for a database: each database has its own demo tenant and console
+ * password, so a demo on PostgreSQL must not overwrite (and so reset) the SQLite demo's. A SQLite
+ * file keeps it beside itself (`data/demo-credentials.json` for the default `data/outcall.db`,
+ * `demo-credentials-NAME.json` for another NAME.db); PostgreSQL under data/, named by database.
+ * Relative to the working directory when it lies inside it, as it is shown.
+ */
+export function demoCredentialsFile(databaseUrl: string): string {
+  const sqlite = sqliteFileOf(databaseUrl);
+  let file: string;
+  if (sqlite !== undefined) {
+    const stem = basename(sqlite).replace(/\.(db|sqlite3?)$/i, '');
+    file = join(dirname(sqlite), stem === 'outcall' ? 'demo-credentials.json' : `demo-credentials-${safe(stem)}.json`);
+  } else if (isPostgresUrl(databaseUrl)) {
+    const url = URL.canParse(databaseUrl) ? new URL(databaseUrl) : undefined;
+    const name = decodeURIComponent(url?.pathname.slice(1) ?? '') || 'postgres';
+    file = resolve('data', `demo-credentials-postgres-${safe(name)}.json`);
+  } else file = resolve('data', 'demo-credentials-memory.json');
+  const shown = relative(process.cwd(), file);
+  return shown.startsWith('..') || isAbsolute(shown) ? file : shown;
+}
+
+const safe = (name: string) => name.replace(/[^A-Za-z0-9_.-]/g, '_');
 
 export interface ServeOptions {
   /** Create the demo tenant when it does not exist. */
@@ -119,9 +144,10 @@ export async function startServer(
       app.log.info({ ms: Date.now() - started }, 'demo data created');
       void analyzer?.analyzeAll('demo seeded');
     }
-    const login = await ensureDemoUser(database, credentials.tenantId, DEMO_USERNAME, previousDemoPassword());
-    await writeDemoCredentials(url, credentials, login);
-    await printWelcome(url, credentials, login);
+    const file = demoCredentialsFile(config.databaseUrl);
+    const login = await ensureDemoUser(database, credentials.tenantId, DEMO_USERNAME, previousDemoPassword(file));
+    await writeDemoCredentials(file, url, credentials, login);
+    await printWelcome(file, url, credentials, login);
     demoReceived.tenantId = credentials.tenantId;
     demoReceiverUrl = await pointDemoAtReceiver(database, credentials.tenantId, `${url}${DEMO_RECEIVER_PATH}`);
   }
@@ -238,9 +264,9 @@ interface ConsoleLogin {
 }
 
 /** The console password the demo wrote down last time, if any: kept while it still signs in. */
-function previousDemoPassword(): string | undefined {
+function previousDemoPassword(file: string): string | undefined {
   try {
-    const saved = JSON.parse(readFileSync(resolve(DEMO_CREDENTIALS_FILE), 'utf8')) as {
+    const saved = JSON.parse(readFileSync(resolve(file), 'utf8')) as {
       console?: { password?: unknown };
     };
     return typeof saved.console?.password === 'string' ? saved.console.password : undefined;
@@ -249,8 +275,13 @@ function previousDemoPassword(): string | undefined {
   }
 }
 
-async function writeDemoCredentials(baseUrl: string, c: Credentials, login: ConsoleLogin): Promise<void> {
-  const file = resolve(DEMO_CREDENTIALS_FILE);
+async function writeDemoCredentials(
+  shown: string,
+  baseUrl: string,
+  c: Credentials,
+  login: ConsoleLogin,
+): Promise<void> {
+  const file = resolve(shown);
   mkdirSync(dirname(file), { recursive: true });
   const body = {
     baseUrl,
@@ -263,7 +294,7 @@ async function writeDemoCredentials(baseUrl: string, c: Credentials, login: Cons
   writeFileSync(file, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 });
 }
 
-async function printWelcome(baseUrl: string, c: Credentials, login: ConsoleLogin): Promise<void> {
+async function printWelcome(file: string, baseUrl: string, c: Credentials, login: ConsoleLogin): Promise<void> {
   const h = await signedHeaders(c);
   const curl = [
     `curl -s '${baseUrl}/apiOpen/v1/task/getTasks?pageSize=5'`,
@@ -272,7 +303,7 @@ async function printWelcome(baseUrl: string, c: Credentials, login: ConsoleLogin
   process.stdout.write(
     [
       '',
-      'outcall demo tenant (credentials also in ' + DEMO_CREDENTIALS_FILE + '):',
+      `outcall demo tenant (credentials also in ${file}):`,
       `  baseUrl     ${baseUrl}`,
       `  tenantId    ${c.tenantId}`,
       `  tenantSign  ${c.tenantSign}`,
@@ -285,7 +316,7 @@ async function printWelcome(baseUrl: string, c: Credentials, login: ConsoleLogin
       `  password    ${login.password}`,
       '',
       'Try it (the CLI signs each request for you):',
-      '  npx outcall request GET /apiOpen/v1/task/getTasks',
+      `  npx outcall request GET /apiOpen/v1/task/getTasks${file === DEMO_CREDENTIALS_FILE ? '' : ` -c ${file}`}`,
       '',
       'Or with curl (this signature is valid for 5 minutes):',
       curl,
