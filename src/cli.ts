@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { startDispatcher } from './callbacks/dispatcher.js';
+import { privateCallbackReason } from './callbacks/ssrf.js';
 import { type HttpMethod, OutcallClient, OutcallError } from './client/index.js';
 import { registerUserCommands } from './cliUsers.js';
 import { ConfigError, loadConfig } from './config.js';
@@ -229,6 +230,12 @@ tenant
     });
     if (out.url === null) return console.log(`tenant ${out.tenant.id} (${out.tenant.tenant_sign}): callbacks off`);
     console.log(`tenant ${out.tenant.id} (${out.tenant.tenant_sign}): callbacks go to ${out.url}`);
+    // Set all the same (an on-premises receiver is allowed by a setting), but every delivery would be refused as it stands.
+    const privateReason = loadConfig().callbackAllowPrivateNetworks ? undefined : await privateCallbackReason(out.url);
+    if (privateReason)
+      console.error(
+        `outcall: warning: ${privateReason}; every delivery will be refused until the dispatcher runs with CALLBACK_ALLOW_PRIVATE_NETWORKS=true (for receivers on your own network; docs/callbacks.md)`,
+      );
     console.log(
       `callback secret ${out.secret} (checks X-Outcall-Signature; rotate with \`outcall tenant callback-secret --rotate\`)`,
     );

@@ -120,3 +120,27 @@ export async function resolveDeliveryAddress(
   }
   return addresses[0]!;
 }
+
+/**
+ * Why deliveries to `url` would be refused while CALLBACK_ALLOW_PRIVATE_NETWORKS is off (its host
+ * is, or resolves to, a loopback, private or reserved address), or undefined when they would not
+ * be, or the name does not resolve now (a delivery then fails for that reason, said in its log).
+ */
+export async function privateCallbackReason(url: string): Promise<string | undefined> {
+  if (!URL.canParse(url)) return undefined;
+  const hostname = new URL(url).hostname;
+  const host = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
+  if (isIP(host) !== 0) {
+    const reason = forbiddenAddress(host);
+    return reason && `${host} is a ${reason} address`;
+  }
+  try {
+    for (const a of await lookup(host, { all: true, verbatim: true })) {
+      const reason = forbiddenAddress(a.address);
+      if (reason) return `${host} resolves to ${a.address}, a ${reason} address`;
+    }
+  } catch {
+    // Not resolvable now: each delivery attempt says so in the delivery log.
+  }
+  return undefined;
+}
