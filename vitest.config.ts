@@ -29,6 +29,7 @@ const ONCE = [
   'src/client/client.test.ts',
   'src/http/operations.test.ts',
   'src/startup.test.ts',
+  'src/config.test.ts',
   'src/http/docs.test.ts',
   'console/e2e/journey.test.ts',
 ];
