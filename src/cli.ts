@@ -5,7 +5,7 @@ import { startDispatcher } from './callbacks/dispatcher.js';
 import { privateCallbackReason } from './callbacks/ssrf.js';
 import { type HttpMethod, OutcallClient, OutcallError } from './client/index.js';
 import { registerUserCommands } from './cliUsers.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, databaseRefusal, loadConfig, secretKeyFileRefusal } from './config.js';
 import { BackupError, backupSqlite } from './db/backup.js';
 import { createDatabase, type Database, DEFAULT_DATABASE_URL } from './db/database.js';
 import { lockDialer } from './db/dialerLock.js';
@@ -66,7 +66,9 @@ function signatureVersion(value: string): 'v1' | 'v2' {
 
 /** The secret key for the stored secrets (services/secrets.ts), saying so when it was just generated. */
 async function openSecrets(database: Database, config: ReturnType<typeof loadConfig>) {
-  const secrets = await prepareSecrets(database, config);
+  const secrets = await prepareSecrets(database, config).catch((error: unknown) => {
+    throw secretKeyFileRefusal(error, config) ?? error;
+  });
   if (secrets.generatedFile)
     console.error(
       `outcall: generated a new secret key in ${secrets.generatedFile} (key ${secrets.keyring.keyId}); the stored app secrets are encrypted with it: keep it and back it up apart from the database, or set OUTCALL_SECRET_KEY`,
@@ -676,6 +678,9 @@ program
   });
 
 program.parseAsync().catch((error: unknown) => {
+  // A database that cannot be reached or opened, in any command: one line naming DATABASE_URL.
+  const unreachable = databaseRefusal(error, process.env.DATABASE_URL || DEFAULT_DATABASE_URL);
+  if (unreachable) error = unreachable;
   if (error instanceof ServiceError) {
     console.error(`outcall: ${error.reason}`);
   } else if (

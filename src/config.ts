@@ -215,3 +215,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     consoleLoginWindowMs: integer(env, 'CONSOLE_LOGIN_WINDOW_MINUTES', 15, 1, 1440) * 60_000,
   });
 }
+
+/** Errors of reaching a database: the network, PostgreSQL's connection (08…), authorization (28…) and unknown-database classes, a SQLite file that is not one. */
+const UNREACHABLE_DATABASE =
+  /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ECONNRESET|08...|28...|3D000|SQLITE_CANTOPEN|SQLITE_NOTADB|SQLITE_READONLY|SQLITE_PERM)$/;
+/** Errors of files and folders. */
+const FILE_ERROR = /^(EACCES|EPERM|EEXIST|ENOTDIR|ENOENT|EROFS|EISDIR|ELOOP|ENAMETOOLONG)$/;
+
+function codeOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : '';
+}
+
+/**
+ * The database DATABASE_URL names cannot be opened or reached: one line naming the setting (the
+ * URL without its password), or undefined for any other error. `files`: count errors of files and
+ * folders too (where only the SQLite file is being opened).
+ */
+export function databaseRefusal(error: unknown, databaseUrl: string, files = false): ConfigError | undefined {
+  const code = codeOf(error);
+  if (!UNREACHABLE_DATABASE.test(code) && !(files && FILE_ERROR.test(code))) return undefined;
+  const shown = databaseUrl.replace(/\/\/[^@/]*@/, '//');
+  return new ConfigError(`DATABASE_URL ${shown}: cannot open the database (${(error as Error).message})`);
+}
+
+/** The key file SECRET_KEY_FILE names cannot be read or written: one line naming the setting. */
+export function secretKeyFileRefusal(error: unknown, config: Config): ConfigError | undefined {
+  if (!FILE_ERROR.test(codeOf(error))) return undefined;
+  return new ConfigError(
+    `SECRET_KEY_FILE ${config.secretKeyFile}: cannot read or write the secret key file (${(error as Error).message}); or set OUTCALL_SECRET_KEY`,
+  );
+}

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { type CallbackDispatcher, callbackMetrics, startDispatcher } from './callbacks/dispatcher.js';
 import { signedHeaders } from './client/signing.js';
-import { type Config, ConfigError } from './config.js';
+import { type Config, ConfigError, databaseRefusal, secretKeyFileRefusal } from './config.js';
 import { startAnalyzer } from './db/analyze.js';
 import { createDatabase, type Database, isPostgresUrl, sqliteFileOf } from './db/database.js';
 import { lockDialer } from './db/dialerLock.js';
@@ -64,11 +64,28 @@ export async function startServer(
 ): Promise<{ app: App; url: string; close: () => Promise<void> }> {
   // First: a second dialer on the same SQLite file is refused before anything is touched.
   const dialerLock = config.dialerEnabled ? lockDialer(config.databaseUrl) : undefined;
-  const database = createDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
-  const migrated = config.migrateOnStart ? await migrateToLatest(database) : undefined;
-  // Migrated here or not: it checks that the key reads the stored secrets, and encrypts those stored before 0007.
-  const schema = config.migrateOnStart || (await migrationStatus(database)).some((m) => m.executedAt !== null);
-  const secrets = await prepareSecrets(database, config, { schema });
+  let database: Database | undefined;
+  let migrated: Awaited<ReturnType<typeof migrateToLatest>> | undefined;
+  let schema: boolean;
+  let secrets: Awaited<ReturnType<typeof prepareSecrets>>;
+  try {
+    try {
+      database = createDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
+      migrated = config.migrateOnStart ? await migrateToLatest(database) : undefined;
+      // Migrated here or not: it checks that the key reads the stored secrets, and encrypts those stored before 0007.
+      schema = config.migrateOnStart || (await migrationStatus(database)).some((m) => m.executedAt !== null);
+    } catch (error) {
+      throw databaseRefusal(error, config.databaseUrl, true) ?? error;
+    }
+    try {
+      secrets = await prepareSecrets(database, config, { schema });
+    } catch (error) {
+      throw secretKeyFileRefusal(error, config) ?? error;
+    }
+  } catch (error) {
+    await database?.destroy().catch(() => {});
+    throw error;
+  }
   // The demo's own callback receiver (docs/callbacks.md), told the demo tenant once it exists.
   const demoReceived: DemoReceiverState = { received: [] };
   const plugins = [...(options.plugins ?? []), ...(options.demo ? [demoReceiver(database, demoReceived)] : [])];

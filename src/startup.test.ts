@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -104,6 +104,27 @@ describe('serve refuses what it cannot start with, in one line', () => {
     const r = await run(['serve'], { DATABASE_URL: 'mysql://x', PORT: String(await freePort()) }, cwd);
     expectRefusal(r, 'DATABASE_URL');
     expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it('a database that cannot be reached or opened, and a key file that cannot be written', async () => {
+    const aFile = join(dir, 'a-file');
+    writeFileSync(aFile, '');
+    const port = String(await freePort());
+    const [postgres, sqlite, dialer, keyFile] = await Promise.all([
+      run(['serve'], { DATABASE_URL: 'postgres://outcall:secret@127.0.0.1:1/outcall', PORT: port }),
+      run(['serve'], { DATABASE_URL: `sqlite:${aFile}/x.db`, PORT: port }),
+      run(['dialer'], { DATABASE_URL: `sqlite:${aFile}/x.db` }),
+      run(['serve', '--no-dialer'], {
+        DATABASE_URL: 'sqlite:key.db',
+        OUTCALL_SECRET_KEY: '',
+        SECRET_KEY_FILE: `${aFile}/secret.key`,
+        PORT: port,
+      }),
+    ]);
+    for (const r of [postgres, sqlite, dialer]) expectRefusal(r, 'DATABASE_URL');
+    expect(postgres.stderr).toContain('ECONNREFUSED');
+    expect(postgres.stderr).not.toContain('secret');
+    expectRefusal(keyFile, 'SECRET_KEY_FILE');
   });
 });
 

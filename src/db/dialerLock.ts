@@ -1,8 +1,6 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { ConfigError } from '../config.js';
-import { sqliteFileOf } from './database.js';
+import { makeFolderOf, sqliteFileOf } from './database.js';
 
 /*
  * One dialer per SQLite database: a second `serve` (or `outcall dialer`) on the same file would
@@ -22,7 +20,7 @@ export interface DialerLock {
 export function lockDialer(databaseUrl: string): DialerLock | undefined {
   const file = sqliteFileOf(databaseUrl);
   if (file === undefined) return undefined;
-  mkdirSync(dirname(file), { recursive: true });
+  makeFolderOf(file);
   // timeout 0: a lock held by another process is refused at once, not waited for.
   const lock = new SqliteDatabase(`${file}.dialer-lock`, { timeout: 0 });
   try {
