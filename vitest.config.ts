@@ -33,6 +33,8 @@ const ONCE = [
   // The SDK packed, installed from its tarball into an empty folder and used there.
   'test/sdkPackage.test.ts',
   'src/http/operations.test.ts',
+  'src/startup.test.ts',
+  'src/config.test.ts',
   'src/http/docs.test.ts',
   'console/e2e/journey.test.ts',
 ];

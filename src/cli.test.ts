@@ -12,11 +12,18 @@ const dir = mkdtempSync(join(tmpdir(), 'outcall-cli-'));
 
 /** Runs the CLI without blocking this process, which also serves the API it talks to. */
 function outcall(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return outcallWith({}, ...args);
+}
+
+function outcallWith(
+  env: Record<string, string>,
+  ...args: string[]
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       ['dist/cli.js', ...args],
-      { env: { ...process.env, DATABASE_URL: server.databaseUrl }, timeout: 30_000 },
+      { env: { ...process.env, DATABASE_URL: server.databaseUrl, ...env }, timeout: 30_000 },
       (error, stdout, stderr) => {
         resolve({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
       },
@@ -93,6 +100,32 @@ describe('the outcall CLI', async () => {
     const r = await outcall('migrate', '--status');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/applied\s+0001_initial/);
+  });
+
+  it('sets a loopback or private callback URL, warning that its deliveries will be refused and how to allow them', async () => {
+    const set = (url: string, env: Record<string, string> = {}) =>
+      outcallWith(env, 'tenant', 'set-callback', '--tenant-sign', 'clitest', '--url', url);
+    const [literal, name, privateV6, allowed, publicUrl] = await Promise.all([
+      set('http://127.0.0.1:9/callbacks'),
+      set('http://localhost:9/callbacks'),
+      set('https://[fd00::5]/callbacks'),
+      set('http://10.1.2.3/callbacks', { CALLBACK_ALLOW_PRIVATE_NETWORKS: 'true' }),
+      set('https://93.184.215.14/callbacks'),
+    ]);
+    for (const r of [literal, name, privateV6, allowed, publicUrl]) {
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toContain('callbacks go to');
+    }
+    // The words of the delivery log's refusal: the host resolved as a delivery resolves it.
+    expect(literal.stderr).toMatch(
+      /^outcall: warning: 127\.0\.0\.1 is a private or reserved address; .*CALLBACK_ALLOW_PRIVATE_NETWORKS=true/,
+    );
+    expect(name.stderr).toMatch(
+      /localhost resolves to a private or reserved address; .*CALLBACK_ALLOW_PRIVATE_NETWORKS=true/,
+    );
+    expect(privateV6.stderr).toContain('fd00::5 is a private or reserved address');
+    expect(allowed.stderr).not.toContain('warning');
+    expect(publicUrl.stderr).not.toContain('warning');
   });
 
   it('explains a missing credentials file', async () => {

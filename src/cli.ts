@@ -2,14 +2,16 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { startDispatcher } from './callbacks/dispatcher.js';
+import { privateCallbackReason } from './callbacks/ssrf.js';
 import { type HttpMethod, OutcallClient, OutcallError } from './client/index.js';
 import { readStdin, registerUserCommands } from './cliUsers.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, databaseRefusal, loadConfig, secretKeyFileRefusal } from './config.js';
 import { BackupError, backupSqlite } from './db/backup.js';
-import { createDatabase, type Database } from './db/database.js';
+import { createDatabase, type Database, DEFAULT_DATABASE_URL } from './db/database.js';
+import { lockDialer } from './db/dialerLock.js';
 import { migrateToLatest, migrationStatus } from './db/migrate.js';
 import { ServiceError } from './domain/errors.js';
-import { DEMO_CREDENTIALS_FILE, startDialer, startServer } from './server.js';
+import { DEMO_CREDENTIALS_FILE, demoCredentialsFile, startDialer, startServer } from './server.js';
 import { pruneAuditLog } from './services/auditLog.js';
 import {
   callbackSecretOf,
@@ -64,7 +66,9 @@ function signatureVersion(value: string): 'v1' | 'v2' {
 
 /** The secret key for the stored secrets (services/secrets.ts), saying so when it was just generated. */
 async function openSecrets(database: Database, config: ReturnType<typeof loadConfig>) {
-  const secrets = await prepareSecrets(database, config);
+  const secrets = await prepareSecrets(database, config).catch((error: unknown) => {
+    throw secretKeyFileRefusal(error, config) ?? error;
+  });
   if (secrets.generatedFile)
     console.error(
       `outcall: generated a new secret key in ${secrets.generatedFile} (key ${secrets.keyring.keyId}); the stored app secrets are encrypted with it: keep it and back it up apart from the database, or set OUTCALL_SECRET_KEY`,
@@ -141,6 +145,8 @@ program
   .action(async (opts: { speed?: number }) => {
     const env = { ...process.env, ...(opts.speed !== undefined ? { DIALER_SPEED: String(opts.speed) } : {}) };
     const config = loadConfig(env);
+    // One dialer per SQLite file (db/dialerLock.ts); released when the process ends.
+    lockDialer(config.databaseUrl);
     const database = createDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
     await migrateToLatest(database);
     await openSecrets(database, config);
@@ -226,6 +232,18 @@ tenant
     });
     if (out.url === null) return console.log(`tenant ${out.tenant.id} (${out.tenant.tenant_sign}): callbacks off`);
     console.log(`tenant ${out.tenant.id} (${out.tenant.tenant_sign}): callbacks go to ${out.url}`);
+    // Set all the same (an on-premises receiver is allowed by a setting), but every delivery would be refused as it stands.
+    const config = loadConfig();
+    const privateReason = config.callbackAllowPrivateNetworks
+      ? undefined
+      : await privateCallbackReason(out.url, {
+          servers: config.callbackDnsServers,
+          deadlineMs: config.callbackConnectTimeoutMs,
+        });
+    if (privateReason)
+      console.error(
+        `outcall: warning: ${privateReason}; every delivery will be refused until the dispatcher runs with CALLBACK_ALLOW_PRIVATE_NETWORKS=true (for receivers on your own network; docs/callbacks.md)`,
+      );
     console.log(
       `callback secret ${out.secret} (checks X-Outcall-Signature-V2 and X-Outcall-Signature; rotate with \`outcall tenant callback-secret --rotate\`)`,
     );
@@ -611,7 +629,7 @@ tenantOptions(callbacks.command('redeliver'))
 
 interface RequestOptions {
   data?: string;
-  credentials: string;
+  credentials?: string;
   baseUrl?: string;
   signature?: 'v1' | 'v2';
 }
@@ -633,8 +651,7 @@ program
   .option('-d, --data <json>', 'JSON body (for POST)')
   .option(
     '-c, --credentials <file>',
-    'credentials file {baseUrl, appKey, appSecret, tenantSign, signatureVersion?}',
-    DEMO_CREDENTIALS_FILE,
+    `credentials file {baseUrl, appKey, appSecret, tenantSign, signatureVersion?} (default: the demo's of DATABASE_URL, ${DEMO_CREDENTIALS_FILE} for the default database)`,
   )
   .option('--base-url <url>', 'server address (default: the credentials file’s baseUrl)')
   .option(
@@ -643,6 +660,7 @@ program
     signatureVersion,
   )
   .action(async (method: string, path: string, opts: RequestOptions) => {
+    opts.credentials ??= demoCredentialsFile(process.env.DATABASE_URL || DEFAULT_DATABASE_URL);
     let creds: CredentialsFile;
     try {
       creds = JSON.parse(readFileSync(opts.credentials, 'utf8'));
@@ -684,6 +702,9 @@ program
   });
 
 program.parseAsync().catch((error: unknown) => {
+  // A database that cannot be reached or opened, in any command: one line naming DATABASE_URL.
+  const unreachable = databaseRefusal(error, process.env.DATABASE_URL || DEFAULT_DATABASE_URL);
+  if (unreachable) error = unreachable;
   if (error instanceof ServiceError) {
     console.error(`outcall: ${error.reason}`);
   } else if (

@@ -120,6 +120,45 @@ function dnsServers(env: NodeJS.ProcessEnv): readonly string[] {
   return Object.freeze(list);
 }
 
+/** HOST: an IP address or a host name; `999.1.1.1` is neither (a name's last label is never all digits). */
+function host(env: NodeJS.ProcessEnv): string {
+  const raw = env.HOST || '127.0.0.1';
+  const label = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
+  const labels = raw.replace(/\.$/, '').split('.');
+  const name = raw.length <= 253 && labels.every((l) => label.test(l)) && !/^\d+$/.test(labels.at(-1)!);
+  if (isIP(raw) !== 0 || name) return raw;
+  throw new ConfigError(`HOST must be an IP address of this machine or a host name, got "${raw}"`);
+}
+
+/**
+ * DATABASE_URL: `sqlite:PATH` (`file:PATH` or a bare path too) or `postgres(ql)://…`. Any other
+ * scheme is refused: it would otherwise be taken for a SQLite file name (`mysql://x` → ./mysql:/x).
+ */
+function databaseUrl(env: NodeJS.ProcessEnv): string {
+  const raw = env.DATABASE_URL || DEFAULT_DATABASE_URL;
+  const refuse = (why: string) =>
+    new ConfigError(
+      `DATABASE_URL must be sqlite:PATH or postgres://USER@HOST:5432/DB${why}, got "${raw.replace(/\/\/[^@/]*@/, '//…@')}"`,
+    );
+  // Two letters at least: a Windows drive (C:\…) is a path, not a scheme.
+  const scheme = /^([a-z][a-z0-9+.-]+):/i.exec(raw)?.[1]?.toLowerCase();
+  if (scheme === 'postgres' || scheme === 'postgresql') {
+    if (!URL.canParse(raw) || !/^postgres(ql)?:\/\//i.test(raw)) throw refuse(' (not a valid URL)');
+    return raw;
+  }
+  if (scheme !== undefined && scheme !== 'sqlite' && scheme !== 'file') throw refuse(` (${scheme}: is not supported)`);
+  if (raw.replace(/^(sqlite|file):(\/\/)?/i, '').trim() === '') throw refuse(' (no file name)');
+  return raw;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function logLevel(env: NodeJS.ProcessEnv): string {
+  const raw = env.LOG_LEVEL || 'info';
+  if (LOG_LEVELS.includes(raw)) return raw;
+  throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${raw}"`);
+}
+
 function logFormat(env: NodeJS.ProcessEnv): Config['logFormat'] {
   const raw = env.LOG_FORMAT || 'auto';
   if (raw === 'auto' || raw === 'json' || raw === 'pretty') return raw;
@@ -167,13 +206,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   return Object.freeze({
     port: integer(env, 'PORT', 8060, 0, 65535),
-    host: env.HOST || '127.0.0.1',
-    databaseUrl: env.DATABASE_URL || DEFAULT_DATABASE_URL,
+    host: host(env),
+    databaseUrl: databaseUrl(env),
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
     signatureWindowMs: integer(env, 'SIGNATURE_WINDOW_SECONDS', 300, 1, 86400) * 1000,
     secretKey: secretKey(env),
     secretKeyFile: env.SECRET_KEY_FILE || DEFAULT_SECRET_KEY_FILE,
-    logLevel: env.LOG_LEVEL || 'info',
+    logLevel: logLevel(env),
     logFormat: logFormat(env),
     headersTimeoutMs: integer(env, 'HEADERS_TIMEOUT_SECONDS', 10, 1, 3600) * 1000,
     requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_SECONDS', 60, 1, 3600) * 1000,
@@ -212,4 +251,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // 17 is OWASP's minimum for scrypt; lower only for tests (vitest.config.ts), higher costs 2× memory and time per step.
     consolePasswordCost: integer(env, 'CONSOLE_PASSWORD_COST', 17, 10, 20),
   });
+}
+
+/** Errors of reaching a database: the network, PostgreSQL's connection (08…), authorization (28…) and unknown-database classes, a SQLite file that is not one. */
+const UNREACHABLE_DATABASE =
+  /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ECONNRESET|08...|28...|3D000|SQLITE_CANTOPEN|SQLITE_NOTADB|SQLITE_READONLY|SQLITE_PERM)$/;
+/** Errors of files and folders. */
+const FILE_ERROR = /^(EACCES|EPERM|EEXIST|ENOTDIR|ENOENT|EROFS|EISDIR|ELOOP|ENAMETOOLONG)$/;
+
+function codeOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : '';
+}
+
+/**
+ * The database DATABASE_URL names cannot be opened or reached: one line naming the setting (the
+ * URL without its password), or undefined for any other error. `files`: count errors of files and
+ * folders too (where only the SQLite file is being opened).
+ */
+export function databaseRefusal(error: unknown, databaseUrl: string, files = false): ConfigError | undefined {
+  const code = codeOf(error);
+  if (!UNREACHABLE_DATABASE.test(code) && !(files && FILE_ERROR.test(code))) return undefined;
+  const shown = databaseUrl.replace(/\/\/[^@/]*@/, '//');
+  return new ConfigError(`DATABASE_URL ${shown}: cannot open the database (${(error as Error).message})`);
+}
+
+/** The key file SECRET_KEY_FILE names cannot be read or written: one line naming the setting. */
+export function secretKeyFileRefusal(error: unknown, config: Config): ConfigError | undefined {
+  if (!FILE_ERROR.test(codeOf(error))) return undefined;
+  return new ConfigError(
+    `SECRET_KEY_FILE ${config.secretKeyFile}: cannot read or write the secret key file (${(error as Error).message}); or set OUTCALL_SECRET_KEY`,
+  );
 }

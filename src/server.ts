@@ -1,10 +1,11 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { type CallbackDispatcher, callbackMetrics, startDispatcher } from './callbacks/dispatcher.js';
 import { signedHeaders } from './client/signing.js';
-import type { Config } from './config.js';
+import { type Config, ConfigError, databaseRefusal, secretKeyFileRefusal } from './config.js';
 import { startAnalyzer } from './db/analyze.js';
-import { createDatabase, type Database } from './db/database.js';
+import { createDatabase, type Database, isPostgresUrl, sqliteFileOf } from './db/database.js';
+import { lockDialer } from './db/dialerLock.js';
 import { migrateToLatest, migrationStatus } from './db/migrate.js';
 import { ensureDemoData } from './demo/seed.js';
 import { Dialer, type DialerOptions } from './dialer/dialer.js';
@@ -17,7 +18,32 @@ import { ensureDemoUser } from './services/consoleUsers.js';
 import { prepareSecrets } from './services/secrets.js';
 import { type Credentials, findTenantByIdOrSign } from './services/tenants.js';
 
+/** Where the default database's demo writes its credentials. */
 export const DEMO_CREDENTIALS_FILE = 'data/demo-credentials.json';
+
+/**
+ * The demo's credentials file for a database: each database has its own demo tenant and console
+ * password, so a demo on PostgreSQL must not overwrite (and so reset) the SQLite demo's. A SQLite
+ * file keeps it beside itself (`data/demo-credentials.json` for the default `data/outcall.db`,
+ * `demo-credentials-NAME.json` for another NAME.db); PostgreSQL under data/, named by database.
+ * Relative to the working directory when it lies inside it, as it is shown.
+ */
+export function demoCredentialsFile(databaseUrl: string): string {
+  const sqlite = sqliteFileOf(databaseUrl);
+  let file: string;
+  if (sqlite !== undefined) {
+    const stem = basename(sqlite).replace(/\.(db|sqlite3?)$/i, '');
+    file = join(dirname(sqlite), stem === 'outcall' ? 'demo-credentials.json' : `demo-credentials-${safe(stem)}.json`);
+  } else if (isPostgresUrl(databaseUrl)) {
+    const url = URL.canParse(databaseUrl) ? new URL(databaseUrl) : undefined;
+    const name = decodeURIComponent(url?.pathname.slice(1) ?? '') || 'postgres';
+    file = resolve('data', `demo-credentials-postgres-${safe(name)}.json`);
+  } else file = resolve('data', 'demo-credentials-memory.json');
+  const shown = relative(process.cwd(), file);
+  return shown.startsWith('..') || isAbsolute(shown) ? file : shown;
+}
+
+const safe = (name: string) => name.replace(/[^A-Za-z0-9_.-]/g, '_');
 
 export interface ServeOptions {
   /** Create the demo tenant when it does not exist. */
@@ -36,11 +62,30 @@ export async function startServer(
   config: Config,
   options: ServeOptions,
 ): Promise<{ app: App; url: string; close: () => Promise<void> }> {
-  const database = createDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
-  const migrated = config.migrateOnStart ? await migrateToLatest(database) : undefined;
-  // Migrated here or not: it checks that the key reads the stored secrets, and encrypts those stored before 0007.
-  const schema = config.migrateOnStart || (await migrationStatus(database)).some((m) => m.executedAt !== null);
-  const secrets = await prepareSecrets(database, config, { schema });
+  // First: a second dialer on the same SQLite file is refused before anything is touched.
+  const dialerLock = config.dialerEnabled ? lockDialer(config.databaseUrl) : undefined;
+  let database: Database | undefined;
+  let migrated: Awaited<ReturnType<typeof migrateToLatest>> | undefined;
+  let schema: boolean;
+  let secrets: Awaited<ReturnType<typeof prepareSecrets>>;
+  try {
+    try {
+      database = createDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
+      migrated = config.migrateOnStart ? await migrateToLatest(database) : undefined;
+      // Migrated here or not: it checks that the key reads the stored secrets, and encrypts those stored before 0007.
+      schema = config.migrateOnStart || (await migrationStatus(database)).some((m) => m.executedAt !== null);
+    } catch (error) {
+      throw databaseRefusal(error, config.databaseUrl, true) ?? error;
+    }
+    try {
+      secrets = await prepareSecrets(database, config, { schema });
+    } catch (error) {
+      throw secretKeyFileRefusal(error, config) ?? error;
+    }
+  } catch (error) {
+    await database?.destroy().catch(() => {});
+    throw error;
+  }
   // The demo's own callback receiver (docs/callbacks.md), told the demo tenant once it exists.
   const demoReceived: DemoReceiverState = { received: [] };
   const plugins = [...(options.plugins ?? []), ...(options.demo ? [demoReceiver(database, demoReceived)] : [])];
@@ -84,13 +129,24 @@ export async function startServer(
     }
     await analyzer?.stop();
     await database.destroy();
+    dialerLock?.release();
     app.log.info({ ms: Date.now() - started, ...dialer?.stats() }, 'stopped');
   };
   const close = () => {
     closing ??= shutdown();
     return closing;
   };
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    const refusal = listenRefusal(error, config);
+    if (!refusal) throw error;
+    // Closed, so that the SQLite file is left checkpointed and no timer keeps the process alive.
+    await app.close();
+    await analyzer?.stop();
+    await database.destroy();
+    throw refusal;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
@@ -105,11 +161,12 @@ export async function startServer(
       app.log.info({ ms: Date.now() - started }, 'demo data created');
       void analyzer?.analyzeAll('demo seeded');
     }
-    const login = await ensureDemoUser(database, credentials.tenantId, DEMO_USERNAME, previousDemoPassword(), {
+    const file = demoCredentialsFile(config.databaseUrl);
+    const login = await ensureDemoUser(database, credentials.tenantId, DEMO_USERNAME, previousDemoPassword(file), {
       log2N: config.consolePasswordCost,
     });
-    await writeDemoCredentials(url, credentials, login);
-    await printWelcome(url, credentials, login);
+    await writeDemoCredentials(file, url, credentials, login);
+    await printWelcome(file, url, credentials, login);
     demoReceived.tenantId = credentials.tenantId;
     demoReceiverUrl = await pointDemoAtReceiver(database, credentials.tenantId, `${url}${DEMO_RECEIVER_PATH}`);
   }
@@ -156,6 +213,34 @@ export async function startServer(
   return { app, url, close };
 }
 
+/** Why the server cannot listen where it was told to, as one line naming the setting; undefined for other errors. */
+function listenRefusal(error: unknown, config: Config): ConfigError | undefined {
+  const code = (error as { code?: unknown })?.code;
+  const where = `${config.host}:${config.port}`;
+  switch (code) {
+    case 'EADDRINUSE':
+      return new ConfigError(
+        `PORT ${config.port} is already in use on ${config.host} (another process listens there); choose another with PORT=… or serve --port`,
+      );
+    case 'EACCES':
+      return new ConfigError(
+        `PORT ${config.port} may not be used by this user (ports below 1024 need privileges); choose another with PORT=…`,
+      );
+    case 'EADDRNOTAVAIL':
+      return new ConfigError(
+        `HOST "${config.host}" is not an address of this machine (cannot listen on ${where}); use 127.0.0.1, 0.0.0.0 (every address) or one of its own`,
+      );
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+      return new ConfigError(
+        `HOST "${config.host}" is not a name that resolves here (${code}); use an address such as 127.0.0.1 or 0.0.0.0`,
+      );
+    default:
+      return undefined;
+  }
+}
+
 /** The dialer with the built-in simulated engine, ticking until stopped. */
 export function startDialer(database: Database, config: Config, log: DialerOptions['log']): Dialer {
   const dialer = new Dialer({ database, telephony: new SimulatedTelephony({ speed: config.dialerSpeed }), log });
@@ -198,9 +283,9 @@ interface ConsoleLogin {
 }
 
 /** The console password the demo wrote down last time, if any: kept while it still signs in. */
-function previousDemoPassword(): string | undefined {
+function previousDemoPassword(file: string): string | undefined {
   try {
-    const saved = JSON.parse(readFileSync(resolve(DEMO_CREDENTIALS_FILE), 'utf8')) as {
+    const saved = JSON.parse(readFileSync(resolve(file), 'utf8')) as {
       console?: { password?: unknown };
     };
     return typeof saved.console?.password === 'string' ? saved.console.password : undefined;
@@ -209,8 +294,13 @@ function previousDemoPassword(): string | undefined {
   }
 }
 
-async function writeDemoCredentials(baseUrl: string, c: Credentials, login: ConsoleLogin): Promise<void> {
-  const file = resolve(DEMO_CREDENTIALS_FILE);
+async function writeDemoCredentials(
+  shown: string,
+  baseUrl: string,
+  c: Credentials,
+  login: ConsoleLogin,
+): Promise<void> {
+  const file = resolve(shown);
   mkdirSync(dirname(file), { recursive: true });
   const body = {
     baseUrl,
@@ -223,7 +313,7 @@ async function writeDemoCredentials(baseUrl: string, c: Credentials, login: Cons
   writeFileSync(file, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 });
 }
 
-async function printWelcome(baseUrl: string, c: Credentials, login: ConsoleLogin): Promise<void> {
+async function printWelcome(file: string, baseUrl: string, c: Credentials, login: ConsoleLogin): Promise<void> {
   const h = await signedHeaders(c);
   const curl = [
     `curl -s '${baseUrl}/apiOpen/v1/task/getTasks?pageSize=5'`,
@@ -232,7 +322,7 @@ async function printWelcome(baseUrl: string, c: Credentials, login: ConsoleLogin
   process.stdout.write(
     [
       '',
-      'outcall demo tenant (credentials also in ' + DEMO_CREDENTIALS_FILE + '):',
+      `outcall demo tenant (credentials also in ${file}):`,
       `  baseUrl     ${baseUrl}`,
       `  tenantId    ${c.tenantId}`,
       `  tenantSign  ${c.tenantSign}`,
@@ -245,7 +335,7 @@ async function printWelcome(baseUrl: string, c: Credentials, login: ConsoleLogin
       `  password    ${login.password}`,
       '',
       'Try it (the CLI signs each request for you):',
-      '  npx outcall request GET /apiOpen/v1/task/getTasks',
+      `  npx outcall request GET /apiOpen/v1/task/getTasks${file === DEMO_CREDENTIALS_FILE ? '' : ` -c ${file}`}`,
       '',
       'Or with curl (this signature is valid for 5 minutes):',
       curl,

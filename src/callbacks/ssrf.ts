@@ -249,3 +249,19 @@ export async function resolveDeliveryAddress(
   }
   return addresses[0]!;
 }
+
+/**
+ * Why deliveries to `url` would be refused while CALLBACK_ALLOW_PRIVATE_NETWORKS is off (its host
+ * is, or resolves to, a loopback, private or reserved address), or undefined when they would not
+ * be, or the name does not resolve now (a delivery then fails for that reason, said in its log).
+ * Resolved as a delivery resolves it.
+ */
+export async function privateCallbackReason(url: string, options: ResolveOptions): Promise<string | undefined> {
+  if (!URL.canParse(url)) return undefined;
+  try {
+    await resolveDeliveryAddress(new URL(url).hostname, false, options);
+  } catch (error) {
+    if (error instanceof AddressRefused) return error.message.replace(/^refused: /, '').replace(/ \(set .*\)$/, '');
+  }
+  return undefined;
+}

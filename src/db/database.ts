@@ -224,6 +224,25 @@ export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//i.test(url);
 }
 
+/** The SQLite file a DATABASE_URL names, resolved; undefined for PostgreSQL and for `:memory:`. */
+export function sqliteFileOf(url: string): string | undefined {
+  if (isPostgresUrl(url)) return undefined;
+  const path = url.replace(/^(sqlite|file):(\/\/)?/i, '');
+  return path === ':memory:' ? undefined : resolve(path);
+}
+
+/**
+ * Creates the folder of a SQLite file. Failing, it says so as SQLite would (SQLITE_CANTOPEN), so
+ * that every command reports it as the database DATABASE_URL names (config.ts databaseRefusal).
+ */
+export function makeFolderOf(file: string): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+  } catch (error) {
+    throw Object.assign(new Error((error as Error).message, { cause: error }), { code: 'SQLITE_CANTOPEN' });
+  }
+}
+
 /** `postgres://…` selects PostgreSQL; `sqlite:PATH`, `file:PATH` or a bare path selects SQLite. */
 export function createDatabase(url: string = DEFAULT_DATABASE_URL, options: DatabaseOptions = {}): Database {
   return isPostgresUrl(url)
@@ -344,7 +363,7 @@ export function poolStats(database: Database): { total: number; idle: number; wa
 
 function createSqlite(path: string, options: DatabaseOptions): Database {
   const file = path === ':memory:' ? path : resolve(path);
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:') makeFolderOf(file);
   const sqlite = new SqliteDatabase(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
