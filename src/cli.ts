@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { startDispatcher } from './callbacks/dispatcher.js';
 import { privateCallbackReason } from './callbacks/ssrf.js';
 import { type HttpMethod, OutcallClient, OutcallError } from './client/index.js';
 import { readStdin, registerUserCommands } from './cliUsers.js';
@@ -10,8 +9,8 @@ import { BackupError, backupSqlite } from './db/backup.js';
 import { createDatabase, type Database, DEFAULT_DATABASE_URL } from './db/database.js';
 import { lockDialer } from './db/dialerLock.js';
 import { migrateToLatest, migrationStatus } from './db/migrate.js';
+import { DEMO_CREDENTIALS_FILE, demoCredentialsFile } from './demo/credentials.js';
 import { ServiceError } from './domain/errors.js';
-import { DEMO_CREDENTIALS_FILE, demoCredentialsFile, startDialer, startServer } from './server.js';
 import { pruneAuditLog } from './services/auditLog.js';
 import {
   callbackSecretOf,
@@ -134,6 +133,8 @@ program
       if (!opts.migrate) env.MIGRATE_ON_START = 'false';
       if (!opts.dialer) env.DIALER_ENABLED = 'false';
       if (opts.speed !== undefined) env.DIALER_SPEED = String(opts.speed);
+      // The server's modules (Fastify and the rest) are loaded by the commands that serve only.
+      const { startServer } = await import('./server.js');
       await startServer(loadConfig(env), { demo: opts.demo ?? false });
     },
   );
@@ -154,6 +155,7 @@ program
       info: (o: object, m: string) => console.log(m, o),
       error: (o: object, m: string) => console.error(m, o),
     };
+    const { startDialer } = await import('./server.js');
     const dialer = startDialer(database, config, log);
     console.log(
       `dialer running on ${database.location} (speed ${config.dialerSpeed}); Ctrl-C stops it (calls still in progress after SHUTDOWN_TIMEOUT_SECONDS are released, to be dialled again)`,
@@ -275,6 +277,7 @@ program
       warn: (o: object, m: string) => console.warn(m, o),
       error: (o: object, m: string) => console.error(m, o),
     };
+    const { startDispatcher } = await import('./callbacks/dispatcher.js');
     const dispatcher = startDispatcher(database, config, log);
     console.log(
       `callback dispatcher running on ${database.location} (${config.callbackConcurrency} deliveries at once, ${config.callbackConcurrencyPerTenant} per tenant); Ctrl-C stops it`,

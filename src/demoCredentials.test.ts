@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { scratchDatabase } from '../test/databases.js';
 import { freePort, testDialect } from '../test/harness.js';
-import { DEMO_CREDENTIALS_FILE, demoCredentialsFile } from './server.js';
+import { DEMO_CREDENTIALS_FILE, demoCredentialsFile } from './demo/credentials.js';
 
 /*
  * Each database has its own demo tenant and console password, so each has its own credentials
