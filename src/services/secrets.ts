@@ -15,6 +15,7 @@ import {
 import { dirname, resolve } from 'node:path';
 import type { Database } from '../db/database.js';
 import { listCallbackSecrets, updateCallbackSecret } from '../repositories/callbacks.js';
+import { listSipPasswords, updateSipPassword } from '../repositories/phoneLines.js';
 import { listAppSecrets, updateAppSecret } from '../repositories/tenants.js';
 
 /*
@@ -335,6 +336,13 @@ const SECRET_SOURCES: ((db: Database, lock: boolean) => Promise<StoredSecret[]>)
       context: `tenant.callback_secret:${row.id}`,
       value: row.callback_secret,
       replace: (trx, to) => updateCallbackSecret(trx, row.id, row.callback_secret, to),
+    })),
+  // The caller lines' SIP trunk passwords (services/phoneLines.ts spells the context too).
+  async (db, lock) =>
+    (await listSipPasswords(db, lock)).map((row) => ({
+      context: `phone_line.sip_password:${row.id}`,
+      value: row.sip_password,
+      replace: (trx, to) => updateSipPassword(trx, row.tenant_id, row.id, row.sip_password, to),
     })),
 ];
 
