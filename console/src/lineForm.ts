@@ -16,7 +16,8 @@ export const LINE_LIMITS = {
 
 export interface LineForm {
   phoneNumber: string;
-  phoneType: '' | 'MOBILE' | 'LANDLINE';
+  /** '' (or cleared): from the number. */
+  phoneType: '' | 'MOBILE' | 'LANDLINE' | undefined;
   phoneName: string;
   engine: 'external' | 'simulated';
   /** Empty (null or undefined, as the number input leaves it): no limit. */
