@@ -11,6 +11,7 @@ import type {
   ResultStatus,
   TurnType,
 } from '../domain/enums.js';
+import type { LineEngine, SipTransport } from '../domain/phoneLine.js';
 
 /** The signature versions an appKey may be set to require at least (docs/signature.md). */
 export type SignatureVersion = 'v1' | 'v2';
@@ -129,7 +130,24 @@ export interface PhoneLineTable {
   province: string | null;
   city: string | null;
   enabled_status: Generated<Flag>;
+  /** Channels: calls at once on the line, across the tenant's jobs (null: no limit). */
   concurrency_quota: number | null;
+  /** Who dials the line and within which limits (migration 0027, docs/lines.md). */
+  engine: Generated<LineEngine>;
+  calls_per_second: number | null;
+  ring_timeout_seconds: Generated<number>;
+  max_call_seconds: Generated<number>;
+  daily_cap_per_number: number | null;
+  consecutive_failures: Generated<number>;
+  disabled_reason: string | null;
+  high_water_mark: Generated<number>;
+  sip_uri: string | null;
+  sip_username: string | null;
+  /** Encrypted (services/secrets.ts), context `phone_line.sip_password:<id>`. */
+  sip_password: string | null;
+  sip_transport: Generated<SipTransport>;
+  /** A JSON list of codecs as text (both databases), e.g. ["PCMA","PCMU"]. */
+  sip_codecs: Generated<string>;
 }
 
 export interface CustomerPersonTable {
