@@ -113,8 +113,28 @@ export interface PhoneLineTable {
   province: string | null;
   city: string | null;
   enabled_status: Generated<Flag>;
+  /** Channels: calls at once on the line, across the tenant's jobs (null: no limit). */
   concurrency_quota: number | null;
+  /** Who dials the line and within which limits (migration 0027, docs/lines.md). */
+  engine: Generated<LineEngine>;
+  calls_per_second: number | null;
+  ring_timeout_seconds: Generated<number>;
+  max_call_seconds: Generated<number>;
+  daily_cap_per_number: number | null;
+  consecutive_failures: Generated<number>;
+  disabled_reason: string | null;
+  high_water_mark: Generated<number>;
+  sip_uri: string | null;
+  sip_username: string | null;
+  /** Encrypted (services/secrets.ts), context `phone_line.sip_password:<id>`. */
+  sip_password: string | null;
+  sip_transport: Generated<SipTransport>;
+  /** A JSON list of codecs, e.g. ["PCMA","PCMU"]. */
+  sip_codecs: Generated<string>;
 }
+
+export type LineEngine = 'simulated' | 'external';
+export type SipTransport = 'udp' | 'tcp';
 
 export interface CustomerPersonTable {
   id: Id;
@@ -509,6 +529,30 @@ export interface CallbackAttemptTable {
   error: string | null;
 }
 
+/** One claim of one call task by one call engine (migration 0028; services/callLeases.ts). */
+export interface CallLeaseTable {
+  id: string;
+  tenant_id: number;
+  job_id: number;
+  call_task_id: number;
+  /** Null only for a lineless job's simulated call. */
+  phone_line_id: number | null;
+  /** Null: the built-in simulator. */
+  engine_key_id: number | null;
+  called_phone_number: string;
+  /** The task's attempts + 1 at claim. */
+  attempt: number;
+  state: 'claimed' | 'dialing' | 'ended';
+  phase: 'ringing' | 'early_media' | 'answered' | null;
+  claimed_at: number;
+  dialled_at: number | null;
+  expires_at: number;
+  deadline_at: number | null;
+  ended_at: number | null;
+  ended_reason: 'result' | 'released' | 'expired_before_dial' | 'poisoned' | 'lost' | 'cancelled' | null;
+  result_status: ResultStatus | null;
+}
+
 export interface DB {
   tenant: TenantTable;
   api_key: ApiKeyTable;
@@ -545,6 +589,7 @@ export interface DB {
   console_user: ConsoleUserTable;
   console_session: ConsoleSessionTable;
   login_attempt: LoginAttemptTable;
+  call_lease: CallLeaseTable;
 }
 
 export type Tenant = Selectable<TenantTable>;
