@@ -55,6 +55,22 @@ export interface ApiKeyTable {
   min_signature_version: Generated<SignatureVersion>;
 }
 
+/** An engine's credentials (migration 0029, docs/engine-keys.md): every tenant's (tenant_id null) or one's. */
+export interface EngineKeyTable {
+  id: Id;
+  /** `EK` and 14 letters or digits. */
+  app_key: string;
+  /** Encrypted (services/secrets.ts, context `engine_key.app_secret:<appKey>`). */
+  app_secret: string;
+  name: string;
+  tenant_id: number | null;
+  enabled: Flag;
+  created_at: number;
+  /** Written at most every few seconds per key (services/engineKeys.ts). */
+  last_seen_at: number | null;
+  disabled_at: number | null;
+}
+
 /** A v2 signature nonce seen, kept until its request's timestamp leaves the window (migration 0007). */
 export interface SignatureNonceTable {
   app_key: string;
@@ -590,6 +606,7 @@ export interface DB {
   console_session: ConsoleSessionTable;
   login_attempt: LoginAttemptTable;
   call_lease: CallLeaseTable;
+  engine_key: EngineKeyTable;
 }
 
 export type Tenant = Selectable<TenantTable>;
