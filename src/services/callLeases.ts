@@ -305,8 +305,16 @@ async function claimFromJob(
   if (leases.length === 0) return [];
   const inserted = await insertLeases(db, leases);
   const claimed = leases.filter((l) => inserted.has(l.id));
-  const usedLines = [...new Set(claimed.flatMap((l) => (l.phone_line_id == null ? [] : [l.phone_line_id])))];
-  await raiseHighWaterMarks(db, usedLines);
+  // A line's high-water mark is written only when this claim took it higher: a write on phone_line
+  // moves the tenant's data version (answer cache), which claims otherwise never do.
+  const risen = lines.filter((l) => {
+    const live = loads.get(l.id)!.live + claimed.filter((c) => c.phone_line_id === l.id).length;
+    return live > l.high_water_mark;
+  });
+  await raiseHighWaterMarks(
+    db,
+    risen.map((l) => l.id),
+  );
   return describeClaims(db, engine, claimed, lineOf, settings);
 }
 
