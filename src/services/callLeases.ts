@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import type { Database } from '../db/database.js';
-import type { LineEngine } from '../db/schema.js';
 import { isWithinCallingHours } from '../domain/callingHours.js';
 import {
   type AnsweredBy,
@@ -12,6 +11,7 @@ import {
 import { scriptOf } from '../domain/dialogFlow.js';
 import type { HangupBy, IntentLevel, ResultStatus, TurnType } from '../domain/enums.js';
 import { conflict, notFound } from '../domain/errors.js';
+import type { LineEngine } from '../domain/phoneLine.js';
 import { localDate, startOfLocalDate } from '../domain/time.js';
 import {
   type CallLease,
