@@ -248,7 +248,7 @@ describe('a claim', () => {
       line: { concurrency_quota: 4 },
       job: { robot_count: 10 },
     });
-    const second = await tenant.phoneLine('057199999999');
+    const second = await tenant.phoneLine('057199999999', 'external');
     await setLine(second, { concurrency_quota: 4 });
     await db.db
       .insertInto('job_phone_line')
@@ -468,6 +468,38 @@ describe('result', () => {
     expect(await task(c!.callTaskId)).toMatchObject({ status: 'REDIAL_WAITING', next_attempt_at: NOW + 65_000 });
     expect(await claim(engine, {}, NOW + 64_000)).toEqual([]);
     expect(await claim(engine, {}, NOW + 65_000)).toMatchObject([{ attempt: 2 }]);
+  });
+});
+
+describe('a caller line’s health', () => {
+  it('is disabled after K failures of the line in a row (FROM_PHONE_ERROR, CAN_NOT_CONNECT); another result resets the count', async () => {
+    const { tenant, lineId } = await setUp({ customers: 4, job: { redial_times: 0 } });
+    const engine = externalEngine(tenant.tenantId);
+    const settings = { ...SETTINGS, lineFailureLimit: 2 };
+    const warned: string[] = [];
+    const log = { warn: (_: object, msg: string) => void warned.push(msg) };
+    const [a, b, c] = await claim(engine, { max: 3 });
+    for (const [lease, sipCode] of [
+      [a!, 503],
+      [b!, 486],
+      [c!, 403],
+    ] as const) {
+      await dialCallTask(db, engine, lease.leaseId, settings, NOW);
+      await reportCallResult(db, engine, lease.leaseId, { sipCode, endedBy: 'remote' }, NOW + 1000, { settings, log });
+    }
+    const line = () =>
+      db.db
+        .selectFrom('phone_line')
+        .select(['enabled_status', 'consecutive_failures'])
+        .where('id', '=', lineId)
+        .executeTakeFirstOrThrow();
+    // 503 (1), then 486 resets, then 403 (1): still enabled.
+    expect(await line()).toMatchObject({ enabled_status: 1, consecutive_failures: 1 });
+    const [d] = await claim(engine, {}, NOW + 2000);
+    await dialCallTask(db, engine, d!.leaseId, settings, NOW + 2000);
+    await reportCallResult(db, engine, d!.leaseId, { q850Cause: 38, endedBy: 'remote' }, NOW + 3000, { settings, log });
+    expect(await line()).toMatchObject({ enabled_status: 0, consecutive_failures: 2 });
+    expect(warned).toEqual(['caller line disabled: it kept failing']);
   });
 });
 
