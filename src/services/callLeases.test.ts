@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { T0, TenantFixture } from '../../test/fixtures.js';
 import { createTestDatabase, type TestDatabase } from '../../test/harness.js';
+import { openZone } from '../../test/openHours.js';
 import { type Database, sqliteDataVersion } from '../db/database.js';
 import { ServiceError } from '../domain/errors.js';
 import { insertDoNotCallNumbers } from '../repositories/doNotCall.js';
@@ -35,12 +36,6 @@ beforeAll(async () => {
   db = t.database;
 });
 afterAll(() => t?.drop());
-
-/** A time zone where it is now about 14:00 (whole hours from UTC): inside the fixture jobs' window at any hour. */
-export function openZone(at = Date.now()): string {
-  const offset = ((14 - new Date(at).getUTCHours() + 36) % 24) - 12;
-  return offset === 0 ? 'Etc/GMT' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
-}
 
 let nextKey = 100;
 const externalEngine = (tenantId: number | null = null): Engine => ({
