@@ -174,8 +174,9 @@ describe('a waiting claim at shutdown', () => {
     const waiting = c.claim({ max: 1, waitMs: 20_000 });
     await new Promise((r) => setTimeout(r, 200));
     const started = Date.now();
-    await own.close();
+    await own.app.close();
     expect((await waiting).tasks).toEqual([]);
     expect(Date.now() - started).toBeLessThan(3000);
+    await own.close();
   });
 });
