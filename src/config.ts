@@ -91,6 +91,12 @@ export interface Config {
   readonly consoleLoginMaxDelayMs: number;
   /** scrypt's N = 2^this for console passwords (CONSOLE_PASSWORD_COST; r = 8, p = 1). */
   readonly consolePasswordCost: number;
+  /** Call engines (docs/engines.md): how long a lease lives without a heartbeat (ENGINE_LEASE_TTL_MS). */
+  readonly engineLeaseTtlMs: number;
+  /** Added to a dialled call's ring timeout and maximum length before it is recorded as lost (ENGINE_LEASE_GRACE_MS). */
+  readonly engineLeaseGraceMs: number;
+  /** The longest a claim waits for work (ENGINE_CLAIM_WAIT_MAX_MS): an engine's `waitMs` is cut to it. */
+  readonly engineClaimWaitMaxMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -266,6 +272,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     consoleLoginMaxDelayMs,
     // 17 is OWASP's minimum for scrypt; lower only for tests (vitest.config.ts), higher costs 2× memory and time per step.
     consolePasswordCost: integer(env, 'CONSOLE_PASSWORD_COST', 17, 10, 20),
+    engineLeaseTtlMs: integer(env, 'ENGINE_LEASE_TTL_MS', 30_000, 100, 600_000),
+    engineLeaseGraceMs: integer(env, 'ENGINE_LEASE_GRACE_MS', 60_000, 0, 3_600_000),
+    engineClaimWaitMaxMs: integer(env, 'ENGINE_CLAIM_WAIT_MAX_MS', 25_000, 0, 60_000),
   });
 }
 

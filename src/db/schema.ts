@@ -543,6 +543,30 @@ export interface CallbackAttemptTable {
   error: string | null;
 }
 
+/** One claim of one call task by one call engine (migration 0028; services/callLeases.ts). */
+export interface CallLeaseTable {
+  id: string;
+  tenant_id: number;
+  job_id: number;
+  call_task_id: number;
+  /** Null only for a lineless job's simulated call. */
+  phone_line_id: number | null;
+  /** Null: the built-in simulator. */
+  engine_key_id: number | null;
+  called_phone_number: string;
+  /** The task's attempts + 1 at claim. */
+  attempt: number;
+  state: 'claimed' | 'dialing' | 'ended';
+  phase: 'ringing' | 'early_media' | 'answered' | null;
+  claimed_at: number;
+  dialled_at: number | null;
+  expires_at: number;
+  deadline_at: number | null;
+  ended_at: number | null;
+  ended_reason: 'result' | 'released' | 'expired_before_dial' | 'poisoned' | 'lost' | 'cancelled' | null;
+  result_status: ResultStatus | null;
+}
+
 export interface DB {
   tenant: TenantTable;
   api_key: ApiKeyTable;
@@ -579,6 +603,7 @@ export interface DB {
   console_user: ConsoleUserTable;
   console_session: ConsoleSessionTable;
   login_attempt: LoginAttemptTable;
+  call_lease: CallLeaseTable;
   engine_key: EngineKeyTable;
 }
 

@@ -12,10 +12,15 @@ import {
 } from '../../test/harness.js';
 import { OutcallClient } from '../client/client.js';
 import { createDatabase, type Database, sqliteDataVersion } from '../db/database.js';
-import { VERSIONLESS_TABLES } from '../db/migrations/0026_answer_data_version.js';
+import { VERSIONLESS_TABLES as VERSIONLESS_0026 } from '../db/migrations/0026_answer_data_version.js';
+import { VERSIONLESS_TABLES_0028 } from '../db/migrations/0028_call_leases.js';
 import { VERSIONLESS_TABLES as VERSIONLESS_0029 } from '../db/migrations/0029_engine_keys.js';
+
 import { deleteExpiredSignatureNonces, insertSignatureNonce } from '../repositories/tenants.js';
 import { knownPart } from './answerCache.js';
+
+/** Tables without data version triggers, by the migrations that made them. */
+const VERSIONLESS_TABLES = [...VERSIONLESS_0026, ...VERSIONLESS_TABLES_0028];
 
 /*
  * Kept answers and keys (http/answerCache.ts, services/auth.ts) are served only while nothing was
