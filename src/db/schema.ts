@@ -161,6 +161,8 @@ export interface RobotCallJobTable {
   start_time: number | null;
   next_start_time: string | null;
   system_pause_next_start: number | null;
+  /** Why the scheduler suspended the job, when not for its calling hours (migration 0030). */
+  system_pause_reason: Generated<string | null>;
   redial_times: Generated<number>;
   redial_interval_minutes: Generated<number>;
   created_by_user_id: number | null;
@@ -509,6 +511,13 @@ export interface CallbackAttemptTable {
   error: string | null;
 }
 
+/** Which process holds the scheduler's work (migration 0030; scheduler/scheduler.ts). */
+export interface SchedulerLeaseTable {
+  name: string;
+  holder: string | null;
+  expires_at: number;
+}
+
 export interface DB {
   tenant: TenantTable;
   api_key: ApiKeyTable;
@@ -545,6 +554,7 @@ export interface DB {
   console_user: ConsoleUserTable;
   console_session: ConsoleSessionTable;
   login_attempt: LoginAttemptTable;
+  scheduler_lease: SchedulerLeaseTable;
 }
 
 export type Tenant = Selectable<TenantTable>;

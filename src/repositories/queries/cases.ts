@@ -17,6 +17,7 @@ import * as jobStats from '../jobStats.js';
 import * as jobs from '../jobs.js';
 import * as rateLimits from '../rateLimits.js';
 import * as referenceData from '../referenceData.js';
+import * as schedulerLease from '../schedulerLease.js';
 import * as searchGrams from '../searchGrams.js';
 import * as tenants from '../tenants.js';
 
@@ -47,6 +48,7 @@ export const REPOSITORY_MODULES = {
   jobs,
   rateLimits,
   referenceData,
+  schedulerLease,
   searchGrams,
   tenants,
 };
@@ -883,6 +885,12 @@ export const QUERY_CASES: QueryCase[] = [
     listJobsToDial: [['every tenant’s jobs in a dialler status', (db) => jobs.listJobsToDial(db)]],
     lockJob: [['a job', (db, s) => jobs.lockJob(db, s.tenantId, s.jobId)]],
     lockJobForDelete: [['a job', (db, s) => jobs.lockJobForDelete(db, s.tenantId, s.jobId)]],
+  }),
+  ...casesOf('schedulerLease', {
+    takeSchedulerLease: [
+      ['taken when lapsed, or renewed', (db) => schedulerLease.takeSchedulerLease(db, 'scheduler', 'a', T0, T0 + 15_000)],
+    ],
+    releaseSchedulerLease: [['given up by its holder', (db) => schedulerLease.releaseSchedulerLease(db, 'scheduler', 'a')]],
   }),
   ...casesOf('referenceData', {
     insertReference: [
