@@ -415,7 +415,8 @@ class SqliteDataVersion {
 }
 
 /** Writes to these tables change nothing an answer shows: see SqliteDataVersion. */
-const UNREAD_BOOKKEEPING = /^\s*(insert\s+into|update|delete\s+from)\s+"?(rate_limit|signature_nonce|scheduler_lease)"?[\s(]/i;
+const UNREAD_BOOKKEEPING =
+  /^\s*(insert\s+into|update|delete\s+from)\s+"?(rate_limit|signature_nonce|scheduler_lease)"?[\s(]/i;
 /** Transaction control: it writes nothing itself (see SqliteDataVersion). */
 const TRANSACTION_CONTROL = /^\s*begin\b/i;
 

@@ -424,7 +424,11 @@ export async function moveJobStatus(
   from: JobStatus,
   to: JobStatus,
   now: number,
-  extra: { start_time?: number | null; system_pause_next_start?: number | null; system_pause_reason?: string | null } = {},
+  extra: {
+    start_time?: number | null;
+    system_pause_next_start?: number | null;
+    system_pause_reason?: string | null;
+  } = {},
 ): Promise<boolean> {
   const result = await db.db
     .updateTable('robot_call_job')

@@ -310,7 +310,9 @@ describe('the scheduler’s own writes', () => {
         ? sqliteDataVersion(testDb.database)
         : String(
             (
-              await sql<{ v: string }>`select coalesce(sum(version), 0)::text as v from tenant_data_version where tenant_id = ${tenant.tenantId}`.execute(
+              await sql<{
+                v: string;
+              }>`select coalesce(sum(version), 0)::text as v from tenant_data_version where tenant_id = ${tenant.tenantId}`.execute(
                 testDb.database.db,
               )
             ).rows[0]?.v,
@@ -337,7 +339,9 @@ describe('a job whose data makes scheduling fail', () => {
     const log = { info: () => undefined, error: (obj: object, msg: string) => errors.push({ obj: obj as any, msg }) };
     const mars = await TenantFixture.create(testDb.database);
     const { jobId: bad } = await jobWith(1, { of: mars });
-    await sql`update tenant set time_zone = 'Mars/Olympus_Mons' where id = ${mars.tenantId}`.execute(testDb.database.db);
+    await sql`update tenant set time_zone = 'Mars/Olympus_Mons' where id = ${mars.tenantId}`.execute(
+      testDb.database.db,
+    );
     const { jobId: good } = await jobWith(1, { status: 'IN_QUEUE', startTime: T0 });
     await only(bad, good);
     const s = scheduler(new ManualClock(T0), { log });
@@ -349,7 +353,11 @@ describe('a job whose data makes scheduling fail', () => {
     expect(skipped).toHaveLength(1);
     expect(skipped[0]!.obj).toMatchObject({ robotCallJobId: bad, tenantId: mars.tenantId });
     expect(String((skipped[0]!.obj.err as Error).message)).toMatch(/time zone|timeZone/i);
-    await testDb.database.db.updateTable('robot_call_job').set({ status: 'USER_PAUSE' }).where('id', '=', bad).execute();
+    await testDb.database.db
+      .updateTable('robot_call_job')
+      .set({ status: 'USER_PAUSE' })
+      .where('id', '=', bad)
+      .execute();
     await s.stop();
   });
 });

@@ -239,7 +239,10 @@ export class Scheduler {
     if (this.heldUntil > 0) {
       this.heldUntil = 0;
       await releaseSchedulerLease(this.options.database, LEASE, this.holder).catch((error) =>
-        this.options.log?.error({ err: error }, 'scheduler lease not given up: another process takes it when it lapses'),
+        this.options.log?.error(
+          { err: error },
+          'scheduler lease not given up: another process takes it when it lapses',
+        ),
       );
     }
   }

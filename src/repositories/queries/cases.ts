@@ -888,9 +888,14 @@ export const QUERY_CASES: QueryCase[] = [
   }),
   ...casesOf('schedulerLease', {
     takeSchedulerLease: [
-      ['taken when lapsed, or renewed', (db) => schedulerLease.takeSchedulerLease(db, 'scheduler', 'a', T0, T0 + 15_000)],
+      [
+        'taken when lapsed, or renewed',
+        (db) => schedulerLease.takeSchedulerLease(db, 'scheduler', 'a', T0, T0 + 15_000),
+      ],
     ],
-    releaseSchedulerLease: [['given up by its holder', (db) => schedulerLease.releaseSchedulerLease(db, 'scheduler', 'a')]],
+    releaseSchedulerLease: [
+      ['given up by its holder', (db) => schedulerLease.releaseSchedulerLease(db, 'scheduler', 'a')],
+    ],
   }),
   ...casesOf('referenceData', {
     insertReference: [
