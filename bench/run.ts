@@ -32,6 +32,7 @@ import {
 } from './report.js';
 import { floorScenario, type Scenario, scenarios } from './scenarios.js';
 import { RssSampler, startServer } from './server.js';
+import { runSimulatorBench, writeSimulatorResult } from './simulator.js';
 
 /*
  * `npm run bench` — the benchmark suite. Builds (or reuses) the data set through the
@@ -105,6 +106,12 @@ const program = new Command('bench')
     },
     10,
   )
+  .option(
+    '--simulator',
+    'run only the simulator scenario (bench/simulator.ts): completed simulated calls/s on one job at DIALER_SPEED 100000',
+  )
+  .option('--simulator-customers <n>', 'call tasks of the simulator scenario’s job', positive, 2000)
+  .option('--simulator-concurrency <n>', 'the simulator scenario’s job concurrency (robotCount)', positive, 100)
   .option(
     '--callbacks',
     'run only the callback scenario (bench/callbacks.ts): ingestion on vs off, delivery rate, receiver down',
@@ -372,6 +379,15 @@ if (program.opts().compareOnly) {
   }
 } else if (program.opts().mixedOnly) {
   await mainMixedOnly(program.opts<Options>());
+} else if (program.opts().simulator) {
+  const o = program.opts<Options & { simulatorCustomers: number; simulatorConcurrency: number }>();
+  const result = await runSimulatorBench({
+    db: o.db,
+    postgresUrl: o.postgresUrl,
+    customers: o.simulatorCustomers,
+    concurrency: o.simulatorConcurrency,
+  });
+  log(`simulator: ${JSON.stringify(result)} → ${writeSimulatorResult(result)}`);
 } else if (program.opts().callbacks) {
   const o = program.opts<Options>();
   const result = await runCallbackBench({ db: o.db, postgresUrl: o.postgresUrl });

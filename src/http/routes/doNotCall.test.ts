@@ -3,11 +3,12 @@ import { T0, TenantFixture } from '../../../test/fixtures.js';
 import { allCallRecords, call, getTaskDetail, startTestServer, type TestServer } from '../../../test/harness.js';
 import { recomputeStats } from '../../../test/recompute.js';
 import { OutcallClient } from '../../client/index.js';
-import { Dialer } from '../../dialer/dialer.js';
-import type { DialRequest, Telephony } from '../../dialer/telephony.js';
 import type { ResultStatus } from '../../domain/enums.js';
+import { Simulator } from '../../engines/simulator.js';
+import type { DialRequest, Telephony } from '../../engines/telephony.js';
 import { claimDueCallTasks, listCallTasks } from '../../repositories/callTasks.js';
 import { insertDoNotCallNumbers } from '../../repositories/doNotCall.js';
+import { Scheduler } from '../../scheduler/scheduler.js';
 import { type SimulatedCall, simulateCall } from '../../simulator/conversation.js';
 import { seededRandom } from '../../simulator/random.js';
 
@@ -213,7 +214,7 @@ describe('a number listed after it was imported', () => {
 
     const clock = { t: T0, now: () => clock.t, sleep: async () => undefined };
     const telephony = new HeldTelephony();
-    const dialer = new Dialer({ database: server.database, telephony, clock });
+    const dialer = new Simulator({ database: server.database, telephony, clock });
     expect((await dialer.tick()).claimed).toBe(2); // a and b
     telephony.hangUp(a, 'NO_ANSWER'); // a waits for its redial; b's call is still up
     await waitFor(async () => (await tasksOf(jobId)).get(a)?.status === 'REDIAL_WAITING');
@@ -251,11 +252,14 @@ describe('a number listed after it was imported', () => {
 
     // The rest is dialled — never a, b or c again, even when a's redial is due — and the job completes.
     clock.t = T0 + 2 * 3_600_000;
+    const scheduler = new Scheduler({ database: server.database, clock });
     for (let round = 0; round < 10 && (await jobRow(jobId)).status !== 'COMPLETED'; round++) {
       await dialer.tick();
       for (const { call } of [...telephony.up]) telephony.hangUp(call.calledPhoneNumber, 'ANSWERED');
       await dialer.idle();
+      await scheduler.tick();
     }
+    await scheduler.stop();
     expect(telephony.dialled.map((x) => x.calledPhoneNumber).sort()).toEqual([a, b, d, e].sort());
     const job = await jobRow(jobId);
     expect(job).toMatchObject({ status: 'COMPLETED', completed_task: 5, task_call_total: 5 });
