@@ -21,6 +21,7 @@ export {
   type OutcallClientOptions,
   type SendOptions,
 } from './client.js';
+export { EngineClient, type EngineClientOptions, type EngineCredentials, signEngineRequest } from './engine.js';
 export { OutcallError, type OutcallErrorKind } from './errors.js';
 export type * from './later/callRecord.js';
 export type * from './later/job.js';
