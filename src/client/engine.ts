@@ -1,3 +1,13 @@
+import type {
+  ClaimBody,
+  ClaimResult,
+  DialResult,
+  HeartbeatBody,
+  HeartbeatResult,
+  ReleaseResult,
+  ResultBody,
+  ResultResult,
+} from '../schemas/engine.js';
 import { type HttpMethod, OutcallClient, type OutcallClientOptions, type SendOptions } from './client.js';
 import { type Digest, type RandomSource, type RequestToSign, signedHeadersV2 } from './signing.js';
 import type { Envelope } from './types.js';
@@ -48,6 +58,35 @@ export class EngineClient {
    */
   send<T = unknown>(method: HttpMethod, path: string, options: SendOptions = {}): Promise<Envelope<T>> {
     return this.transport.send<T>(method, path, options);
+  }
+
+  /**
+   * POST /engine/v1/claim: up to `max` call tasks under leases; waits up to `waitMs` (default
+   * 25 s) for work. The transport's timeout must exceed the wait (it is raised for this call).
+   */
+  claim(body: ClaimBody, options: Pick<SendOptions, 'signal'> = {}): Promise<ClaimResult> {
+    const waitMs = body.waitMs ?? 25_000;
+    return this.request<ClaimResult>('POST', '/engine/v1/claim', { ...options, body, timeoutMs: waitMs + 10_000 });
+  }
+
+  /** POST /engine/v1/dial, before the INVITE; a refusal rejects with OutcallError (code 409): do not call. */
+  dial(leaseId: string): Promise<DialResult> {
+    return this.request<DialResult>('POST', '/engine/v1/dial', { body: { leaseId } });
+  }
+
+  /** POST /engine/v1/release: gives back leases claimed and not dialled. */
+  release(leaseIds: string[]): Promise<ReleaseResult> {
+    return this.request<ReleaseResult>('POST', '/engine/v1/release', { body: { leaseIds } });
+  }
+
+  /** POST /engine/v1/heartbeat: renews live leases; `cancel` says which calls to end. */
+  heartbeat(leases: HeartbeatBody['leases']): Promise<HeartbeatResult> {
+    return this.request<HeartbeatResult>('POST', '/engine/v1/heartbeat', { body: { leases } });
+  }
+
+  /** POST /engine/v1/result: reports a dialled call (idempotent by lease: safe to retry). */
+  result(body: ResultBody): Promise<ResultResult> {
+    return this.request<ResultResult>('POST', '/engine/v1/result', { body });
   }
 
   /** The data of a successful envelope; any other code rejects with OutcallError (kind `envelope`). */

@@ -6,6 +6,17 @@
  *   for await (const call of client.callRecords({ robotCallJobId: 2, resultStatuses: ['ANSWERED'] })) …
  */
 
+export type {
+  ClaimBody,
+  ClaimedTask,
+  ClaimResult,
+  DialResult,
+  HeartbeatBody,
+  HeartbeatResult,
+  ReleaseResult,
+  ResultBody,
+  ResultResult,
+} from '../schemas/engine.js';
 export {
   type CallbackHeaders,
   type VerifyCallbackOptions,

@@ -28,6 +28,7 @@ import { registerCallbacks } from './routes/callbacks.js';
 import { registerCallDetail } from './routes/callDetail.js';
 import { registerCreateJob } from './routes/createJob.js';
 import { registerDoNotCall } from './routes/doNotCall.js';
+import { registerEngineProtocol } from './routes/engine/index.js';
 import { registerGetCallRecordInfoList } from './routes/getCallRecordInfoList.js';
 import { registerGetTaskDetail } from './routes/getTaskDetail.js';
 import { registerGetTasks } from './routes/getTasks.js';
@@ -142,6 +143,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   registerAuditLog(app, db);
   registerLaterApi(app, db);
   registerCallbacks(app, db);
+  registerEngineProtocol(app, db, config);
   registerConsole(app, { database, config, now });
   for (const plugin of deps.plugins ?? []) await app.register(plugin);
 
