@@ -113,7 +113,10 @@ program
   .option('--host <host>', 'address to listen on (default: HOST or 127.0.0.1)')
   .option('--demo', 'create the demo tenant and its data when it does not exist')
   .option('--no-migrate', 'do not migrate the database on start')
-  .option('--no-dialer', 'do not run the dialer in this process (run `outcall dialer` elsewhere)')
+  .option(
+    '--no-dialer',
+    'do not run the dialer (simulated calls) in this process (run `outcall dialer` elsewhere); jobs still move',
+  )
   .option(
     '--speed <factor>',
     'simulated calls pass this many times faster than real time (default: DIALER_SPEED or 1)',
@@ -142,7 +145,9 @@ program
 
 program
   .command('dialer')
-  .description('run only the dialer (IN_PROCESS jobs, simulated calls), e.g. beside API processes on PostgreSQL')
+  .description(
+    'run only the dialer (IN_PROCESS jobs, simulated calls) and the scheduler, e.g. beside API processes on PostgreSQL',
+  )
   .option('--speed <factor>', 'simulated calls pass this many times faster than real time', speed)
   .action(async (opts: { speed?: number }) => {
     const env = { ...process.env, ...(opts.speed !== undefined ? { DIALER_SPEED: String(opts.speed) } : {}) };
@@ -156,7 +161,9 @@ program
       info: (o: object, m: string) => console.log(m, o),
       error: (o: object, m: string) => console.error(m, o),
     };
-    const { startDialer } = await import('./server.js');
+    const { startDialer, startScheduler } = await import('./server.js');
+    // The scheduler too, so that jobs move without a serve process: it works while it holds its lease.
+    const scheduler = startScheduler(database, log);
     const dialer = startDialer(database, config, log);
     console.log(
       `dialer running on ${database.location} (speed ${config.dialerSpeed}); Ctrl-C stops it (calls still in progress after SHUTDOWN_TIMEOUT_SECONDS are released, to be dialled again)`,
@@ -165,8 +172,7 @@ program
       process.once(
         signal,
         () =>
-          void dialer
-            .stop({ abandonAfterMs: config.shutdownTimeoutMs })
+          void Promise.all([dialer.stop({ abandonAfterMs: config.shutdownTimeoutMs }), scheduler.stop()])
             .then(() => database.destroy())
             .then(() => process.exit(0)),
       );

@@ -12,8 +12,9 @@ import { ensureDemoData } from './demo/seed.js';
 import { Dialer, type DialerOptions } from './dialer/dialer.js';
 import { SimulatedTelephony } from './dialer/telephony.js';
 import { type App, type AppDependencies, buildApp } from './http/app.js';
-import { dialerMetrics } from './http/probes.js';
+import { dialerMetrics, schedulerMetrics } from './http/probes.js';
 import { DEMO_RECEIVER_PATH, type DemoReceiverState, demoReceiver } from './http/routes/demoReceiver.js';
+import { Scheduler } from './scheduler/scheduler.js';
 import { callbackSecretOf, setCallbackUrl } from './services/callbacks.js';
 import { ensureDemoUser } from './services/consoleUsers.js';
 import { prepareSecrets } from './services/secrets.js';
@@ -77,6 +78,7 @@ export async function startServer(
   if (secrets.encrypted > 0) app.log.info({ encrypted: secrets.encrypted }, 'encrypted the stored app secrets');
   app.log.info({ keyId: secrets.keyring.keyId, source: secrets.keyring.source }, 'secret key loaded');
   let dialer: Dialer | undefined;
+  let scheduler: Scheduler | undefined;
   let dispatcher: CallbackDispatcher | undefined;
   let closing: Promise<void> | undefined;
   /**
@@ -97,7 +99,7 @@ export async function startServer(
     });
     const force = setTimeout(() => app.server.closeAllConnections(), Math.max(0, deadline - 500));
     try {
-      await Promise.all([app.close(), dialerStopped, dispatcherStopped]);
+      await Promise.all([app.close(), dialerStopped, dispatcherStopped, scheduler?.stop()]);
     } finally {
       clearTimeout(force);
     }
@@ -153,6 +155,9 @@ export async function startServer(
       'callback dispatcher running',
     );
   }
+  // Every serve process runs the scheduler, with or without the simulator: one of them at a time does its work.
+  scheduler = startScheduler(database, app.log);
+  app.metrics?.addSource(schedulerMetrics(scheduler));
   if (config.dialerEnabled) {
     const running = startDialer(database, config, app.log);
     dialer = running;
@@ -213,6 +218,13 @@ function listenRefusal(error: unknown, config: Config): ConfigError | undefined 
     default:
       return undefined;
   }
+}
+
+/** The scheduler, ticking until stopped (it works while this process holds its lease). */
+export function startScheduler(database: Database, log: DialerOptions['log']): Scheduler {
+  const scheduler = new Scheduler({ database, log });
+  scheduler.run();
+  return scheduler;
 }
 
 /** The dialer with the built-in simulated engine, ticking until stopped. */

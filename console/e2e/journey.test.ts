@@ -6,6 +6,7 @@ import type { Browser, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Dialer } from '../../src/dialer/dialer.js';
 import { SimulatedTelephony } from '../../src/dialer/telephony.js';
+import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { type Cell, writeXlsx } from '../../src/services/xlsx.js';
 import { consoleUser } from '../../test/consoleClient.js';
 import { TenantFixture } from '../../test/fixtures.js';
@@ -212,9 +213,11 @@ describe.skipIf(!hasChromium)('the console in a browser', () => {
       telephony: new SimulatedTelephony({ speed: 1_000_000, seed: 7, clock }),
       clock,
     });
+    const scheduler = new Scheduler({ database: server.database, clock });
     const dial = async () => {
       await dialer.tick();
       await dialer.idle();
+      await scheduler.tick();
       now += 60_000;
     };
     await dial();
@@ -225,7 +228,7 @@ describe.skipIf(!hasChromium)('the console in a browser', () => {
     // Failed calls are redialled once, 6 minutes later: more rounds than the 8 customers.
     for (let i = 0; i < 40 && (await getTaskDetail(server, tenant.credentials, jobId)).data.completedTask < 8; i++)
       await dial();
-    await dial(); // the dialer marks the job COMPLETED once nothing is left
+    await dial(); // the scheduler marks the job COMPLETED once nothing is left
 
     await page.reload();
     await page.locator('[data-stat=taskCallTotal]').waitFor();

@@ -8,12 +8,11 @@ import { finishedCall, TenantFixture } from '../../test/fixtures.js';
 import { call, startTestServer, type TestServer } from '../../test/harness.js';
 import { verifyCallback } from '../client/callbacks.js';
 import { loadConfig } from '../config.js';
-import { Dialer } from '../dialer/dialer.js';
-import { SimulatedTelephony } from '../dialer/telephony.js';
 import { validateCallbackUrl } from '../domain/callbackUrl.js';
 import { ServiceError } from '../domain/errors.js';
 import { localDate } from '../domain/time.js';
 import { countPendingCallbacks, takeCallbackBatches } from '../repositories/callbacks.js';
+import { Scheduler } from '../scheduler/scheduler.js';
 import {
   callbackSecretOf,
   completeJob,
@@ -299,15 +298,15 @@ describe('transcripts read when a batch is expanded', () => {
 });
 
 describe('ROBOT_CALL_JOB', () => {
-  it('pushes {robotCallJobId, tenantId, status: COMPLETED} once when the dialer completes a job', async () => {
+  it('pushes {robotCallJobId, tenantId, status: COMPLETED} once when the scheduler completes a job', async () => {
     const c = await tenant.customer();
     const { jobId, taskOf } = await tenant.job({ customers: [c.id], status: 'IN_PROCESS' });
     await tenant.call(finishedCall({ jobId, task: taskOf.get(c.id) }));
-    const clock = { now: () => T0, sleep: () => Promise.resolve() };
-    const dialer = new Dialer({ database: server.database, telephony: new SimulatedTelephony({ speed: 1000 }), clock });
-    const report = await dialer.tick();
+    const scheduler = new Scheduler({ database: server.database, clock: { now: () => T0 } });
+    const report = await scheduler.tick();
     expect(report.transitions).toContainEqual({ robotCallJobId: jobId, from: 'IN_PROCESS', to: 'COMPLETED' });
-    await dialer.tick();
+    await scheduler.tick();
+    await scheduler.stop();
     const d = dispatcher();
     while ((await round(d)) > 0);
     const jobEvents = receiver

@@ -394,7 +394,8 @@ function createSqlite(path: string, options: DatabaseOptions): Database {
  * or another handle in this one — changes `PRAGMA data_version`; this connection's own writes are
  * counted as they are prepared (Kysely prepares each statement it runs), whatever they write but
  * the bookkeeping no answer reads (rate-limit slots and v2 nonces, taken on every request; call
- * engines' leases, written by every claim and heartbeat). A write
+ * engines' leases, written by every claim and heartbeat; the scheduler's
+ * lease, renewed every few seconds). A write
  * is counted before it commits, and a rolled-back one too: a version may change for nothing, but
  * never stays the same over a change. `begin immediate` writes nothing itself (SQLite calls it a
  * write: it takes the write lock): not counted, or every transaction that only reads — the
@@ -414,9 +415,9 @@ class SqliteDataVersion {
   }
 }
 
-/** Writes to these tables change nothing an answer shows: see SqliteDataVersion (engine_key: migration 0029; call_lease: 0028). */
+/** Writes to these tables change nothing an answer shows: see SqliteDataVersion (engine_key: migration 0029; call_lease: 0028; scheduler_lease: 0030). */
 const UNREAD_BOOKKEEPING =
-  /^\s*(insert\s+into|update|delete\s+from)\s+"?(rate_limit|signature_nonce|engine_key|call_lease)"?[\s(]/i;
+  /^\s*(insert\s+into|update|delete\s+from)\s+"?(rate_limit|signature_nonce|engine_key|call_lease|scheduler_lease)"?[\s(]/i;
 /** Transaction control: it writes nothing itself (see SqliteDataVersion). */
 const TRANSACTION_CONTROL = /^\s*begin\b/i;
 

@@ -198,6 +198,8 @@ export interface RobotCallJobTable {
   start_time: number | null;
   next_start_time: string | null;
   system_pause_next_start: number | null;
+  /** Why the scheduler suspended the job, when not for its calling hours (migration 0030). */
+  system_pause_reason: Generated<string | null>;
   redial_times: Generated<number>;
   redial_interval_minutes: Generated<number>;
   created_by_user_id: number | null;
@@ -546,6 +548,13 @@ export interface CallbackAttemptTable {
   error: string | null;
 }
 
+/** Which process holds the scheduler's work (migration 0030; scheduler/scheduler.ts). */
+export interface SchedulerLeaseTable {
+  name: string;
+  holder: string | null;
+  expires_at: number;
+}
+
 /** One claim of one call task by one call engine (migration 0028; services/callLeases.ts). */
 export interface CallLeaseTable {
   id: string;
@@ -608,6 +617,7 @@ export interface DB {
   login_attempt: LoginAttemptTable;
   call_lease: CallLeaseTable;
   engine_key: EngineKeyTable;
+  scheduler_lease: SchedulerLeaseTable;
 }
 
 export type Tenant = Selectable<TenantTable>;

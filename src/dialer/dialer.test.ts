@@ -3,6 +3,7 @@ import { T0, TenantFixture } from '../../test/fixtures.js';
 import { createTestDatabase, type TestDatabase, testDialect } from '../../test/harness.js';
 import { createDatabase } from '../db/database.js';
 import type { ResultStatus } from '../domain/enums.js';
+import { Scheduler } from '../scheduler/scheduler.js';
 import { type SimulatedCall, simulateCall } from '../simulator/conversation.js';
 import { seededRandom } from '../simulator/random.js';
 import { Dialer } from './dialer.js';
@@ -107,7 +108,9 @@ describe('the dialer', () => {
     const jobId = await jobWith(10, { robotCount: 3 });
     await only(jobId);
     const telephony = new HeldTelephony();
-    const dialer = new Dialer({ database: testDb.database, telephony, clock: new ManualClock(T0) });
+    const clock = new ManualClock(T0);
+    const dialer = new Dialer({ database: testDb.database, telephony, clock });
+    const scheduler = new Scheduler({ database: testDb.database, clock, holder: 'test' });
     expect((await dialer.tick()).claimed).toBe(3);
     expect((await dialer.tick()).claimed).toBe(0);
     telephony.hangUp(1);
@@ -120,62 +123,12 @@ describe('the dialer', () => {
     }
     expect(telephony.most).toBe(3);
     expect(new Set(telephony.dialled.map((c) => c.callTaskId)).size).toBe(10);
-    expect((await dialer.tick()).transitions).toEqual([]);
+    expect((await scheduler.tick()).transitions).toEqual([
+      { robotCallJobId: jobId, from: 'IN_PROCESS', to: 'COMPLETED' },
+    ]);
+    expect((await dialer.tick()).claimed).toBe(0);
     expect((await jobRow(jobId)).status).toBe('COMPLETED');
     expect(await records(jobId)).toHaveLength(10);
-  });
-
-  it('suspends a job outside its daily window and resumes it by itself, in the tenant’s time zone', async () => {
-    const jobId = await jobWith(2);
-    await only(jobId);
-    const clock = new ManualClock(T0 - 2 * HOUR); // 08:00 in Shanghai
-    const telephony = new HeldTelephony();
-    const dialer = new Dialer({ database: testDb.database, telephony, clock });
-    const report = await dialer.tick();
-    expect(report).toEqual({
-      claimed: 0,
-      transitions: [{ robotCallJobId: jobId, from: 'IN_PROCESS', to: 'SYSTEM_SUSPENDED' }],
-    });
-    expect((await jobRow(jobId)).system_pause_next_start).toBe(T0 - HOUR); // 09:00
-    clock.t = T0 - HOUR - MINUTE;
-    expect((await dialer.tick()).claimed).toBe(0);
-    clock.t = T0 - HOUR;
-    const resumed = await dialer.tick();
-    expect(resumed.transitions).toEqual([{ robotCallJobId: jobId, from: 'SYSTEM_SUSPENDED', to: 'IN_PROCESS' }]);
-    expect(resumed.claimed).toBe(2);
-    expect((await jobRow(jobId)).system_pause_next_start).toBeNull();
-    telephony.hangUp(2);
-    await dialer.idle();
-  });
-
-  it('keeps out of the inactive window', async () => {
-    const jobId = await jobWith(1);
-    await only(jobId);
-    await testDb.database.db
-      .updateTable('robot_call_job')
-      .set({ inactive_time_list: JSON.stringify([{ startTime: '12:00:00', endTime: '13:30:00' }]) })
-      .where('id', '=', jobId)
-      .execute();
-    const clock = new ManualClock(T0 + 2.5 * HOUR); // 12:30
-    const dialer = new Dialer({ database: testDb.database, telephony: new HeldTelephony(), clock });
-    expect((await dialer.tick()).transitions[0]?.to).toBe('SYSTEM_SUSPENDED');
-    expect((await jobRow(jobId)).system_pause_next_start).toBe(T0 + 3.5 * HOUR); // 13:30
-  });
-
-  it('follows the tenant’s own time zone', async () => {
-    const ny = await TenantFixture.create(testDb.database, { timeZone: 'America/New_York' });
-    const c = await ny.customer();
-    const { jobId } = await ny.job({ status: 'IN_PROCESS', customers: [c.id] });
-    await only(jobId);
-    // 10:00 in Shanghai is 22:00 in New York: outside 09:00–20:00 there.
-    const dialer = new Dialer({
-      database: testDb.database,
-      telephony: new HeldTelephony(),
-      clock: new ManualClock(T0),
-    });
-    expect((await dialer.tick()).transitions).toEqual([
-      { robotCallJobId: jobId, from: 'IN_PROCESS', to: 'SYSTEM_SUSPENDED' },
-    ]);
   });
 
   it('redials an unanswered call task after the job’s interval, up to its redial limit', async () => {
@@ -194,25 +147,15 @@ describe('the dialer', () => {
     telephony.hangUp(1, 'BUSY');
     await dialer.idle();
     clock.t = T0 + 2 * HOUR;
-    const last = await dialer.tick();
-    expect(last.claimed).toBe(0);
-    expect(last.transitions).toEqual([{ robotCallJobId: jobId, from: 'IN_PROCESS', to: 'COMPLETED' }]);
+    expect((await dialer.tick()).claimed).toBe(0);
+    const scheduler = new Scheduler({ database: testDb.database, clock, holder: 'test' });
+    expect((await scheduler.tick()).transitions).toEqual([
+      { robotCallJobId: jobId, from: 'IN_PROCESS', to: 'COMPLETED' },
+    ]);
     expect((await records(jobId)).map((r) => r.idempotency_key)).toEqual([
       expect.stringMatching(/-1$/),
       expect.stringMatching(/-2$/),
     ]);
-  });
-
-  it('starts a queued AUTO job at its start time', async () => {
-    const jobId = await jobWith(1, { status: 'IN_QUEUE', startTime: T0 + HOUR });
-    await only(jobId);
-    const clock = new ManualClock(T0);
-    const dialer = new Dialer({ database: testDb.database, telephony: new HeldTelephony(), clock });
-    expect((await dialer.tick()).transitions).toEqual([]);
-    clock.t = T0 + HOUR;
-    const started = await dialer.tick();
-    expect(started.transitions).toEqual([{ robotCallJobId: jobId, from: 'IN_QUEUE', to: 'IN_PROCESS' }]);
-    expect(started.claimed).toBe(1);
   });
 
   it('dials again a task whose dialer died, once the claim runs out, under the same key', async () => {
@@ -272,10 +215,12 @@ describe('the dialer', () => {
       clock,
       tickMs: 5,
     });
+    const scheduler = new Scheduler({ database: testDb.database, clock, holder: 'test', tickMs: 5 });
     dialer.run();
+    scheduler.run();
     for (let i = 0; i < 200 && (await jobRow(jobId)).status !== 'COMPLETED'; i++)
       await new Promise((r) => setTimeout(r, 10));
-    await dialer.stop();
+    await Promise.all([dialer.stop(), scheduler.stop()]);
     expect((await jobRow(jobId)).status).toBe('COMPLETED');
     const turns = await testDb.database.db
       .selectFrom('call_detail')

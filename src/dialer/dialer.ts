@@ -1,24 +1,15 @@
 import type { Database } from '../db/database.js';
-import { isWithinCallingHours, nextOpening } from '../domain/callingHours.js';
+import { isWithinCallingHours } from '../domain/callingHours.js';
 import { scriptOf } from '../domain/dialogFlow.js';
-import type { JobStatus } from '../domain/enums.js';
-import {
-  claimDueCallTasks,
-  countCallsInFlight,
-  hasUnfinishedCallTasks,
-  releaseCallTask,
-} from '../repositories/callTasks.js';
-import { type JobToDial, listJobsToDial, lockJob, moveJobStatus } from '../repositories/jobs.js';
-import { completeJob } from '../services/callbacks.js';
+import { claimDueCallTasks, countCallsInFlight, releaseCallTask } from '../repositories/callTasks.js';
+import { type JobToDial, listJobsToDial, lockJob } from '../repositories/jobs.js';
 import { recordFinishedCalls } from '../services/callResults.js';
 import { asFinishedCall } from '../simulator/conversation.js';
 import { type Clock, systemClock, type Telephony } from './telephony.js';
 
 /*
- * The dialer runs IN_PROCESS jobs. Each tick it moves jobs with their calling hours (suspending
- * and resuming them in the tenant's time zone), starts queued AUTO jobs whose time has come,
- * completes jobs whose call tasks are all finished, and claims due call tasks up to each job's
- * robotCount. Finished calls go through the one write path. Claims are leases: a task claimed by
+ * The dialer dials IN_PROCESS jobs (the scheduler, scheduler/scheduler.ts, moves them through
+ * their lifecycle). Each tick it claims due call tasks up to each job's robotCount. Finished calls go through the one write path. Claims are leases: a task claimed by
  * a dialer that died is dialled again once its lease runs out, under the same idempotency key.
  */
 
@@ -47,7 +38,6 @@ export interface DialerStats {
 
 export interface TickReport {
   claimed: number;
-  transitions: { robotCallJobId: number; from: JobStatus; to: JobStatus }[];
   /** Jobs this tick could not serve (logged), when there were any; the others were served. */
   skipped?: { robotCallJobId: number; tenantId: number }[];
 }
@@ -70,7 +60,7 @@ export class Dialer {
   /** One pass over every job the dialer looks after. */
   async tick(): Promise<TickReport> {
     const { database } = this.options;
-    const report: TickReport = { claimed: 0, transitions: [] };
+    const report: TickReport = { claimed: 0 };
     const jobs = await listJobsToDial(database);
     this.counts.jobs = jobs.length;
     for (const job of jobs) {
@@ -78,8 +68,14 @@ export class Dialer {
       // job: it is skipped and logged, and every other job is served in this same tick.
       try {
         const now = this.clock.now();
-        const status = await this.moveWithCallingHours(job, now, report);
-        if (status === 'IN_PROCESS') report.claimed += await this.dialDueTasks(job, now);
+        // Only inside the calling hours: the scheduler suspends the job outside them, but may not have yet.
+        const hours = {
+          dailyStartTime: job.daily_start_time,
+          dailyEndTime: job.daily_end_time,
+          inactiveTimeList: job.inactive_time_list,
+        };
+        if (job.status === 'IN_PROCESS' && isWithinCallingHours(hours, now, job.time_zone))
+          report.claimed += await this.dialDueTasks(job, now);
         if (this.failingJobs.delete(job.id))
           this.options.log?.info({ robotCallJobId: job.id, tenantId: job.tenant_id }, 'job is dialled again');
       } catch (error) {
@@ -104,50 +100,6 @@ export class Dialer {
       { err: error, robotCallJobId: job.id, tenantId: job.tenant_id },
       'job skipped: its data makes dialling fail; the other jobs are dialled',
     );
-  }
-
-  private async move(job: JobToDial, to: JobStatus, now: number, report: TickReport, extra = {}): Promise<boolean> {
-    // COMPLETED writes the job's callback event in the same transaction (services/callbacks.ts).
-    const moved =
-      to === 'COMPLETED'
-        ? await completeJob(this.options.database, job.tenant_id, job.id, job.status, now)
-        : await moveJobStatus(this.options.database, job.tenant_id, job.id, job.status, to, now, extra);
-    if (moved) report.transitions.push({ robotCallJobId: job.id, from: job.status, to });
-    return moved;
-  }
-
-  /** Returns the status the job is in after this tick's rules. */
-  private async moveWithCallingHours(job: JobToDial, now: number, report: TickReport): Promise<JobStatus> {
-    if (job.status === 'IN_QUEUE') {
-      if (job.start_time === null || job.start_time > now) return job.status;
-      if (!(await this.move(job, 'IN_PROCESS', now, report))) return job.status;
-      job = { ...job, status: 'IN_PROCESS' };
-    }
-    const hours = {
-      dailyStartTime: job.daily_start_time,
-      dailyEndTime: job.daily_end_time,
-      inactiveTimeList: job.inactive_time_list,
-    };
-    const open = isWithinCallingHours(hours, now, job.time_zone);
-    if (job.status === 'IN_PROCESS' && !open) {
-      await this.move(job, 'SYSTEM_SUSPENDED', now, report, {
-        system_pause_next_start: nextOpening(hours, now, job.time_zone),
-      });
-      return 'SYSTEM_SUSPENDED';
-    }
-    if (job.status === 'SYSTEM_SUSPENDED') {
-      if (!open || !(await this.move(job, 'IN_PROCESS', now, report, { system_pause_next_start: null })))
-        return job.status;
-      job = { ...job, status: 'IN_PROCESS' };
-    }
-    if (job.status === 'IN_PROCESS' && job.task_call_total > 0 && job.completed_task >= job.task_call_total) {
-      if (
-        !(await hasUnfinishedCallTasks(this.options.database, job.tenant_id, job.id)) &&
-        (await this.move(job, 'COMPLETED', now, report))
-      )
-        return 'COMPLETED';
-    }
-    return job.status;
   }
 
   private async dialDueTasks(job: JobToDial, now: number): Promise<number> {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { T0, TenantFixture } from '../../test/fixtures.js';
 import { allCallRecords, call, getTaskDetail, startTestServer, type TestServer } from '../../test/harness.js';
 import { recomputeStats } from '../../test/recompute.js';
+import { Scheduler } from '../scheduler/scheduler.js';
 import { Dialer } from './dialer.js';
 import { SimulatedTelephony } from './telephony.js';
 
@@ -46,6 +47,7 @@ describe('a job, from creation to its last call', () => {
       telephony: new SimulatedTelephony({ speed: 1_000_000, seed: 11, clock }),
       clock,
     });
+    const scheduler = new Scheduler({ database: server.database, clock });
     const progress: number[] = [];
     const detail = async () => (await getTaskDetail(server, tenant.credentials, robotCallJobId)).data;
 
@@ -66,7 +68,9 @@ describe('a job, from creation to its last call', () => {
       now += 2 * 60_000; // redials become due
       await dialer.tick();
       await dialer.idle();
+      await scheduler.tick();
     }
+    await scheduler.stop();
     const done = await detail();
     expect(done.robotCallJob.status).toBe('COMPLETED');
     expect(done.completedTask).toBe(30);

@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import { type Database, poolStats } from '../db/database.js';
 import { migrationStatus } from '../db/migrate.js';
 import type { DialerStats } from '../dialer/dialer.js';
+import type { SchedulerStats } from '../scheduler/scheduler.js';
 import { lineMetrics } from '../services/phoneLines.js';
 import type { App } from './app.js';
 import type { ConnectionGuard } from './connections.js';
@@ -158,6 +159,30 @@ export function dialerMetrics(dialer: { stats(): DialerStats }): MetricSource {
         ticks_total: s.ticks,
         tick_failures_total: s.tickFailures,
         calls_abandoned_total: s.callsAbandoned,
+      };
+    },
+  };
+}
+
+/** The scheduler's figures (Scheduler.stats). */
+export function schedulerMetrics(scheduler: { stats(): SchedulerStats }): MetricSource {
+  return {
+    prefix: 'outcall_scheduler',
+    metrics: {
+      holder: { help: 'Whether this process does the scheduler’s work (holds its lease): 1 or 0', type: 'gauge' },
+      jobs: { help: 'Jobs the last tick looked after (0 when another process does the work)', type: 'gauge' },
+      ticks_total: { help: 'Ticks run', type: 'counter' },
+      tick_failures_total: { help: 'Ticks that failed (logged as "scheduler tick failed")', type: 'counter' },
+      transitions_total: { help: 'Job status changes made', type: 'counter' },
+    },
+    read: () => {
+      const s = scheduler.stats();
+      return {
+        holder: s.holder ? 1 : 0,
+        jobs: s.jobs,
+        ticks_total: s.ticks,
+        tick_failures_total: s.tickFailures,
+        transitions_total: s.transitions,
       };
     },
   };

@@ -424,7 +424,11 @@ export async function moveJobStatus(
   from: JobStatus,
   to: JobStatus,
   now: number,
-  extra: { start_time?: number | null; system_pause_next_start?: number | null } = {},
+  extra: {
+    start_time?: number | null;
+    system_pause_next_start?: number | null;
+    system_pause_reason?: string | null;
+  } = {},
 ): Promise<boolean> {
   const result = await db.db
     .updateTable('robot_call_job')
@@ -502,14 +506,36 @@ export async function listJobsToDial(db: Database) {
       'j.inactive_time_list',
       'j.task_call_total',
       'j.completed_task',
+      'j.system_pause_reason',
       't.time_zone',
       'f.definition',
+      // The job's caller lines, and those of them enabled: a job whose lines are all disabled is suspended.
+      (eb) =>
+        eb
+          .selectFrom('job_phone_line as jl')
+          .select((e) => e.fn.countAll<number | string>().as('n'))
+          .whereRef('jl.tenant_id', '=', 'j.tenant_id')
+          .whereRef('jl.job_id', '=', 'j.id')
+          .as('lines'),
+      (eb) =>
+        eb
+          .selectFrom('job_phone_line as jl')
+          .innerJoin('phone_line as l', (join) =>
+            join.onRef('l.tenant_id', '=', 'jl.tenant_id').onRef('l.id', '=', 'jl.phone_line_id'),
+          )
+          .select((e) => e.fn.countAll<number | string>().as('n'))
+          .whereRef('jl.tenant_id', '=', 'j.tenant_id')
+          .whereRef('jl.job_id', '=', 'j.id')
+          .where('l.enabled_status', '=', 1)
+          .as('usable_lines'),
     ])
     .where('j.status', 'in', [...DIALER_STATUSES])
     .orderBy('j.id')
     .execute();
   return rows.map((j) => ({
     ...j,
+    lines: Number(j.lines ?? 0),
+    usable_lines: Number(j.usable_lines ?? 0),
     inactive_time_list: parseJson<InactiveWindow[]>(j.inactive_time_list, []),
     definition: parseDefinition(j.definition),
   }));

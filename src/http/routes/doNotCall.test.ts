@@ -8,6 +8,7 @@ import type { DialRequest, Telephony } from '../../dialer/telephony.js';
 import type { ResultStatus } from '../../domain/enums.js';
 import { claimDueCallTasks, listCallTasks } from '../../repositories/callTasks.js';
 import { insertDoNotCallNumbers } from '../../repositories/doNotCall.js';
+import { Scheduler } from '../../scheduler/scheduler.js';
 import { type SimulatedCall, simulateCall } from '../../simulator/conversation.js';
 import { seededRandom } from '../../simulator/random.js';
 
@@ -251,11 +252,14 @@ describe('a number listed after it was imported', () => {
 
     // The rest is dialled — never a, b or c again, even when a's redial is due — and the job completes.
     clock.t = T0 + 2 * 3_600_000;
+    const scheduler = new Scheduler({ database: server.database, clock });
     for (let round = 0; round < 10 && (await jobRow(jobId)).status !== 'COMPLETED'; round++) {
       await dialer.tick();
       for (const { call } of [...telephony.up]) telephony.hangUp(call.calledPhoneNumber, 'ANSWERED');
       await dialer.idle();
+      await scheduler.tick();
     }
+    await scheduler.stop();
     expect(telephony.dialled.map((x) => x.calledPhoneNumber).sort()).toEqual([a, b, d, e].sort());
     const job = await jobRow(jobId);
     expect(job).toMatchObject({ status: 'COMPLETED', completed_task: 5, task_call_total: 5 });

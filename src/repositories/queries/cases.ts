@@ -19,6 +19,7 @@ import * as jobs from '../jobs.js';
 import * as phoneLines from '../phoneLines.js';
 import * as rateLimits from '../rateLimits.js';
 import * as referenceData from '../referenceData.js';
+import * as schedulerLease from '../schedulerLease.js';
 import * as searchGrams from '../searchGrams.js';
 import * as tenants from '../tenants.js';
 
@@ -51,6 +52,7 @@ export const REPOSITORY_MODULES = {
   phoneLines,
   rateLimits,
   referenceData,
+  schedulerLease,
   searchGrams,
   tenants,
 };
@@ -887,6 +889,17 @@ export const QUERY_CASES: QueryCase[] = [
     listJobsToDial: [['every tenant’s jobs in a dialler status', (db) => jobs.listJobsToDial(db)]],
     lockJob: [['a job', (db, s) => jobs.lockJob(db, s.tenantId, s.jobId)]],
     lockJobForDelete: [['a job', (db, s) => jobs.lockJobForDelete(db, s.tenantId, s.jobId)]],
+  }),
+  ...casesOf('schedulerLease', {
+    takeSchedulerLease: [
+      [
+        'taken when lapsed, or renewed',
+        (db) => schedulerLease.takeSchedulerLease(db, 'scheduler', 'a', T0, T0 + 15_000),
+      ],
+    ],
+    releaseSchedulerLease: [
+      ['given up by its holder', (db) => schedulerLease.releaseSchedulerLease(db, 'scheduler', 'a')],
+    ],
   }),
   ...casesOf('referenceData', {
     insertReference: [

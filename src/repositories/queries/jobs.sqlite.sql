@@ -568,8 +568,30 @@ select
   "j"."inactive_time_list",
   "j"."task_call_total",
   "j"."completed_task",
+  "j"."system_pause_reason",
   "t"."time_zone",
-  "f"."definition"
+  "f"."definition",
+  (
+    select
+      count(*) as "n"
+    from
+      "job_phone_line" as "jl"
+    where
+      "jl"."tenant_id" = "j"."tenant_id"
+      and "jl"."job_id" = "j"."id"
+  ) as "lines",
+  (
+    select
+      count(*) as "n"
+    from
+      "job_phone_line" as "jl"
+      inner join "phone_line" as "l" on "l"."tenant_id" = "jl"."tenant_id"
+      and "l"."id" = "jl"."phone_line_id"
+    where
+      "jl"."tenant_id" = "j"."tenant_id"
+      and "jl"."job_id" = "j"."id"
+      and "l"."enabled_status" = ?
+  ) as "usable_lines"
 from
   "robot_call_job" as "j"
   inner join "tenant" as "t" on "t"."id" = "j"."tenant_id"

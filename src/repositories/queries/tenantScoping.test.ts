@@ -66,6 +66,7 @@ const GLOBAL_TABLES: Record<string, string> = {
   rate_limit: 'per-appKey limiter state, keyed by appKey',
   console_session: 'signed-in browsers, keyed by a token hash',
   login_attempt: 'failed sign-ins by user name and address',
+  scheduler_lease: 'which process does the scheduler’s work: one row for the installation',
 };
 
 interface Statement {
