@@ -27,7 +27,8 @@ let server: ServeProcess;
 beforeAll(async () => {
   testDb = await createTestDatabase();
   tenant = await TenantFixture.create(testDb.database, { timeZone: zoneAtNoon() });
-  server = await serveProcess([], { DATABASE_URL: testDb.databaseUrl });
+  // TODO: the simulator (helper-sched) only claims simulated lines: drop --no-dialer then.
+  server = await serveProcess(['--no-dialer'], { DATABASE_URL: testDb.databaseUrl });
 });
 afterAll(async () => {
   server?.child.kill('SIGTERM');
@@ -103,11 +104,11 @@ describe('examples/engine.py', () => {
 
     // The scheduler completes the job on its next tick once no task is left.
     let detail = (await getTaskDetail(server, c, jobId)).data;
-    for (let i = 0; i < 50 && detail.status !== 'COMPLETED'; i++) {
+    for (let i = 0; i < 50 && detail.robotCallJob.status !== 'COMPLETED'; i++) {
       await new Promise((r) => setTimeout(r, 100));
       detail = (await getTaskDetail(server, c, jobId)).data;
     }
-    expect(detail.status).toBe('COMPLETED');
+    expect(detail.robotCallJob.status).toBe('COMPLETED');
 
     const records = await allCallRecords(server, c, { robotCallJobId: jobId });
     expect(records.map((r) => r.calledPhoneNumber).sort()).toEqual(customers.map((x) => x.phoneNumber).sort());
