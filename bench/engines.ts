@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { EngineClient } from '../src/client/engine.js';
+import type { OutcallError } from '../src/client/errors.js';
 import { loadConfig } from '../src/config.js';
 import { createDatabase, type Database } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
@@ -63,6 +64,9 @@ export interface EngineBenchResult {
   result: Latency;
   errors: Record<string, number>;
   engineCpuPercent: number;
+  /** The server's CPU over the run (100: one core), and per completed task: the figure a loaded machine does not change much. */
+  serverCpuPercent: number;
+  serverCpuMsPerTask: number;
   machine: { cpus: number; cpuModel: string; node: string };
   targets: { name: string; figure: string; limit: string; met: boolean }[];
 }
@@ -198,7 +202,15 @@ export async function runEngineBench(o: EngineBenchOptions): Promise<EngineBench
     }
     const server = await startServer({ databaseUrl: fresh.url, log: o.log });
     try {
-      return await measure(server.url, setup, { ...o, engines, channels, seconds, warmup, tasks, startedAt });
+      return await measure(server.url, server.pid, setup, {
+        ...o,
+        engines,
+        channels,
+        seconds,
+        warmup,
+        tasks,
+        startedAt,
+      });
     } finally {
       await server.stop();
     }
@@ -207,8 +219,20 @@ export async function runEngineBench(o: EngineBenchOptions): Promise<EngineBench
   }
 }
 
+/** CPU time a process has used so far (user + system), in ms, from /proc (Linux). */
+function cpuMsOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 a second on Linux).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 async function measure(
   url: string,
+  pid: number,
   setup: Awaited<ReturnType<typeof prepare>>,
   o: EngineBenchOptions & {
     engines: number;
@@ -228,52 +252,51 @@ async function measure(
   let measuring = false;
   const note = (what: string) => (errors[what] = (errors[what] ?? 0) + 1);
 
-  const post = async (client: EngineClient, name: string, body: unknown, into?: number[]) => {
+  /** One request, timed into `into` while measuring; a refusal is counted by its code and message. */
+  const timed = async <T>(what: string, into: number[] | undefined, send: () => Promise<T>) => {
     const t = performance.now();
-    const envelope = await client.send<any>('POST', `/engine/v1/${name}`, { body, retries: 0 });
-    if (into && measuring) into.push(performance.now() - t);
-    if (envelope.code !== 200) {
-      note(`${name} ${envelope.code} ${envelope.resultMsg}`);
+    try {
+      const answer = await send();
+      if (into && measuring) into.push(performance.now() - t);
+      return answer;
+    } catch (e) {
+      const error = e as OutcallError;
+      note(`${what} ${error.code ?? ''} ${error.resultMsg ?? error.message}`);
       return undefined;
     }
-    return envelope.data;
   };
 
   const started = Date.now();
   const measureFrom = started + o.warmup * 1000;
   const stopAt = measureFrom + o.seconds * 1000;
   let cpuAtStart = process.cpuUsage();
+  let serverCpuAtStart = cpuMsOf(pid);
   const timer = setTimeout(() => {
     measuring = true;
     cpuAtStart = process.cpuUsage();
+    serverCpuAtStart = cpuMsOf(pid);
   }, o.warmup * 1000);
 
   const engine = async (key: { appKey: string; appSecret: string }) => {
     const client = new EngineClient({ baseUrl: url, appKey: key.appKey, appSecret: key.appSecret, retries: 0 });
     while (Date.now() < stopAt) {
       const t = performance.now();
-      let answer: { tasks: { leaseId: string; callTaskId: number }[] } | undefined;
-      try {
-        answer = await post(client, 'claim', { max: o.channels, waitMs: 1000, lines: [setup.lineId] });
-      } catch (e) {
-        note(`claim ${(e as Error).message}`);
-        continue;
-      }
+      const answer = await timed('claim', undefined, () =>
+        client.claim({ max: o.channels, waitMs: 1000, lines: [setup.lineId] }),
+      );
       if (!answer) continue;
       if (answer.tasks.length === 0) {
         empty++;
         continue;
       }
+      // Work is always waiting: a claim that brought some is the time to answer one.
       if (measuring) claimMs.push(performance.now() - t);
       await Promise.all(
         answer.tasks.map(async (task) => {
-          try {
-            if (!(await post(client, 'dial', { leaseId: task.leaseId }, dialMs))) return;
-            if (!(await post(client, 'result', factsOf(task.leaseId, task.callTaskId), resultMs))) return;
-            if (measuring && Date.now() <= stopAt) completed++;
-          } catch (e) {
-            note((e as Error).message);
-          }
+          if (!(await timed('dial', dialMs, () => client.dial(task.leaseId)))) return;
+          const facts = factsOf(task.leaseId, task.callTaskId) as Parameters<EngineClient['result']>[0];
+          if (!(await timed('result', resultMs, () => client.result(facts)))) return;
+          if (measuring && Date.now() <= stopAt) completed++;
         }),
       );
     }
@@ -281,6 +304,7 @@ async function measure(
   await Promise.all(setup.keys.map(engine));
   clearTimeout(timer);
   const cpu = process.cpuUsage(cpuAtStart);
+  const serverCpuMs = cpuMsOf(pid) - serverCpuAtStart;
   const tasksPerSecond = Math.round(completed / o.seconds);
   const claim = { ...latency(claimMs), empty };
   const target = o.db === 'sqlite' ? 1000 : 500;
@@ -298,6 +322,8 @@ async function measure(
     result: latency(resultMs),
     errors,
     engineCpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / (o.seconds * 1000)) * 100),
+    serverCpuPercent: Math.round((serverCpuMs / (o.seconds * 1000)) * 100),
+    serverCpuMsPerTask: completed ? Math.round((serverCpuMs / completed) * 100) / 100 : 0,
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model.trim() ?? '?', node: process.version },
     targets: [
       {

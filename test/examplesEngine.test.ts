@@ -82,23 +82,20 @@ describe('examples/engine.py', () => {
     expect((await post('start', { robotCallJobId: jobId })).code).toBe(200);
 
     const key = await createEngineKey(testDb.database, { name: 'python example', tenantId: tenant.tenantId });
-    const engine = await runEngine(
-      { OUTCALL_ENGINE_KEY: key.appKey, OUTCALL_ENGINE_SECRET: key.appSecret },
-      [
-        '--url',
-        server.url,
-        '--channels',
-        String(CHANNELS + 3), // more than the line has: outcall gives it no more than 5 at once
-        '--talk-seconds',
-        '0.05-0.2',
-        '--claim-wait-ms',
-        '1000',
-        '--exit-when-idle',
-        '1.5',
-        '--seed',
-        '22',
-      ],
-    );
+    const engine = await runEngine({ OUTCALL_ENGINE_KEY: key.appKey, OUTCALL_ENGINE_SECRET: key.appSecret }, [
+      '--url',
+      server.url,
+      '--channels',
+      String(CHANNELS + 3), // more than the line has: outcall gives it no more than 5 at once
+      '--talk-seconds',
+      '0.05-0.2',
+      '--claim-wait-ms',
+      '1000',
+      '--exit-when-idle',
+      '1.5',
+      '--seed',
+      '22',
+    ]);
     expect(engine.code, engine.output).toBe(0);
     expect(engine.output).toMatch(new RegExp(`claimed ${CUSTOMERS}, dialled ${CUSTOMERS}, refused 0`));
 
