@@ -1128,9 +1128,7 @@ export const QUERY_CASES: QueryCase[] = [
     ],
     listPhoneLineRows: [['a tenant’s lines', (db, s) => phoneLines.listPhoneLineRows(db, s.tenantId)]],
     findPhoneLine: [['by id', (db, s) => phoneLines.findPhoneLine(db, s.tenantId, s.phoneLineId)]],
-    findPhoneLineByNumber: [
-      ['by number', (db, s) => phoneLines.findPhoneLineByNumber(db, s.tenantId, '02100000000')],
-    ],
+    findPhoneLineByNumber: [['by number', (db, s) => phoneLines.findPhoneLineByNumber(db, s.tenantId, '02100000000')]],
     updatePhoneLine: [
       [
         'channels and a limit',

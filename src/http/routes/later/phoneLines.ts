@@ -14,7 +14,7 @@ import type { App } from '../../app.js';
 import { success } from '../../envelope.js';
 
 /** The service's input from a body: each limit named in `noLimit` lifted (null), unless also given a value. */
-function inputOf(body: CreatePhoneLineBody | Omit<UpdatePhoneLineBody, 'phoneNumberId'>): PhoneLineInput {
+export function inputOf(body: CreatePhoneLineBody | Omit<UpdatePhoneLineBody, 'phoneNumberId'>): PhoneLineInput {
   const { noLimit, ...input } = body;
   const out: PhoneLineInput = { ...input };
   for (const [i, name] of (noLimit ?? []).entries()) {
