@@ -16,7 +16,8 @@ export const LINE_LIMITS = {
 
 export interface LineForm {
   phoneNumber: string;
-  phoneType: '' | 'MOBILE' | 'LANDLINE';
+  /** '' (or cleared): from the number. */
+  phoneType: '' | 'MOBILE' | 'LANDLINE' | undefined;
   phoneName: string;
   engine: 'external' | 'simulated';
   /** Empty (null or undefined, as the number input leaves it): no limit. */
@@ -100,9 +101,9 @@ export function validateLine(f: LineForm): Record<string, string> {
 
 const LIFTABLE = ['channels', 'callsPerSecond', 'dailyCapPerNumber'] as const;
 
-/** The body of phone/create (no `before`) or of a change (only the fields that differ from `before`). */
-export function lineBody(f: LineForm, before?: LineForm): Record<string, unknown> {
-  const now: Record<string, unknown> = {
+/** The form's values as the API names them (no password: it is never read back). */
+function valuesOf(f: LineForm): Record<string, unknown> {
+  return {
     phoneNumber: f.phoneNumber.trim(),
     phoneType: f.phoneType || undefined,
     phoneName: f.phoneName.trim(),
@@ -118,10 +119,14 @@ export function lineBody(f: LineForm, before?: LineForm): Record<string, unknown
     sipTransport: f.sipTransport,
     sipCodecs: f.sipCodecs,
   };
+}
+
+/** The body of phone/create (no `before`) or of a change (only the fields that differ from `before`). */
+export function lineBody(f: LineForm, before?: LineForm): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   const noLimit: string[] = [];
-  const was = before ? (lineBody(before) as Record<string, unknown>) : undefined;
-  for (const [key, value] of Object.entries(now)) {
+  const was = before ? valuesOf(before) : undefined;
+  for (const [key, value] of Object.entries(valuesOf(f))) {
     if (was && JSON.stringify(was[key]) === JSON.stringify(value)) continue;
     if (value === undefined) {
       if (was && (LIFTABLE as readonly string[]).includes(key)) noLimit.push(key);

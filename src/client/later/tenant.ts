@@ -1,5 +1,11 @@
 import type { Static } from '@sinclair/typebox';
 import type {
+  CreatePhoneLineBody,
+  PhoneLineChange,
+  PhoneLineDetail,
+  UpdatePhoneLineBody,
+} from '../../schemas/later/phoneLines.js';
+import type {
   DialogFlowCallJobRelatedInfo,
   IntentLevelTag,
   IntentLevelTagItem,
@@ -31,6 +37,31 @@ export class PhoneResource {
   /** 获取公司的主叫电话列表: the tenant's caller lines, by id. */
   getPhoneList(options?: CallOptions): Promise<LaterPhoneLine[]> {
     return this.send('GET', `${LATER_BASE}/phone/getPhoneList`, { ...options });
+  }
+
+  /** outcall extension (docs/lines.md): one line with its engine, limits, trunk (never its password) and health. */
+  getPhoneDetail(phoneNumberId: number, options?: CallOptions): Promise<PhoneLineDetail> {
+    return this.send('GET', `${LATER_BASE}/phone/getPhoneDetail`, { ...options, query: { phoneNumberId } });
+  }
+
+  /** outcall extension: adds a caller line (external unless `engine` says otherwise). */
+  create(body: CreatePhoneLineBody, options?: CallOptions): Promise<PhoneLineChange> {
+    return this.send('POST', `${LATER_BASE}/phone/create`, { ...options, body });
+  }
+
+  /** outcall extension: changes the fields sent; `changed` lists what moved. */
+  update(body: UpdatePhoneLineBody, options?: CallOptions): Promise<PhoneLineChange> {
+    return this.send('POST', `${LATER_BASE}/phone/update`, { ...options, body });
+  }
+
+  /** outcall extension: jobs no longer dial from the line. */
+  disable(phoneNumberId: number, options?: CallOptions): Promise<PhoneLineChange> {
+    return this.send('POST', `${LATER_BASE}/phone/disable`, { ...options, body: { phoneNumberId } });
+  }
+
+  /** outcall extension: jobs may dial from the line again. */
+  enable(phoneNumberId: number, options?: CallOptions): Promise<PhoneLineChange> {
+    return this.send('POST', `${LATER_BASE}/phone/enable`, { ...options, body: { phoneNumberId } });
   }
 }
 

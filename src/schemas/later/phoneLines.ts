@@ -37,11 +37,11 @@ const NullableText = (maxLength: number, description: string, examples?: string[
 const lineFields = {
   phoneName: NullableText(L.nameLength, `线路名称: up to ${L.nameLength} characters; "" clears it`),
   engine: Type.Optional(
-    Type.Unsafe<string>({
-      type: 'string',
-      enum: [...LINE_ENGINES],
+    SafeText({
+      maxLength: 20,
       description:
         'who dials the line: `simulated` (the built-in simulator) or `external` (engines, through /engine/v1/); default external',
+      examples: [...LINE_ENGINES],
     }),
   ),
   channels: Limit(
@@ -75,7 +75,7 @@ const lineFields = {
     'calls to one called number from this line per tenant-local day; default: no cap',
   ),
   noLimit: Type.Optional(
-    Type.Array(Type.Unsafe<(typeof LIFTABLE_LIMITS)[number]>({ type: 'string', enum: [...LIFTABLE_LIMITS] }), {
+    Type.Array(SafeText({ maxLength: 40, examples: [...LIFTABLE_LIMITS] }), {
       maxItems: LIFTABLE_LIMITS.length,
       description:
         'the limits to lift (channels, callsPerSecond, dailyCapPerNumber): the line has none of its own from now on',
@@ -91,10 +91,10 @@ const lineFields = {
     'the trunk’s password: stored encrypted, never answered back (hasSipPassword says whether one is set); "" clears it',
   ),
   sipTransport: Type.Optional(
-    Type.Unsafe<string>({ type: 'string', enum: [...SIP_TRANSPORTS], description: 'udp (default) or tcp' }),
+    SafeText({ maxLength: 10, description: 'udp (default) or tcp', examples: [...SIP_TRANSPORTS] }),
   ),
   sipCodecs: Type.Optional(
-    Type.Array(Type.Unsafe<string>({ type: 'string', enum: [...SIP_CODECS] }), {
+    Type.Array(SafeText({ maxLength: 10, examples: [...SIP_CODECS] }), {
       minItems: 1,
       maxItems: SIP_CODECS.length,
       description: 'the codecs offered, in order of preference: PCMA and/or PCMU (default both)',
@@ -109,10 +109,10 @@ export const CreatePhoneLineBody = InputObject({
     examples: ['057188880000'],
   }),
   phoneType: Type.Optional(
-    Type.Unsafe<string>({
-      type: 'string',
-      enum: [...LINE_PHONE_TYPES],
+    SafeText({
+      maxLength: 40,
       description: '电话类型: MOBILE or LANDLINE; default: what the number is',
+      examples: [...LINE_PHONE_TYPES],
     }),
   ),
   ...lineFields,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TenantFixture } from '../../../../test/fixtures.js';
 import { call, startTestServer, type TestServer } from '../../../../test/harness.js';
+import { OutcallClient } from '../../../client/index.js';
 import { listAuditEntries } from '../../../repositories/auditLog.js';
 import { findPhoneLine } from '../../../repositories/phoneLines.js';
 import { sipPasswordContext } from '../../../services/phoneLines.js';
@@ -203,6 +204,19 @@ describe('phone/getPhoneList', () => {
         'city',
       ].sort(),
     );
+  });
+});
+
+describe('the SDK', () => {
+  it('has the phone/ extensions, typed', async () => {
+    const client = new OutcallClient({ baseUrl: server.url, ...tenant.credentials, retries: 0 });
+    const { phoneLine } = await client.phone.create({ phoneNumber: '057188880020', channels: 1 });
+    expect(
+      (await client.phone.update({ phoneNumberId: phoneLine.phoneNumberId, maxCallSeconds: 900 })).changed,
+    ).toEqual(['maxCallSeconds']);
+    expect((await client.phone.disable(phoneLine.phoneNumberId)).phoneLine.enabled).toBe(false);
+    expect((await client.phone.enable(phoneLine.phoneNumberId)).phoneLine.enabled).toBe(true);
+    expect((await client.phone.getPhoneDetail(phoneLine.phoneNumberId)).maxCallSeconds).toBe(900);
   });
 });
 

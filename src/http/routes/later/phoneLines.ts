@@ -3,6 +3,7 @@ import { invalidParameter } from '../../../domain/errors.js';
 import { Envelope } from '../../../schemas/common.js';
 import {
   CreatePhoneLineBody,
+  LIFTABLE_LIMITS,
   PhoneLineChange,
   PhoneLineDetail,
   PhoneLineIdBody,
@@ -17,7 +18,9 @@ import { success } from '../../envelope.js';
 export function inputOf(body: CreatePhoneLineBody | Omit<UpdatePhoneLineBody, 'phoneNumberId'>): PhoneLineInput {
   const { noLimit, ...input } = body;
   const out: PhoneLineInput = { ...input };
-  for (const [i, name] of (noLimit ?? []).entries()) {
+  for (const [i, given] of (noLimit ?? []).entries()) {
+    const name = LIFTABLE_LIMITS.find((l) => l.toLowerCase() === given.trim().toLowerCase());
+    if (!name) throw invalidParameter(`noLimit[${i}]`, `must be ${LIFTABLE_LIMITS.join(', ')}, got "${given}"`);
     if (input[name] !== undefined)
       throw invalidParameter(`noLimit[${i}]`, `lifts ${name}, which the request also sets: send one or the other`);
     out[name] = null;
