@@ -33,6 +33,7 @@ import {
 } from './report.js';
 import { floorScenario, type Scenario, scenarios } from './scenarios.js';
 import { RssSampler, startServer } from './server.js';
+import { runSimulatorBench, writeSimulatorResult } from './simulator.js';
 
 /*
  * `npm run bench` — the benchmark suite. Builds (or reuses) the data set through the
@@ -112,6 +113,12 @@ const program = new Command('bench')
   )
   .option('--engine-count <n>', 'with --engines: fake engines, each with its own engine key', positive, 50)
   .option('--engine-channels <n>', 'with --engines: calls each engine keeps going', positive, 10)
+  .option(
+    '--simulator',
+    'run only the simulator scenario (bench/simulator.ts): completed simulated calls/s on one job at DIALER_SPEED 100000',
+  )
+  .option('--simulator-customers <n>', 'call tasks of the simulator scenario’s job', positive, 2000)
+  .option('--simulator-concurrency <n>', 'the simulator scenario’s job concurrency (robotCount)', positive, 100)
   .option(
     '--callbacks',
     'run only the callback scenario (bench/callbacks.ts): ingestion on vs off, delivery rate, receiver down',
@@ -395,6 +402,15 @@ if (program.opts().compareOnly) {
   if (Object.keys(result.errors).length) log(`errors: ${JSON.stringify(result.errors)}`);
   for (const t of result.targets) console.log(`${t.met ? ' MET ' : ' MISS'} ${t.name}: ${t.figure} (${t.limit})`);
   log(`→ ${writeEngineResult(result)}`);
+} else if (program.opts().simulator) {
+  const o = program.opts<Options & { simulatorCustomers: number; simulatorConcurrency: number }>();
+  const result = await runSimulatorBench({
+    db: o.db,
+    postgresUrl: o.postgresUrl,
+    customers: o.simulatorCustomers,
+    concurrency: o.simulatorConcurrency,
+  });
+  log(`simulator: ${JSON.stringify(result)} → ${writeSimulatorResult(result)}`);
 } else if (program.opts().callbacks) {
   const o = program.opts<Options>();
   const result = await runCallbackBench({ db: o.db, postgresUrl: o.postgresUrl });

@@ -9,13 +9,14 @@ import { lockDialer } from './db/dialerLock.js';
 import { migrateToLatest, migrationStatus } from './db/migrate.js';
 import { DEMO_CREDENTIALS_FILE, demoCredentialsFile } from './demo/credentials.js';
 import { ensureDemoData } from './demo/seed.js';
-import { Dialer, type DialerOptions } from './dialer/dialer.js';
-import { SimulatedTelephony } from './dialer/telephony.js';
+import { Simulator, type SimulatorOptions } from './engines/simulator.js';
+import { SimulatedTelephony } from './engines/telephony.js';
 import { type App, type AppDependencies, buildApp } from './http/app.js';
 import { dialerMetrics, schedulerMetrics } from './http/probes.js';
 import { DEMO_RECEIVER_PATH, type DemoReceiverState, demoReceiver } from './http/routes/demoReceiver.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { callbackSecretOf, setCallbackUrl } from './services/callbacks.js';
+import { reapLeases } from './services/callLeases.js';
 import { ensureDemoUser } from './services/consoleUsers.js';
 import { prepareSecrets } from './services/secrets.js';
 import { type Credentials, findTenantByIdOrSign } from './services/tenants.js';
@@ -77,7 +78,7 @@ export async function startServer(
   if (secrets.warning) app.log.warn(secrets.warning);
   if (secrets.encrypted > 0) app.log.info({ encrypted: secrets.encrypted }, 'encrypted the stored app secrets');
   app.log.info({ keyId: secrets.keyring.keyId, source: secrets.keyring.source }, 'secret key loaded');
-  let dialer: Dialer | undefined;
+  let dialer: Simulator | undefined;
   let scheduler: Scheduler | undefined;
   let dispatcher: CallbackDispatcher | undefined;
   let closing: Promise<void> | undefined;
@@ -220,16 +221,21 @@ function listenRefusal(error: unknown, config: Config): ConfigError | undefined 
   }
 }
 
-/** The scheduler, ticking until stopped (it works while this process holds its lease). */
-export function startScheduler(database: Database, log: DialerOptions['log']): Scheduler {
-  const scheduler = new Scheduler({ database, log });
+/** The scheduler, ticking until stopped (it works while this process holds its lease), reaping engines' lost leases. */
+export function startScheduler(database: Database, log: SimulatorOptions['log']): Scheduler {
+  const scheduler = new Scheduler({ database, log, reap: (db, now) => reapLeases(db, now) });
   scheduler.run();
   return scheduler;
 }
 
-/** The dialer with the built-in simulated engine, ticking until stopped. */
-export function startDialer(database: Database, config: Config, log: DialerOptions['log']): Dialer {
-  const dialer = new Dialer({ database, telephony: new SimulatedTelephony({ speed: config.dialerSpeed }), log });
+/** The built-in simulator (the dialer of `simulated` lines and lineless jobs), claiming until stopped. */
+export function startDialer(database: Database, config: Config, log: SimulatorOptions['log']): Simulator {
+  const dialer = new Simulator({
+    database,
+    telephony: new SimulatedTelephony({ speed: config.dialerSpeed }),
+    settings: { leaseTtlMs: config.engineLeaseTtlMs, leaseGraceMs: config.engineLeaseGraceMs },
+    log,
+  });
   dialer.run();
   return dialer;
 }

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import Papa from 'papaparse';
 import type { Browser, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Dialer } from '../../src/dialer/dialer.js';
-import { SimulatedTelephony } from '../../src/dialer/telephony.js';
+import { Simulator } from '../../src/engines/simulator.js';
+import { SimulatedTelephony } from '../../src/engines/telephony.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { type Cell, writeXlsx } from '../../src/services/xlsx.js';
 import { consoleUser } from '../../test/consoleClient.js';
@@ -208,7 +208,7 @@ describe.skipIf(!hasChromium)('the console in a browser', () => {
     expect(await text('[data-stat=taskCallTotal]')).toBe('0');
     let now = DIAL_T0;
     const clock = { now: () => now, sleep: async () => undefined };
-    const dialer = new Dialer({
+    const dialer = new Simulator({
       database: server.database,
       telephony: new SimulatedTelephony({ speed: 1_000_000, seed: 7, clock }),
       clock,

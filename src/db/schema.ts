@@ -13,9 +13,6 @@ import type {
 } from '../domain/enums.js';
 import type { LineEngine, SipTransport } from '../domain/phoneLine.js';
 
-// Re-exported: services/callLeases.ts (helper-protocol) imports them from here.
-export type { LineEngine, SipTransport };
-
 /** The signature versions an appKey may be set to require at least (docs/signature.md). */
 export type SignatureVersion = 'v1' | 'v2';
 
@@ -152,6 +149,8 @@ export interface PhoneLineTable {
   /** A JSON list of codecs as text (both databases), e.g. ["PCMA","PCMU"]. */
   sip_codecs: Generated<string>;
 }
+
+export type { LineEngine, SipTransport };
 
 export interface CustomerPersonTable {
   id: Id;

@@ -4,7 +4,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { Config } from '../config.js';
 import { type Database, poolStats } from '../db/database.js';
 import { migrationStatus } from '../db/migrate.js';
-import type { DialerStats } from '../dialer/dialer.js';
+import type { SimulatorStats } from '../engines/simulator.js';
 import type { SchedulerStats } from '../scheduler/scheduler.js';
 import { lineMetrics } from '../services/phoneLines.js';
 import type { App } from './app.js';
@@ -140,15 +140,15 @@ function databaseSource(database: Database): MetricSource {
   };
 }
 
-/** The dialer's figures (Dialer.stats). */
-export function dialerMetrics(dialer: { stats(): DialerStats }): MetricSource {
+/** The built-in simulator's figures (Simulator.stats), under the dialer's names. */
+export function dialerMetrics(dialer: { stats(): SimulatorStats }): MetricSource {
   return {
     prefix: 'outcall_dialer',
     metrics: {
       jobs: { help: 'Jobs the last tick looked after', type: 'gauge' },
       calls_in_flight: { help: 'Calls placed and not yet recorded', type: 'gauge' },
       ticks_total: { help: 'Ticks run', type: 'counter' },
-      tick_failures_total: { help: 'Ticks that failed (logged as "dialer tick failed")', type: 'counter' },
+      tick_failures_total: { help: 'Ticks that failed (logged as "simulator tick failed")', type: 'counter' },
       calls_abandoned_total: { help: 'Calls given up at shutdown, their call tasks released', type: 'counter' },
     },
     read: () => {

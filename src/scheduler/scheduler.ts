@@ -7,6 +7,7 @@ import { hasUnfinishedCallTasks } from '../repositories/callTasks.js';
 import { type JobToDial, listJobsToDial, moveJobStatus } from '../repositories/jobs.js';
 import { releaseSchedulerLease, takeSchedulerLease } from '../repositories/schedulerLease.js';
 import { completeJob } from '../services/callbacks.js';
+import { claimableWork } from '../services/callLeases.js';
 
 /*
  * The scheduler moves jobs through their lifecycle; engines (the built-in simulator among them)
@@ -150,6 +151,8 @@ export class Scheduler {
     if (moved && to !== job.status) {
       report.transitions.push({ robotCallJobId: job.id, from: job.status, to });
       this.counts.transitions++;
+      // Engines waiting in a claim in this process look at once (others within their re-check).
+      if (to === 'IN_PROCESS') claimableWork.notify();
     }
     return moved;
   }

@@ -178,6 +178,8 @@ export async function claimCallTasks(
   request: ClaimRequest,
   settings: LeaseSettings = DEFAULT_LEASE_SETTINGS,
   now = Date.now(),
+  /** Told of a job whose data makes its claim fail (a time zone Intl refuses…): that job is skipped, the others served. */
+  onJobError: (job: { robotCallJobId: number; tenantId: number }, error: unknown) => void = () => undefined,
 ): Promise<ClaimAnswer> {
   const answer: ClaimAnswer = { heartbeatIntervalMs: heartbeatIntervalOf(settings), tasks: [] };
   engineCounters.claims++;
@@ -190,13 +192,18 @@ export async function claimCallTasks(
   // order of ids is stable and each job is bounded by its concurrency, so all jobs are served.
   for (const job of jobs) {
     if (answer.tasks.length >= request.max) break;
-    if (!isWithinCallingHours(hoursOf(job), now, job.time_zone)) continue;
-    const tasks = await retryDeadlock(() =>
-      database.transaction((db) =>
-        claimFromJob(db, engine, job, request, request.max - answer.tasks.length, settings, now),
-      ),
-    );
-    answer.tasks.push(...tasks);
+    // One job's bad data stays with that job: it is skipped (and reported), every other job is served.
+    try {
+      if (!isWithinCallingHours(hoursOf(job), now, job.time_zone)) continue;
+      const tasks = await retryDeadlock(() =>
+        database.transaction((db) =>
+          claimFromJob(db, engine, job, request, request.max - answer.tasks.length, settings, now),
+        ),
+      );
+      answer.tasks.push(...tasks);
+    } catch (error) {
+      onJobError({ robotCallJobId: job.id, tenantId: job.tenant_id }, error);
+    }
   }
   engineCounters.tasksClaimed += answer.tasks.length;
   return answer;

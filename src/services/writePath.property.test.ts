@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { T0, TenantFixture } from '../../test/fixtures.js';
 import { allCallRecords, call, getTaskDetail, startTestServer, type TestServer } from '../../test/harness.js';
 import { recomputeStats } from '../../test/recompute.js';
-import { Dialer } from '../dialer/dialer.js';
-import type { Telephony } from '../dialer/telephony.js';
 import { IntentLevel, ResultStatus } from '../domain/enums.js';
+import { Simulator } from '../engines/simulator.js';
+import type { Telephony } from '../engines/telephony.js';
 import { simulateCall } from '../simulator/conversation.js';
 import { seededRandom } from '../simulator/random.js';
 
@@ -105,7 +105,7 @@ describe('the write path', () => {
               const random = seededRandom(o.seed);
               const telephony: Telephony = { dial: async (request) => simulateCall(random, request.script) };
               const clock = { now: () => T0 + run * 60_000 + o.seed, sleep: async () => undefined };
-              const dialer = new Dialer({ database: server.database, telephony, clock });
+              const dialer = new Simulator({ database: server.database, telephony, clock });
               for (let t = 0; t < o.ticks; t++) {
                 await dialer.tick();
                 await dialer.idle();

@@ -3,9 +3,9 @@ import { T0, TenantFixture } from '../../../test/fixtures.js';
 import { allCallRecords, call, getTaskDetail, startTestServer, type TestServer } from '../../../test/harness.js';
 import { recomputeStats } from '../../../test/recompute.js';
 import { OutcallClient } from '../../client/index.js';
-import { Dialer } from '../../dialer/dialer.js';
-import type { DialRequest, Telephony } from '../../dialer/telephony.js';
 import type { ResultStatus } from '../../domain/enums.js';
+import { Simulator } from '../../engines/simulator.js';
+import type { DialRequest, Telephony } from '../../engines/telephony.js';
 import { claimDueCallTasks, listCallTasks } from '../../repositories/callTasks.js';
 import { insertDoNotCallNumbers } from '../../repositories/doNotCall.js';
 import { Scheduler } from '../../scheduler/scheduler.js';
@@ -214,7 +214,7 @@ describe('a number listed after it was imported', () => {
 
     const clock = { t: T0, now: () => clock.t, sleep: async () => undefined };
     const telephony = new HeldTelephony();
-    const dialer = new Dialer({ database: server.database, telephony, clock });
+    const dialer = new Simulator({ database: server.database, telephony, clock });
     expect((await dialer.tick()).claimed).toBe(2); // a and b
     telephony.hangUp(a, 'NO_ANSWER'); // a waits for its redial; b's call is still up
     await waitFor(async () => (await tasksOf(jobId)).get(a)?.status === 'REDIAL_WAITING');

@@ -3,7 +3,7 @@ import { T0, TenantFixture } from '../../test/fixtures.js';
 import { allCallRecords, call, getTaskDetail, startTestServer, type TestServer } from '../../test/harness.js';
 import { recomputeStats } from '../../test/recompute.js';
 import { Scheduler } from '../scheduler/scheduler.js';
-import { Dialer } from './dialer.js';
+import { Simulator } from './simulator.js';
 import { SimulatedTelephony } from './telephony.js';
 
 /* A user's whole day with outcall: create a job, import customers, start it, watch it progress, pause, resume, read the calls. */
@@ -42,7 +42,7 @@ describe('a job, from creation to its last call', () => {
 
     let now = T0;
     const clock = { now: () => now, sleep: async () => undefined };
-    const dialer = new Dialer({
+    const dialer = new Simulator({
       database: server.database,
       telephony: new SimulatedTelephony({ speed: 1_000_000, seed: 11, clock }),
       clock,
