@@ -1,12 +1,15 @@
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngineKey } from '../src/services/engineKeys.js';
 import { addLine, getLine } from '../src/services/phoneLines.js';
 import { TenantFixture } from './fixtures.js';
 import { allCallRecords, call, createTestDatabase, getTaskDetail, type TestDatabase } from './harness.js';
 import { recomputeStats } from './recompute.js';
-import { type ServeProcess, serveProcess } from './serveProcess.js';
+import { CLI, type ServeProcess, serveProcess } from './serveProcess.js';
 import { zoneAtNoon } from './zones.js';
 
 /*
@@ -27,8 +30,8 @@ let server: ServeProcess;
 beforeAll(async () => {
   testDb = await createTestDatabase();
   tenant = await TenantFixture.create(testDb.database, { timeZone: zoneAtNoon() });
-  // TODO: the simulator (helper-sched) only claims simulated lines: drop --no-dialer then.
-  server = await serveProcess(['--no-dialer'], { DATABASE_URL: testDb.databaseUrl });
+  // With the simulator on: it dials simulated lines only, so the external line's calls are the engine's.
+  server = await serveProcess([], { DATABASE_URL: testDb.databaseUrl });
 });
 afterAll(async () => {
   server?.child.kill('SIGTERM');
@@ -118,5 +121,112 @@ describe('examples/engine.py', () => {
     const line = await getLine(testDb.database, caller, phoneLine.phoneNumberId);
     expect(line.highWaterMark).toBeGreaterThan(0);
     expect(line.highWaterMark).toBeLessThanOrEqual(CHANNELS);
+  });
+});
+
+describe("README's walkthrough: your own call engine", () => {
+  it("runs as written: the job completes, the calls are listed, the line's high-water mark is 2", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'outcall-walkthrough-'));
+    const env = { ...process.env, DATABASE_URL: testDb.databaseUrl };
+    /** One command of the README, through the built CLI; its standard output. */
+    const outcall = async (...args: string[]) =>
+      (await promisify(execFile)(process.execPath, [CLI, ...args], { env, cwd: dir })).stdout;
+    const request = async (method: string, path: string, body?: unknown) =>
+      JSON.parse(
+        await outcall(
+          'request',
+          '-c',
+          'acme.json',
+          '--base-url',
+          server.url,
+          method,
+          path,
+          ...(body === undefined ? [] : ['-d', JSON.stringify(body)]),
+        ),
+      );
+    try {
+      writeFileSync(
+        join(dir, 'acme.json'),
+        await outcall(
+          'tenant',
+          'create',
+          '--name',
+          '示例公司',
+          '--sign',
+          'acme',
+          '--time-zone',
+          zoneAtNoon(),
+          '--json',
+        ),
+      );
+      const line = JSON.parse(
+        await outcall(
+          'line',
+          'add',
+          '--tenant-sign',
+          'acme',
+          '--phone-number',
+          '057188880000',
+          '--channels',
+          '2',
+          '--json',
+        ),
+      ).phoneLine.phoneNumberId;
+      const flow = (await request('GET', '/apiOpen/v1/task/getDialogFlows')).data[0].dialogFlowId;
+      const job = (
+        await request('POST', '/apiOpen/v1/job/create', {
+          jobPhoneNumberIdList: [line],
+          concurrencyQuota: 5,
+          robotCallJob: {
+            name: '第一个任务',
+            mode: 'MANUAL',
+            phoneType: 'LANDLINE',
+            dialogFlowId: flow,
+            robotCount: 5,
+            dailyStartTime: '09:00',
+            dailyEndTime: '20:00',
+          },
+        })
+      ).data.robotCallJobId;
+      const customerPersons = Array.from({ length: 20 }, (_, i) => ({
+        phoneNumber: `1380000${String(i + 1).padStart(4, '0')}`,
+      }));
+      expect(
+        (await request('POST', '/apiOpen/v1/job/importCustomer', { robotCallJobId: job, customerPersons })).code,
+      ).toBe(200);
+      expect((await request('POST', '/apiOpen/v1/job/start', { robotCallJobId: job })).code).toBe(200);
+      writeFileSync(
+        join(dir, 'engine.json'),
+        await outcall('engine', 'key', 'create', '--name', 'my-engine', '--tenant-sign', 'acme', '--json'),
+      );
+      const engine = await runEngine({}, [
+        '--url',
+        server.url,
+        '--credentials',
+        join(dir, 'engine.json'),
+        '--channels',
+        '4',
+        '--talk-seconds',
+        '0.05-0.2',
+        '--claim-wait-ms',
+        '1000',
+        '--exit-when-idle',
+        '1.5',
+      ]);
+      expect(engine.output).toContain('claimed 20, dialled 20');
+      const list = await request('POST', '/apiOpen/v1/task/getCallRecordInfoList', { robotCallJobId: job });
+      expect(list.data.content).toHaveLength(20);
+      let status = '';
+      for (let i = 0; i < 50 && status !== 'COMPLETED'; i++) {
+        if (i > 0) await new Promise((r) => setTimeout(r, 100));
+        status = (await request('GET', `/apiOpen/v1/task/getTaskDetail?robotCallJobId=${job}`)).data.robotCallJob
+          .status;
+      }
+      expect(status).toBe('COMPLETED');
+      const [acmeLine] = JSON.parse(await outcall('line', 'list', '--tenant-sign', 'acme', '--json'));
+      expect(acmeLine.highWaterMark).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
