@@ -77,7 +77,7 @@ function latency(samples: number[]): Latency {
   return { count: s.length, p50: at(0.5), p99: at(0.99), max: at(1) };
 }
 
-async function freshDatabase(dialect: 'sqlite' | 'postgres', adminUrl: string) {
+export async function freshDatabase(dialect: 'sqlite' | 'postgres', adminUrl: string) {
   if (dialect === 'postgres') {
     const name = `outcall_bench_engines_${process.pid}`;
     const admin = async (statement: string) => {
@@ -97,11 +97,17 @@ async function freshDatabase(dialect: 'sqlite' | 'postgres', adminUrl: string) {
 }
 
 /** One tenant, one external line without limits, one job dialling all day over it, `tasks` customers. */
-async function prepare(database: Database, tasks: number, engines: number, log: (m: string) => void) {
+export async function prepare(
+  database: Database,
+  tasks: number,
+  engines: number,
+  log: (m: string) => void,
+  line: { ringTimeoutSeconds?: number; maxCallSeconds?: number } = {},
+) {
   const now = Date.now();
   const tenant = await createTenant(database, { name: '引擎压测', tenantSign: 'enginebench', timeZone: 'UTC' });
   const caller = { tenantId: tenant.tenantId, timeZone: 'UTC' };
-  const { phoneLine } = await addLine(database, caller, { phoneNumber: '057188880000', engine: 'external' });
+  const { phoneLine } = await addLine(database, caller, { phoneNumber: '057188880000', engine: 'external', ...line });
   const [flow] = await listDialogFlows(database, tenant.tenantId);
   const jobId = await insertJob(
     database,
@@ -151,7 +157,7 @@ async function prepare(database: Database, tasks: number, engines: number, log: 
   const keys = [];
   for (let i = 0; i < engines; i++)
     keys.push(await createEngineKey(database, { name: `bench engine ${i}`, tenantId: tenant.tenantId }));
-  return { jobId, lineId: phoneLine.phoneNumberId, keys };
+  return { jobId, lineId: phoneLine.phoneNumberId, keys, tenantId: tenant.tenantId };
 }
 
 /** The raw facts of a call, drawn from its task id: answered half the time, with a short transcript. */
