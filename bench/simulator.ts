@@ -64,7 +64,7 @@ async function engineFor(database: Database): Promise<{ name: SimulatorBenchResu
       name: 'simulator (protocol)',
       parts: [
         new Simulator({ database, telephony, tickMs: 10 }),
-        new Scheduler({ database, tickMs: 10, reap: (db: Database, now: number) => reapLeases(db, now) }),
+        new Scheduler({ database, tickMs: 1000, reap: (db: Database, now: number) => reapLeases(db, now) }),
       ],
     };
   } catch (error) {

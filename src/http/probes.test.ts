@@ -4,7 +4,7 @@ import { TenantFixture } from '../../test/fixtures.js';
 import { call, createTestDatabase, startTestServer, type TestServer } from '../../test/harness.js';
 import { loadConfig } from '../config.js';
 import { buildApp } from './app.js';
-import { dialerMetrics } from './probes.js';
+import { dialerMetrics, schedulerMetrics } from './probes.js';
 
 /* /healthz, /readyz and /metrics: outside the signed API, in their own conventions. */
 
@@ -127,11 +127,18 @@ describe('/metrics', () => {
       other.metrics!.addSource(
         dialerMetrics({ stats: () => ({ jobs: 3, callsInFlight: 2, ticks: 41, tickFailures: 1, callsAbandoned: 0 }) }),
       );
+      other.metrics!.addSource(
+        schedulerMetrics({
+          stats: () => ({ holder: true, jobs: 4, ticks: 12, tickFailures: 0, transitions: 5 }),
+        }),
+      );
       const text = (await other.inject({ method: 'GET', url: '/metrics' })).body;
       expect(text).toContain('outcall_dialer_jobs 3');
       expect(text).toContain('outcall_dialer_calls_in_flight 2');
       expect(text).toContain('outcall_dialer_ticks_total 41');
       expect(text).toContain('# TYPE outcall_dialer_ticks_total counter');
+      expect(text).toContain('outcall_scheduler_holder 1');
+      expect(text).toContain('outcall_scheduler_transitions_total 5');
       expect(text).not.toContain('route="/apiOpen/v1/task/getTasks"'); // the other app's requests
       expect((await get('/metrics')).ok).toBe(true);
     } finally {

@@ -682,7 +682,16 @@ export async function listJobsByIds(db: Database, tenantId: number, f: JobBatchF
     .leftJoin('console_user as cu', (join) =>
       join.onRef('cu.id', '=', 'j.created_by_console_user_id').onRef('cu.tenant_id', '=', 'j.tenant_id'),
     )
-    .select(['j.id', 'j.name', 'j.status', 'j.task_call_total', 'j.completed_task', 'j.created_at', creatorName])
+    .select([
+      'j.id',
+      'j.name',
+      'j.status',
+      'j.task_call_total',
+      'j.completed_task',
+      'j.created_at',
+      'j.system_pause_reason',
+      creatorName,
+    ])
     .where('j.tenant_id', '=', tenantId)
     .where('j.id', 'in', f.ids);
   if (f.statuses) q = q.where('j.status', 'in', f.statuses);

@@ -4,6 +4,7 @@ import { T0, TenantFixture } from '../../test/fixtures.js';
 import { createTestDatabase, type TestDatabase, testDialect } from '../../test/harness.js';
 import { createDatabase, type Database, sqliteDataVersion } from '../db/database.js';
 import { recordFinishedCalls } from '../services/callResults.js';
+import { checkAll } from '../services/laterJobOperations.js';
 import { NO_USABLE_LINE, Scheduler, type SchedulerOptions } from './scheduler.js';
 
 /*
@@ -181,6 +182,17 @@ describe('a job whose caller lines are all disabled', () => {
     ]);
     expect(await jobRow(jobId)).toMatchObject({ system_pause_reason: NO_USABLE_LINE, system_pause_next_start: null });
     expect((await s.tick()).transitions).toEqual([]); // stays suspended; nothing written again
+    // The later API shows why (job/checkAll): the platform's 线路故障 type, with the reason.
+    const checked = await checkAll(
+      testDb.database,
+      { tenantId: tenant.tenantId, timeZone: 'Asia/Shanghai', appKey: tenant.credentials.appKey },
+      { operation: 'START', robotCallJobIdSet: [jobId] },
+    );
+    expect([...checked.executable, ...checked.unexecutable][0]).toMatchObject({
+      status: 'SYSTEM_SUSPENDED',
+      hangUpType: 'LINE_BREAKDOWN',
+      hangUpReason: NO_USABLE_LINE,
+    });
 
     // Out of hours meanwhile: suspended for the hours (the next opening known), then for the lines again.
     clock.t = T0 + 11 * HOUR; // 21:00

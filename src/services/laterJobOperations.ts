@@ -845,8 +845,10 @@ export async function checkAll(db: Database, caller: Caller, body: CheckAllBody)
       createTime: formatDateTime(job.created_at, timeZone),
       createUserName: job.created_by_user_name,
       status: job.status,
-      hangUpType: null,
-      hangUpReason: null,
+      // A job the scheduler suspended because its lines are all disabled: the platform's 线路故障.
+      ...(job.status === 'SYSTEM_SUSPENDED' && job.system_pause_reason !== null
+        ? { hangUpType: 'LINE_BREAKDOWN', hangUpReason: job.system_pause_reason }
+        : { hangUpType: null, hangUpReason: null }),
       statsInfo: {
         robotCallJobId: job.id,
         completedTask: job.completed_task,

@@ -410,6 +410,7 @@ select
   "j"."task_call_total",
   "j"."completed_task",
   "j"."created_at",
+  "j"."system_pause_reason",
   coalesce(u.name, cu.username) as "created_by_user_name"
 from
   "robot_call_job" as "j"
@@ -431,6 +432,7 @@ select
   "j"."task_call_total",
   "j"."completed_task",
   "j"."created_at",
+  "j"."system_pause_reason",
   coalesce(u.name, cu.username) as "created_by_user_name"
 from
   "robot_call_job" as "j"

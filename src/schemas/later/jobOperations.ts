@@ -218,8 +218,13 @@ export const CheckedJob = Type.Object({
   createTime: Type.String({ description: 'yyyy-MM-dd HH:mm:ss' }),
   createUserName: NullableString(),
   status: EnumName(LaterJobStatus, '任务状态'),
-  hangUpType: NullableString({ description: 'always null: outcall never hangs a job up' }),
-  hangUpReason: NullableString({ description: 'always null' }),
+  hangUpType: NullableString({
+    description:
+      'LINE_BREAKDOWN when the job is SYSTEM_SUSPENDED because its caller lines are all disabled; otherwise null',
+  }),
+  hangUpReason: NullableString({
+    description: 'why the job is SYSTEM_SUSPENDED when not for its calling hours ("no usable caller line"); else null',
+  }),
   statsInfo: StatsInfo,
 });
 
