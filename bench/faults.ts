@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { type ClientCredentials, signedHeaders } from '../src/client/signing.js';
 import { ADD_CALL_RECORDS_BODY_LIMIT } from '../src/http/routes/addCallRecords.js';
+import { runEngineFaults } from './engineFaults.js';
 import { RssSampler, rssMb, startServer } from './server.js';
 
 /*
@@ -26,6 +27,8 @@ import { RssSampler, rssMb, startServer } from './server.js';
  *
  *   npm run faults                           cap 10000 (the default), 500 slow connections of each kind
  *   npm run faults -- --cap 4000 --slow 200
+ *   npm run faults -- --engines              only the engine case: 4 processes on PostgreSQL, 8 engines
+ *                                            killed at random before and after dial, 10,000 tasks
  */
 
 const positive = (v: string) => {
@@ -39,8 +42,23 @@ const opts = new Command('faults')
   .option('--slow <n>', 'slow-header and slow-body connections (each)', positive, 500)
   .option('--probes <n>', 'legitimate requests measured during each attack', positive, 40)
   .option('--body-mb <n>', 'size of each oversized addCallRecords body', positive, 60)
+  .option('--engines', 'only the engine case (bench/engineFaults.ts): engines killed before and after dial')
+  .option('--engine-tasks <n>', 'with --engines: call tasks of the job', positive, 10_000)
+  .option(
+    '--postgres-url <url>',
+    'with --engines: PostgreSQL database to create the throw-away database from',
+    process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  )
   .parse()
-  .opts<{ cap: number; slow: number; probes: number; bodyMb: number }>();
+  .opts<{
+    cap: number;
+    slow: number;
+    probes: number;
+    bodyMb: number;
+    engines?: boolean;
+    engineTasks: number;
+    postgresUrl: string;
+  }>();
 
 const log = (m: string) => process.stdout.write(`${m}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -390,4 +408,18 @@ async function main(): Promise<void> {
   log(`\nfigures written to ${file}`);
 }
 
-await main();
+async function mainEngines(): Promise<void> {
+  const result = await runEngineFaults({ postgresUrl: opts.postgresUrl, tasks: opts.engineTasks, log });
+  log(JSON.stringify(result, null, 2));
+  const outDir = join(root, 'bench/results');
+  mkdirSync(outDir, { recursive: true });
+  const file = join(outDir, `faults-engines-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  log(
+    `${result.passed ? 'PASSED' : 'FAILED'}: ${result.tasks} tasks, ${result.kills.beforeDial} engines killed before dial and ${result.kills.afterDial} after; ${result.tasksWithoutRecord} lost, ${result.tasksWithSeveralRecords} recorded twice, ${result.overlappingLeases} claimed twice → ${file}`,
+  );
+  if (!result.passed) process.exitCode = 1;
+}
+
+if (opts.engines) await mainEngines();
+else await main();

@@ -16,6 +16,7 @@ import {
   readResult,
 } from './compare.js';
 import { type BenchDialect, benchDatabase, DEFAULT_POSTGRES_URL, databaseVersion, ensureDataset } from './db.js';
+import { runEngineBench, writeEngineResult } from './engines.js';
 import { explainAll } from './explain.js';
 import { floorClass } from './floor.js';
 import { ingestionEndpointExists, measureIngestion } from './ingest.js';
@@ -106,6 +107,12 @@ const program = new Command('bench')
     },
     10,
   )
+  .option(
+    '--engines',
+    'run only the engine protocol scenario (bench/engines.ts): fake engines claim, dial and report against a serve process',
+  )
+  .option('--engine-count <n>', 'with --engines: fake engines, each with its own engine key', positive, 50)
+  .option('--engine-channels <n>', 'with --engines: calls each engine keeps going', positive, 10)
   .option(
     '--simulator',
     'run only the simulator scenario (bench/simulator.ts): completed simulated calls/s on one job at DIALER_SPEED 100000',
@@ -379,6 +386,22 @@ if (program.opts().compareOnly) {
   }
 } else if (program.opts().mixedOnly) {
   await mainMixedOnly(program.opts<Options>());
+} else if (program.opts().engines) {
+  const o = program.opts<Options & { engineCount: number; engineChannels: number }>();
+  const result = await runEngineBench({
+    db: o.db,
+    postgresUrl: o.postgresUrl,
+    engines: o.engineCount,
+    channels: o.engineChannels,
+    seconds: o.seconds,
+    log,
+  });
+  log(
+    `engines: ${result.tasksPerSecond} tasks/s (${result.completed} in ${result.seconds} s, ${result.engines} engines × ${result.channels} channels); claim p50/p99 ${result.claim.p50}/${result.claim.p99} ms (${result.claim.empty} empty); dial p50/p99 ${result.dial.p50}/${result.dial.p99} ms; result p50/p99 ${result.result.p50}/${result.result.p99} ms; engines' CPU ${result.engineCpuPercent}% of a core, the server's ${result.serverCpuPercent}% (${result.serverCpuMsPerTask} ms a task)`,
+  );
+  if (Object.keys(result.errors).length) log(`errors: ${JSON.stringify(result.errors)}`);
+  for (const t of result.targets) console.log(`${t.met ? ' MET ' : ' MISS'} ${t.name}: ${t.figure} (${t.limit})`);
+  log(`→ ${writeEngineResult(result)}`);
 } else if (program.opts().simulator) {
   const o = program.opts<Options & { simulatorCustomers: number; simulatorConcurrency: number }>();
   const result = await runSimulatorBench({

@@ -265,7 +265,9 @@ export async function findDueCallTasks(
     .select(['t.id', 't.called_phone_number', 't.attempts'])
     .where('t.tenant_id', '=', tenantId)
     .where('t.job_id', '=', jobId)
-    .where('t.status', 'in', ['NOT_STARTED', 'REDIAL_WAITING', 'CALLING'])
+    // Literal, as in the partial index call_task_due (migration 0028): the planners match its
+    // predicate only against the same constants, not against bound parameters.
+    .where(sql<boolean>`t.status in ('NOT_STARTED', 'REDIAL_WAITING', 'CALLING')`)
     .where((eb) => eb.or([eb('t.next_attempt_at', 'is', null), eb('t.next_attempt_at', '<=', now)]))
     .where(({ not, exists, selectFrom }) =>
       not(

@@ -89,4 +89,13 @@ export async function up(db: Kysely<any>, _dialect: Dialect): Promise<void> {
     .execute();
   // The lapses before dial of each task's attempt (poison after 3): found by task.
   await db.schema.createIndex('call_lease_task').on('call_lease').columns(['call_task_id', 'attempt']).execute();
+  // A claim's candidates: a job's tasks that may be due, in id order, read from the front and only
+  // as far as the claim needs. Without it a claim read and sorted every task not yet called (the
+  // status index orders by status first): 30,000 waiting tasks cost ~50 ms of CPU per claim.
+  await db.schema
+    .createIndex('call_task_due')
+    .on('call_task')
+    .columns(['tenant_id', 'job_id', 'id'])
+    .where(sql<boolean>`status in ('NOT_STARTED', 'REDIAL_WAITING', 'CALLING')`)
+    .execute();
 }

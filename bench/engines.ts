@@ -1,0 +1,352 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { EngineClient } from '../src/client/engine.js';
+import type { OutcallError } from '../src/client/errors.js';
+import { loadConfig } from '../src/config.js';
+import { createDatabase, type Database } from '../src/db/database.js';
+import { migrateToLatest } from '../src/db/migrate.js';
+import { insertJob } from '../src/repositories/jobs.js';
+import { listDialogFlows } from '../src/repositories/referenceData.js';
+import { createEngineKey } from '../src/services/engineKeys.js';
+import { importTaskCustomers } from '../src/services/jobOperations.js';
+import { addLine } from '../src/services/phoneLines.js';
+import { prepareSecrets } from '../src/services/secrets.js';
+import { createTenant } from '../src/services/tenants.js';
+import { startServer } from './server.js';
+
+/*
+ * `npm run bench -- --engines [--db postgres]`: the engine protocol under load. A fresh database
+ * holds one tenant, one `external` line and one job IN_PROCESS, dialling all day, with enough
+ * customers for the run; the real server runs as its own process on 127.0.0.1 with the default
+ * settings, except the engine keys' rate limit, set above the load (each engine has its own key;
+ * the limit is checked and written on every request, and never refuses). Then `engines` fake engines
+ * in this process, each an EngineClient (signature v2 with its own key), each keeping `channels`
+ * calls going: claim (as many as are free) → dial → result, with no talking in between. Measured
+ * over `seconds` after a warm-up:
+ *   - completed call tasks per second (a result answered);
+ *   - the time to answer a claim that brought work (work is always waiting), p50/p99;
+ *   - dial and result times, and the CPU this process (the engines) used, as the machine's two
+ *     cores are shared with the server.
+ * Targets (issue 22): ≥ 1,000 tasks/s on SQLite, ≥ 500/s on PostgreSQL, claim p99 ≤ 50 ms.
+ */
+
+export interface EngineBenchOptions {
+  db: 'sqlite' | 'postgres';
+  postgresUrl: string;
+  engines?: number;
+  channels?: number;
+  seconds?: number;
+  warmupSeconds?: number;
+  log: (m: string) => void;
+}
+
+export interface Latency {
+  count: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+export interface EngineBenchResult {
+  db: string;
+  startedAt: string;
+  engines: number;
+  channels: number;
+  seconds: number;
+  tasksPrepared: number;
+  completed: number;
+  tasksPerSecond: number;
+  claim: Latency & { empty: number };
+  dial: Latency;
+  result: Latency;
+  errors: Record<string, number>;
+  engineCpuPercent: number;
+  /** The server's CPU over the run (100: one core), and per completed task: the figure a loaded machine does not change much. */
+  serverCpuPercent: number;
+  serverCpuMsPerTask: number;
+  machine: { cpus: number; cpuModel: string; node: string };
+  targets: { name: string; figure: string; limit: string; met: boolean }[];
+}
+
+function latency(samples: number[]): Latency {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => Math.round((s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? 0) * 10) / 10;
+  return { count: s.length, p50: at(0.5), p99: at(0.99), max: at(1) };
+}
+
+export async function freshDatabase(dialect: 'sqlite' | 'postgres', adminUrl: string) {
+  if (dialect === 'postgres') {
+    const name = `outcall_bench_engines_${process.pid}`;
+    const admin = async (statement: string) => {
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      await c.query(statement);
+      await c.end();
+    };
+    await admin(`drop database if exists ${name} with (force)`);
+    await admin(`create database ${name}`);
+    const url = new URL(adminUrl);
+    url.pathname = `/${name}`;
+    return { url: url.toString(), drop: () => admin(`drop database if exists ${name} with (force)`) };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'outcall-bench-engines-'));
+  return { url: `sqlite:${join(dir, 'bench.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** One tenant, one external line without limits, one job dialling all day over it, `tasks` customers. */
+export async function prepare(
+  database: Database,
+  tasks: number,
+  engines: number,
+  log: (m: string) => void,
+  line: { ringTimeoutSeconds?: number; maxCallSeconds?: number } = {},
+) {
+  const now = Date.now();
+  const tenant = await createTenant(database, { name: '引擎压测', tenantSign: 'enginebench', timeZone: 'UTC' });
+  const caller = { tenantId: tenant.tenantId, timeZone: 'UTC' };
+  const { phoneLine } = await addLine(database, caller, { phoneNumber: '057188880000', engine: 'external', ...line });
+  const [flow] = await listDialogFlows(database, tenant.tenantId);
+  const jobId = await insertJob(
+    database,
+    {
+      tenant_id: tenant.tenantId,
+      dialog_flow_id: flow!.id,
+      name: 'engines bench',
+      mode: 'MANUAL',
+      robot_count: 200,
+      concurrency_quota: 10_000,
+      sms_template_id: null,
+      phone_type: 'LANDLINE',
+      daily_start_time: '00:00:00',
+      daily_end_time: '23:59:59',
+      description: null,
+      wechat_alert_level: [],
+      sms_alert_level: [],
+      alert_users: [],
+      early_warning_alert_users: [],
+      wechat_send_method: 'SENDTOALL',
+      status: 'NOT_STARTED',
+      start_time: null,
+      next_start_time: null,
+      system_pause_next_start: null,
+      redial_times: 0,
+      created_by_user_id: null,
+      organization_id: null,
+      created_at: now,
+      last_modified_at: now,
+    } as unknown as Parameters<typeof insertJob>[1],
+    [phoneLine.phoneNumberId],
+  );
+  const started = Date.now();
+  for (let i = 0; i < tasks; i += 1000) {
+    const customers = Array.from({ length: Math.min(1000, tasks - i) }, (_, j) => ({
+      name: `客户${i + j}`,
+      phoneNumber: `139${String(i + j).padStart(8, '0')}`,
+    }));
+    await importTaskCustomers(database, caller as never, { robotCallJobId: jobId, customers });
+  }
+  log(`${tasks} customers imported in ${Date.now() - started} ms`);
+  await database.db
+    .updateTable('robot_call_job')
+    .set({ status: 'IN_PROCESS', start_time: now })
+    .where('id', '=', jobId)
+    .execute();
+  const keys = [];
+  for (let i = 0; i < engines; i++)
+    keys.push(await createEngineKey(database, { name: `bench engine ${i}`, tenantId: tenant.tenantId }));
+  return { jobId, lineId: phoneLine.phoneNumberId, keys, tenantId: tenant.tenantId };
+}
+
+/** The raw facts of a call, drawn from its task id: answered half the time, with a short transcript. */
+function factsOf(leaseId: string, taskId: number) {
+  const now = Date.now();
+  const kind = taskId % 6;
+  if (kind < 3)
+    return {
+      leaseId,
+      sipCode: 200,
+      answeredBy: 'human',
+      ringAt: now - 20,
+      answerAt: now - 10,
+      endAt: now,
+      endedBy: 'remote',
+      turns: [
+        { type: 'ROBOT', text: '您好，这里是客户服务中心。' },
+        { type: 'PERSON', text: '你好，什么事？' },
+      ],
+    };
+  const sipCode = [486, 480, 404][kind - 3]!;
+  return { leaseId, sipCode, ringAt: now - 10, endAt: now, endedBy: 'remote' };
+}
+
+export async function runEngineBench(o: EngineBenchOptions): Promise<EngineBenchResult> {
+  const engines = o.engines ?? 50;
+  const channels = o.channels ?? 10;
+  const seconds = o.seconds ?? 10;
+  const warmup = o.warmupSeconds ?? 2;
+  // Enough work that the job never runs dry: well above the targets for warm-up and run.
+  const tasks = (o.db === 'sqlite' ? 2500 : 1500) * (seconds + warmup + 2);
+  const startedAt = new Date().toISOString();
+  // The stored secrets (engine keys) under a throw-away key, which the server process inherits.
+  process.env.OUTCALL_SECRET_KEY ??= randomBytes(32).toString('hex');
+  // Set for the load: each key sends ~3 requests per task; far above what one engine sends.
+  process.env.ENGINE_RATE_LIMIT_PER_SECOND ??= '5000';
+  process.env.ENGINE_RATE_LIMIT_BURST ??= '10000';
+  const fresh = await freshDatabase(o.db, o.postgresUrl);
+  try {
+    const database = createDatabase(fresh.url, { poolSize: 4 });
+    let setup: Awaited<ReturnType<typeof prepare>>;
+    try {
+      await migrateToLatest(database);
+      await prepareSecrets(database, loadConfig(process.env));
+      setup = await prepare(database, tasks, engines, o.log);
+    } finally {
+      await database.destroy();
+    }
+    const server = await startServer({ databaseUrl: fresh.url, log: o.log });
+    try {
+      return await measure(server.url, server.pid, setup, {
+        ...o,
+        engines,
+        channels,
+        seconds,
+        warmup,
+        tasks,
+        startedAt,
+      });
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    await fresh.drop();
+  }
+}
+
+/** CPU time a process has used so far (user + system), in ms, from /proc (Linux). */
+function cpuMsOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 a second on Linux).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+async function measure(
+  url: string,
+  pid: number,
+  setup: Awaited<ReturnType<typeof prepare>>,
+  o: EngineBenchOptions & {
+    engines: number;
+    channels: number;
+    seconds: number;
+    warmup: number;
+    tasks: number;
+    startedAt: string;
+  },
+): Promise<EngineBenchResult> {
+  const claimMs: number[] = [];
+  const dialMs: number[] = [];
+  const resultMs: number[] = [];
+  const errors: Record<string, number> = {};
+  let empty = 0;
+  let completed = 0;
+  let measuring = false;
+  const note = (what: string) => (errors[what] = (errors[what] ?? 0) + 1);
+
+  /** One request, timed into `into` while measuring; a refusal is counted by its code and message. */
+  const timed = async <T>(what: string, into: number[] | undefined, send: () => Promise<T>) => {
+    const t = performance.now();
+    try {
+      const answer = await send();
+      if (into && measuring) into.push(performance.now() - t);
+      return answer;
+    } catch (e) {
+      const error = e as OutcallError;
+      note(`${what} ${error.code ?? ''} ${error.resultMsg ?? error.message}`);
+      return undefined;
+    }
+  };
+
+  const started = Date.now();
+  const measureFrom = started + o.warmup * 1000;
+  const stopAt = measureFrom + o.seconds * 1000;
+  let cpuAtStart = process.cpuUsage();
+  let serverCpuAtStart = cpuMsOf(pid);
+  const timer = setTimeout(() => {
+    measuring = true;
+    cpuAtStart = process.cpuUsage();
+    serverCpuAtStart = cpuMsOf(pid);
+  }, o.warmup * 1000);
+
+  const engine = async (key: { appKey: string; appSecret: string }) => {
+    const client = new EngineClient({ baseUrl: url, appKey: key.appKey, appSecret: key.appSecret, retries: 0 });
+    while (Date.now() < stopAt) {
+      const t = performance.now();
+      const answer = await timed('claim', undefined, () =>
+        client.claim({ max: o.channels, waitMs: 1000, lines: [setup.lineId] }),
+      );
+      if (!answer) continue;
+      if (answer.tasks.length === 0) {
+        empty++;
+        continue;
+      }
+      // Work is always waiting: a claim that brought some is the time to answer one.
+      if (measuring) claimMs.push(performance.now() - t);
+      await Promise.all(
+        answer.tasks.map(async (task) => {
+          if (!(await timed('dial', dialMs, () => client.dial(task.leaseId)))) return;
+          const facts = factsOf(task.leaseId, task.callTaskId) as Parameters<EngineClient['result']>[0];
+          if (!(await timed('result', resultMs, () => client.result(facts)))) return;
+          if (measuring && Date.now() <= stopAt) completed++;
+        }),
+      );
+    }
+  };
+  await Promise.all(setup.keys.map(engine));
+  clearTimeout(timer);
+  const cpu = process.cpuUsage(cpuAtStart);
+  const serverCpuMs = cpuMsOf(pid) - serverCpuAtStart;
+  const tasksPerSecond = Math.round(completed / o.seconds);
+  const claim = { ...latency(claimMs), empty };
+  const target = o.db === 'sqlite' ? 1000 : 500;
+  return {
+    db: o.db,
+    startedAt: o.startedAt,
+    engines: o.engines,
+    channels: o.channels,
+    seconds: o.seconds,
+    tasksPrepared: o.tasks,
+    completed,
+    tasksPerSecond,
+    claim,
+    dial: latency(dialMs),
+    result: latency(resultMs),
+    errors,
+    engineCpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / (o.seconds * 1000)) * 100),
+    serverCpuPercent: Math.round((serverCpuMs / (o.seconds * 1000)) * 100),
+    serverCpuMsPerTask: completed ? Math.round((serverCpuMs / completed) * 100) / 100 : 0,
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model.trim() ?? '?', node: process.version },
+    targets: [
+      {
+        name: `completed call tasks per second (${o.db})`,
+        figure: String(tasksPerSecond),
+        limit: `≥ ${target}`,
+        met: tasksPerSecond >= target,
+      },
+      { name: 'claim p99 with work waiting', figure: `${claim.p99} ms`, limit: '≤ 50 ms', met: claim.p99 <= 50 },
+    ],
+  };
+}
+
+/** Writes the result beside the others (bench/results/). */
+export function writeEngineResult(result: EngineBenchResult): string {
+  mkdirSync('bench/results', { recursive: true });
+  const file = `bench/results/${result.startedAt.replace(/[:.]/g, '-')}-engines-${result.db}.json`;
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  return file;
+}
