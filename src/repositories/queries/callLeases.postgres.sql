@@ -196,10 +196,10 @@ from
 where
   "t"."tenant_id" = $1
   and "t"."job_id" = $2
-  and "t"."status" in ($3, $4, $5)
+  and t.status in ('NOT_STARTED', 'REDIAL_WAITING', 'CALLING')
   and (
     "t"."next_attempt_at" is null
-    or "t"."next_attempt_at" <= $6
+    or "t"."next_attempt_at" <= $3
   )
   and not exists (
     select
@@ -222,7 +222,7 @@ where
 order by
   "t"."id"
 limit
-  $7
+  $4
 for no key update
   skip locked;
 

@@ -184,7 +184,7 @@ from
 where
   "t"."tenant_id" = ?
   and "t"."job_id" = ?
-  and "t"."status" in (?, ?, ?)
+  and t.status in ('NOT_STARTED', 'REDIAL_WAITING', 'CALLING')
   and (
     "t"."next_attempt_at" is null
     or "t"."next_attempt_at" <= ?
