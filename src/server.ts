@@ -233,7 +233,11 @@ export function startDialer(database: Database, config: Config, log: SimulatorOp
   const dialer = new Simulator({
     database,
     telephony: new SimulatedTelephony({ speed: config.dialerSpeed }),
-    settings: { leaseTtlMs: config.engineLeaseTtlMs, leaseGraceMs: config.engineLeaseGraceMs },
+    settings: {
+      leaseTtlMs: config.engineLeaseTtlMs,
+      leaseGraceMs: config.engineLeaseGraceMs,
+      lineFailureLimit: config.lineFailureLimit,
+    },
     log,
   });
   dialer.run();

@@ -43,7 +43,11 @@ export interface SimulatorOptions {
   tickMs?: number;
   /** The most tasks one tick claims (the simulator's channels are unlimited; each job's concurrency still holds). */
   maxPerTick?: number;
-  log?: { info(obj: object, msg: string): void; error(obj: object, msg: string): void };
+  log?: {
+    info(obj: object, msg: string): void;
+    error(obj: object, msg: string): void;
+    warn?(obj: object, msg: string): void;
+  };
 }
 
 /** What the simulator is doing, for metrics (outcall_dialer_*). */
@@ -163,14 +167,14 @@ export class Simulator {
       });
       const endAt = this.clock.now();
       const answered = outcome.resultStatus === 'ANSWERED';
-      const speedUp = outcome.ringSeconds + outcome.chatDuration;
-      // The answer came after the ring: its share of the call's (possibly accelerated) real time.
-      const answerAt = speedUp > 0 ? dialledAt + ((endAt - dialledAt) * outcome.ringSeconds) / speedUp : dialledAt;
+      // The call as it would have lasted in real time, ending now (DIALER_SPEED makes it pass
+      // faster): the protocol takes the built-in simulator's instants as given.
+      const answerAt = endAt - outcome.chatDuration * 1000;
       report = {
         endedBy: answered ? (outcome.turns.at(-1)?.type === 'PERSON' ? 'remote' : 'local') : 'remote',
         resultHint: outcome.resultStatus,
-        ringAt: dialledAt,
-        ...(answered && { answerAt: Math.round(answerAt), answeredBy: 'human' as const }),
+        ringAt: answerAt - outcome.ringSeconds * 1000,
+        ...(answered && { answerAt, answeredBy: 'human' as const }),
         endAt,
         turns: outcome.turns,
         intentLevel: outcome.intentLevel,
@@ -197,7 +201,11 @@ export class Simulator {
       }
     }
     try {
-      await reportCallResult(database, SIMULATOR, task.leaseId, report, this.clock.now());
+      const log = this.options.log;
+      await reportCallResult(database, SIMULATOR, task.leaseId, report, this.clock.now(), {
+        settings: this.settings,
+        log: log?.warn ? { warn: log.warn.bind(log) } : undefined,
+      });
     } catch (error) {
       // The lease ended meanwhile (reaped, cancelled): the protocol decided the call's fate already.
       this.options.log?.error(
