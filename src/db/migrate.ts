@@ -24,6 +24,7 @@ import * as m0023 from './migrations/0023_call_task_rounds.js';
 import * as m0024 from './migrations/0024_job_console_creator.js';
 import * as m0025 from './migrations/0025_sqlite_340_triggers.js';
 import * as m0026 from './migrations/0026_answer_data_version.js';
+import * as m0031 from './migrations/0031_dialog_flow_versions.js';
 import type { DB } from './schema.js';
 
 /** Every migration, in order. Each receives the dialect so one file serves both databases. */
@@ -52,6 +53,7 @@ const MIGRATIONS = {
   '0024_job_console_creator': m0024,
   '0025_sqlite_340_triggers': m0025,
   '0026_answer_data_version': m0026,
+  '0031_dialog_flow_versions': m0031,
 };
 
 function migratorFor(database: Database, db: Kysely<DB> = database.db): Migrator {

@@ -109,6 +109,12 @@ export const TAGS: readonly { name: string; generation: Generation; description:
       'outcall’s own job operations in the 2018 style (create, start, pause, resume, stop, delete, import customers, ' +
       'dialog flows and caller lines), and the call engines’ reports of finished calls (addCallRecord, addCallRecords).',
   },
+  {
+    name: 'dialogFlow (outcall)',
+    generation: 'outcall',
+    description:
+      '话术 — outcall’s own dialog-flow functions: create, edit (each edit a new version), copy, disable, read a version, list versions.',
+  },
   { name: 'doNotCall', generation: 'outcall', description: '免打扰名单 — numbers never to dial (outcall’s own).' },
   {
     name: 'auditLog',
@@ -124,6 +130,16 @@ export const TAGS: readonly { name: string; generation: Generation; description:
 
 const LATER_RESOURCES = new Set(TAGS.filter((t) => t.generation === 'later API').map((t) => t.name));
 const TASKS_2018 = new Set(['getTasks', 'getTaskDetail', 'getCallRecordInfoList', 'callDetail']);
+/** outcall's own functions under a later-API resource (docs/dialog-flows.md): shown as outcall's, beside the resource. */
+const OUTCALL_FUNCTIONS = new Set([
+  'dialogFlow/createDialogFlow',
+  'dialogFlow/updateDialogFlow',
+  'dialogFlow/copyDialogFlow',
+  'dialogFlow/disableDialogFlow',
+  'dialogFlow/enableDialogFlow',
+  'dialogFlow/getDialogFlowDetail',
+  'dialogFlow/getDialogFlowVersionList',
+]);
 const PREFIX = /^\[(?:later API|2018 API|outcall)\] /;
 
 /**
@@ -135,6 +151,8 @@ export function classifyPath(url: string): { tag: string; generation: Generation
   const m = /^\/apiOpen\/v1\/([^/]+)\/[^/]+$/.exec(url);
   if (!m) return undefined;
   const resource = m[1]!;
+  if (OUTCALL_FUNCTIONS.has(url.slice('/apiOpen/v1/'.length)))
+    return { tag: `${resource} (outcall)`, generation: 'outcall' };
   if (LATER_RESOURCES.has(resource)) return { tag: resource, generation: 'later API' };
   if (resource === 'task')
     return TASKS_2018.has(url.slice('/apiOpen/v1/task/'.length))

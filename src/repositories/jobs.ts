@@ -321,12 +321,15 @@ export async function listJobCounters(db: Database, tenantId: number, jobIds: nu
     .execute();
 }
 
-/** The texts a job's variables are read from: its dialog flow's definition and its SMS template's content. */
+/** The texts a job's variables are read from: its dialog flow version's definition and its SMS template's content. */
 export async function findJobTexts(db: Database, tenantId: number, jobId: number) {
   const row = await db.db
     .selectFrom('robot_call_job as j')
-    .innerJoin('dialog_flow as f', (join) =>
-      join.onRef('f.id', '=', 'j.dialog_flow_id').onRef('f.tenant_id', '=', 'j.tenant_id'),
+    .innerJoin('dialog_flow_version as f', (join) =>
+      join
+        .onRef('f.dialog_flow_id', '=', 'j.dialog_flow_id')
+        .onRef('f.version', '=', 'j.dialog_flow_version')
+        .onRef('f.tenant_id', '=', 'j.tenant_id'),
     )
     .leftJoin('sms_template as s', (join) =>
       join.onRef('s.id', '=', 'j.sms_template_id').onRef('s.tenant_id', '=', 'j.tenant_id'),
@@ -387,12 +390,18 @@ const jobPhoneLinesQuery = compiledOnce((db: Database, tenantId: number, jobId: 
     .orderBy('jl.phone_line_id'),
 );
 
+/** A flow's current version, as a sub-select. */
+const currentFlowVersion = (db: Database, tenantId: number, dialogFlowId: number) =>
+  db.db.selectFrom('dialog_flow').select('version').where('tenant_id', '=', tenantId).where('id', '=', dialogFlowId);
+
 /** Inserts a job and its caller lines; returns its id. */
 export async function insertJob(db: Database, job: NewJob, phoneLineIds: number[]): Promise<number> {
   const { id } = await db.db
     .insertInto('robot_call_job')
     .values({
       ...job,
+      // The version of its flow the job speaks: the flow's current one as the job is made (migration 0031).
+      dialog_flow_version: currentFlowVersion(db, job.tenant_id, job.dialog_flow_id),
       inactive_time_list: JSON.stringify(job.inactive_time_list),
       redial_condition: JSON.stringify(job.redial_condition),
       transfer_phone_number: JSON.stringify(job.transfer_phone_number ?? []),
@@ -490,7 +499,13 @@ export async function listJobsToDial(db: Database) {
   const rows = await db.db
     .selectFrom('robot_call_job as j')
     .innerJoin('tenant as t', 't.id', 'j.tenant_id')
-    .innerJoin('dialog_flow as f', 'f.id', 'j.dialog_flow_id')
+    // The version the job speaks, not the flow's current one (migration 0031).
+    .innerJoin('dialog_flow_version as f', (join) =>
+      join
+        .onRef('f.dialog_flow_id', '=', 'j.dialog_flow_id')
+        .onRef('f.version', '=', 'j.dialog_flow_version')
+        .onRef('f.tenant_id', '=', 'j.tenant_id'),
+    )
     .select([
       'j.id',
       'j.tenant_id',
@@ -503,6 +518,8 @@ export async function listJobsToDial(db: Database) {
       'j.task_call_total',
       'j.completed_task',
       't.time_zone',
+      'j.dialog_flow_id',
+      'j.dialog_flow_version',
       'f.definition',
     ])
     .where('j.status', 'in', [...DIALER_STATUSES])
@@ -515,7 +532,7 @@ export async function listJobsToDial(db: Database) {
   }));
 }
 
-/** A dialog flow's stored definition; one that does not parse is none (the dialer's default script), not a failed tick. */
+/** A dialog flow's stored definition; one that does not parse is null (which scriptOf refuses for that job), not a failed scan. */
 function parseDefinition(stored: unknown): unknown {
   try {
     return parseJson<unknown>(stored, null);
@@ -610,6 +627,9 @@ export async function updateJobSettings(
   for (const column of JSON_SETTINGS) {
     if (settings[column] !== undefined) values[column] = JSON.stringify(settings[column]);
   }
+  // A job given another flow speaks that flow's current version (migration 0031).
+  if (settings.dialog_flow_id !== undefined)
+    values.dialog_flow_version = currentFlowVersion(db, tenantId, settings.dialog_flow_id);
   const result = await db.db
     .updateTable('robot_call_job')
     .set(values)
