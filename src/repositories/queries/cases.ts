@@ -11,6 +11,7 @@ import * as consoleSessions from '../consoleSessions.js';
 import * as consoleSettings from '../consoleSettings.js';
 import * as consoleUsers from '../consoleUsers.js';
 import * as customers from '../customers.js';
+import * as dialogFlows from '../dialogFlows.js';
 import * as doNotCall from '../doNotCall.js';
 import * as intentLevelTags from '../intentLevelTags.js';
 import * as jobStats from '../jobStats.js';
@@ -41,6 +42,7 @@ export const REPOSITORY_MODULES = {
   consoleSettings,
   consoleUsers,
   customers,
+  dialogFlows,
   doNotCall,
   intentLevelTags,
   jobStats,
@@ -883,6 +885,34 @@ export const QUERY_CASES: QueryCase[] = [
     listJobsToDial: [['every tenant’s jobs in a dialler status', (db) => jobs.listJobsToDial(db)]],
     lockJob: [['a job', (db, s) => jobs.lockJob(db, s.tenantId, s.jobId)]],
     lockJobForDelete: [['a job', (db, s) => jobs.lockJobForDelete(db, s.tenantId, s.jobId)]],
+  }),
+  ...casesOf('dialogFlows', {
+    insertDialogFlowVersion: [
+      [
+        'version 2',
+        (db, s) =>
+          dialogFlows.insertDialogFlowVersion(db, {
+            tenant_id: s.tenantId,
+            dialog_flow_id: s.flowId,
+            version: 2,
+            definition: { maxTurns: 3 },
+            created_at: T0,
+          }),
+      ],
+    ],
+    moveDialogFlowVersion: [
+      [
+        'from 1 to 2',
+        (db, s) => dialogFlows.moveDialogFlowVersion(db, s.tenantId, s.flowId, 1, { version: 2, definition: {} }),
+      ],
+    ],
+    renameDialogFlow: [['a flow', (db, s) => dialogFlows.renameDialogFlow(db, s.tenantId, s.flowId, '新名字')]],
+    setDialogFlowEnabled: [['disabled', (db, s) => dialogFlows.setDialogFlowEnabled(db, s.tenantId, s.flowId, false)]],
+    findDialogFlowVersion: [['version 1', (db, s) => dialogFlows.findDialogFlowVersion(db, s.tenantId, s.flowId, 1)]],
+    listDialogFlowVersions: [['a flow', (db, s) => dialogFlows.listDialogFlowVersions(db, s.tenantId, s.flowId)]],
+    findDisabledDialogFlows: [
+      ['two flows', (db, s) => dialogFlows.findDisabledDialogFlows(db, s.tenantId, [s.flowId, s.flowId + 1])],
+    ],
   }),
   ...casesOf('referenceData', {
     insertReference: [

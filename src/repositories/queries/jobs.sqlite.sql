@@ -320,7 +320,8 @@ select
   "s"."content" as "sms_content"
 from
   "robot_call_job" as "j"
-  inner join "dialog_flow" as "f" on "f"."id" = "j"."dialog_flow_id"
+  inner join "dialog_flow_version" as "f" on "f"."dialog_flow_id" = "j"."dialog_flow_id"
+  and "f"."version" = "j"."dialog_flow_version"
   and "f"."tenant_id" = "j"."tenant_id"
   left join "sms_template" as "s" on "s"."id" = "j"."sms_template_id"
   and "s"."tenant_id" = "j"."tenant_id"
@@ -357,11 +358,50 @@ insert into
     "organization_id",
     "created_at",
     "last_modified_at",
+    "dialog_flow_version",
     "transfer_phone_number",
     "wechat_condition_alert_level"
   )
 values
-  (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  (
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    (
+      select
+        "version"
+      from
+        "dialog_flow"
+      where
+        "tenant_id" = ?
+        and "id" = ?
+    ),
+    ?,
+    ?
+  )
 returning
   "id";
 
@@ -569,11 +609,15 @@ select
   "j"."task_call_total",
   "j"."completed_task",
   "t"."time_zone",
+  "j"."dialog_flow_id",
+  "j"."dialog_flow_version",
   "f"."definition"
 from
   "robot_call_job" as "j"
   inner join "tenant" as "t" on "t"."id" = "j"."tenant_id"
-  inner join "dialog_flow" as "f" on "f"."id" = "j"."dialog_flow_id"
+  inner join "dialog_flow_version" as "f" on "f"."dialog_flow_id" = "j"."dialog_flow_id"
+  and "f"."version" = "j"."dialog_flow_version"
+  and "f"."tenant_id" = "j"."tenant_id"
 where
   "j"."status" in (?, ?, ?)
 order by
