@@ -258,7 +258,7 @@ describe('checking a flow', () => {
       path: 'flow.questions[2].keywords',
       problem: 'must be array',
     });
-    expect(problem((f) => (f.questions[1].phrasings = [])).path).toBe('flow.questions[1].phrasings');
+    expect(problem((f) => (f.questions[1].phrasings = []))?.path).toBe('flow.questions[1].phrasings');
     expect(problem((f) => delete f.closings.neutral)?.path).toBe('flow.closings.neutral');
     expect(problem((f) => (f.questions[0].extra = 1))).toEqual({
       path: 'flow.questions[0].extra',
@@ -268,13 +268,13 @@ describe('checking a flow', () => {
       path: 'flow.intentRules[1].level',
       problem: 'must be one of A, B, C, D, E, F',
     });
-    expect(problem((f) => (f.maxTurns = 0)).path).toBe('flow.maxTurns');
+    expect(problem((f) => (f.maxTurns = 0))?.path).toBe('flow.maxTurns');
     expect(problem((f) => (f.pitch[1] = '您好${'))).toEqual({
       path: 'flow.pitch[1]',
       problem: 'has a variable that does not close with }',
     });
-    expect(problem((f) => (f.questions[3].keywords = ['嗯？'])).path).toBe('flow.questions[3].keywords[0]');
-    expect(problem((f) => (f.intentRules[0].when.concerns = ['价格', '装修'])).path).toBe(
+    expect(problem((f) => (f.questions[3].keywords = ['嗯？']))?.path).toBe('flow.questions[3].keywords[0]');
+    expect(problem((f) => (f.intentRules[0].when.concerns = ['价格', '装修']))?.path).toBe(
       'flow.intentRules[0].when.concerns[1]',
     );
     const turns = problem((f) => {

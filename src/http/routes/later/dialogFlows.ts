@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { Database } from '../../../db/database.js';
+import { checkDialogFlow } from '../../../domain/dialogFlow.js';
 import { Envelope } from '../../../schemas/common.js';
 import {
   CopyDialogFlowBody,
@@ -29,10 +30,21 @@ import { success } from '../../envelope.js';
  * OUTCALL_FUNCTIONS).
  */
 export function registerDialogFlowApi(app: App, db: Database): void {
+  /*
+   * The flow is checked as sent, before the schema's validation: that would drop the fields the
+   * format does not have (removeAdditional) and store the rest, where a misspelt field must be
+   * refused, naming its path inside the flow like every other problem.
+   */
+  const flowAsSent = async (request: { body: unknown }) => {
+    const body = request.body as { flow?: unknown } | null;
+    if (body !== null && typeof body === 'object' && body.flow !== undefined) checkDialogFlow(body.flow);
+  };
+
   app.post(
     '/apiOpen/v1/dialogFlow/createDialogFlow',
     {
       config: { signed: true },
+      preValidation: flowAsSent,
       schema: {
         summary: '创建话术 — a new dialog flow at version 1 (the flow is checked: 412 names the path inside it)',
         body: CreateDialogFlowBody,
@@ -45,6 +57,7 @@ export function registerDialogFlowApi(app: App, db: Database): void {
     '/apiOpen/v1/dialogFlow/updateDialogFlow',
     {
       config: { signed: true },
+      preValidation: flowAsSent,
       schema: {
         summary: '修改话术 — a new version of the flow (jobs made before keep theirs), and/or a new name',
         body: UpdateDialogFlowBody,
