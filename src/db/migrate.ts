@@ -28,7 +28,7 @@ import * as m0031 from './migrations/0031_dialog_flow_versions.js';
 import type { DB } from './schema.js';
 
 /** Every migration, in order. Each receives the dialect so one file serves both databases. */
-const MIGRATIONS = {
+export const MIGRATIONS = {
   '0001_initial': m0001,
   '0002_concern_binary_order': m0002,
   '0003_query_performance': m0003,

@@ -69,6 +69,7 @@ describe('dialogFlow/createDialogFlow', () => {
       (f: any) => (f.intentRules[0].when.concerns = ['学区']),
       'flow.intentRules[0].when.concerns[0]',
     ],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a dialog-flow variable, literally
     ['a variable that does not close', (f: any) => (f.opening = '您好${姓名'), 'flow.opening'],
   ])('refuses %s: 412 naming the path inside the flow', async (_what, change, path) => {
     const f = flow() as any;
