@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { privateCallbackReason } from './callbacks/ssrf.js';
 import { type HttpMethod, OutcallClient, OutcallError } from './client/index.js';
+import { registerFlowCommands } from './cliFlows.js';
 import { readStdin, registerUserCommands } from './cliUsers.js';
 import { ConfigError, databaseRefusal, loadConfig, secretKeyFileRefusal } from './config.js';
 import { BackupError, backupSqlite } from './db/backup.js';
@@ -561,6 +562,7 @@ tenantOptions(audit.command('prune'))
   });
 
 registerUserCommands(program, withDatabase, tenantOf, (message) => new CliError(message));
+registerFlowCommands(program, withDatabase, tenantOf, (message) => new CliError(message));
 
 const callbacks = program.command('callbacks').description("a tenant's pushed events: the delivery log and redelivery");
 tenantOptions(callbacks.command('list'))

@@ -69,7 +69,6 @@ describe('dialogFlow/createDialogFlow', () => {
       (f: any) => (f.intentRules[0].when.concerns = ['学区']),
       'flow.intentRules[0].when.concerns[0]',
     ],
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: a dialog-flow variable, literally
     ['a variable that does not close', (f: any) => (f.opening = '您好${姓名'), 'flow.opening'],
   ])('refuses %s: 412 naming the path inside the flow', async (_what, change, path) => {
     const f = flow() as any;
@@ -95,6 +94,7 @@ describe('versions', () => {
   it('an edit makes a new version; a job keeps the version it was made with, and dials it', async () => {
     const before = await tenant.job({ flowId: id, name: '老版本任务' });
     const edited = flow();
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a dialog-flow variable, literally
     edited.opening = '您好${姓名}，这里是悦动健身，新版开场白，方便吗？';
     expect(await post('dialogFlow/updateDialogFlow', { dialogFlowId: id, flow: edited, baseVersion: 1 })).toMatchObject(
       { code: 200, data: { dialogFlowId: id, version: 2 } },
