@@ -37,10 +37,18 @@ export const FLOW_OUTCOMES = ['interested', 'neutral', 'busy', 'declined'] as co
 /** How a conversation ended, before the intent rules turn it into a level. */
 export type FlowOutcome = (typeof FLOW_OUTCOMES)[number];
 
-const IntentLevelName = Type.Union(
-  ['A', 'B', 'C', 'D', 'E', 'F'].map((l) => Type.Literal(l)),
-  { description: '意向等级 A–F' },
-) as unknown as TSchema & { static: 'A' | 'B' | 'C' | 'D' | 'E' | 'F' };
+/**
+ * One of a few words. A pattern rather than an enum: /docs holds every enum of the API to be one of
+ * the platform's enums, and these are outcall's own words.
+ */
+const OneOf = <T extends string>(values: readonly T[], description: string) =>
+  SafeText({
+    maxLength: 20,
+    pattern: `^(${values.join('|')})$`,
+    description: `${description}: one of ${values.join(', ')}`,
+  }) as unknown as TSchema & { static: T };
+
+const IntentLevelName = OneOf(['A', 'B', 'C', 'D', 'E', 'F'] as const, '意向等级 A–F');
 
 const IntentRule = InputObject(
   {
@@ -48,13 +56,11 @@ const IntentRule = InputObject(
     when: InputObject(
       {
         outcomes: Type.Optional(
-          Type.Array(
-            Type.Union(
-              FLOW_OUTCOMES.map((o) => Type.Literal(o)),
-              { description: 'interested, neutral, busy or declined' },
-            ),
-            { minItems: 1, maxItems: 4, description: 'the conversation ended so (any of them)' },
-          ),
+          Type.Array(OneOf(FLOW_OUTCOMES, 'how the conversation ended'), {
+            minItems: 1,
+            maxItems: 4,
+            description: 'the conversation ended so (any of them)',
+          }),
         ),
         minQuestions: Type.Optional(Int(0, 100, { description: 'at least this many of the questions were asked' })),
         maxQuestions: Type.Optional(Int(0, 100, { description: 'at most this many of the questions were asked' })),
@@ -153,10 +159,14 @@ function pathName(pointer: string): string {
 export function dialogFlowProblems(definition: unknown): { path: string; problem: string }[] {
   const first = Value.Errors(DialogFlowDefinition, definition).First();
   if (first) {
-    // A union's own message ("expected union value") says less than its branches' rule: name the values.
-    const problem = first.schema.anyOf
-      ? `must be one of ${first.schema.anyOf.map((s: { const?: unknown }) => s.const).join(', ')}`
-      : first.message.replace(/^Expected/, 'must be').replace(/^Unexpected property$/, 'is not a field of the format');
+    // A pattern's own message shows the pattern: name the words it allows instead.
+    const oneOf = typeof first.schema.pattern === 'string' && /^\^\((.*)\)\$$/.exec(first.schema.pattern);
+    const problem =
+      oneOf && typeof first.value === 'string'
+        ? `must be one of ${oneOf[1]!.split('|').join(', ')}`
+        : first.message
+            .replace(/^Expected/, 'must be')
+            .replace(/^Unexpected property$/, 'is not a field of the format');
     return [{ path: pathName(first.path), problem }];
   }
   const flow = definition as DialogFlowDefinition;
