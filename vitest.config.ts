@@ -16,6 +16,7 @@ const postgres = process.env.TEST_DATABASE_URL;
 const ONCE = [
   // Pure functions: no database at all.
   'src/domain/**/*.test.ts',
+  'src/simulator/**/*.test.ts',
   'src/services/jobStats.test.ts',
   'src/services/signature.test.ts',
   'src/services/xlsx.test.ts',

@@ -231,6 +231,22 @@ export function scriptOf(definition: unknown): DialogFlowDefinition {
   return definition as DialogFlowDefinition;
 }
 
+/**
+ * A valid definition with its fields in the format's order (PostgreSQL's jsonb keeps its own
+ * order of keys): what is shown and exported reads the same on both databases.
+ */
+export function inFormatOrder(definition: DialogFlowDefinition): DialogFlowDefinition {
+  const order = (schema: TSchema, value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map((v) => order(schema.items as TSchema, v));
+    if (value === null || typeof value !== 'object' || !schema.properties) return value;
+    const out: Record<string, unknown> = {};
+    for (const [key, property] of Object.entries(schema.properties as Record<string, TSchema>))
+      if (key in value) out[key] = order(property, (value as Record<string, unknown>)[key]);
+    return out;
+  };
+  return order(DialogFlowDefinition, definition) as DialogFlowDefinition;
+}
+
 /** Why a line's variables are malformed, or undefined: each names something and closes. */
 function malformedVariable(text: string): string | undefined {
   if (/\$\{\s*\}/.test(text)) return 'has a variable without a name';

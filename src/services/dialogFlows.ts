@@ -1,6 +1,12 @@
 import type { Database } from '../db/database.js';
 import type { FlowVersionLike } from '../domain/dialogEngine.js';
-import { checkDialogFlow, type DialogFlowDefinition, flowVariables, scriptOf } from '../domain/dialogFlow.js';
+import {
+  checkDialogFlow,
+  type DialogFlowDefinition,
+  flowVariables,
+  inFormatOrder,
+  scriptOf,
+} from '../domain/dialogFlow.js';
 import { type DialogFlowStatus, Industry, SubIndustry } from '../domain/enums.js';
 import { invalidParameter, notFound } from '../domain/errors.js';
 import { formatDateTime } from '../domain/time.js';
@@ -162,7 +168,7 @@ export async function getDialogFlowDetail(
 ): Promise<DialogFlowDetail> {
   const flow = await ownedFlow(db, owner, query.dialogFlowId);
   const shown = await versionOf(db, owner, flow.id, query.version ?? flow.version);
-  const definition = scriptOf(shown.definition);
+  const definition = inFormatOrder(scriptOf(shown.definition));
   return {
     dialogFlowId: flow.id,
     name: flow.name,
