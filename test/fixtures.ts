@@ -1,4 +1,5 @@
 import type { Database } from '../src/db/database.js';
+import { DEFAULT_DIALOG_FLOW } from '../src/domain/dialogFlow.js';
 import {
   type FollowStatus,
   type IntentLevel,
@@ -9,7 +10,6 @@ import {
 import { listCallTasks } from '../src/repositories/callTasks.js';
 import { insertCustomer } from '../src/repositories/customers.js';
 import { insertJob } from '../src/repositories/jobs.js';
-import { DEFAULT_DIALOG_FLOW } from '../src/domain/dialogFlow.js';
 import { insertDialogFlow, insertReference } from '../src/repositories/referenceData.js';
 import { type FinishedCall, recordFinishedCalls } from '../src/services/callResults.js';
 import { addCallTasks } from '../src/services/jobOperations.js';
@@ -63,7 +63,11 @@ export class TenantFixture {
     const base = { tenant_id: credentials.tenantId, created_at: T0 };
     const orgId = await insertReference(database, 'organization', { ...base, name: '销售部' });
     const userId = await insertReference(database, 'app_user', { ...base, name: '王经理', organization_id: orgId });
-    const flowId = await insertDialogFlow(database, { ...base, name: '默认话术', definition: DEFAULT_DIALOG_FLOW.script });
+    const flowId = await insertDialogFlow(database, {
+      ...base,
+      name: '默认话术',
+      definition: DEFAULT_DIALOG_FLOW.script,
+    });
     return new TenantFixture(database, credentials, flowId, userId, orgId);
   }
 
