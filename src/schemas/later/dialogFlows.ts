@@ -9,7 +9,7 @@ import { EnumInput, EnumName, Id, InputObject, Int, MAX_ID, NullableInteger, Saf
  * getDialogFlowCallJobRelatedInfo and exportDialogFlowWordDoc; these follow its naming and envelope.
  */
 
-const MAX_VERSION = 1_000_000;
+export const MAX_VERSION = 1_000_000;
 
 const FlowName = SafeText({ minLength: 1, maxLength: 100, description: '话术名称' });
 
