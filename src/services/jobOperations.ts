@@ -344,12 +344,15 @@ export async function addCallTasks(
   });
 }
 
+/** task/getDialogFlows: the flows a new job may use — a disabled one is left out (dialogFlow/getDialogFlowList lists every flow). */
 export async function getDialogFlows(db: Database, caller: Caller) {
-  return (await listDialogFlows(db, caller.tenantId)).map((f) => ({
-    dialogFlowId: f.id,
-    name: f.name,
-    creationTime: formatDateTime(f.created_at, caller.timeZone),
-  }));
+  return (await listDialogFlows(db, caller.tenantId))
+    .filter((f) => f.enabled === 1)
+    .map((f) => ({
+      dialogFlowId: f.id,
+      name: f.name,
+      creationTime: formatDateTime(f.created_at, caller.timeZone),
+    }));
 }
 
 export async function getPhoneNumbers(db: Database, caller: Caller) {
