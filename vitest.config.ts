@@ -38,6 +38,7 @@ const ONCE = [
   'src/config.test.ts',
   'src/http/docs.test.ts',
   'console/e2e/journey.test.ts',
+  'console/e2e/training.test.ts',
 ];
 
 /*
