@@ -351,6 +351,29 @@ export async function findJob(db: Database, tenantId: number, jobId: number): Pr
   return row && Object.assign(toJob(row), laterJobLists(row));
 }
 
+/**
+ * A flow's training job (services/training.ts): the tenant's first job of the flow with the training
+ * phone type. `lock` (PostgreSQL) locks the flow's row first, so two first chats make one job.
+ */
+export async function findTrainingJob(db: Database, tenantId: number, dialogFlowId: number, lock = false) {
+  if (lock && db.dialect === 'postgres')
+    await db.db
+      .selectFrom('dialog_flow')
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', dialogFlowId)
+      .forUpdate()
+      .execute();
+  return db.db
+    .selectFrom('robot_call_job')
+    .select(['id', 'name'])
+    .where('tenant_id', '=', tenantId)
+    .where('dialog_flow_id', '=', dialogFlowId)
+    .where('phone_type', '=', 'VERBAL_TRICK_TRAINING_CALLER')
+    .orderBy('id')
+    .executeTakeFirst();
+}
+
 export async function existsJob(db: Database, tenantId: number, jobId: number): Promise<boolean> {
   const row = await db.db
     .selectFrom('robot_call_job')

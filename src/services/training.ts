@@ -2,7 +2,7 @@ import type { Database } from '../db/database.js';
 import { runConversation, type Step } from '../domain/dialogEngine.js';
 import { flowVariables } from '../domain/dialogFlow.js';
 import { invalidParameter, notFound } from '../domain/errors.js';
-import { findJob, insertJob } from '../repositories/jobs.js';
+import { findJob, findTrainingJob, insertJob } from '../repositories/jobs.js';
 import { findDialogFlow } from '../repositories/referenceData.js';
 import { recordFinishedCalls } from './callResults.js';
 import type { FlowOwner } from './dialogFlows.js';
@@ -89,26 +89,10 @@ async function started(
 
 /** The flow's training job; made (in one transaction, so two first chats make one) when it has none. */
 async function trainingJobOf(db: Database, owner: FlowOwner, dialogFlowId: number, flowName: string, now: number) {
-  const find = (d: Database) =>
-    d.db
-      .selectFrom('robot_call_job')
-      .select(['id', 'name'])
-      .where('tenant_id', '=', owner.tenantId)
-      .where('dialog_flow_id', '=', dialogFlowId)
-      .where('phone_type', '=', TRAINING_PHONE_TYPE)
-      .orderBy('id')
-      .executeTakeFirst();
-  const found = await find(db);
+  const found = await findTrainingJob(db, owner.tenantId, dialogFlowId);
   if (found) return found;
   return db.transaction(async (trx) => {
-    await trx.db
-      .selectFrom('dialog_flow')
-      .select('id')
-      .where('tenant_id', '=', owner.tenantId)
-      .where('id', '=', dialogFlowId)
-      .$call((q) => (trx.dialect === 'postgres' ? q.forUpdate() : q))
-      .execute();
-    const again = await find(trx);
+    const again = await findTrainingJob(trx, owner.tenantId, dialogFlowId, true);
     if (again) return again;
     const name = trainingJobName(flowName);
     const id = await insertJob(

@@ -826,6 +826,10 @@ export const QUERY_CASES: QueryCase[] = [
     ],
     findJob: [['by id', (db, s) => jobs.findJob(db, s.tenantId, s.jobId)]],
     existsJob: [['by id', (db, s) => jobs.existsJob(db, s.tenantId, s.jobId)]],
+    findTrainingJob: [
+      ['a flow', (db, s) => jobs.findTrainingJob(db, s.tenantId, s.flowId)],
+      ['a flow, locked', (db, s) => jobs.findTrainingJob(db, s.tenantId, s.flowId, true)],
+    ],
     listJobsForRecording: [['two jobs', (db, s) => jobs.listJobsForRecording(db, s.tenantId, [s.jobId, s.jobId + 1])]],
     listJobPhoneLines: [['a job', (db, s) => jobs.listJobPhoneLines(db, s.tenantId, s.jobId)]],
     listJobCounters: [['two jobs', (db, s) => jobs.listJobCounters(db, s.tenantId, [s.jobId, s.jobId + 1])]],

@@ -279,6 +279,41 @@ where
   "tenant_id" = $1
   and "id" = $2;
 
+-- jobs.findTrainingJob: a flow
+select
+  "id",
+  "name"
+from
+  "robot_call_job"
+where
+  "tenant_id" = $1
+  and "dialog_flow_id" = $2
+  and "phone_type" = $3
+order by
+  "id";
+
+-- jobs.findTrainingJob: a flow, locked
+select
+  "id"
+from
+  "dialog_flow"
+where
+  "tenant_id" = $1
+  and "id" = $2
+for update;
+
+select
+  "id",
+  "name"
+from
+  "robot_call_job"
+where
+  "tenant_id" = $1
+  and "dialog_flow_id" = $2
+  and "phone_type" = $3
+order by
+  "id";
+
 -- jobs.listJobsForRecording: two jobs
 select
   "id",

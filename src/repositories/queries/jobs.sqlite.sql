@@ -270,6 +270,32 @@ where
   "tenant_id" = ?
   and "id" = ?;
 
+-- jobs.findTrainingJob: a flow
+select
+  "id",
+  "name"
+from
+  "robot_call_job"
+where
+  "tenant_id" = ?
+  and "dialog_flow_id" = ?
+  and "phone_type" = ?
+order by
+  "id";
+
+-- jobs.findTrainingJob: a flow, locked
+select
+  "id",
+  "name"
+from
+  "robot_call_job"
+where
+  "tenant_id" = ?
+  and "dialog_flow_id" = ?
+  and "phone_type" = ?
+order by
+  "id";
+
 -- jobs.listJobsForRecording: two jobs
 select
   "id",
