@@ -16,6 +16,7 @@ const postgres = process.env.TEST_DATABASE_URL;
 const ONCE = [
   // Pure functions: no database at all.
   'src/domain/**/*.test.ts',
+  'src/simulator/**/*.test.ts',
   'src/services/jobStats.test.ts',
   'src/services/signature.test.ts',
   'src/services/xlsx.test.ts',
@@ -40,6 +41,7 @@ const ONCE = [
   // examples/engine.py run by python3 against a serve process: what it shows is the example's
   // protocol, whose storage the engine routes' and services' tests cover on both databases.
   'test/examplesEngine.test.ts',
+  'console/e2e/training.test.ts',
 ];
 
 /*

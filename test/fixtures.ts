@@ -1,4 +1,5 @@
 import type { Database } from '../src/db/database.js';
+import { DEFAULT_DIALOG_FLOW } from '../src/domain/dialogFlow.js';
 import {
   type FollowStatus,
   type IntentLevel,
@@ -62,12 +63,21 @@ export class TenantFixture {
     const base = { tenant_id: credentials.tenantId, created_at: T0 };
     const orgId = await insertReference(database, 'organization', { ...base, name: '销售部' });
     const userId = await insertReference(database, 'app_user', { ...base, name: '王经理', organization_id: orgId });
-    const flowId = await insertDialogFlow(database, { ...base, name: '默认话术', definition: {} });
+    const flowId = await insertDialogFlow(database, {
+      ...base,
+      name: '默认话术',
+      definition: DEFAULT_DIALOG_FLOW.script,
+    });
     return new TenantFixture(database, credentials, flowId, userId, orgId);
   }
 
   async flow(name: string): Promise<number> {
-    return insertDialogFlow(this.database, { tenant_id: this.tenantId, created_at: T0, name, definition: {} });
+    return insertDialogFlow(this.database, {
+      tenant_id: this.tenantId,
+      created_at: T0,
+      name,
+      definition: DEFAULT_DIALOG_FLOW.script,
+    });
   }
 
   async group(name: string): Promise<number> {

@@ -363,3 +363,119 @@ export const setLineEnabled = (id: number, enabled: boolean) =>
   post<LineChange>(`/lines/${id}/${enabled ? 'enable' : 'disable'}`);
 export const listCallbacks = (query: Record<string, unknown>) =>
   get<Page<Record<string, unknown>> | Record<string, unknown>[]>(`/callbacks${queryString(query)}`);
+
+/* Dialog flows (docs/dialog-flows.md) and script training: the console's dialogFlow/ and training/. */
+
+export interface FlowRow {
+  dialogFlowId: number;
+  name: string;
+  industry: string;
+  subIndustry: string;
+  status: string;
+  createTime: string;
+  version: number;
+  enabled: boolean;
+}
+export interface Recogniser {
+  keywords: string[];
+  phrasings?: string[];
+}
+export interface FlowQuestion {
+  concern: string;
+  keywords: string[];
+  phrasings: string[];
+  answer: string;
+}
+export interface IntentRuleWhen {
+  outcomes?: string[];
+  minQuestions?: number;
+  maxQuestions?: number;
+  minTurns?: number;
+  maxTurns?: number;
+  concerns?: string[];
+  hungUp?: boolean;
+}
+export interface FlowDefinition {
+  maxTurns: number;
+  opening: string;
+  pitch: string[];
+  questions: FlowQuestion[];
+  recognise: { interested: Recogniser; declined: Recogniser; busy: Recogniser };
+  fillers?: string[];
+  closings: { interested: string; neutral: string; declined: string; busy: string };
+  intentRules: { level: string; when: IntentRuleWhen; note?: string }[];
+  defaultIntentLevel: string;
+}
+export interface FlowDetail {
+  dialogFlowId: number;
+  name: string;
+  enabled: boolean;
+  currentVersion: number;
+  version: number;
+  variables: string[];
+  flow: FlowDefinition;
+}
+export interface Step {
+  action: 'open' | 'answer' | 'pitch' | 'close' | 'hangup';
+  say: string | null;
+  end: boolean;
+  why: string;
+  missingVariables?: string[];
+  outcome?: {
+    outcome: string;
+    intentLevel: string;
+    concerns: string[];
+    rule: number | null;
+    hungUp: boolean;
+    why: string;
+  };
+}
+export interface TrainingTarget {
+  robotCallJobId: number;
+  dialogFlowId: number;
+  version: number;
+}
+export interface TrainingStart extends TrainingTarget {
+  jobName: string;
+  flowName: string;
+  variables: string[];
+  opening: Step;
+}
+
+const FLOW = '/dialogFlow';
+export const listFlows = () => get<FlowRow[]>(`${FLOW}/getDialogFlowList`);
+export const flowDetail = (dialogFlowId: number, version?: number) =>
+  get<FlowDetail>(`${FLOW}/getDialogFlowDetail${queryString({ dialogFlowId, version })}`);
+export const createFlow = (name: string, flow: FlowDefinition) =>
+  post<{ dialogFlowId: number; version: number }>(`${FLOW}/createDialogFlow`, { name, flow });
+export const updateFlow = (body: {
+  dialogFlowId: number;
+  name?: string;
+  flow?: FlowDefinition;
+  baseVersion?: number;
+}) => post<{ dialogFlowId: number; version: number }>(`${FLOW}/updateDialogFlow`, body);
+export const copyFlow = (dialogFlowId: number) =>
+  post<{ dialogFlowId: number; version: number }>(`${FLOW}/copyDialogFlow`, { dialogFlowId });
+export const setFlowEnabled = (dialogFlowId: number, enabled: boolean) =>
+  post<null>(`${FLOW}/${enabled ? 'enable' : 'disable'}DialogFlow`, { dialogFlowId });
+
+export const startTraining = (
+  from: { robotCallJobId: number } | { dialogFlowId: number; version?: number },
+  variables: Record<string, string>,
+) => post<TrainingStart>('/training/start', { ...from, variables });
+export const trainingTurn = (target: TrainingTarget, utterances: string[], variables: Record<string, string>) =>
+  post<Step>('/training/turn', { ...target, utterances, variables });
+export const finishTraining = (
+  target: TrainingTarget,
+  utterances: string[],
+  variables: Record<string, string>,
+  sessionKey: string,
+  startTime: number,
+) =>
+  post<{ callRecordId: number; steps: Step[]; outcome: NonNullable<Step['outcome']> }>('/training/finish', {
+    ...target,
+    utterances,
+    variables,
+    sessionKey,
+    startTime,
+  });

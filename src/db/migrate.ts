@@ -28,10 +28,11 @@ import * as m0027 from './migrations/0027_caller_lines.js';
 import * as m0028 from './migrations/0028_call_leases.js';
 import * as m0029 from './migrations/0029_engine_keys.js';
 import * as m0030 from './migrations/0030_scheduler_lease.js';
+import * as m0031 from './migrations/0031_dialog_flow_versions.js';
 import type { DB } from './schema.js';
 
 /** Every migration, in order. Each receives the dialect so one file serves both databases. */
-const MIGRATIONS = {
+export const MIGRATIONS = {
   '0001_initial': m0001,
   '0002_concern_binary_order': m0002,
   '0003_query_performance': m0003,
@@ -60,6 +61,7 @@ const MIGRATIONS = {
   '0028_call_leases': m0028,
   '0029_engine_keys': m0029,
   '0030_scheduler_lease': m0030,
+  '0031_dialog_flow_versions': m0031,
 };
 
 function migratorFor(database: Database, db: Kysely<DB> = database.db): Migrator {

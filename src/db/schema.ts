@@ -97,6 +97,18 @@ export interface DialogFlowTable extends NamedTable {
   sub_industry: Generated<string>;
   status: Generated<string>;
   intent_level_tag_id: number | null;
+  /** The current version (its definition is also `definition`) and whether new jobs may use it (migration 0031). */
+  version: Generated<number>;
+  enabled: Generated<number>;
+}
+
+/** Every version of a dialog flow, 1, 2, 3 …; an edit adds one (migration 0031). */
+export interface DialogFlowVersionTable {
+  tenant_id: number;
+  dialog_flow_id: number;
+  version: number;
+  definition: Json;
+  created_at: number;
 }
 
 /** A tenant's named group of intent-level names (migration 0009). */
@@ -180,6 +192,8 @@ export interface RobotCallJobTable {
   id: Id;
   tenant_id: number;
   dialog_flow_id: number;
+  /** The version of its dialog flow the job speaks: set when it is made or its flow is changed (migration 0031). */
+  dialog_flow_version: number | null;
   name: string;
   mode: JobMode;
   robot_count: number;
@@ -585,6 +599,7 @@ export interface DB {
   customer_group: NamedTable;
   app_user: AppUserTable;
   dialog_flow: DialogFlowTable;
+  dialog_flow_version: DialogFlowVersionTable;
   intent_level_tag: IntentLevelTagTable;
   intent_level_tag_detail: IntentLevelTagDetailTable;
   sms_template: SmsTemplateTable;

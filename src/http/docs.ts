@@ -115,6 +115,12 @@ export const TAGS: readonly { name: string; generation: Generation; description:
     description:
       '线路管理 — outcall’s own management of the tenant’s caller lines: add, change, disable, enable, one line’s detail (docs/lines.md).',
   },
+  {
+    name: 'dialogFlow (outcall)',
+    generation: 'outcall',
+    description:
+      '话术 — outcall’s own dialog-flow functions: create, edit (each edit a new version), copy, disable, read a version, list versions.',
+  },
   { name: 'doNotCall', generation: 'outcall', description: '免打扰名单 — numbers never to dial (outcall’s own).' },
   {
     name: 'auditLog',
@@ -137,14 +143,21 @@ export const TAGS: readonly { name: string; generation: Generation; description:
 
 const LATER_RESOURCES = new Set(TAGS.filter((t) => t.generation === 'later API').map((t) => t.name));
 const TASKS_2018 = new Set(['getTasks', 'getTaskDetail', 'getCallRecordInfoList', 'callDetail']);
-/** outcall's own paths under a later API resource: they belong to outcall, not to the platform. */
-const OUTCALL_EXTENSIONS: Record<string, string> = {
-  'phone/create': 'phone (outcall)',
-  'phone/update': 'phone (outcall)',
-  'phone/disable': 'phone (outcall)',
-  'phone/enable': 'phone (outcall)',
-  'phone/getPhoneDetail': 'phone (outcall)',
-};
+/** outcall's own functions under a later-API resource: shown as outcall's, beside the resource. */
+const OUTCALL_FUNCTIONS = new Set([
+  'phone/create',
+  'phone/update',
+  'phone/disable',
+  'phone/enable',
+  'phone/getPhoneDetail',
+  'dialogFlow/createDialogFlow',
+  'dialogFlow/updateDialogFlow',
+  'dialogFlow/copyDialogFlow',
+  'dialogFlow/disableDialogFlow',
+  'dialogFlow/enableDialogFlow',
+  'dialogFlow/getDialogFlowDetail',
+  'dialogFlow/getDialogFlowVersionList',
+]);
 const PREFIX = /^\[(?:later API|2018 API|outcall)\] /;
 
 /**
@@ -157,8 +170,8 @@ export function classifyPath(url: string): { tag: string; generation: Generation
   const m = /^\/apiOpen\/v1\/([^/]+)\/[^/]+$/.exec(url);
   if (!m) return undefined;
   const resource = m[1]!;
-  const extension = OUTCALL_EXTENSIONS[url.slice('/apiOpen/v1/'.length)];
-  if (extension) return { tag: extension, generation: 'outcall' };
+  if (OUTCALL_FUNCTIONS.has(url.slice('/apiOpen/v1/'.length)))
+    return { tag: `${resource} (outcall)`, generation: 'outcall' };
   if (LATER_RESOURCES.has(resource)) return { tag: resource, generation: 'later API' };
   if (resource === 'task')
     return TASKS_2018.has(url.slice('/apiOpen/v1/task/'.length))

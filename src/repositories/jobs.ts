@@ -321,12 +321,15 @@ export async function listJobCounters(db: Database, tenantId: number, jobIds: nu
     .execute();
 }
 
-/** The texts a job's variables are read from: its dialog flow's definition and its SMS template's content. */
+/** The texts a job's variables are read from: its dialog flow version's definition and its SMS template's content. */
 export async function findJobTexts(db: Database, tenantId: number, jobId: number) {
   const row = await db.db
     .selectFrom('robot_call_job as j')
-    .innerJoin('dialog_flow as f', (join) =>
-      join.onRef('f.id', '=', 'j.dialog_flow_id').onRef('f.tenant_id', '=', 'j.tenant_id'),
+    .innerJoin('dialog_flow_version as f', (join) =>
+      join
+        .onRef('f.dialog_flow_id', '=', 'j.dialog_flow_id')
+        .onRef('f.version', '=', 'j.dialog_flow_version')
+        .onRef('f.tenant_id', '=', 'j.tenant_id'),
     )
     .leftJoin('sms_template as s', (join) =>
       join.onRef('s.id', '=', 'j.sms_template_id').onRef('s.tenant_id', '=', 'j.tenant_id'),
@@ -346,6 +349,29 @@ export async function findJob(db: Database, tenantId: number, jobId: number): Pr
     .where('id', '=', jobId)
     .executeTakeFirst();
   return row && Object.assign(toJob(row), laterJobLists(row));
+}
+
+/**
+ * A flow's training job (services/training.ts): the tenant's first job of the flow with the training
+ * phone type. `lock` (PostgreSQL) locks the flow's row first, so two first chats make one job.
+ */
+export async function findTrainingJob(db: Database, tenantId: number, dialogFlowId: number, lock = false) {
+  if (lock && db.dialect === 'postgres')
+    await db.db
+      .selectFrom('dialog_flow')
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', dialogFlowId)
+      .forUpdate()
+      .execute();
+  return db.db
+    .selectFrom('robot_call_job')
+    .select(['id', 'name'])
+    .where('tenant_id', '=', tenantId)
+    .where('dialog_flow_id', '=', dialogFlowId)
+    .where('phone_type', '=', 'VERBAL_TRICK_TRAINING_CALLER')
+    .orderBy('id')
+    .executeTakeFirst();
 }
 
 export async function existsJob(db: Database, tenantId: number, jobId: number): Promise<boolean> {
@@ -387,12 +413,18 @@ const jobPhoneLinesQuery = compiledOnce((db: Database, tenantId: number, jobId: 
     .orderBy('jl.phone_line_id'),
 );
 
+/** A flow's current version, as a sub-select. */
+const currentFlowVersion = (db: Database, tenantId: number, dialogFlowId: number) =>
+  db.db.selectFrom('dialog_flow').select('version').where('tenant_id', '=', tenantId).where('id', '=', dialogFlowId);
+
 /** Inserts a job and its caller lines; returns its id. */
 export async function insertJob(db: Database, job: NewJob, phoneLineIds: number[]): Promise<number> {
   const { id } = await db.db
     .insertInto('robot_call_job')
     .values({
       ...job,
+      // The version of its flow the job speaks: the flow's current one as the job is made (migration 0031).
+      dialog_flow_version: currentFlowVersion(db, job.tenant_id, job.dialog_flow_id),
       inactive_time_list: JSON.stringify(job.inactive_time_list),
       redial_condition: JSON.stringify(job.redial_condition),
       transfer_phone_number: JSON.stringify(job.transfer_phone_number ?? []),
@@ -494,7 +526,13 @@ export async function listJobsToDial(db: Database) {
   const rows = await db.db
     .selectFrom('robot_call_job as j')
     .innerJoin('tenant as t', 't.id', 'j.tenant_id')
-    .innerJoin('dialog_flow as f', 'f.id', 'j.dialog_flow_id')
+    // The version the job speaks, not the flow's current one (migration 0031).
+    .innerJoin('dialog_flow_version as f', (join) =>
+      join
+        .onRef('f.dialog_flow_id', '=', 'j.dialog_flow_id')
+        .onRef('f.version', '=', 'j.dialog_flow_version')
+        .onRef('f.tenant_id', '=', 'j.tenant_id'),
+    )
     .select([
       'j.id',
       'j.tenant_id',
@@ -508,6 +546,8 @@ export async function listJobsToDial(db: Database) {
       'j.completed_task',
       'j.system_pause_reason',
       't.time_zone',
+      'j.dialog_flow_id',
+      'j.dialog_flow_version',
       'f.definition',
       // The job's caller lines, and those of them enabled: a job whose lines are all disabled is suspended.
       (eb) =>
@@ -541,7 +581,7 @@ export async function listJobsToDial(db: Database) {
   }));
 }
 
-/** A dialog flow's stored definition; one that does not parse is none (the dialer's default script), not a failed tick. */
+/** A dialog flow's stored definition; one that does not parse is null (which scriptOf refuses for that job), not a failed scan. */
 function parseDefinition(stored: unknown): unknown {
   try {
     return parseJson<unknown>(stored, null);
@@ -636,6 +676,9 @@ export async function updateJobSettings(
   for (const column of JSON_SETTINGS) {
     if (settings[column] !== undefined) values[column] = JSON.stringify(settings[column]);
   }
+  // A job given another flow speaks that flow's current version (migration 0031).
+  if (settings.dialog_flow_id !== undefined)
+    values.dialog_flow_version = currentFlowVersion(db, tenantId, settings.dialog_flow_id);
   const result = await db.db
     .updateTable('robot_call_job')
     .set(values)

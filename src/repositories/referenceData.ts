@@ -26,7 +26,11 @@ export async function insertReference<T extends ReferenceTable>(
   return (inserted as { id: number }).id;
 }
 
-/** A dialog flow; without an intent-level tag group it gets the tenant's built-in one (its first). */
+/**
+ * A dialog flow at its version 1 (both rows: the flow, and the version); without an intent-level
+ * tag group it gets the tenant's built-in one (its first). The definition is stored as given: the
+ * services check it (domain/dialogFlow.ts checkDialogFlow) before.
+ */
 export async function insertDialogFlow(
   db: Database,
   flow: {
@@ -54,6 +58,16 @@ export async function insertDialogFlow(
     })
     .returning('id')
     .executeTakeFirstOrThrow();
+  await db.db
+    .insertInto('dialog_flow_version')
+    .values({
+      tenant_id: flow.tenant_id,
+      dialog_flow_id: row.id,
+      version: 1,
+      definition: JSON.stringify(flow.definition),
+      created_at: flow.created_at,
+    })
+    .execute();
   return row.id;
 }
 
@@ -70,7 +84,17 @@ export async function findDialogFlow(db: Database, tenantId: number, dialogFlowI
 export async function listDialogFlows(db: Database, tenantId: number) {
   return db.db
     .selectFrom('dialog_flow')
-    .select(['id', 'name', 'created_at', 'industry', 'sub_industry', 'status', 'intent_level_tag_id'])
+    .select([
+      'id',
+      'name',
+      'created_at',
+      'industry',
+      'sub_industry',
+      'status',
+      'intent_level_tag_id',
+      'version',
+      'enabled',
+    ])
     .where('tenant_id', '=', tenantId)
     .orderBy('id')
     .execute();

@@ -62,6 +62,8 @@ export async function getDialogFlowList(db: Database, caller: Caller): Promise<L
     intentLevelTagId: f.intent_level_tag_id,
     status: f.status as LaterDialogFlow['status'],
     createTime: formatDateTime(f.created_at, caller.timeZone),
+    version: f.version,
+    enabled: f.enabled === 1,
   }));
 }
 

@@ -1,22 +1,29 @@
-import type { DialogFlowScript } from '../domain/dialogFlow.js';
+import { DialogSession, type Step } from '../domain/dialogEngine.js';
+import type { DialogFlowDefinition } from '../domain/dialogFlow.js';
 import type { HangupBy, IntentLevel, ResultStatus, TurnType } from '../domain/enums.js';
 import type { FinishedCall } from '../services/callResults.js';
 import { between, pick, type Random, weighted } from './random.js';
 
 /*
- * Simulated calls: a dial outcome, and for answered calls a conversation walked from the job's
- * dialog flow (话术). Intent level, concerns and analysis are derived from what the customer
- * said, as the platform's own analysis would, so the data reads consistently.
+ * Simulated calls: a dial outcome, and for answered calls a conversation between a simulated
+ * customer and the dialog engine (domain/dialogEngine.ts) executing the job's dialog flow — the
+ * same logic a real call's turns go through. The customer picks what to say (replies of their
+ * disposition, the flow's questions in their own words); the robot's lines, the intent level, the
+ * concerns and the analysis are the engine's.
  */
 
 type Disposition = 'interested' | 'neutral' | 'busy' | 'declined';
 
-const REPLIES: Record<Disposition, string[]> = {
-  interested: ['嗯，可以，你说', '好的，听起来不错', '有点兴趣，具体说说', '可以啊', '嗯嗯，然后呢'],
-  neutral: ['嗯', '哦', '还行吧', '你说', '嗯，知道了'],
+/** What simulated customers say besides questions; each is recognised as its disposition by the default recognisers. */
+export const REPLIES: Record<Disposition, string[]> = {
+  interested: ['嗯，可以，你说', '好的，听起来不错', '有点兴趣，具体说说', '可以啊', '嗯嗯，挺好的'],
+  neutral: ['嗯', '哦', '你说', '嗯，知道了', '然后呢'],
   busy: ['我现在在开会，晚点再说吧', '在开车，不方便', '现在忙，回头再联系'],
   declined: ['不需要，谢谢', '没兴趣', '别再打了', '不用了'],
 };
+
+/** How customers wrap a question's keyword when they do not use one of its phrasings. */
+const ASKING = ['那个，{}呢？', '{}怎么样啊', '就是，{}？', '嗯，我想问一下{}'];
 
 export interface SimulatedTurn {
   type: TurnType;
@@ -33,6 +40,8 @@ export interface SimulatedCall {
   chatDuration: number;
   chatRound: number;
   turns: SimulatedTurn[];
+  /** The customer hung up before the robot closed (an answered call the engine did not end). */
+  hungUp?: boolean;
 }
 
 /** Dial outcomes as robot-call platforms see them on mainland mobile lists. */
@@ -69,8 +78,9 @@ const speakingSeconds = (random: Random, text: string) => Math.ceil(text.length 
 
 export function simulateCall(
   random: Random,
-  script: DialogFlowScript,
+  script: DialogFlowDefinition,
   resultStatus: ResultStatus = weighted(random, RESULT_WEIGHTS),
+  variables: Record<string, string> = {},
 ): SimulatedCall {
   if (resultStatus !== 'ANSWERED') {
     return {
@@ -82,96 +92,87 @@ export function simulateCall(
       chatDuration: 0,
       chatRound: 0,
       turns: [],
+      hungUp: false,
     };
   }
   return converse(
     random,
     script,
     weighted<Disposition>(random, { interested: 30, neutral: 35, busy: 12, declined: 23 }),
+    variables,
   );
 }
 
-function converse(random: Random, script: DialogFlowScript, disposition: Disposition): SimulatedCall {
-  const turns: SimulatedTurn[] = [];
-  const robot = (text: string) => turns.push({ type: 'ROBOT', text });
-  const person = (text: string) => turns.push({ type: 'PERSON', text });
-  const concerns: string[] = [];
-
-  robot(script.opening);
-  if (disposition === 'busy') {
-    person(pick(random, REPLIES.busy));
-    robot(script.closing.busy);
-  } else if (disposition === 'declined') {
-    if (random() < 0.5) {
-      person(pick(random, REPLIES.neutral));
-      robot(script.pitch[0] ?? script.opening);
-    }
-    person(pick(random, REPLIES.declined));
-    robot(script.closing.declined);
-  } else {
-    const steps = disposition === 'interested' ? script.pitch.length : between(random, 1, script.pitch.length);
-    const asked = new Set<number>();
-    const wanted =
-      disposition === 'interested' ? between(random, 1, Math.min(4, script.questions.length)) : random() < 0.3 ? 1 : 0;
-    for (let i = 0; i < steps; i++) {
-      person(pick(random, REPLIES[disposition]));
-      robot(script.pitch[i]!);
-      if (asked.size < wanted && (random() < 0.6 || i === steps - 1)) {
-        let q = between(random, 0, script.questions.length - 1);
-        while (asked.has(q)) q = (q + 1) % script.questions.length;
-        asked.add(q);
-        const question = script.questions[q]!;
-        person(question.customer);
-        robot(question.robot);
-        concerns.push(question.concern);
-      }
-    }
-    const keen = disposition === 'interested' && random() < 0.8;
-    person(keen ? '好的，可以加个微信详细聊' : pick(random, REPLIES.neutral));
-    robot(keen ? script.closing.interested : script.closing.declined);
+/** A question of the flow as a customer asks it: one of its phrasings, or a keyword in their own words. */
+function askQuestion(random: Random, q: DialogFlowDefinition['questions'][number]): string {
+  if (q.keywords.length === 0 || random() < 0.5) {
+    const phrasing = pick(random, q.phrasings);
+    // Sometimes spoken with a filler first, or typed with half-width punctuation.
+    const r = random();
+    return r < 0.2 ? `嗯，${phrasing}` : r < 0.35 ? phrasing.replace(/？/g, '?').replace(/，/g, ',') : phrasing;
   }
+  return pick(random, ASKING).replace('{}', pick(random, q.keywords));
+}
 
+function converse(
+  random: Random,
+  flow: DialogFlowDefinition,
+  disposition: Disposition,
+  variables: Record<string, string>,
+): SimulatedCall {
+  const session = new DialogSession({ definition: flow }, variables);
+  const first = session.opening();
+  const turns: SimulatedTurn[] = [{ type: 'ROBOT', text: first.say! }];
+  const questions = flow.questions.length;
+  const asked = new Set<number>();
+  const wanted =
+    disposition === 'interested'
+      ? between(random, Math.min(1, questions), Math.min(4, questions))
+      : questions > 0 && random() < 0.3
+        ? 1
+        : 0;
+  // A neutral customer may hang up before the pitch is over.
+  const patience = disposition === 'neutral' && random() < 0.4 ? between(random, 1, flow.pitch.length) : Infinity;
+  const keen = disposition === 'interested' && random() < 0.8;
+  let pitched = 0;
+  let replies = 0;
+  let last: Step = first;
+  while (!last.end) {
+    let utterance: string | null;
+    if (disposition === 'busy') utterance = pick(random, REPLIES.busy);
+    else if (disposition === 'declined')
+      utterance = replies === 0 && random() < 0.5 ? pick(random, REPLIES.neutral) : pick(random, REPLIES.declined);
+    else if (replies >= patience) utterance = null;
+    else if (asked.size < wanted && (random() < 0.5 || pitched === flow.pitch.length)) {
+      let q = between(random, 0, questions - 1);
+      while (asked.has(q)) q = (q + 1) % questions;
+      asked.add(q);
+      utterance = askQuestion(random, flow.questions[q]!);
+    } else if (pitched === flow.pitch.length)
+      utterance = keen ? '好的，可以加个微信详细聊' : pick(random, REPLIES.neutral);
+    else utterance = pick(random, REPLIES[disposition]);
+    last = session.hear(utterance);
+    if (utterance !== null) {
+      turns.push({ type: 'PERSON', text: utterance });
+      replies++;
+    }
+    if (last.say !== null) turns.push({ type: 'ROBOT', text: last.say });
+    if (last.action === 'pitch') pitched++;
+  }
+  const outcome = last.outcome!;
   const chatRound = turns.filter((t) => t.type === 'PERSON').length;
   const chatDuration = turns.reduce((s, t) => s + speakingSeconds(random, t.text), 0);
-  const intentLevel = intentOf(disposition, concerns.length, chatRound);
   return {
     resultStatus: 'ANSWERED',
-    intentLevel,
-    customerConcern: concerns,
-    analysisBasis: analysisOf(disposition, concerns, intentLevel),
+    intentLevel: outcome.intentLevel,
+    customerConcern: outcome.concerns,
+    analysisBasis: outcome.analysisBasis,
     ringSeconds: between(random, 5, 25),
     chatDuration,
     chatRound,
     turns,
+    hungUp: outcome.hungUp,
   };
-}
-
-function intentOf(disposition: Disposition, questions: number, rounds: number): IntentLevel {
-  switch (disposition) {
-    case 'interested':
-      return questions >= 2 ? 'A' : 'B';
-    case 'neutral':
-      if (questions > 0) return 'B';
-      return rounds <= 2 ? 'C' : 'D';
-    case 'busy':
-      return 'E';
-    case 'declined':
-      return 'F';
-  }
-}
-
-function analysisOf(disposition: Disposition, concerns: string[], level: IntentLevel): string {
-  const asked = concerns.length > 0 ? `客户询问了${concerns.join('、')}` : '客户未提出问题';
-  switch (disposition) {
-    case 'interested':
-      return `${asked}，表示有兴趣（${level}级）`;
-    case 'neutral':
-      return `${asked}，态度一般（${level}级）`;
-    case 'busy':
-      return '客户表示现在不方便，需要再次跟进';
-    case 'declined':
-      return '客户明确拒绝';
-  }
 }
 
 /** A simulated call as the write path records it. */
@@ -209,12 +210,12 @@ export function asFinishedCall(
 }
 
 /**
- * Which side ended a simulated call: a customer who declined or was busy (intent E or F) hangs
- * up; otherwise the robot closes the conversation. An unanswered call is ended by the network,
+ * Which side ended a simulated call: a customer who hung up, declined or was busy (intent E or F)
+ * hangs up; otherwise the robot closes the conversation. An unanswered call is ended by the network,
  * except a refused one, which the customer rejected.
  */
 export function hangupSideOf(call: SimulatedCall): HangupBy {
   if (call.resultStatus === 'REFUSED') return 'REMOTE_HANGUP';
   if (call.resultStatus !== 'ANSWERED') return 'SYSTEM_HANGUP';
-  return call.intentLevel === 'E' || call.intentLevel === 'F' ? 'REMOTE_HANGUP' : 'ROBOT_HANGUP';
+  return call.hungUp || call.intentLevel === 'E' || call.intentLevel === 'F' ? 'REMOTE_HANGUP' : 'ROBOT_HANGUP';
 }

@@ -269,7 +269,19 @@ beforeAll(async () => {
     time_zone: 'Asia/Shanghai',
     created_at: T0,
   });
-  const flowId = await insert('dialog_flow', { tenant_id: tenantId, name: '话术', definition: '{}', created_at: T0 });
+  // A script as the code of that time stored them (migration 0031 converts it to today's format).
+  const script = {
+    opening: '您好',
+    pitch: ['介绍'],
+    questions: [{ concern: '价格', customer: '多少钱？', robot: '不贵。' }],
+    closing: { interested: '好的。', declined: '再见。', busy: '回头联系。' },
+  };
+  const flowId = await insert('dialog_flow', {
+    tenant_id: tenantId,
+    name: '话术',
+    definition: JSON.stringify(script),
+    created_at: T0,
+  });
   const customer = (phone: string) =>
     insert('customer_person', {
       tenant_id: tenantId,

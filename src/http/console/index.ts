@@ -1,6 +1,7 @@
 import { passwordChecks } from '../../services/consoleUsers.js';
 import type { App } from '../app.js';
 import type { ConsoleDeps } from './auth.js';
+import { registerConsoleFlows } from './flows.js';
 import { registerConsoleJobs } from './jobs.js';
 import { registerConsoleSession } from './session.js';
 import { registerConsoleSettings } from './settings.js';
@@ -21,6 +22,7 @@ export function registerConsole(app: App, deps: ConsoleDeps & { staticDir?: stri
   });
   registerConsoleSession(app, deps);
   registerConsoleJobs(app, deps);
+  registerConsoleFlows(app, deps);
   registerConsoleSettings(app, deps);
   registerConsoleStatic(app, deps.staticDir);
 }

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { finishedCall, TenantFixture } from '../../../test/fixtures.js';
 import { call, getTaskDetail, getTasks, startTestServer, type TestServer } from '../../../test/harness.js';
+import { DEFAULT_DIALOG_FLOW } from '../../domain/dialogFlow.js';
 
 let server: TestServer;
 let tenant: TenantFixture;
@@ -40,6 +41,22 @@ describe('getDialogFlows', () => {
   it('lists a new tenant’s flows, starting with the default one', async () => {
     const r = await call(server, tenant.credentials, 'GET', '/apiOpen/v1/task/getDialogFlows');
     expect(r.data[0]).toEqual({ dialogFlowId: flowId, name: '通用邀约话术', creationTime: expect.any(String) });
+  });
+
+  it('leaves a disabled flow out (a new job may not use it), and lists it again once enabled', async () => {
+    const post = (path: string, body: unknown) => call(server, tenant.credentials, 'POST', `/apiOpen/v1/${path}`, body);
+    const made = await post('dialogFlow/createDialogFlow', { name: '停用的话术', flow: DEFAULT_DIALOG_FLOW.script });
+    const id = made.data.dialogFlowId;
+    const listed = async () =>
+      (await call(server, tenant.credentials, 'GET', '/apiOpen/v1/task/getDialogFlows')).data.map(
+        (f: { dialogFlowId: number }) => f.dialogFlowId,
+      );
+    expect(await listed()).toContain(id);
+    await post('dialogFlow/disableDialogFlow', { dialogFlowId: id });
+    expect(await listed()).not.toContain(id);
+    expect(await listed()).toContain(flowId);
+    await post('dialogFlow/enableDialogFlow', { dialogFlowId: id });
+    expect(await listed()).toContain(id);
   });
 });
 

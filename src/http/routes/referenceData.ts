@@ -13,7 +13,7 @@ export function registerReferenceData(app: App, db: Database): void {
     {
       config: { signed: true },
       schema: {
-        summary: '话术列表 — the tenant’s dialog flows',
+        summary: '话术列表 — the tenant’s dialog flows a new job may use (disabled ones are left out)',
         tags: ['job operations'],
         querystring: Type.Object({}),
         response: { 200: Envelope(DialogFlowList) },

@@ -12,6 +12,7 @@ import * as consoleSessions from '../consoleSessions.js';
 import * as consoleSettings from '../consoleSettings.js';
 import * as consoleUsers from '../consoleUsers.js';
 import * as customers from '../customers.js';
+import * as dialogFlows from '../dialogFlows.js';
 import * as doNotCall from '../doNotCall.js';
 import * as engineKeys from '../engineKeys.js';
 import * as intentLevelTags from '../intentLevelTags.js';
@@ -46,6 +47,7 @@ export const REPOSITORY_MODULES = {
   consoleSettings,
   consoleUsers,
   customers,
+  dialogFlows,
   doNotCall,
   engineKeys,
   intentLevelTags,
@@ -832,6 +834,10 @@ export const QUERY_CASES: QueryCase[] = [
     ],
     findJob: [['by id', (db, s) => jobs.findJob(db, s.tenantId, s.jobId)]],
     existsJob: [['by id', (db, s) => jobs.existsJob(db, s.tenantId, s.jobId)]],
+    findTrainingJob: [
+      ['a flow', (db, s) => jobs.findTrainingJob(db, s.tenantId, s.flowId)],
+      ['a flow, locked', (db, s) => jobs.findTrainingJob(db, s.tenantId, s.flowId, true)],
+    ],
     listJobsForRecording: [['two jobs', (db, s) => jobs.listJobsForRecording(db, s.tenantId, [s.jobId, s.jobId + 1])]],
     listJobPhoneLines: [['a job', (db, s) => jobs.listJobPhoneLines(db, s.tenantId, s.jobId)]],
     listJobCounters: [['two jobs', (db, s) => jobs.listJobCounters(db, s.tenantId, [s.jobId, s.jobId + 1])]],
@@ -901,6 +907,34 @@ export const QUERY_CASES: QueryCase[] = [
     ],
     releaseSchedulerLease: [
       ['given up by its holder', (db) => schedulerLease.releaseSchedulerLease(db, 'scheduler', 'a')],
+    ],
+  }),
+  ...casesOf('dialogFlows', {
+    insertDialogFlowVersion: [
+      [
+        'version 2',
+        (db, s) =>
+          dialogFlows.insertDialogFlowVersion(db, {
+            tenant_id: s.tenantId,
+            dialog_flow_id: s.flowId,
+            version: 2,
+            definition: { maxTurns: 3 },
+            created_at: T0,
+          }),
+      ],
+    ],
+    moveDialogFlowVersion: [
+      [
+        'from 1 to 2',
+        (db, s) => dialogFlows.moveDialogFlowVersion(db, s.tenantId, s.flowId, 1, { version: 2, definition: {} }),
+      ],
+    ],
+    renameDialogFlow: [['a flow', (db, s) => dialogFlows.renameDialogFlow(db, s.tenantId, s.flowId, '新名字')]],
+    setDialogFlowEnabled: [['disabled', (db, s) => dialogFlows.setDialogFlowEnabled(db, s.tenantId, s.flowId, false)]],
+    findDialogFlowVersion: [['version 1', (db, s) => dialogFlows.findDialogFlowVersion(db, s.tenantId, s.flowId, 1)]],
+    listDialogFlowVersions: [['a flow', (db, s) => dialogFlows.listDialogFlowVersions(db, s.tenantId, s.flowId)]],
+    findDisabledDialogFlows: [
+      ['two flows', (db, s) => dialogFlows.findDisabledDialogFlows(db, s.tenantId, [s.flowId, s.flowId + 1])],
     ],
   }),
   ...casesOf('referenceData', {

@@ -279,6 +279,41 @@ where
   "tenant_id" = $1
   and "id" = $2;
 
+-- jobs.findTrainingJob: a flow
+select
+  "id",
+  "name"
+from
+  "robot_call_job"
+where
+  "tenant_id" = $1
+  and "dialog_flow_id" = $2
+  and "phone_type" = $3
+order by
+  "id";
+
+-- jobs.findTrainingJob: a flow, locked
+select
+  "id"
+from
+  "dialog_flow"
+where
+  "tenant_id" = $1
+  and "id" = $2
+for update;
+
+select
+  "id",
+  "name"
+from
+  "robot_call_job"
+where
+  "tenant_id" = $1
+  and "dialog_flow_id" = $2
+  and "phone_type" = $3
+order by
+  "id";
+
 -- jobs.listJobsForRecording: two jobs
 select
   "id",
@@ -329,7 +364,8 @@ select
   "s"."content" as "sms_content"
 from
   "robot_call_job" as "j"
-  inner join "dialog_flow" as "f" on "f"."id" = "j"."dialog_flow_id"
+  inner join "dialog_flow_version" as "f" on "f"."dialog_flow_id" = "j"."dialog_flow_id"
+  and "f"."version" = "j"."dialog_flow_version"
   and "f"."tenant_id" = "j"."tenant_id"
   left join "sms_template" as "s" on "s"."id" = "j"."sms_template_id"
   and "s"."tenant_id" = "j"."tenant_id"
@@ -366,11 +402,50 @@ insert into
     "organization_id",
     "created_at",
     "last_modified_at",
+    "dialog_flow_version",
     "transfer_phone_number",
     "wechat_condition_alert_level"
   )
 values
-  ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)
+  (
+    $1,
+    $2,
+    $3,
+    $4,
+    $5,
+    $6,
+    $7,
+    $8,
+    $9,
+    $10,
+    $11,
+    $12,
+    $13,
+    $14,
+    $15,
+    $16,
+    $17,
+    $18,
+    $19,
+    $20,
+    $21,
+    $22,
+    $23,
+    $24,
+    $25,
+    $26,
+    (
+      select
+        "version"
+      from
+        "dialog_flow"
+      where
+        "tenant_id" = $27
+        and "id" = $28
+    ),
+    $29,
+    $30
+  )
 returning
   "id";
 
@@ -581,6 +656,8 @@ select
   "j"."completed_task",
   "j"."system_pause_reason",
   "t"."time_zone",
+  "j"."dialog_flow_id",
+  "j"."dialog_flow_version",
   "f"."definition",
   (
     select
@@ -606,7 +683,9 @@ select
 from
   "robot_call_job" as "j"
   inner join "tenant" as "t" on "t"."id" = "j"."tenant_id"
-  inner join "dialog_flow" as "f" on "f"."id" = "j"."dialog_flow_id"
+  inner join "dialog_flow_version" as "f" on "f"."dialog_flow_id" = "j"."dialog_flow_id"
+  and "f"."version" = "j"."dialog_flow_version"
+  and "f"."tenant_id" = "j"."tenant_id"
 where
   "j"."status" in ($2, $3, $4)
 order by

@@ -270,6 +270,32 @@ where
   "tenant_id" = ?
   and "id" = ?;
 
+-- jobs.findTrainingJob: a flow
+select
+  "id",
+  "name"
+from
+  "robot_call_job"
+where
+  "tenant_id" = ?
+  and "dialog_flow_id" = ?
+  and "phone_type" = ?
+order by
+  "id";
+
+-- jobs.findTrainingJob: a flow, locked
+select
+  "id",
+  "name"
+from
+  "robot_call_job"
+where
+  "tenant_id" = ?
+  and "dialog_flow_id" = ?
+  and "phone_type" = ?
+order by
+  "id";
+
 -- jobs.listJobsForRecording: two jobs
 select
   "id",
@@ -320,7 +346,8 @@ select
   "s"."content" as "sms_content"
 from
   "robot_call_job" as "j"
-  inner join "dialog_flow" as "f" on "f"."id" = "j"."dialog_flow_id"
+  inner join "dialog_flow_version" as "f" on "f"."dialog_flow_id" = "j"."dialog_flow_id"
+  and "f"."version" = "j"."dialog_flow_version"
   and "f"."tenant_id" = "j"."tenant_id"
   left join "sms_template" as "s" on "s"."id" = "j"."sms_template_id"
   and "s"."tenant_id" = "j"."tenant_id"
@@ -357,11 +384,50 @@ insert into
     "organization_id",
     "created_at",
     "last_modified_at",
+    "dialog_flow_version",
     "transfer_phone_number",
     "wechat_condition_alert_level"
   )
 values
-  (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  (
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    ?,
+    (
+      select
+        "version"
+      from
+        "dialog_flow"
+      where
+        "tenant_id" = ?
+        and "id" = ?
+    ),
+    ?,
+    ?
+  )
 returning
   "id";
 
@@ -572,6 +638,8 @@ select
   "j"."completed_task",
   "j"."system_pause_reason",
   "t"."time_zone",
+  "j"."dialog_flow_id",
+  "j"."dialog_flow_version",
   "f"."definition",
   (
     select
@@ -597,7 +665,9 @@ select
 from
   "robot_call_job" as "j"
   inner join "tenant" as "t" on "t"."id" = "j"."tenant_id"
-  inner join "dialog_flow" as "f" on "f"."id" = "j"."dialog_flow_id"
+  inner join "dialog_flow_version" as "f" on "f"."dialog_flow_id" = "j"."dialog_flow_id"
+  and "f"."version" = "j"."dialog_flow_version"
+  and "f"."tenant_id" = "j"."tenant_id"
 where
   "j"."status" in (?, ?, ?)
 order by

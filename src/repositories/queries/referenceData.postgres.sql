@@ -79,6 +79,17 @@ values
 returning
   "id";
 
+insert into
+  "dialog_flow_version" (
+    "tenant_id",
+    "dialog_flow_id",
+    "version",
+    "definition",
+    "created_at"
+  )
+values
+  ($1, $2, $3, $4, $5);
+
 -- referenceData.insertDialogFlow: one flow with its industry, status and tag group
 insert into
   "dialog_flow" (
@@ -95,6 +106,17 @@ values
   ($1, $2, $3, $4, $5, $6, $7, $8)
 returning
   "id";
+
+insert into
+  "dialog_flow_version" (
+    "tenant_id",
+    "dialog_flow_id",
+    "version",
+    "definition",
+    "created_at"
+  )
+values
+  ($1, $2, $3, $4, $5);
 
 -- referenceData.findDialogFlow: by id
 select
@@ -113,7 +135,9 @@ select
   "industry",
   "sub_industry",
   "status",
-  "intent_level_tag_id"
+  "intent_level_tag_id",
+  "version",
+  "enabled"
 from
   "dialog_flow"
 where

@@ -39,6 +39,8 @@ export const LaterDialogFlow = Type.Object({
   intentLevelTagId: NullableInteger({ description: '意向标签分组id (intentLevelTag/getIntentLevelTag)' }),
   status: EnumName(DialogFlowStatus, '话术状态'),
   createTime: Type.String({ description: '创建时间, yyyy-MM-dd HH:mm:ss (tenant-local)' }),
+  version: Type.Integer({ description: 'outcall’s addition: the flow’s current version (the one new jobs get)' }),
+  enabled: Type.Boolean({ description: 'outcall’s addition: false once disabled (no new job may use it)' }),
 });
 export type LaterDialogFlow = Static<typeof LaterDialogFlow>;
 export const LaterDialogFlowList = Type.Array(LaterDialogFlow);

@@ -1,6 +1,7 @@
 import type { Database } from '../../../db/database.js';
 import type { App } from '../../app.js';
 import { registerCallRecordApi } from './callRecords.js';
+import { registerDialogFlowApi } from './dialogFlows.js';
 import { registerJobOperations } from './jobOperations.js';
 import { registerJobQueries } from './jobQueries.js';
 import { registerPhoneLineApi } from './phoneLines.js';
@@ -14,6 +15,7 @@ import { registerTenantApi } from './tenant.js';
 export function registerLaterApi(app: App, db: Database): void {
   registerTenantApi(app, db);
   registerPhoneLineApi(app, db);
+  registerDialogFlowApi(app, db);
   registerJobQueries(app, db);
   registerJobOperations(app, db);
   registerCallRecordApi(app, db);

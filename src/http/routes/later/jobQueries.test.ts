@@ -5,7 +5,9 @@ import { finishedCall, T0, TenantFixture } from '../../../../test/fixtures.js';
 import { allCallRecords, call, getTasks, startTestServer, type TestServer } from '../../../../test/harness.js';
 import { recomputeStats } from '../../../../test/recompute.js';
 import type { ClientCredentials } from '../../../client/signing.js';
+import { DEFAULT_DIALOG_FLOW } from '../../../domain/dialogFlow.js';
 import { IntentLevel, JobStatus, LaterJobStatus, ResultStatus } from '../../../domain/enums.js';
+import { insertDialogFlow } from '../../../repositories/referenceData.js';
 
 /*
  * The later API's job queries (docs/later/jobs-queries.md): job/getJobs, getJobDetail, getJobStats,
@@ -496,16 +498,21 @@ describe('job/getJobProperties', () => {
   it('lists the variables of the dialog flow’s robot lines, then of the SMS template, each once', async () => {
     const db = server.database.db;
     const definition = {
+      ...DEFAULT_DIALOG_FLOW.script,
       opening: '${姓名}您好，您的账单${欠款金额}元',
       pitch: ['最后还款日是${最后还款日期}', '请按时还款，${ 姓名 }'],
-      questions: [{ concern: '金额', customer: '我欠${客户说的}多少？', robot: '${欠款金额}元，含${滞纳金}' }],
-      closing: { interested: '再见', declined: '${}再见', busy: '稍后联系' },
+      // A customer's words are not the robot's: their variables are none of the job's.
+      questions: [
+        { concern: '金额', keywords: [], phrasings: ['我欠${客户说的}多少？'], answer: '${欠款金额}元，含${滞纳金}' },
+      ],
+      closings: { interested: '再见', neutral: '再见', declined: '再见', busy: '稍后联系' },
     };
-    const { id: flowId } = await db
-      .insertInto('dialog_flow')
-      .values({ tenant_id: tenant.tenantId, name: '催收话术', definition: JSON.stringify(definition), created_at: T0 })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const flowId = await insertDialogFlow(server.database, {
+      tenant_id: tenant.tenantId,
+      name: '催收话术',
+      definition,
+      created_at: T0,
+    });
     const { id: smsId } = await db
       .insertInto('sms_template')
       .values({ tenant_id: tenant.tenantId, name: '还款提醒', content: '${姓名}请于${还款链接}还款', created_at: T0 })
@@ -520,7 +527,7 @@ describe('job/getJobProperties', () => {
   });
 
   it('answers an empty list for a job whose flow and template use no variables', async () => {
-    // The fixture's flow has no usable script: the dialer speaks the default one, which has none.
+    // The fixture's flow is the default one, which has none.
     const r = await byId('getJobProperties', tenant.credentials, statsJob);
     expect(r.data).toEqual([]);
   });

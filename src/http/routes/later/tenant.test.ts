@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { T0, TenantFixture } from '../../../../test/fixtures.js';
 import { call, startTestServer, type TestServer } from '../../../../test/harness.js';
 import { createDatabase } from '../../../db/database.js';
+import { DEFAULT_DIALOG_FLOW } from '../../../domain/dialogFlow.js';
 import { BUILT_IN_INTENT_LEVEL_TAG } from '../../../domain/tenant.js';
 import { listAuditEntries } from '../../../repositories/auditLog.js';
 import { insertIntentLevelTag } from '../../../repositories/intentLevelTags.js';
@@ -55,7 +56,7 @@ beforeAll(async () => {
   ids.loanFlow = await insertDialogFlow(db, {
     ...base,
     name: '贷款产品推荐',
-    definition: {},
+    definition: DEFAULT_DIALOG_FLOW.script,
     industry: 'FINANCE',
     sub_industry: 'LOAN',
     status: 'PENDING_APPROVAL',
@@ -65,11 +66,9 @@ beforeAll(async () => {
     ...base,
     name: '带变量的话术',
     definition: {
+      ...DEFAULT_DIALOG_FLOW.script,
       // biome-ignore lint/suspicious/noTemplateCurlyInString: a dialog-flow variable, literally
       opening: '您好，请问是${姓名}吗？',
-      pitch: ['我们有新活动。'],
-      questions: [{ concern: '价格', customer: '多少钱？', robot: '很便宜。' }],
-      closing: { interested: '好的。', declined: '再见。', busy: '回头联系。' },
     },
   });
   ids.lineA = await insertReference(db, 'phone_line', {
@@ -152,6 +151,8 @@ describe('dialogFlow/getDialogFlowList', () => {
       intentLevelTagId: ids.builtInTag,
       status: 'APPROVED',
       createTime,
+      version: 1,
+      enabled: true,
       ...more,
     });
     expect(r.data).toEqual([
@@ -187,7 +188,7 @@ describe('dialogFlow/getDialogFlowCallJobRelatedInfo', () => {
       jumpToHumanServiceExist: false,
       humanInterventionExist: false,
     });
-    // The default script (a flow whose definition is not a script speaks it) has no variables.
+    // The default flow has no variables.
     expect((await info(tenant.credentials, `?dialogFlowId=${ids.defaultFlow}`)).data).toEqual({
       dialogFlowId: ids.defaultFlow,
       placeholderExist: false,
@@ -304,7 +305,7 @@ describe('every tenant owns a built-in intent-level tag group', () => {
     const flow = await insertDialogFlow(server.database, {
       tenant_id: credentials.tenantId,
       name: '新话术',
-      definition: {},
+      definition: DEFAULT_DIALOG_FLOW.script,
       created_at: T0,
     });
     const flows = await get(credentials, 'dialogFlow/getDialogFlowList');
