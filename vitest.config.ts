@@ -37,6 +37,10 @@ const ONCE = [
   'src/config.test.ts',
   'src/http/docs.test.ts',
   'console/e2e/journey.test.ts',
+  // The SIP engine's audio and the test carrier: programs and sockets on loopback, no database.
+  'src/engines/sip/tts.test.ts',
+  'src/engines/sip/fingerprint.test.ts',
+  'src/engines/sip/carrier.test.ts',
 ];
 
 /*
