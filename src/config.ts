@@ -51,6 +51,10 @@ export interface Config {
   readonly rateLimitPerSecond: number;
   /** Requests per appKey allowed at once after a quiet spell. */
   readonly rateLimitBurst: number;
+  /** Requests per second per engine key on /engine/v1/ (docs/engine-keys.md), all processes together; 0: off. */
+  readonly engineRateLimitPerSecond: number;
+  /** Requests per engine key allowed at once after a quiet spell. */
+  readonly engineRateLimitBurst: number;
   /** Megabytes of serialized read answers kept while the data is unchanged (http/answerCache.ts); 0: off. */
   readonly answerCacheMb: number;
   /** Callbacks (docs/callbacks.md): run the dispatcher inside `serve`. */
@@ -85,6 +89,12 @@ export interface Config {
   readonly consoleLoginMaxDelayMs: number;
   /** scrypt's N = 2^this for console passwords (CONSOLE_PASSWORD_COST; r = 8, p = 1). */
   readonly consolePasswordCost: number;
+  /** Call engines (docs/engines.md): how long a lease lives without a heartbeat (ENGINE_LEASE_TTL_MS). */
+  readonly engineLeaseTtlMs: number;
+  /** Added to a dialled call's ring timeout and maximum length before it is recorded as lost (ENGINE_LEASE_GRACE_MS). */
+  readonly engineLeaseGraceMs: number;
+  /** The longest a claim waits for work (ENGINE_CLAIM_WAIT_MAX_MS): an engine's `waitMs` is cut to it. */
+  readonly engineClaimWaitMaxMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -197,6 +207,7 @@ function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const rateLimitPerSecond = integer(env, 'RATE_LIMIT_PER_SECOND', 50, 0, 100_000);
+  const engineRateLimitPerSecond = integer(env, 'ENGINE_RATE_LIMIT_PER_SECOND', 200, 0, 1_000_000);
   const consoleLoginWindowMs = integer(env, 'CONSOLE_LOGIN_WINDOW_MINUTES', 15, 1, 1440) * 60_000;
   const consoleLoginMaxDelayMs = integer(env, 'CONSOLE_LOGIN_MAX_DELAY_SECONDS', 300, 1, 86_400) * 1000;
   // Failures forgotten before the longest wait is over would let the back-off start again from nothing.
@@ -233,6 +244,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     answerCacheMb: integer(env, 'ANSWER_CACHE_MB', 16, 0, 4096),
     // A burst of two seconds' worth by default.
     rateLimitBurst: integer(env, 'RATE_LIMIT_BURST', Math.max(1, 2 * rateLimitPerSecond), 1, 1_000_000),
+    engineRateLimitPerSecond,
+    engineRateLimitBurst: integer(
+      env,
+      'ENGINE_RATE_LIMIT_BURST',
+      Math.max(1, 2 * engineRateLimitPerSecond),
+      1,
+      10_000_000,
+    ),
     callbackDispatcherEnabled: flag(env, 'CALLBACK_DISPATCHER_ENABLED', true),
     callbackAllowPrivateNetworks: flag(env, 'CALLBACK_ALLOW_PRIVATE_NETWORKS', false),
     callbackDnsServers: dnsServers(env),
@@ -250,6 +269,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     consoleLoginMaxDelayMs,
     // 17 is OWASP's minimum for scrypt; lower only for tests (vitest.config.ts), higher costs 2× memory and time per step.
     consolePasswordCost: integer(env, 'CONSOLE_PASSWORD_COST', 17, 10, 20),
+    engineLeaseTtlMs: integer(env, 'ENGINE_LEASE_TTL_MS', 30_000, 100, 600_000),
+    engineLeaseGraceMs: integer(env, 'ENGINE_LEASE_GRACE_MS', 60_000, 0, 3_600_000),
+    engineClaimWaitMaxMs: integer(env, 'ENGINE_CLAIM_WAIT_MAX_MS', 25_000, 0, 60_000),
   });
 }
 

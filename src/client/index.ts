@@ -6,6 +6,17 @@
  *   for await (const call of client.callRecords({ robotCallJobId: 2, resultStatuses: ['ANSWERED'] })) …
  */
 
+export type {
+  ClaimBody,
+  ClaimedTask,
+  ClaimResult,
+  DialResult,
+  HeartbeatBody,
+  HeartbeatResult,
+  ReleaseResult,
+  ResultBody,
+  ResultResult,
+} from '../schemas/engine.js';
 export {
   type CallbackHeaders,
   type VerifyCallbackOptions,
@@ -21,6 +32,7 @@ export {
   type OutcallClientOptions,
   type SendOptions,
 } from './client.js';
+export { EngineClient, type EngineClientOptions, type EngineCredentials, signEngineRequest } from './engine.js';
 export { OutcallError, type OutcallErrorKind } from './errors.js';
 export type * from './later/callRecord.js';
 export type * from './later/job.js';

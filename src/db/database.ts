@@ -393,7 +393,8 @@ function createSqlite(path: string, options: DatabaseOptions): Database {
  * that changes whenever the data may have changed. Another connection's commit — another process,
  * or another handle in this one — changes `PRAGMA data_version`; this connection's own writes are
  * counted as they are prepared (Kysely prepares each statement it runs), whatever they write but
- * the bookkeeping no answer reads (rate-limit slots and v2 nonces, taken on every request). A write
+ * the bookkeeping no answer reads (rate-limit slots and v2 nonces, taken on every request; call
+ * engines' leases, written by every claim and heartbeat). A write
  * is counted before it commits, and a rolled-back one too: a version may change for nothing, but
  * never stays the same over a change. `begin immediate` writes nothing itself (SQLite calls it a
  * write: it takes the write lock): not counted, or every transaction that only reads — the
@@ -413,8 +414,9 @@ class SqliteDataVersion {
   }
 }
 
-/** Writes to these tables change nothing an answer shows: see SqliteDataVersion. */
-const UNREAD_BOOKKEEPING = /^\s*(insert\s+into|update|delete\s+from)\s+"?(rate_limit|signature_nonce)"?[\s(]/i;
+/** Writes to these tables change nothing an answer shows: see SqliteDataVersion (engine_key: migration 0029; call_lease: 0028). */
+const UNREAD_BOOKKEEPING =
+  /^\s*(insert\s+into|update|delete\s+from)\s+"?(rate_limit|signature_nonce|engine_key|call_lease)"?[\s(]/i;
 /** Transaction control: it writes nothing itself (see SqliteDataVersion). */
 const TRANSACTION_CONTROL = /^\s*begin\b/i;
 

@@ -24,6 +24,9 @@ import * as m0023 from './migrations/0023_call_task_rounds.js';
 import * as m0024 from './migrations/0024_job_console_creator.js';
 import * as m0025 from './migrations/0025_sqlite_340_triggers.js';
 import * as m0026 from './migrations/0026_answer_data_version.js';
+import * as m0027 from './migrations/0027_caller_lines.js';
+import * as m0028 from './migrations/0028_call_leases.js';
+import * as m0029 from './migrations/0029_engine_keys.js';
 import type { DB } from './schema.js';
 
 /** Every migration, in order. Each receives the dialect so one file serves both databases. */
@@ -52,6 +55,9 @@ const MIGRATIONS = {
   '0024_job_console_creator': m0024,
   '0025_sqlite_340_triggers': m0025,
   '0026_answer_data_version': m0026,
+  '0027_caller_lines': m0027,
+  '0028_call_leases': m0028,
+  '0029_engine_keys': m0029,
 };
 
 function migratorFor(database: Database, db: Kysely<DB> = database.db): Migrator {

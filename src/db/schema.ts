@@ -55,6 +55,22 @@ export interface ApiKeyTable {
   min_signature_version: Generated<SignatureVersion>;
 }
 
+/** An engine's credentials (migration 0029, docs/engine-keys.md): every tenant's (tenant_id null) or one's. */
+export interface EngineKeyTable {
+  id: Id;
+  /** `EK` and 14 letters or digits. */
+  app_key: string;
+  /** Encrypted (services/secrets.ts, context `engine_key.app_secret:<appKey>`). */
+  app_secret: string;
+  name: string;
+  tenant_id: number | null;
+  enabled: Flag;
+  created_at: number;
+  /** Written at most every few seconds per key (services/engineKeys.ts). */
+  last_seen_at: number | null;
+  disabled_at: number | null;
+}
+
 /** A v2 signature nonce seen, kept until its request's timestamp leaves the window (migration 0007). */
 export interface SignatureNonceTable {
   app_key: string;
@@ -113,8 +129,28 @@ export interface PhoneLineTable {
   province: string | null;
   city: string | null;
   enabled_status: Generated<Flag>;
+  /** Channels: calls at once on the line, across the tenant's jobs (null: no limit). */
   concurrency_quota: number | null;
+  /** Who dials the line and within which limits (migration 0027, docs/lines.md). */
+  engine: Generated<LineEngine>;
+  calls_per_second: number | null;
+  ring_timeout_seconds: Generated<number>;
+  max_call_seconds: Generated<number>;
+  daily_cap_per_number: number | null;
+  consecutive_failures: Generated<number>;
+  disabled_reason: string | null;
+  high_water_mark: Generated<number>;
+  sip_uri: string | null;
+  sip_username: string | null;
+  /** Encrypted (services/secrets.ts), context `phone_line.sip_password:<id>`. */
+  sip_password: string | null;
+  sip_transport: Generated<SipTransport>;
+  /** A JSON list of codecs, e.g. ["PCMA","PCMU"]. */
+  sip_codecs: Generated<string>;
 }
+
+export type LineEngine = 'simulated' | 'external';
+export type SipTransport = 'udp' | 'tcp';
 
 export interface CustomerPersonTable {
   id: Id;
@@ -509,6 +545,30 @@ export interface CallbackAttemptTable {
   error: string | null;
 }
 
+/** One claim of one call task by one call engine (migration 0028; services/callLeases.ts). */
+export interface CallLeaseTable {
+  id: string;
+  tenant_id: number;
+  job_id: number;
+  call_task_id: number;
+  /** Null only for a lineless job's simulated call. */
+  phone_line_id: number | null;
+  /** Null: the built-in simulator. */
+  engine_key_id: number | null;
+  called_phone_number: string;
+  /** The task's attempts + 1 at claim. */
+  attempt: number;
+  state: 'claimed' | 'dialing' | 'ended';
+  phase: 'ringing' | 'early_media' | 'answered' | null;
+  claimed_at: number;
+  dialled_at: number | null;
+  expires_at: number;
+  deadline_at: number | null;
+  ended_at: number | null;
+  ended_reason: 'result' | 'released' | 'expired_before_dial' | 'poisoned' | 'lost' | 'cancelled' | null;
+  result_status: ResultStatus | null;
+}
+
 export interface DB {
   tenant: TenantTable;
   api_key: ApiKeyTable;
@@ -545,6 +605,8 @@ export interface DB {
   console_user: ConsoleUserTable;
   console_session: ConsoleSessionTable;
   login_attempt: LoginAttemptTable;
+  call_lease: CallLeaseTable;
+  engine_key: EngineKeyTable;
 }
 
 export type Tenant = Selectable<TenantTable>;

@@ -5,7 +5,7 @@
 export class ServiceError extends Error {
   constructor(
     /** The envelope `code`. */
-    readonly resultCode: 401 | 403 | 404 | 412 | 429,
+    readonly resultCode: 401 | 403 | 404 | 409 | 412 | 429,
     /** The platform's words for the code, e.g. 参数错误; the message starts with them. */
     kind: string,
     /** What was wrong, in plain words (the CLI shows this). */
@@ -33,3 +33,10 @@ export const forbidden = (reason: string) => new ServiceError(403, '权限不足
  */
 export const notSupported = (path: string, why: string) =>
   new ServiceError(404, '资源未找到', `${path} is not supported by outcall: ${why}`);
+
+/**
+ * 409: the request came too late or out of turn for the state it acts on — a call engine's lease
+ * that has ended, a dial the job no longer allows, a result for a call already recorded as lost.
+ * The reason says which (docs/engines.md).
+ */
+export const conflict = (reason: string) => new ServiceError(409, '状态冲突', reason);

@@ -18,6 +18,7 @@ import { installAuthentication } from './authentication.js';
 import { readJsonBody } from './bodyLimits.js';
 import { registerConsole } from './console/index.js';
 import { registerDocs } from './docs.js';
+import { installEngineAuthentication } from './engineAuthentication.js';
 import { newRequestId } from './envelope.js';
 import { installErrorHandlers } from './errors.js';
 import { installOperations, registerProbeRoutes, serverOptions } from './operations.js';
@@ -27,6 +28,7 @@ import { registerCallbacks } from './routes/callbacks.js';
 import { registerCallDetail } from './routes/callDetail.js';
 import { registerCreateJob } from './routes/createJob.js';
 import { registerDoNotCall } from './routes/doNotCall.js';
+import { registerEngineProtocol } from './routes/engine/index.js';
 import { registerGetCallRecordInfoList } from './routes/getCallRecordInfoList.js';
 import { registerGetTaskDetail } from './routes/getTaskDetail.js';
 import { registerGetTasks } from './routes/getTasks.js';
@@ -84,7 +86,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = String(body);
     // Kept only for a v2 signature still to check (it signs the body), and only until it is checked.
-    if (request.pendingSignature) request.rawBody = text;
+    if (request.pendingSignature || request.pendingEngineSignature) request.rawBody = text;
     if (text.trim() === '') return done(null, {});
     try {
       // Depth bounded, nulls of declared fields removed (bodyLimits.ts).
@@ -114,6 +116,8 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   });
   // The signature and the rate limit of the signed routes (./authentication.ts).
   installAuthentication(app, { database, config, now });
+  // The engine routes' (`config: { engine: true }`): engine keys, v2 (./engineAuthentication.ts).
+  installEngineAuthentication(app, { database, config, now });
 
   installErrorHandlers(app, routeMethods);
   installAuditLog(app, database, now);
@@ -139,6 +143,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   registerAuditLog(app, db);
   registerLaterApi(app, db);
   registerCallbacks(app, db);
+  registerEngineProtocol(app, db, config);
   registerConsole(app, { database, config, now });
   for (const plugin of deps.plugins ?? []) await app.register(plugin);
 

@@ -120,6 +120,13 @@ export const TAGS: readonly { name: string; generation: Generation; description:
     generation: 'outcall',
     description: '回调 — pushes to the tenant’s callback URL (outcall’s own).',
   },
+  {
+    name: 'engine',
+    generation: 'outcall',
+    description:
+      'The call-engine protocol (/engine/v1/, docs/engines.md): engines claim call tasks under leases, dial, ' +
+      'heartbeat and report results. Signed with an engine key (v2), not a tenant’s key.',
+  },
 ];
 
 const LATER_RESOURCES = new Set(TAGS.filter((t) => t.generation === 'later API').map((t) => t.name));
@@ -132,6 +139,7 @@ const PREFIX = /^\[(?:later API|2018 API|outcall)\] /;
  * functions, and outcall's otherwise. Other paths have none.
  */
 export function classifyPath(url: string): { tag: string; generation: Generation } | undefined {
+  if (/^\/engine\/v1\/[^/]+$/.test(url)) return { tag: 'engine', generation: 'outcall' };
   const m = /^\/apiOpen\/v1\/([^/]+)\/[^/]+$/.exec(url);
   if (!m) return undefined;
   const resource = m[1]!;
@@ -159,19 +167,20 @@ const documentRoute: SwaggerTransform = ({ schema, url, route }) => {
         'x-generation': kind.generation,
       }
     : schema;
-  if (!route.config?.signed) return { schema: grouped, url };
+  if (!route.config?.signed && !route.config?.engine) return { schema: grouped, url };
   const response = (schema.response ?? {}) as Record<string, unknown>;
   const success = response[200] ?? response['2xx'];
   return {
     url,
     schema: {
       ...grouped,
-      security: SIGNED,
+      // Engine keys sign v2 only (docs/engine-keys.md).
+      security: route.config?.engine ? SIGNED.slice(1) : SIGNED,
       response: {
         ...response,
         200: {
           description:
-            'The envelope, always HTTP 200: code 200 with `data`, or an error code (401, 403, 404, 412, 429, 500) with `data: null`.',
+            'The envelope, always HTTP 200: code 200 with `data`, or an error code (401, 403, 404, 409, 412, 429, 500) with `data: null`.',
           anyOf: success ? [success, ErrorEnvelope] : [ErrorEnvelope],
         },
       },

@@ -13,8 +13,11 @@ const LINGER_MS = 2000;
 /** The console's JSON API (console/): the same envelope. */
 export const CONSOLE_API_PREFIX = '/console/api/';
 
+/** The call engines' protocol (routes/engine/): the same envelope. */
+export const ENGINE_API_PREFIX = '/engine/';
+
 export const isApiPath = (url: string | undefined) =>
-  (url?.startsWith(API_PREFIX) || url?.startsWith(CONSOLE_API_PREFIX)) ?? false;
+  (url?.startsWith(API_PREFIX) || url?.startsWith(CONSOLE_API_PREFIX) || url?.startsWith(ENGINE_API_PREFIX)) ?? false;
 
 interface AjvError {
   instancePath: string;

@@ -26,13 +26,20 @@ export const METRICS_PATH = '/metrics';
 
 const READY_TIMEOUT_MS = 2000;
 
+/** One value of a labelled metric. */
+export interface LabelledValue {
+  labels: Record<string, string>;
+  value: number;
+}
+
 /** Figures a component reports, read at each scrape: gauges (a level) or counters (a running total). */
 export interface MetricSource {
   /** Metric names start with this, e.g. `outcall_dialer`. */
   prefix: string;
-  metrics: Record<string, { help: string; type: 'gauge' | 'counter' }>;
-  /** The current value of each metric named in `metrics`. */
-  read(): Record<string, number>;
+  /** `labelNames`: the metric has one value per set of labels (read answers a list for it). */
+  metrics: Record<string, { help: string; type: 'gauge' | 'counter'; labelNames?: string[] }>;
+  /** The current value of each metric named in `metrics`: a number, or for a labelled metric its values. */
+  read(): Record<string, number | LabelledValue[]>;
 }
 
 export class Metrics {
@@ -65,27 +72,35 @@ export class Metrics {
 
   /** Adds a component's figures (the dialer, a background worker), read when /metrics is scraped. */
   addSource(source: MetricSource): void {
-    for (const [name, { help, type }] of Object.entries(source.metrics)) {
-      const read = () => source.read()[name] ?? 0;
+    for (const [name, { help, type, labelNames = [] }] of Object.entries(source.metrics)) {
+      // A plain metric is the one value without labels.
+      const read = (): LabelledValue[] => {
+        const v = source.read()[name] ?? 0;
+        return typeof v === 'number' ? [{ labels: {}, value: v }] : v;
+      };
       const fullName = `${source.prefix}_${name}`;
       if (type === 'gauge') {
         new Gauge({
           name: fullName,
           help,
+          labelNames,
           registers: [this.registry],
           collect() {
-            this.set(read());
+            // Label sets gone since the last scrape go too.
+            if (labelNames.length > 0) this.reset();
+            for (const { labels, value } of read()) this.set(labels, value);
           },
         });
       } else {
         new Counter({
           name: fullName,
           help,
+          labelNames,
           registers: [this.registry],
           collect() {
             // A running total kept by the component: shown as it is.
             this.reset();
-            this.inc(read());
+            for (const { labels, value } of read()) this.inc(labels, value);
           },
         });
       }

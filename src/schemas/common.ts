@@ -107,7 +107,7 @@ export interface PageOf<T> {
 
 export const Envelope = <T extends TSchema>(data: T) =>
   Type.Object({
-    code: Type.Integer({ description: '200 on success; otherwise 401, 403, 404, 412, 429 or 500' }),
+    code: Type.Integer({ description: '200 on success; otherwise 401, 403, 404, 409 (call engines), 412, 429 or 500' }),
     data,
     requestId: Type.String({ description: '8 upper-case letters; quote it when reporting a problem' }),
     resultMsg: Type.String(),

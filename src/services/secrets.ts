@@ -15,6 +15,7 @@ import {
 import { dirname, resolve } from 'node:path';
 import type { Database } from '../db/database.js';
 import { listCallbackSecrets, updateCallbackSecret } from '../repositories/callbacks.js';
+import { listEngineKeySecrets, updateEngineKeySecret } from '../repositories/engineKeys.js';
 import { listAppSecrets, updateAppSecret } from '../repositories/tenants.js';
 
 /*
@@ -335,6 +336,13 @@ const SECRET_SOURCES: ((db: Database, lock: boolean) => Promise<StoredSecret[]>)
       context: `tenant.callback_secret:${row.id}`,
       value: row.callback_secret,
       replace: (trx, to) => updateCallbackSecret(trx, row.id, row.callback_secret, to),
+    })),
+  // The engine keys' app secrets (services/engineKeys.ts; the context is spelled there too).
+  async (db, lock) =>
+    (await listEngineKeySecrets(db, lock)).map((row) => ({
+      context: `engine_key.app_secret:${row.app_key}`,
+      value: row.app_secret,
+      replace: (trx, to) => updateEngineKeySecret(trx, row.id, row.app_secret, to),
     })),
 ];
 

@@ -31,7 +31,7 @@ export interface Credentials {
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
-function randomText(length: number): string {
+export function randomText(length: number): string {
   // 248 = 62 × 4: bytes at or above it are dropped so every character is equally likely.
   let text = '';
   while (text.length < length)

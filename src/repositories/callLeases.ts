@@ -1,0 +1,562 @@
+import { sql } from 'kysely';
+import type { Database } from '../db/database.js';
+import type { CallLeaseTable, LineEngine } from '../db/schema.js';
+import type { ResultStatus } from '../domain/enums.js';
+import { chunks, parseJson } from './rows.js';
+
+/*
+ * Call leases (migration 0028): the queries of services/callLeases.ts, which holds the rules. Every
+ * write here touches call_lease only — no data version moves (VERSIONLESS) — except
+ * `raiseHighWaterMarks` (phone_line, only when the mark moves) and `moveTaskToCalling` /
+ * `putTaskBack` (call_task, when an engine dials or gives a dialled call back unrecorded).
+ */
+
+export type CallLease = CallLeaseTable;
+
+/** A job an engine may claim from: IN_PROCESS, with its tenant's zone and its limits. */
+export interface JobToClaim {
+  id: number;
+  tenant_id: number;
+  robot_count: number;
+  concurrency_quota: number | null;
+  daily_start_time: string;
+  daily_end_time: string;
+  inactive_time_list: { startTime: string; endTime: string }[];
+  time_zone: string;
+}
+
+/** A caller line as a claim sees it. */
+export interface LineToClaim {
+  id: number;
+  tenant_id: number;
+  phone_number: string;
+  phone_type: string;
+  concurrency_quota: number | null;
+  calls_per_second: number | null;
+  ring_timeout_seconds: number;
+  max_call_seconds: number;
+  daily_cap_per_number: number | null;
+  high_water_mark: number;
+}
+
+/**
+ * IN_PROCESS jobs of the scope (one tenant, or all) an engine of this kind may claim from: those
+ * with an enabled line of that kind (among `lineIds` when given), and for the simulator also those
+ * with no line at all. In id order.
+ */
+export async function listJobsToClaim(
+  db: Database,
+  scope: { tenantId: number | null; kind: LineEngine; lineIds?: readonly number[] },
+): Promise<JobToClaim[]> {
+  let q = db.db
+    .selectFrom('robot_call_job as j')
+    .innerJoin('tenant as t', 't.id', 'j.tenant_id')
+    .select([
+      'j.id',
+      'j.tenant_id',
+      'j.robot_count',
+      'j.concurrency_quota',
+      'j.daily_start_time',
+      'j.daily_end_time',
+      'j.inactive_time_list',
+      't.time_zone',
+    ])
+    .where('j.status', '=', 'IN_PROCESS');
+  if (scope.tenantId !== null) q = q.where('j.tenant_id', '=', scope.tenantId);
+  const lineIds = scope.lineIds;
+  q = q.where(({ exists, not, or, selectFrom }) => {
+    let lines = selectFrom('job_phone_line as jl')
+      .innerJoin('phone_line as p', (join) =>
+        join.onRef('p.id', '=', 'jl.phone_line_id').onRef('p.tenant_id', '=', 'jl.tenant_id'),
+      )
+      .select('jl.job_id')
+      .whereRef('jl.tenant_id', '=', 'j.tenant_id')
+      .whereRef('jl.job_id', '=', 'j.id')
+      .where('p.engine', '=', scope.kind)
+      .where('p.enabled_status', '=', 1);
+    if (lineIds !== undefined) lines = lines.where('p.id', 'in', lineIds.length > 0 ? [...lineIds] : [-1]);
+    const withLine = exists(lines);
+    if (scope.kind !== 'simulated') return withLine;
+    const lineless = not(
+      exists(
+        selectFrom('job_phone_line as jl2')
+          .select('jl2.job_id')
+          .whereRef('jl2.tenant_id', '=', 'j.tenant_id')
+          .whereRef('jl2.job_id', '=', 'j.id'),
+      ),
+    );
+    return or([withLine, lineless]);
+  });
+  const rows = await q.orderBy('j.id').execute();
+  return rows.map((r) => ({
+    ...r,
+    inactive_time_list: parseJson<{ startTime: string; endTime: string }[]>(r.inactive_time_list, []),
+  }));
+}
+
+/** The job's enabled lines of this engine kind (among `lineIds` when given), in id order. */
+export async function listLinesOfJob(
+  db: Database,
+  tenantId: number,
+  jobId: number,
+  kind: LineEngine,
+  lineIds?: readonly number[],
+): Promise<LineToClaim[]> {
+  let q = db.db
+    .selectFrom('job_phone_line as jl')
+    .innerJoin('phone_line as p', (join) =>
+      join.onRef('p.id', '=', 'jl.phone_line_id').onRef('p.tenant_id', '=', 'jl.tenant_id'),
+    )
+    .select([
+      'p.id',
+      'p.tenant_id',
+      'p.phone_number',
+      'p.phone_type',
+      'p.concurrency_quota',
+      'p.calls_per_second',
+      'p.ring_timeout_seconds',
+      'p.max_call_seconds',
+      'p.daily_cap_per_number',
+      'p.high_water_mark',
+    ])
+    .where('jl.tenant_id', '=', tenantId)
+    .where('jl.job_id', '=', jobId)
+    .where('p.engine', '=', kind)
+    .where('p.enabled_status', '=', 1)
+    .orderBy('p.id');
+  if (lineIds !== undefined) q = q.where('p.id', 'in', lineIds.length > 0 ? [...lineIds] : [-1]);
+  return (await q.execute()).map((r) => ({
+    ...r,
+    calls_per_second: r.calls_per_second == null ? null : Number(r.calls_per_second),
+  }));
+}
+
+/** Does the job have any caller line (enabled or not)? A lineless job is the simulator's. */
+export async function jobHasLines(db: Database, tenantId: number, jobId: number): Promise<boolean> {
+  const row = await db.db
+    .selectFrom('job_phone_line')
+    .select('job_id')
+    .where('tenant_id', '=', tenantId)
+    .where('job_id', '=', jobId)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/**
+ * Locks the job and then its lines (in id order) for the rest of the claim's transaction, so that
+ * claims of one job, and claims on one line, count live leases one at a time (PostgreSQL; SQLite's
+ * writer holds the whole database). A row lock, not an update: no data version moves. Returns
+ * whether the job is still IN_PROCESS.
+ */
+export async function lockJobAndLinesForClaim(
+  db: Database,
+  tenantId: number,
+  jobId: number,
+  lineIds: readonly number[],
+): Promise<boolean> {
+  let job = db.db
+    .selectFrom('robot_call_job')
+    .select('status')
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', jobId);
+  if (db.dialect === 'postgres') job = job.forNoKeyUpdate();
+  const found = await job.executeTakeFirst();
+  if (found?.status !== 'IN_PROCESS') return false;
+  if (lineIds.length > 0 && db.dialect === 'postgres') {
+    await db.db
+      .selectFrom('phone_line')
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where(
+        'id',
+        'in',
+        [...lineIds].sort((a, b) => a - b),
+      )
+      .orderBy('id')
+      .forNoKeyUpdate()
+      .execute();
+  }
+  return true;
+}
+
+/** Live leases per job of the tenant. */
+export async function countLiveLeasesOfJob(db: Database, tenantId: number, jobId: number): Promise<number> {
+  const row = await db.db
+    .selectFrom('call_lease')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('tenant_id', '=', tenantId)
+    .where('job_id', '=', jobId)
+    .where('ended_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Per line: live leases, and leases claimed since `since` (calls per second). */
+export async function lineLoads(
+  db: Database,
+  lineIds: readonly number[],
+  since: number,
+): Promise<Map<number, { live: number; recent: number }>> {
+  const loads = new Map<number, { live: number; recent: number }>(lineIds.map((id) => [id, { live: 0, recent: 0 }]));
+  if (lineIds.length === 0) return loads;
+  const live = await db.db
+    .selectFrom('call_lease')
+    .select(['phone_line_id', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('phone_line_id', 'in', [...lineIds])
+    .where('ended_at', 'is', null)
+    .groupBy('phone_line_id')
+    .execute();
+  for (const r of live) loads.get(Number(r.phone_line_id))!.live = Number(r.n);
+  const recent = await db.db
+    .selectFrom('call_lease')
+    .select(['phone_line_id', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('phone_line_id', 'in', [...lineIds])
+    .where('claimed_at', '>', since)
+    .groupBy('phone_line_id')
+    .execute();
+  for (const r of recent) loads.get(Number(r.phone_line_id))!.recent = Number(r.n);
+  return loads;
+}
+
+/**
+ * Calls to each number on each line since `since` (the tenant-local midnight): dialled since then,
+ * or claimed and not dialled yet (they may be). Keyed `line|number`.
+ */
+export async function callsToNumbersOnLines(
+  db: Database,
+  lineIds: readonly number[],
+  numbers: readonly string[],
+  since: number,
+): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  if (lineIds.length === 0 || numbers.length === 0) return counts;
+  for (const chunk of chunks([...new Set(numbers)], 500)) {
+    const rows = await db.db
+      .selectFrom('call_lease')
+      .select(['phone_line_id', 'called_phone_number', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('phone_line_id', 'in', [...lineIds])
+      .where('called_phone_number', 'in', chunk)
+      .where((eb) =>
+        eb.or([eb('dialled_at', '>=', since), eb.and([eb('ended_at', 'is', null), eb('dialled_at', 'is', null)])]),
+      )
+      .groupBy(['phone_line_id', 'called_phone_number'])
+      .execute();
+    for (const r of rows) counts.set(`${r.phone_line_id}|${r.called_phone_number}`, Number(r.n));
+  }
+  return counts;
+}
+
+/**
+ * Up to `limit` call tasks of the job that are due: not finished, their time come (never dialled,
+ * a redial due, or a claim of the old dialer run out), not on the tenant's do-not-call list, with
+ * no live lease. In id order; on PostgreSQL rows another transaction holds are skipped.
+ */
+export async function findDueCallTasks(
+  db: Database,
+  tenantId: number,
+  jobId: number,
+  limit: number,
+  now: number,
+): Promise<{ id: number; called_phone_number: string; attempts: number }[]> {
+  let q = db.db
+    .selectFrom('call_task as t')
+    .select(['t.id', 't.called_phone_number', 't.attempts'])
+    .where('t.tenant_id', '=', tenantId)
+    .where('t.job_id', '=', jobId)
+    .where('t.status', 'in', ['NOT_STARTED', 'REDIAL_WAITING', 'CALLING'])
+    .where((eb) => eb.or([eb('t.next_attempt_at', 'is', null), eb('t.next_attempt_at', '<=', now)]))
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('do_not_call as d')
+            .select('d.tenant_id')
+            .whereRef('d.tenant_id', '=', 't.tenant_id')
+            .whereRef('d.phone_number', '=', 't.called_phone_number'),
+        ),
+      ),
+    )
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('call_lease as l')
+            .select('l.id')
+            .whereRef('l.call_task_id', '=', 't.id')
+            .where('l.ended_at', 'is', null),
+        ),
+      ),
+    )
+    .orderBy('t.id')
+    .limit(limit);
+  if (db.dialect === 'postgres') q = q.forNoKeyUpdate().skipLocked();
+  return q.execute();
+}
+
+/**
+ * Inserts leases; a task that has a live lease already (another claim won it) gets none: only
+ * the ids returned are claims (the unique index call_lease_live_task decides).
+ */
+export async function insertLeases(db: Database, leases: CallLease[]): Promise<Set<string>> {
+  const inserted = new Set<string>();
+  for (const chunk of chunks(leases, 200)) {
+    const rows = await db.db
+      .insertInto('call_lease')
+      .values(chunk)
+      .onConflict((oc) => oc.column('call_task_id').where('ended_at', 'is', null).doNothing())
+      .returning('id')
+      .execute();
+    for (const r of rows) inserted.add(r.id);
+  }
+  return inserted;
+}
+
+/** Raises each line's high-water mark to its live leases, where they exceed it (a write only then). */
+export async function raiseHighWaterMarks(db: Database, lineIds: readonly number[]): Promise<void> {
+  for (const id of lineIds) {
+    const live = db.db
+      .selectFrom('call_lease')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('phone_line_id', '=', id)
+      .where('ended_at', 'is', null);
+    await db.db
+      .updateTable('phone_line')
+      .set({ high_water_mark: live })
+      .where('id', '=', id)
+      .where('high_water_mark', '<', live)
+      .execute();
+  }
+}
+
+/** What a claim answers per task beyond the lease: the customer and the job's dialog flow. */
+export async function findClaimDetails(db: Database, tenantId: number, taskIds: readonly number[]) {
+  const rows: {
+    id: number;
+    job_id: number;
+    customer_person_id: number;
+    customer_name: string;
+    properties: unknown;
+    dialog_flow_id: number;
+    flow_name: string;
+    definition: unknown;
+  }[] = [];
+  for (const chunk of chunks([...taskIds], 500)) {
+    rows.push(
+      ...(await db.db
+        .selectFrom('call_task as t')
+        .innerJoin('customer_person as c', (join) =>
+          join.onRef('c.id', '=', 't.customer_person_id').onRef('c.tenant_id', '=', 't.tenant_id'),
+        )
+        .innerJoin('robot_call_job as j', (join) =>
+          join.onRef('j.id', '=', 't.job_id').onRef('j.tenant_id', '=', 't.tenant_id'),
+        )
+        .innerJoin('dialog_flow as f', (join) =>
+          join.onRef('f.id', '=', 'j.dialog_flow_id').onRef('f.tenant_id', '=', 'j.tenant_id'),
+        )
+        .select([
+          't.id',
+          't.job_id',
+          't.customer_person_id',
+          'c.name as customer_name',
+          'c.properties',
+          'j.dialog_flow_id',
+          'f.name as flow_name',
+          'f.definition',
+        ])
+        .where('t.tenant_id', '=', tenantId)
+        .where('t.id', 'in', chunk)
+        .execute()),
+    );
+  }
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+/** The trunk of these lines (only those with a SIP URI), the password still encrypted. */
+export async function findTrunks(db: Database, lineIds: readonly number[]) {
+  if (lineIds.length === 0) return new Map();
+  const rows = await db.db
+    .selectFrom('phone_line')
+    .select(['id', 'sip_uri', 'sip_username', 'sip_password', 'sip_transport', 'sip_codecs'])
+    .where('id', 'in', [...lineIds])
+    .where('sip_uri', 'is not', null)
+    .execute();
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+/** One lease, locked for the rest of the transaction on PostgreSQL. */
+export async function lockLease(db: Database, leaseId: string): Promise<CallLease | undefined> {
+  let q = db.db.selectFrom('call_lease').selectAll().where('id', '=', leaseId);
+  if (db.dialect === 'postgres') q = q.forUpdate();
+  return q.executeTakeFirst();
+}
+
+/** Leases by id (not locked). */
+export async function findLeases(db: Database, leaseIds: readonly string[]): Promise<CallLease[]> {
+  const found: CallLease[] = [];
+  for (const chunk of chunks([...new Set(leaseIds)], 500))
+    found.push(...(await db.db.selectFrom('call_lease').selectAll().where('id', 'in', chunk).execute()));
+  return found;
+}
+
+export async function updateLease(db: Database, leaseId: string, set: Partial<CallLease>): Promise<void> {
+  await db.db.updateTable('call_lease').set(set).where('id', '=', leaseId).execute();
+}
+
+/** Ends live leases: those ended now are returned. */
+export async function endLeases(
+  db: Database,
+  leaseIds: readonly string[],
+  reason: NonNullable<CallLease['ended_reason']>,
+  now: number,
+  only: { state?: CallLease['state']; engineKeyId?: number | null } = {},
+): Promise<CallLease[]> {
+  const ended: CallLease[] = [];
+  for (const chunk of chunks([...new Set(leaseIds)], 500)) {
+    let q = db.db
+      .updateTable('call_lease')
+      .set({ state: 'ended', ended_at: now, ended_reason: reason })
+      .where('id', 'in', chunk)
+      .where('ended_at', 'is', null);
+    if (only.state) q = q.where('state', '=', only.state);
+    if (only.engineKeyId !== undefined)
+      q =
+        only.engineKeyId === null
+          ? q.where('engine_key_id', 'is', null)
+          : q.where('engine_key_id', '=', only.engineKeyId);
+    ended.push(...(await q.returningAll().execute()));
+  }
+  return ended;
+}
+
+/** Renews live leases: expires_at = min(now + ttl, deadline_at), phase when given. */
+export async function renewLease(
+  db: Database,
+  leaseId: string,
+  expiresAt: number,
+  phase: CallLease['phase'] | undefined,
+): Promise<void> {
+  await db.db
+    .updateTable('call_lease')
+    .set(phase === undefined ? { expires_at: expiresAt } : { expires_at: expiresAt, phase })
+    .where('id', '=', leaseId)
+    .where('ended_at', 'is', null)
+    .execute();
+}
+
+/** A claimed lease past its TTL, or a dialled one past its deadline: what the reaper ends. */
+export async function findLapsedLeases(db: Database, now: number, limit: number) {
+  const expired = await db.db
+    .selectFrom('call_lease')
+    .select('id')
+    .where('ended_at', 'is', null)
+    .where('state', '=', 'claimed')
+    .where('expires_at', '<', now)
+    .orderBy('expires_at')
+    .limit(limit)
+    .execute();
+  const lost = await db.db
+    .selectFrom('call_lease')
+    .select('id')
+    .where('ended_at', 'is', null)
+    .where('deadline_at', '<', now)
+    .orderBy('deadline_at')
+    .limit(limit)
+    .execute();
+  return { expired: expired.map((r) => r.id), lost: lost.map((r) => r.id) };
+}
+
+/** Leases of this task's attempt that lapsed before dial (the poison count). */
+export async function countLapsesBeforeDial(db: Database, callTaskId: number, attempt: number): Promise<number> {
+  const row = await db.db
+    .selectFrom('call_lease')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('call_task_id', '=', callTaskId)
+    .where('attempt', '=', attempt)
+    .where('ended_reason', 'in', ['expired_before_dial', 'poisoned'])
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** The job's status, or undefined when it is gone. */
+export async function findJobStatus(db: Database, tenantId: number, jobId: number) {
+  const row = await db.db
+    .selectFrom('robot_call_job')
+    .select('status')
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', jobId)
+    .executeTakeFirst();
+  return row?.status;
+}
+
+/** Job statuses of several jobs. */
+export async function findJobStatuses(db: Database, jobIds: readonly number[]) {
+  if (jobIds.length === 0) return new Map<number, string>();
+  const rows = await db.db
+    .selectFrom('robot_call_job')
+    .select(['id', 'status'])
+    .where('id', 'in', [...new Set(jobIds)])
+    .execute();
+  return new Map(rows.map((r) => [r.id, r.status as string]));
+}
+
+/** Which of these numbers of the tenant are on its do-not-call list. */
+export async function listedNumbers(db: Database, tenantId: number, numbers: readonly string[]): Promise<Set<string>> {
+  if (numbers.length === 0) return new Set();
+  const rows = await db.db
+    .selectFrom('do_not_call')
+    .select('phone_number')
+    .where('tenant_id', '=', tenantId)
+    .where('phone_number', 'in', [...new Set(numbers)])
+    .execute();
+  return new Set(rows.map((r) => r.phone_number));
+}
+
+/**
+ * The dialled task is being called: CALLING until `until` (the lease's deadline), so the API shows
+ * it and the old dialer's claim rule leaves it alone. Locks the task (after the lease: the lease
+ * functions' order). Returns false when the task is finished or gone (nothing to dial).
+ */
+export async function moveTaskToCalling(
+  db: Database,
+  tenantId: number,
+  taskId: number,
+  until: number,
+): Promise<boolean> {
+  const moved = await db.db
+    .updateTable('call_task')
+    .set({ status: 'CALLING', next_attempt_at: until })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', taskId)
+    .where('status', '<>', 'FINISHED')
+    .returning('id')
+    .execute();
+  return moved.length > 0;
+}
+
+/** A dialled call given back unrecorded (cancelled before answer): the task is due again at once, no attempt spent. */
+export async function putTaskBack(db: Database, tenantId: number, taskId: number, now: number): Promise<void> {
+  await db.db
+    .updateTable('call_task')
+    .set({
+      status: sql`case when attempts = 0 then 'NOT_STARTED' else 'REDIAL_WAITING' end`,
+      next_attempt_at: now,
+    })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', taskId)
+    .where('status', '=', 'CALLING')
+    .execute();
+}
+
+/** Live leases in all, for metrics. */
+export async function countLiveLeases(db: Database): Promise<{ claimed: number; dialing: number }> {
+  const rows = await db.db
+    .selectFrom('call_lease')
+    .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('ended_at', 'is', null)
+    .groupBy('state')
+    .execute();
+  const counts = { claimed: 0, dialing: 0 };
+  for (const r of rows) if (r.state === 'claimed' || r.state === 'dialing') counts[r.state] = Number(r.n);
+  return counts;
+}
+
+export type { ResultStatus };

@@ -1,0 +1,162 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { ANSWERED_BY, EARLY_MEDIA_CLASSES, ENDED_BY } from '../domain/callOutcome.js';
+import { IntentLevel, ResultStatus, TurnType } from '../domain/enums.js';
+import { EnumInput, EnumName, EpochMs, Id, InputObject, Int, SafeText } from './common.js';
+
+/*
+ * The call-engine protocol (/engine/v1/, docs/engines.md): what engines send and what outcall
+ * answers, one schema each for validation, serialization, the OpenAPI document and the SDK's
+ * EngineClient (client/engine.ts).
+ */
+
+const LeaseId = SafeText({ minLength: 1, maxLength: 64, description: 'the lease id a claim answered' });
+const Literals = <T extends readonly string[]>(values: T, description: string) =>
+  Type.Unsafe<T[number]>({ type: 'string', enum: [...values], description });
+
+export const ClaimBody = InputObject({
+  lines: Type.Optional(
+    Type.Array(Id('a caller line (phoneLineId) the engine dials'), {
+      maxItems: 1000,
+      description: 'the lines the engine serves; omitted: any of its tenants’ external lines',
+    }),
+  ),
+  max: Int(1, 100, { description: 'at most this many tasks: the engine’s free channels' }),
+  waitMs: Type.Optional(
+    Int(0, 25_000, {
+      description:
+        'how long to wait for work when none is claimable (long-poll; default 25000, cut to ENGINE_CLAIM_WAIT_MAX_MS)',
+    }),
+  ),
+});
+export type ClaimBody = Static<typeof ClaimBody>;
+
+const Trunk = Type.Object(
+  {
+    sipUri: Type.String(),
+    username: Type.Union([Type.String(), Type.Null()]),
+    password: Type.Union([Type.String(), Type.Null()]),
+    transport: Type.String({ description: 'udp or tcp' }),
+    codecs: Type.Array(Type.String(), { description: 'e.g. PCMA, PCMU' }),
+  },
+  { description: 'the SIP trunk to dial through (only when the line has one)' },
+);
+
+const ClaimedLine = Type.Object({
+  phoneLineId: Type.Integer(),
+  phoneNumber: Type.String(),
+  phoneType: Type.String(),
+  callerId: Type.String({ description: 'the number to present' }),
+  ringTimeoutSeconds: Type.Integer({ description: 'cancel (CANCEL, endedBy ring_timeout) when not answered by then' }),
+  maxCallSeconds: Type.Integer({ description: 'hang up when the call has lasted this long' }),
+  trunk: Type.Optional(Trunk),
+});
+
+export const ClaimedTask = Type.Object({
+  leaseId: Type.String(),
+  leaseTtlMs: Type.Integer({
+    description: 'the lease ends this long after the answer unless renewed (time it with a monotonic clock)',
+  }),
+  callTaskId: Type.Integer(),
+  robotCallJobId: Type.Integer(),
+  tenantId: Type.Integer(),
+  calledPhoneNumber: Type.String({ description: 'the number to dial' }),
+  attempt: Type.Integer({ description: '1 for the first call of the task, 2 for its first redial …' }),
+  line: Type.Union([ClaimedLine, Type.Null()], { description: 'null only for a lineless job (the simulator’s)' }),
+  dialogFlow: Type.Object({
+    dialogFlowId: Type.Integer(),
+    version: Type.Integer({ description: '1 until dialog flows have versions' }),
+    name: Type.String(),
+    script: Type.Unknown({ description: 'the dialog flow’s script (opening, pitch, questions, closing)' }),
+  }),
+  customer: Type.Object({
+    customerPersonId: Type.Integer(),
+    name: Type.String(),
+    properties: Type.Record(Type.String(), Type.Unknown()),
+  }),
+});
+export type ClaimedTask = Static<typeof ClaimedTask>;
+
+export const ClaimResult = Type.Object({
+  heartbeatIntervalMs: Type.Integer({ description: 'send heartbeats for live leases this often' }),
+  tasks: Type.Array(ClaimedTask),
+});
+export type ClaimResult = Static<typeof ClaimResult>;
+
+export const DialBody = InputObject({ leaseId: LeaseId });
+export type DialBody = Static<typeof DialBody>;
+
+export const DialResult = Type.Object({
+  leaseTtlMs: Type.Integer({ description: 'the lease now lives this long unless renewed' }),
+});
+export type DialResult = Static<typeof DialResult>;
+
+export const ReleaseBody = InputObject({
+  leaseIds: Type.Array(LeaseId, { minItems: 1, maxItems: 100, description: 'leases claimed and not dialled' }),
+});
+export type ReleaseBody = Static<typeof ReleaseBody>;
+
+export const ReleaseResult = Type.Object({
+  released: Type.Integer({ description: 'leases given back (others were dialled, ended or not this engine’s)' }),
+});
+export type ReleaseResult = Static<typeof ReleaseResult>;
+
+const Phase = Literals(['ringing', 'early_media', 'answered'] as const, 'where the call stands');
+
+export const HeartbeatBody = InputObject({
+  leases: Type.Array(InputObject({ leaseId: LeaseId, phase: Type.Optional(Phase) }), {
+    minItems: 1,
+    maxItems: 1000,
+    description: 'every live lease of the engine',
+  }),
+});
+export type HeartbeatBody = Static<typeof HeartbeatBody>;
+
+export const HeartbeatResult = Type.Object({
+  leases: Type.Array(
+    Type.Object({
+      leaseId: Type.String(),
+      leaseTtlMs: Type.Integer({ description: '0 when the lease has ended' }),
+      cancel: Type.Boolean({ description: 'true: do not dial, or hang up now' }),
+      reason: Type.Optional(Type.String()),
+    }),
+  ),
+});
+export type HeartbeatResult = Static<typeof HeartbeatResult>;
+
+const Turn = InputObject({
+  type: EnumInput(TurnType, 'who spoke'),
+  text: SafeText({ maxLength: 4000 }),
+});
+
+export const ResultBody = InputObject({
+  leaseId: LeaseId,
+  sipCode: Type.Optional(Int(100, 699, { description: 'the SIP final response code' })),
+  sipReason: Type.Optional(SafeText({ maxLength: 200, description: 'its reason phrase' })),
+  q850Cause: Type.Optional(Int(0, 127, { description: 'the Q.850 cause (Reason header or ISUP)' })),
+  earlyMedia: Type.Optional(
+    InputObject({
+      class: Literals(EARLY_MEDIA_CLASSES, 'what the announcement in early media said'),
+      confidence: Type.Number({ minimum: 0, maximum: 1 }),
+    }),
+  ),
+  answeredBy: Type.Optional(Literals(ANSWERED_BY, 'who answered (recorded on the call)')),
+  ringAt: Type.Optional(EpochMs('when it began to ring')),
+  answerAt: Type.Optional(EpochMs('when it was answered')),
+  endAt: Type.Optional(EpochMs('when it ended')),
+  endedBy: Literals(ENDED_BY, 'who or what ended the call'),
+  resultHint: Type.Optional(EnumInput(ResultStatus, 'the engine’s own reading, used when the signals say nothing')),
+  turns: Type.Optional(Type.Array(Turn, { maxItems: 2000, description: 'the transcript, in order' })),
+  intentLevel: Type.Optional(EnumInput(IntentLevel, 'the customer’s intent, if the engine decided it')),
+  customerConcern: Type.Optional(Type.Array(SafeText({ maxLength: 100 }), { maxItems: 50 })),
+  recordingUrl: Type.Optional(SafeText({ maxLength: 2000 })),
+  analysisBasis: Type.Optional(SafeText({ maxLength: 2000 })),
+});
+export type ResultBody = Static<typeof ResultBody>;
+
+export const ResultResult = Type.Object({
+  callRecordId: Type.Union([Type.Integer(), Type.Null()], {
+    description: 'the call record, or null when nothing was recorded (a call cancelled before answer)',
+  }),
+  resultStatus: EnumName(ResultStatus, 'the result outcall derived (docs/engines.md, the outcome table)'),
+});
+export type ResultResult = Static<typeof ResultResult>;

@@ -1,0 +1,871 @@
+import { randomBytes } from 'node:crypto';
+import type { Database } from '../db/database.js';
+import type { LineEngine } from '../db/schema.js';
+import { isWithinCallingHours } from '../domain/callingHours.js';
+import {
+  type AnsweredBy,
+  callOutcome,
+  defaultIntentLevel,
+  type EarlyMediaClass,
+  type EndedBy,
+} from '../domain/callOutcome.js';
+import { scriptOf } from '../domain/dialogFlow.js';
+import type { HangupBy, IntentLevel, ResultStatus, TurnType } from '../domain/enums.js';
+import { conflict, notFound } from '../domain/errors.js';
+import { localDate, startOfLocalDate } from '../domain/time.js';
+import {
+  type CallLease,
+  callsToNumbersOnLines,
+  countLapsesBeforeDial,
+  countLiveLeasesOfJob,
+  endLeases,
+  findClaimDetails,
+  findDueCallTasks,
+  findJobStatus,
+  findJobStatuses,
+  findLapsedLeases,
+  findLeases,
+  findTrunks,
+  insertLeases,
+  type JobToClaim,
+  jobHasLines,
+  type LineToClaim,
+  lineLoads,
+  listedNumbers,
+  listJobsToClaim,
+  listLinesOfJob,
+  lockJobAndLinesForClaim,
+  lockLease,
+  moveTaskToCalling,
+  putTaskBack,
+  raiseHighWaterMarks,
+  renewLease,
+  updateLease,
+} from '../repositories/callLeases.js';
+import { parseJson } from '../repositories/rows.js';
+import { type FinishedCall, recordFinishedCalls, retryDeadlock } from './callResults.js';
+import { decryptSecret } from './secrets.js';
+
+/*
+ * The call-engine protocol's rules (docs/engines.md): how a claim decides which call tasks an
+ * engine gets, and what dial, heartbeat, release, result and the reaper do with a lease. The HTTP
+ * routes (http/routes/engine/) and the built-in simulator (an engine in process) both call these.
+ *
+ * How a claim decides, per job of the engine's scope (the key's tenant, or all), in id order:
+ *   - the job is IN_PROCESS, and now is inside its daily window and outside its inactive windows
+ *     in the tenant's time zone;
+ *   - its lines: the job's enabled lines of the engine's kind (`external` for engines over HTTP,
+ *     `simulated` for the simulator, which also takes jobs with no line at all), among the lines
+ *     the engine named; a line takes a call while its live leases are below its channels
+ *     (concurrency_quota; null: no limit), its claims in the last second below calls_per_second,
+ *     and, per called number, the calls dialled (or claimed) since the tenant-local midnight below
+ *     daily_cap_per_number;
+ *   - the job's live leases stay below its concurrency (concurrency_quota, else robot_count);
+ *   - a task is due: not started or waiting for a redial whose time has come, not on the tenant's
+ *     do-not-call list, with no live lease;
+ *   - each task goes to the job's line with the most free channels left, so a job's calls spread
+ *     over its lines; at most `max` tasks in all.
+ * One transaction per job: the job row, then its lines (in id order) are locked, so claims of one
+ * job and claims on one line count live leases one at a time; tasks are picked FOR UPDATE SKIP
+ * LOCKED and leases inserted ON CONFLICT DO NOTHING against the unique index of live leases per
+ * task — two claims can never both get a task. A claim writes no call_task row (no data version
+ * moves); only a line's high-water mark, when it rises.
+ *
+ * Lock order: a lease first, then (dial, result) its call task and what recordFinishedCalls locks in
+ * its own order (services/callResults.ts); claims lock job, lines, then tasks, and never wait on a
+ * task (SKIP LOCKED).
+ */
+
+/** Who claims: an engine key (over HTTP) or the built-in simulator (in process). */
+export interface Engine {
+  /** Null for the built-in simulator. */
+  engineKeyId: number | null;
+  name: string;
+  /** The one tenant the key serves, or null for all tenants. */
+  tenantId: number | null;
+  /** Which lines it dials: `external` (engines over HTTP) or `simulated` (the built-in simulator). */
+  kind: LineEngine;
+}
+
+export interface LeaseSettings {
+  /** How long a lease lives without a heartbeat (ENGINE_LEASE_TTL_MS). */
+  leaseTtlMs: number;
+  /** Added to a dialled call's ring timeout and maximum length before it is declared lost (ENGINE_LEASE_GRACE_MS). */
+  leaseGraceMs: number;
+}
+
+export const DEFAULT_LEASE_SETTINGS: LeaseSettings = { leaseTtlMs: 30_000, leaseGraceMs: 60_000 };
+
+/** The interval an engine heartbeats at: six beats per TTL, so a late one or two do not lose a lease. */
+export const heartbeatIntervalOf = (settings: LeaseSettings) => Math.max(1, Math.floor(settings.leaseTtlMs / 6));
+
+/** How many lapses before dial an attempt survives; the next records SYSTEM_ERROR (poison). */
+export const LAPSES_BEFORE_POISON = 3;
+
+export interface ClaimRequest {
+  /** The lines the engine serves; omitted: any of the scope's lines of its kind. */
+  lines?: readonly number[];
+  /** At most this many tasks (its free channels). */
+  max: number;
+}
+
+export interface ClaimedTask {
+  leaseId: string;
+  leaseTtlMs: number;
+  callTaskId: number;
+  robotCallJobId: number;
+  tenantId: number;
+  calledPhoneNumber: string;
+  attempt: number;
+  /** Null only for a lineless job's simulated call. */
+  line: {
+    phoneLineId: number;
+    phoneNumber: string;
+    phoneType: string;
+    callerId: string;
+    ringTimeoutSeconds: number;
+    maxCallSeconds: number;
+    trunk?: { sipUri: string; username: string | null; password: string | null; transport: string; codecs: string[] };
+  } | null;
+  dialogFlow: { dialogFlowId: number; version: number; name: string; script: unknown };
+  customer: { customerPersonId: number; name: string; properties: Record<string, unknown> };
+}
+
+export interface ClaimAnswer {
+  heartbeatIntervalMs: number;
+  tasks: ClaimedTask[];
+}
+
+/** Figures for /metrics, per process (services and routes of this process). */
+export const engineCounters = {
+  claims: 0,
+  tasksClaimed: 0,
+  /** Leases ended before dial, by reason. */
+  endedBeforeDial: new Map<string, number>(),
+  /** Leases ended after dial, by reason. */
+  endedAfterDial: new Map<string, number>(),
+  /** Results per line and status: key `lineId|status` (lineId '' for a lineless call). */
+  outcomes: new Map<string, number>(),
+};
+
+const bump = (map: Map<string, number>, key: string, n = 1) => map.set(key, (map.get(key) ?? 0) + n);
+
+function countEnded(lease: Pick<CallLease, 'dialled_at'>, reason: string) {
+  bump(lease.dialled_at == null ? engineCounters.endedBeforeDial : engineCounters.endedAfterDial, reason);
+}
+
+/** 22 characters of base64url: 132 random bits. */
+export const newLeaseId = () => randomBytes(17).toString('base64url').slice(0, 22);
+
+/** A job's concurrency: its quota of the later API, else its 2018 robot count. */
+const concurrencyOf = (job: JobToClaim) => job.concurrency_quota ?? job.robot_count;
+
+/** Leases this engine may act on: its own (the simulator's have no key). */
+const ownedBy = (lease: CallLease, engine: Engine) => lease.engine_key_id === engine.engineKeyId;
+
+export async function claimCallTasks(
+  database: Database,
+  engine: Engine,
+  request: ClaimRequest,
+  settings: LeaseSettings = DEFAULT_LEASE_SETTINGS,
+  now = Date.now(),
+): Promise<ClaimAnswer> {
+  const answer: ClaimAnswer = { heartbeatIntervalMs: heartbeatIntervalOf(settings), tasks: [] };
+  engineCounters.claims++;
+  const jobs = await listJobsToClaim(database, {
+    tenantId: engine.tenantId,
+    kind: engine.kind,
+    lineIds: request.lines,
+  });
+  // Jobs with the fewest live leases for their concurrency first would need their counts; the
+  // order of ids is stable and each job is bounded by its concurrency, so all jobs are served.
+  for (const job of jobs) {
+    if (answer.tasks.length >= request.max) break;
+    if (!isWithinCallingHours(hoursOf(job), now, job.time_zone)) continue;
+    const tasks = await retryDeadlock(() =>
+      database.transaction((db) =>
+        claimFromJob(db, engine, job, request, request.max - answer.tasks.length, settings, now),
+      ),
+    );
+    answer.tasks.push(...tasks);
+  }
+  engineCounters.tasksClaimed += answer.tasks.length;
+  return answer;
+}
+
+const hoursOf = (job: JobToClaim) => ({
+  dailyStartTime: job.daily_start_time,
+  dailyEndTime: job.daily_end_time,
+  inactiveTimeList: job.inactive_time_list,
+});
+
+async function claimFromJob(
+  db: Database,
+  engine: Engine,
+  job: JobToClaim,
+  request: ClaimRequest,
+  max: number,
+  settings: LeaseSettings,
+  now: number,
+): Promise<ClaimedTask[]> {
+  const lines = await listLinesOfJob(db, job.tenant_id, job.id, engine.kind, request.lines);
+  // A job with no usable line of this kind: the simulator's when it has no line at all.
+  if (lines.length === 0 && (engine.kind !== 'simulated' || (await jobHasAnyLine(db, job)))) return [];
+  if (
+    !(await lockJobAndLinesForClaim(
+      db,
+      job.tenant_id,
+      job.id,
+      lines.map((l) => l.id),
+    ))
+  )
+    return [];
+  const free = concurrencyOf(job) - (await countLiveLeasesOfJob(db, job.tenant_id, job.id));
+  if (free <= 0) return [];
+
+  // What each line can still take: channels left, and claims left in this second.
+  const loads = await lineLoads(
+    db,
+    lines.map((l) => l.id),
+    now - 1000,
+  );
+  const room = new Map<number, { channels: number; perSecond: number }>();
+  for (const line of lines) {
+    const load = loads.get(line.id)!;
+    room.set(line.id, {
+      channels: line.concurrency_quota == null ? Number.POSITIVE_INFINITY : line.concurrency_quota - load.live,
+      perSecond:
+        line.calls_per_second == null ? Number.POSITIVE_INFINITY : Math.ceil(line.calls_per_second) - load.recent,
+    });
+  }
+  const lineRoom = (id: number) => {
+    const r = room.get(id)!;
+    return Math.min(r.channels, r.perSecond);
+  };
+  const capacity = lines.length === 0 ? free : lines.reduce((n, l) => n + Math.max(0, lineRoom(l.id)), 0);
+  const wanted = Math.min(max, free, capacity);
+  if (wanted <= 0) return [];
+
+  // A few more candidates than wanted: some may be over a line's daily cap for their number.
+  const candidates = await findDueCallTasks(db, job.tenant_id, job.id, wanted * 2 + 5, now);
+  const capped = lines.filter((l) => l.daily_cap_per_number != null);
+  const midnight = startOfLocalDate(localDate(now, job.time_zone), job.time_zone);
+  const callsToday = await callsToNumbersOnLines(
+    db,
+    capped.map((l) => l.id),
+    candidates.map((t) => t.called_phone_number),
+    midnight,
+  );
+
+  const leases: CallLease[] = [];
+  const lineOf = new Map<string, LineToClaim | null>();
+  for (const task of candidates) {
+    if (leases.length >= wanted) break;
+    let chosen: LineToClaim | null = null;
+    if (lines.length > 0) {
+      // The line with the most room first; one whose cap this number has reached is passed over.
+      const usable = lines
+        .filter((l) => lineRoom(l.id) > 0)
+        .filter(
+          (l) =>
+            l.daily_cap_per_number == null ||
+            (callsToday.get(`${l.id}|${task.called_phone_number}`) ?? 0) < l.daily_cap_per_number,
+        )
+        .sort((a, b) => lineRoom(b.id) - lineRoom(a.id) || a.id - b.id);
+      chosen = usable[0] ?? null;
+      if (!chosen) continue;
+      const r = room.get(chosen.id)!;
+      r.channels--;
+      r.perSecond--;
+      const key = `${chosen.id}|${task.called_phone_number}`;
+      callsToday.set(key, (callsToday.get(key) ?? 0) + 1);
+    }
+    const lease: CallLease = {
+      id: newLeaseId(),
+      tenant_id: job.tenant_id,
+      job_id: job.id,
+      call_task_id: task.id,
+      phone_line_id: chosen?.id ?? null,
+      engine_key_id: engine.engineKeyId,
+      called_phone_number: task.called_phone_number,
+      attempt: task.attempts + 1,
+      state: 'claimed',
+      phase: null,
+      claimed_at: now,
+      dialled_at: null,
+      expires_at: now + settings.leaseTtlMs,
+      deadline_at: null,
+      ended_at: null,
+      ended_reason: null,
+      result_status: null,
+    };
+    leases.push(lease);
+    lineOf.set(lease.id, chosen);
+  }
+  if (leases.length === 0) return [];
+  const inserted = await insertLeases(db, leases);
+  const claimed = leases.filter((l) => inserted.has(l.id));
+  const usedLines = [...new Set(claimed.flatMap((l) => (l.phone_line_id == null ? [] : [l.phone_line_id])))];
+  await raiseHighWaterMarks(db, usedLines);
+  return describeClaims(db, engine, claimed, lineOf, settings);
+}
+
+const jobHasAnyLine = (db: Database, job: JobToClaim) => jobHasLines(db, job.tenant_id, job.id);
+
+/** The claim answer of each lease: the task, its line (and trunk), the dialog flow, the customer. */
+async function describeClaims(
+  db: Database,
+  engine: Engine,
+  leases: CallLease[],
+  lineOf: Map<string, LineToClaim | null>,
+  settings: LeaseSettings,
+): Promise<ClaimedTask[]> {
+  if (leases.length === 0) return [];
+  const details = await findClaimDetails(
+    db,
+    leases[0]!.tenant_id,
+    leases.map((l) => l.call_task_id),
+  );
+  // The trunk and its credentials go only to engines over HTTP (the claim answered only tasks of
+  // tenants the key may serve); the simulator dials nothing real.
+  const trunks =
+    engine.kind === 'external'
+      ? await findTrunks(db, [...new Set(leases.flatMap((l) => (l.phone_line_id == null ? [] : [l.phone_line_id])))])
+      : new Map();
+  return leases.map((lease) => {
+    const d = details.get(lease.call_task_id)!;
+    const line = lineOf.get(lease.id) ?? null;
+    const trunk = line ? trunks.get(line.id) : undefined;
+    return {
+      leaseId: lease.id,
+      leaseTtlMs: settings.leaseTtlMs,
+      callTaskId: lease.call_task_id,
+      robotCallJobId: lease.job_id,
+      tenantId: lease.tenant_id,
+      calledPhoneNumber: lease.called_phone_number,
+      attempt: lease.attempt,
+      line: line && {
+        phoneLineId: line.id,
+        phoneNumber: line.phone_number,
+        phoneType: line.phone_type,
+        callerId: line.phone_number,
+        ringTimeoutSeconds: line.ring_timeout_seconds,
+        maxCallSeconds: line.max_call_seconds,
+        ...(trunk && {
+          trunk: {
+            sipUri: trunk.sip_uri,
+            username: trunk.sip_username,
+            password:
+              trunk.sip_password == null
+                ? null
+                : decryptSecret(trunk.sip_password, `phone_line.sip_password:${line.id}`),
+            transport: trunk.sip_transport,
+            codecs: parseJson<string[]>(trunk.sip_codecs, []),
+          },
+        }),
+      },
+      // Version 1 until dialog flows have versions.
+      dialogFlow: {
+        dialogFlowId: d.dialog_flow_id,
+        version: 1,
+        name: d.flow_name,
+        script: scriptOf(parseJson(d.definition, null)),
+      },
+      customer: {
+        customerPersonId: d.customer_person_id,
+        name: d.customer_name,
+        properties: parseJson<Record<string, unknown>>(d.properties, {}),
+      },
+    };
+  });
+}
+
+/** The lease named, if it is this engine's; another engine's is as unknown as a missing one. */
+async function ownLease(db: Database, engine: Engine, leaseId: string): Promise<CallLease> {
+  const lease = await lockLease(db, leaseId);
+  if (!lease || !ownedBy(lease, engine)) throw notFound('leaseId', leaseId);
+  return lease;
+}
+
+/**
+ * The engine is about to dial (before its INVITE): the lease moves to `dialing`, its task to
+ * CALLING, and it lives until the line's ring timeout and maximum call length plus the grace have
+ * passed. Refused (409, and the lease ends: the task goes back without a call) when the lease has
+ * ended, the job is no longer IN_PROCESS, or the number went on the do-not-call list.
+ */
+export async function dialCallTask(
+  database: Database,
+  engine: Engine,
+  leaseId: string,
+  settings: LeaseSettings = DEFAULT_LEASE_SETTINGS,
+  now = Date.now(),
+): Promise<{ leaseTtlMs: number }> {
+  const refusal = await retryDeadlock(() =>
+    database.transaction(async (db): Promise<string | { leaseTtlMs: number }> => {
+      const lease = await ownLease(db, engine, leaseId);
+      if (lease.state === 'dialing')
+        return { leaseTtlMs: Math.max(0, Math.min(lease.expires_at, lease.deadline_at ?? Infinity) - now) };
+      if (lease.ended_at != null) return 'lease ended';
+      const end = async (reason: string) => {
+        await endLeases(db, [lease.id], 'cancelled', now);
+        countEnded(lease, 'cancelled');
+        return reason;
+      };
+      if (lease.expires_at < now) {
+        await endLeases(db, [lease.id], 'expired_before_dial', now);
+        countEnded(lease, 'expired_before_dial');
+        return 'lease ended';
+      }
+      const status = await findJobStatus(db, lease.tenant_id, lease.job_id);
+      if (status !== 'IN_PROCESS') return end(status ? `job is ${status}` : 'job deleted');
+      if ((await listedNumbers(db, lease.tenant_id, [lease.called_phone_number])).size > 0)
+        return end('number is on the do-not-call list');
+      const line = lease.phone_line_id == null ? undefined : await lineLimits(db, lease.phone_line_id);
+      const deadline =
+        now + ((line?.ring_timeout_seconds ?? 60) + (line?.max_call_seconds ?? 600)) * 1000 + settings.leaseGraceMs;
+      if (!(await moveTaskToCalling(db, lease.tenant_id, lease.call_task_id, deadline)))
+        return end('call task finished');
+      const expiresAt = Math.min(now + settings.leaseTtlMs, deadline);
+      await updateLease(db, lease.id, {
+        state: 'dialing',
+        dialled_at: now,
+        deadline_at: deadline,
+        expires_at: expiresAt,
+      });
+      return { leaseTtlMs: expiresAt - now };
+    }),
+  );
+  if (typeof refusal === 'string') {
+    claimableWork.notify();
+    throw conflict(refusal);
+  }
+  return refusal;
+}
+
+async function lineLimits(db: Database, lineId: number) {
+  return db.db
+    .selectFrom('phone_line')
+    .select(['ring_timeout_seconds', 'max_call_seconds'])
+    .where('id', '=', lineId)
+    .executeTakeFirst();
+}
+
+/** Gives back leases claimed and not dialled: their tasks are due again at once (no lapse counted). */
+export async function releaseLeases(
+  database: Database,
+  engine: Engine,
+  leaseIds: readonly string[],
+  now = Date.now(),
+): Promise<{ released: number }> {
+  const ended = await endLeases(database, leaseIds, 'released', now, {
+    state: 'claimed',
+    engineKeyId: engine.engineKeyId,
+  });
+  for (const lease of ended) countEnded(lease, 'released');
+  if (ended.length > 0) claimableWork.notify();
+  return { released: ended.length };
+}
+
+export type LeasePhase = 'ringing' | 'early_media' | 'answered';
+
+export interface HeartbeatAnswer {
+  leaseId: string;
+  leaseTtlMs: number;
+  /** Hang up (or do not dial): the lease ended, the job stopped, or the number went on the do-not-call list. */
+  cancel: boolean;
+  reason?: string;
+}
+
+/**
+ * Renews this engine's leases: each lives another TTL (a dialled one never past its deadline), and
+ * `cancel` says which calls to end: the lease has ended (or is unknown), the job is no longer
+ * IN_PROCESS (paused, stopped, deleted), or — before answer — the number went on the do-not-call
+ * list. Writes only call_lease.
+ */
+export async function heartbeatLeases(
+  database: Database,
+  engine: Engine,
+  beats: readonly { leaseId: string; phase?: LeasePhase }[],
+  settings: LeaseSettings = DEFAULT_LEASE_SETTINGS,
+  now = Date.now(),
+): Promise<{ leases: HeartbeatAnswer[] }> {
+  const leases = new Map(
+    (
+      await findLeases(
+        database,
+        beats.map((b) => b.leaseId),
+      )
+    )
+      .filter((l) => ownedBy(l, engine))
+      .map((l) => [l.id, l]),
+  );
+  const jobs = await findJobStatuses(
+    database,
+    [...leases.values()].map((l) => l.job_id),
+  );
+  const listed = new Map<number, Set<string>>();
+  for (const l of leases.values()) {
+    const numbers = [...leases.values()].filter((x) => x.tenant_id === l.tenant_id).map((x) => x.called_phone_number);
+    if (!listed.has(l.tenant_id)) listed.set(l.tenant_id, await listedNumbers(database, l.tenant_id, numbers));
+  }
+  const answers: HeartbeatAnswer[] = [];
+  for (const beat of beats) {
+    const lease = leases.get(beat.leaseId);
+    if (!lease || lease.ended_at != null) {
+      answers.push({ leaseId: beat.leaseId, leaseTtlMs: 0, cancel: true, reason: 'lease ended' });
+      continue;
+    }
+    const phase = beat.phase ?? lease.phase;
+    const expiresAt = Math.min(now + settings.leaseTtlMs, lease.deadline_at ?? Number.POSITIVE_INFINITY);
+    await renewLease(database, lease.id, expiresAt, beat.phase);
+    const status = jobs.get(lease.job_id);
+    const reason =
+      status === undefined
+        ? 'job deleted'
+        : status !== 'IN_PROCESS'
+          ? `job is ${status}`
+          : phase !== 'answered' && listed.get(lease.tenant_id)?.has(lease.called_phone_number)
+            ? 'number is on the do-not-call list'
+            : lease.deadline_at != null && expiresAt <= now
+              ? 'call longer than the line allows'
+              : undefined;
+    answers.push({
+      leaseId: lease.id,
+      leaseTtlMs: Math.max(0, expiresAt - now),
+      cancel: reason !== undefined,
+      ...(reason !== undefined && { reason }),
+    });
+  }
+  return { leases: answers };
+}
+
+/** What an engine reports of a dialled call (docs/engines.md, "result"). */
+export interface CallReport {
+  sipCode?: number;
+  sipReason?: string;
+  q850Cause?: number;
+  earlyMedia?: { class: EarlyMediaClass; confidence: number };
+  answeredBy?: AnsweredBy;
+  /** Epoch milliseconds. */
+  ringAt?: number;
+  answerAt?: number;
+  endAt?: number;
+  endedBy: EndedBy;
+  resultHint?: ResultStatus;
+  turns?: { type: TurnType; text: string }[];
+  intentLevel?: IntentLevel;
+  customerConcern?: string[];
+  recordingUrl?: string;
+  analysisBasis?: string;
+}
+
+export interface ResultAnswer {
+  /** Null when nothing was recorded (a call cancelled before answer). */
+  callRecordId: number | null;
+  resultStatus: ResultStatus;
+}
+
+/** What a line's health is told of each result (services/phoneLines.ts once caller lines keep it). */
+export type LineOutcomeListener = (
+  database: Database,
+  tenantId: number,
+  phoneLineId: number,
+  status: ResultStatus,
+) => Promise<void>;
+let lineOutcomeListener: LineOutcomeListener | undefined;
+/** Set by the caller-lines service: counts failures of the line after each result's transaction. */
+export function onLineOutcome(listener: LineOutcomeListener | undefined): void {
+  lineOutcomeListener = listener;
+}
+
+const HANGUP: Record<EndedBy, HangupBy> = {
+  remote: 'REMOTE_HANGUP',
+  local: 'ROBOT_HANGUP',
+  ring_timeout: 'SYSTEM_HANGUP',
+  cancel: 'SYSTEM_HANGUP',
+  shutdown: 'SYSTEM_HANGUP',
+};
+
+/**
+ * Records a dialled call's result through the one write path (idempotency key `lease-<leaseId>`):
+ * the status from the outcome table, the customer on to the job's redial rule. A replay answers the
+ * same. A call we cancelled before answer (`endedBy` cancel or shutdown) records nothing and gives
+ * the task back without spending a redial. 409 before dial, after the lease ended otherwise, and
+ * after it was reaped as lost.
+ */
+export async function reportCallResult(
+  database: Database,
+  engine: Engine,
+  leaseId: string,
+  report: CallReport,
+  now = Date.now(),
+): Promise<ResultAnswer> {
+  const outcome = await retryDeadlock(() =>
+    database.transaction(async (db) => {
+      const lease = await ownLease(db, engine, leaseId);
+      if (lease.ended_reason === 'result') {
+        const recorded = await db.db
+          .selectFrom('call_record')
+          .select('id')
+          .where('tenant_id', '=', lease.tenant_id)
+          .where('idempotency_key', '=', `lease-${lease.id}`)
+          .executeTakeFirst();
+        return {
+          lease,
+          replay: true,
+          answer: { callRecordId: recorded?.id ?? null, resultStatus: lease.result_status! },
+        };
+      }
+      if (lease.ended_reason === 'lost')
+        throw conflict('lease was reaped as lost (engine lost): the call was recorded as SYSTEM_ERROR');
+      if (lease.ended_at != null) throw conflict('lease ended');
+      if (lease.state !== 'dialing') throw conflict('lease not dialled: release it instead');
+
+      const clamp = (at: number | undefined) =>
+        at === undefined ? undefined : at < lease.claimed_at - 1000 || at > now + 1000 ? now : at;
+      const answerAt = clamp(report.answerAt);
+      const endAt = clamp(report.endAt) ?? now;
+      const answered = answerAt !== undefined || report.sipCode === 200 || lease.phase === 'answered';
+      const { resultStatus, source } = callOutcome({
+        sipCode: report.sipCode,
+        q850Cause: report.q850Cause,
+        earlyMedia: report.earlyMedia,
+        endedBy: report.endedBy,
+        answerAt,
+        resultHint: report.resultHint,
+      });
+      const answer = { callRecordId: null as number | null, resultStatus };
+      if ((report.endedBy === 'cancel' || report.endedBy === 'shutdown') && !answered) {
+        // Our own hang-up before anyone answered: no call to record, the task is due again at once.
+        await putTaskBack(db, lease.tenant_id, lease.call_task_id, now);
+        await updateLease(db, lease.id, {
+          state: 'ended',
+          ended_at: now,
+          ended_reason: 'result',
+          result_status: resultStatus,
+        });
+        return { lease, replay: false, answer };
+      }
+      const turns = report.turns ?? [];
+      const startTime = Math.min(lease.dialled_at ?? lease.claimed_at, endAt);
+      const call: FinishedCall = {
+        idempotencyKey: `lease-${lease.id}`,
+        robotCallJobId: lease.job_id,
+        callTaskId: lease.call_task_id,
+        calledPhoneNumber: lease.called_phone_number,
+        phoneLineId: lease.phone_line_id,
+        resultStatus,
+        intentLevel:
+          report.intentLevel ?? defaultIntentLevel(resultStatus, turns.filter((t) => t.type === 'PERSON').length),
+        customerConcern: report.customerConcern ?? [],
+        fullAudioUrl: report.recordingUrl ?? null,
+        analysisBasis: report.analysisBasis ?? '',
+        startTime,
+        endTime: endAt,
+        chatDuration:
+          resultStatus === 'ANSWERED' && answerAt !== undefined
+            ? Math.max(0, Math.round((endAt - answerAt) / 1000))
+            : 0,
+        chatRound: turns.filter((t) => t.type === 'PERSON').length,
+        attributes: [
+          {
+            engine: engine.name,
+            leaseId: lease.id,
+            decidedBy: source,
+            endedBy: report.endedBy,
+            ...(report.answeredBy !== undefined && { answeredBy: report.answeredBy }),
+            ...(report.sipCode !== undefined && { sipCode: report.sipCode }),
+            ...(report.sipReason !== undefined && { sipReason: report.sipReason }),
+            ...(report.q850Cause !== undefined && { q850Cause: report.q850Cause }),
+            ...(report.earlyMedia !== undefined && { earlyMedia: report.earlyMedia }),
+          },
+        ],
+        hangupBy:
+          resultStatus === 'REFUSED'
+            ? 'REMOTE_HANGUP'
+            : resultStatus === 'ANSWERED'
+              ? HANGUP[report.endedBy]
+              : 'SYSTEM_HANGUP',
+        turns,
+      };
+      const [recorded] = await recordFinishedCalls(db, lease.tenant_id, [call], now);
+      answer.callRecordId = recorded!.callRecordId;
+      await updateLease(db, lease.id, {
+        state: 'ended',
+        ended_at: now,
+        ended_reason: 'result',
+        result_status: resultStatus,
+      });
+      return { lease, replay: false, answer };
+    }),
+  );
+  if (!outcome.replay) {
+    countEnded(outcome.lease, 'result');
+    bump(engineCounters.outcomes, `${outcome.lease.phone_line_id ?? ''}|${outcome.answer.resultStatus}`);
+    await noteLine(database, outcome.lease, outcome.answer);
+    claimableWork.notify();
+  }
+  return outcome.answer;
+}
+
+/** Tells the line's health of a recorded result (after the result's transaction). */
+async function noteLine(database: Database, lease: CallLease, answer: ResultAnswer): Promise<void> {
+  if (lease.phone_line_id == null || answer.callRecordId == null || !lineOutcomeListener) return;
+  await lineOutcomeListener(database, lease.tenant_id, lease.phone_line_id, answer.resultStatus);
+}
+
+export interface ReapReport {
+  /** Claimed leases whose TTL ran out: their tasks are due again. */
+  expiredBeforeDial: number;
+  /** Of those, the attempts that lapsed once too often: recorded as SYSTEM_ERROR. */
+  poisoned: number;
+  /** Dialled leases past their deadline: recorded as SYSTEM_ERROR ("engine lost"). */
+  lost: number;
+}
+
+/**
+ * Ends the leases whose engine went quiet (the scheduler calls this each tick): a claimed lease past
+ * its TTL puts its task back at once — the 4th lapse of one attempt records SYSTEM_ERROR instead
+ * (a poison task cannot loop) — and a dialled lease past its deadline records SYSTEM_ERROR
+ * "engine lost" through the write path (redial rule, statistics, callbacks).
+ */
+export async function reapLeases(database: Database, now = Date.now(), limit = 500): Promise<ReapReport> {
+  const report: ReapReport = { expiredBeforeDial: 0, poisoned: 0, lost: 0 };
+  const { expired, lost } = await findLapsedLeases(database, now, limit);
+  for (const id of expired) {
+    const outcome = await retryDeadlock(() =>
+      database.transaction(async (db) => {
+        const lease = await lockLease(db, id);
+        if (!lease || lease.ended_at != null || lease.state !== 'claimed' || lease.expires_at >= now) return undefined;
+        const lapses = (await countLapsesBeforeDial(db, lease.call_task_id, lease.attempt)) + 1;
+        if (lapses <= LAPSES_BEFORE_POISON) {
+          await endLeases(db, [id], 'expired_before_dial', now);
+          return { lease, poisoned: false };
+        }
+        await endLeases(db, [id], 'poisoned', now);
+        await recordFailure(db, lease, now, 'poison: the call task was claimed and never dialled too often');
+        return { lease, poisoned: true };
+      }),
+    ).catch(async (error) => {
+      if (!isGone(error)) throw error;
+      const lease = await endGone(database, id, 'cancelled', now);
+      return lease && { lease, poisoned: false };
+    });
+    if (!outcome) continue;
+    report.expiredBeforeDial++;
+    if (outcome.poisoned) report.poisoned++;
+    countEnded(outcome.lease, outcome.poisoned ? 'poisoned' : 'expired_before_dial');
+  }
+  for (const id of lost) {
+    const lease = await retryDeadlock(() =>
+      database.transaction(async (db) => {
+        const lease = await lockLease(db, id);
+        if (!lease || lease.ended_at != null || lease.deadline_at == null || lease.deadline_at >= now) return undefined;
+        await endLeases(db, [id], 'lost', now);
+        await updateLease(db, id, { result_status: 'SYSTEM_ERROR' });
+        await recordFailure(db, lease, now, 'engine lost: no result before the call could have ended');
+        return lease;
+      }),
+    ).catch((error) => (isGone(error) ? endGone(database, id, 'lost', now) : Promise.reject(error)));
+    if (!lease) continue;
+    report.lost++;
+    countEnded(lease, 'lost');
+    bump(engineCounters.outcomes, `${lease.phone_line_id ?? ''}|SYSTEM_ERROR`);
+  }
+  if (report.expiredBeforeDial > 0 || report.lost > 0) claimableWork.notify();
+  return report;
+}
+
+/** A lease whose job (or task) was deleted: there is nothing to record; the lease just ends. */
+const isGone = (error: unknown) => (error as { resultCode?: number }).resultCode === 404;
+
+async function endGone(database: Database, id: string, reason: 'lost' | 'cancelled', now: number) {
+  const [lease] = await endLeases(database, [id], reason, now);
+  return lease;
+}
+
+/** SYSTEM_ERROR (外呼失败) for a lease, through the write path. */
+async function recordFailure(db: Database, lease: CallLease, now: number, why: string): Promise<void> {
+  await recordFinishedCalls(
+    db,
+    lease.tenant_id,
+    [
+      {
+        idempotencyKey: `lease-${lease.id}`,
+        robotCallJobId: lease.job_id,
+        callTaskId: lease.call_task_id,
+        calledPhoneNumber: lease.called_phone_number,
+        phoneLineId: lease.phone_line_id,
+        resultStatus: 'SYSTEM_ERROR',
+        intentLevel: 'E',
+        analysisBasis: why,
+        startTime: lease.dialled_at ?? lease.claimed_at,
+        endTime: now,
+        chatDuration: 0,
+        chatRound: 0,
+        hangupBy: 'SYSTEM_HANGUP',
+        attributes: [{ leaseId: lease.id, decidedBy: 'outcall', reason: why }],
+        turns: [],
+      },
+    ],
+    now,
+  );
+}
+
+/**
+ * Wakes waiting claims (the long-poll of /engine/v1/claim) when work may have become claimable in
+ * this process: a lease ended, a result recorded, a job started or resumed (the scheduler calls
+ * `notify`). Waiters re-check on a short timer anyway, for work another process made claimable.
+ */
+export class ClaimableWork {
+  private readonly waiters = new Set<() => void>();
+
+  notify(): void {
+    const woken = [...this.waiters];
+    this.waiters.clear();
+    for (const wake of woken) wake();
+  }
+
+  /** Resolves at the next `notify`, after `ms`, or when `signal` aborts — whichever comes first. */
+  wait(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal?.aborted) return resolve();
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.waiters.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+}
+
+export const claimableWork = new ClaimableWork();
+
+/** How often a waiting claim looks again without being woken (work made claimable by another process, a window opening). */
+export const CLAIM_RECHECK_MS = 500;
+
+/**
+ * A claim that waits up to `waitMs` for work (long-poll): it claims, and when nothing was
+ * claimable it waits — holding no database connection — until woken or the re-check timer, then
+ * claims again. Answers as soon as one task was claimed, or empty at the end.
+ */
+export async function claimWithWait(
+  database: Database,
+  engine: Engine,
+  request: ClaimRequest & { waitMs: number },
+  settings: LeaseSettings = DEFAULT_LEASE_SETTINGS,
+  options: { signal?: AbortSignal; now?: () => number; recheckMs?: number } = {},
+): Promise<ClaimAnswer> {
+  const clock = options.now ?? Date.now;
+  const until = clock() + request.waitMs;
+  for (;;) {
+    const answer = await claimCallTasks(database, engine, request, settings, clock());
+    const left = until - clock();
+    if (answer.tasks.length > 0 || left <= 0 || options.signal?.aborted) return answer;
+    await claimableWork.wait(Math.min(left, options.recheckMs ?? CLAIM_RECHECK_MS), options.signal);
+  }
+}
