@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { privateCallbackReason } from './callbacks/ssrf.js';
-import { type HttpMethod, OutcallClient, OutcallError } from './client/index.js';
+import { registerEngineCommands } from './cliEngine.js';
+import { EngineClient, type HttpMethod, OutcallClient, OutcallError } from './client/index.js';
 import { readStdin, registerUserCommands } from './cliUsers.js';
 import { ConfigError, databaseRefusal, loadConfig, secretKeyFileRefusal } from './config.js';
 import { BackupError, backupSqlite } from './db/backup.js';
@@ -561,6 +562,7 @@ tenantOptions(audit.command('prune'))
   });
 
 registerUserCommands(program, withDatabase, tenantOf, (message) => new CliError(message));
+registerEngineCommands(program, withDatabase, tenantOf, (message) => new CliError(message));
 
 const callbacks = program.command('callbacks').description("a tenant's pushed events: the delivery log and redelivery");
 tenantOptions(callbacks.command('list'))
@@ -642,7 +644,8 @@ interface CredentialsFile {
   baseUrl?: string;
   appKey: string;
   appSecret: string;
-  tenantSign: string;
+  /** None in an engine key's file (`outcall engine key create --json`): signed as engines sign (v2). */
+  tenantSign?: string;
   signatureVersion?: 'v1' | 'v2';
 }
 
@@ -654,7 +657,7 @@ program
   .option('-d, --data <json>', 'JSON body (for POST)')
   .option(
     '-c, --credentials <file>',
-    `credentials file {baseUrl, appKey, appSecret, tenantSign, signatureVersion?} (default: the demo's of DATABASE_URL, ${DEMO_CREDENTIALS_FILE} for the default database)`,
+    `credentials file {baseUrl, appKey, appSecret, tenantSign, signatureVersion?}, or an engine key's {appKey, appSecret} (signed v2) (default: the demo's of DATABASE_URL, ${DEMO_CREDENTIALS_FILE} for the default database)`,
   )
   .option('--base-url <url>', 'server address (default: the credentials file’s baseUrl)')
   .option(
@@ -682,13 +685,18 @@ program
     const methods: readonly HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
     const upper = method.toUpperCase() as HttpMethod;
     if (!methods.includes(upper)) throw new InvalidArgumentError(`method must be one of ${methods.join(', ')}`);
-    let client: OutcallClient;
+    let client: OutcallClient | EngineClient;
     try {
-      client = new OutcallClient({
-        ...creds,
-        baseUrl: opts.baseUrl ?? creds.baseUrl ?? 'http://127.0.0.1:8060',
-        signatureVersion: opts.signature ?? creds.signatureVersion,
-      });
+      const baseUrl = opts.baseUrl ?? creds.baseUrl ?? 'http://127.0.0.1:8060';
+      client =
+        creds.tenantSign === undefined
+          ? new EngineClient({ ...creds, baseUrl })
+          : new OutcallClient({
+              ...creds,
+              tenantSign: creds.tenantSign,
+              baseUrl,
+              signatureVersion: opts.signature ?? creds.signatureVersion,
+            });
     } catch (e) {
       throw new InvalidArgumentError(`cannot send with ${opts.credentials}: ${(e as Error).message}`);
     }

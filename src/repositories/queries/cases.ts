@@ -12,6 +12,7 @@ import * as consoleSettings from '../consoleSettings.js';
 import * as consoleUsers from '../consoleUsers.js';
 import * as customers from '../customers.js';
 import * as doNotCall from '../doNotCall.js';
+import * as engineKeys from '../engineKeys.js';
 import * as intentLevelTags from '../intentLevelTags.js';
 import * as jobStats from '../jobStats.js';
 import * as jobs from '../jobs.js';
@@ -42,6 +43,7 @@ export const REPOSITORY_MODULES = {
   consoleUsers,
   customers,
   doNotCall,
+  engineKeys,
   intentLevelTags,
   jobStats,
   jobs,
@@ -1364,7 +1366,60 @@ export const QUERY_CASES: QueryCase[] = [
   ...casesOf('consoleSettings', {
     findCallbackUrl: [['the tenant’s', (db, s) => consoleSettings.findCallbackUrl(db, s.tenantId)]],
   }),
+  ...casesOf('engineKeys', {
+    insertEngineKey: [['a key of every tenant', (db) => engineKey(db, null)]],
+    findEngineKey: [['by appKey', (db) => engineKeys.findEngineKey(db, 'EKsnapshot00000')]],
+    listEngineKeys: [['every key, with its tenant', (db) => engineKeys.listEngineKeys(db)]],
+    updateEngineKeyEnabled: [
+      ['disable a key', (db) => engineKeys.updateEngineKeyEnabled(db, 'EKsnapshot00000', false, T0)],
+      ['enable a key', (db) => engineKeys.updateEngineKeyEnabled(db, 'EKsnapshot00000', true, T0)],
+    ],
+    deleteEngineKey: [['by appKey', (db) => engineKeys.deleteEngineKey(db, 'EKsnapshot00000')]],
+    updateEngineKeyLastSeen: [['seen now', (db) => engineKeys.updateEngineKeyLastSeen(db, 1, T0)]],
+    listEngineKeySecrets: [
+      ['every stored secret', (db) => engineKeys.listEngineKeySecrets(db, false)],
+      ['every stored secret, rows locked (PostgreSQL)', (db) => engineKeys.listEngineKeySecrets(db, true)],
+    ],
+    updateEngineKeySecret: [
+      ['replace a secret if unchanged', (db) => engineKeys.updateEngineKeySecret(db, 1, 'secret', 'v1:encrypted')],
+    ],
+    insertEngineKeyAuditEntries: [
+      [
+        'a key of one tenant: its log',
+        (db, s) => engineKeys.insertEngineKeyAuditEntries(db, s.tenantId, engineKeyAudit),
+      ],
+      [
+        'a key of every tenant: every tenant’s log',
+        (db) => engineKeys.insertEngineKeyAuditEntries(db, null, engineKeyAudit),
+      ],
+    ],
+  }),
 ];
+
+/** An engine key (the cases that read or change one find it under this appKey). */
+function engineKey(db: Database, tenantId: number | null): Promise<number> {
+  return engineKeys.insertEngineKey(db, {
+    appKey: 'EKsnapshot00000',
+    appSecret: 'secret',
+    name: '引擎',
+    tenantId,
+    now: T0,
+  });
+}
+
+const engineKeyAudit = {
+  app_key: 'EKsnapshot00000',
+  user_name: null,
+  method: 'CLI',
+  action: 'engine/key/create',
+  robot_call_job_id: null,
+  code: 200,
+  result_msg: 'engine key EKsnapshot00000 created',
+  summary: 'scope: all tenants',
+  client_ip: 'local',
+  request_id: 'engine-key-ABCDEFGH',
+  created_at: T0,
+};
 
 /** A console user `alice` of the tenant (the cases that need one make it first). */
 function consoleUser(db: Database, tenantId: number): Promise<number> {

@@ -49,6 +49,13 @@ const CROSS_TENANT: Record<string, string> = {
   'consoleUsers.listConsoleUsers': 'operator CLI: every tenant’s console users',
   'consoleUsers.updateConsoleUserEnabled': 'operator CLI: by username',
   'consoleUsers.updateConsoleUserPassword': 'operator CLI or the user’s own session: by user id',
+  'engineKeys.findEngineKey': 'the engine signature check finds the appKey; a key may serve every tenant',
+  'engineKeys.listEngineKeys': 'operator CLI: every engine key',
+  'engineKeys.updateEngineKeyEnabled': 'operator CLI: by appKey',
+  'engineKeys.deleteEngineKey': 'operator CLI: by appKey',
+  'engineKeys.updateEngineKeyLastSeen': 'the engine signature check: by key id',
+  'engineKeys.listEngineKeySecrets': 'server-key rotation re-encrypts every stored secret',
+  'engineKeys.updateEngineKeySecret': 'server-key rotation: one engine key’s secret by id, if unchanged',
 };
 
 /** Tables without tenant_id that the queries use: reference tables or coordinator-local under Citus. */
