@@ -1,11 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Announcement, classify, fingerprintG711 } from './fingerprint.js';
 import type { G711Codec } from './g711.js';
+import { freeUdpPorts, startTestCarrier, type TestCarrier } from './testCarrier.js';
 import { type CallRequest, SipUserAgent } from './userAgent.js';
 
 /*
@@ -15,54 +14,19 @@ import { type CallRequest, SipUserAgent } from './userAgent.js';
  */
 
 const dir = mkdtempSync(join(tmpdir(), 'outcall-carrier-'));
-let carrier: ChildProcess;
+let carrier: TestCarrier;
 let carrierPort: number;
 let agent: SipUserAgent;
 
-/** A UDP port P with P+1..P+4 free too (the carrier's SIP, control and media ports). */
-async function freePorts(): Promise<number> {
-  for (;;) {
-    const base = await bind(0);
-    if (base === undefined || base > 65000) continue;
-    const others = await Promise.all([1, 2, 3, 4].map((step) => bind(base + step)));
-    if (others.every((port) => port !== undefined)) return base;
-  }
-}
-
-function bind(port: number): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    const socket = createSocket('udp4');
-    socket.once('error', () => resolve(undefined));
-    socket.bind(port, '127.0.0.1', () => {
-      const bound = socket.address().port;
-      socket.close(() => resolve(bound));
-    });
-  });
-}
-
 beforeAll(async () => {
-  carrierPort = await freePorts();
-  carrier = spawn(
-    process.execPath,
-    ['examples/carrier/start.mjs', '--port', String(carrierPort), '--dir', dir, '--password', 'right-password'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    carrier.stdout!.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('carrier listening')) resolve();
-    });
-    carrier.once('exit', (code) => reject(new Error(`the carrier exited (${code})`)));
-  });
-  agent = await SipUserAgent.start({ address: '127.0.0.1', port: await freePorts() });
+  carrier = await startTestCarrier(dir);
+  carrierPort = carrier.port;
+  agent = await SipUserAgent.start({ address: '127.0.0.1', port: await freeUdpPorts() });
 });
 
 afterAll(async () => {
   agent?.close();
-  if (carrier && carrier.exitCode === null) {
-    const exited = new Promise((resolve) => carrier.once('exit', resolve));
-    carrier.kill('SIGTERM');
-    await exited;
-  }
+  await carrier?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
