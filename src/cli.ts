@@ -12,6 +12,7 @@ import { lockDialer } from './db/dialerLock.js';
 import { migrateToLatest, migrationStatus } from './db/migrate.js';
 import { DEMO_CREDENTIALS_FILE, demoCredentialsFile } from './demo/credentials.js';
 import { ServiceError } from './domain/errors.js';
+import { registerSipEngineCommand } from './engines/sip/cli.js';
 import { pruneAuditLog } from './services/auditLog.js';
 import {
   callbackSecretOf,
@@ -562,7 +563,7 @@ tenantOptions(audit.command('prune'))
   });
 
 registerUserCommands(program, withDatabase, tenantOf, (message) => new CliError(message));
-registerEngineCommands(program, withDatabase, tenantOf, (message) => new CliError(message));
+registerSipEngineCommand(registerEngineCommands(program, withDatabase, tenantOf, (message) => new CliError(message)));
 
 const callbacks = program.command('callbacks').description("a tenant's pushed events: the delivery log and redelivery");
 tenantOptions(callbacks.command('list'))
