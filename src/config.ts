@@ -45,6 +45,8 @@ export interface Config {
   readonly dialerEnabled: boolean;
   /** How much faster than real time the simulated calls pass. */
   readonly dialerSpeed: number;
+  /** A caller line is disabled after this many failed calls in a row (docs/lines.md). */
+  readonly lineFailureLimit: number;
   /** Serve the OpenAPI document (/openapi.json) and the interactive docs (/docs). */
   readonly docsEnabled: boolean;
   /** Signed requests per second per appKey, across every process on the database; 0 switches the limit off. */
@@ -239,6 +241,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     migrateOnStart: flag(env, 'MIGRATE_ON_START', true),
     dialerEnabled: flag(env, 'DIALER_ENABLED', true),
     dialerSpeed: integer(env, 'DIALER_SPEED', 1, 1, 100_000),
+    lineFailureLimit: integer(env, 'LINE_FAILURE_LIMIT', 20, 1, 1_000_000),
     docsEnabled: flag(env, 'DOCS_ENABLED', true),
     rateLimitPerSecond,
     answerCacheMb: integer(env, 'ANSWER_CACHE_MB', 16, 0, 4096),

@@ -74,13 +74,15 @@ export class TenantFixture {
     return insertReference(this.database, 'customer_group', { tenant_id: this.tenantId, created_at: T0, name });
   }
 
-  async phoneLine(phoneNumber: string): Promise<number> {
+  /** A caller line; `simulated` (the built-in simulator dials it) unless said otherwise. */
+  async phoneLine(phoneNumber: string, engine: 'simulated' | 'external' = 'simulated'): Promise<number> {
     return insertReference(this.database, 'phone_line', {
       tenant_id: this.tenantId,
       created_at: T0,
       phone_number: phoneNumber,
       phone_type: 'LANDLINE',
       name: `线路${phoneNumber.slice(-4)}`,
+      engine,
     });
   }
 

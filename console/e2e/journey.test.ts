@@ -400,6 +400,39 @@ describe.skipIf(!hasChromium)('the console in a browser', () => {
     expect(await page.locator('body').innerText()).not.toContain(secret);
   });
 
+  it('lets an admin add a caller line, saying what is missing first', async () => {
+    await page.goto(`${server.url}/console/settings`);
+    await page.locator('.lines-table .el-table__row').first().waitFor();
+    const before = await page.locator('.lines-table .el-table__row').count();
+    await page.click('.add-line');
+    const dialog = page.locator('.line-dialog');
+    await dialog.locator('.save-line').click(); // no number: the form says so
+    await expect.poll(() => dialog.locator('.el-form-item__error').count()).toBeGreaterThan(0);
+    await dialog.locator('input[name=phoneNumber]').fill('0571-8888-6666');
+    await dialog.locator('input[name=phoneName]').fill('杭州中继');
+    await dialog.locator('.line-channels input').fill('2');
+    await dialog.locator('.line-channels input').blur();
+    await dialog.locator('input[name=sipUri]').fill('sip:trunk.example.com');
+    await dialog.locator('input[name=sipPassword]').fill('trunk-password');
+    await shot('14-line-dialog');
+    await dialog.locator('.save-line').click();
+    await dialog.waitFor({ state: 'hidden' });
+    await expect.poll(() => page.locator('.lines-table .el-table__row').count()).toBe(before + 1);
+    const row = page.locator('.lines-table .el-table__row', { hasText: '057188886666' });
+    expect(await row.innerText()).toContain('杭州中继');
+    await shot('15-lines');
+    const lines = await call(server, tenant.credentials, 'GET', '/apiOpen/v1/phone/getPhoneList');
+    const id = lines.data.find((l: { phoneNumber: string }) => l.phoneNumber === '057188886666').tenantPhoneNumberId;
+    const detail = await call(
+      server,
+      tenant.credentials,
+      'GET',
+      `/apiOpen/v1/phone/getPhoneDetail?phoneNumberId=${id}`,
+    );
+    expect(detail.data).toMatchObject({ engine: 'external', channels: 2, hasSipPassword: true, phoneName: '杭州中继' });
+    expect(await page.locator('body').innerText()).not.toContain('trunk-password');
+  });
+
   it('changes the password, signs out, and signs in with the new one', async () => {
     await page.goto(`${server.url}/console/jobs`);
     await page.locator('.jobs-table').waitFor();

@@ -325,7 +325,41 @@ export const listKeys = () => get<ApiKey[]>('/keys');
 export const createKey = () => post<{ appKey: string; appSecret: string }>('/keys');
 export const setKeyEnabled = (appKey: string, enabled: boolean) =>
   post<null>(`/keys/${encodeURIComponent(appKey)}/${enabled ? 'enable' : 'disable'}`);
-export const getSettings = () => get<{ callbackUrl: string | null }>('/settings');
-export const putSettings = (callbackUrl: string) => put<null>('/settings', { callbackUrl });
+export const getSettings = () => get<{ callbackUrl: string | null; timeZone?: string }>('/settings');
+export const putSettings = (settings: { callbackUrl?: string; timeZone?: string }) =>
+  put<{ callbackUrl: string | null; timeZone: string }>('/settings', settings);
+
+/** A caller line as the settings screen shows it (phone/getPhoneDetail's answer; docs/lines.md). */
+export interface CallerLine {
+  phoneNumberId: number;
+  phoneNumber: string;
+  phoneType: string;
+  phoneName: string | null;
+  engine: string;
+  channels: number | null;
+  callsPerSecond: number | null;
+  ringTimeoutSeconds: number;
+  maxCallSeconds: number;
+  dailyCapPerNumber: number | null;
+  enabled: boolean;
+  disabledReason: string | null;
+  consecutiveFailures: number;
+  highWaterMark: number;
+  sipUri: string | null;
+  sipUsername: string | null;
+  hasSipPassword: boolean;
+  sipTransport: string;
+  sipCodecs: string[];
+  creationTime: string;
+}
+interface LineChange {
+  phoneLine: CallerLine;
+  changed: string[];
+}
+export const listLines = () => get<CallerLine[]>('/lines');
+export const addLine = (body: Record<string, unknown>) => post<LineChange>('/lines', body);
+export const changeLine = (id: number, body: Record<string, unknown>) => put<LineChange>(`/lines/${id}`, body);
+export const setLineEnabled = (id: number, enabled: boolean) =>
+  post<LineChange>(`/lines/${id}/${enabled ? 'enable' : 'disable'}`);
 export const listCallbacks = (query: Record<string, unknown>) =>
   get<Page<Record<string, unknown>> | Record<string, unknown>[]>(`/callbacks${queryString(query)}`);

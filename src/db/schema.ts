@@ -11,6 +11,7 @@ import type {
   ResultStatus,
   TurnType,
 } from '../domain/enums.js';
+import type { LineEngine, SipTransport } from '../domain/phoneLine.js';
 
 /** The signature versions an appKey may be set to require at least (docs/signature.md). */
 export type SignatureVersion = 'v1' | 'v2';
@@ -145,12 +146,9 @@ export interface PhoneLineTable {
   /** Encrypted (services/secrets.ts), context `phone_line.sip_password:<id>`. */
   sip_password: string | null;
   sip_transport: Generated<SipTransport>;
-  /** A JSON list of codecs, e.g. ["PCMA","PCMU"]. */
+  /** A JSON list of codecs as text (both databases), e.g. ["PCMA","PCMU"]. */
   sip_codecs: Generated<string>;
 }
-
-export type LineEngine = 'simulated' | 'external';
-export type SipTransport = 'udp' | 'tcp';
 
 export interface CustomerPersonTable {
   id: Id;

@@ -118,6 +118,12 @@ const DEMO_FLOW_INDUSTRIES: { industry: Industry; sub_industry: SubIndustry }[] 
 
 /** Where the demo's landlines are registered, and what a minute costs on them (厘: 0.001 yuan). */
 const NANJING_LANDLINE = { local_bill_rate: 60, other_bill_rate: 80, area_code: '025', province: '江苏', city: '南京' };
+/**
+ * The demo's lines are dialled by the built-in simulator (docs/lines.md); a landline trunk has
+ * room for every demo job that shares it, a mobile line is one SIM: one call at a time.
+ */
+const SIMULATED_LANDLINE = { engine: 'simulated', concurrency_quota: 30 } as const;
+const SIMULATED_SIM = { engine: 'simulated', concurrency_quota: 1 } as const;
 
 /** An instant within the demo jobs' calling hours (09:00–12:00, 13:30–19:30 local), `daysAgo` days before `now`. */
 function callingMoment(random: Random, now: number, daysAgo: number, timeZone: string): number {
@@ -190,6 +196,7 @@ async function seedTenant(database: Database, tenantId: number, random: Random, 
         phone_type: 'LANDLINE',
         name: '南京固话1',
         ...NANJING_LANDLINE,
+        ...SIMULATED_LANDLINE,
       }),
       await insertReference(trx, 'phone_line', {
         ...base,
@@ -197,12 +204,14 @@ async function seedTenant(database: Database, tenantId: number, random: Random, 
         phone_type: 'LANDLINE',
         name: '南京固话2',
         ...NANJING_LANDLINE,
+        ...SIMULATED_LANDLINE,
       }),
       await insertReference(trx, 'phone_line', {
         ...base,
         phone_number: '17712345678',
         phone_type: 'MOBILE',
         name: '手机线路',
+        ...SIMULATED_SIM,
         local_bill_rate: 100,
         other_bill_rate: 120,
         area_code: '0571',

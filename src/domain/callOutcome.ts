@@ -119,10 +119,9 @@ export function callOutcome(signals: CallSignals): { resultStatus: ResultStatus;
     if (status) return { resultStatus: status, source: 'q850' };
   }
   // An engine without SIP (a voice-agent framework) says the call was answered by its instant.
-  if (signals.answerAt != null && signals.sipCode == null) return { resultStatus: 'ANSWERED', source: 'answered' };
+  if (signals.answerAt != null) return { resultStatus: 'ANSWERED', source: 'answered' };
   // The ring timeout is ours: whatever the network said (or did not), nobody answered in time.
-  if (signals.endedBy === 'ring_timeout' && signals.answerAt == null && signals.sipCode == null)
-    return { resultStatus: 'NO_ANSWER', source: 'ring_timeout' };
+  if (signals.endedBy === 'ring_timeout') return { resultStatus: 'NO_ANSWER', source: 'ring_timeout' };
   if (signals.resultHint) return { resultStatus: signals.resultHint, source: 'hint' };
   return { resultStatus: 'SYSTEM_ERROR', source: 'none' };
 }

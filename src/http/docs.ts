@@ -109,6 +109,12 @@ export const TAGS: readonly { name: string; generation: Generation; description:
       'outcall’s own job operations in the 2018 style (create, start, pause, resume, stop, delete, import customers, ' +
       'dialog flows and caller lines), and the call engines’ reports of finished calls (addCallRecord, addCallRecords).',
   },
+  {
+    name: 'phone (outcall)',
+    generation: 'outcall',
+    description:
+      '线路管理 — outcall’s own management of the tenant’s caller lines: add, change, disable, enable, one line’s detail (docs/lines.md).',
+  },
   { name: 'doNotCall', generation: 'outcall', description: '免打扰名单 — numbers never to dial (outcall’s own).' },
   {
     name: 'auditLog',
@@ -131,6 +137,14 @@ export const TAGS: readonly { name: string; generation: Generation; description:
 
 const LATER_RESOURCES = new Set(TAGS.filter((t) => t.generation === 'later API').map((t) => t.name));
 const TASKS_2018 = new Set(['getTasks', 'getTaskDetail', 'getCallRecordInfoList', 'callDetail']);
+/** outcall's own paths under a later API resource: they belong to outcall, not to the platform. */
+const OUTCALL_EXTENSIONS: Record<string, string> = {
+  'phone/create': 'phone (outcall)',
+  'phone/update': 'phone (outcall)',
+  'phone/disable': 'phone (outcall)',
+  'phone/enable': 'phone (outcall)',
+  'phone/getPhoneDetail': 'phone (outcall)',
+};
 const PREFIX = /^\[(?:later API|2018 API|outcall)\] /;
 
 /**
@@ -143,6 +157,8 @@ export function classifyPath(url: string): { tag: string; generation: Generation
   const m = /^\/apiOpen\/v1\/([^/]+)\/[^/]+$/.exec(url);
   if (!m) return undefined;
   const resource = m[1]!;
+  const extension = OUTCALL_EXTENSIONS[url.slice('/apiOpen/v1/'.length)];
+  if (extension) return { tag: extension, generation: 'outcall' };
   if (LATER_RESOURCES.has(resource)) return { tag: resource, generation: 'later API' };
   if (resource === 'task')
     return TASKS_2018.has(url.slice('/apiOpen/v1/task/'.length))

@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import { type Database, poolStats } from '../db/database.js';
 import { migrationStatus } from '../db/migrate.js';
 import type { DialerStats } from '../dialer/dialer.js';
+import { lineMetrics } from '../services/phoneLines.js';
 import type { App } from './app.js';
 import type { ConnectionGuard } from './connections.js';
 
@@ -240,6 +241,8 @@ export function registerProbes(
   if (metrics) {
     metrics.addSource(databaseSource(database));
     metrics.addSource(connectionSource(deps.connections));
+    // Caller lines disabled after failures in a row (services/phoneLines.ts, wherever results are taken).
+    metrics.addSource(lineMetrics);
     app.get(METRICS_PATH, { schema: { hide: true } }, async (_request, reply) =>
       reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
     );

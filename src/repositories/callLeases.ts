@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import type { Database } from '../db/database.js';
-import type { CallLeaseTable, LineEngine } from '../db/schema.js';
+import type { CallLeaseTable } from '../db/schema.js';
 import type { ResultStatus } from '../domain/enums.js';
+import type { LineEngine } from '../domain/phoneLine.js';
 import { chunks, parseJson } from './rows.js';
 
 /*

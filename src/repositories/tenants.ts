@@ -42,6 +42,16 @@ export async function updateTenantIsvInfo(
   return Number(result.numUpdatedRows) > 0;
 }
 
+/** The tenant's time zone from now on; false when there is no such tenant. */
+export async function updateTenantTimeZone(db: Database, tenantId: number, timeZone: string): Promise<boolean> {
+  const result = await db.db
+    .updateTable('tenant')
+    .set({ time_zone: timeZone })
+    .where('id', '=', tenantId)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
 export async function countTenants(db: Database): Promise<number> {
   const row = await db.db
     .selectFrom('tenant')

@@ -111,4 +111,7 @@ export const NewApiKey = Type.Object({
 });
 export const KeyState = Type.Object({ appKey: Type.String(), enabled: Type.Boolean() });
 
-export const ConsoleSettings = Type.Object({ callbackUrl: NullableString() });
+export const ConsoleSettings = Type.Object({
+  callbackUrl: NullableString(),
+  timeZone: Type.String({ description: 'the tenant’s IANA time zone (docs/statistics.md: what a change does)' }),
+});

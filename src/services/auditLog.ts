@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/database.js';
 import { invalidParameter } from '../domain/errors.js';
 import { formatDateTime, isCalendarDate, startOfLocalDate, timeBound } from '../domain/time.js';
@@ -133,6 +134,38 @@ export function auditEntryOf(r: AuditedRequest): NewAuditEntry {
     request_id: r.requestId,
     created_at: r.at,
   };
+}
+
+/**
+ * An entry for a change made outside an HTTP request: by an operator with the CLI (`actor` cli) or
+ * by outcall itself (a caller line disabled after failures). Like every entry it says what
+ * changed, never the values (no numbers, names or secrets).
+ */
+export async function auditChangeOutsideRequest(
+  db: Database,
+  e: {
+    tenantId: number;
+    actor: 'cli' | 'outcall';
+    action: string;
+    resultMsg: string;
+    summary: string | null;
+    at: number;
+  },
+): Promise<void> {
+  await insertAuditEntry(db, {
+    tenant_id: e.tenantId,
+    app_key: '',
+    user_name: e.actor === 'cli' ? 'outcall CLI' : 'outcall',
+    method: e.actor === 'cli' ? 'CLI' : 'SYSTEM',
+    action: e.action,
+    robot_call_job_id: null,
+    code: 200,
+    result_msg: e.resultMsg.slice(0, MAX_RESULT_MSG),
+    summary: e.summary?.slice(0, MAX_SUMMARY) ?? null,
+    client_ip: '',
+    request_id: randomUUID(),
+    created_at: e.at,
+  });
 }
 
 /** Writes one entry (one insert). */

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import type { Database } from '../db/database.js';
-import type { LineEngine } from '../db/schema.js';
 import { isWithinCallingHours } from '../domain/callingHours.js';
 import {
   type AnsweredBy,
@@ -12,6 +11,7 @@ import {
 import { scriptOf } from '../domain/dialogFlow.js';
 import type { HangupBy, IntentLevel, ResultStatus, TurnType } from '../domain/enums.js';
 import { conflict, notFound } from '../domain/errors.js';
+import type { LineEngine } from '../domain/phoneLine.js';
 import { localDate, startOfLocalDate } from '../domain/time.js';
 import {
   type CallLease,
@@ -44,6 +44,7 @@ import {
 } from '../repositories/callLeases.js';
 import { parseJson } from '../repositories/rows.js';
 import { type FinishedCall, recordFinishedCalls, retryDeadlock } from './callResults.js';
+import { noteLineOutcome } from './phoneLines.js';
 import { decryptSecret } from './secrets.js';
 
 /*
@@ -92,7 +93,15 @@ export interface LeaseSettings {
   leaseTtlMs: number;
   /** Added to a dialled call's ring timeout and maximum length before it is declared lost (ENGINE_LEASE_GRACE_MS). */
   leaseGraceMs: number;
+  /** Failures in a row that disable a caller line (LINE_FAILURE_LIMIT; default 20). */
+  lineFailureLimit?: number;
 }
+
+/** Where a line disabled after failures is told (services/phoneLines.ts noteLineOutcome). */
+export interface LeaseLog {
+  warn(obj: object, msg: string): void;
+}
+const SILENT: LeaseLog = { warn: () => {} };
 
 export const DEFAULT_LEASE_SETTINGS: LeaseSettings = { leaseTtlMs: 30_000, leaseGraceMs: 60_000 };
 
@@ -305,8 +314,16 @@ async function claimFromJob(
   if (leases.length === 0) return [];
   const inserted = await insertLeases(db, leases);
   const claimed = leases.filter((l) => inserted.has(l.id));
-  const usedLines = [...new Set(claimed.flatMap((l) => (l.phone_line_id == null ? [] : [l.phone_line_id])))];
-  await raiseHighWaterMarks(db, usedLines);
+  // A line's high-water mark is written only when this claim took it higher: a write on phone_line
+  // moves the tenant's data version (answer cache), which claims otherwise never do.
+  const risen = lines.filter((l) => {
+    const live = loads.get(l.id)!.live + claimed.filter((c) => c.phone_line_id === l.id).length;
+    return live > l.high_water_mark;
+  });
+  await raiseHighWaterMarks(
+    db,
+    risen.map((l) => l.id),
+  );
   return describeClaims(db, engine, claimed, lineOf, settings);
 }
 
@@ -565,19 +582,6 @@ export interface ResultAnswer {
   resultStatus: ResultStatus;
 }
 
-/** What a line's health is told of each result (services/phoneLines.ts once caller lines keep it). */
-export type LineOutcomeListener = (
-  database: Database,
-  tenantId: number,
-  phoneLineId: number,
-  status: ResultStatus,
-) => Promise<void>;
-let lineOutcomeListener: LineOutcomeListener | undefined;
-/** Set by the caller-lines service: counts failures of the line after each result's transaction. */
-export function onLineOutcome(listener: LineOutcomeListener | undefined): void {
-  lineOutcomeListener = listener;
-}
-
 const HANGUP: Record<EndedBy, HangupBy> = {
   remote: 'REMOTE_HANGUP',
   local: 'ROBOT_HANGUP',
@@ -599,6 +603,7 @@ export async function reportCallResult(
   leaseId: string,
   report: CallReport,
   now = Date.now(),
+  options: { settings?: LeaseSettings; log?: LeaseLog } = {},
 ): Promise<ResultAnswer> {
   const outcome = await retryDeadlock(() =>
     database.transaction(async (db) => {
@@ -702,16 +707,28 @@ export async function reportCallResult(
   if (!outcome.replay) {
     countEnded(outcome.lease, 'result');
     bump(engineCounters.outcomes, `${outcome.lease.phone_line_id ?? ''}|${outcome.answer.resultStatus}`);
-    await noteLine(database, outcome.lease, outcome.answer);
+    await noteLine(database, outcome.lease, outcome.answer, now, options);
     claimableWork.notify();
   }
   return outcome.answer;
 }
 
+/** The results that count against the line, not the customer: K in a row disable it. */
+const LINE_FAILURES: ReadonlySet<ResultStatus> = new Set(['FROM_PHONE_ERROR', 'CAN_NOT_CONNECT']);
+
 /** Tells the line's health of a recorded result (after the result's transaction). */
-async function noteLine(database: Database, lease: CallLease, answer: ResultAnswer): Promise<void> {
-  if (lease.phone_line_id == null || answer.callRecordId == null || !lineOutcomeListener) return;
-  await lineOutcomeListener(database, lease.tenant_id, lease.phone_line_id, answer.resultStatus);
+async function noteLine(
+  database: Database,
+  lease: CallLease,
+  answer: ResultAnswer,
+  now: number,
+  options: { settings?: LeaseSettings; log?: LeaseLog },
+): Promise<void> {
+  if (lease.phone_line_id == null || answer.callRecordId == null) return;
+  await noteLineOutcome(database, lease.tenant_id, lease.phone_line_id, LINE_FAILURES.has(answer.resultStatus), now, {
+    limit: options.settings?.lineFailureLimit ?? 20,
+    log: options.log ?? SILENT,
+  });
 }
 
 export interface ReapReport {

@@ -21,7 +21,7 @@ import { percent } from './jobStats.js';
 import { getTasks } from './jobs.js';
 import { IGNORED_WITH_LAST_CALL, laterCallRecordFilter } from './laterCallRecords.js';
 import { pageOf, pageRequest } from './paging.js';
-import { createApiKey, listKeys, setKeyEnabled } from './tenants.js';
+import { createApiKey, listKeys, setKeyEnabled, setTenantTimeZone } from './tenants.js';
 
 /*
  * What the console asks beyond the Open API's own services: the job list with each job's calls and
@@ -195,11 +195,24 @@ export async function setTenantKeyEnabled(
 }
 
 export async function getConsoleSettings(db: Database, caller: Caller) {
-  return { callbackUrl: await findCallbackUrl(db, caller.tenantId) };
+  return { callbackUrl: await findCallbackUrl(db, caller.tenantId), timeZone: caller.timeZone };
 }
 
-/** Validated as isv/updateIsvInfo validates it (services/callbacks.ts); empty or null clears it. */
-export async function updateConsoleSettings(db: Database, caller: Caller, body: { callbackUrl?: string | null }) {
+/**
+ * The callback URL, validated as isv/updateIsvInfo validates it (services/callbacks.ts; empty
+ * clears it), and the time zone (services/tenants.ts) — each only when sent.
+ */
+export async function updateConsoleSettings(
+  db: Database,
+  caller: Caller,
+  body: { callbackUrl?: string | null; timeZone?: string },
+) {
+  // The zone first: a refused zone changes nothing.
+  const timeZone =
+    body.timeZone === undefined
+      ? caller.timeZone
+      : (await setTenantTimeZone(db, caller.tenantId, body.timeZone)).timeZone;
+  if (body.callbackUrl === undefined) return { callbackUrl: await findCallbackUrl(db, caller.tenantId), timeZone };
   const raw = body.callbackUrl?.trim() ?? '';
-  return { callbackUrl: await setCallbackUrl(db, caller.tenantId, raw === '' ? null : raw) };
+  return { callbackUrl: await setCallbackUrl(db, caller.tenantId, raw === '' ? null : raw), timeZone };
 }

@@ -16,6 +16,7 @@ import { dirname, resolve } from 'node:path';
 import type { Database } from '../db/database.js';
 import { listCallbackSecrets, updateCallbackSecret } from '../repositories/callbacks.js';
 import { listEngineKeySecrets, updateEngineKeySecret } from '../repositories/engineKeys.js';
+import { listSipPasswords, updateSipPassword } from '../repositories/phoneLines.js';
 import { listAppSecrets, updateAppSecret } from '../repositories/tenants.js';
 
 /*
@@ -343,6 +344,13 @@ const SECRET_SOURCES: ((db: Database, lock: boolean) => Promise<StoredSecret[]>)
       context: `engine_key.app_secret:${row.app_key}`,
       value: row.app_secret,
       replace: (trx, to) => updateEngineKeySecret(trx, row.id, row.app_secret, to),
+    })),
+  // The caller lines' SIP trunk passwords (services/phoneLines.ts spells the context too).
+  async (db, lock) =>
+    (await listSipPasswords(db, lock)).map((row) => ({
+      context: `phone_line.sip_password:${row.id}`,
+      value: row.sip_password,
+      replace: (trx, to) => updateSipPassword(trx, row.tenant_id, row.id, row.sip_password, to),
     })),
 ];
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Database } from '../db/database.js';
 import type { SignatureVersion } from '../db/schema.js';
 import { DEFAULT_DIALOG_FLOW } from '../domain/dialogFlow.js';
-import { invalidParameter } from '../domain/errors.js';
+import { invalidParameter, notFound } from '../domain/errors.js';
 import { BUILT_IN_INTENT_LEVEL_TAG, checkTenantSign } from '../domain/tenant.js';
 import { DEFAULT_TIME_ZONE, isValidTimeZone } from '../domain/time.js';
 import { insertIntentLevelTag } from '../repositories/intentLevelTags.js';
@@ -16,7 +16,9 @@ import {
   listApiKeys,
   updateApiKeyEnabled,
   updateApiKeySignatureVersion,
+  updateTenantTimeZone,
 } from '../repositories/tenants.js';
+import { auditChangeOutsideRequest } from './auditLog.js';
 import { callbackSecretOf } from './callbacks.js';
 import { appSecretContext, decryptSecret, encryptSecret } from './secrets.js';
 
@@ -116,6 +118,41 @@ export async function setKeySignatureVersion(
   minSignatureVersion: SignatureVersion,
 ): Promise<boolean> {
   return updateApiKeySignatureVersion(db, appKey, minSignatureVersion);
+}
+
+/**
+ * The tenant's time zone from now on (an IANA name). Statistics already counted stay on the days
+ * they were counted on (job_day_stats is keyed by the tenant-local day at write time); calls from
+ * now on count on the new zone's days, calling hours are read in it, and times are shown in it
+ * (docs/statistics.md). `audit` is given by callers outside an HTTP request (the CLI); a request's
+ * own entry is written by the app's hook. Answers the zone and whether it changed.
+ */
+export async function setTenantTimeZone(
+  db: Database,
+  tenantId: number,
+  timeZone: string,
+  options: { audit?: 'cli'; now?: number } = {},
+): Promise<{ timeZone: string; changed: boolean }> {
+  if (!isValidTimeZone(timeZone.trim()))
+    throw invalidParameter('timeZone', `"${timeZone}" is not an IANA time zone (e.g. Asia/Shanghai)`);
+  // Its canonical spelling (asia/shanghai → Asia/Shanghai), as every other tenant's is stored.
+  const zone = new Intl.DateTimeFormat('en-US', { timeZone: timeZone.trim() }).resolvedOptions().timeZone;
+  return db.transaction(async (trx) => {
+    const tenant = await findTenant(trx, tenantId);
+    if (!tenant) throw notFound('tenantId', tenantId);
+    if (tenant.time_zone === zone) return { timeZone: zone, changed: false };
+    await updateTenantTimeZone(trx, tenantId, zone);
+    if (options.audit)
+      await auditChangeOutsideRequest(trx, {
+        tenantId,
+        actor: options.audit,
+        action: 'tenant/setTimeZone',
+        resultMsg: `time zone ${tenant.time_zone} → ${zone}`,
+        summary: null,
+        at: options.now ?? Date.now(),
+      });
+    return { timeZone: zone, changed: true };
+  });
 }
 
 /** The tenant's first enabled key with its secret in clear (the demo prints it); undefined when it has none. */

@@ -236,6 +236,10 @@ describe('roles', () => {
       ['POST', `/console/api/keys/${tenant.credentials.appKey}/disable`],
       ['GET', '/console/api/settings'],
       ['PUT', '/console/api/settings'],
+      ['GET', '/console/api/lines'],
+      ['POST', '/console/api/lines'],
+      ['PUT', '/console/api/lines/1'],
+      ['POST', '/console/api/lines/1/disable'],
     ] as const) {
       const r = await browser.call(method, path, { body: method === 'PUT' ? { callbackUrl: null } : undefined });
       expect(r.code, `${method} ${path}`).toBe(403);
@@ -269,16 +273,69 @@ describe('roles', () => {
 
   it('let an admin set the callback URL, refusing what is not an http(s) URL with 412', async () => {
     const browser = await signedIn(admin);
-    expect((await browser.call('GET', '/console/api/settings')).data).toEqual({ callbackUrl: null });
+    expect((await browser.call('GET', '/console/api/settings')).data).toEqual({
+      callbackUrl: null,
+      timeZone: 'Asia/Shanghai',
+    });
     const bad = await browser.call('PUT', '/console/api/settings', { body: { callbackUrl: 'ftp://x' } });
     expect(bad.code).toBe(412);
     expect(bad.resultMsg).toContain('callbackUrl');
     const url = 'https://example.test/hook';
     expect((await browser.call('PUT', '/console/api/settings', { body: { callbackUrl: url } })).code).toBe(200);
-    expect((await browser.call('GET', '/console/api/settings')).data).toEqual({ callbackUrl: url });
+    expect((await browser.call('GET', '/console/api/settings')).data).toEqual({
+      callbackUrl: url,
+      timeZone: 'Asia/Shanghai',
+    });
     expect((await browser.call('PUT', '/console/api/settings', { body: { callbackUrl: '' } })).data).toEqual({
       callbackUrl: null,
+      timeZone: 'Asia/Shanghai',
     });
+  });
+
+  it('let an admin change the tenant’s time zone (an IANA zone) without touching the callback URL', async () => {
+    const browser = await signedIn(admin);
+    const url = 'https://example.test/zone-hook';
+    await browser.call('PUT', '/console/api/settings', { body: { callbackUrl: url } });
+    const bad = await browser.call('PUT', '/console/api/settings', { body: { timeZone: 'Nowhere/Land' } });
+    expect(bad.code).toBe(412);
+    expect(bad.resultMsg).toContain('timeZone');
+    const moved = await browser.call('PUT', '/console/api/settings', { body: { timeZone: 'Europe/Berlin' } });
+    expect(moved.data).toEqual({ callbackUrl: url, timeZone: 'Europe/Berlin' });
+    // Times are shown in the new zone from the next request on.
+    expect((await browser.call('GET', '/console/api/settings')).data.timeZone).toBe('Europe/Berlin');
+    await browser.call('PUT', '/console/api/settings', { body: { timeZone: 'Asia/Shanghai', callbackUrl: '' } });
+  });
+
+  it('let an admin add, change, disable and enable caller lines, as the API’s phone/ does', async () => {
+    const browser = await signedIn(admin);
+    const added = await browser.call('POST', '/console/api/lines', {
+      body: { phoneNumber: '057166660001', phoneName: '控制台线路', channels: 2, sipPassword: 'console-pw' },
+    });
+    expect(added.code, added.resultMsg).toBe(200);
+    const id = added.data.phoneLine.phoneNumberId;
+    expect(added.data.phoneLine).toMatchObject({ engine: 'external', channels: 2, hasSipPassword: true });
+    const bad = await browser.call('PUT', `/console/api/lines/${id}`, { body: { maxCallSeconds: 5 } });
+    expect(bad.code).toBe(412);
+    expect(bad.resultMsg).toContain('maxCallSeconds');
+    const changed = await browser.call('PUT', `/console/api/lines/${id}`, {
+      body: { channels: 2, noLimit: ['callsPerSecond'], ringTimeoutSeconds: 30 },
+    });
+    expect(changed.data.changed).toEqual(['ringTimeoutSeconds']);
+    expect((await browser.call('POST', `/console/api/lines/${id}/disable`)).data.phoneLine.enabled).toBe(false);
+    const list = await browser.call('GET', '/console/api/lines');
+    expect(list.data.find((l: { phoneNumberId: number }) => l.phoneNumberId === id)).toMatchObject({
+      enabled: false,
+      ringTimeoutSeconds: 30,
+    });
+    expect(JSON.stringify(list.data)).not.toContain('console-pw');
+    expect((await browser.call('POST', `/console/api/lines/${id}/enable`)).data.phoneLine.enabled).toBe(true);
+    // Another tenant's line is not found.
+    const theirs = await call(server, other.credentials, 'POST', '/apiOpen/v1/phone/create', {
+      phoneNumber: '057166660002',
+    });
+    expect((await browser.call('POST', `/console/api/lines/${theirs.data.phoneLine.phoneNumberId}/disable`)).code).toBe(
+      404,
+    );
   });
 
   it('let an admin read the callback delivery log, as /apiOpen/v1/callback/list answers it', async () => {

@@ -16,6 +16,7 @@ import * as engineKeys from '../engineKeys.js';
 import * as intentLevelTags from '../intentLevelTags.js';
 import * as jobStats from '../jobStats.js';
 import * as jobs from '../jobs.js';
+import * as phoneLines from '../phoneLines.js';
 import * as rateLimits from '../rateLimits.js';
 import * as referenceData from '../referenceData.js';
 import * as searchGrams from '../searchGrams.js';
@@ -47,6 +48,7 @@ export const REPOSITORY_MODULES = {
   intentLevelTags,
   jobStats,
   jobs,
+  phoneLines,
   rateLimits,
   referenceData,
   searchGrams,
@@ -1013,6 +1015,7 @@ export const QUERY_CASES: QueryCase[] = [
       ],
     ],
     deleteExpiredSignatureNonces: [['nonces past expiry', (db) => tenants.deleteExpiredSignatureNonces(db, T0)]],
+    updateTenantTimeZone: [['a new zone', (db, s) => tenants.updateTenantTimeZone(db, s.tenantId, 'America/New_York')]],
     updateTenantIsvInfo: [
       ['the sign only', (db, s) => tenants.updateTenantIsvInfo(db, s.tenantId, { tenant_sign: 'snapshot-new' })],
       [
@@ -1092,6 +1095,51 @@ export const QUERY_CASES: QueryCase[] = [
       ['a tenant’s entries older than a day', (db, s) => auditLog.deleteAuditEntriesBefore(db, s.tenantId, T0 - DAY)],
     ],
     listTenantTimeZones: [['every tenant', (db) => auditLog.listTenantTimeZones(db)]],
+  }),
+  ...casesOf('phoneLines', {
+    insertPhoneLine: [
+      [
+        'an external line with its limits',
+        (db, s) =>
+          phoneLines.insertPhoneLine(db, {
+            tenant_id: s.tenantId,
+            created_at: T0,
+            phone_number: '02100000009',
+            phone_type: 'LANDLINE',
+            name: '外部线路',
+            engine: 'external',
+            concurrency_quota: 2,
+            calls_per_second: 0.5,
+          }),
+      ],
+    ],
+    listPhoneLineRows: [['a tenant’s lines', (db, s) => phoneLines.listPhoneLineRows(db, s.tenantId)]],
+    findPhoneLine: [['by id', (db, s) => phoneLines.findPhoneLine(db, s.tenantId, s.phoneLineId)]],
+    findPhoneLineByNumber: [['by number', (db, s) => phoneLines.findPhoneLineByNumber(db, s.tenantId, '02100000000')]],
+    updatePhoneLine: [
+      [
+        'channels and a limit',
+        (db, s) =>
+          phoneLines.updatePhoneLine(db, s.tenantId, s.phoneLineId, { concurrency_quota: 3, daily_cap_per_number: 1 }),
+      ],
+    ],
+    countJobsOfLine: [['one line', (db, s) => phoneLines.countJobsOfLine(db, s.tenantId, s.phoneLineId)]],
+    addLineFailure: [['one more', (db, s) => phoneLines.addLineFailure(db, s.tenantId, s.phoneLineId)]],
+    resetLineFailures: [['back to 0', (db, s) => phoneLines.resetLineFailures(db, s.tenantId, s.phoneLineId)]],
+    disableLineWithReason: [
+      [
+        'after failures',
+        (db, s) => phoneLines.disableLineWithReason(db, s.tenantId, s.phoneLineId, '20 failures in a row'),
+      ],
+    ],
+    listUsableLinesOfJob: [['a job’s lines', (db, s) => phoneLines.listUsableLinesOfJob(db, s.tenantId, s.jobId)]],
+    listSipPasswords: [
+      ['to read', (db) => phoneLines.listSipPasswords(db, false)],
+      ['to re-encrypt (locked)', (db) => phoneLines.listSipPasswords(db, true)],
+    ],
+    updateSipPassword: [
+      ['if unchanged', (db, s) => phoneLines.updateSipPassword(db, s.tenantId, s.phoneLineId, 'v1:old', 'v1:new')],
+    ],
   }),
   ...casesOf('doNotCall', {
     lockDoNotCallList: [

@@ -34,6 +34,7 @@ const CROSS_TENANT: Record<string, string> = {
   'tenants.updateApiKeySignatureVersion': 'operator CLI: sets a key’s minimum signature version by appKey',
   'tenants.listAppSecrets': 'server-key rotation re-encrypts every tenant’s stored secrets',
   'tenants.updateAppSecret': 'server-key rotation: one key’s secret by appKey, if unchanged',
+  'phoneLines.listSipPasswords': 'server-key rotation re-encrypts every tenant’s stored secrets',
   'jobs.listJobsToDial': 'the dialer’s scan: every tenant’s jobs in a dialling status',
   'callbacks.takeCallbackBatches': 'the dispatcher takes any tenant’s recording batches (skip locked)',
   'callbacks.deleteCallbackBatches': 'the dispatcher deletes the batches it expanded, by id',

@@ -178,6 +178,13 @@ delete from "signature_nonce"
 where
   "expires_at" < $1;
 
+-- tenants.updateTenantTimeZone: a new zone
+update "tenant"
+set
+  "time_zone" = $1
+where
+  "id" = $2;
+
 -- tenants.updateTenantIsvInfo: the sign only
 update "tenant"
 set

@@ -170,6 +170,13 @@ delete from "signature_nonce"
 where
   "expires_at" < ?;
 
+-- tenants.updateTenantTimeZone: a new zone
+update "tenant"
+set
+  "time_zone" = ?
+where
+  "id" = ?;
+
 -- tenants.updateTenantIsvInfo: the sign only
 update "tenant"
 set

@@ -19,4 +19,5 @@ export const engineOf = (request: {
 export const leaseSettingsOf = (config: Config): LeaseSettings => ({
   leaseTtlMs: config.engineLeaseTtlMs,
   leaseGraceMs: config.engineLeaseGraceMs,
+  lineFailureLimit: config.lineFailureLimit,
 });

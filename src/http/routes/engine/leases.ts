@@ -96,7 +96,11 @@ export function registerLeaseRoutes(app: App, database: Database, config: Config
       };
       const engine = engineOf(request);
       try {
-        return success(request, await reportCallResult(database, engine, leaseId, report), '执行成功');
+        return success(
+          request,
+          await reportCallResult(database, engine, leaseId, report, Date.now(), { settings, log: request.log }),
+          '执行成功',
+        );
       } catch (error) {
         // A result outcall could not take (late, after the lease was reaped as lost; or out of turn) is logged.
         if (error instanceof ServiceError && error.resultCode === 409)

@@ -3,6 +3,7 @@ import type { App } from '../../app.js';
 import { registerCallRecordApi } from './callRecords.js';
 import { registerJobOperations } from './jobOperations.js';
 import { registerJobQueries } from './jobQueries.js';
+import { registerPhoneLineApi } from './phoneLines.js';
 import { registerTenantApi } from './tenant.js';
 
 /**
@@ -12,6 +13,7 @@ import { registerTenantApi } from './tenant.js';
  */
 export function registerLaterApi(app: App, db: Database): void {
   registerTenantApi(app, db);
+  registerPhoneLineApi(app, db);
   registerJobQueries(app, db);
   registerJobOperations(app, db);
   registerCallRecordApi(app, db);

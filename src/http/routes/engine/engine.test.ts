@@ -1,0 +1,181 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TenantFixture } from '../../../../test/fixtures.js';
+import { startTestServer, type TestServer } from '../../../../test/harness.js';
+import { openZone } from '../../../../test/openHours.js';
+import { EngineClient, type EngineCredentials } from '../../../client/engine.js';
+import { OutcallError } from '../../../client/errors.js';
+import { createEngineKey } from '../../../services/engineKeys.js';
+
+/*
+ * The protocol over HTTP (/engine/v1/, docs/engines.md) against the real server on loopback, with
+ * the SDK's EngineClient: a whole session, the 412 and 409 envelopes, the long-poll, /metrics.
+ * Short lease settings; a tenant time zone where it is now about 14:00, so the job's window is open.
+ */
+
+let server: TestServer;
+let tenant: TenantFixture;
+let key: EngineCredentials;
+let client: EngineClient;
+let lineId: number;
+
+beforeAll(async () => {
+  server = await startTestServer({
+    env: {
+      ENGINE_LEASE_TTL_MS: '600',
+      ENGINE_LEASE_GRACE_MS: '100',
+      ENGINE_CLAIM_WAIT_MAX_MS: '3000',
+      ENGINE_RATE_LIMIT_PER_SECOND: '0',
+    },
+  });
+  tenant = await TenantFixture.create(server.database, { timeZone: openZone() });
+  lineId = await tenant.phoneLine('057188880000', 'external');
+  key = await createEngineKey(server.database, { name: 'sip farm', tenantId: tenant.tenantId });
+  client = new EngineClient({ baseUrl: server.url, ...key, retries: 0 });
+});
+afterAll(() => server?.close());
+
+async function envelopeError(work: Promise<unknown>): Promise<{ code: number; resultMsg: string }> {
+  try {
+    await work;
+  } catch (error) {
+    if (error instanceof OutcallError) return { code: error.code!, resultMsg: error.resultMsg! };
+    throw error;
+  }
+  throw new Error('no error');
+}
+
+describe('/engine/v1/ over HTTP', () => {
+  it('a session: claim, dial, heartbeat, result; a replay answers the same', async () => {
+    const customer = await tenant.customer();
+    const { jobId } = await tenant.job({ phoneLineIds: [lineId], customers: [customer.id] });
+    const claim = await client.claim({ max: 5, waitMs: 0 });
+    expect(claim.heartbeatIntervalMs).toBe(100);
+    expect(claim.tasks).toMatchObject([
+      { robotCallJobId: jobId, calledPhoneNumber: customer.phone, attempt: 1, line: { phoneLineId: lineId } },
+    ]);
+    const leaseId = claim.tasks[0]!.leaseId;
+    expect(await client.dial(leaseId)).toEqual({ leaseTtlMs: 600 });
+    expect(await client.heartbeat([{ leaseId, phase: 'answered' }])).toEqual({
+      leases: [{ leaseId, leaseTtlMs: 600, cancel: false }],
+    });
+    const now = Date.now();
+    const report = {
+      leaseId,
+      sipCode: 200,
+      answerAt: now - 20_000,
+      endAt: now,
+      endedBy: 'remote' as const,
+      turns: [
+        { type: 'ROBOT', text: '您好' },
+        { type: 'PERSON', text: '你好' },
+      ],
+      intentLevel: 'B',
+    };
+    const result = await client.result(report);
+    expect(result).toMatchObject({ resultStatus: 'ANSWERED' });
+    expect(result.callRecordId).toBeGreaterThan(0);
+    expect(await client.result(report)).toEqual(result);
+  });
+
+  it('refuses bad input with 412 naming the parameter', async () => {
+    expect(await envelopeError(client.claim({ max: 0, waitMs: 0 }))).toEqual({
+      code: 412,
+      resultMsg: '参数错误: max must be >= 1',
+    });
+    expect((await envelopeError(client.result({ leaseId: 'x', endedBy: 'nobody' as never }))).resultMsg).toMatch(
+      /^参数错误: endedBy /,
+    );
+    expect((await envelopeError(client.heartbeat([{ leaseId: 'x', phase: 'talking' as never }]))).resultMsg).toMatch(
+      /^参数错误: leases\[0\]\.phase /,
+    );
+    expect(await envelopeError(client.dial('unknown-lease'))).toEqual({
+      code: 404,
+      resultMsg: '资源未找到: leaseId unknown-lease',
+    });
+  });
+
+  it('a refused dial and a late result answer the 409 envelope', async () => {
+    const customer = await tenant.customer();
+    const { jobId } = await tenant.job({ phoneLineIds: [lineId], customers: [customer.id] });
+    await server.database.db
+      .updateTable('phone_line')
+      .set({ ring_timeout_seconds: 0, max_call_seconds: 0 })
+      .where('id', '=', lineId)
+      .execute();
+    try {
+      const [a] = (await client.claim({ max: 1, waitMs: 0 })).tasks;
+      await client.dial(a!.leaseId);
+      // Past its deadline (dial + 0 s + 0 s + 100 ms grace), the reaper records the call as lost.
+      await new Promise((r) => setTimeout(r, 150));
+      const { reapLeases } = await import('../../../services/callLeases.js');
+      await reapLeases(server.database);
+      expect(await envelopeError(client.result({ leaseId: a!.leaseId, sipCode: 200, endedBy: 'remote' }))).toEqual({
+        code: 409,
+        resultMsg: expect.stringMatching(/^状态冲突: lease was reaped as lost/),
+      });
+      // The task waits for its redial (SYSTEM_ERROR): pausing the job, a second claim gets nothing to dial.
+      await server.database.db
+        .updateTable('robot_call_job')
+        .set({ status: 'USER_PAUSE' })
+        .where('id', '=', jobId)
+        .execute();
+      expect((await client.claim({ max: 1, waitMs: 0 })).tasks).toEqual([]);
+    } finally {
+      await server.database.db
+        .updateTable('phone_line')
+        .set({ ring_timeout_seconds: 60, max_call_seconds: 600 })
+        .where('id', '=', lineId)
+        .execute();
+    }
+  });
+
+  it('a claim waits for work, holding no database connection, and answers as soon as some is released', async () => {
+    const customer = await tenant.customer();
+    await tenant.job({ phoneLineIds: [lineId], customers: [customer.id] });
+    const other = await createEngineKey(server.database, { name: 'second', tenantId: tenant.tenantId });
+    const second = new EngineClient({ baseUrl: server.url, ...other, retries: 0 });
+    const [mine] = (await client.claim({ max: 1, waitMs: 0 })).tasks;
+    const started = Date.now();
+    const waiting = second.claim({ max: 1, waitMs: 2500 });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await client.release([mine!.leaseId])).toEqual({ released: 1 });
+    expect((await waiting).tasks).toMatchObject([{ callTaskId: mine!.callTaskId }]);
+    expect(Date.now() - started).toBeLessThan(2000);
+    // Nothing left: the wait runs to its end and answers empty.
+    const emptyStart = Date.now();
+    expect((await client.claim({ max: 1, waitMs: 300 })).tasks).toEqual([]);
+    expect(Date.now() - emptyStart).toBeGreaterThanOrEqual(290);
+  });
+
+  it('the OpenAPI document lists the five operations under the engine tag; /metrics counts claims and results', async () => {
+    const doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as {
+      paths: Record<string, { post?: { tags?: string[] } }>;
+    };
+    for (const op of ['claim', 'dial', 'release', 'heartbeat', 'result'])
+      expect(doc.paths[`/engine/v1/${op}`]?.post?.tags, op).toEqual(['engine']);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/^outcall_engine_claims_total \d+/m);
+    expect(metrics).toMatch(
+      new RegExp(
+        `^outcall_engine_call_results_total\\{phone_line_id="${lineId}",result_status="ANSWERED"\\} \\d+`,
+        'm',
+      ),
+    );
+    expect(metrics).toMatch(/^outcall_engine_active_leases\{state="dialing"\} \d+/m);
+    expect(metrics).not.toContain('057188880000');
+  });
+});
+
+describe('a waiting claim at shutdown', () => {
+  it('ends at once when the server closes', async () => {
+    const own = await startTestServer({ env: { ENGINE_RATE_LIMIT_PER_SECOND: '0' } });
+    const k = await createEngineKey(own.database, { name: 'closing', tenantId: null });
+    const c = new EngineClient({ baseUrl: own.url, ...k, retries: 0 });
+    const waiting = c.claim({ max: 1, waitMs: 20_000 });
+    await new Promise((r) => setTimeout(r, 200));
+    const started = Date.now();
+    await own.close();
+    expect((await waiting).tasks).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+});
