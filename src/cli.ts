@@ -688,6 +688,10 @@ program
     const methods: readonly HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
     const upper = method.toUpperCase() as HttpMethod;
     if (!methods.includes(upper)) throw new InvalidArgumentError(`method must be one of ${methods.join(', ')}`);
+    if (creds.tenantSign === undefined && opts.signature === 'v1')
+      throw new InvalidArgumentError(
+        `${opts.credentials} is an engine key's (no tenantSign): engine keys sign with v2 only`,
+      );
     let client: OutcallClient | EngineClient;
     try {
       const baseUrl = opts.baseUrl ?? creds.baseUrl ?? 'http://127.0.0.1:8060';

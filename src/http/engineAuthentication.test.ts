@@ -1,8 +1,10 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TenantFixture } from '../../test/fixtures.js';
-import { call, startTestServer, type TestServer } from '../../test/harness.js';
+import { call, startTestServer, type TestServer, testDialect } from '../../test/harness.js';
 import { EngineClient, type EngineCredentials, signEngineRequest } from '../client/engine.js';
 import { signedHeaders } from '../client/signing.js';
+import { sqliteDataVersion } from '../db/database.js';
 import { createEngineKey, deleteEngineKey, setEngineKeyEnabled } from '../services/engineKeys.js';
 import type { App } from './app.js';
 import { success } from './envelope.js';
@@ -157,6 +159,24 @@ describe('an engine route', () => {
       .where('app_key', '=', key.appKey)
       .executeTakeFirstOrThrow();
     expect(Number(row.last_seen_at)).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it('moves no tenant’s data version: kept answers stay served', async () => {
+    const key = await createEngineKey(server.database, { name: 'versionless', tenantId: tenant.tenantId });
+    const version = async () =>
+      testDialect === 'sqlite'
+        ? sqliteDataVersion(server.database)
+        : (
+            await sql<{ v: string }>`select coalesce(sum(version), 0)::text as v from tenant_data_version`.execute(
+              server.database.db,
+            )
+          ).rows[0]?.v;
+    const before = await version();
+    server.queries.length = 0;
+    // The key's first request: its nonce, its rate-limit slot and its last_seen_at are written.
+    expect((await send(await signed(key))).code).toBe(200);
+    expect(server.queries.some((q) => /update "engine_key" set "last_seen_at"/.test(q))).toBe(true);
+    expect(await version()).toBe(before);
   });
 
   it('reports when each key was last seen in /metrics', async () => {

@@ -103,7 +103,10 @@ export function installEngineAuthentication(
     }
     await signed.takeNonce();
     request.engine = engine;
-    await lastSeen.seenAt(engine, now());
+    // Bookkeeping: a failed write must not fail the engine's request.
+    await lastSeen.seenAt(engine, now()).catch((error: unknown) => {
+      request.log.warn({ err: error, engineKey: engine.appKey }, 'engine key: last_seen_at not written');
+    });
   };
 
   app.addHook('onRoute', (route) => {

@@ -217,7 +217,9 @@ export async function authenticateEngine(
   const key = await findEngineKey(db, appKey);
   if (!key) {
     onUnknownKey?.(appKey);
-    throw unauthenticated('unknown engine appKey (engine routes take an engine key: docs/engine-keys.md)');
+    throw unauthenticated(
+      'unknown engine appKey (engine routes take an engine key, not a tenant’s API key: docs/engine-keys.md)',
+    );
   }
 
   return async (request) => {
