@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { privateCallbackReason } from './callbacks/ssrf.js';
 import { registerEngineCommands } from './cliEngine.js';
 import { EngineClient, type HttpMethod, OutcallClient, OutcallError } from './client/index.js';
+import { registerAnnouncementCommands } from './cliAnnouncements.js';
 import { registerLineCommands } from './cliLines.js';
 import { readStdin, registerUserCommands } from './cliUsers.js';
 import { ConfigError, databaseRefusal, loadConfig, secretKeyFileRefusal } from './config.js';
@@ -566,6 +567,7 @@ tenantOptions(audit.command('prune'))
 registerUserCommands(program, withDatabase, tenantOf, (message) => new CliError(message));
 registerSipEngineCommand(registerEngineCommands(program, withDatabase, tenantOf, (message) => new CliError(message)));
 registerLineCommands(program, { tenant, withDatabase, tenantOf, fail: (message) => new CliError(message) });
+registerAnnouncementCommands(program, { withDatabase, tenantOf, fail: (message) => new CliError(message) });
 
 const callbacks = program.command('callbacks').description("a tenant's pushed events: the delivery log and redelivery");
 tenantOptions(callbacks.command('list'))

@@ -27,6 +27,7 @@ import * as m0026 from './migrations/0026_answer_data_version.js';
 import * as m0027 from './migrations/0027_caller_lines.js';
 import * as m0028 from './migrations/0028_call_leases.js';
 import * as m0029 from './migrations/0029_engine_keys.js';
+import * as m0032 from './migrations/0032_announcement_clips.js';
 import type { DB } from './schema.js';
 
 /** Every migration, in order. Each receives the dialect so one file serves both databases. */
@@ -58,6 +59,7 @@ const MIGRATIONS = {
   '0027_caller_lines': m0027,
   '0028_call_leases': m0028,
   '0029_engine_keys': m0029,
+  '0032_announcement_clips': m0032,
 };
 
 function migratorFor(database: Database, db: Kysely<DB> = database.db): Migrator {

@@ -17,6 +17,7 @@ interface SipCommandOptions {
   sipPort: number;
   contactAddress?: string;
   dataDir: string;
+  announcementRefresh: number;
 }
 
 const positive = (name: string, max: number) => (value: string) => {
@@ -55,6 +56,12 @@ export function registerSipEngineCommand(engine: Command): void {
     .option('--sip-port <port>', 'the local SIP port (UDP and TCP)', positive('--sip-port', 65535), 5070)
     .option('--contact-address <address>', 'the address the trunk reaches this engine at (default: this machine’s)')
     .option('--data-dir <dir>', 'where speech is cached (tts/)', 'data')
+    .option(
+      '--announcement-refresh <seconds>',
+      'how often the tenants’ announcement clips are loaded again',
+      positive('--announcement-refresh', 86_400),
+      300,
+    )
     .action(async (opts: SipCommandOptions) => {
       let credentials: { appKey: string; appSecret: string; baseUrl?: string };
       try {
@@ -86,6 +93,7 @@ export function registerSipEngineCommand(engine: Command): void {
         channels: opts.channels,
         callsPerSecond: opts.cps,
         library: await defaultLibrary(opts.dataDir),
+        announcementRefreshMs: opts.announcementRefresh * 1000,
         log,
       });
       const stop = () => {

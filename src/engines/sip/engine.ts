@@ -1,5 +1,6 @@
 import { scriptOf } from '../../domain/dialogFlow.js';
 import type {
+  AnnouncementsResult,
   ClaimBody,
   ClaimedTask,
   ClaimResult,
@@ -35,6 +36,8 @@ export interface EngineApi {
   release(leaseIds: string[]): Promise<ReleaseResult>;
   heartbeat(leases: HeartbeatBody['leases']): Promise<HeartbeatResult>;
   result(body: ResultBody): Promise<ResultResult>;
+  /** The tenants' own announcement clips (optional: without it, the built-in library serves every tenant). */
+  announcements?(): Promise<AnnouncementsResult>;
 }
 
 export interface SipEngineOptions {
@@ -52,8 +55,10 @@ export interface SipEngineOptions {
   claimWaitMs?: number;
   /** Seconds of early media kept for the fingerprint (default 4). */
   earlyMediaSeconds?: number;
-  /** The announcements early media is compared with. */
+  /** The announcements early media is compared with, for a tenant that stored none of its own. */
   library?: readonly Announcement[];
+  /** How often the tenants' own clips are loaded again (default 5 minutes; they are loaded at start). */
+  announcementRefreshMs?: number;
   /** One line per call and per problem. */
   log?: (line: string) => void;
 }
@@ -117,6 +122,9 @@ export class SipEngine {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private nextInviteAt = 0;
   private slotFreed: (() => void) | undefined;
+  /** Each tenant's own announcement library, by tenant id (loaded from /engine/v1/announcements). */
+  private tenantLibraries = new Map<number, Announcement[]>();
+  private refreshTimer: NodeJS.Timeout | undefined;
   /** Calls placed, answered, and ended by each SIP code. */
   readonly counters = { calls: 0, answered: 0, bySipCode: new Map<string, number>() };
 
@@ -130,6 +138,8 @@ export class SipEngine {
   async run(): Promise<void> {
     this.running = true;
     this.scheduleHeartbeat();
+    await this.loadAnnouncements();
+    this.scheduleAnnouncementRefresh();
     const { api, channels, lines, claimWaitMs } = this.options;
     while (this.running) {
       const free = channels - this.leases.size;
@@ -166,6 +176,47 @@ export class SipEngine {
 
   private finished: Promise<void> = Promise.resolve();
 
+  /**
+   * Loads the tenants' own announcement clips; a tenant with none keeps the built-in library. A
+   * failed load keeps what was loaded before (logged): early media is then judged by older clips.
+   */
+  async loadAnnouncements(): Promise<void> {
+    const { api } = this.options;
+    if (!api.announcements) return;
+    try {
+      const { announcements } = await api.announcements();
+      const libraries = new Map<number, Announcement[]>();
+      for (const clip of announcements) {
+        const library = libraries.get(clip.tenantId) ?? [];
+        library.push({
+          class: clip.class,
+          name: clip.name,
+          fingerprint: fingerprintG711(clip.codec, Buffer.from(clip.audio, 'base64')),
+        });
+        libraries.set(clip.tenantId, library);
+      }
+      this.tenantLibraries = libraries;
+      this.log(`announcements: ${announcements.length} clip(s) of ${libraries.size} tenant(s); others: the built-in library`);
+    } catch (error) {
+      this.log(`loading announcements failed: ${(error as Error).message}; keeping the library loaded before`);
+    }
+  }
+
+  /** The library early media of a tenant's call is compared with. */
+  libraryOf(tenantId: number): readonly Announcement[] | undefined {
+    return this.tenantLibraries.get(tenantId) ?? this.options.library;
+  }
+
+  private scheduleAnnouncementRefresh(): void {
+    if (!this.options.api.announcements) return;
+    this.refreshTimer = setTimeout(async () => {
+      if (!this.running) return;
+      await this.loadAnnouncements();
+      if (this.running) this.scheduleAnnouncementRefresh();
+    }, this.options.announcementRefreshMs ?? 300_000);
+    this.refreshTimer.unref?.();
+  }
+
   private track(work: Promise<void>): void {
     const tracked = work.catch((error) => this.log(`call failed: ${(error as Error).message}`));
     this.work.add(tracked);
@@ -179,6 +230,7 @@ export class SipEngine {
   async stop(timeoutMs = 10_000): Promise<void> {
     if (!this.running) return;
     this.running = false;
+    clearTimeout(this.refreshTimer);
     this.stopping.abort();
     this.slotFreed?.();
     const deadline = Date.now() + timeoutMs;
@@ -328,7 +380,7 @@ export class SipEngine {
     this.counters.calls++;
     if (lease.cancelled) call.end('cancel');
     const outcome = await call.outcome;
-    const body = this.resultOf(task.leaseId, outcome, spoken);
+    const body = this.resultOf(task.leaseId, outcome, spoken, this.libraryOf(task.tenantId));
     const answer = await this.report(body);
     this.count(outcome);
     const answerMs =
@@ -341,11 +393,16 @@ export class SipEngine {
     );
   }
 
-  private resultOf(leaseId: string, outcome: CallOutcome, spoken: string[]): ResultBody {
+  private resultOf(
+    leaseId: string,
+    outcome: CallOutcome,
+    spoken: string[],
+    library: readonly Announcement[] | undefined,
+  ): ResultBody {
     let earlyMedia: ResultBody['earlyMedia'];
-    if (outcome.earlyMedia && outcome.answerAt === undefined && this.options.library?.length) {
+    if (outcome.earlyMedia && outcome.answerAt === undefined && library?.length) {
       const { codec, audio } = outcome.earlyMedia;
-      const found = classify(fingerprintG711(codec, audio), this.options.library);
+      const found = classify(fingerprintG711(codec, audio), library);
       earlyMedia = {
         class: found.class as NonNullable<ResultBody['earlyMedia']>['class'],
         confidence: found.confidence,
