@@ -2,9 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { privateCallbackReason } from './callbacks/ssrf.js';
+import { registerAnnouncementCommands } from './cliAnnouncements.js';
 import { registerEngineCommands } from './cliEngine.js';
 import { EngineClient, type HttpMethod, OutcallClient, OutcallError } from './client/index.js';
-import { registerAnnouncementCommands } from './cliAnnouncements.js';
 import { registerLineCommands } from './cliLines.js';
 import { readStdin, registerUserCommands } from './cliUsers.js';
 import { ConfigError, databaseRefusal, loadConfig, secretKeyFileRefusal } from './config.js';

@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { loadConfig } from './config.js';
 import type { Database } from './db/database.js';
 import { run } from './engines/sip/tts.js';
-import { auditChangeOutsideRequest } from './services/auditLog.js';
 import { addAnnouncementClip, listAnnouncements, removeAnnouncementClip } from './services/announcementClips.js';
+import { auditChangeOutsideRequest } from './services/auditLog.js';
 
 /*
  * `outcall announcement add | list | remove`: a tenant's carrier announcements, the library the SIP
@@ -41,8 +41,13 @@ export function registerAnnouncementCommands(program: Command, deps: Announcemen
     c.option('--tenant-sign <sign>', 'the tenant, by tenantSign').option('--tenant-id <id>', 'the tenant, by id');
 
   tenantOptions(announcement.command('add <file>'))
-    .description('store an announcement (any audio sox reads, e.g. WAV; kept as 8 kHz A-law within ANNOUNCEMENT_MAX_BYTES)')
-    .requiredOption('--class <class>', 'what early media matching it is: vacant_number, power_off, out_of_service, busy, …')
+    .description(
+      'store an announcement (any audio sox reads, e.g. WAV; kept as 8 kHz A-law within ANNOUNCEMENT_MAX_BYTES)',
+    )
+    .requiredOption(
+      '--class <class>',
+      'what early media matching it is: vacant_number, power_off, out_of_service, busy, …',
+    )
     .option('--name <name>', 'a name unique in the tenant’s library (default: the class)')
     .action(async (file: string, opts: TenantOptions & { class: string; name?: string }) => {
       const audio = await toALaw(file).catch((error: Error) => {

@@ -191,7 +191,9 @@ describe.runIf(testDialect === 'postgres')('the PostgreSQL data version', () => 
       group by c.table_name`.execute(server.database.db);
     expect(rows.length).toBeGreaterThan(20);
     for (const { table_name, triggers } of rows)
-      expect(triggers, table_name).toBe([...VERSIONLESS_TABLES, ...VERSIONLESS_0029, ...VERSIONLESS_0032].includes(table_name) ? 0 : 3);
+      expect(triggers, table_name).toBe(
+        [...VERSIONLESS_TABLES, ...VERSIONLESS_0029, ...VERSIONLESS_0032].includes(table_name) ? 0 : 3,
+      );
   });
 });
 

@@ -31,7 +31,12 @@ export async function listAnnouncementClips(db: Database, tenantId: number) {
     .orderBy('class')
     .orderBy('name')
     .execute();
-  return rows.map((r) => ({ ...r, id: Number(r.id), audio_bytes: Number(r.audio_bytes), created_at: Number(r.created_at) }));
+  return rows.map((r) => ({
+    ...r,
+    id: Number(r.id),
+    audio_bytes: Number(r.audio_bytes),
+    created_at: Number(r.created_at),
+  }));
 }
 
 /** Deletes the tenant's clip of that name; the number of rows deleted (0 or 1). */

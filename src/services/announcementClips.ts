@@ -35,7 +35,8 @@ export async function addAnnouncementClip(
   maxBytes: number,
   now = Date.now(),
 ): Promise<{ id: number; name: string; audioBytes: number }> {
-  if (!CLASS.test(input.class)) throw invalidParameter('class', 'must be lower-case letters, digits and _, e.g. power_off');
+  if (!CLASS.test(input.class))
+    throw invalidParameter('class', 'must be lower-case letters, digits and _, e.g. power_off');
   const name = (input.name ?? input.class).trim();
   if (name === '' || name.length > 100) throw invalidParameter('name', 'must be 1 to 100 characters');
   const size = input.audio.length;

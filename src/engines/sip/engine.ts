@@ -196,7 +196,9 @@ export class SipEngine {
         libraries.set(clip.tenantId, library);
       }
       this.tenantLibraries = libraries;
-      this.log(`announcements: ${announcements.length} clip(s) of ${libraries.size} tenant(s); others: the built-in library`);
+      this.log(
+        `announcements: ${announcements.length} clip(s) of ${libraries.size} tenant(s); others: the built-in library`,
+      );
     } catch (error) {
       this.log(`loading announcements failed: ${(error as Error).message}; keeping the library loaded before`);
     }

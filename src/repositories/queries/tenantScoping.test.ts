@@ -50,6 +50,7 @@ const CROSS_TENANT: Record<string, string> = {
   'consoleUsers.listConsoleUsers': 'operator CLI: every tenant’s console users',
   'consoleUsers.updateConsoleUserEnabled': 'operator CLI: by username',
   'consoleUsers.updateConsoleUserPassword': 'operator CLI or the user’s own session: by user id',
+  'announcementClips.listAnnouncementAudio': 'an engine key of every tenant loads every tenant’s announcements',
   'engineKeys.findEngineKey': 'the engine signature check finds the appKey; a key may serve every tenant',
   'engineKeys.listEngineKeys': 'operator CLI: every engine key',
   'engineKeys.updateEngineKeyEnabled': 'operator CLI: by appKey',
