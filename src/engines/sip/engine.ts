@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { scriptOf } from '../../domain/dialogFlow.js';
 import type {
   AnnouncementsResult,
@@ -103,13 +104,16 @@ export function trunkTarget(
   return { requestUri: `sip:${number}@${hostPort}${tcp}`, fromHost };
 }
 
+/** Waits `ms`, or less when `signal` aborts; its abort listener goes with the wait (they would pile up on the engine's one signal). */
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
+    const done = () => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
       resolve();
-    });
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
   });
 
 export class SipEngine {
@@ -128,7 +132,10 @@ export class SipEngine {
   /** Calls placed, answered, and ended by each SIP code. */
   readonly counters = { calls: 0, answered: 0, bySipCode: new Map<string, number>() };
 
-  constructor(private readonly options: SipEngineOptions) {}
+  constructor(private readonly options: SipEngineOptions) {
+    // Every call waiting for its turn to dial (pacing) listens for the stop: hundreds at once is normal.
+    setMaxListeners(0, this.stopping.signal);
+  }
 
   private log(line: string): void {
     this.options.log?.(line);
