@@ -100,7 +100,17 @@ export const ReleaseResult = Type.Object({
 });
 export type ReleaseResult = Static<typeof ReleaseResult>;
 
-const Phase = Literals(['ringing', 'early_media', 'answered'] as const, 'where the call stands');
+/** Where a call stands, as a heartbeat tells it. */
+export const LEASE_PHASES = ['ringing', 'early_media', 'answered'] as const;
+const Phase = Literals(LEASE_PHASES, 'where the call stands');
+
+/** The protocol's own word lists (not platform enums: no codes, no labels). */
+export const ENGINE_WORD_LISTS: readonly (readonly string[])[] = [
+  LEASE_PHASES,
+  ENDED_BY,
+  ANSWERED_BY,
+  EARLY_MEDIA_CLASSES,
+];
 
 export const HeartbeatBody = InputObject({
   leases: Type.Array(InputObject({ leaseId: LeaseId, phase: Type.Optional(Phase) }), {

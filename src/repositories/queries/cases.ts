@@ -5,6 +5,7 @@ import * as announcementClips from '../announcementClips.js';
 import * as auditLog from '../auditLog.js';
 import * as callbacks from '../callbacks.js';
 import * as calledCustomers from '../calledCustomers.js';
+import * as callLeases from '../callLeases.js';
 import * as callRecords from '../callRecords.js';
 import * as callTasks from '../callTasks.js';
 import * as consoleJobs from '../consoleJobs.js';
@@ -35,6 +36,7 @@ import * as tenants from '../tenants.js';
 /** The repository modules, by file name (src/repositories/NAME.ts). */
 export const REPOSITORY_MODULES = {
   auditLog,
+  callLeases,
   calledCustomers,
   callbacks,
   callRecords,
@@ -1097,6 +1099,84 @@ export const QUERY_CASES: QueryCase[] = [
       ['a tenant’s entries older than a day', (db, s) => auditLog.deleteAuditEntriesBefore(db, s.tenantId, T0 - DAY)],
     ],
     listTenantTimeZones: [['every tenant', (db) => auditLog.listTenantTimeZones(db)]],
+  }),
+  ...casesOf('callLeases', {
+    listJobsToClaim: [
+      [
+        'an engine of one tenant, named lines',
+        (db, s) => callLeases.listJobsToClaim(db, { tenantId: s.tenantId, kind: 'external', lineIds: [s.phoneLineId] }),
+      ],
+      ['the simulator, every tenant', (db) => callLeases.listJobsToClaim(db, { tenantId: null, kind: 'simulated' })],
+    ],
+    listLinesOfJob: [
+      ['a job’s external lines', (db, s) => callLeases.listLinesOfJob(db, s.tenantId, s.jobId, 'external')],
+    ],
+    jobHasLines: [['a job', (db, s) => callLeases.jobHasLines(db, s.tenantId, s.jobId)]],
+    lockJobAndLinesForClaim: [
+      ['a job and its line', (db, s) => callLeases.lockJobAndLinesForClaim(db, s.tenantId, s.jobId, [s.phoneLineId])],
+    ],
+    countLiveLeasesOfJob: [['a job', (db, s) => callLeases.countLiveLeasesOfJob(db, s.tenantId, s.jobId)]],
+    lineLoads: [['one line', (db, s) => callLeases.lineLoads(db, [s.phoneLineId], T0 - 1000)]],
+    callsToNumbersOnLines: [
+      [
+        'one number on one line',
+        (db, s) => callLeases.callsToNumbersOnLines(db, [s.phoneLineId], [s.customerPhone], T0 - HOUR),
+      ],
+    ],
+    findDueCallTasks: [['a job', (db, s) => callLeases.findDueCallTasks(db, s.tenantId, s.jobId, 10, T0)]],
+    insertLeases: [
+      [
+        'one lease',
+        (db, s) =>
+          callLeases.insertLeases(db, [
+            {
+              id: 'snapshotLease000000000',
+              tenant_id: s.tenantId,
+              job_id: s.jobId,
+              call_task_id: s.taskId,
+              phone_line_id: s.phoneLineId,
+              engine_key_id: null,
+              called_phone_number: s.customerPhone,
+              attempt: 1,
+              state: 'claimed',
+              phase: null,
+              claimed_at: T0,
+              dialled_at: null,
+              expires_at: T0 + 30_000,
+              deadline_at: null,
+              ended_at: null,
+              ended_reason: null,
+              result_status: null,
+            },
+          ]),
+      ],
+    ],
+    raiseHighWaterMarks: [['one line', (db, s) => callLeases.raiseHighWaterMarks(db, [s.phoneLineId])]],
+    findClaimDetails: [['one task', (db, s) => callLeases.findClaimDetails(db, s.tenantId, [s.taskId])]],
+    findTrunks: [['one line', (db, s) => callLeases.findTrunks(db, [s.phoneLineId])]],
+    lockLease: [['one lease', (db) => callLeases.lockLease(db, 'snapshotLease000000000')]],
+    findLeases: [['one lease', (db) => callLeases.findLeases(db, ['snapshotLease000000000'])]],
+    updateLease: [
+      ['dialled', (db) => callLeases.updateLease(db, 'snapshotLease000000000', { state: 'dialing', dialled_at: T0 })],
+    ],
+    endLeases: [
+      [
+        'an engine’s claimed leases',
+        (db) =>
+          callLeases.endLeases(db, ['snapshotLease000000000'], 'released', T0, { state: 'claimed', engineKeyId: 7 }),
+      ],
+    ],
+    renewLease: [
+      ['with its phase', (db) => callLeases.renewLease(db, 'snapshotLease000000000', T0 + 30_000, 'ringing')],
+    ],
+    findLapsedLeases: [['up to 500', (db) => callLeases.findLapsedLeases(db, T0, 500)]],
+    countLapsesBeforeDial: [['one attempt', (db, s) => callLeases.countLapsesBeforeDial(db, s.taskId, 1)]],
+    findJobStatus: [['a job', (db, s) => callLeases.findJobStatus(db, s.tenantId, s.jobId)]],
+    findJobStatuses: [['jobs', (db, s) => callLeases.findJobStatuses(db, [s.jobId])]],
+    listedNumbers: [['one number', (db, s) => callLeases.listedNumbers(db, s.tenantId, [s.customerPhone])]],
+    moveTaskToCalling: [['a task', (db, s) => callLeases.moveTaskToCalling(db, s.tenantId, s.taskId, T0 + HOUR)]],
+    putTaskBack: [['a task', (db, s) => callLeases.putTaskBack(db, s.tenantId, s.taskId, T0)]],
+    countLiveLeases: [['all', (db) => callLeases.countLiveLeases(db)]],
   }),
   ...casesOf('phoneLines', {
     insertPhoneLine: [

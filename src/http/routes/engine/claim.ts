@@ -34,7 +34,7 @@ export function registerClaim(app: App, database: Database, config: Config): voi
         response: { 200: Envelope(ClaimResult) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const engine = engineOf(request);
       const keyId = engine.engineKeyId!;
       const asked = request.body.waitMs ?? 25_000;
@@ -54,6 +54,9 @@ export function registerClaim(app: App, database: Database, config: Config): voi
           settings,
           { signal },
         );
+        // Answered because the server is closing: the connection closes too (it was busy when the
+        // server closed its idle ones, and would otherwise be kept alive and hold the close up).
+        if (closing.signal.aborted) reply.header('connection', 'close');
         return success(request, answer);
       } finally {
         request.raw.socket?.off('close', onClose);
