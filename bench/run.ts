@@ -34,6 +34,7 @@ import {
 import { floorScenario, type Scenario, scenarios } from './scenarios.js';
 import { RssSampler, startServer } from './server.js';
 import { runSimulatorBench, writeSimulatorResult } from './simulator.js';
+import { runSipBench } from './sipEngine.js';
 
 /*
  * `npm run bench` — the benchmark suite. Builds (or reuses) the data set through the
@@ -107,6 +108,10 @@ const program = new Command('bench')
     },
     10,
   )
+  .option('--sip', 'run only the SIP engine scenario (bench/sipEngine.ts): calls at once and new calls/s, CPU, RSS')
+  .option('--sip-calls <n>', 'with --sip: calls to place (each answered, 5 s of talk)', positive, 600)
+  .option('--sip-cps <n>', 'with --sip: new calls per second asked of the engine', positive, 40)
+  .option('--sip-channels <n>', 'with --sip: the engine’s channels (and the job’s concurrency)', positive, 400)
   .option(
     '--engines',
     'run only the engine protocol scenario (bench/engines.ts): fake engines claim, dial and report against a serve process',
@@ -411,6 +416,12 @@ if (program.opts().compareOnly) {
     concurrency: o.simulatorConcurrency,
   });
   log(`simulator: ${JSON.stringify(result)} → ${writeSimulatorResult(result)}`);
+} else if (program.opts().sip) {
+  const o = program.opts<{ sipCalls: number; sipCps: number; sipChannels: number }>();
+  const result = await runSipBench({ calls: o.sipCalls, cps: o.sipCps, channels: o.sipChannels }, log);
+  log(`sip: ${JSON.stringify(result)}`);
+  // The server's handles (pools, timers) may outlive the run.
+  process.exit(0);
 } else if (program.opts().callbacks) {
   const o = program.opts<Options>();
   const result = await runCallbackBench({ db: o.db, postgresUrl: o.postgresUrl });

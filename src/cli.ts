@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { privateCallbackReason } from './callbacks/ssrf.js';
+import { registerAnnouncementCommands } from './cliAnnouncements.js';
 import { registerEngineCommands } from './cliEngine.js';
 import { EngineClient, type HttpMethod, OutcallClient, OutcallError } from './client/index.js';
 import { registerFlowCommands } from './cliFlows.js';
@@ -14,6 +15,7 @@ import { lockDialer } from './db/dialerLock.js';
 import { migrateToLatest, migrationStatus } from './db/migrate.js';
 import { DEMO_CREDENTIALS_FILE, demoCredentialsFile } from './demo/credentials.js';
 import { ServiceError } from './domain/errors.js';
+import { registerSipEngineCommand } from './engines/sip/cli.js';
 import { pruneAuditLog } from './services/auditLog.js';
 import {
   callbackSecretOf,
@@ -570,9 +572,10 @@ tenantOptions(audit.command('prune'))
   });
 
 registerUserCommands(program, withDatabase, tenantOf, (message) => new CliError(message));
-registerEngineCommands(program, withDatabase, tenantOf, (message) => new CliError(message));
+registerSipEngineCommand(registerEngineCommands(program, withDatabase, tenantOf, (message) => new CliError(message)));
 registerLineCommands(program, { tenant, withDatabase, tenantOf, fail: (message) => new CliError(message) });
 registerFlowCommands(program, withDatabase, tenantOf, (message) => new CliError(message));
+registerAnnouncementCommands(program, { withDatabase, tenantOf, fail: (message) => new CliError(message) });
 
 const callbacks = program.command('callbacks').description("a tenant's pushed events: the delivery log and redelivery");
 tenantOptions(callbacks.command('list'))

@@ -97,6 +97,8 @@ export interface Config {
   readonly engineLeaseGraceMs: number;
   /** The longest a claim waits for work (ENGINE_CLAIM_WAIT_MAX_MS): an engine's `waitMs` is cut to it. */
   readonly engineClaimWaitMaxMs: number;
+  /** The largest carrier announcement clip a tenant may store, in bytes of 8 kHz A-law (ANNOUNCEMENT_MAX_BYTES; 8,000 a second). */
+  readonly announcementMaxBytes: number;
 }
 
 export class ConfigError extends Error {}
@@ -275,6 +277,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     engineLeaseTtlMs: integer(env, 'ENGINE_LEASE_TTL_MS', 30_000, 100, 600_000),
     engineLeaseGraceMs: integer(env, 'ENGINE_LEASE_GRACE_MS', 60_000, 0, 3_600_000),
     engineClaimWaitMaxMs: integer(env, 'ENGINE_CLAIM_WAIT_MAX_MS', 25_000, 0, 60_000),
+    announcementMaxBytes: integer(env, 'ANNOUNCEMENT_MAX_BYTES', 80_000, 1_000, 1_000_000),
   });
 }
 

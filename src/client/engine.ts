@@ -1,4 +1,5 @@
 import type {
+  AnnouncementsResult,
   ClaimBody,
   ClaimResult,
   DialResult,
@@ -87,6 +88,11 @@ export class EngineClient {
   /** POST /engine/v1/result: reports a dialled call (idempotent by lease: safe to retry). */
   result(body: ResultBody): Promise<ResultResult> {
     return this.request<ResultResult>('POST', '/engine/v1/result', { body });
+  }
+
+  /** POST /engine/v1/announcements: the carrier announcement clips of the tenants the key serves. */
+  announcements(): Promise<AnnouncementsResult> {
+    return this.request<AnnouncementsResult>('POST', '/engine/v1/announcements', { body: {} });
   }
 
   /** The data of a successful envelope; any other code rejects with OutcallError (kind `envelope`). */

@@ -415,9 +415,9 @@ class SqliteDataVersion {
   }
 }
 
-/** Writes to these tables change nothing an answer shows: see SqliteDataVersion (engine_key: migration 0029; call_lease: 0028; scheduler_lease: 0030). */
+/** Writes to these tables change nothing an answer shows: see SqliteDataVersion (engine_key: migration 0029; call_lease: 0028; scheduler_lease: 0030; announcement_clip: 0032). */
 const UNREAD_BOOKKEEPING =
-  /^\s*(insert\s+into|update|delete\s+from)\s+"?(rate_limit|signature_nonce|engine_key|call_lease|scheduler_lease)"?[\s(]/i;
+  /^\s*(insert\s+into|update|delete\s+from)\s+"?(rate_limit|signature_nonce|engine_key|call_lease|scheduler_lease|announcement_clip)"?[\s(]/i;
 /** Transaction control: it writes nothing itself (see SqliteDataVersion). */
 const TRANSACTION_CONTROL = /^\s*begin\b/i;
 

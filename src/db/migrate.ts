@@ -29,6 +29,7 @@ import * as m0028 from './migrations/0028_call_leases.js';
 import * as m0029 from './migrations/0029_engine_keys.js';
 import * as m0030 from './migrations/0030_scheduler_lease.js';
 import * as m0031 from './migrations/0031_dialog_flow_versions.js';
+import * as m0032 from './migrations/0032_announcement_clips.js';
 import type { DB } from './schema.js';
 
 /** Every migration, in order. Each receives the dialect so one file serves both databases. */
@@ -62,6 +63,7 @@ export const MIGRATIONS = {
   '0029_engine_keys': m0029,
   '0030_scheduler_lease': m0030,
   '0031_dialog_flow_versions': m0031,
+  '0032_announcement_clips': m0032,
 };
 
 function migratorFor(database: Database, db: Kysely<DB> = database.db): Migrator {

@@ -72,6 +72,20 @@ export interface EngineKeyTable {
   disabled_at: number | null;
 }
 
+/** A carrier announcement of a tenant's library (migration 0032, docs/sip-engine.md). */
+export interface AnnouncementClipTable {
+  id: Id;
+  tenant_id: number;
+  /** What early media matching it is: power_off, vacant_number, out_of_service, busy, … */
+  class: string;
+  /** Unique per tenant. */
+  name: string;
+  /** 8 kHz A-law, base64. */
+  audio: string;
+  audio_bytes: number;
+  created_at: number;
+}
+
 /** A v2 signature nonce seen, kept until its request's timestamp leaves the window (migration 0007). */
 export interface SignatureNonceTable {
   app_key: string;
@@ -632,6 +646,7 @@ export interface DB {
   call_lease: CallLeaseTable;
   engine_key: EngineKeyTable;
   scheduler_lease: SchedulerLeaseTable;
+  announcement_clip: AnnouncementClipTable;
 }
 
 export type Tenant = Selectable<TenantTable>;

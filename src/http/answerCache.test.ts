@@ -15,6 +15,7 @@ import { createDatabase, type Database, sqliteDataVersion } from '../db/database
 import { VERSIONLESS_TABLES as VERSIONLESS_0026 } from '../db/migrations/0026_answer_data_version.js';
 import { VERSIONLESS_TABLES_0028 } from '../db/migrations/0028_call_leases.js';
 import { VERSIONLESS_TABLES as VERSIONLESS_0029 } from '../db/migrations/0029_engine_keys.js';
+import { VERSIONLESS_TABLES as VERSIONLESS_0032 } from '../db/migrations/0032_announcement_clips.js';
 
 import { deleteExpiredSignatureNonces, insertSignatureNonce } from '../repositories/tenants.js';
 import { knownPart } from './answerCache.js';
@@ -190,7 +191,9 @@ describe.runIf(testDialect === 'postgres')('the PostgreSQL data version', () => 
       group by c.table_name`.execute(server.database.db);
     expect(rows.length).toBeGreaterThan(20);
     for (const { table_name, triggers } of rows)
-      expect(triggers, table_name).toBe([...VERSIONLESS_TABLES, ...VERSIONLESS_0029].includes(table_name) ? 0 : 3);
+      expect(triggers, table_name).toBe(
+        [...VERSIONLESS_TABLES, ...VERSIONLESS_0029, ...VERSIONLESS_0032].includes(table_name) ? 0 : 3,
+      );
   });
 });
 

@@ -339,6 +339,7 @@ export async function findClaimDetails(db: Database, tenantId: number, taskIds: 
     customer_name: string;
     properties: unknown;
     dialog_flow_id: number;
+    dialog_flow_version: number;
     flow_name: string;
     definition: unknown;
   }[] = [];
@@ -355,6 +356,13 @@ export async function findClaimDetails(db: Database, tenantId: number, taskIds: 
         .innerJoin('dialog_flow as f', (join) =>
           join.onRef('f.id', '=', 'j.dialog_flow_id').onRef('f.tenant_id', '=', 'j.tenant_id'),
         )
+        // The version of the flow the job speaks, not the flow's current one (migration 0031).
+        .innerJoin('dialog_flow_version as v', (join) =>
+          join
+            .onRef('v.dialog_flow_id', '=', 'j.dialog_flow_id')
+            .onRef('v.version', '=', 'j.dialog_flow_version')
+            .onRef('v.tenant_id', '=', 'j.tenant_id'),
+        )
         .select([
           't.id',
           't.job_id',
@@ -362,8 +370,9 @@ export async function findClaimDetails(db: Database, tenantId: number, taskIds: 
           'c.name as customer_name',
           'c.properties',
           'j.dialog_flow_id',
+          'v.version as dialog_flow_version',
           'f.name as flow_name',
-          'f.definition',
+          'v.definition',
         ])
         .where('t.tenant_id', '=', tenantId)
         .where('t.id', 'in', chunk)

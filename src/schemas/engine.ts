@@ -170,3 +170,20 @@ export const ResultResult = Type.Object({
   resultStatus: EnumName(ResultStatus, 'the result outcall derived (docs/engines.md, the outcome table)'),
 });
 export type ResultResult = Static<typeof ResultResult>;
+
+export const AnnouncementsBody = InputObject({});
+export type AnnouncementsBody = Static<typeof AnnouncementsBody>;
+
+export const AnnouncementsResult = Type.Object({
+  announcements: Type.Array(
+    Type.Object({
+      tenantId: Type.Integer(),
+      class: Type.String({ description: 'the early-media class a match is reported as, e.g. power_off' }),
+      name: Type.String(),
+      codec: Type.Literal('PCMA'),
+      audio: Type.String({ description: '8 kHz A-law, base64' }),
+    }),
+    { description: 'the clips of the tenants the key serves; a tenant without clips: the engine’s own library' },
+  ),
+});
+export type AnnouncementsResult = Static<typeof AnnouncementsResult>;

@@ -388,10 +388,10 @@ async function describeClaims(
           },
         }),
       },
-      // Version 1 until dialog flows have versions.
+      // The version the job speaks (a running job keeps the version it started with).
       dialogFlow: {
         dialogFlowId: d.dialog_flow_id,
-        version: 1,
+        version: d.dialog_flow_version,
         name: d.flow_name,
         script: scriptOf(parseJson(d.definition, null)),
       },

@@ -287,8 +287,9 @@ select
   "c"."name" as "customer_name",
   "c"."properties",
   "j"."dialog_flow_id",
+  "v"."version" as "dialog_flow_version",
   "f"."name" as "flow_name",
-  "f"."definition"
+  "v"."definition"
 from
   "call_task" as "t"
   inner join "customer_person" as "c" on "c"."id" = "t"."customer_person_id"
@@ -297,6 +298,9 @@ from
   and "j"."tenant_id" = "t"."tenant_id"
   inner join "dialog_flow" as "f" on "f"."id" = "j"."dialog_flow_id"
   and "f"."tenant_id" = "j"."tenant_id"
+  inner join "dialog_flow_version" as "v" on "v"."dialog_flow_id" = "j"."dialog_flow_id"
+  and "v"."version" = "j"."dialog_flow_version"
+  and "v"."tenant_id" = "j"."tenant_id"
 where
   "t"."tenant_id" = $1
   and "t"."id" in ($2);

@@ -1,6 +1,7 @@
 import type { Database } from '../../db/database.js';
 import type { JobDayStats } from '../../db/schema.js';
 import { DAY_COUNTERS, emptyCounters } from '../../services/jobStats.js';
+import * as announcementClips from '../announcementClips.js';
 import * as auditLog from '../auditLog.js';
 import * as callbacks from '../callbacks.js';
 import * as calledCustomers from '../calledCustomers.js';
@@ -50,6 +51,7 @@ export const REPOSITORY_MODULES = {
   dialogFlows,
   doNotCall,
   engineKeys,
+  announcementClips,
   intentLevelTags,
   jobStats,
   jobs,
@@ -1540,6 +1542,32 @@ export const QUERY_CASES: QueryCase[] = [
   }),
   ...casesOf('consoleSettings', {
     findCallbackUrl: [['the tenant’s', (db, s) => consoleSettings.findCallbackUrl(db, s.tenantId)]],
+  }),
+  ...casesOf('announcementClips', {
+    insertAnnouncementClip: [
+      [
+        'a clip, unless the tenant has one of that name',
+        (db, s) =>
+          announcementClips.insertAnnouncementClip(db, {
+            tenantId: s.tenantId,
+            class: 'power_off',
+            name: 'power_off',
+            audio: 'AAAA',
+            audioBytes: 3,
+            now: T0,
+          }),
+      ],
+    ],
+    listAnnouncementClips: [
+      ['the tenant’s, without audio', (db, s) => announcementClips.listAnnouncementClips(db, s.tenantId)],
+    ],
+    deleteAnnouncementClip: [
+      ['by name', (db, s) => announcementClips.deleteAnnouncementClip(db, s.tenantId, 'power_off')],
+    ],
+    listAnnouncementAudio: [
+      ['an engine key of one tenant', (db, s) => announcementClips.listAnnouncementAudio(db, s.tenantId)],
+      ['an engine key of every tenant', (db) => announcementClips.listAnnouncementAudio(db, null)],
+    ],
   }),
   ...casesOf('engineKeys', {
     insertEngineKey: [['a key of every tenant', (db) => engineKey(db, null)]],

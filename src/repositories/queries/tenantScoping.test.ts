@@ -67,6 +67,7 @@ const CROSS_TENANT: Record<string, string> = {
   'callLeases.countLapsesBeforeDial': 'poison check: by call task id',
   'callLeases.findJobStatuses': 'a heartbeat: the jobs of its leases, by id',
   'callLeases.countLiveLeases': '/metrics: live leases of every tenant',
+  'announcementClips.listAnnouncementAudio': 'an engine key of every tenant loads every tenant’s announcements',
   'engineKeys.findEngineKey': 'the engine signature check finds the appKey; a key may serve every tenant',
   'engineKeys.listEngineKeys': 'operator CLI: every engine key',
   'engineKeys.updateEngineKeyEnabled': 'operator CLI: by appKey',

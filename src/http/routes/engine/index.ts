@@ -1,6 +1,7 @@
 import type { Config } from '../../../config.js';
 import type { Database } from '../../../db/database.js';
 import type { App } from '../../app.js';
+import { registerAnnouncements } from './announcements.js';
 import { registerClaim } from './claim.js';
 import { registerLeaseRoutes } from './leases.js';
 import { installEngineMetrics } from './metrics.js';
@@ -14,5 +15,6 @@ import { installEngineMetrics } from './metrics.js';
 export function registerEngineProtocol(app: App, database: Database, config: Config): void {
   registerClaim(app, database, config);
   registerLeaseRoutes(app, database, config);
+  registerAnnouncements(app, database);
   installEngineMetrics(app, database);
 }
