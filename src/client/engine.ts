@@ -8,6 +8,8 @@ import type {
   ReleaseResult,
   ResultBody,
   ResultResult,
+  TurnBody,
+  TurnResult,
 } from '../schemas/engine.js';
 import { type HttpMethod, OutcallClient, type OutcallClientOptions, type SendOptions } from './client.js';
 import { type Digest, type RandomSource, type RequestToSign, signedHeadersV2 } from './signing.js';
@@ -88,6 +90,14 @@ export class EngineClient {
   /** POST /engine/v1/result: reports a dialled call (idempotent by lease: safe to retry). */
   result(body: ResultBody): Promise<ResultResult> {
     return this.request<ResultResult>('POST', '/engine/v1/result', { body });
+  }
+
+  /**
+   * POST /engine/v1/turn: the robot's next line on a dialled call, from the job's dialog flow
+   * (engines with speech recognition and synthesis but no dialog logic). Reads only: safe to retry.
+   */
+  turn(body: TurnBody): Promise<TurnResult> {
+    return this.request<TurnResult>('POST', '/engine/v1/turn', { body });
   }
 
   /** POST /engine/v1/announcements: the carrier announcement clips of the tenants the key serves. */

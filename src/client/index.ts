@@ -16,6 +16,8 @@ export type {
   ReleaseResult,
   ResultBody,
   ResultResult,
+  TurnBody,
+  TurnResult,
 } from '../schemas/engine.js';
 export {
   type CallbackHeaders,

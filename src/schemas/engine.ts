@@ -104,9 +104,13 @@ export type ReleaseResult = Static<typeof ReleaseResult>;
 export const LEASE_PHASES = ['ringing', 'early_media', 'answered'] as const;
 const Phase = Literals(LEASE_PHASES, 'where the call stands');
 
+/** What the dialog engine's step does (turn). */
+export const TURN_ACTIONS = ['open', 'answer', 'pitch', 'close', 'hangup'] as const;
+
 /** The protocol's own word lists (not platform enums: no codes, no labels). */
 export const ENGINE_WORD_LISTS: readonly (readonly string[])[] = [
   LEASE_PHASES,
+  TURN_ACTIONS,
   ENDED_BY,
   ANSWERED_BY,
   EARLY_MEDIA_CLASSES,
@@ -187,3 +191,50 @@ export const AnnouncementsResult = Type.Object({
   ),
 });
 export type AnnouncementsResult = Static<typeof AnnouncementsResult>;
+
+export const TurnBody = InputObject({
+  leaseId: LeaseId,
+  turns: Type.Array(Turn, {
+    maxItems: 2000,
+    description: 'the conversation so far, in order, from the robot’s opening (empty: the call was just answered)',
+  }),
+  utterance: Type.Optional(
+    SafeText({ maxLength: 4000, description: 'what the customer just said (recognised text); absent with hungUp' }),
+  ),
+  hungUp: Type.Optional(
+    Type.Boolean({ description: 'the customer hung up: the answer is the outcome, nothing to say' }),
+  ),
+});
+export type TurnBody = Static<typeof TurnBody>;
+
+export const TurnResult = Type.Object({
+  action: Literals(TURN_ACTIONS, 'what the robot does'),
+  say: Type.Union([Type.String(), Type.Null()], { description: 'the line to say, variables filled in; null: nothing' }),
+  end: Type.Boolean({ description: 'hang up after saying it: the conversation is over' }),
+  why: Type.String({ description: 'why this line: the rule, keyword or phrasing that decided it' }),
+  recognised: Type.Optional(
+    Type.Object({
+      as: Type.String({ description: 'question, interested, declined, busy, neutral or hung up' }),
+      question: Type.Optional(Type.Integer({ description: 'the question’s index in the flow' })),
+      concern: Type.Optional(Type.String()),
+      by: Type.Optional(
+        Type.Object({ kind: Type.String(), phrase: Type.String(), similarity: Type.Optional(Type.Number()) }),
+      ),
+    }),
+  ),
+  missingVariables: Type.Optional(Type.Array(Type.String())),
+  outcome: Type.Optional(
+    Type.Object(
+      {
+        outcome: Type.String(),
+        intentLevel: Type.String({ description: 'A–F, for the result' }),
+        concerns: Type.Array(Type.String(), { description: 'for the result’s customerConcern' }),
+        rule: Type.Union([Type.Integer(), Type.Null()], { description: 'the intent rule that gave the level' }),
+        why: Type.String(),
+        analysisBasis: Type.String({ description: 'for the result’s analysisBasis' }),
+      },
+      { description: 'at the end: how the conversation came out, ready for the result' },
+    ),
+  ),
+});
+export type TurnResult = Static<typeof TurnResult>;

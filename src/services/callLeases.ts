@@ -8,6 +8,7 @@ import {
   type EarlyMediaClass,
   type EndedBy,
 } from '../domain/callOutcome.js';
+import { ConversationEnded, nextTurn, type Step, type Turn } from '../domain/dialogEngine.js';
 import { scriptOf } from '../domain/dialogFlow.js';
 import type { HangupBy, IntentLevel, ResultStatus, TurnType } from '../domain/enums.js';
 import { conflict, notFound } from '../domain/errors.js';
@@ -405,6 +406,35 @@ async function describeClaims(
 }
 
 /** The lease named, if it is this engine's; another engine's is as unknown as a missing one. */
+/**
+ * turn: the dialog engine for engines with speech recognition and synthesis but no dialog logic.
+ * The robot's next step on a dialled lease — from the flow version the job speaks, the conversation
+ * so far and the customer's utterance (null: the customer hung up) — with why it was chosen, and at
+ * the end the outcome for the result. Reads only: the transcript travels with the result.
+ */
+export async function nextTurnOfLease(
+  database: Database,
+  engine: Engine,
+  leaseId: string,
+  conversation: readonly Turn[],
+  utterance: string | null,
+): Promise<Step> {
+  const [lease] = await findLeases(database, [leaseId]);
+  if (!lease || !ownedBy(lease, engine)) throw notFound('leaseId', leaseId);
+  if (lease.ended_at != null) throw conflict('lease ended');
+  if (lease.state !== 'dialing') throw conflict('lease not dialled: a conversation starts after dial');
+  const d = (await findClaimDetails(database, lease.tenant_id, [lease.call_task_id])).get(lease.call_task_id);
+  if (!d) throw notFound('leaseId', leaseId);
+  const properties = parseJson<Record<string, unknown>>(d.properties, {});
+  const variables = Object.fromEntries(Object.entries(properties).map(([k, v]) => [k, String(v)]));
+  try {
+    return nextTurn({ definition: scriptOf(parseJson(d.definition, null)) }, conversation, utterance, variables);
+  } catch (error) {
+    if (error instanceof ConversationEnded) throw conflict(`the conversation has ended: ${error.message}`);
+    throw error;
+  }
+}
+
 async function ownLease(db: Database, engine: Engine, leaseId: string): Promise<CallLease> {
   const lease = await lockLease(db, leaseId);
   if (!lease || !ownedBy(lease, engine)) throw notFound('leaseId', leaseId);

@@ -147,11 +147,59 @@ describe('/engine/v1/ over HTTP', () => {
     expect(Date.now() - emptyStart).toBeGreaterThanOrEqual(290);
   });
 
-  it('the OpenAPI document lists the five operations under the engine tag; /metrics counts claims and results', async () => {
+  it('turn: the robot’s next line from the job’s flow, with why; the outcome when the customer hangs up', async () => {
+    const customer = await tenant.customer();
+    await tenant.job({ phoneLineIds: [lineId], customers: [customer.id] });
+    const [task] = (await client.claim({ max: 1, waitMs: 0 })).tasks;
+    const flow = task!.dialogFlow.script as {
+      opening: string;
+      questions: { keywords: string[]; concern: string }[];
+      recognise: { declined: { keywords: string[] } };
+    };
+    const opening = [{ type: 'ROBOT', text: flow.opening }];
+    // A conversation starts once the call is dialled.
+    expect((await envelopeError(client.turn({ leaseId: task!.leaseId, turns: opening, utterance: '喂' }))).code).toBe(
+      409,
+    );
+    await client.dial(task!.leaseId);
+    const asked = `请问，${flow.questions[0]!.keywords[0]}？`;
+    const answer = await client.turn({ leaseId: task!.leaseId, turns: opening, utterance: asked });
+    expect(answer).toMatchObject({
+      action: 'answer',
+      end: false,
+      recognised: { as: 'question', question: 0, concern: flow.questions[0]!.concern },
+    });
+    expect(answer.say).toBeTruthy();
+    expect(answer.why).toContain(flow.questions[0]!.keywords[0]);
+    const conversation = [...opening, { type: 'PERSON', text: asked }, { type: 'ROBOT', text: answer.say! }];
+    const last = await client.turn({ leaseId: task!.leaseId, turns: conversation, hungUp: true });
+    expect(last).toMatchObject({
+      action: 'hangup',
+      say: null,
+      end: true,
+      outcome: { concerns: [flow.questions[0]!.concern] },
+    });
+    expect(last.outcome!.intentLevel).toMatch(/^[A-F]$/);
+    // A declining customer is closed on; after the end no turn follows.
+    const declined = flow.recognise.declined.keywords[0]!;
+    const closing = await client.turn({ leaseId: task!.leaseId, turns: opening, utterance: declined });
+    expect(closing).toMatchObject({ action: 'close', end: true, recognised: { as: 'declined' } });
+    const ended = [...opening, { type: 'PERSON', text: declined }, { type: 'ROBOT', text: closing.say! }];
+    expect((await envelopeError(client.turn({ leaseId: task!.leaseId, turns: ended, utterance: '等等' }))).code).toBe(
+      409,
+    );
+    // An utterance is required unless the customer hung up.
+    expect(await envelopeError(client.turn({ leaseId: task!.leaseId, turns: opening }))).toEqual({
+      code: 412,
+      resultMsg: '参数错误: utterance is required unless hungUp is true',
+    });
+  });
+
+  it('the OpenAPI document lists the six operations under the engine tag; /metrics counts claims and results', async () => {
     const doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as {
       paths: Record<string, { post?: { tags?: string[] } }>;
     };
-    for (const op of ['claim', 'dial', 'release', 'heartbeat', 'result'])
+    for (const op of ['claim', 'dial', 'release', 'heartbeat', 'result', 'turn'])
       expect(doc.paths[`/engine/v1/${op}`]?.post?.tags, op).toEqual(['engine']);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(/^outcall_engine_claims_total \d+/m);

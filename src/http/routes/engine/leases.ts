@@ -1,7 +1,7 @@
 import type { Config } from '../../../config.js';
 import type { Database } from '../../../db/database.js';
 import { IntentLevel, ResultStatus, TurnType } from '../../../domain/enums.js';
-import { ServiceError } from '../../../domain/errors.js';
+import { invalidParameter, ServiceError } from '../../../domain/errors.js';
 import { Envelope } from '../../../schemas/common.js';
 import {
   DialBody,
@@ -12,11 +12,14 @@ import {
   ReleaseResult,
   ResultBody,
   ResultResult,
+  TurnBody,
+  TurnResult,
 } from '../../../schemas/engine.js';
 import {
   type CallReport,
   dialCallTask,
   heartbeatLeases,
+  nextTurnOfLease,
   releaseLeases,
   reportCallResult,
 } from '../../../services/callLeases.js';
@@ -24,7 +27,7 @@ import type { App } from '../../app.js';
 import { success } from '../../envelope.js';
 import { ENGINE_PREFIX, ENGINE_TAG, engineOf, leaseSettingsOf } from './common.js';
 
-/** dial, release, heartbeat and result: what an engine says of the leases it holds. */
+/** dial, release, heartbeat, result and turn: what an engine says of the leases it holds. */
 export function registerLeaseRoutes(app: App, database: Database, config: Config): void {
   const settings = leaseSettingsOf(config);
   const route = { config: { engine: true } } as const;
@@ -107,6 +110,33 @@ export function registerLeaseRoutes(app: App, database: Database, config: Config
           request.log.warn({ leaseId, engine: engine.name, reason: error.reason }, 'engine result refused');
         throw error;
       }
+    },
+  );
+
+  app.post(
+    `${ENGINE_PREFIX}/turn`,
+    {
+      ...route,
+      schema: {
+        summary:
+          'the robot’s next line on a dialled call, from the job’s dialog flow (for engines without dialog logic)',
+        tags: [ENGINE_TAG],
+        body: TurnBody,
+        response: { 200: Envelope(TurnResult) },
+      },
+    },
+    async (request) => {
+      const { leaseId, turns, utterance, hungUp } = request.body;
+      if (hungUp === true && utterance !== undefined)
+        throw invalidParameter('utterance', 'must be absent when hungUp is true');
+      if (hungUp !== true && utterance === undefined)
+        throw invalidParameter('utterance', 'is required unless hungUp is true');
+      const conversation = turns.map((t, i) => ({
+        type: TurnType.parameter(t.type, `turns[${i}].type`),
+        text: t.text,
+      }));
+      const step = await nextTurnOfLease(database, engineOf(request), leaseId, conversation, utterance ?? null);
+      return success(request, step);
     },
   );
 }
