@@ -104,6 +104,9 @@ export type ReleaseResult = Static<typeof ReleaseResult>;
 export const LEASE_PHASES = ['ringing', 'early_media', 'answered'] as const;
 const Phase = Literals(LEASE_PHASES, 'where the call stands');
 
+/** How announcement clips travel (8 kHz A-law). */
+export const ANNOUNCEMENT_CODECS = ['PCMA'] as const;
+
 /** What the dialog engine's step does (turn). */
 export const TURN_ACTIONS = ['open', 'answer', 'pitch', 'close', 'hangup'] as const;
 
@@ -111,6 +114,7 @@ export const TURN_ACTIONS = ['open', 'answer', 'pitch', 'close', 'hangup'] as co
 export const ENGINE_WORD_LISTS: readonly (readonly string[])[] = [
   LEASE_PHASES,
   TURN_ACTIONS,
+  ANNOUNCEMENT_CODECS,
   ENDED_BY,
   ANSWERED_BY,
   EARLY_MEDIA_CLASSES,

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TenantFixture } from '../../../test/fixtures.js';
 import { startTestServer, type TestServer } from '../../../test/harness.js';
 import { EngineClient } from '../../client/engine.js';
+import { DEFAULT_DIALOG_FLOW } from '../../domain/dialogFlow.js';
 import { insertDialogFlow } from '../../repositories/referenceData.js';
 import { createEngineKey } from '../../services/engineKeys.js';
 import { encryptSecret } from '../../services/secrets.js';
@@ -64,11 +65,11 @@ describe('outcall engine sip', () => {
       tenant_id: tenant.tenantId,
       created_at: Date.now(),
       name: '短话术',
+      // The engine speaks the opening, then the neutral closing (it does not converse).
       definition: {
+        ...DEFAULT_DIALOG_FLOW.script,
         opening: '您好。',
-        pitch: ['一'],
-        questions: [{ concern: '价格', customer: '多少钱', robot: '八折' }],
-        closing: { interested: '好的', declined: '再见。', busy: '再见' },
+        closings: { ...DEFAULT_DIALOG_FLOW.script.closings, neutral: '再见。' },
       },
     });
     const trunkLine = async (number: string, password: string, channels: number) => {
