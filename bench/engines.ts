@@ -30,7 +30,7 @@ import { startServer } from './server.js';
  *   - the time to answer a claim that brought work (work is always waiting), p50/p99;
  *   - dial and result times, and the CPU this process (the engines) used, as the machine's two
  *     cores are shared with the server.
- * Targets (issue 22): ≥ 1,000 tasks/s on SQLite, ≥ 500/s on PostgreSQL, claim p99 ≤ 50 ms.
+ * Targets: ≥ 1,000 tasks/s on SQLite, ≥ 500/s on PostgreSQL, claim p99 ≤ 50 ms.
  */
 
 export interface EngineBenchOptions {

@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Dialect } from '../database.js';
 
 /*
- * Caller lines become resources a tenant manages (issue 22, docs/lines.md): each line says which
+ * Caller lines become resources a tenant manages (docs/lines.md): each line says which
  * engine dials it and within which limits, and, for SIP engines, its trunk.
  *
  * - `engine`: 'simulated' (the built-in simulator dials it) or 'external' (engines dial it through
