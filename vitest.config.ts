@@ -46,6 +46,16 @@ const ONCE = [
   'src/engines/sip/tts.test.ts',
   'src/engines/sip/fingerprint.test.ts',
   'src/engines/sip/carrier.test.ts',
+  // The SIP engine end to end (real SIP and RTP to SIPp): its leases' storage is the protocol's,
+  // which src/services/callLeases*.test.ts cover on both databases; a PostgreSQL pass adds only
+  // start-up time.
+  'src/engines/sip/engine.test.ts',
+  'src/engines/sip/engineLeases.test.ts',
+  // The CLI's commands, each a spawned process: the services they call are tested on both databases.
+  'src/cliLines.test.ts',
+  'src/cliEngine.test.ts',
+  'src/cliFlows.test.ts',
+  'src/cliAnnouncements.test.ts',
 ];
 
 /*
