@@ -160,6 +160,16 @@ export function inList(database: Database, column: string, values: readonly (num
     : sql<SqlBool>`${sql.ref(column)} in (${sql.join(values)})`;
 }
 
+/**
+ * A row's `tenant_id` where rows are found by their ids: on SQLite with a unary plus, which keeps
+ * the planner on the primary key. Without statistics (SQLite has none unless ANALYZE ran) it
+ * otherwise takes the tenant's equality for as selective as a short id list and reads every row of
+ * the tenant through a tenant index: 5 ms for ten calls of a 35,000-customer job.
+ */
+export function tenantOfRowsById(database: Database, column: string): RawBuilder<number> {
+  return database.dialect === 'sqlite' ? sql<number>`+${sql.ref(column)}` : sql<number>`${sql.ref(column)}`;
+}
+
 /** A read's tenant id as a `stableParam`. */
 export const tenantParam = (database: Database, tenantId: number) => stableParam(database, tenantId, 'integer');
 

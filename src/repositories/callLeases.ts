@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Database } from '../db/database.js';
+import { type Database, tenantOfRowsById } from '../db/database.js';
 import type { CallLeaseTable } from '../db/schema.js';
 import type { ResultStatus } from '../domain/enums.js';
 import type { LineEngine } from '../domain/phoneLine.js';
@@ -340,6 +340,7 @@ export async function findClaimDetails(db: Database, tenantId: number, taskIds: 
     properties: unknown;
     dialog_flow_id: number;
     dialog_flow_version: number;
+    flow_version_created_at: number;
     flow_name: string;
     definition: unknown;
   }[] = [];
@@ -371,10 +372,11 @@ export async function findClaimDetails(db: Database, tenantId: number, taskIds: 
           'c.properties',
           'j.dialog_flow_id',
           'v.version as dialog_flow_version',
+          'v.created_at as flow_version_created_at',
           'f.name as flow_name',
           'v.definition',
         ])
-        .where('t.tenant_id', '=', tenantId)
+        .where(tenantOfRowsById(db, 't.tenant_id'), '=', tenantId)
         .where('t.id', 'in', chunk)
         .execute()),
     );
@@ -399,6 +401,39 @@ export async function lockLease(db: Database, leaseId: string): Promise<CallLeas
   let q = db.db.selectFrom('call_lease').selectAll().where('id', '=', leaseId);
   if (db.dialect === 'postgres') q = q.forUpdate();
   return q.executeTakeFirst();
+}
+
+/** Leases by id, locked on PostgreSQL in id order (the order every writer of several leases takes). */
+export async function lockLeases(db: Database, leaseIds: readonly string[]): Promise<Map<string, CallLease>> {
+  const found = new Map<string, CallLease>();
+  for (const chunk of chunks([...new Set(leaseIds)].sort(), 500)) {
+    let q = db.db.selectFrom('call_lease').selectAll().where('id', 'in', chunk).orderBy('id');
+    if (db.dialect === 'postgres') q = q.forUpdate();
+    for (const lease of await q.execute()) found.set(lease.id, lease);
+  }
+  return found;
+}
+
+/** Ends leases with their results (the status each result came to), one statement per 500. */
+export async function endLeasesWithResults(
+  db: Database,
+  ended: readonly { id: string; resultStatus: string; at: number }[],
+): Promise<void> {
+  for (const chunk of chunks([...ended], 500)) {
+    const rows = JSON.stringify(chunk);
+    if (db.dialect === 'postgres') {
+      await sql`update call_lease as l
+        set state = 'ended', ended_at = v.at, ended_reason = 'result', result_status = v."resultStatus"
+        from jsonb_to_recordset(${rows}::jsonb) as v (id text, "resultStatus" text, at bigint)
+        where l.id = v.id`.execute(db.db);
+    } else {
+      await sql`update call_lease
+        set state = 'ended', ended_at = v.at, ended_reason = 'result', result_status = v.result_status
+        from (select value ->> 'id' as id, value ->> 'resultStatus' as result_status, value ->> 'at' as at
+          from json_each(${rows})) as v
+        where call_lease.id = v.id`.execute(db.db);
+    }
+  }
 }
 
 /** Leases by id (not locked). */

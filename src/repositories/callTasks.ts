@@ -1,5 +1,5 @@
 import { type ExpressionBuilder, sql } from 'kysely';
-import type { Database } from '../db/database.js';
+import { type Database, tenantOfRowsById } from '../db/database.js';
 import type { DB } from '../db/schema.js';
 import type { CallTaskStatus, ResultStatus } from '../domain/enums.js';
 import { chunks, parseJson } from './rows.js';
@@ -82,19 +82,21 @@ export async function findCallTasksOfCalls(
   ids: number[],
   numbersByJob: Map<number, string[]>,
 ): Promise<CallTaskOfCall[]> {
-  const base = () =>
+  const base = (byId: boolean) =>
     db.db
       .selectFrom('call_task as t')
       .innerJoin('customer_person as p', (join) =>
         join.onRef('p.id', '=', 't.customer_person_id').onRef('p.tenant_id', '=', 't.tenant_id'),
       )
       .select(['t.id', 't.job_id', 't.called_phone_number', 't.customer_person_id', 'p.customer_group_id'])
-      .where('t.tenant_id', '=', tenantId);
+      .where(byId ? tenantOfRowsById(db, 't.tenant_id') : sql.ref<number>('t.tenant_id'), '=', tenantId);
   const found: CallTaskOfCall[] = [];
-  for (const chunk of chunks(ids, 500)) found.push(...(await base().where('t.id', 'in', chunk).execute()));
+  for (const chunk of chunks(ids, 500)) found.push(...(await base(true).where('t.id', 'in', chunk).execute()));
   for (const [jobId, numbers] of numbersByJob) {
     for (const chunk of chunks(numbers, 500)) {
-      found.push(...(await base().where('t.job_id', '=', jobId).where('t.called_phone_number', 'in', chunk).execute()));
+      found.push(
+        ...(await base(false).where('t.job_id', '=', jobId).where('t.called_phone_number', 'in', chunk).execute()),
+      );
     }
   }
   return found;
@@ -139,7 +141,7 @@ export async function lockCallTasksProgress(
         'next_attempt_at',
         'finished_at',
       ])
-      .where('tenant_id', '=', tenantId)
+      .where(tenantOfRowsById(db, 'tenant_id'), '=', tenantId)
       .where('id', 'in', chunk)
       .orderBy('id');
     // As the update that follows: FOR UPDATE would also block the foreign-key checks (FOR KEY

@@ -1,5 +1,5 @@
 import { type Insertable, sql } from 'kysely';
-import { compiledOnce, type Database, tenantParam } from '../db/database.js';
+import { compiledOnce, type Database, tenantOfRowsById, tenantParam } from '../db/database.js';
 import type { CustomerPersonTable } from '../db/schema.js';
 import type { FollowStatus, IntentLevel, ResultStatus } from '../domain/enums.js';
 import { chunks, parseJson } from './rows.js';
@@ -171,7 +171,7 @@ export async function findFollowStatusesForShare(
     let q = db.db
       .selectFrom('customer_person')
       .select(['id', 'follow_status'])
-      .where('tenant_id', '=', tenantId)
+      .where(tenantOfRowsById(db, 'tenant_id'), '=', tenantId)
       .where('id', 'in', chunk)
       .orderBy('id');
     if (db.dialect === 'postgres') q = q.forShare();

@@ -9,9 +9,9 @@ import {
   type EndedBy,
 } from '../domain/callOutcome.js';
 import { ConversationEnded, nextTurn, type Step, type Turn } from '../domain/dialogEngine.js';
-import { scriptOf } from '../domain/dialogFlow.js';
+import { type DialogFlowDefinition, scriptOf } from '../domain/dialogFlow.js';
 import type { HangupBy, IntentLevel, ResultStatus, TurnType } from '../domain/enums.js';
-import { conflict, notFound } from '../domain/errors.js';
+import { conflict, notFound, ServiceError } from '../domain/errors.js';
 import type { LineEngine } from '../domain/phoneLine.js';
 import { localDate, startOfLocalDate } from '../domain/time.js';
 import {
@@ -20,6 +20,7 @@ import {
   countLapsesBeforeDial,
   countLiveLeasesOfJob,
   endLeases,
+  endLeasesWithResults,
   findClaimDetails,
   findDueCallTasks,
   findJobStatus,
@@ -37,16 +38,19 @@ import {
   listLinesOfJob,
   lockJobAndLinesForClaim,
   lockLease,
+  lockLeases,
   moveTaskToCalling,
   putTaskBack,
   raiseHighWaterMarks,
   renewLease,
   updateLease,
 } from '../repositories/callLeases.js';
+import { findCallRecordIdsByIdempotencyKey } from '../repositories/callRecords.js';
 import { parseJson } from '../repositories/rows.js';
 import { type FinishedCall, recordFinishedCalls, retryDeadlock } from './callResults.js';
 import { noteLineOutcome } from './phoneLines.js';
 import { decryptSecret } from './secrets.js';
+import { type GroupOutcome, groupsOf, WriteGroups } from './writeGroups.js';
 
 /*
  * The call-engine protocol's rules (docs/engines.md): how a claim decides which call tasks an
@@ -394,7 +398,7 @@ async function describeClaims(
         dialogFlowId: d.dialog_flow_id,
         version: d.dialog_flow_version,
         name: d.flow_name,
-        script: scriptOf(parseJson(d.definition, null)),
+        script: flowScriptOf(d),
       },
       customer: {
         customerPersonId: d.customer_person_id,
@@ -405,7 +409,29 @@ async function describeClaims(
   });
 }
 
-/** The lease named, if it is this engine's; another engine's is as unknown as a missing one. */
+/**
+ * A flow version's script, checked once per process: a stored version never changes (an edit makes
+ * a new one), and checking a script costs more than the rest of a claim's work for its task. The
+ * version's creation instant is in the key, so an id SQLite gives again after a deletion is not
+ * mistaken for the old flow.
+ */
+const scripts = new Map<string, DialogFlowDefinition>();
+const SCRIPTS_KEPT = 500;
+function flowScriptOf(d: {
+  dialog_flow_id: number;
+  dialog_flow_version: number;
+  flow_version_created_at: number;
+  definition: unknown;
+}): DialogFlowDefinition {
+  const key = `${d.dialog_flow_id}|${d.dialog_flow_version}|${d.flow_version_created_at}`;
+  const kept = scripts.get(key);
+  if (kept) return kept;
+  const script = scriptOf(parseJson(d.definition, null));
+  if (scripts.size >= SCRIPTS_KEPT) scripts.delete(scripts.keys().next().value!);
+  scripts.set(key, script);
+  return script;
+}
+
 /**
  * turn: the dialog engine for engines with speech recognition and synthesis but no dialog logic.
  * The robot's next step on a dialled lease — from the flow version the job speaks, the conversation
@@ -428,13 +454,14 @@ export async function nextTurnOfLease(
   const properties = parseJson<Record<string, unknown>>(d.properties, {});
   const variables = Object.fromEntries(Object.entries(properties).map(([k, v]) => [k, String(v)]));
   try {
-    return nextTurn({ definition: scriptOf(parseJson(d.definition, null)) }, conversation, utterance, variables);
+    return nextTurn({ definition: flowScriptOf(d) }, conversation, utterance, variables);
   } catch (error) {
     if (error instanceof ConversationEnded) throw conflict(`the conversation has ended: ${error.message}`);
     throw error;
   }
 }
 
+/** The lease named, if it is this engine's; another engine's is as unknown as a missing one. */
 async function ownLease(db: Database, engine: Engine, leaseId: string): Promise<CallLease> {
   const lease = await lockLease(db, leaseId);
   if (!lease || !ownedBy(lease, engine)) throw notFound('leaseId', leaseId);
@@ -447,53 +474,91 @@ async function ownLease(db: Database, engine: Engine, leaseId: string): Promise<
  * passed. Refused (409, and the lease ends: the task goes back without a call) when the lease has
  * ended, the job is no longer IN_PROCESS, or the number went on the do-not-call list.
  */
-export async function dialCallTask(
+export function dialCallTask(
   database: Database,
   engine: Engine,
   leaseId: string,
   settings: LeaseSettings = DEFAULT_LEASE_SETTINGS,
   now = Date.now(),
 ): Promise<{ leaseTtlMs: number }> {
-  const refusal = await retryDeadlock(() =>
-    database.transaction(async (db): Promise<string | { leaseTtlMs: number }> => {
-      const lease = await ownLease(db, engine, leaseId);
-      if (lease.state === 'dialing')
-        return { leaseTtlMs: Math.max(0, Math.min(lease.expires_at, lease.deadline_at ?? Infinity) - now) };
-      if (lease.ended_at != null) return 'lease ended';
-      const end = async (reason: string) => {
-        await endLeases(db, [lease.id], 'cancelled', now);
-        countEnded(lease, 'cancelled');
-        return reason;
-      };
-      if (lease.expires_at < now) {
-        await endLeases(db, [lease.id], 'expired_before_dial', now);
-        countEnded(lease, 'expired_before_dial');
-        return 'lease ended';
+  return groupsOf(dialGroups, database, () => newDialGroups(database)).add({ engine, leaseId, settings, now });
+}
+
+interface PendingDial {
+  engine: Engine;
+  leaseId: string;
+  settings: LeaseSettings;
+  now: number;
+}
+
+const dialGroups = new WeakMap<Database, WriteGroups<PendingDial, { leaseTtlMs: number }>>();
+
+/** Dials are acknowledged in groups (services/writeGroups.ts): one transaction for all waiting. */
+const newDialGroups = (database: Database) =>
+  new WriteGroups(database, dialLeases, {
+    key: (item) => item.leaseId,
+    // A refused dial ended its lease: its task is due again.
+    afterCommit: async (_, outcomes) => {
+      if (outcomes.some((o) => 'error' in o)) claimableWork.notify();
+    },
+  });
+
+async function dialLeases(database: Database, items: PendingDial[]): Promise<GroupOutcome<{ leaseTtlMs: number }>[]> {
+  return retryDeadlock(() =>
+    database.transaction(async (db) => {
+      const outcomes: GroupOutcome<{ leaseTtlMs: number }>[] = [];
+      // Leases in id order, the order every writer of several leases locks them in.
+      const order = items.map((_, i) => i).sort((a, b) => (items[a]!.leaseId < items[b]!.leaseId ? -1 : 1));
+      for (const i of order) {
+        try {
+          const dialled = await dialLease(db, items[i]!);
+          outcomes[i] = typeof dialled === 'string' ? { error: conflict(dialled) } : { value: dialled };
+        } catch (error) {
+          // An unknown lease is that dial's answer; anything else undoes the group.
+          if (!(error instanceof ServiceError)) throw error;
+          outcomes[i] = { error };
+        }
       }
-      const status = await findJobStatus(db, lease.tenant_id, lease.job_id);
-      if (status !== 'IN_PROCESS') return end(status ? `job is ${status}` : 'job deleted');
-      if ((await listedNumbers(db, lease.tenant_id, [lease.called_phone_number])).size > 0)
-        return end('number is on the do-not-call list');
-      const line = lease.phone_line_id == null ? undefined : await lineLimits(db, lease.phone_line_id);
-      const deadline =
-        now + ((line?.ring_timeout_seconds ?? 60) + (line?.max_call_seconds ?? 600)) * 1000 + settings.leaseGraceMs;
-      if (!(await moveTaskToCalling(db, lease.tenant_id, lease.call_task_id, deadline)))
-        return end('call task finished');
-      const expiresAt = Math.min(now + settings.leaseTtlMs, deadline);
-      await updateLease(db, lease.id, {
-        state: 'dialing',
-        dialled_at: now,
-        deadline_at: deadline,
-        expires_at: expiresAt,
-      });
-      return { leaseTtlMs: expiresAt - now };
+      return outcomes;
     }),
   );
-  if (typeof refusal === 'string') {
-    claimableWork.notify();
-    throw conflict(refusal);
+}
+
+/** One dial inside its group's transaction: the lease and task moved on, or why it is refused. */
+async function dialLease(
+  db: Database,
+  { engine, leaseId, settings, now }: PendingDial,
+): Promise<string | { leaseTtlMs: number }> {
+  const lease = await ownLease(db, engine, leaseId);
+  if (lease.state === 'dialing')
+    return { leaseTtlMs: Math.max(0, Math.min(lease.expires_at, lease.deadline_at ?? Infinity) - now) };
+  if (lease.ended_at != null) return 'lease ended';
+  const end = async (reason: string) => {
+    await endLeases(db, [lease.id], 'cancelled', now);
+    countEnded(lease, 'cancelled');
+    return reason;
+  };
+  if (lease.expires_at < now) {
+    await endLeases(db, [lease.id], 'expired_before_dial', now);
+    countEnded(lease, 'expired_before_dial');
+    return 'lease ended';
   }
-  return refusal;
+  const status = await findJobStatus(db, lease.tenant_id, lease.job_id);
+  if (status !== 'IN_PROCESS') return end(status ? `job is ${status}` : 'job deleted');
+  if ((await listedNumbers(db, lease.tenant_id, [lease.called_phone_number])).size > 0)
+    return end('number is on the do-not-call list');
+  const line = lease.phone_line_id == null ? undefined : await lineLimits(db, lease.phone_line_id);
+  const deadline =
+    now + ((line?.ring_timeout_seconds ?? 60) + (line?.max_call_seconds ?? 600)) * 1000 + settings.leaseGraceMs;
+  if (!(await moveTaskToCalling(db, lease.tenant_id, lease.call_task_id, deadline))) return end('call task finished');
+  const expiresAt = Math.min(now + settings.leaseTtlMs, deadline);
+  await updateLease(db, lease.id, {
+    state: 'dialing',
+    dialled_at: now,
+    deadline_at: deadline,
+    expires_at: expiresAt,
+  });
+  return { leaseTtlMs: expiresAt - now };
 }
 
 async function lineLimits(db: Database, lineId: number) {
@@ -633,8 +698,12 @@ const HANGUP: Record<EndedBy, HangupBy> = {
  * same. A call we cancelled before answer (`endedBy` cancel or shutdown) records nothing and gives
  * the task back without spending a redial. 409 before dial, after the lease ended otherwise, and
  * after it was reaped as lost.
+ *
+ * Results are recorded in groups (services/writeGroups.ts): the results waiting go through one
+ * transaction and one `recordFinishedCalls`, where one call alone costs a transaction of ~30
+ * statements. Each result is still answered alone, with its own record or its own refusal.
  */
-export async function reportCallResult(
+export function reportCallResult(
   database: Database,
   engine: Engine,
   leaseId: string,
@@ -642,116 +711,208 @@ export async function reportCallResult(
   now = Date.now(),
   options: { settings?: LeaseSettings; log?: LeaseLog } = {},
 ): Promise<ResultAnswer> {
-  const outcome = await retryDeadlock(() =>
-    database.transaction(async (db) => {
-      const lease = await ownLease(db, engine, leaseId);
-      if (lease.ended_reason === 'result') {
-        const recorded = await db.db
-          .selectFrom('call_record')
-          .select('id')
-          .where('tenant_id', '=', lease.tenant_id)
-          .where('idempotency_key', '=', `lease-${lease.id}`)
-          .executeTakeFirst();
-        return {
-          lease,
-          replay: true,
-          answer: { callRecordId: recorded?.id ?? null, resultStatus: lease.result_status! },
-        };
+  return groupsOf(resultGroups, database, () => newResultGroups(database))
+    .add({ engine, leaseId, report, now, options })
+    .then(({ lease, replay, answer }) => {
+      if (!replay) {
+        countEnded(lease, 'result');
+        bump(engineCounters.outcomes, `${lease.phone_line_id ?? ''}|${answer.resultStatus}`);
       }
-      if (lease.ended_reason === 'lost')
-        throw conflict('lease was reaped as lost (engine lost): the call was recorded as SYSTEM_ERROR');
-      if (lease.ended_at != null) throw conflict('lease ended');
-      if (lease.state !== 'dialing') throw conflict('lease not dialled: release it instead');
+      return answer;
+    });
+}
 
-      // An engine's instants are checked against the claim and the server's clock. The built-in
-      // simulator's are taken as given: its calls pass DIALER_SPEED times faster than the clock,
-      // and it reports them as they would have lasted (ending now), as the dialer before it did.
-      const trusted = engine.engineKeyId === null;
-      const clamp = (at: number | undefined) =>
-        at === undefined || trusted ? at : at < lease.claimed_at - 1000 || at > now + 1000 ? now : at;
-      const answerAt = clamp(report.answerAt);
-      const endAt = clamp(report.endAt) ?? now;
-      const answered = answerAt !== undefined || report.sipCode === 200 || lease.phase === 'answered';
-      const { resultStatus, source } = callOutcome({
-        sipCode: report.sipCode,
-        q850Cause: report.q850Cause,
-        earlyMedia: report.earlyMedia,
-        endedBy: report.endedBy,
-        answerAt,
-        resultHint: report.resultHint,
-      });
-      const answer = { callRecordId: null as number | null, resultStatus };
-      if ((report.endedBy === 'cancel' || report.endedBy === 'shutdown') && !answered) {
-        // Our own hang-up before anyone answered: no call to record, the task is due again at once.
-        await putTaskBack(db, lease.tenant_id, lease.call_task_id, now);
-        await updateLease(db, lease.id, {
-          state: 'ended',
-          ended_at: now,
-          ended_reason: 'result',
-          result_status: resultStatus,
-        });
-        return { lease, replay: false, answer };
+interface PendingResult {
+  engine: Engine;
+  leaseId: string;
+  report: CallReport;
+  now: number;
+  options: { settings?: LeaseSettings; log?: LeaseLog };
+}
+
+/** What one result came to inside its group's transaction. */
+interface RecordedResult {
+  lease: CallLease;
+  replay: boolean;
+  answer: ResultAnswer;
+}
+
+const resultGroups = new WeakMap<Database, WriteGroups<PendingResult, RecordedResult>>();
+
+const newResultGroups = (database: Database) =>
+  new WriteGroups(database, recordResults, {
+    key: (item) => item.leaseId,
+    // The line's health after the group's commit, in order (a line disabled after K failures);
+    // a line with no failure in the group is reset once.
+    afterCommit: async (items, outcomes) => {
+      const recorded = outcomes.flatMap((o, i) =>
+        'error' in o || o.value.replay || o.value.answer.callRecordId == null ? [] : [{ ...o.value, item: items[i]! }],
+      );
+      const failing = new Set(
+        recorded.filter((r) => LINE_FAILURES.has(r.answer.resultStatus)).map((r) => r.lease.phone_line_id),
+      );
+      const reset = new Set<number | null>();
+      for (const r of recorded) {
+        const line = r.lease.phone_line_id;
+        if (!failing.has(line) && reset.has(line)) continue;
+        reset.add(line);
+        await noteLine(database, r.lease, r.answer, r.item.now, r.item.options).catch((error: unknown) =>
+          (r.item.options.log ?? SILENT).warn({ err: error, leaseId: r.lease.id }, 'line health not noted'),
+        );
       }
-      const turns = report.turns ?? [];
-      const startTime = Math.min((trusted ? report.ringAt : undefined) ?? lease.dialled_at ?? lease.claimed_at, endAt);
-      const call: FinishedCall = {
-        idempotencyKey: `lease-${lease.id}`,
-        robotCallJobId: lease.job_id,
-        callTaskId: lease.call_task_id,
-        calledPhoneNumber: lease.called_phone_number,
-        phoneLineId: lease.phone_line_id,
-        resultStatus,
-        intentLevel:
-          report.intentLevel ?? defaultIntentLevel(resultStatus, turns.filter((t) => t.type === 'PERSON').length),
-        customerConcern: report.customerConcern ?? [],
-        fullAudioUrl: report.recordingUrl ?? null,
-        analysisBasis: report.analysisBasis ?? '',
-        startTime,
-        endTime: endAt,
-        chatDuration:
-          resultStatus === 'ANSWERED' && answerAt !== undefined
-            ? Math.max(0, Math.round((endAt - answerAt) / 1000))
-            : 0,
-        chatRound: turns.filter((t) => t.type === 'PERSON').length,
-        attributes: [
-          {
-            engine: engine.name,
-            leaseId: lease.id,
-            decidedBy: source,
-            endedBy: report.endedBy,
-            ...(report.answeredBy !== undefined && { answeredBy: report.answeredBy }),
-            ...(report.sipCode !== undefined && { sipCode: report.sipCode }),
-            ...(report.sipReason !== undefined && { sipReason: report.sipReason }),
-            ...(report.q850Cause !== undefined && { q850Cause: report.q850Cause }),
-            ...(report.earlyMedia !== undefined && { earlyMedia: report.earlyMedia }),
-          },
-        ],
-        hangupBy:
-          resultStatus === 'REFUSED'
-            ? 'REMOTE_HANGUP'
-            : resultStatus === 'ANSWERED'
-              ? HANGUP[report.endedBy]
-              : 'SYSTEM_HANGUP',
-        turns,
-      };
-      const [recorded] = await recordFinishedCalls(db, lease.tenant_id, [call], now);
-      answer.callRecordId = recorded!.callRecordId;
-      await updateLease(db, lease.id, {
-        state: 'ended',
-        ended_at: now,
-        ended_reason: 'result',
-        result_status: resultStatus,
-      });
-      return { lease, replay: false, answer };
+      if (outcomes.some((o) => !('error' in o) && !o.value.replay)) claimableWork.notify();
+    },
+  });
+
+/**
+ * One transaction for a group of results: the leases locked (in id order, as every writer of
+ * several leases does), each result checked against its lease, the calls to record written by one
+ * `recordFinishedCalls` per tenant, the leases ended. A result refused (unknown lease, out of turn,
+ * late) is refused alone; the others are recorded.
+ */
+async function recordResults(database: Database, items: PendingResult[]): Promise<GroupOutcome<RecordedResult>[]> {
+  return retryDeadlock(() =>
+    database.transaction(async (db) => {
+      const leases = await lockLeases(
+        db,
+        items.map((i) => i.leaseId),
+      );
+      const outcomes: GroupOutcome<RecordedResult>[] = [];
+      const taken: (RecordedResult & { at: number })[] = [];
+      const calls: { call: FinishedCall; lease: CallLease; at: number }[] = [];
+      for (const item of items) {
+        const lease = leases.get(item.leaseId);
+        const refusal = resultRefusal(lease, item);
+        if (refusal || !lease) {
+          outcomes.push({ error: refusal });
+          continue;
+        }
+        const replay = lease.ended_reason === 'result';
+        const { call, resultStatus } = replay
+          ? { call: null, resultStatus: lease.result_status! }
+          : callOfResult(lease, item);
+        const value = { lease, replay, answer: { callRecordId: null, resultStatus } };
+        outcomes.push({ value });
+        if (replay) continue;
+        taken.push(Object.assign(value, { at: item.now }));
+        if (call) calls.push({ call, lease, at: item.now });
+        // Our own hang-up before anyone answered: no call to record, the task is due again at once.
+        else await putTaskBack(db, lease.tenant_id, lease.call_task_id, item.now);
+      }
+      // The calls, one write per tenant; a replay answers the record its first report made.
+      const replays = outcomes.flatMap((o) => ('value' in o && o.value.replay ? [o.value] : []));
+      for (const [tenantId, ofTenant] of groupBy(replays, (r) => r.lease.tenant_id)) {
+        const ids = await findCallRecordIdsByIdempotencyKey(
+          db,
+          tenantId,
+          ofTenant.map((r) => `lease-${r.lease.id}`),
+        );
+        for (const r of ofTenant) r.answer.callRecordId = ids.get(`lease-${r.lease.id}`) ?? null;
+      }
+      for (const [tenantId, ofTenant] of groupBy(calls, (c) => c.lease.tenant_id)) {
+        const recorded = await recordFinishedCalls(
+          db,
+          tenantId,
+          ofTenant.map((c) => c.call),
+          Math.max(...ofTenant.map((c) => c.at)),
+        );
+        const idOf = new Map(recorded.map((r) => [r.idempotencyKey, r.callRecordId]));
+        for (const r of taken)
+          if (r.lease.tenant_id === tenantId) r.answer.callRecordId = idOf.get(`lease-${r.lease.id}`) ?? null;
+      }
+      await endLeasesWithResults(
+        db,
+        taken.map((r) => ({ id: r.lease.id, resultStatus: r.answer.resultStatus, at: r.at })),
+      );
+      return outcomes;
     }),
   );
-  if (!outcome.replay) {
-    countEnded(outcome.lease, 'result');
-    bump(engineCounters.outcomes, `${outcome.lease.phone_line_id ?? ''}|${outcome.answer.resultStatus}`);
-    await noteLine(database, outcome.lease, outcome.answer, now, options);
-    claimableWork.notify();
-  }
-  return outcome.answer;
+}
+
+/** Why a result for this lease is refused (undefined: it is taken, or a replay of one taken). */
+function resultRefusal(lease: CallLease | undefined, { engine, leaseId }: PendingResult) {
+  if (!lease || !ownedBy(lease, engine)) return notFound('leaseId', leaseId);
+  if (lease.ended_reason === 'result') return undefined;
+  if (lease.ended_reason === 'lost')
+    return conflict('lease was reaped as lost (engine lost): the call was recorded as SYSTEM_ERROR');
+  if (lease.ended_at != null) return conflict('lease ended');
+  if (lease.state !== 'dialing') return conflict('lease not dialled: release it instead');
+  return undefined;
+}
+
+const groupBy = <T, K>(values: readonly T[], key: (v: T) => K): Map<K, T[]> => {
+  const groups = new Map<K, T[]>();
+  for (const v of values) groups.set(key(v), [...(groups.get(key(v)) ?? []), v]);
+  return groups;
+};
+
+/**
+ * The call a result reports, for the write path (null: a call we cancelled before anyone answered,
+ * which records nothing), and the status the outcome table gives it.
+ */
+function callOfResult(
+  lease: CallLease,
+  { engine, report, now }: PendingResult,
+): { call: FinishedCall | null; resultStatus: ResultStatus } {
+  // An engine's instants are checked against the claim and the server's clock. The built-in
+  // simulator's are taken as given: its calls pass DIALER_SPEED times faster than the clock,
+  // and it reports them as they would have lasted (ending now), as the dialer before it did.
+  const trusted = engine.engineKeyId === null;
+  const clamp = (at: number | undefined) =>
+    at === undefined || trusted ? at : at < lease.claimed_at - 1000 || at > now + 1000 ? now : at;
+  const answerAt = clamp(report.answerAt);
+  const endAt = clamp(report.endAt) ?? now;
+  const answered = answerAt !== undefined || report.sipCode === 200 || lease.phase === 'answered';
+  const { resultStatus, source } = callOutcome({
+    sipCode: report.sipCode,
+    q850Cause: report.q850Cause,
+    earlyMedia: report.earlyMedia,
+    endedBy: report.endedBy,
+    answerAt,
+    resultHint: report.resultHint,
+  });
+  if ((report.endedBy === 'cancel' || report.endedBy === 'shutdown') && !answered) return { call: null, resultStatus };
+  const turns = report.turns ?? [];
+  const startTime = Math.min((trusted ? report.ringAt : undefined) ?? lease.dialled_at ?? lease.claimed_at, endAt);
+  const call: FinishedCall = {
+    idempotencyKey: `lease-${lease.id}`,
+    robotCallJobId: lease.job_id,
+    callTaskId: lease.call_task_id,
+    calledPhoneNumber: lease.called_phone_number,
+    phoneLineId: lease.phone_line_id,
+    resultStatus,
+    intentLevel:
+      report.intentLevel ?? defaultIntentLevel(resultStatus, turns.filter((t) => t.type === 'PERSON').length),
+    customerConcern: report.customerConcern ?? [],
+    fullAudioUrl: report.recordingUrl ?? null,
+    analysisBasis: report.analysisBasis ?? '',
+    startTime,
+    endTime: endAt,
+    chatDuration:
+      resultStatus === 'ANSWERED' && answerAt !== undefined ? Math.max(0, Math.round((endAt - answerAt) / 1000)) : 0,
+    chatRound: turns.filter((t) => t.type === 'PERSON').length,
+    attributes: [
+      {
+        engine: engine.name,
+        leaseId: lease.id,
+        decidedBy: source,
+        endedBy: report.endedBy,
+        ...(report.answeredBy !== undefined && { answeredBy: report.answeredBy }),
+        ...(report.sipCode !== undefined && { sipCode: report.sipCode }),
+        ...(report.sipReason !== undefined && { sipReason: report.sipReason }),
+        ...(report.q850Cause !== undefined && { q850Cause: report.q850Cause }),
+        ...(report.earlyMedia !== undefined && { earlyMedia: report.earlyMedia }),
+      },
+    ],
+    hangupBy:
+      resultStatus === 'REFUSED'
+        ? 'REMOTE_HANGUP'
+        : resultStatus === 'ANSWERED'
+          ? HANGUP[report.endedBy]
+          : 'SYSTEM_HANGUP',
+    turns,
+  };
+  return { call, resultStatus };
 }
 
 /** The results that count against the line, not the customer: K in a row disable it. */

@@ -288,6 +288,7 @@ select
   "c"."properties",
   "j"."dialog_flow_id",
   "v"."version" as "dialog_flow_version",
+  "v"."created_at" as "flow_version_created_at",
   "f"."name" as "flow_name",
   "v"."definition"
 from
@@ -327,6 +328,29 @@ from
 where
   "id" = $1
 for update;
+
+-- callLeases.lockLeases: a group’s leases
+select
+  *
+from
+  "call_lease"
+where
+  "id" in ($1, $2)
+order by
+  "id"
+for update;
+
+-- callLeases.endLeasesWithResults: a group’s results
+update call_lease as l
+set
+  state = 'ended',
+  ended_at = v.at,
+  ended_reason = 'result',
+  result_status = v."resultStatus"
+from
+  jsonb_to_recordset($1::jsonb) as v (id text, "resultStatus" text, at bigint)
+where
+  l.id = v.id;
 
 -- callLeases.findLeases: one lease
 select

@@ -274,6 +274,7 @@ select
   "c"."properties",
   "j"."dialog_flow_id",
   "v"."version" as "dialog_flow_version",
+  "v"."created_at" as "flow_version_created_at",
   "f"."name" as "flow_name",
   "v"."definition"
 from
@@ -288,7 +289,7 @@ from
   and "v"."version" = "j"."dialog_flow_version"
   and "v"."tenant_id" = "j"."tenant_id"
 where
-  "t"."tenant_id" = ?
+  + "t"."tenant_id" = ?
   and "t"."id" in (?);
 
 -- callLeases.findTrunks: one line
@@ -312,6 +313,35 @@ from
   "call_lease"
 where
   "id" = ?;
+
+-- callLeases.lockLeases: a group’s leases
+select
+  *
+from
+  "call_lease"
+where
+  "id" in (?, ?)
+order by
+  "id";
+
+-- callLeases.endLeasesWithResults: a group’s results
+update call_lease
+set
+  state = 'ended',
+  ended_at = v.at,
+  ended_reason = 'result',
+  result_status = v.result_status
+from
+  (
+    select
+      value ->> 'id' as id,
+      value ->> 'resultStatus' as result_status,
+      value ->> 'at' as at
+    from
+      json_each(?)
+  ) as v
+where
+  call_lease.id = v.id;
 
 -- callLeases.findLeases: one lease
 select

@@ -52,7 +52,7 @@ from
   inner join "customer_person" as "p" on "p"."id" = "t"."customer_person_id"
   and "p"."tenant_id" = "t"."tenant_id"
 where
-  "t"."tenant_id" = ?
+  + "t"."tenant_id" = ?
   and "t"."id" in (?);
 
 select
@@ -82,7 +82,7 @@ select
 from
   "call_task"
 where
-  "tenant_id" = ?
+  + "tenant_id" = ?
   and "id" in (?, ?)
 order by
   "id";

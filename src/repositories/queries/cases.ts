@@ -1202,6 +1202,19 @@ export const QUERY_CASES: QueryCase[] = [
     findClaimDetails: [['one task', (db, s) => callLeases.findClaimDetails(db, s.tenantId, [s.taskId])]],
     findTrunks: [['one line', (db, s) => callLeases.findTrunks(db, [s.phoneLineId])]],
     lockLease: [['one lease', (db) => callLeases.lockLease(db, 'snapshotLease000000000')]],
+    lockLeases: [
+      ['a group’s leases', (db) => callLeases.lockLeases(db, ['snapshotLease000000001', 'snapshotLease000000000'])],
+    ],
+    endLeasesWithResults: [
+      [
+        'a group’s results',
+        (db) =>
+          callLeases.endLeasesWithResults(db, [
+            { id: 'snapshotLease000000000', resultStatus: 'ANSWERED', at: T0 },
+            { id: 'snapshotLease000000001', resultStatus: 'BUSY', at: T0 + 1 },
+          ]),
+      ],
+    ],
     findLeases: [['one lease', (db) => callLeases.findLeases(db, ['snapshotLease000000000'])]],
     updateLease: [
       ['dialled', (db) => callLeases.updateLease(db, 'snapshotLease000000000', { state: 'dialing', dialled_at: T0 })],

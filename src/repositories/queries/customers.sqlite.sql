@@ -109,7 +109,7 @@ select
 from
   "customer_person"
 where
-  "tenant_id" = ?
+  + "tenant_id" = ?
   and "id" in (?, ?)
 order by
   "id";

@@ -59,6 +59,8 @@ const CROSS_TENANT: Record<string, string> = {
   'callLeases.raiseHighWaterMarks': 'a claim: the lines’ high-water marks, by line id',
   'callLeases.findTrunks': 'a claim: the trunks of the lines claimed, by line id',
   'callLeases.lockLease': 'an engine’s request names its lease by id',
+  'callLeases.lockLeases': 'a group of engines’ results, by lease id',
+  'callLeases.endLeasesWithResults': 'a group of engines’ results, by lease id',
   'callLeases.findLeases': 'an engine’s heartbeat names its leases by id',
   'callLeases.updateLease': 'by lease id',
   'callLeases.endLeases': 'by lease id',
