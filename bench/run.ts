@@ -118,6 +118,7 @@ const program = new Command('bench')
   )
   .option('--engine-count <n>', 'with --engines: fake engines, each with its own engine key', positive, 50)
   .option('--engine-channels <n>', 'with --engines: calls each engine keeps going', positive, 10)
+  .option('--engine-hold-ms <n>', 'with --engines: how long each call of the paced run lasts', positive, 5000)
   .option(
     '--simulator',
     'run only the simulator scenario (bench/simulator.ts): completed simulated calls/s on one job at DIALER_SPEED 100000',
@@ -392,17 +393,22 @@ if (program.opts().compareOnly) {
 } else if (program.opts().mixedOnly) {
   await mainMixedOnly(program.opts<Options>());
 } else if (program.opts().engines) {
-  const o = program.opts<Options & { engineCount: number; engineChannels: number }>();
+  const o = program.opts<Options & { engineCount: number; engineChannels: number; engineHoldMs: number }>();
   const result = await runEngineBench({
     db: o.db,
     postgresUrl: o.postgresUrl,
     engines: o.engineCount,
     channels: o.engineChannels,
     seconds: o.seconds,
+    holdMs: o.engineHoldMs,
     log,
   });
   log(
     `engines: ${result.tasksPerSecond} tasks/s (${result.completed} in ${result.seconds} s, ${result.engines} engines × ${result.channels} channels); claim p50/p99 ${result.claim.p50}/${result.claim.p99} ms (${result.claim.empty} empty); dial p50/p99 ${result.dial.p50}/${result.dial.p99} ms; result p50/p99 ${result.result.p50}/${result.result.p99} ms; engines' CPU ${result.engineCpuPercent}% of a core, the server's ${result.serverCpuPercent}% (${result.serverCpuMsPerTask} ms a task)`,
+  );
+  const p = result.paced;
+  log(
+    `paced (calls of ${p.holdMs} ms on every channel): ${p.tasksPerSecond} tasks/s; claim p50/p99 ${p.claim.p50}/${p.claim.p99} ms (${p.claim.empty} empty); dial p50/p99 ${p.dial.p50}/${p.dial.p99} ms; result p50/p99 ${p.result.p50}/${p.result.p99} ms; the server's CPU ${p.serverCpuPercent}%`,
   );
   if (Object.keys(result.errors).length) log(`errors: ${JSON.stringify(result.errors)}`);
   for (const t of result.targets) console.log(`${t.met ? ' MET ' : ' MISS'} ${t.name}: ${t.figure} (${t.limit})`);
