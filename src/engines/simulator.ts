@@ -110,28 +110,31 @@ export class Simulator {
       },
     );
     this.ensureHeartbeat();
-    for (const task of answer.tasks) {
-      if (this.stopping) {
-        // Stopping while this tick claimed: what is not dialled goes back at once.
-        await releaseLeases(database, SIMULATOR, [task.leaseId], this.clock.now()).catch(() => undefined);
-        continue;
-      }
-      try {
-        await dialCallTask(database, SIMULATOR, task.leaseId, this.settings, this.clock.now());
-      } catch (error) {
-        // Refused (the job was paused, the number listed…): the lease ended and the task is back.
-        if (!(error instanceof ServiceError)) throw error;
-        this.options.log?.info({ callTaskId: task.callTaskId, reason: error.message }, 'dial refused');
-        continue;
-      }
-      const call: LiveCall = { task, hangUp: new AbortController() };
-      this.calls.set(task.leaseId, call);
-      const placed = this.place(call).finally(() => {
-        this.calls.delete(task.leaseId);
-        this.inFlight.delete(placed);
-      });
-      this.inFlight.add(placed);
-    }
+    // All dialled at once: the dials of a tick are acknowledged together (services/writeGroups.ts).
+    await Promise.all(
+      answer.tasks.map(async (task) => {
+        if (this.stopping) {
+          // Stopping while this tick claimed: what is not dialled goes back at once.
+          await releaseLeases(database, SIMULATOR, [task.leaseId], this.clock.now()).catch(() => undefined);
+          return;
+        }
+        try {
+          await dialCallTask(database, SIMULATOR, task.leaseId, this.settings, this.clock.now());
+        } catch (error) {
+          // Refused (the job was paused, the number listed…): the lease ended and the task is back.
+          if (!(error instanceof ServiceError)) throw error;
+          this.options.log?.info({ callTaskId: task.callTaskId, reason: error.message }, 'dial refused');
+          return;
+        }
+        const call: LiveCall = { task, hangUp: new AbortController() };
+        this.calls.set(task.leaseId, call);
+        const placed = this.place(call).finally(() => {
+          this.calls.delete(task.leaseId);
+          this.inFlight.delete(placed);
+        });
+        this.inFlight.add(placed);
+      }),
+    );
     return { claimed: answer.tasks.length, ...(skipped.length > 0 && { skipped }) };
   }
 
