@@ -466,6 +466,59 @@ describe('result', () => {
   });
 });
 
+describe('results and dials sent at once', () => {
+  it('are written together, each answered alone: its own record, or its own refusal', async () => {
+    const { tenant, jobId } = await setUp({ customers: 5 });
+    const engine = externalEngine(tenant.tenantId);
+    const claimed = await claim(engine);
+    const dialled = claimed.slice(0, 4);
+    const dials = await Promise.all(dialled.map((c) => dialCallTask(db, engine, c.leaseId, SETTINGS, NOW)));
+    expect(dials.map((d) => d.leaseTtlMs)).toEqual([1000, 1000, 1000, 1000]);
+    const before = engineCounters.outcomes.get(`${claimed[0]!.line!.phoneLineId}|BUSY`) ?? 0;
+    const answers = await Promise.allSettled([
+      ...dialled.map((c) => reportCallResult(db, engine, c.leaseId, { sipCode: 486, endedBy: 'remote' }, NOW + 1000)),
+      // Not dialled: refused, alone.
+      reportCallResult(db, engine, claimed[4]!.leaseId, { endedBy: 'remote' }, NOW + 1000),
+      // Another engine's: unknown, alone.
+      reportCallResult(db, externalEngine(tenant.tenantId), dialled[0]!.leaseId, { endedBy: 'remote' }, NOW + 1000),
+      // A replay sent at once with its first: the same answer.
+      reportCallResult(db, engine, dialled[1]!.leaseId, { sipCode: 486, endedBy: 'remote' }, NOW + 1000),
+    ]);
+    const recorded = answers.slice(0, 4).map((a) => (a as PromiseFulfilledResult<{ callRecordId: number }>).value);
+    const records = await recordsOf(jobId);
+    expect(recorded.map((r) => r.callRecordId).sort()).toEqual(records.map((r) => r.id).sort());
+    expect(new Set(records.map((r) => r.idempotency_key))).toEqual(new Set(dialled.map((c) => `lease-${c.leaseId}`)));
+    expect(records.every((r) => r.result_status === 'BUSY')).toBe(true);
+    expect(answers.slice(4, 6).map((a) => ((a as PromiseRejectedResult).reason as ServiceError).resultCode)).toEqual([
+      409, 404,
+    ]);
+    expect((answers[6] as PromiseFulfilledResult<unknown>).value).toEqual(recorded[1]);
+    expect(engineCounters.outcomes.get(`${claimed[0]!.line!.phoneLineId}|BUSY`)).toBe(before + 4);
+    expect((await lease(dialled[0]!.leaseId)).ended_reason).toBe('result');
+  });
+
+  it('a result that cannot be recorded (its job deleted) fails alone; the others in its group are recorded', async () => {
+    const kept = await setUp({ customers: 2 });
+    const gone = await setUp({ customers: 1 });
+    const engineOf = (tenantId: number) => externalEngine(tenantId);
+    const keptEngine = engineOf(kept.tenant.tenantId);
+    const goneEngine = engineOf(gone.tenant.tenantId);
+    const keptCalls = await claim(keptEngine);
+    const [goneCall] = await claim(goneEngine);
+    for (const c of keptCalls) await dialCallTask(db, keptEngine, c.leaseId, SETTINGS, NOW);
+    await dialCallTask(db, goneEngine, goneCall!.leaseId, SETTINGS, NOW);
+    await deleteJob(db, gone.tenant.tenantId, gone.jobId);
+    const answers = await Promise.allSettled([
+      reportCallResult(db, keptEngine, keptCalls[0]!.leaseId, { sipCode: 486, endedBy: 'remote' }, NOW + 1000),
+      reportCallResult(db, goneEngine, goneCall!.leaseId, { sipCode: 486, endedBy: 'remote' }, NOW + 1000),
+      reportCallResult(db, keptEngine, keptCalls[1]!.leaseId, { sipCode: 486, endedBy: 'remote' }, NOW + 1000),
+    ]);
+    expect(answers.map((a) => a.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(((answers[1] as PromiseRejectedResult).reason as ServiceError).resultCode).toBe(404);
+    expect(await recordsOf(kept.jobId)).toHaveLength(2);
+  });
+});
+
 describe('a caller line’s health', () => {
   it('is disabled after K failures of the line in a row (FROM_PHONE_ERROR, CAN_NOT_CONNECT); another result resets the count', async () => {
     const { tenant, lineId } = await setUp({ customers: 4, job: { redial_times: 0 } });
