@@ -3,6 +3,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureConsoleBuilt, hasChromium, launchBrowser } from '../../../console/e2e/browser.js';
 import { ConsoleBrowser, consoleUser } from '../../../test/consoleClient.js';
 import { TenantFixture } from '../../../test/fixtures.js';
 import { allCallRecords, getTaskDetail, startTestServer, type TestServer } from '../../../test/harness.js';
@@ -44,6 +45,8 @@ function zoneAtTwoPm(): string {
 }
 
 beforeAll(async () => {
+  // The console's page is looked at in a browser at the end (built here: a build can take a while).
+  if (hasChromium) ensureConsoleBuilt();
   [server, carrier, receiver] = await Promise.all([
     startTestServer(),
     startTestCarrier(join(dir, 'carrier')),
@@ -52,7 +55,7 @@ beforeAll(async () => {
   agent = await SipUserAgent.start({ address: '127.0.0.1', port: await freeUdpPorts() });
   // Callbacks delivered as `serve` delivers them, to a receiver on loopback.
   dispatcher = startDispatcher(server.database, loadConfig({ CALLBACK_ALLOW_PRIVATE_NETWORKS: 'true' }), undefined);
-});
+}, 120_000);
 
 afterAll(async () => {
   agent?.close();
@@ -337,5 +340,26 @@ describe('outcall engine sip', () => {
       ['ROBOT', '您好。'],
       ['ROBOT', '再见。'],
     ]);
+
+    // And in a browser: the records page, the answered call opened, its transcript as drawn (the
+    // screenshot is kept for a look: outcall-sip-transcript.png in the temporary folder).
+    if (!hasChromium) return;
+    const chromium = await launchBrowser();
+    try {
+      const context = await chromium.newContext({ viewport: { width: 1360, height: 900 }, locale: 'zh-CN' });
+      const [name, value] = browser.cookie!.split('=');
+      await context.addCookies([{ name: name!, value: value!, url: `${server.url}/console/` }]);
+      const page = await context.newPage();
+      await page.goto(`${server.url}/console/jobs/${jobId}/records`);
+      await page.locator('.records-table .el-table__row', { hasText: '13800000205' }).click();
+      const drawer = page.locator('.record-drawer');
+      await drawer.locator('.turn').first().waitFor();
+      expect(await drawer.locator('.turn').allInnerTexts()).toEqual(['机器人\n您好。', '机器人\n再见。']);
+      // The drawer slides in: drawn once its transition is over.
+      await page.waitForFunction(() => document.getAnimations().length === 0);
+      await page.screenshot({ path: join(tmpdir(), 'outcall-sip-transcript.png') });
+    } finally {
+      await chromium.close();
+    }
   });
 });
