@@ -126,6 +126,10 @@ const sipp = spawn(
     '-trace_logs',
     '-log_file',
     logFile,
+    // SIPp's own count of every message of the scenario, each second: carrier_<pid>_counts.csv.
+    '-trace_counts',
+    '-fd',
+    '1',
     '-trace_err',
     '-error_file',
     join(dir, 'errors.log'),

@@ -19,16 +19,23 @@ const NOT_IN_LIBRARY = '您拨打的电话正在通话中，请稍后再拨。';
 const clips: Record<string, Buffer> = {};
 let library: Announcement[] = [];
 
-/** sox over raw 8 kHz A-law: `effects` applied, optionally mixed with white noise at `noise` amplitude. */
+/**
+ * sox over raw 8 kHz A-law: `effects` applied, optionally mixed with white noise at `noise`
+ * amplitude. `-R` (before the inputs: a global option) seeds sox's random numbers the same on every
+ * run: without it the noise, and the dither of every conversion to A-law, differ from run to run,
+ * and so did the confidence. The figures the thresholds rest on were measured over 20 unseeded
+ * draws (see fingerprint.ts); the seeded draw is one of them, not a lucky pick.
+ */
 async function transform(clip: Buffer, effects: string[], noise?: number): Promise<Buffer> {
   const input = join(dir, `in-${Math.random().toString(36).slice(2)}.al`);
   writeFileSync(input, clip);
   const raw = ['-t', 'al', '-r', '8000', '-c', '1'];
-  const shaped = await run('sox', [...raw, input, ...raw, '-', ...effects]);
+  const shaped = await run('sox', ['-R', ...raw, input, ...raw, '-', ...effects]);
   if (noise === undefined) return shaped;
   writeFileSync(input, shaped);
   const noiseFile = `${input}.noise.al`;
   await run('sox', [
+    '-R',
     '-n',
     ...raw,
     noiseFile,
@@ -38,7 +45,7 @@ async function transform(clip: Buffer, effects: string[], noise?: number): Promi
     'vol',
     String(noise),
   ]);
-  return run('sox', ['-m', ...raw, input, ...raw, noiseFile, ...raw, '-']);
+  return run('sox', ['-R', '-m', ...raw, input, ...raw, noiseFile, ...raw, '-']);
 }
 
 /** The first `seconds` of a clip: what the engine captures of early media. */
@@ -66,10 +73,8 @@ describe('classifying early media against the library', () => {
     }
   });
 
-  // Skipped for now: with sox's white noise mixed in, the confidence varies from run to run
-  // (0.70–1.0 seen; the class is right) and fell under 0.8 in one CI run in three. To fix: noise
-  // that is the same on every run, then a threshold the figures support.
-  it.skip('recognises an announcement captured from 0.4 s in, 8 dB quieter, with line noise', async () => {
+  // White noise at 0.03: about 15 dB under the speech (sox stats, RMS: −43 dBFS against −27 to −29).
+  it('recognises an announcement captured from 0.4 s in, 8 dB quieter, with line noise', async () => {
     for (const name of Object.keys(TEXTS)) {
       const capture = await transform(clips[name]!, ['trim', '0.4', 'gain', '-8'], 0.03);
       const result = classify(fingerprintG711('PCMA', firstSeconds(capture, 4)), library);
@@ -78,7 +83,7 @@ describe('classifying early media against the library', () => {
     }
   });
 
-  it.skip('recognises an announcement that starts after 0.7 s of silence, 6 dB louder, with noise', async () => {
+  it('recognises an announcement that starts after 0.7 s of silence, 6 dB louder, with noise', async () => {
     const capture = await transform(clips.power_off!, ['pad', '0.7', '0', 'gain', '6'], 0.02);
     const result = classify(fingerprintG711('PCMA', firstSeconds(capture, 4)), library);
     expect(result.class).toBe('power_off');
@@ -88,6 +93,7 @@ describe('classifying early media against the library', () => {
   it('calls the ringback tone unknown', async () => {
     // China's ringback: 450 Hz, one second on, four off.
     const tone = await run('sox', [
+      '-R',
       '-n',
       '-t',
       'al',
@@ -123,20 +129,36 @@ describe('classifying early media against the library', () => {
 });
 
 describe('similarity', () => {
-  it('is 1 for a fingerprint against itself, found at offset 0, and symmetric in its value', () => {
+  it('is 1 for a fingerprint against itself, found at offset 0', () => {
     const a = library[0]!.fingerprint;
-    const b = library[1]!.fingerprint;
-    expect(similarity(a, a)).toMatchObject({ similarity: 1, offset: 0 });
-    expect(similarity(a, b).similarity).toBeCloseTo(similarity(b, a).similarity, 10);
+    expect(similarity(a, a)).toMatchObject({ similarity: 1, offset: 0, weakest: 1 });
   });
 
-  it('finds a fingerprint inside a longer one at its offset', () => {
+  it('finds a reference inside a longer capture at its offset', () => {
     const a = library[0]!.fingerprint;
-    const part = { words: a.words.slice(100, 300), loud: a.loud.slice(100, 300) };
+    const part = { words: a.words.slice(100, 300), loud: a.loud.slice(100, 300), reliable: a.reliable.slice(100, 300) };
     expect(similarity(a, part)).toMatchObject({ similarity: 1, offset: 100 });
   });
 
+  it("compares only the reference's reliable bits where it has sound: the capture's noise elsewhere does not count", () => {
+    // A reference that opens with a second of silence (A-law 0xd5).
+    const reference = fingerprintG711('PCMA', Buffer.concat([Buffer.alloc(8000, 0xd5), clips.power_off!]));
+    expect(reference.loud.filter((loud) => !loud).length).toBeGreaterThan(50);
+    // The capture: the reference's words where it has sound, its unreliable bits flipped; noise
+    // (all bits flipped, and loud) where it is silent.
+    const capture = {
+      words: reference.words.map((word, i) =>
+        reference.loud[i] ? (word ^ ~reference.reliable[i]!) >>> 0 : ~word >>> 0,
+      ),
+      loud: reference.words.map(() => true),
+      reliable: reference.reliable,
+    };
+    expect(similarity(capture, reference)).toMatchObject({ similarity: 1, offset: 0, weakest: 1 });
+    // The other way round, the silent second counts: its half seconds differ in every bit.
+    expect(similarity(reference, capture)).toMatchObject({ offset: 0, weakest: 0 });
+  });
+
   it('is 0 when there is nothing to compare', () => {
-    expect(similarity({ words: [], loud: [] }, library[0]!.fingerprint).similarity).toBe(0);
+    expect(similarity({ words: [], loud: [], reliable: [] }, library[0]!.fingerprint).similarity).toBe(0);
   });
 });

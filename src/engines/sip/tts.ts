@@ -62,7 +62,9 @@ async function synthesize(text: string, file: string, options: SpeechOptions): P
   const partial = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   const type = options.codec === 'PCMA' ? 'al' : 'ul';
   try {
-    await run('sox', ['-t', 'wav', '-', '-r', '8000', '-c', '1', '-t', type, partial], wav);
+    // -R: sox dithers when it reduces to G.711 and seeds the dither from the clock; seeded the
+    // same, the same text gives the same bytes on every run (espeak-ng's WAV already does).
+    await run('sox', ['-R', '-t', 'wav', '-', '-r', '8000', '-c', '1', '-t', type, partial], wav);
     await rename(partial, file);
   } finally {
     await rm(partial, { force: true });
