@@ -86,6 +86,7 @@ export interface EngineBenchResult {
     dial: Latency;
     result: Latency;
     serverCpuPercent: number;
+    engineCpuPercent: number;
   };
   machine: { cpus: number; cpuModel: string; node: string };
   targets: { name: string; figure: string; limit: string; met: boolean }[];
@@ -409,8 +410,9 @@ async function floorRun(clients: EngineClient[], pid: number, seconds: number, p
 }
 
 /**
- * Calls that last: each engine keeps its channels busy with calls of `holdMs`, claiming as soon as
- * one is free (long-poll), for `seconds` after a warm-up of one call's length.
+ * Calls that last: each engine keeps its channels busy with calls of 0.5–1.5 × `holdMs`, claiming
+ * as soon as one is free (long-poll), for `seconds` after a warm-up of two calls' length. (The CPU
+ * figures run on to the last call's end, up to 1.5 × `holdMs` after the measured span.)
  */
 async function pacedRun(
   clients: EngineClient[],
@@ -423,16 +425,22 @@ async function pacedRun(
   const resultMs: number[] = [];
   let empty = 0;
   let completed = 0;
-  const measureFrom = Date.now() + o.holdMs;
+  // Measured after two calls' length: every engine is up and its calls have spread.
+  const measureFrom = Date.now() + 2 * o.holdMs;
   const stopAt = measureFrom + o.seconds * 1000;
   let cpuAt = Number.NaN;
-  const warm = setTimeout(() => (cpuAt = cpuMsOf(pid)), o.holdMs);
+  let ownCpuAt = process.cpuUsage();
+  const warm = setTimeout(() => {
+    cpuAt = cpuMsOf(pid);
+    ownCpuAt = process.cpuUsage();
+  }, 2 * o.holdMs);
   const measuring = () => Date.now() >= measureFrom && Date.now() < stopAt;
   const call = async (client: EngineClient, task: { leaseId: string; callTaskId: number }) => {
     let t = performance.now();
     await client.dial(task.leaseId);
     if (measuring()) dialMs.push(performance.now() - t);
-    await new Promise((done) => setTimeout(done, o.holdMs));
+    // Calls last 0.5–1.5 × holdMs, as a campaign's calls vary: engines do not finish in waves.
+    await new Promise((done) => setTimeout(done, o.holdMs * (0.5 + Math.random())));
     t = performance.now();
     await client.result(factsOf(task.leaseId, task.callTaskId) as Parameters<EngineClient['result']>[0]);
     if (measuring()) {
@@ -441,6 +449,8 @@ async function pacedRun(
     }
   };
   const engine = async (client: EngineClient) => {
+    // Engines come up one after another over a call's length, not all in the same millisecond.
+    await new Promise((done) => setTimeout(done, Math.random() * o.holdMs));
     let busy = 0;
     let freed: () => void = () => undefined;
     const calls: Promise<void>[] = [];
@@ -470,13 +480,15 @@ async function pacedRun(
   };
   await Promise.all(clients.map(engine));
   clearTimeout(warm);
+  const own = process.cpuUsage(ownCpuAt);
   return {
+    engineCpuPercent: Math.round(((own.user + own.system) / 1000 / (o.seconds * 1000 + 1.5 * o.holdMs)) * 100),
     holdMs: o.holdMs,
     tasksPerSecond: Math.round(completed / o.seconds),
     claim: { ...latency(claimMs), empty },
     dial: latency(dialMs),
     result: latency(resultMs),
-    serverCpuPercent: Math.round(((cpuMsOf(pid) - cpuAt) / (o.seconds * 1000 + o.holdMs)) * 100),
+    serverCpuPercent: Math.round(((cpuMsOf(pid) - cpuAt) / (o.seconds * 1000 + 1.5 * o.holdMs)) * 100),
   };
 }
 

@@ -408,7 +408,7 @@ if (program.opts().compareOnly) {
   );
   const p = result.paced;
   log(
-    `paced (calls of ${p.holdMs} ms on every channel): ${p.tasksPerSecond} tasks/s; claim p50/p99 ${p.claim.p50}/${p.claim.p99} ms (${p.claim.empty} empty); dial p50/p99 ${p.dial.p50}/${p.dial.p99} ms; result p50/p99 ${p.result.p50}/${p.result.p99} ms; the server's CPU ${p.serverCpuPercent}%`,
+    `paced (calls of ${p.holdMs} ms on every channel): ${p.tasksPerSecond} tasks/s; claim p50/p99 ${p.claim.p50}/${p.claim.p99} ms (${p.claim.empty} empty); dial p50/p99 ${p.dial.p50}/${p.dial.p99} ms; result p50/p99 ${p.result.p50}/${p.result.p99} ms; the server's CPU ${p.serverCpuPercent}%, the engines' ${p.engineCpuPercent}%`,
   );
   if (Object.keys(result.errors).length) log(`errors: ${JSON.stringify(result.errors)}`);
   for (const t of result.targets) console.log(`${t.met ? ' MET ' : ' MISS'} ${t.name}: ${t.figure} (${t.limit})`);
