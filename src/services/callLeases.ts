@@ -398,7 +398,7 @@ async function describeClaims(
         dialogFlowId: d.dialog_flow_id,
         version: d.dialog_flow_version,
         name: d.flow_name,
-        script: flowScriptOf(d),
+        script: flowScriptOf(db, d),
       },
       customer: {
         customerPersonId: d.customer_person_id,
@@ -412,18 +412,21 @@ async function describeClaims(
 /**
  * A flow version's script, checked once per process: a stored version never changes (an edit makes
  * a new one), and checking a script costs more than the rest of a claim's work for its task. The
- * version's creation instant is in the key, so an id SQLite gives again after a deletion is not
- * mistaken for the old flow.
+ * database and the version's creation instant are in the key, so neither another database's flow
+ * of the same id nor an id SQLite gives again after a deletion is mistaken for the old flow.
  */
 const scripts = new Map<string, DialogFlowDefinition>();
 const SCRIPTS_KEPT = 500;
-function flowScriptOf(d: {
-  dialog_flow_id: number;
-  dialog_flow_version: number;
-  flow_version_created_at: number;
-  definition: unknown;
-}): DialogFlowDefinition {
-  const key = `${d.dialog_flow_id}|${d.dialog_flow_version}|${d.flow_version_created_at}`;
+function flowScriptOf(
+  db: Database,
+  d: {
+    dialog_flow_id: number;
+    dialog_flow_version: number;
+    flow_version_created_at: number;
+    definition: unknown;
+  },
+): DialogFlowDefinition {
+  const key = `${db.location}|${d.dialog_flow_id}|${d.dialog_flow_version}|${d.flow_version_created_at}`;
   const kept = scripts.get(key);
   if (kept) return kept;
   const script = scriptOf(parseJson(d.definition, null));
@@ -454,7 +457,7 @@ export async function nextTurnOfLease(
   const properties = parseJson<Record<string, unknown>>(d.properties, {});
   const variables = Object.fromEntries(Object.entries(properties).map(([k, v]) => [k, String(v)]));
   try {
-    return nextTurn({ definition: flowScriptOf(d) }, conversation, utterance, variables);
+    return nextTurn({ definition: flowScriptOf(database, d) }, conversation, utterance, variables);
   } catch (error) {
     if (error instanceof ConversationEnded) throw conflict(`the conversation has ended: ${error.message}`);
     throw error;
