@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import SlowFirst from './test/sequencer.js';
 
 /*
  * The suite runs once per database: always on SQLite, and on PostgreSQL too when
@@ -100,6 +101,8 @@ export default defineConfig({
     // cores. The tests mock nothing and change no environment variable; the module state they touch
     // is per database, or put back by the test. `--isolate` gives each file a process of its own.
     isolate: false,
+    // The files slow for their size first (test/sequencer.ts).
+    sequence: { sequencer: SlowFirst },
     reporters: [
       'default',
       './test/slowestFiles.ts',
