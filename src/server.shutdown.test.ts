@@ -82,9 +82,14 @@ describe('SIGTERM while dialling and ingesting', () => {
       }
     })();
 
-    // Let the dialer claim calls and the batches flow.
-    await new Promise((r) => setTimeout(r, 2500));
-    const before = await listCallTasks(testDb.database, tenant.tenantId, dialled);
+    // Until the dialer has claimed calls and batches have been acknowledged (waited for, not a
+    // fixed time: every batch acknowledged is sent again below).
+    let before = await listCallTasks(testDb.database, tenant.tenantId, dialled);
+    for (const started = Date.now(); Date.now() - started < 20_000; ) {
+      if (acknowledged.length > 0 && before.some((t) => t.status === 'CALLING')) break;
+      await new Promise((r) => setTimeout(r, 100));
+      before = await listCallTasks(testDb.database, tenant.tenantId, dialled);
+    }
     expect(before.filter((t) => t.status === 'CALLING').length).toBeGreaterThan(0);
 
     const signalled = Date.now();
@@ -157,7 +162,10 @@ describe('kill -9 during bulk ingestion', () => {
         }
       }
     });
-    await new Promise((r) => setTimeout(r, 2000));
+    // Until some batches are acknowledged, the senders still sending (every batch sent is sent
+    // again below, so no more than that).
+    for (const started = Date.now(); acknowledged.length < 10 && Date.now() - started < 20_000; )
+      await new Promise((r) => setTimeout(r, 20));
     server.child.kill('SIGKILL');
     await server.exited;
     stopSending = true;

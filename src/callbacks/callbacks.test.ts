@@ -597,8 +597,12 @@ describe('safety', () => {
       d.start();
       const started = Date.now();
       const ofB = () => receiver.bodies().filter((x) => x.data.tenantId === b.tenantId);
-      while (ofB().length < 3 && Date.now() - started < 5000) await new Promise((r) => setTimeout(r, 20));
+      // Until B's three are delivered as the dispatcher counts them: the receiver has a body before
+      // the dispatcher has its answer and has recorded it, when the delivery is still in flight.
+      while ((ofB().length < 3 || d.stats().delivered < 3) && Date.now() - started < 5000)
+        await new Promise((r) => setTimeout(r, 20));
       expect(ofB()).toHaveLength(3);
+      expect(d.stats().delivered).toBe(3);
       expect(slow.received.length).toBe(2); // its cap: the rest wait, holding no one else up
       expect(d.stats().inFlight).toBe(2);
     } finally {
