@@ -210,7 +210,8 @@ export async function runEngineBench(o: EngineBenchOptions): Promise<EngineBench
   const warmup = o.warmupSeconds ?? 2;
   const holdMs = o.holdMs ?? 5000;
   // Enough work that the job never runs dry: well above the targets for the three runs.
-  const tasks = (o.db === 'sqlite' ? 2500 : 1500) * (seconds + warmup + 2) + (engines * channels * 1000 * seconds) / holdMs;
+  const tasks =
+    (o.db === 'sqlite' ? 2500 : 1500) * (seconds + warmup + 2) + (engines * channels * 1000 * seconds) / holdMs;
   const startedAt = new Date().toISOString();
   // The stored secrets (engine keys) under a throw-away key, which the server process inherits.
   process.env.OUTCALL_SECRET_KEY ??= randomBytes(32).toString('hex');
