@@ -8,7 +8,7 @@ import { chunks, parseJson } from './rows.js';
 /*
  * Call leases (migration 0028): the queries of services/callLeases.ts, which holds the rules. Every
  * write here touches call_lease only — no data version moves (VERSIONLESS) — except
- * `raiseHighWaterMarks` (phone_line, only when the mark moves) and `moveTaskToCalling` /
+ * `raiseHighWaterMarks` (phone_line, only when the mark moves) and `moveTasksToCalling` /
  * `putTaskBack` (call_task, when an engine dials or gives a dialled call back unrecorded).
  */
 
@@ -145,10 +145,12 @@ export async function jobHasLines(db: Database, tenantId: number, jobId: number)
 }
 
 /**
- * Locks the job and then its lines (in id order) for the rest of the claim's transaction, so that
- * claims of one job, and claims on one line, count live leases one at a time (PostgreSQL; SQLite's
- * writer holds the whole database). A row lock, not an update: no data version moves. Returns
- * whether the job is still IN_PROCESS.
+ * Takes the claim locks of the job and then of its lines (in id order) for the rest of the claim's
+ * transaction, so that claims of one job, and claims on one line, count live leases one at a time
+ * (PostgreSQL; SQLite's writer holds the whole database). Advisory locks, not the rows': a result's
+ * write path updates the job row (its completed tasks) and would otherwise hold every claim of the
+ * job up until it commits, and a claim every result. Nothing is written: no data version moves.
+ * Returns whether the job is still IN_PROCESS.
  */
 export async function lockJobAndLinesForClaim(
   db: Database,
@@ -156,29 +158,18 @@ export async function lockJobAndLinesForClaim(
   jobId: number,
   lineIds: readonly number[],
 ): Promise<boolean> {
-  let job = db.db
+  if (db.dialect === 'postgres') {
+    // One 64-bit key per job and per line (a collision would only make two claims wait in turn).
+    const keys = [`claim job ${jobId}`, ...[...lineIds].sort((a, b) => a - b).map((id) => `claim line ${id}`)];
+    for (const key of keys) await sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(db.db);
+  }
+  const found = await db.db
     .selectFrom('robot_call_job')
     .select('status')
     .where('tenant_id', '=', tenantId)
-    .where('id', '=', jobId);
-  if (db.dialect === 'postgres') job = job.forNoKeyUpdate();
-  const found = await job.executeTakeFirst();
-  if (found?.status !== 'IN_PROCESS') return false;
-  if (lineIds.length > 0 && db.dialect === 'postgres') {
-    await db.db
-      .selectFrom('phone_line')
-      .select('id')
-      .where('tenant_id', '=', tenantId)
-      .where(
-        'id',
-        'in',
-        [...lineIds].sort((a, b) => a - b),
-      )
-      .orderBy('id')
-      .forNoKeyUpdate()
-      .execute();
-  }
-  return true;
+    .where('id', '=', jobId)
+    .executeTakeFirst();
+  return found?.status === 'IN_PROCESS';
 }
 
 /** Live leases per job of the tenant. */
@@ -523,17 +514,6 @@ export async function countLapsesBeforeDial(db: Database, callTaskId: number, at
   return Number(row.n);
 }
 
-/** The job's status, or undefined when it is gone. */
-export async function findJobStatus(db: Database, tenantId: number, jobId: number) {
-  const row = await db.db
-    .selectFrom('robot_call_job')
-    .select('status')
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', jobId)
-    .executeTakeFirst();
-  return row?.status;
-}
-
 /** Job statuses of several jobs. */
 export async function findJobStatuses(db: Database, jobIds: readonly number[]) {
   if (jobIds.length === 0) return new Map<number, string>();
@@ -558,25 +538,68 @@ export async function listedNumbers(db: Database, tenantId: number, numbers: rea
 }
 
 /**
- * The dialled task is being called: CALLING until `until` (the lease's deadline), so the API shows
- * it and the old dialer's claim rule leaves it alone. Locks the task (after the lease: the lease
- * functions' order). Returns false when the task is finished or gone (nothing to dial).
+ * The dialled tasks are being called: CALLING until each one's `until` (its lease's deadline), so
+ * the API shows them and the old dialer's claim rule leaves them alone. Locks the tasks (after the
+ * leases: the lease functions' order). Returns the ids moved: a task finished or gone is not.
  */
-export async function moveTaskToCalling(
+export async function moveTasksToCalling(
   db: Database,
-  tenantId: number,
-  taskId: number,
-  until: number,
-): Promise<boolean> {
-  const moved = await db.db
-    .updateTable('call_task')
-    .set({ status: 'CALLING', next_attempt_at: until })
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', taskId)
-    .where('status', '<>', 'FINISHED')
-    .returning('id')
+  tasks: readonly { tenantId: number; taskId: number; until: number }[],
+): Promise<Set<number>> {
+  const moved = new Set<number>();
+  for (const chunk of chunks(
+    [...tasks].sort((a, b) => a.taskId - b.taskId),
+    500,
+  )) {
+    const rows = JSON.stringify(chunk);
+    const { rows: ids } =
+      db.dialect === 'postgres'
+        ? await sql<{ id: number }>`update call_task as t set status = 'CALLING', next_attempt_at = v.until
+            from jsonb_to_recordset(${rows}::jsonb) as v ("tenantId" bigint, "taskId" bigint, until bigint)
+            where t.tenant_id = v."tenantId" and t.id = v."taskId" and t.status <> 'FINISHED'
+            returning t.id`.execute(db.db)
+        : // The unary plus keeps SQLite on the primary key (see tenantOfRowsById).
+          await sql<{ id: number }>`update call_task set status = 'CALLING', next_attempt_at = v.until
+            from (select value ->> 'tenantId' as tenant_id, value ->> 'taskId' as id, value ->> 'until' as until
+              from json_each(${rows})) as v
+            where +call_task.tenant_id = v.tenant_id and call_task.id = v.id and call_task.status <> 'FINISHED'
+            returning call_task.id`.execute(db.db);
+    for (const r of ids) moved.add(Number(r.id));
+  }
+  return moved;
+}
+
+/** Dialled leases: `dialing` from `at`, until their deadline, renewed to `expiresAt`. */
+export async function markLeasesDialled(
+  db: Database,
+  leases: readonly { id: string; at: number; deadlineAt: number; expiresAt: number }[],
+): Promise<void> {
+  for (const chunk of chunks([...leases], 500)) {
+    const rows = JSON.stringify(chunk);
+    if (db.dialect === 'postgres') {
+      await sql`update call_lease as l
+        set state = 'dialing', dialled_at = v.at, deadline_at = v."deadlineAt", expires_at = v."expiresAt"
+        from jsonb_to_recordset(${rows}::jsonb) as v (id text, at bigint, "deadlineAt" bigint, "expiresAt" bigint)
+        where l.id = v.id`.execute(db.db);
+    } else {
+      await sql`update call_lease
+        set state = 'dialing', dialled_at = v.at, deadline_at = v.deadline_at, expires_at = v.expires_at
+        from (select value ->> 'id' as id, value ->> 'at' as at, value ->> 'deadlineAt' as deadline_at,
+          value ->> 'expiresAt' as expires_at from json_each(${rows})) as v
+        where call_lease.id = v.id`.execute(db.db);
+    }
+  }
+}
+
+/** The ring timeout and maximum call length of these lines, by id. */
+export async function findLineLimits(db: Database, lineIds: readonly number[]) {
+  if (lineIds.length === 0) return new Map<number, { ring_timeout_seconds: number; max_call_seconds: number }>();
+  const rows = await db.db
+    .selectFrom('phone_line')
+    .select(['id', 'ring_timeout_seconds', 'max_call_seconds'])
+    .where('id', 'in', [...new Set(lineIds)])
     .execute();
-  return moved.length > 0;
+  return new Map(rows.map((r) => [r.id, r]));
 }
 
 /** A dialled call given back unrecorded (cancelled before answer): the task is due again at once, no attempt spent. */

@@ -472,12 +472,25 @@ describe('results and dials sent at once', () => {
     const engine = externalEngine(tenant.tenantId);
     const claimed = await claim(engine);
     const dialled = claimed.slice(0, 4);
-    const dials = await Promise.all(dialled.map((c) => dialCallTask(db, engine, c.leaseId, SETTINGS, NOW)));
-    expect(dials.map((d) => d.leaseTtlMs)).toEqual([1000, 1000, 1000, 1000]);
+    // The fifth number goes on the do-not-call list: its dial is refused, in the same group.
+    await insertDoNotCallNumbers(db, tenant.tenantId, [claimed[4]!.calledPhoneNumber], {
+      reason: null,
+      addedBy: 't',
+      now: NOW,
+    });
+    const dials = await Promise.allSettled(claimed.map((c) => dialCallTask(db, engine, c.leaseId, SETTINGS, NOW)));
+    expect(
+      dials.slice(0, 4).map((d) => (d as PromiseFulfilledResult<{ leaseTtlMs: number }>).value.leaseTtlMs),
+    ).toEqual([1000, 1000, 1000, 1000]);
+    expect(((dials[4] as PromiseRejectedResult).reason as ServiceError).reason).toBe(
+      'number is on the do-not-call list',
+    );
+    expect(await lease(claimed[4]!.leaseId)).toMatchObject({ ended_reason: 'cancelled' });
+    expect((await task(claimed[0]!.callTaskId)).status).toBe('CALLING');
     const before = engineCounters.outcomes.get(`${claimed[0]!.line!.phoneLineId}|BUSY`) ?? 0;
     const answers = await Promise.allSettled([
       ...dialled.map((c) => reportCallResult(db, engine, c.leaseId, { sipCode: 486, endedBy: 'remote' }, NOW + 1000)),
-      // Not dialled: refused, alone.
+      // Its dial refused: the result is refused, alone.
       reportCallResult(db, engine, claimed[4]!.leaseId, { endedBy: 'remote' }, NOW + 1000),
       // Another engine's: unknown, alone.
       reportCallResult(db, externalEngine(tenant.tenantId), dialled[0]!.leaseId, { endedBy: 'remote' }, NOW + 1000),

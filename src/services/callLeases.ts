@@ -11,7 +11,7 @@ import {
 import { ConversationEnded, nextTurn, type Step, type Turn } from '../domain/dialogEngine.js';
 import { type DialogFlowDefinition, scriptOf } from '../domain/dialogFlow.js';
 import type { HangupBy, IntentLevel, ResultStatus, TurnType } from '../domain/enums.js';
-import { conflict, notFound, ServiceError } from '../domain/errors.js';
+import { conflict, notFound } from '../domain/errors.js';
 import type { LineEngine } from '../domain/phoneLine.js';
 import { localDate, startOfLocalDate } from '../domain/time.js';
 import {
@@ -23,10 +23,10 @@ import {
   endLeasesWithResults,
   findClaimDetails,
   findDueCallTasks,
-  findJobStatus,
   findJobStatuses,
   findLapsedLeases,
   findLeases,
+  findLineLimits,
   findTrunks,
   insertLeases,
   type JobToClaim,
@@ -39,7 +39,8 @@ import {
   lockJobAndLinesForClaim,
   lockLease,
   lockLeases,
-  moveTaskToCalling,
+  markLeasesDialled,
+  moveTasksToCalling,
   putTaskBack,
   raiseHighWaterMarks,
   renewLease,
@@ -464,13 +465,6 @@ export async function nextTurnOfLease(
   }
 }
 
-/** The lease named, if it is this engine's; another engine's is as unknown as a missing one. */
-async function ownLease(db: Database, engine: Engine, leaseId: string): Promise<CallLease> {
-  const lease = await lockLease(db, leaseId);
-  if (!lease || !ownedBy(lease, engine)) throw notFound('leaseId', leaseId);
-  return lease;
-}
-
 /**
  * The engine is about to dial (before its INVITE): the lease moves to `dialing`, its task to
  * CALLING, and it lives until the line's ring timeout and maximum call length plus the grace have
@@ -506,70 +500,99 @@ const newDialGroups = (database: Database) =>
     },
   });
 
+/**
+ * One transaction for a group of dials, each statement for the whole group: the leases locked (in
+ * id order), the jobs' statuses, the do-not-call lists and the lines read once, the tasks moved to
+ * CALLING and the leases to `dialing` in one statement each. A dial refused ends its lease (its
+ * task is due again); the others are acknowledged.
+ */
 async function dialLeases(database: Database, items: PendingDial[]): Promise<GroupOutcome<{ leaseTtlMs: number }>[]> {
   return retryDeadlock(() =>
     database.transaction(async (db) => {
+      const leases = await lockLeases(
+        db,
+        items.map((i) => i.leaseId),
+      );
       const outcomes: GroupOutcome<{ leaseTtlMs: number }>[] = [];
-      // Leases in id order, the order every writer of several leases locks them in.
-      const order = items.map((_, i) => i).sort((a, b) => (items[a]!.leaseId < items[b]!.leaseId ? -1 : 1));
-      for (const i of order) {
-        try {
-          const dialled = await dialLease(db, items[i]!);
-          outcomes[i] = typeof dialled === 'string' ? { error: conflict(dialled) } : { value: dialled };
-        } catch (error) {
-          // An unknown lease is that dial's answer; anything else undoes the group.
-          if (!(error instanceof ServiceError)) throw error;
-          outcomes[i] = { error };
+      const ending: { lease: CallLease; reason: 'cancelled' | 'expired_before_dial'; at: number }[] = [];
+      const refuse = (i: number, lease: CallLease, reason: string, ended: 'cancelled' | 'expired_before_dial') => {
+        ending.push({ lease, reason: ended, at: items[i]!.now });
+        outcomes[i] = { error: conflict(reason) };
+      };
+      // What the lease alone decides.
+      const open: { i: number; lease: CallLease }[] = [];
+      for (const [i, { engine, leaseId, now }] of items.entries()) {
+        const lease = leases.get(leaseId);
+        if (!lease || !ownedBy(lease, engine)) outcomes[i] = { error: notFound('leaseId', leaseId) };
+        else if (lease.state === 'dialing')
+          outcomes[i] = {
+            value: { leaseTtlMs: Math.max(0, Math.min(lease.expires_at, lease.deadline_at ?? Infinity) - now) },
+          };
+        else if (lease.ended_at != null) outcomes[i] = { error: conflict('lease ended') };
+        else if (lease.expires_at < now) refuse(i, lease, 'lease ended', 'expired_before_dial');
+        else open.push({ i, lease });
+      }
+      // What the job, the do-not-call list and the line decide, read for all at once.
+      const statuses = await findJobStatuses(
+        db,
+        open.map((o) => o.lease.job_id),
+      );
+      const listed = new Map<number, Set<string>>();
+      for (const [tenantId, ofTenant] of groupBy(open, (o) => o.lease.tenant_id))
+        listed.set(
+          tenantId,
+          await listedNumbers(
+            db,
+            tenantId,
+            ofTenant.map((o) => o.lease.called_phone_number),
+          ),
+        );
+      const lines = await findLineLimits(
+        db,
+        open.flatMap((o) => (o.lease.phone_line_id == null ? [] : [o.lease.phone_line_id])),
+      );
+      const dialling: { i: number; lease: CallLease; deadline: number }[] = [];
+      for (const { i, lease } of open) {
+        const status = statuses.get(lease.job_id);
+        if (status !== 'IN_PROCESS') refuse(i, lease, status ? `job is ${status}` : 'job deleted', 'cancelled');
+        else if (listed.get(lease.tenant_id)!.has(lease.called_phone_number))
+          refuse(i, lease, 'number is on the do-not-call list', 'cancelled');
+        else {
+          const line = lease.phone_line_id == null ? undefined : lines.get(lease.phone_line_id);
+          const deadline =
+            items[i]!.now +
+            ((line?.ring_timeout_seconds ?? 60) + (line?.max_call_seconds ?? 600)) * 1000 +
+            items[i]!.settings.leaseGraceMs;
+          dialling.push({ i, lease, deadline });
         }
       }
+      const moved = await moveTasksToCalling(
+        db,
+        dialling.map((d) => ({ tenantId: d.lease.tenant_id, taskId: d.lease.call_task_id, until: d.deadline })),
+      );
+      const dialled: { id: string; at: number; deadlineAt: number; expiresAt: number }[] = [];
+      for (const { i, lease, deadline } of dialling) {
+        if (!moved.has(lease.call_task_id)) {
+          refuse(i, lease, 'call task finished', 'cancelled');
+          continue;
+        }
+        const { now, settings } = items[i]!;
+        const expiresAt = Math.min(now + settings.leaseTtlMs, deadline);
+        dialled.push({ id: lease.id, at: now, deadlineAt: deadline, expiresAt });
+        outcomes[i] = { value: { leaseTtlMs: expiresAt - now } };
+      }
+      await markLeasesDialled(db, dialled);
+      for (const [key, ended] of groupBy(ending, (e) => `${e.reason}|${e.at}`))
+        await endLeases(
+          db,
+          ended.map((e) => e.lease.id),
+          ended[0]!.reason,
+          Number(key.split('|')[1]),
+        );
+      for (const e of ending) countEnded(e.lease, e.reason);
       return outcomes;
     }),
   );
-}
-
-/** One dial inside its group's transaction: the lease and task moved on, or why it is refused. */
-async function dialLease(
-  db: Database,
-  { engine, leaseId, settings, now }: PendingDial,
-): Promise<string | { leaseTtlMs: number }> {
-  const lease = await ownLease(db, engine, leaseId);
-  if (lease.state === 'dialing')
-    return { leaseTtlMs: Math.max(0, Math.min(lease.expires_at, lease.deadline_at ?? Infinity) - now) };
-  if (lease.ended_at != null) return 'lease ended';
-  const end = async (reason: string) => {
-    await endLeases(db, [lease.id], 'cancelled', now);
-    countEnded(lease, 'cancelled');
-    return reason;
-  };
-  if (lease.expires_at < now) {
-    await endLeases(db, [lease.id], 'expired_before_dial', now);
-    countEnded(lease, 'expired_before_dial');
-    return 'lease ended';
-  }
-  const status = await findJobStatus(db, lease.tenant_id, lease.job_id);
-  if (status !== 'IN_PROCESS') return end(status ? `job is ${status}` : 'job deleted');
-  if ((await listedNumbers(db, lease.tenant_id, [lease.called_phone_number])).size > 0)
-    return end('number is on the do-not-call list');
-  const line = lease.phone_line_id == null ? undefined : await lineLimits(db, lease.phone_line_id);
-  const deadline =
-    now + ((line?.ring_timeout_seconds ?? 60) + (line?.max_call_seconds ?? 600)) * 1000 + settings.leaseGraceMs;
-  if (!(await moveTaskToCalling(db, lease.tenant_id, lease.call_task_id, deadline))) return end('call task finished');
-  const expiresAt = Math.min(now + settings.leaseTtlMs, deadline);
-  await updateLease(db, lease.id, {
-    state: 'dialing',
-    dialled_at: now,
-    deadline_at: deadline,
-    expires_at: expiresAt,
-  });
-  return { leaseTtlMs: expiresAt - now };
-}
-
-async function lineLimits(db: Database, lineId: number) {
-  return db.db
-    .selectFrom('phone_line')
-    .select(['ring_timeout_seconds', 'max_call_seconds'])
-    .where('id', '=', lineId)
-    .executeTakeFirst();
 }
 
 /** Gives back leases claimed and not dialled: their tasks are due again at once (no lapse counted). */

@@ -113,24 +113,18 @@ limit
 
 -- callLeases.lockJobAndLinesForClaim: a job and its line
 select
+  pg_advisory_xact_lock(hashtextextended ($1, 0));
+
+select
+  pg_advisory_xact_lock(hashtextextended ($1, 0));
+
+select
   "status"
 from
   "robot_call_job"
 where
   "tenant_id" = $1
-  and "id" = $2
-for no key update;
-
-select
-  "id"
-from
-  "phone_line"
-where
-  "tenant_id" = $1
-  and "id" in ($2)
-order by
-  "id"
-for no key update;
+  and "id" = $2;
 
 -- callLeases.countLiveLeasesOfJob: a job
 select
@@ -427,15 +421,6 @@ where
   and "attempt" = $2
   and "ended_reason" in ($3, $4);
 
--- callLeases.findJobStatus: a job
-select
-  "status"
-from
-  "robot_call_job"
-where
-  "tenant_id" = $1
-  and "id" = $2;
-
 -- callLeases.findJobStatuses: jobs
 select
   "id",
@@ -454,17 +439,46 @@ where
   "tenant_id" = $1
   and "phone_number" in ($2);
 
--- callLeases.moveTaskToCalling: a task
-update "call_task"
+-- callLeases.moveTasksToCalling: a group’s tasks
+update call_task as t
 set
-  "status" = $1,
-  "next_attempt_at" = $2
+  status = 'CALLING',
+  next_attempt_at = v.until
+from
+  jsonb_to_recordset($1::jsonb) as v ("tenantId" bigint, "taskId" bigint, until bigint)
 where
-  "tenant_id" = $3
-  and "id" = $4
-  and "status" <> $5
+  t.tenant_id = v."tenantId"
+  and t.id = v."taskId"
+  and t.status <> 'FINISHED'
 returning
-  "id";
+  t.id;
+
+-- callLeases.markLeasesDialled: a group’s leases
+update call_lease as l
+set
+  state = 'dialing',
+  dialled_at = v.at,
+  deadline_at = v."deadlineAt",
+  expires_at = v."expiresAt"
+from
+  jsonb_to_recordset($1::jsonb) as v (
+    id text,
+    at bigint,
+    "deadlineAt" bigint,
+    "expiresAt" bigint
+  )
+where
+  l.id = v.id;
+
+-- callLeases.findLineLimits: lines
+select
+  "id",
+  "ring_timeout_seconds",
+  "max_call_seconds"
+from
+  "phone_line"
+where
+  "id" in ($1);
 
 -- callLeases.putTaskBack: a task
 update "call_task"

@@ -418,15 +418,6 @@ where
   and "attempt" = ?
   and "ended_reason" in (?, ?);
 
--- callLeases.findJobStatus: a job
-select
-  "status"
-from
-  "robot_call_job"
-where
-  "tenant_id" = ?
-  and "id" = ?;
-
 -- callLeases.findJobStatuses: jobs
 select
   "id",
@@ -445,17 +436,56 @@ where
   "tenant_id" = ?
   and "phone_number" in (?);
 
--- callLeases.moveTaskToCalling: a task
-update "call_task"
+-- callLeases.moveTasksToCalling: a group’s tasks
+update call_task
 set
-  "status" = ?,
-  "next_attempt_at" = ?
+  status = 'CALLING',
+  next_attempt_at = v.until
+from
+  (
+    select
+      value ->> 'tenantId' as tenant_id,
+      value ->> 'taskId' as id,
+      value ->> 'until' as until
+    from
+      json_each(?)
+  ) as v
 where
-  "tenant_id" = ?
-  and "id" = ?
-  and "status" <> ?
+  + call_task.tenant_id = v.tenant_id
+  and call_task.id = v.id
+  and call_task.status <> 'FINISHED'
 returning
-  "id";
+  call_task.id;
+
+-- callLeases.markLeasesDialled: a group’s leases
+update call_lease
+set
+  state = 'dialing',
+  dialled_at = v.at,
+  deadline_at = v.deadline_at,
+  expires_at = v.expires_at
+from
+  (
+    select
+      value ->> 'id' as id,
+      value ->> 'at' as at,
+      value ->> 'deadlineAt' as deadline_at,
+      value ->> 'expiresAt' as expires_at
+    from
+      json_each(?)
+  ) as v
+where
+  call_lease.id = v.id;
+
+-- callLeases.findLineLimits: lines
+select
+  "id",
+  "ring_timeout_seconds",
+  "max_call_seconds"
+from
+  "phone_line"
+where
+  "id" in (?);
 
 -- callLeases.putTaskBack: a task
 update "call_task"

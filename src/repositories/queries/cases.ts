@@ -1231,10 +1231,24 @@ export const QUERY_CASES: QueryCase[] = [
     ],
     findLapsedLeases: [['up to 500', (db) => callLeases.findLapsedLeases(db, T0, 500)]],
     countLapsesBeforeDial: [['one attempt', (db, s) => callLeases.countLapsesBeforeDial(db, s.taskId, 1)]],
-    findJobStatus: [['a job', (db, s) => callLeases.findJobStatus(db, s.tenantId, s.jobId)]],
     findJobStatuses: [['jobs', (db, s) => callLeases.findJobStatuses(db, [s.jobId])]],
     listedNumbers: [['one number', (db, s) => callLeases.listedNumbers(db, s.tenantId, [s.customerPhone])]],
-    moveTaskToCalling: [['a task', (db, s) => callLeases.moveTaskToCalling(db, s.tenantId, s.taskId, T0 + HOUR)]],
+    moveTasksToCalling: [
+      [
+        'a group’s tasks',
+        (db, s) => callLeases.moveTasksToCalling(db, [{ tenantId: s.tenantId, taskId: s.taskId, until: T0 + HOUR }]),
+      ],
+    ],
+    markLeasesDialled: [
+      [
+        'a group’s leases',
+        (db) =>
+          callLeases.markLeasesDialled(db, [
+            { id: 'snapshotLease000000000', at: T0, deadlineAt: T0 + HOUR, expiresAt: T0 + 30_000 },
+          ]),
+      ],
+    ],
+    findLineLimits: [['lines', (db, s) => callLeases.findLineLimits(db, [s.phoneLineId])]],
     putTaskBack: [['a task', (db, s) => callLeases.putTaskBack(db, s.tenantId, s.taskId, T0)]],
     countLiveLeases: [['all', (db) => callLeases.countLiveLeases(db)]],
   }),
