@@ -582,12 +582,12 @@ async function dialLeases(database: Database, items: PendingDial[]): Promise<Gro
         outcomes[i] = { value: { leaseTtlMs: expiresAt - now } };
       }
       await markLeasesDialled(db, dialled);
-      for (const [key, ended] of groupBy(ending, (e) => `${e.reason}|${e.at}`))
+      for (const ended of groupBy(ending, (e) => `${e.reason}|${e.at}`).values())
         await endLeases(
           db,
           ended.map((e) => e.lease.id),
           ended[0]!.reason,
-          Number(key.split('|')[1]),
+          ended[0]!.at,
         );
       for (const e of ending) countEnded(e.lease, e.reason);
       return outcomes;
