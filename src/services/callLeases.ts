@@ -804,7 +804,7 @@ async function recordResults(database: Database, items: PendingResult[]): Promis
         items.map((i) => i.leaseId),
       );
       const outcomes: GroupOutcome<RecordedResult>[] = [];
-      const taken: (RecordedResult & { at: number })[] = [];
+      const taken: { result: RecordedResult; at: number }[] = [];
       const calls: { call: FinishedCall; lease: CallLease; at: number }[] = [];
       for (const item of items) {
         const lease = leases.get(item.leaseId);
@@ -820,7 +820,7 @@ async function recordResults(database: Database, items: PendingResult[]): Promis
         const value = { lease, replay, answer: { callRecordId: null, resultStatus } };
         outcomes.push({ value });
         if (replay) continue;
-        taken.push(Object.assign(value, { at: item.now }));
+        taken.push({ result: value, at: item.now });
         if (call) calls.push({ call, lease, at: item.now });
         // Our own hang-up before anyone answered: no call to record, the task is due again at once.
         else await putTaskBack(db, lease.tenant_id, lease.call_task_id, item.now);
@@ -843,12 +843,13 @@ async function recordResults(database: Database, items: PendingResult[]): Promis
           Math.max(...ofTenant.map((c) => c.at)),
         );
         const idOf = new Map(recorded.map((r) => [r.idempotencyKey, r.callRecordId]));
-        for (const r of taken)
-          if (r.lease.tenant_id === tenantId) r.answer.callRecordId = idOf.get(`lease-${r.lease.id}`) ?? null;
+        for (const { result } of taken)
+          if (result.lease.tenant_id === tenantId)
+            result.answer.callRecordId = idOf.get(`lease-${result.lease.id}`) ?? null;
       }
       await endLeasesWithResults(
         db,
-        taken.map((r) => ({ id: r.lease.id, resultStatus: r.answer.resultStatus, at: r.at })),
+        taken.map(({ result, at }) => ({ id: result.lease.id, resultStatus: result.answer.resultStatus, at })),
       );
       return outcomes;
     }),
