@@ -10,6 +10,7 @@ import { createDatabase, type Database } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { insertJob } from '../src/repositories/jobs.js';
 import { listDialogFlows } from '../src/repositories/referenceData.js';
+import type { ClaimedTask, ResultBody } from '../src/schemas/engine.js';
 import { createEngineKey } from '../src/services/engineKeys.js';
 import { importTaskCustomers } from '../src/services/jobOperations.js';
 import { addLine } from '../src/services/phoneLines.js';
@@ -52,16 +53,12 @@ export interface Latency {
   max: number;
 }
 
-export interface EngineBenchResult {
-  db: string;
-  startedAt: string;
-  engines: number;
-  channels: number;
-  seconds: number;
-  tasksPrepared: number;
+/** One throughput run: engines keeping every channel busy with calls that last no time. */
+export interface ThroughputResult {
   completed: number;
   tasksPerSecond: number;
   claim: Latency & { empty: number };
+  /** Per request: a batch of dials or results when batched, one lease otherwise. */
   dial: Latency;
   result: Latency;
   errors: Record<string, number>;
@@ -69,6 +66,18 @@ export interface EngineBenchResult {
   /** The server's CPU over the run (100: one core), and per completed task: the figure a loaded machine does not change much. */
   serverCpuPercent: number;
   serverCpuMsPerTask: number;
+}
+
+/** The main figures are the batched run's (dials and results of a claim in one request each). */
+export interface EngineBenchResult extends ThroughputResult {
+  db: string;
+  startedAt: string;
+  engines: number;
+  channels: number;
+  seconds: number;
+  tasksPrepared: number;
+  /** The same run with one lease per dial and per result request. */
+  oneLeasePerRequest: ThroughputResult;
   /**
    * The same engines sending nothing but signed heartbeats of one unknown lease: what HTTP and the engine key's
    * checks (signature, rate limit, nonce) allow per second, and the tasks/s that allows at the
@@ -209,9 +218,10 @@ export async function runEngineBench(o: EngineBenchOptions): Promise<EngineBench
   const seconds = o.seconds ?? 10;
   const warmup = o.warmupSeconds ?? 2;
   const holdMs = o.holdMs ?? 5000;
-  // Enough work that the job never runs dry: well above the targets for the three runs.
-  const tasks =
-    (o.db === 'sqlite' ? 2500 : 1500) * (seconds + warmup + 2) + (engines * channels * 1000 * seconds) / holdMs;
+  // Enough work that the job never runs dry: well above the targets for the two throughput runs,
+  // and every channel's calls over the paced run and its warm-up.
+  const rate = o.db === 'sqlite' ? 2500 : 1500;
+  const tasks = rate * 2 * (seconds + warmup + 1) + (engines * channels * (seconds * 1000 + 3 * holdMs)) / holdMs;
   const startedAt = new Date().toISOString();
   // The stored secrets (engine keys) under a throw-away key, which the server process inherits.
   process.env.OUTCALL_SECRET_KEY ??= randomBytes(32).toString('hex');
@@ -274,6 +284,68 @@ async function measure(
     startedAt: string;
   },
 ): Promise<EngineBenchResult> {
+  const clients = setup.keys.map(
+    (key) => new EngineClient({ baseUrl: url, appKey: key.appKey, appSecret: key.appSecret, retries: 0 }),
+  );
+  const batched = await throughputRun(clients, pid, setup.lineId, { ...o, batched: true });
+  o.log(describeThroughput('batched', batched, o));
+  const single = await throughputRun(clients, pid, setup.lineId, { ...o, batched: false });
+  o.log(describeThroughput('one lease per request', single, o));
+  const floor = await floorRun(clients, pid, o.seconds, o.channels);
+  o.log(
+    `floor: ${floor.requestsPerSecond} signed heartbeats/s (${floor.serverCpuMsPerRequest} ms of server CPU each) → ${floor.tasksPerSecond} tasks/s at most`,
+  );
+  const paced = await pacedRun(clients, pid, setup.lineId, o);
+  const target = o.db === 'sqlite' ? 1000 : 500;
+  const { tasksPerSecond } = batched;
+  return {
+    db: o.db,
+    startedAt: o.startedAt,
+    engines: o.engines,
+    channels: o.channels,
+    seconds: o.seconds,
+    tasksPrepared: o.tasks,
+    ...batched,
+    oneLeasePerRequest: single,
+    floor,
+    paced,
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model.trim() ?? '?', node: process.version },
+    targets: [
+      {
+        name: `completed call tasks per second (${o.db}, dials and results batched)`,
+        figure: String(tasksPerSecond),
+        limit: `≥ ${target}`,
+        met: tasksPerSecond >= target,
+      },
+      {
+        name: `claim p99 with work waiting, calls of ${o.holdMs / 1000} s on every channel`,
+        figure: `${paced.claim.p99} ms`,
+        limit: '≤ 50 ms',
+        met: paced.claim.p99 <= 50,
+      },
+    ],
+  };
+}
+
+export const describeThroughput = (
+  what: string,
+  r: ThroughputResult,
+  o: { engines: number; channels: number; seconds: number },
+) =>
+  `engines, ${what}: ${r.tasksPerSecond} tasks/s (${r.completed} in ${o.seconds} s, ${o.engines} engines × ${o.channels} channels); claim p50/p99 ${r.claim.p50}/${r.claim.p99} ms (${r.claim.empty} empty); dial p50/p99 ${r.dial.p50}/${r.dial.p99} ms; result p50/p99 ${r.result.p50}/${r.result.p99} ms; engines' CPU ${r.engineCpuPercent}% of a core, the server's ${r.serverCpuPercent}% (${r.serverCpuMsPerTask} ms a task)${Object.keys(r.errors).length ? `; errors ${JSON.stringify(r.errors)}` : ''}`;
+
+/**
+ * Each engine keeps `channels` calls going, with no talking: claim (as many as are free) → dial →
+ * result, for `seconds` after `warmup`. Batched: a claim's dials in one request, their results in
+ * another (as an engine whose calls start and end together would send them); otherwise one
+ * request per lease for each.
+ */
+async function throughputRun(
+  clients: EngineClient[],
+  pid: number,
+  lineId: number,
+  o: { channels: number; seconds: number; warmup: number; batched: boolean },
+): Promise<ThroughputResult> {
   const claimMs: number[] = [];
   const dialMs: number[] = [];
   const resultMs: number[] = [];
@@ -296,9 +368,11 @@ async function measure(
       return undefined;
     }
   };
+  const count = (n: number) => {
+    if (measuring && Date.now() <= stopAt) completed += n;
+  };
 
-  const started = Date.now();
-  const measureFrom = started + o.warmup * 1000;
+  const measureFrom = Date.now() + o.warmup * 1000;
   const stopAt = measureFrom + o.seconds * 1000;
   let cpuAtStart = process.cpuUsage();
   let serverCpuAtStart = cpuMsOf(pid);
@@ -308,12 +382,11 @@ async function measure(
     serverCpuAtStart = cpuMsOf(pid);
   }, o.warmup * 1000);
 
-  const engine = async (key: { appKey: string; appSecret: string }) => {
-    const client = new EngineClient({ baseUrl: url, appKey: key.appKey, appSecret: key.appSecret, retries: 0 });
+  const engine = async (client: EngineClient) => {
     while (Date.now() < stopAt) {
       const t = performance.now();
       const answer = await timed('claim', undefined, () =>
-        client.claim({ max: o.channels, waitMs: 1000, lines: [setup.lineId] }),
+        client.claim({ max: o.channels, waitMs: 1000, lines: [lineId] }),
       );
       if (!answer) continue;
       if (answer.tasks.length === 0) {
@@ -322,64 +395,41 @@ async function measure(
       }
       // Work is always waiting: a claim that brought some is the time to answer one.
       if (measuring) claimMs.push(performance.now() - t);
-      await Promise.all(
-        answer.tasks.map(async (task) => {
-          if (!(await timed('dial', dialMs, () => client.dial(task.leaseId)))) return;
-          const facts = factsOf(task.leaseId, task.callTaskId) as Parameters<EngineClient['result']>[0];
-          if (!(await timed('result', resultMs, () => client.result(facts)))) return;
-          if (measuring && Date.now() <= stopAt) completed++;
-        }),
-      );
+      const facts = (task: ClaimedTask) => factsOf(task.leaseId, task.callTaskId) as ResultBody;
+      if (o.batched) {
+        const dials = await timed('dials', dialMs, () => client.dials(answer.tasks.map((t) => t.leaseId)));
+        if (!dials) continue;
+        for (const d of dials.leases) if (!d.dial) note(`dials ${d.resultCode} ${d.reason}`);
+        const dialled = answer.tasks.filter((_, i) => dials.leases[i]!.dial);
+        if (dialled.length === 0) continue;
+        const results = await timed('results', resultMs, () => client.results(dialled.map(facts)));
+        if (!results) continue;
+        for (const r of results.results) if (!r.accepted) note(`results ${r.resultCode} ${r.reason}`);
+        count(results.results.filter((r) => r.accepted).length);
+      } else
+        await Promise.all(
+          answer.tasks.map(async (task) => {
+            if (!(await timed('dial', dialMs, () => client.dial(task.leaseId)))) return;
+            if (!(await timed('result', resultMs, () => client.result(facts(task))))) return;
+            count(1);
+          }),
+        );
     }
   };
-  await Promise.all(setup.keys.map(engine));
+  await Promise.all(clients.map(engine));
   clearTimeout(timer);
   const cpu = process.cpuUsage(cpuAtStart);
   const serverCpuMs = cpuMsOf(pid) - serverCpuAtStart;
-  const clients = setup.keys.map(
-    (key) => new EngineClient({ baseUrl: url, appKey: key.appKey, appSecret: key.appSecret, retries: 0 }),
-  );
-  const floor = await floorRun(clients, pid, o.seconds, o.channels);
-  o.log(
-    `floor: ${floor.requestsPerSecond} signed heartbeats/s (${floor.serverCpuMsPerRequest} ms of server CPU each) → ${floor.tasksPerSecond} tasks/s at most`,
-  );
-  const paced = await pacedRun(clients, pid, setup.lineId, o);
-  const tasksPerSecond = Math.round(completed / o.seconds);
-  const claim = { ...latency(claimMs), empty };
-  const target = o.db === 'sqlite' ? 1000 : 500;
   return {
-    db: o.db,
-    startedAt: o.startedAt,
-    engines: o.engines,
-    channels: o.channels,
-    seconds: o.seconds,
-    tasksPrepared: o.tasks,
     completed,
-    tasksPerSecond,
-    claim,
+    tasksPerSecond: Math.round(completed / o.seconds),
+    claim: { ...latency(claimMs), empty },
     dial: latency(dialMs),
     result: latency(resultMs),
     errors,
     engineCpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / (o.seconds * 1000)) * 100),
     serverCpuPercent: Math.round((serverCpuMs / (o.seconds * 1000)) * 100),
     serverCpuMsPerTask: completed ? Math.round((serverCpuMs / completed) * 100) / 100 : 0,
-    floor,
-    paced,
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model.trim() ?? '?', node: process.version },
-    targets: [
-      {
-        name: `completed call tasks per second (${o.db})`,
-        figure: String(tasksPerSecond),
-        limit: `≥ ${target}`,
-        met: tasksPerSecond >= target,
-      },
-      {
-        name: `claim p99 with work waiting, calls of ${o.holdMs / 1000} s on every channel`,
-        figure: `${paced.claim.p99} ms`,
-        limit: '≤ 50 ms',
-        met: paced.claim.p99 <= 50,
-      },
-    ],
   };
 }
 
@@ -412,7 +462,8 @@ async function floorRun(clients: EngineClient[], pid: number, seconds: number, p
 
 /**
  * Calls that last: each engine keeps its channels busy with calls of 0.5–1.5 × `holdMs`, claiming
- * as soon as one is free (long-poll), for `seconds` after a warm-up of two calls' length. (The CPU
+ * as soon as one is free (long-poll), dialling a claim's tasks in one request and reporting each
+ * call as it ends, for `seconds` after a warm-up of two calls' length. (The CPU
  * figures run on to the last call's end, up to 1.5 × `holdMs` after the measured span.)
  */
 async function pacedRun(
@@ -437,13 +488,10 @@ async function pacedRun(
   }, 2 * o.holdMs);
   const measuring = () => Date.now() >= measureFrom && Date.now() < stopAt;
   const call = async (client: EngineClient, task: { leaseId: string; callTaskId: number }) => {
-    let t = performance.now();
-    await client.dial(task.leaseId);
-    if (measuring()) dialMs.push(performance.now() - t);
     // Calls last 0.5–1.5 × holdMs, as a campaign's calls vary: engines do not finish in waves.
     await new Promise((done) => setTimeout(done, o.holdMs * (0.5 + Math.random())));
-    t = performance.now();
-    await client.result(factsOf(task.leaseId, task.callTaskId) as Parameters<EngineClient['result']>[0]);
+    const t = performance.now();
+    await client.result(factsOf(task.leaseId, task.callTaskId) as ResultBody);
     if (measuring()) {
       resultMs.push(performance.now() - t);
       completed++;
@@ -467,6 +515,10 @@ async function pacedRun(
         continue;
       }
       if (measuring()) claimMs.push(performance.now() - t);
+      // The claim's calls start together: their dials in one request.
+      const d = performance.now();
+      await client.dials(answer.tasks.map((task) => task.leaseId));
+      if (measuring()) dialMs.push(performance.now() - d);
       for (const task of answer.tasks) {
         busy++;
         calls.push(

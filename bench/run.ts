@@ -403,14 +403,10 @@ if (program.opts().compareOnly) {
     holdMs: o.engineHoldMs,
     log,
   });
-  log(
-    `engines: ${result.tasksPerSecond} tasks/s (${result.completed} in ${result.seconds} s, ${result.engines} engines × ${result.channels} channels); claim p50/p99 ${result.claim.p50}/${result.claim.p99} ms (${result.claim.empty} empty); dial p50/p99 ${result.dial.p50}/${result.dial.p99} ms; result p50/p99 ${result.result.p50}/${result.result.p99} ms; engines' CPU ${result.engineCpuPercent}% of a core, the server's ${result.serverCpuPercent}% (${result.serverCpuMsPerTask} ms a task)`,
-  );
   const p = result.paced;
   log(
     `paced (calls of ${p.holdMs} ms on every channel): ${p.tasksPerSecond} tasks/s; claim p50/p99 ${p.claim.p50}/${p.claim.p99} ms (${p.claim.empty} empty); dial p50/p99 ${p.dial.p50}/${p.dial.p99} ms; result p50/p99 ${p.result.p50}/${p.result.p99} ms; the server's CPU ${p.serverCpuPercent}%, the engines' ${p.engineCpuPercent}%`,
   );
-  if (Object.keys(result.errors).length) log(`errors: ${JSON.stringify(result.errors)}`);
   for (const t of result.targets) console.log(`${t.met ? ' MET ' : ' MISS'} ${t.name}: ${t.figure} (${t.limit})`);
   log(`→ ${writeEngineResult(result)}`);
 } else if (program.opts().simulator) {

@@ -3,11 +3,13 @@ import type {
   ClaimBody,
   ClaimResult,
   DialResult,
+  DialsResult,
   HeartbeatBody,
   HeartbeatResult,
   ReleaseResult,
   ResultBody,
   ResultResult,
+  ResultsResult,
   TurnBody,
   TurnResult,
 } from '../schemas/engine.js';
@@ -77,6 +79,14 @@ export class EngineClient {
     return this.request<DialResult>('POST', '/engine/v1/dial', { body: { leaseId } });
   }
 
+  /**
+   * POST /engine/v1/dials: many leases at once (at most 100), before their INVITEs; each answers
+   * `dial: true` (call it) or `dial: false` with the refusal's code and reason (do not call it).
+   */
+  dials(leaseIds: string[]): Promise<DialsResult> {
+    return this.request<DialsResult>('POST', '/engine/v1/dials', { body: { leaseIds } });
+  }
+
   /** POST /engine/v1/release: gives back leases claimed and not dialled. */
   release(leaseIds: string[]): Promise<ReleaseResult> {
     return this.request<ReleaseResult>('POST', '/engine/v1/release', { body: { leaseIds } });
@@ -90,6 +100,14 @@ export class EngineClient {
   /** POST /engine/v1/result: reports a dialled call (idempotent by lease: safe to retry). */
   result(body: ResultBody): Promise<ResultResult> {
     return this.request<ResultResult>('POST', '/engine/v1/result', { body });
+  }
+
+  /**
+   * POST /engine/v1/results: many calls at once (at most 100); each answers `accepted` with its
+   * record, or the refusal's code and reason. Idempotent by lease: safe to send again.
+   */
+  results(results: ResultBody[]): Promise<ResultsResult> {
+    return this.request<ResultsResult>('POST', '/engine/v1/results', { body: { results } });
   }
 
   /**

@@ -11,11 +11,13 @@ export type {
   ClaimedTask,
   ClaimResult,
   DialResult,
+  DialsResult,
   HeartbeatBody,
   HeartbeatResult,
   ReleaseResult,
   ResultBody,
   ResultResult,
+  ResultsResult,
   TurnBody,
   TurnResult,
 } from '../schemas/engine.js';

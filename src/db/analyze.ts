@@ -13,8 +13,8 @@ import type { Database } from './database.js';
  *  - at start: the tables never analyzed, or changed past autovacuum's own threshold since (a
  *    restore, or a load by another process while this one was down);
  *  - while it runs: the write path and the customer imports tell this process's tracker how many
- *    rows they added per table (`noteRowsWritten`); a table that grew past the threshold is
- *    analyzed in the background.
+ *    rows they added (or, for call tasks, moved on) per table (`noteRowsWritten`); a table that
+ *    changed past the threshold is analyzed in the background.
  * The threshold mirrors autovacuum's analyze threshold (autovacuum_analyze_threshold +
  * autovacuum_analyze_scale_factor × reltuples, by default 50 + 10 %), with a floor of 1,000 rows
  * so small tables are not analyzed every few writes. One ANALYZE runs at a time, never inside a
@@ -207,8 +207,9 @@ export function startAnalyzer(database: Database, log?: AnalyzeLog): Analyzer | 
 }
 
 /**
- * Tells this process's analyzer that `rows` rows were added to `table` (committed: call it after
- * the transaction). A transaction handle works too: it carries its database's location.
+ * Tells this process's analyzer that `rows` rows were added to `table`, or changed in what its
+ * plans depend on (committed: call it after the transaction). A transaction handle works too: it
+ * carries its database's location.
  */
 export function noteRowsWritten(database: Database, table: string, rows: number): void {
   analyzers.get(database.location)?.note(table, rows);

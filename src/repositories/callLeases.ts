@@ -38,6 +38,12 @@ export interface LineToClaim {
   max_call_seconds: number;
   daily_cap_per_number: number | null;
   high_water_mark: number;
+  /** Its SIP trunk (null: none): given only to engines over HTTP. The password is stored encrypted. */
+  sip_uri: string | null;
+  sip_username: string | null;
+  sip_password: string | null;
+  sip_transport: string;
+  sip_codecs: string;
 }
 
 /**
@@ -119,6 +125,11 @@ export async function listLinesOfJob(
       'p.max_call_seconds',
       'p.daily_cap_per_number',
       'p.high_water_mark',
+      'p.sip_uri',
+      'p.sip_username',
+      'p.sip_password',
+      'p.sip_transport',
+      'p.sip_codecs',
     ])
     .where('jl.tenant_id', '=', tenantId)
     .where('jl.job_id', '=', jobId)
@@ -150,38 +161,38 @@ export async function jobHasLines(db: Database, tenantId: number, jobId: number)
  * (PostgreSQL; SQLite's writer holds the whole database). Advisory locks, not the rows': a result's
  * write path updates the job row (its completed tasks) and would otherwise hold every claim of the
  * job up until it commits, and a claim every result. Nothing is written: no data version moves.
- * Returns whether the job is still IN_PROCESS.
+ * Then reads, after the locks, whether the job is still IN_PROCESS and its live leases.
  */
-export async function lockJobAndLinesForClaim(
+export async function lockJobForClaim(
   db: Database,
   tenantId: number,
   jobId: number,
   lineIds: readonly number[],
-): Promise<boolean> {
+): Promise<{ inProcess: boolean; liveLeases: number }> {
   if (db.dialect === 'postgres') {
-    // One 64-bit key per job and per line (a collision would only make two claims wait in turn).
+    // One 64-bit key per job and per line (a collision would only make two claims wait in turn),
+    // taken in one statement, in the array's order.
     const keys = [`claim job ${jobId}`, ...[...lineIds].sort((a, b) => a - b).map((id) => `claim line ${id}`)];
-    for (const key of keys) await sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(db.db);
+    await sql`select pg_advisory_xact_lock(hashtextextended(k, 0)) from unnest(${keys}::text[]) with ordinality as u(k, n) order by n`.execute(
+      db.db,
+    );
   }
   const found = await db.db
-    .selectFrom('robot_call_job')
-    .select('status')
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', jobId)
+    .selectFrom('robot_call_job as j')
+    .select((eb) => [
+      'j.status',
+      eb
+        .selectFrom('call_lease as l')
+        .select((e) => e.fn.countAll<number>().as('n'))
+        .where('l.tenant_id', '=', tenantId)
+        .where('l.job_id', '=', jobId)
+        .where('l.ended_at', 'is', null)
+        .as('live_leases'),
+    ])
+    .where('j.tenant_id', '=', tenantId)
+    .where('j.id', '=', jobId)
     .executeTakeFirst();
-  return found?.status === 'IN_PROCESS';
-}
-
-/** Live leases per job of the tenant. */
-export async function countLiveLeasesOfJob(db: Database, tenantId: number, jobId: number): Promise<number> {
-  const row = await db.db
-    .selectFrom('call_lease')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('tenant_id', '=', tenantId)
-    .where('job_id', '=', jobId)
-    .where('ended_at', 'is', null)
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
+  return { inProcess: found?.status === 'IN_PROCESS', liveLeases: Number(found?.live_leases ?? 0) };
 }
 
 /** Per line: live leases, and leases claimed since `since` (calls per second). */
@@ -189,6 +200,8 @@ export async function lineLoads(
   db: Database,
   lineIds: readonly number[],
   since: number,
+  /** The lines with a calls-per-second limit: only theirs are counted (the others' `recent` stays 0). */
+  pacedLineIds: readonly number[] = lineIds,
 ): Promise<Map<number, { live: number; recent: number }>> {
   const loads = new Map<number, { live: number; recent: number }>(lineIds.map((id) => [id, { live: 0, recent: 0 }]));
   if (lineIds.length === 0) return loads;
@@ -200,10 +213,11 @@ export async function lineLoads(
     .groupBy('phone_line_id')
     .execute();
   for (const r of live) loads.get(Number(r.phone_line_id))!.live = Number(r.n);
+  if (pacedLineIds.length === 0) return loads;
   const recent = await db.db
     .selectFrom('call_lease')
     .select(['phone_line_id', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('phone_line_id', 'in', [...lineIds])
+    .where('phone_line_id', 'in', [...pacedLineIds])
     .where('claimed_at', '>', since)
     .groupBy('phone_line_id')
     .execute();
@@ -376,17 +390,6 @@ export async function findClaimDetails(db: Database, tenantId: number, taskIds: 
 }
 
 /** The trunk of these lines (only those with a SIP URI), the password still encrypted. */
-export async function findTrunks(db: Database, lineIds: readonly number[]) {
-  if (lineIds.length === 0) return new Map();
-  const rows = await db.db
-    .selectFrom('phone_line')
-    .select(['id', 'sip_uri', 'sip_username', 'sip_password', 'sip_transport', 'sip_codecs'])
-    .where('id', 'in', [...lineIds])
-    .where('sip_uri', 'is not', null)
-    .execute();
-  return new Map(rows.map((r) => [r.id, r]));
-}
-
 /** One lease, locked for the rest of the transaction on PostgreSQL. */
 export async function lockLease(db: Database, leaseId: string): Promise<CallLease | undefined> {
   let q = db.db.selectFrom('call_lease').selectAll().where('id', '=', leaseId);

@@ -90,6 +90,37 @@ export const DialResult = Type.Object({
 });
 export type DialResult = Static<typeof DialResult>;
 
+/** Most leases or results in one batched request (dials, results). */
+export const MAX_BATCH = 100;
+
+export const DialsBody = InputObject({
+  leaseIds: Type.Array(LeaseId, {
+    minItems: 1,
+    maxItems: MAX_BATCH,
+    description: 'leases about to be dialled, each acknowledged or refused on its own',
+  }),
+});
+export type DialsBody = Static<typeof DialsBody>;
+
+/** One answer per item of a batch, in the order sent: taken, or refused with the code the single request would answer. */
+const Refusal = {
+  resultCode: Type.Optional(Type.Integer({ description: 'when refused: 404 (not this engine’s lease) or 409' })),
+  reason: Type.Optional(Type.String({ description: 'when refused: why' })),
+};
+
+export const DialsResult = Type.Object({
+  leases: Type.Array(
+    Type.Object({
+      leaseId: Type.String(),
+      dial: Type.Boolean({ description: 'true: acknowledged, dial now; false: refused, do not call' }),
+      leaseTtlMs: Type.Integer({ description: 'the lease now lives this long unless renewed (0 when refused)' }),
+      ...Refusal,
+    }),
+    { description: 'one per lease sent, in the order sent' },
+  ),
+});
+export type DialsResult = Static<typeof DialsResult>;
+
 export const ReleaseBody = InputObject({
   leaseIds: Type.Array(LeaseId, { minItems: 1, maxItems: 100, description: 'leases claimed and not dialled' }),
 });
@@ -178,6 +209,31 @@ export const ResultResult = Type.Object({
   resultStatus: EnumName(ResultStatus, 'the result outcall derived (docs/engines.md, the outcome table)'),
 });
 export type ResultResult = Static<typeof ResultResult>;
+
+export const ResultsBody = InputObject({
+  results: Type.Array(ResultBody, {
+    minItems: 1,
+    maxItems: MAX_BATCH,
+    description: 'calls that ended, each taken or refused on its own (idempotent by lease)',
+  }),
+});
+export type ResultsBody = Static<typeof ResultsBody>;
+
+export const ResultsResult = Type.Object({
+  results: Type.Array(
+    Type.Object({
+      leaseId: Type.String(),
+      accepted: Type.Boolean({ description: 'true: taken (recorded, or a replay answered the same)' }),
+      callRecordId: Type.Union([Type.Integer(), Type.Null()], {
+        description: 'the call record, or null when nothing was recorded (refused, or cancelled before answer)',
+      }),
+      resultStatus: Type.Optional(EnumName(ResultStatus, 'the result outcall derived, when taken')),
+      ...Refusal,
+    }),
+    { description: 'one per result sent, in the order sent' },
+  ),
+});
+export type ResultsResult = Static<typeof ResultsResult>;
 
 export const AnnouncementsBody = InputObject({});
 export type AnnouncementsBody = Static<typeof AnnouncementsBody>;

@@ -510,6 +510,25 @@ describe('results and dials sent at once', () => {
     expect((await lease(dialled[0]!.leaseId)).ended_reason).toBe('result');
   });
 
+  it('claims of one job sent at once (taken together): each gets at most its max, none a task twice, all within the job’s concurrency', async () => {
+    const { tenant, jobId } = await setUp({ customers: 10, job: { robot_count: 7 } });
+    const engines = [1, 2, 3, 4].map(() => externalEngine(tenant.tenantId));
+    const maxes = [2, 3, 4, 1];
+    const answers = await Promise.all(engines.map((e, i) => claim(e, { max: maxes[i]! })));
+    // 7 of the 10 (the job's concurrency), first come, first served.
+    for (const [i, a] of answers.entries()) expect(a.length).toBeLessThanOrEqual(maxes[i]!);
+    const taskIds = answers.flat().map((t) => t.callTaskId);
+    expect(new Set(taskIds).size).toBe(7);
+    // Each lease is the engine's own: another engine's dial of it is refused as unknown.
+    const [ofFirst] = answers[0]!;
+    expect(await refusal(dialCallTask(db, engines[1]!, ofFirst!.leaseId, SETTINGS, NOW))).toMatch(/^404 /);
+    await dialCallTask(db, engines[0]!, ofFirst!.leaseId, SETTINGS, NOW);
+    const leases = await db.db.selectFrom('call_lease').select(['engine_key_id']).where('job_id', '=', jobId).execute();
+    expect(leases.map((l) => l.engine_key_id).sort()).toEqual(
+      answers.flatMap((a, i) => a.map(() => engines[i]!.engineKeyId)).sort(),
+    );
+  });
+
   it('a result that cannot be recorded (its job deleted) fails alone; the others in its group are recorded', async () => {
     const kept = await setUp({ customers: 2 });
     const gone = await setUp({ customers: 1 });

@@ -18,7 +18,6 @@ import {
   type CallLease,
   callsToNumbersOnLines,
   countLapsesBeforeDial,
-  countLiveLeasesOfJob,
   endLeases,
   endLeasesWithResults,
   findClaimDetails,
@@ -27,7 +26,6 @@ import {
   findLapsedLeases,
   findLeases,
   findLineLimits,
-  findTrunks,
   insertLeases,
   type JobToClaim,
   jobHasLines,
@@ -36,7 +34,7 @@ import {
   listedNumbers,
   listJobsToClaim,
   listLinesOfJob,
-  lockJobAndLinesForClaim,
+  lockJobForClaim,
   lockLease,
   lockLeases,
   markLeasesDialled,
@@ -201,11 +199,14 @@ export async function claimCallTasks(
     // One job's bad data stays with that job: it is skipped (and reported), every other job is served.
     try {
       if (!isWithinCallingHours(hoursOf(job), now, job.time_zone)) continue;
-      const tasks = await retryDeadlock(() =>
-        database.transaction((db) =>
-          claimFromJob(db, engine, job, request, request.max - answer.tasks.length, settings, now),
-        ),
-      );
+      const tasks = await claimGroupsOf(database, job, engine.kind, request.lines).add({
+        engine,
+        job,
+        lines: request.lines,
+        max: request.max - answer.tasks.length,
+        settings,
+        now,
+      });
       answer.tasks.push(...tasks);
     } catch (error) {
       onJobError({ robotCallJobId: job.id, tenantId: job.tenant_id }, error);
@@ -221,35 +222,77 @@ const hoursOf = (job: JobToClaim) => ({
   inactiveTimeList: job.inactive_time_list,
 });
 
-async function claimFromJob(
-  db: Database,
-  engine: Engine,
-  job: JobToClaim,
-  request: ClaimRequest,
-  max: number,
-  settings: LeaseSettings,
-  now: number,
-): Promise<ClaimedTask[]> {
-  const lines = await listLinesOfJob(db, job.tenant_id, job.id, engine.kind, request.lines);
+/** One engine's claim on one job, waiting for its group (claims of the same job, kind and lines). */
+interface PendingClaim {
+  engine: Engine;
+  job: JobToClaim;
+  lines: readonly number[] | undefined;
+  max: number;
+  settings: LeaseSettings;
+  now: number;
+}
+
+const claimGroups = new WeakMap<Database, Map<string, WriteGroups<PendingClaim, ClaimedTask[]>>>();
+/** Idle groups (of jobs no longer claimed) are dropped once there are this many. */
+const CLAIM_GROUPS_KEPT = 200;
+
+/**
+ * Claims of one job are taken in groups (services/writeGroups.ts), per process: while one group's
+ * transaction runs, the claims that arrive wait in memory (holding no database connection), then
+ * all go through one transaction — the job's lock taken, its leases counted and its due tasks read
+ * once for all. Many engines claiming one job would otherwise queue one transaction each on the
+ * job's lock. Each claim still gets its own tasks, at most its `max`, in the order they came.
+ */
+function claimGroupsOf(database: Database, job: JobToClaim, kind: LineEngine, lines: readonly number[] | undefined) {
+  const kept = claimGroups.get(database) ?? new Map<string, WriteGroups<PendingClaim, ClaimedTask[]>>();
+  claimGroups.set(database, kept);
+  const key = `${job.id}|${kind}|${lines ? [...lines].sort((a, b) => a - b).join(',') : '*'}`;
+  let groups = kept.get(key);
+  if (!groups) {
+    if (kept.size >= CLAIM_GROUPS_KEPT) for (const [k, g] of kept) if (g.idle) kept.delete(k);
+    let n = 0;
+    groups = new WriteGroups(
+      database,
+      async (database, items: PendingClaim[]) => {
+        const claimed = await retryDeadlock(() => database.transaction((db) => claimFromJob(db, items)));
+        return claimed.map((value) => ({ value }));
+      },
+      // Claims have nothing to share a key on: every one is its own.
+      { key: () => String(n++) },
+    );
+    kept.set(key, groups);
+  }
+  return groups;
+}
+
+/**
+ * One transaction for a group of claims on one job (all of one engine kind and one choice of
+ * lines): the job's claim lock, its live leases, its lines' load and its due tasks read once; the
+ * tasks handed out in the claims' order, each claim up to its `max`; the leases inserted in one
+ * statement. Answers each claim's tasks, in the group's order.
+ */
+async function claimFromJob(db: Database, claims: PendingClaim[]): Promise<ClaimedTask[][]> {
+  const { job, engine: first, now } = claims[0]!;
+  const none = claims.map((): ClaimedTask[] => []);
+  const max = claims.reduce((n, c) => n + c.max, 0);
+  const lines = await listLinesOfJob(db, job.tenant_id, job.id, first.kind, claims[0]!.lines);
   // A job with no usable line of this kind: the simulator's when it has no line at all.
-  if (lines.length === 0 && (engine.kind !== 'simulated' || (await jobHasAnyLine(db, job)))) return [];
-  if (
-    !(await lockJobAndLinesForClaim(
-      db,
-      job.tenant_id,
-      job.id,
-      lines.map((l) => l.id),
-    ))
-  )
-    return [];
-  const free = concurrencyOf(job) - (await countLiveLeasesOfJob(db, job.tenant_id, job.id));
-  if (free <= 0) return [];
+  if (lines.length === 0 && (first.kind !== 'simulated' || (await jobHasAnyLine(db, job)))) return none;
+  const locked = await lockJobForClaim(
+    db,
+    job.tenant_id,
+    job.id,
+    lines.map((l) => l.id),
+  );
+  const free = concurrencyOf(job) - locked.liveLeases;
+  if (!locked.inProcess || free <= 0) return none;
 
   // What each line can still take: channels left, and claims left in this second.
   const loads = await lineLoads(
     db,
     lines.map((l) => l.id),
     now - 1000,
+    lines.filter((l) => l.calls_per_second != null).map((l) => l.id),
   );
   const room = new Map<number, { channels: number; perSecond: number }>();
   for (const line of lines) {
@@ -266,7 +309,7 @@ async function claimFromJob(
   };
   const capacity = lines.length === 0 ? free : lines.reduce((n, l) => n + Math.max(0, lineRoom(l.id)), 0);
   const wanted = Math.min(max, free, capacity);
-  if (wanted <= 0) return [];
+  if (wanted <= 0) return none;
 
   // A few more candidates than wanted: some may be over a line's daily cap for their number.
   const candidates = await findDueCallTasks(db, job.tenant_id, job.id, wanted * 2 + 5, now);
@@ -281,6 +324,10 @@ async function claimFromJob(
 
   const leases: CallLease[] = [];
   const lineOf = new Map<string, LineToClaim | null>();
+  // Whose each lease is: the claims in order, each up to its max.
+  const claimOf = new Map<string, PendingClaim>();
+  let taker = 0;
+  let taken = 0;
   for (const task of candidates) {
     if (leases.length >= wanted) break;
     let chosen: LineToClaim | null = null;
@@ -302,20 +349,26 @@ async function claimFromJob(
       const key = `${chosen.id}|${task.called_phone_number}`;
       callsToday.set(key, (callsToday.get(key) ?? 0) + 1);
     }
+    while (taken >= claims[taker]!.max) {
+      taker++;
+      taken = 0;
+    }
+    const claim = claims[taker]!;
+    taken++;
     const lease: CallLease = {
       id: newLeaseId(),
       tenant_id: job.tenant_id,
       job_id: job.id,
       call_task_id: task.id,
       phone_line_id: chosen?.id ?? null,
-      engine_key_id: engine.engineKeyId,
+      engine_key_id: claim.engine.engineKeyId,
       called_phone_number: task.called_phone_number,
       attempt: task.attempts + 1,
       state: 'claimed',
       phase: null,
-      claimed_at: now,
+      claimed_at: claim.now,
       dialled_at: null,
-      expires_at: now + settings.leaseTtlMs,
+      expires_at: claim.now + claim.settings.leaseTtlMs,
       deadline_at: null,
       ended_at: null,
       ended_reason: null,
@@ -323,8 +376,9 @@ async function claimFromJob(
     };
     leases.push(lease);
     lineOf.set(lease.id, chosen);
+    claimOf.set(lease.id, claim);
   }
-  if (leases.length === 0) return [];
+  if (leases.length === 0) return none;
   const inserted = await insertLeases(db, leases);
   const claimed = leases.filter((l) => inserted.has(l.id));
   // A line's high-water mark is written only when this claim took it higher: a write on phone_line
@@ -337,7 +391,8 @@ async function claimFromJob(
     db,
     risen.map((l) => l.id),
   );
-  return describeClaims(db, engine, claimed, lineOf, settings);
+  const described = await describeClaims(db, first, claimed, lineOf);
+  return claims.map((c) => described.filter((_, i) => claimOf.get(claimed[i]!.id) === c));
 }
 
 const jobHasAnyLine = (db: Database, job: JobToClaim) => jobHasLines(db, job.tenant_id, job.id);
@@ -348,7 +403,6 @@ async function describeClaims(
   engine: Engine,
   leases: CallLease[],
   lineOf: Map<string, LineToClaim | null>,
-  settings: LeaseSettings,
 ): Promise<ClaimedTask[]> {
   if (leases.length === 0) return [];
   const details = await findClaimDetails(
@@ -356,19 +410,15 @@ async function describeClaims(
     leases[0]!.tenant_id,
     leases.map((l) => l.call_task_id),
   );
-  // The trunk and its credentials go only to engines over HTTP (the claim answered only tasks of
-  // tenants the key may serve); the simulator dials nothing real.
-  const trunks =
-    engine.kind === 'external'
-      ? await findTrunks(db, [...new Set(leases.flatMap((l) => (l.phone_line_id == null ? [] : [l.phone_line_id])))])
-      : new Map();
   return leases.map((lease) => {
     const d = details.get(lease.call_task_id)!;
     const line = lineOf.get(lease.id) ?? null;
-    const trunk = line ? trunks.get(line.id) : undefined;
+    // The trunk and its credentials go only to engines over HTTP (the claim answered only tasks of
+    // tenants the key may serve); the simulator dials nothing real.
+    const trunk = engine.kind === 'external' && line?.sip_uri != null ? line : undefined;
     return {
       leaseId: lease.id,
-      leaseTtlMs: settings.leaseTtlMs,
+      leaseTtlMs: lease.expires_at - lease.claimed_at,
       callTaskId: lease.call_task_id,
       robotCallJobId: lease.job_id,
       tenantId: lease.tenant_id,
@@ -383,7 +433,7 @@ async function describeClaims(
         maxCallSeconds: line.max_call_seconds,
         ...(trunk && {
           trunk: {
-            sipUri: trunk.sip_uri,
+            sipUri: trunk.sip_uri!,
             username: trunk.sip_username,
             password:
               trunk.sip_password == null

@@ -176,6 +176,10 @@ export async function recordFinishedCalls(
   // load is analyzed once it has grown a table past autovacuum's threshold.
   noteRowsWritten(database, 'call_record', stored.records);
   noteRowsWritten(database, 'call_detail', stored.turns);
+  // Each record also moves its task on (most to FINISHED, from the front of the job in id order):
+  // statistics from before a campaign ran planned a claim's due tasks through the primary key,
+  // reading every finished task first (6 ms at 12,500 finished), where the due-task index reads none.
+  noteRowsWritten(database, 'call_task', stored.records);
   return results;
 }
 

@@ -31,6 +31,11 @@ export class WriteGroups<I, O> {
     },
   ) {}
 
+  /** Nothing waiting and nothing being written. */
+  get idle(): boolean {
+    return !this.writing && this.waiting.length === 0;
+  }
+
   add(item: I): Promise<O> {
     return new Promise<GroupOutcome<O>>((settle) => {
       this.waiting.push({ item, settle });

@@ -87,7 +87,12 @@ select
   "p"."ring_timeout_seconds",
   "p"."max_call_seconds",
   "p"."daily_cap_per_number",
-  "p"."high_water_mark"
+  "p"."high_water_mark",
+  "p"."sip_uri",
+  "p"."sip_username",
+  "p"."sip_password",
+  "p"."sip_transport",
+  "p"."sip_codecs"
 from
   "job_phone_line" as "jl"
   inner join "phone_line" as "p" on "p"."id" = "jl"."phone_line_id"
@@ -111,30 +116,31 @@ where
 limit
   $3;
 
--- callLeases.lockJobAndLinesForClaim: a job and its line
+-- callLeases.lockJobForClaim: a job and its line
 select
-  pg_advisory_xact_lock(hashtextextended ($1, 0));
-
-select
-  pg_advisory_xact_lock(hashtextextended ($1, 0));
-
-select
-  "status"
+  pg_advisory_xact_lock(hashtextextended (k, 0))
 from
-  "robot_call_job"
-where
-  "tenant_id" = $1
-  and "id" = $2;
+  unnest($1::text[]) with ordinality as u (k, n)
+order by
+  n;
 
--- callLeases.countLiveLeasesOfJob: a job
 select
-  count(*) as "n"
+  "j"."status",
+  (
+    select
+      count(*) as "n"
+    from
+      "call_lease" as "l"
+    where
+      "l"."tenant_id" = $1
+      and "l"."job_id" = $2
+      and "l"."ended_at" is null
+  ) as "live_leases"
 from
-  "call_lease"
+  "robot_call_job" as "j"
 where
-  "tenant_id" = $1
-  and "job_id" = $2
-  and "ended_at" is null;
+  "j"."tenant_id" = $3
+  and "j"."id" = $4;
 
 -- callLeases.lineLoads: one line
 select
@@ -299,20 +305,6 @@ from
 where
   "t"."tenant_id" = $1
   and "t"."id" in ($2);
-
--- callLeases.findTrunks: one line
-select
-  "id",
-  "sip_uri",
-  "sip_username",
-  "sip_password",
-  "sip_transport",
-  "sip_codecs"
-from
-  "phone_line"
-where
-  "id" in ($1)
-  and "sip_uri" is not null;
 
 -- callLeases.lockLease: one lease
 select

@@ -87,7 +87,12 @@ select
   "p"."ring_timeout_seconds",
   "p"."max_call_seconds",
   "p"."daily_cap_per_number",
-  "p"."high_water_mark"
+  "p"."high_water_mark",
+  "p"."sip_uri",
+  "p"."sip_username",
+  "p"."sip_password",
+  "p"."sip_transport",
+  "p"."sip_codecs"
 from
   "job_phone_line" as "jl"
   inner join "phone_line" as "p" on "p"."id" = "jl"."phone_line_id"
@@ -111,24 +116,24 @@ where
 limit
   ?;
 
--- callLeases.lockJobAndLinesForClaim: a job and its line
+-- callLeases.lockJobForClaim: a job and its line
 select
-  "status"
+  "j"."status",
+  (
+    select
+      count(*) as "n"
+    from
+      "call_lease" as "l"
+    where
+      "l"."tenant_id" = ?
+      and "l"."job_id" = ?
+      and "l"."ended_at" is null
+  ) as "live_leases"
 from
-  "robot_call_job"
+  "robot_call_job" as "j"
 where
-  "tenant_id" = ?
-  and "id" = ?;
-
--- callLeases.countLiveLeasesOfJob: a job
-select
-  count(*) as "n"
-from
-  "call_lease"
-where
-  "tenant_id" = ?
-  and "job_id" = ?
-  and "ended_at" is null;
+  "j"."tenant_id" = ?
+  and "j"."id" = ?;
 
 -- callLeases.lineLoads: one line
 select
@@ -291,20 +296,6 @@ from
 where
   + "t"."tenant_id" = ?
   and "t"."id" in (?);
-
--- callLeases.findTrunks: one line
-select
-  "id",
-  "sip_uri",
-  "sip_username",
-  "sip_password",
-  "sip_transport",
-  "sip_codecs"
-from
-  "phone_line"
-where
-  "id" in (?)
-  and "sip_uri" is not null;
 
 -- callLeases.lockLease: one lease
 select

@@ -1159,10 +1159,9 @@ export const QUERY_CASES: QueryCase[] = [
       ['a job’s external lines', (db, s) => callLeases.listLinesOfJob(db, s.tenantId, s.jobId, 'external')],
     ],
     jobHasLines: [['a job', (db, s) => callLeases.jobHasLines(db, s.tenantId, s.jobId)]],
-    lockJobAndLinesForClaim: [
-      ['a job and its line', (db, s) => callLeases.lockJobAndLinesForClaim(db, s.tenantId, s.jobId, [s.phoneLineId])],
+    lockJobForClaim: [
+      ['a job and its line', (db, s) => callLeases.lockJobForClaim(db, s.tenantId, s.jobId, [s.phoneLineId])],
     ],
-    countLiveLeasesOfJob: [['a job', (db, s) => callLeases.countLiveLeasesOfJob(db, s.tenantId, s.jobId)]],
     lineLoads: [['one line', (db, s) => callLeases.lineLoads(db, [s.phoneLineId], T0 - 1000)]],
     callsToNumbersOnLines: [
       [
@@ -1200,7 +1199,6 @@ export const QUERY_CASES: QueryCase[] = [
     ],
     raiseHighWaterMarks: [['one line', (db, s) => callLeases.raiseHighWaterMarks(db, [s.phoneLineId])]],
     findClaimDetails: [['one task', (db, s) => callLeases.findClaimDetails(db, s.tenantId, [s.taskId])]],
-    findTrunks: [['one line', (db, s) => callLeases.findTrunks(db, [s.phoneLineId])]],
     lockLease: [['one lease', (db) => callLeases.lockLease(db, 'snapshotLease000000000')]],
     lockLeases: [
       ['a group’s leases', (db) => callLeases.lockLeases(db, ['snapshotLease000000001', 'snapshotLease000000000'])],

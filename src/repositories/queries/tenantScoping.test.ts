@@ -57,7 +57,6 @@ const CROSS_TENANT: Record<string, string> = {
   'callLeases.callsToNumbersOnLines': 'a claim: the daily cap per number, by line id',
   'callLeases.findDueCallTasks': 'a claim: the live-lease check by call task id',
   'callLeases.raiseHighWaterMarks': 'a claim: the lines’ high-water marks, by line id',
-  'callLeases.findTrunks': 'a claim: the trunks of the lines claimed, by line id',
   'callLeases.lockLease': 'an engine’s request names its lease by id',
   'callLeases.lockLeases': 'a group of engines’ results, by lease id',
   'callLeases.endLeasesWithResults': 'a group of engines’ results, by lease id',

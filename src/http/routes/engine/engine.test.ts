@@ -77,6 +77,65 @@ describe('/engine/v1/ over HTTP', () => {
     expect(await client.result(report)).toEqual(result);
   });
 
+  it('batches: many dials and many results in one request each, every lease answered on its own, in order', async () => {
+    const customers = [await tenant.customer(), await tenant.customer(), await tenant.customer()];
+    const { jobId } = await tenant.job({ phoneLineIds: [lineId], customers: customers.map((c) => c.id) });
+    const { tasks } = await client.claim({ max: 3, waitMs: 0 });
+    expect(tasks).toHaveLength(3);
+    const [a, b, c] = tasks.map((t) => t.leaseId) as [string, string, string];
+    // One lease this engine does not hold, one it dialled already: each answered as /dial would.
+    await client.dial(c);
+    const dials = await client.dials([a, 'unknown-lease', b, c]);
+    expect(dials.leases).toEqual([
+      { leaseId: a, dial: true, leaseTtlMs: 6000 },
+      { leaseId: 'unknown-lease', dial: false, leaseTtlMs: 0, resultCode: 404, reason: 'leaseId unknown-lease' },
+      { leaseId: b, dial: true, leaseTtlMs: 6000 },
+      // Dialled already: acknowledged again, with what is left of its lease.
+      { leaseId: c, dial: true, leaseTtlMs: expect.any(Number) },
+    ]);
+    expect(dials.leases[3]!.leaseTtlMs).toBeGreaterThan(5000);
+    const now = Date.now();
+    const answered = { leaseId: a, sipCode: 200, answerAt: now - 5000, endAt: now, endedBy: 'remote' as const };
+    const busy = { leaseId: b, sipCode: 486, endAt: now, endedBy: 'remote' as const };
+    const cancelled = { leaseId: c, endAt: now, endedBy: 'cancel' as const };
+    const results = await client.results([answered, busy, cancelled, { ...busy, leaseId: 'unknown-lease' }]);
+    expect(results.results).toEqual([
+      { leaseId: a, accepted: true, callRecordId: expect.any(Number), resultStatus: 'ANSWERED' },
+      { leaseId: b, accepted: true, callRecordId: expect.any(Number), resultStatus: 'BUSY' },
+      { leaseId: c, accepted: true, callRecordId: null, resultStatus: expect.any(String) },
+      {
+        leaseId: 'unknown-lease',
+        accepted: false,
+        callRecordId: null,
+        resultCode: 404,
+        reason: 'leaseId unknown-lease',
+      },
+    ]);
+    // Sent again: the same answers (idempotent by lease), and two records, not four.
+    expect(await client.results([answered, busy])).toEqual({ results: results.results.slice(0, 2) });
+    const records = await server.database.db
+      .selectFrom('call_record')
+      .select('id')
+      .where('job_id', '=', jobId)
+      .execute();
+    expect(records.map((r) => r.id).sort()).toEqual(
+      [results.results[0]!.callRecordId, results.results[1]!.callRecordId].sort(),
+    );
+    // One bad result fails the whole request (412 naming it), recording nothing.
+    expect(
+      await envelopeError(
+        client.results([
+          { ...busy, leaseId: 'x' },
+          { ...busy, resultHint: 'NOPE' as never },
+        ]),
+      ),
+    ).toMatchObject({ code: 412, resultMsg: expect.stringMatching(/^参数错误: results\[1\]\.resultHint /) });
+    expect(await envelopeError(client.dials([]))).toMatchObject({
+      code: 412,
+      resultMsg: expect.stringMatching(/leaseIds/),
+    });
+  });
+
   it('refuses bad input with 412 naming the parameter', async () => {
     expect(await envelopeError(client.claim({ max: 0, waitMs: 0 }))).toEqual({
       code: 412,
@@ -195,11 +254,11 @@ describe('/engine/v1/ over HTTP', () => {
     });
   });
 
-  it('the OpenAPI document lists the six operations under the engine tag; /metrics counts claims and results', async () => {
+  it('the OpenAPI document lists its operations under the engine tag; /metrics counts claims and results', async () => {
     const doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as {
       paths: Record<string, { post?: { tags?: string[] } }>;
     };
-    for (const op of ['claim', 'dial', 'release', 'heartbeat', 'result', 'turn'])
+    for (const op of ['claim', 'dial', 'dials', 'release', 'heartbeat', 'result', 'results', 'turn'])
       expect(doc.paths[`/engine/v1/${op}`]?.post?.tags, op).toEqual(['engine']);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(/^outcall_engine_claims_total \d+/m);
