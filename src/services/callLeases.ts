@@ -70,11 +70,12 @@ import { type GroupOutcome, groupsOf, WriteGroups } from './writeGroups.js';
  *     do-not-call list, with no live lease;
  *   - each task goes to the job's line with the most free channels left, so a job's calls spread
  *     over its lines; at most `max` tasks in all.
- * One transaction per job: the job row, then its lines (in id order) are locked, so claims of one
- * job and claims on one line count live leases one at a time; tasks are picked FOR UPDATE SKIP
- * LOCKED and leases inserted ON CONFLICT DO NOTHING against the unique index of live leases per
- * task — two claims can never both get a task. A claim writes no call_task row (no data version
- * moves); only a line's high-water mark, when it rises.
+ * One transaction per job, shared by the claims of that job waiting in this process: the job's
+ * claim lock, then its lines' (in id order; advisory locks on PostgreSQL), so claims of one job
+ * and claims on one line count live leases one at a time; tasks are picked FOR UPDATE SKIP LOCKED
+ * and leases inserted ON CONFLICT DO NOTHING against the unique index of live leases per task —
+ * two claims can never both get a task. A claim writes no call_task row (no data version moves);
+ * only a line's high-water mark, when it rises.
  *
  * Lock order: a lease first, then (dial, result) its call task and what recordFinishedCalls locks in
  * its own order (services/callResults.ts); claims lock job, lines, then tasks, and never wait on a
