@@ -25,9 +25,10 @@ import { startServer } from './server.js';
  * settings, except the engine keys' rate limit, set above the load (each engine has its own key;
  * the limit is checked and written on every request, and never refuses). Then `engines` fake engines
  * in this process, each an EngineClient (signature v2 with its own key), each keeping `channels`
- * calls going: claim (as many as are free) → dial → result, with no talking in between. Measured
- * over `seconds` after a warm-up:
- *   - completed call tasks per second (a result answered);
+ * calls going: claim (as many as are free) → dials → results, with no talking in between — once
+ * with a claim's dials and results batched (one request each), once one lease per request; then
+ * the floor and the paced run below. Measured over `seconds` after a warm-up:
+ *   - completed call tasks per second (a result accepted);
  *   - the time to answer a claim that brought work (work is always waiting), p50/p99;
  *   - dial and result times, and the CPU this process (the engines) used, as the machine's two
  *     cores are shared with the server.
