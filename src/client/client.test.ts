@@ -475,7 +475,9 @@ describe('timeouts and cancellation via AbortSignal', () => {
       retries: 1,
       retryDelayMs: 1,
     })
-      .getTasks({}, { timeoutMs: 100 })
+      // Long enough for each attempt to reach the server on a loaded machine (at 100 ms an attempt
+      // was once given up before its connection was made, and never arrived).
+      .getTasks({}, { timeoutMs: 1000 })
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ kind: 'timeout', attempts: 2 });
     // The second attempt may reach the server only after the client has given up on it.
