@@ -163,12 +163,14 @@ export async function jobHasLines(db: Database, tenantId: number, jobId: number)
  * job up until it commits, and a claim every result. Nothing is written: no data version moves.
  * Then reads, after the locks, whether the job is still IN_PROCESS and its live leases.
  */
+type LoadRow = { phone_line_id: number | null; status: string | null; live: number | null };
+
 export async function lockJobForClaim(
   db: Database,
   tenantId: number,
   jobId: number,
   lineIds: readonly number[],
-): Promise<{ inProcess: boolean; liveLeases: number }> {
+): Promise<{ inProcess: boolean; liveLeases: number; liveOnLines: Map<number, number> }> {
   if (db.dialect === 'postgres') {
     // One 64-bit key per job and per line (a collision would only make two claims wait in turn),
     // taken in one statement, in the array's order.
@@ -177,9 +179,11 @@ export async function lockJobForClaim(
       db.db,
     );
   }
-  const found = await db.db
+  // One statement: the job's row (its status and live leases), then a row per line with live leases.
+  const job = db.db
     .selectFrom('robot_call_job as j')
     .select((eb) => [
+      sql<number | null>`null`.as('phone_line_id'),
       'j.status',
       eb
         .selectFrom('call_lease as l')
@@ -187,42 +191,48 @@ export async function lockJobForClaim(
         .where('l.tenant_id', '=', tenantId)
         .where('l.job_id', '=', jobId)
         .where('l.ended_at', 'is', null)
-        .as('live_leases'),
+        .as('live'),
     ])
     .where('j.tenant_id', '=', tenantId)
     .where('j.id', '=', jobId)
-    .executeTakeFirst();
-  return { inProcess: found?.status === 'IN_PROCESS', liveLeases: Number(found?.live_leases ?? 0) };
+    .$castTo<LoadRow>();
+  const rows = await (lineIds.length === 0
+    ? job
+    : job.unionAll(
+        db.db
+          .selectFrom('call_lease')
+          .select((eb) => ['phone_line_id', sql<string | null>`null`.as('status'), eb.fn.countAll<number>().as('live')])
+          .where('phone_line_id', 'in', [...lineIds])
+          .where('ended_at', 'is', null)
+          .groupBy('phone_line_id')
+          .$castTo<LoadRow>(),
+      )
+  ).execute();
+  const jobRow = rows.find((r) => r.phone_line_id == null);
+  return {
+    inProcess: jobRow?.status === 'IN_PROCESS',
+    liveLeases: Number(jobRow?.live ?? 0),
+    liveOnLines: new Map(
+      rows.flatMap((r) => (r.phone_line_id == null ? [] : [[Number(r.phone_line_id), Number(r.live)]])),
+    ),
+  };
 }
 
-/** Per line: live leases, and leases claimed since `since` (calls per second). */
-export async function lineLoads(
+/** Per line: leases claimed since `since` (calls per second). */
+export async function claimsOnLinesSince(
   db: Database,
   lineIds: readonly number[],
   since: number,
-  /** The lines with a calls-per-second limit: only theirs are counted (the others' `recent` stays 0). */
-  pacedLineIds: readonly number[] = lineIds,
-): Promise<Map<number, { live: number; recent: number }>> {
-  const loads = new Map<number, { live: number; recent: number }>(lineIds.map((id) => [id, { live: 0, recent: 0 }]));
-  if (lineIds.length === 0) return loads;
-  const live = await db.db
+): Promise<Map<number, number>> {
+  if (lineIds.length === 0) return new Map();
+  const rows = await db.db
     .selectFrom('call_lease')
     .select(['phone_line_id', (eb) => eb.fn.countAll<number>().as('n')])
     .where('phone_line_id', 'in', [...lineIds])
-    .where('ended_at', 'is', null)
-    .groupBy('phone_line_id')
-    .execute();
-  for (const r of live) loads.get(Number(r.phone_line_id))!.live = Number(r.n);
-  if (pacedLineIds.length === 0) return loads;
-  const recent = await db.db
-    .selectFrom('call_lease')
-    .select(['phone_line_id', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('phone_line_id', 'in', [...pacedLineIds])
     .where('claimed_at', '>', since)
     .groupBy('phone_line_id')
     .execute();
-  for (const r of recent) loads.get(Number(r.phone_line_id))!.recent = Number(r.n);
-  return loads;
+  return new Map(rows.map((r) => [Number(r.phone_line_id), Number(r.n)]));
 }
 
 /**

@@ -17,6 +17,7 @@ import { localDate, startOfLocalDate } from '../domain/time.js';
 import {
   type CallLease,
   callsToNumbersOnLines,
+  claimsOnLinesSince,
   countLapsesBeforeDial,
   endLeases,
   endLeasesWithResults,
@@ -30,7 +31,6 @@ import {
   type JobToClaim,
   jobHasLines,
   type LineToClaim,
-  lineLoads,
   listedNumbers,
   listJobsToClaim,
   listLinesOfJob,
@@ -200,10 +200,15 @@ export async function claimCallTasks(
     // One job's bad data stays with that job: it is skipped (and reported), every other job is served.
     try {
       if (!isWithinCallingHours(hoursOf(job), now, job.time_zone)) continue;
+      // The job's lines are read before the claim joins its group (their limits are not what the
+      // claim lock guards; their load is, and is read under it).
+      const lines = await listLinesOfJob(database, job.tenant_id, job.id, engine.kind, request.lines);
+      // A job with no usable line of this kind: the simulator's when it has no line at all.
+      if (lines.length === 0 && (engine.kind !== 'simulated' || (await jobHasAnyLine(database, job)))) continue;
       const tasks = await claimGroupsOf(database, job, engine.kind, request.lines).add({
         engine,
         job,
-        lines: request.lines,
+        lines,
         max: request.max - answer.tasks.length,
         settings,
         now,
@@ -227,7 +232,8 @@ const hoursOf = (job: JobToClaim) => ({
 interface PendingClaim {
   engine: Engine;
   job: JobToClaim;
-  lines: readonly number[] | undefined;
+  /** The job's usable lines for this claim (read before it joined the group). */
+  lines: LineToClaim[];
   max: number;
   settings: LeaseSettings;
   now: number;
@@ -255,8 +261,17 @@ function claimGroupsOf(database: Database, job: JobToClaim, kind: LineEngine, li
     groups = new WriteGroups(
       database,
       async (database, items: PendingClaim[]) => {
-        const claimed = await retryDeadlock(() => database.transaction((db) => claimFromJob(db, items)));
-        return claimed.map((value) => ({ value }));
+        const decided = await retryDeadlock(() => database.transaction((db) => claimFromJob(db, items, database)));
+        const { claimed, claimOf, lineOf } = decided;
+        if (claimed.length === 0) return items.map(() => ({ value: [] }));
+        const described = describeClaims(
+          database,
+          items[0]!.engine,
+          claimed,
+          lineOf,
+          await detailsOf(database, decided),
+        );
+        return items.map((c) => ({ value: described.filter((_, i) => claimOf.get(claimed[i]!.id) === c) }));
       },
       // Claims have nothing to share a key on: every one is its own.
       { key: () => String(n++) },
@@ -272,13 +287,10 @@ function claimGroupsOf(database: Database, job: JobToClaim, kind: LineEngine, li
  * tasks handed out in the claims' order, each claim up to its `max`; the leases inserted in one
  * statement. Answers each claim's tasks, in the group's order.
  */
-async function claimFromJob(db: Database, claims: PendingClaim[]): Promise<ClaimedTask[][]> {
-  const { job, engine: first, now } = claims[0]!;
-  const none = claims.map((): ClaimedTask[] => []);
+async function claimFromJob(db: Database, claims: PendingClaim[], outside: Database): Promise<ClaimsDecided> {
+  const { job, now } = claims[0]!;
   const max = claims.reduce((n, c) => n + c.max, 0);
-  const lines = await listLinesOfJob(db, job.tenant_id, job.id, first.kind, claims[0]!.lines);
-  // A job with no usable line of this kind: the simulator's when it has no line at all.
-  if (lines.length === 0 && (first.kind !== 'simulated' || (await jobHasAnyLine(db, job)))) return none;
+  const { lines } = claims[0]!;
   const locked = await lockJobForClaim(
     db,
     job.tenant_id,
@@ -286,22 +298,23 @@ async function claimFromJob(db: Database, claims: PendingClaim[]): Promise<Claim
     lines.map((l) => l.id),
   );
   const free = concurrencyOf(job) - locked.liveLeases;
-  if (!locked.inProcess || free <= 0) return none;
+  if (!locked.inProcess || free <= 0) return NOTHING_CLAIMED;
 
   // What each line can still take: channels left, and claims left in this second.
-  const loads = await lineLoads(
+  const recent = await claimsOnLinesSince(
     db,
-    lines.map((l) => l.id),
-    now - 1000,
     lines.filter((l) => l.calls_per_second != null).map((l) => l.id),
+    now - 1000,
   );
+  const liveOn = (id: number) => locked.liveOnLines.get(id) ?? 0;
   const room = new Map<number, { channels: number; perSecond: number }>();
   for (const line of lines) {
-    const load = loads.get(line.id)!;
     room.set(line.id, {
-      channels: line.concurrency_quota == null ? Number.POSITIVE_INFINITY : line.concurrency_quota - load.live,
+      channels: line.concurrency_quota == null ? Number.POSITIVE_INFINITY : line.concurrency_quota - liveOn(line.id),
       perSecond:
-        line.calls_per_second == null ? Number.POSITIVE_INFINITY : Math.ceil(line.calls_per_second) - load.recent,
+        line.calls_per_second == null
+          ? Number.POSITIVE_INFINITY
+          : Math.ceil(line.calls_per_second) - (recent.get(line.id) ?? 0),
     });
   }
   const lineRoom = (id: number) => {
@@ -310,7 +323,7 @@ async function claimFromJob(db: Database, claims: PendingClaim[]): Promise<Claim
   };
   const capacity = lines.length === 0 ? free : lines.reduce((n, l) => n + Math.max(0, lineRoom(l.id)), 0);
   const wanted = Math.min(max, free, capacity);
-  if (wanted <= 0) return none;
+  if (wanted <= 0) return NOTHING_CLAIMED;
 
   // A few more candidates than wanted: some may be over a line's daily cap for their number.
   const candidates = await findDueCallTasks(db, job.tenant_id, job.id, wanted * 2 + 5, now);
@@ -379,38 +392,65 @@ async function claimFromJob(db: Database, claims: PendingClaim[]): Promise<Claim
     lineOf.set(lease.id, chosen);
     claimOf.set(lease.id, claim);
   }
-  if (leases.length === 0) return none;
+  if (leases.length === 0) return NOTHING_CLAIMED;
+  // The customers and the flow are read meanwhile, outside the transaction (they are not what the
+  // claim lock guards): neither the answer nor the lock waits for that round trip. Awaited by the
+  // caller; caught here too, so a transaction that fails first leaves no unhandled rejection.
+  const details = findClaimDetails(
+    outside,
+    job.tenant_id,
+    leases.map((l) => l.call_task_id),
+  );
+  details.catch(() => undefined);
   const inserted = await insertLeases(db, leases);
   const claimed = leases.filter((l) => inserted.has(l.id));
   // A line's high-water mark is written only when this claim took it higher: a write on phone_line
   // moves the tenant's data version (answer cache), which claims otherwise never do.
   const risen = lines.filter((l) => {
-    const live = loads.get(l.id)!.live + claimed.filter((c) => c.phone_line_id === l.id).length;
+    const live = liveOn(l.id) + claimed.filter((c) => c.phone_line_id === l.id).length;
     return live > l.high_water_mark;
   });
   await raiseHighWaterMarks(
     db,
     risen.map((l) => l.id),
   );
-  const described = await describeClaims(db, first, claimed, lineOf);
-  return claims.map((c) => described.filter((_, i) => claimOf.get(claimed[i]!.id) === c));
+  return { claimed, claimOf, lineOf, details };
+}
+
+/** What a group's transaction decided: the leases it inserted, whose each is, and what to tell. */
+interface ClaimsDecided {
+  claimed: CallLease[];
+  claimOf: Map<string, PendingClaim>;
+  lineOf: Map<string, LineToClaim | null>;
+  details?: ReturnType<typeof findClaimDetails>;
+}
+
+const NOTHING_CLAIMED: ClaimsDecided = { claimed: [], claimOf: new Map(), lineOf: new Map() };
+
+/**
+ * The claim answer's details; when they cannot be read, the leases just inserted are released
+ * (their engines were told nothing, so cannot dial them): the tasks are due again at once, without
+ * a lapse counted against them.
+ */
+async function detailsOf(database: Database, { claimed, details }: ClaimsDecided) {
+  try {
+    return await details!;
+  } catch (error) {
+    await releaseLeasesOfClaim(database, claimed).catch(() => undefined);
+    throw error;
+  }
 }
 
 const jobHasAnyLine = (db: Database, job: JobToClaim) => jobHasLines(db, job.tenant_id, job.id);
 
 /** The claim answer of each lease: the task, its line (and trunk), the dialog flow, the customer. */
-async function describeClaims(
-  db: Database,
+function describeClaims(
+  database: Database,
   engine: Engine,
   leases: CallLease[],
   lineOf: Map<string, LineToClaim | null>,
-): Promise<ClaimedTask[]> {
-  if (leases.length === 0) return [];
-  const details = await findClaimDetails(
-    db,
-    leases[0]!.tenant_id,
-    leases.map((l) => l.call_task_id),
-  );
+  details: Awaited<ReturnType<typeof findClaimDetails>>,
+): ClaimedTask[] {
   return leases.map((lease) => {
     const d = details.get(lease.call_task_id)!;
     const line = lineOf.get(lease.id) ?? null;
@@ -450,7 +490,7 @@ async function describeClaims(
         dialogFlowId: d.dialog_flow_id,
         version: d.dialog_flow_version,
         name: d.flow_name,
-        script: flowScriptOf(db, d),
+        script: flowScriptOf(database, d),
       },
       customer: {
         customerPersonId: d.customer_person_id,
@@ -653,10 +693,25 @@ export async function releaseLeases(
   leaseIds: readonly string[],
   now = Date.now(),
 ): Promise<{ released: number }> {
-  const ended = await endLeases(database, leaseIds, 'released', now, {
-    state: 'claimed',
-    engineKeyId: engine.engineKeyId,
-  });
+  return release(database, leaseIds, now, { state: 'claimed', engineKeyId: engine.engineKeyId });
+}
+
+/** Leases a claim inserted but could not answer: given back as released. */
+const releaseLeasesOfClaim = (database: Database, leases: readonly CallLease[]) =>
+  release(
+    database,
+    leases.map((l) => l.id),
+    Date.now(),
+    { state: 'claimed' },
+  );
+
+async function release(
+  database: Database,
+  leaseIds: readonly string[],
+  now: number,
+  only: Parameters<typeof endLeases>[4],
+): Promise<{ released: number }> {
+  const ended = await endLeases(database, leaseIds, 'released', now, only);
   for (const lease of ended) countEnded(lease, 'released');
   if (ended.length > 0) claimableWork.notify();
   return { released: ended.length };

@@ -125,6 +125,7 @@ order by
   n;
 
 select
+  null as "phone_line_id",
   "j"."status",
   (
     select
@@ -135,25 +136,26 @@ select
       "l"."tenant_id" = $1
       and "l"."job_id" = $2
       and "l"."ended_at" is null
-  ) as "live_leases"
+  ) as "live"
 from
   "robot_call_job" as "j"
 where
   "j"."tenant_id" = $3
-  and "j"."id" = $4;
-
--- callLeases.lineLoads: one line
+  and "j"."id" = $4
+union all
 select
   "phone_line_id",
-  count(*) as "n"
+  null as "status",
+  count(*) as "live"
 from
   "call_lease"
 where
-  "phone_line_id" in ($1)
+  "phone_line_id" in ($5)
   and "ended_at" is null
 group by
   "phone_line_id";
 
+-- callLeases.claimsOnLinesSince: one line
 select
   "phone_line_id",
   count(*) as "n"

@@ -118,6 +118,7 @@ limit
 
 -- callLeases.lockJobForClaim: a job and its line
 select
+  null as "phone_line_id",
   "j"."status",
   (
     select
@@ -128,17 +129,17 @@ select
       "l"."tenant_id" = ?
       and "l"."job_id" = ?
       and "l"."ended_at" is null
-  ) as "live_leases"
+  ) as "live"
 from
   "robot_call_job" as "j"
 where
   "j"."tenant_id" = ?
-  and "j"."id" = ?;
-
--- callLeases.lineLoads: one line
+  and "j"."id" = ?
+union all
 select
   "phone_line_id",
-  count(*) as "n"
+  null as "status",
+  count(*) as "live"
 from
   "call_lease"
 where
@@ -147,6 +148,7 @@ where
 group by
   "phone_line_id";
 
+-- callLeases.claimsOnLinesSince: one line
 select
   "phone_line_id",
   count(*) as "n"

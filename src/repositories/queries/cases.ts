@@ -1162,7 +1162,7 @@ export const QUERY_CASES: QueryCase[] = [
     lockJobForClaim: [
       ['a job and its line', (db, s) => callLeases.lockJobForClaim(db, s.tenantId, s.jobId, [s.phoneLineId])],
     ],
-    lineLoads: [['one line', (db, s) => callLeases.lineLoads(db, [s.phoneLineId], T0 - 1000)]],
+    claimsOnLinesSince: [['one line', (db, s) => callLeases.claimsOnLinesSince(db, [s.phoneLineId], T0 - 1000)]],
     callsToNumbersOnLines: [
       [
         'one number on one line',

@@ -53,7 +53,8 @@ const CROSS_TENANT: Record<string, string> = {
   // The engine protocol: an engine key may serve every tenant, and a lease is found by its random
   // id (132 bits) or its call task, so these read call_lease and lines across tenants by design.
   'callLeases.listJobsToClaim': 'an engine’s claim: the jobs of every tenant its key serves',
-  'callLeases.lineLoads': 'a claim: live leases per line, by line id',
+  'callLeases.lockJobForClaim': 'a claim: the live leases of each line, by line id (a line serves every job on it)',
+  'callLeases.claimsOnLinesSince': 'a claim: the leases claimed per line in the last second, by line id',
   'callLeases.callsToNumbersOnLines': 'a claim: the daily cap per number, by line id',
   'callLeases.findDueCallTasks': 'a claim: the live-lease check by call task id',
   'callLeases.raiseHighWaterMarks': 'a claim: the lines’ high-water marks, by line id',
