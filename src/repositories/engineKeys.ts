@@ -1,4 +1,4 @@
-import type { Database } from '../db/database.js';
+import { compiledOnce, type Database } from '../db/database.js';
 import type { NewAuditEntry } from './auditLog.js';
 import { isSet } from './rows.js';
 
@@ -25,11 +25,7 @@ export async function insertEngineKey(
 
 /** What the signature check of an engine route needs: read on every request, so a disabled or deleted key stops at once. */
 export async function findEngineKey(db: Database, appKey: string) {
-  const row = await db.db
-    .selectFrom('engine_key')
-    .select(['id', 'app_key', 'app_secret', 'name', 'tenant_id', 'enabled'])
-    .where('app_key', '=', appKey)
-    .executeTakeFirst();
+  const [row] = await engineKeyQuery(db, appKey);
   return (
     row && {
       ...row,
@@ -39,6 +35,14 @@ export async function findEngineKey(db: Database, appKey: string) {
     }
   );
 }
+
+// Every engine request runs it: compiled once (and prepared on PostgreSQL).
+const engineKeyQuery = compiledOnce((db: Database, appKey: string) =>
+  db.db
+    .selectFrom('engine_key')
+    .select(['id', 'app_key', 'app_secret', 'name', 'tenant_id', 'enabled'])
+    .where('app_key', '=', appKey),
+);
 
 /** Every key with its tenant's sign and name (none for a key of every tenant), oldest first; no secrets. */
 export async function listEngineKeys(db: Database) {

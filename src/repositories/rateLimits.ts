@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Database } from '../db/database.js';
+import { compiledOnce, type Database } from '../db/database.js';
 
 /**
  * Rate-limit state per appKey (rate_limit): the GCRA "theoretical arrival time" (TAT) in
@@ -19,20 +19,23 @@ export async function takeRateLimitSlot(
   intervalUs: number,
   toleranceUs: number,
 ): Promise<boolean> {
-  const next = sql<number>`(case when rate_limit.tat > cast(${nowUs} as bigint) then rate_limit.tat else cast(${nowUs} as bigint) end) + cast(${intervalUs} as bigint)`;
-  const row = await db.db
-    .insertInto('rate_limit')
-    .values({ app_key: appKey, tat: nowUs + intervalUs })
-    .onConflict((oc) =>
-      oc
-        .column('app_key')
-        .doUpdateSet({ tat: next })
-        .where(sql<boolean>`${next} <= cast(${nowUs + toleranceUs} as bigint)`),
-    )
-    .returning('tat')
-    .executeTakeFirst();
-  return row !== undefined;
+  const rows = await rateLimitSlotQuery(db, appKey, nowUs, intervalUs, nowUs + intervalUs, nowUs + toleranceUs);
+  return rows.length > 0;
 }
+
+// Every signed request runs it: compiled once (and prepared on PostgreSQL), so the sums are arguments.
+const rateLimitSlotQuery = compiledOnce(
+  (db: Database, appKey: string, nowUs: number, intervalUs: number, firstTatUs: number, latestTatUs: number) => {
+    const next = sql<number>`(case when rate_limit.tat > cast(${nowUs} as bigint) then rate_limit.tat else cast(${nowUs} as bigint) end) + cast(${intervalUs} as bigint)`;
+    return db.db
+      .insertInto('rate_limit')
+      .values({ app_key: appKey, tat: firstTatUs })
+      .onConflict((oc) =>
+        oc.column('app_key').doUpdateSet({ tat: next }).where(sql<boolean>`${next} <= cast(${latestTatUs} as bigint)`),
+      )
+      .returning('tat');
+  },
+);
 
 /** The key's TAT in microseconds (after a refusal: when its next slot opens), or undefined. */
 export async function findRateLimitTat(db: Database, appKey: string): Promise<number | undefined> {

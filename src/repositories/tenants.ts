@@ -175,7 +175,13 @@ export async function insertSignatureNonce(
   expiresAt: number,
   now: number,
 ): Promise<boolean> {
-  const row = await db.db
+  const rows = await nonceQuery(db, appKey, nonce, expiresAt, now);
+  return rows.length > 0;
+}
+
+// Every v2 request runs it: compiled once (and prepared on PostgreSQL).
+const nonceQuery = compiledOnce((db: Database, appKey: string, nonce: string, expiresAt: number, now: number) =>
+  db.db
     .insertInto('signature_nonce')
     .values({ app_key: appKey, nonce, expires_at: expiresAt })
     .onConflict((oc) =>
@@ -184,10 +190,8 @@ export async function insertSignatureNonce(
         .doUpdateSet({ expires_at: expiresAt })
         .where('signature_nonce.expires_at', '<', now),
     )
-    .returning('nonce')
-    .executeTakeFirst();
-  return row !== undefined;
-}
+    .returning('nonce'),
+);
 
 /** Forgets the nonces whose requests can no longer be replayed; returns how many. */
 export async function deleteExpiredSignatureNonces(db: Database, now: number): Promise<number> {
