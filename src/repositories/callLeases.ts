@@ -161,7 +161,8 @@ export async function jobHasLines(db: Database, tenantId: number, jobId: number)
  * (PostgreSQL; SQLite's writer holds the whole database). Advisory locks, not the rows': a result's
  * write path updates the job row (its completed tasks) and would otherwise hold every claim of the
  * job up until it commits, and a claim every result. Nothing is written: no data version moves.
- * Then reads, after the locks, whether the job is still IN_PROCESS and its live leases.
+ * Then reads, after the locks, whether the job is still IN_PROCESS, its live leases and those of
+ * each of the lines.
  */
 type LoadRow = { phone_line_id: number | null; status: string | null; live: number | null };
 

@@ -82,6 +82,9 @@ export const ClaimResult = Type.Object({
 });
 export type ClaimResult = Static<typeof ClaimResult>;
 
+/** Most leases or results in one batched request (dials, results, release). */
+export const MAX_BATCH = 100;
+
 export const DialBody = InputObject({ leaseId: LeaseId });
 export type DialBody = Static<typeof DialBody>;
 
@@ -89,9 +92,6 @@ export const DialResult = Type.Object({
   leaseTtlMs: Type.Integer({ description: 'the lease now lives this long unless renewed' }),
 });
 export type DialResult = Static<typeof DialResult>;
-
-/** Most leases or results in one batched request (dials, results). */
-export const MAX_BATCH = 100;
 
 export const DialsBody = InputObject({
   leaseIds: Type.Array(LeaseId, {
@@ -122,7 +122,7 @@ export const DialsResult = Type.Object({
 export type DialsResult = Static<typeof DialsResult>;
 
 export const ReleaseBody = InputObject({
-  leaseIds: Type.Array(LeaseId, { minItems: 1, maxItems: 100, description: 'leases claimed and not dialled' }),
+  leaseIds: Type.Array(LeaseId, { minItems: 1, maxItems: MAX_BATCH, description: 'leases claimed and not dialled' }),
 });
 export type ReleaseBody = Static<typeof ReleaseBody>;
 
