@@ -118,7 +118,14 @@ const program = new Command('bench')
   )
   .option('--engine-count <n>', 'with --engines: fake engines, each with its own engine key', positive, 50)
   .option('--engine-channels <n>', 'with --engines: calls each engine keeps going', positive, 10)
-  .option('--engine-hold-ms <n>', 'with --engines: how long each call of the paced run lasts', positive, 5000)
+  .option('--engine-hold-ms <n>', 'with --engines: how long a call of the paced run lasts on average', positive, 30_000)
+  .option('--engine-paced-seconds <n>', 'with --engines: how long the paced run is measured', positive, 60)
+  .option(
+    '--engine-busy-hold-ms <n>',
+    'with --engines: how long a call of the busy run lasts on average',
+    positive,
+    5000,
+  )
   .option(
     '--simulator',
     'run only the simulator scenario (bench/simulator.ts): completed simulated calls/s on one job at DIALER_SPEED 100000',
@@ -393,7 +400,15 @@ if (program.opts().compareOnly) {
 } else if (program.opts().mixedOnly) {
   await mainMixedOnly(program.opts<Options>());
 } else if (program.opts().engines) {
-  const o = program.opts<Options & { engineCount: number; engineChannels: number; engineHoldMs: number }>();
+  const o = program.opts<
+    Options & {
+      engineCount: number;
+      engineChannels: number;
+      engineHoldMs: number;
+      enginePacedSeconds: number;
+      engineBusyHoldMs: number;
+    }
+  >();
   const result = await runEngineBench({
     db: o.db,
     postgresUrl: o.postgresUrl,
@@ -401,12 +416,10 @@ if (program.opts().compareOnly) {
     channels: o.engineChannels,
     seconds: o.seconds,
     holdMs: o.engineHoldMs,
+    pacedSeconds: o.enginePacedSeconds,
+    busyHoldMs: o.engineBusyHoldMs,
     log,
   });
-  const p = result.paced;
-  log(
-    `paced (calls of ${p.holdMs} ms on every channel): ${p.tasksPerSecond} tasks/s; claim p50/p99 ${p.claim.p50}/${p.claim.p99} ms (${p.claim.empty} empty); dial p50/p99 ${p.dial.p50}/${p.dial.p99} ms; result p50/p99 ${p.result.p50}/${p.result.p99} ms; the server's CPU ${p.serverCpuPercent}%, the engines' ${p.engineCpuPercent}%`,
-  );
   for (const t of result.targets) console.log(`${t.met ? ' MET ' : ' MISS'} ${t.name}: ${t.figure} (${t.limit})`);
   log(`→ ${writeEngineResult(result)}`);
 } else if (program.opts().simulator) {

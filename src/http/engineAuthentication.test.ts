@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TenantFixture } from '../../test/fixtures.js';
 import { call, startTestServer, type TestServer, testDialect } from '../../test/harness.js';
 import { EngineClient, type EngineCredentials, signEngineRequest } from '../client/engine.js';
@@ -151,8 +151,9 @@ describe('an engine route', () => {
     const key = await createEngineKey(server.database, { name: 'counted', tenantId: null });
     server.queries.length = 0;
     for (let i = 0; i < 5; i++) expect((await send(await signed(key))).code).toBe(200);
-    const writes = server.queries.filter((q) => /update "engine_key" set "last_seen_at"/.test(q));
-    expect(writes).toHaveLength(1);
+    // Written beside the first request, which did not wait for it.
+    const writes = () => server.queries.filter((q) => /update "engine_key" set "last_seen_at"/.test(q));
+    await vi.waitFor(() => expect(writes()).toHaveLength(1));
     const row = await server.database.db
       .selectFrom('engine_key')
       .select('last_seen_at')
@@ -175,7 +176,9 @@ describe('an engine route', () => {
     server.queries.length = 0;
     // The key's first request: its nonce, its rate-limit slot and its last_seen_at are written.
     expect((await send(await signed(key))).code).toBe(200);
-    expect(server.queries.some((q) => /update "engine_key" set "last_seen_at"/.test(q))).toBe(true);
+    await vi.waitFor(() =>
+      expect(server.queries.some((q) => /update "engine_key" set "last_seen_at"/.test(q))).toBe(true),
+    );
     expect(await version()).toBe(before);
   });
 
@@ -209,5 +212,19 @@ describe('the engine keys’ rate limit', () => {
     expect(refused.resultMsg).toContain(`engine key ${key.appKey} is limited to 1 requests per second`);
     expect(Number(refused.response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect((await send(await signed(other), '{"a":1}', ECHO, limited.url)).code).toBe(200);
+  });
+
+  it('takes a request’s nonce only with its slot: a limited request sent again once its slot opens is accepted, then refused as a replay', async () => {
+    const key = await createEngineKey(limited.database, { name: 'patient', tenantId: null });
+    for (let i = 0; i < 2; i++) expect((await send(await signed(key), '{"a":1}', ECHO, limited.url)).code).toBe(200);
+    const headers = await signed(key, '{"a":1}', { nonce: 'patient-nonce-000001' });
+    const refused = await send(headers, '{"a":1}', ECHO, limited.url);
+    expect(refused.code).toBe(429);
+    await new Promise((done) => setTimeout(done, Number(refused.response.headers.get('retry-after')) * 1000));
+    expect((await send(headers, '{"a":1}', ECHO, limited.url)).code).toBe(200);
+    // Taken with that slot: the same request once more, with a slot free again, is a replay.
+    await new Promise((done) => setTimeout(done, 1000));
+    const replay = await send(headers, '{"a":1}', ECHO, limited.url);
+    expect([replay.code, replay.resultMsg]).toEqual([401, expect.stringContaining('nonce already used')]);
   });
 });

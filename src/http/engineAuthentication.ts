@@ -4,7 +4,6 @@ import {
   authenticateEngine,
   type EngineCaller,
   EngineLastSeen,
-  engineLimitKey,
   type SignedEngineRequest,
 } from '../services/engineKeys.js';
 import { RateLimiter } from '../services/rateLimits.js';
@@ -90,21 +89,18 @@ export function installEngineAuthentication(
     request.pendingEngineSignature = undefined;
     request.rawBody = undefined;
     const { engine } = signed;
-    if (limiter.enabled) {
-      const decision = await limiter.check(engineLimitKey(engine.appKey), now());
-      if (!decision.allowed) {
-        reply.header('retry-after', String(decision.retryAfterSeconds));
-        throw new ServiceError(
-          429,
-          '请求过于频繁',
-          `engine key ${engine.appKey} is limited to ${config.engineRateLimitPerSecond} requests per second (bursts of ${config.engineRateLimitBurst}); retry after ${decision.retryAfterSeconds} s`,
-        );
-      }
+    const decision = await signed.admit(limiter, now());
+    if (!decision.allowed) {
+      reply.header('retry-after', String(decision.retryAfterSeconds));
+      throw new ServiceError(
+        429,
+        '请求过于频繁',
+        `engine key ${engine.appKey} is limited to ${config.engineRateLimitPerSecond} requests per second (bursts of ${config.engineRateLimitBurst}); retry after ${decision.retryAfterSeconds} s`,
+      );
     }
-    await signed.takeNonce();
     request.engine = engine;
-    // Bookkeeping: a failed write must not fail the engine's request.
-    await lastSeen.seenAt(engine, now()).catch((error: unknown) => {
+    // Bookkeeping, off the request's path: the request does not wait for the write, nor fail with it.
+    lastSeen.seenAt(engine, now()).catch((error: unknown) => {
       request.log.warn({ err: error, engineKey: engine.appKey }, 'engine key: last_seen_at not written');
     });
   };

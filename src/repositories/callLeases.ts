@@ -1,6 +1,6 @@
-import { sql } from 'kysely';
-import { type Database, tenantOfRowsById } from '../db/database.js';
-import type { CallLeaseTable } from '../db/schema.js';
+import { type ExpressionBuilder, sql } from 'kysely';
+import { type Database, jsonRows, tenantOfRowsById } from '../db/database.js';
+import type { CallLeaseTable, DB } from '../db/schema.js';
 import type { ResultStatus } from '../domain/enums.js';
 import type { LineEngine } from '../domain/phoneLine.js';
 import { chunks, parseJson } from './rows.js';
@@ -14,7 +14,7 @@ import { chunks, parseJson } from './rows.js';
 
 export type CallLease = CallLeaseTable;
 
-/** A job an engine may claim from: IN_PROCESS, with its tenant's zone and its limits. */
+/** A job an engine may claim from: IN_PROCESS, with its tenant's zone, its limits and its usable lines. */
 export interface JobToClaim {
   id: number;
   tenant_id: number;
@@ -24,6 +24,8 @@ export interface JobToClaim {
   daily_end_time: string;
   inactive_time_list: { startTime: string; endTime: string }[];
   time_zone: string;
+  /** Its enabled lines of the engine's kind (among the claim's `lines` when given), in id order; none: a lineless job, the simulator's. */
+  lines: LineToClaim[];
 }
 
 /** A caller line as a claim sees it. */
@@ -46,19 +48,54 @@ export interface LineToClaim {
   sip_codecs: string;
 }
 
+/** LineToClaim's columns, in the order its JSON rows list them. */
+const LINE_TO_CLAIM_COLUMNS = [
+  'id',
+  'tenant_id',
+  'phone_number',
+  'phone_type',
+  'concurrency_quota',
+  'calls_per_second',
+  'ring_timeout_seconds',
+  'max_call_seconds',
+  'daily_cap_per_number',
+  'high_water_mark',
+  'sip_uri',
+  'sip_username',
+  'sip_password',
+  'sip_transport',
+  'sip_codecs',
+] as const satisfies readonly (keyof LineToClaim)[];
+
 /**
  * IN_PROCESS jobs of the scope (one tenant, or all) an engine of this kind may claim from: those
  * with an enabled line of that kind (among `lineIds` when given), and for the simulator also those
- * with no line at all. In id order.
+ * with no line at all. In id order, each with those lines: one statement for all a claim reads
+ * before it takes a job's lock.
  */
 export async function listJobsToClaim(
   db: Database,
   scope: { tenantId: number | null; kind: LineEngine; lineIds?: readonly number[] },
 ): Promise<JobToClaim[]> {
+  const { kind, lineIds } = scope;
+  // The job's usable lines: what the claim may dial over, and what makes the job claimable.
+  const usableLines = (eb: ExpressionBuilder<DB & { j: DB['robot_call_job'] }, 'j'>) => {
+    let lines = eb
+      .selectFrom('job_phone_line as jl')
+      .innerJoin('phone_line as p', (join) =>
+        join.onRef('p.id', '=', 'jl.phone_line_id').onRef('p.tenant_id', '=', 'jl.tenant_id'),
+      )
+      .whereRef('jl.tenant_id', '=', 'j.tenant_id')
+      .whereRef('jl.job_id', '=', 'j.id')
+      .where('p.engine', '=', kind)
+      .where('p.enabled_status', '=', 1);
+    if (lineIds !== undefined) lines = lines.where('p.id', 'in', lineIds.length > 0 ? [...lineIds] : [-1]);
+    return lines;
+  };
   let q = db.db
     .selectFrom('robot_call_job as j')
     .innerJoin('tenant as t', 't.id', 'j.tenant_id')
-    .select([
+    .select((eb) => [
       'j.id',
       'j.tenant_id',
       'j.robot_count',
@@ -67,92 +104,43 @@ export async function listJobsToClaim(
       'j.daily_end_time',
       'j.inactive_time_list',
       't.time_zone',
+      usableLines(eb)
+        .select(
+          jsonRows(
+            db,
+            LINE_TO_CLAIM_COLUMNS.map((c) => sql.ref(`p.${c}`)),
+            [sql.ref('p.id')],
+          ).as('v'),
+        )
+        .as('lines'),
     ])
     .where('j.status', '=', 'IN_PROCESS');
   if (scope.tenantId !== null) q = q.where('j.tenant_id', '=', scope.tenantId);
-  const lineIds = scope.lineIds;
-  q = q.where(({ exists, not, or, selectFrom }) => {
-    let lines = selectFrom('job_phone_line as jl')
-      .innerJoin('phone_line as p', (join) =>
-        join.onRef('p.id', '=', 'jl.phone_line_id').onRef('p.tenant_id', '=', 'jl.tenant_id'),
-      )
-      .select('jl.job_id')
-      .whereRef('jl.tenant_id', '=', 'j.tenant_id')
-      .whereRef('jl.job_id', '=', 'j.id')
-      .where('p.engine', '=', scope.kind)
-      .where('p.enabled_status', '=', 1);
-    if (lineIds !== undefined) lines = lines.where('p.id', 'in', lineIds.length > 0 ? [...lineIds] : [-1]);
-    const withLine = exists(lines);
-    if (scope.kind !== 'simulated') return withLine;
-    const lineless = not(
-      exists(
-        selectFrom('job_phone_line as jl2')
+  q = q.where((eb) => {
+    const withLine = eb.exists(usableLines(eb).select('jl.job_id'));
+    if (kind !== 'simulated') return withLine;
+    const lineless = eb.not(
+      eb.exists(
+        eb
+          .selectFrom('job_phone_line as jl2')
           .select('jl2.job_id')
           .whereRef('jl2.tenant_id', '=', 'j.tenant_id')
           .whereRef('jl2.job_id', '=', 'j.id'),
       ),
     );
-    return or([withLine, lineless]);
+    return eb.or([withLine, lineless]);
   });
   const rows = await q.orderBy('j.id').execute();
   return rows.map((r) => ({
     ...r,
     inactive_time_list: parseJson<{ startTime: string; endTime: string }[]>(r.inactive_time_list, []),
+    lines: parseJson<unknown[][]>(r.lines, []).map((values) => {
+      const line = Object.fromEntries(LINE_TO_CLAIM_COLUMNS.map((c, i) => [c, values[i]])) as unknown as LineToClaim;
+      // numeric on PostgreSQL: a JSON number, or text from SQLite's decimal affinity.
+      line.calls_per_second = line.calls_per_second == null ? null : Number(line.calls_per_second);
+      return line;
+    }),
   }));
-}
-
-/** The job's enabled lines of this engine kind (among `lineIds` when given), in id order. */
-export async function listLinesOfJob(
-  db: Database,
-  tenantId: number,
-  jobId: number,
-  kind: LineEngine,
-  lineIds?: readonly number[],
-): Promise<LineToClaim[]> {
-  let q = db.db
-    .selectFrom('job_phone_line as jl')
-    .innerJoin('phone_line as p', (join) =>
-      join.onRef('p.id', '=', 'jl.phone_line_id').onRef('p.tenant_id', '=', 'jl.tenant_id'),
-    )
-    .select([
-      'p.id',
-      'p.tenant_id',
-      'p.phone_number',
-      'p.phone_type',
-      'p.concurrency_quota',
-      'p.calls_per_second',
-      'p.ring_timeout_seconds',
-      'p.max_call_seconds',
-      'p.daily_cap_per_number',
-      'p.high_water_mark',
-      'p.sip_uri',
-      'p.sip_username',
-      'p.sip_password',
-      'p.sip_transport',
-      'p.sip_codecs',
-    ])
-    .where('jl.tenant_id', '=', tenantId)
-    .where('jl.job_id', '=', jobId)
-    .where('p.engine', '=', kind)
-    .where('p.enabled_status', '=', 1)
-    .orderBy('p.id');
-  if (lineIds !== undefined) q = q.where('p.id', 'in', lineIds.length > 0 ? [...lineIds] : [-1]);
-  return (await q.execute()).map((r) => ({
-    ...r,
-    calls_per_second: r.calls_per_second == null ? null : Number(r.calls_per_second),
-  }));
-}
-
-/** Does the job have any caller line (enabled or not)? A lineless job is the simulator's. */
-export async function jobHasLines(db: Database, tenantId: number, jobId: number): Promise<boolean> {
-  const row = await db.db
-    .selectFrom('job_phone_line')
-    .select('job_id')
-    .where('tenant_id', '=', tenantId)
-    .where('job_id', '=', jobId)
-    .limit(1)
-    .executeTakeFirst();
-  return row !== undefined;
 }
 
 /**
@@ -479,19 +467,31 @@ export async function endLeases(
   return ended;
 }
 
-/** Renews live leases: expires_at = min(now + ttl, deadline_at), phase when given. */
-export async function renewLease(
+/**
+ * A heartbeat's renewals in one statement: each live lease to its `expiresAt`, and to its `phase`
+ * when one is given. PostgreSQL locks the leases in id order first, as every other write of several
+ * leases does (the lease functions' order), so that a heartbeat never deadlocks with a dial or a
+ * result group.
+ */
+export async function renewLeases(
   db: Database,
-  leaseId: string,
-  expiresAt: number,
-  phase: CallLease['phase'] | undefined,
+  renewals: readonly { id: string; expiresAt: number; phase?: CallLease['phase'] }[],
 ): Promise<void> {
-  await db.db
-    .updateTable('call_lease')
-    .set(phase === undefined ? { expires_at: expiresAt } : { expires_at: expiresAt, phase })
-    .where('id', '=', leaseId)
-    .where('ended_at', 'is', null)
-    .execute();
+  for (const chunk of chunks([...renewals], 500)) {
+    const rows = JSON.stringify(chunk.map((r) => ({ id: r.id, expiresAt: r.expiresAt, phase: r.phase ?? null })));
+    if (db.dialect === 'postgres') {
+      await sql`with v as (select * from jsonb_to_recordset(${rows}::jsonb) as v (id text, "expiresAt" bigint, phase text)),
+          locked as (select l.id from call_lease as l join v on v.id = l.id where l.ended_at is null order by l.id for update of l)
+        update call_lease as l set expires_at = v."expiresAt", phase = coalesce(v.phase, l.phase)
+        from v join locked on locked.id = v.id
+        where l.id = v.id`.execute(db.db);
+    } else {
+      await sql`update call_lease set expires_at = v.expires_at, phase = coalesce(v.phase, call_lease.phase)
+        from (select value ->> 'id' as id, value ->> 'expiresAt' as expires_at, value ->> 'phase' as phase
+          from json_each(${rows})) as v
+        where call_lease.id = v.id and call_lease.ended_at is null`.execute(db.db);
+    }
+  }
 }
 
 /** A claimed lease past its TTL, or a dialled one past its deadline: what the reaper ends. */

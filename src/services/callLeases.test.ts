@@ -323,6 +323,31 @@ describe('heartbeat', () => {
     expect(late.leases[0]!.leaseTtlMs).toBe(500);
   });
 
+  it('renews every lease of one heartbeat together, each with its own phase; an ended lease stays as it ended', async () => {
+    const { tenant } = await setUp({ customers: 3 });
+    const engine = externalEngine(tenant.tenantId);
+    const [a, b, c] = await claim(engine);
+    await dialCallTask(db, engine, a!.leaseId, SETTINGS, NOW);
+    await heartbeatLeases(db, engine, [{ leaseId: a!.leaseId, phase: 'ringing' }], SETTINGS, NOW);
+    await releaseLeases(db, engine, [c!.leaseId], NOW);
+    const ended = await lease(c!.leaseId);
+    const beat = await heartbeatLeases(
+      db,
+      engine,
+      [{ leaseId: a!.leaseId, phase: 'answered' }, { leaseId: b!.leaseId }, { leaseId: c!.leaseId, phase: 'ringing' }],
+      SETTINGS,
+      NOW + 200,
+    );
+    expect(beat.leases.map((l) => [l.leaseId, l.leaseTtlMs])).toEqual([
+      [a!.leaseId, 1000],
+      [b!.leaseId, 1000],
+      [c!.leaseId, 0],
+    ]);
+    expect(await lease(a!.leaseId)).toMatchObject({ expires_at: NOW + 1200, phase: 'answered' });
+    expect(await lease(b!.leaseId)).toMatchObject({ expires_at: NOW + 1200, phase: null });
+    expect(await lease(c!.leaseId)).toEqual(ended);
+  });
+
   it('says cancel when the job is paused, stopped or deleted, or the lease ended', async () => {
     for (const change of ['USER_PAUSE', 'TERMINATE', 'deleted'] as const) {
       const { tenant, jobId } = await setUp({ customers: 1 });

@@ -29,11 +29,9 @@ import {
   findLineLimits,
   insertLeases,
   type JobToClaim,
-  jobHasLines,
   type LineToClaim,
   listedNumbers,
   listJobsToClaim,
-  listLinesOfJob,
   lockJobForClaim,
   lockLease,
   lockLeases,
@@ -41,7 +39,7 @@ import {
   moveTasksToCalling,
   putTaskBack,
   raiseHighWaterMarks,
-  renewLease,
+  renewLeases,
   updateLease,
 } from '../repositories/callLeases.js';
 import { findCallRecordIdsByIdempotencyKey } from '../repositories/callRecords.js';
@@ -200,15 +198,11 @@ export async function claimCallTasks(
     // One job's bad data stays with that job: it is skipped (and reported), every other job is served.
     try {
       if (!isWithinCallingHours(hoursOf(job), now, job.time_zone)) continue;
-      // The job's lines are read before the claim joins its group (their limits are not what the
-      // claim lock guards; their load is, and is read under it).
-      const lines = await listLinesOfJob(database, job.tenant_id, job.id, engine.kind, request.lines);
-      // A job with no usable line of this kind: the simulator's when it has no line at all.
-      if (lines.length === 0 && (engine.kind !== 'simulated' || (await jobHasAnyLine(database, job)))) continue;
+      // The job's lines come with it, read before the claim joins its group (their limits are not
+      // what the claim lock guards; their load is, and is read under it). None: a lineless job.
       const tasks = await claimGroupsOf(database, job, engine.kind, request.lines).add({
         engine,
         job,
-        lines,
         max: request.max - answer.tasks.length,
         settings,
         now,
@@ -231,9 +225,8 @@ const hoursOf = (job: JobToClaim) => ({
 /** One engine's claim on one job, waiting for its group (claims of the same job, kind and lines). */
 interface PendingClaim {
   engine: Engine;
+  /** With its usable lines for this claim (read before it joined the group). */
   job: JobToClaim;
-  /** The job's usable lines for this claim (read before it joined the group). */
-  lines: LineToClaim[];
   max: number;
   settings: LeaseSettings;
   now: number;
@@ -290,7 +283,7 @@ function claimGroupsOf(database: Database, job: JobToClaim, kind: LineEngine, li
 async function claimFromJob(db: Database, claims: PendingClaim[], outside: Database): Promise<ClaimsDecided> {
   const { job, now } = claims[0]!;
   const max = claims.reduce((n, c) => n + c.max, 0);
-  const { lines } = claims[0]!;
+  const { lines } = job;
   const locked = await lockJobForClaim(
     db,
     job.tenant_id,
@@ -440,8 +433,6 @@ async function detailsOf(database: Database, { claimed, details }: ClaimsDecided
     throw error;
   }
 }
-
-const jobHasAnyLine = (db: Database, job: JobToClaim) => jobHasLines(db, job.tenant_id, job.id);
 
 /** The claim answer of each lease: the task, its line (and trunk), the dialog flow, the customer. */
 function describeClaims(
@@ -760,6 +751,7 @@ export async function heartbeatLeases(
     if (!listed.has(l.tenant_id)) listed.set(l.tenant_id, await listedNumbers(database, l.tenant_id, numbers));
   }
   const answers: HeartbeatAnswer[] = [];
+  const renewals: { id: string; expiresAt: number; phase?: LeasePhase }[] = [];
   for (const beat of beats) {
     const lease = leases.get(beat.leaseId);
     if (!lease || lease.ended_at != null) {
@@ -768,7 +760,7 @@ export async function heartbeatLeases(
     }
     const phase = beat.phase ?? lease.phase;
     const expiresAt = Math.min(now + settings.leaseTtlMs, lease.deadline_at ?? Number.POSITIVE_INFINITY);
-    await renewLease(database, lease.id, expiresAt, beat.phase);
+    renewals.push({ id: lease.id, expiresAt, phase: beat.phase });
     const status = jobs.get(lease.job_id);
     const reason =
       status === undefined
@@ -787,6 +779,7 @@ export async function heartbeatLeases(
       ...(reason !== undefined && { reason }),
     });
   }
+  await renewLeases(database, renewals);
   return { leases: answers };
 }
 

@@ -9,8 +9,8 @@ import {
   updateEngineKeyEnabled,
   updateEngineKeyLastSeen,
 } from '../repositories/engineKeys.js';
-import { insertSignatureNonce } from '../repositories/tenants.js';
 import type { SignedHeaders } from './auth.js';
+import type { RateLimitDecision, RateLimiter } from './rateLimits.js';
 import { decryptSecret, encryptSecret } from './secrets.js';
 import { computeSignatureV2, NONCE_PATTERN, type SignedRequestParts, signatureMatches } from './signature.js';
 import { randomText } from './tenants.js';
@@ -182,10 +182,15 @@ export async function deleteEngineKey(
 
 // ---- the signature of engine routes -----------------------------------------------------------
 
-/** An engine request whose signature matched; its nonce is taken by `takeNonce` after the rate limit (as for tenant keys). */
+/** An engine request whose signature matched, waiting to be admitted: its rate-limit slot, then its nonce. */
 export interface SignedEngineRequest {
   engine: EngineCaller;
-  takeNonce(): Promise<void>;
+  /**
+   * Takes the request's slot under its engine key's rate limit and, if it got one, its nonce (as
+   * for tenant keys; one statement on PostgreSQL). Answers the limiter's decision; a nonce already
+   * used is refused (401).
+   */
+  admit(limiter: RateLimiter, now: number): Promise<RateLimitDecision>;
 }
 
 /**
@@ -235,10 +240,14 @@ export async function authenticateEngine(
     if (!key.enabled) throw forbidden('this engine key is disabled');
     return {
       engine: { engineKeyId: key.id, appKey, name: key.name, tenantId: key.tenant_id },
-      takeNonce: async () => {
-        // Remembered until the request's own timestamp leaves the window; purged by services/housekeeping.ts.
-        if (!(await insertSignatureNonce(db, engineLimitKey(appKey), nonce, Number(timestamp) + windowMs, now)))
-          throw unauthenticated('nonce already used (a replayed request)');
+      admit: async (limiter, at) => {
+        // The nonce is remembered until the request's own timestamp leaves the window; purged by services/housekeeping.ts.
+        const decision = await limiter.checkWithNonce(engineLimitKey(appKey), at, {
+          nonce,
+          expiresAt: Number(timestamp) + windowMs,
+        });
+        if (decision.allowed && !decision.fresh) throw unauthenticated('nonce already used (a replayed request)');
+        return decision;
       },
     };
   };

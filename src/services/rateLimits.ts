@@ -1,6 +1,7 @@
 import type { Database } from '../db/database.js';
 import { ServiceError } from '../domain/errors.js';
-import { findRateLimitTat, takeRateLimitSlot } from '../repositories/rateLimits.js';
+import { findRateLimitTat, takeRateLimitSlot, takeRateLimitSlotAndNonce } from '../repositories/rateLimits.js';
+import { insertSignatureNonce } from '../repositories/tenants.js';
 
 /*
  * Rate limits per appKey, shared by every process on the database: the generic cell rate
@@ -45,14 +46,51 @@ export class RateLimiter {
   /** Takes a slot for one request of `appKey` at `nowMs`, or says how long to wait. */
   async check(appKey: string, nowMs: number): Promise<RateLimitDecision> {
     if (!this.enabled) return { allowed: true };
-    const blocked = this.blockedUntil.get(appKey);
-    if (blocked !== undefined) {
-      if (nowMs < blocked) return { allowed: false, retryAfterSeconds: seconds(blocked - nowMs) };
-      this.blockedUntil.delete(appKey);
-    }
+    const blocked = this.blocked(appKey, nowMs);
+    if (blocked) return blocked;
     const nowUs = Math.floor(nowMs) * 1000;
     if (await takeRateLimitSlot(this.database, appKey, nowUs, this.intervalUs, this.toleranceUs))
       return { allowed: true };
+    return this.refused(appKey, nowMs);
+  }
+
+  /**
+   * `check`, and for an allowed request its signature nonce taken (stored under `appKey` until
+   * `expiresAt`): one statement on PostgreSQL. The nonce is stored only when the slot is taken, so a
+   * limited request can be sent again as it was. `fresh` is false for a nonce already used.
+   */
+  async checkWithNonce(
+    appKey: string,
+    nowMs: number,
+    nonce: { nonce: string; expiresAt: number },
+  ): Promise<RateLimitDecision & { fresh?: boolean }> {
+    const now = Math.floor(nowMs);
+    if (!this.enabled)
+      return {
+        allowed: true,
+        fresh: await insertSignatureNonce(this.database, appKey, nonce.nonce, nonce.expiresAt, now),
+      };
+    const blocked = this.blocked(appKey, nowMs);
+    if (blocked) return blocked;
+    const taken = await takeRateLimitSlotAndNonce(
+      this.database,
+      { appKey, nowUs: now * 1000, intervalUs: this.intervalUs, toleranceUs: this.toleranceUs },
+      { ...nonce, now },
+    );
+    return taken.slot ? { allowed: true, fresh: taken.nonce } : this.refused(appKey, nowMs);
+  }
+
+  /** Refused without asking the database while the key's next slot is known to be ahead. */
+  private blocked(appKey: string, nowMs: number): RateLimitDecision | undefined {
+    const until = this.blockedUntil.get(appKey);
+    if (until === undefined) return undefined;
+    if (nowMs < until) return { allowed: false, retryAfterSeconds: seconds(until - nowMs) };
+    this.blockedUntil.delete(appKey);
+    return undefined;
+  }
+
+  private async refused(appKey: string, nowMs: number): Promise<RateLimitDecision> {
+    const nowUs = Math.floor(nowMs) * 1000;
     const tat = (await findRateLimitTat(this.database, appKey)) ?? nowUs;
     // The next request fits once max(tat, t) + interval <= t + tolerance.
     const waitMs = Math.max(1, Math.ceil((tat + this.intervalUs - this.toleranceUs - nowUs) / 1000));

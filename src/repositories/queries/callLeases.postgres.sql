@@ -10,13 +10,50 @@ select
   "j"."daily_start_time",
   "j"."daily_end_time",
   "j"."inactive_time_list",
-  "t"."time_zone"
+  "t"."time_zone",
+  (
+    select
+      coalesce(
+        json_agg(
+          json_build_array(
+            "p"."id",
+            "p"."tenant_id",
+            "p"."phone_number",
+            "p"."phone_type",
+            "p"."concurrency_quota",
+            "p"."calls_per_second",
+            "p"."ring_timeout_seconds",
+            "p"."max_call_seconds",
+            "p"."daily_cap_per_number",
+            "p"."high_water_mark",
+            "p"."sip_uri",
+            "p"."sip_username",
+            "p"."sip_password",
+            "p"."sip_transport",
+            "p"."sip_codecs"
+          )
+          order by
+            "p"."id"
+        ),
+        '[]'
+      ) as "v"
+    from
+      "job_phone_line" as "jl"
+      inner join "phone_line" as "p" on "p"."id" = "jl"."phone_line_id"
+      and "p"."tenant_id" = "jl"."tenant_id"
+    where
+      "jl"."tenant_id" = "j"."tenant_id"
+      and "jl"."job_id" = "j"."id"
+      and "p"."engine" = $1
+      and "p"."enabled_status" = $2
+      and "p"."id" in ($3)
+  ) as "lines"
 from
   "robot_call_job" as "j"
   inner join "tenant" as "t" on "t"."id" = "j"."tenant_id"
 where
-  "j"."status" = $1
-  and "j"."tenant_id" = $2
+  "j"."status" = $4
+  and "j"."tenant_id" = $5
   and exists (
     select
       "jl"."job_id"
@@ -27,9 +64,9 @@ where
     where
       "jl"."tenant_id" = "j"."tenant_id"
       and "jl"."job_id" = "j"."id"
-      and "p"."engine" = $3
-      and "p"."enabled_status" = $4
-      and "p"."id" in ($5)
+      and "p"."engine" = $6
+      and "p"."enabled_status" = $7
+      and "p"."id" in ($8)
   )
 order by
   "j"."id";
@@ -43,12 +80,48 @@ select
   "j"."daily_start_time",
   "j"."daily_end_time",
   "j"."inactive_time_list",
-  "t"."time_zone"
+  "t"."time_zone",
+  (
+    select
+      coalesce(
+        json_agg(
+          json_build_array(
+            "p"."id",
+            "p"."tenant_id",
+            "p"."phone_number",
+            "p"."phone_type",
+            "p"."concurrency_quota",
+            "p"."calls_per_second",
+            "p"."ring_timeout_seconds",
+            "p"."max_call_seconds",
+            "p"."daily_cap_per_number",
+            "p"."high_water_mark",
+            "p"."sip_uri",
+            "p"."sip_username",
+            "p"."sip_password",
+            "p"."sip_transport",
+            "p"."sip_codecs"
+          )
+          order by
+            "p"."id"
+        ),
+        '[]'
+      ) as "v"
+    from
+      "job_phone_line" as "jl"
+      inner join "phone_line" as "p" on "p"."id" = "jl"."phone_line_id"
+      and "p"."tenant_id" = "jl"."tenant_id"
+    where
+      "jl"."tenant_id" = "j"."tenant_id"
+      and "jl"."job_id" = "j"."id"
+      and "p"."engine" = $1
+      and "p"."enabled_status" = $2
+  ) as "lines"
 from
   "robot_call_job" as "j"
   inner join "tenant" as "t" on "t"."id" = "j"."tenant_id"
 where
-  "j"."status" = $1
+  "j"."status" = $3
   and (
     exists (
       select
@@ -60,8 +133,8 @@ where
       where
         "jl"."tenant_id" = "j"."tenant_id"
         and "jl"."job_id" = "j"."id"
-        and "p"."engine" = $2
-        and "p"."enabled_status" = $3
+        and "p"."engine" = $4
+        and "p"."enabled_status" = $5
     )
     or not exists (
       select
@@ -75,46 +148,6 @@ where
   )
 order by
   "j"."id";
-
--- callLeases.listLinesOfJob: a job’s external lines
-select
-  "p"."id",
-  "p"."tenant_id",
-  "p"."phone_number",
-  "p"."phone_type",
-  "p"."concurrency_quota",
-  "p"."calls_per_second",
-  "p"."ring_timeout_seconds",
-  "p"."max_call_seconds",
-  "p"."daily_cap_per_number",
-  "p"."high_water_mark",
-  "p"."sip_uri",
-  "p"."sip_username",
-  "p"."sip_password",
-  "p"."sip_transport",
-  "p"."sip_codecs"
-from
-  "job_phone_line" as "jl"
-  inner join "phone_line" as "p" on "p"."id" = "jl"."phone_line_id"
-  and "p"."tenant_id" = "jl"."tenant_id"
-where
-  "jl"."tenant_id" = $1
-  and "jl"."job_id" = $2
-  and "p"."engine" = $3
-  and "p"."enabled_status" = $4
-order by
-  "p"."id";
-
--- callLeases.jobHasLines: a job
-select
-  "job_id"
-from
-  "job_phone_line"
-where
-  "tenant_id" = $1
-  and "job_id" = $2
-limit
-  $3;
 
 -- callLeases.lockJobForClaim: a job and its line
 select
@@ -370,14 +403,36 @@ where
 returning
   *;
 
--- callLeases.renewLease: with its phase
-update "call_lease"
+-- callLeases.renewLeases: a heartbeat’s leases, one with its phase
+with
+  v as (
+    select
+      *
+    from
+      jsonb_to_recordset($1::jsonb) as v (id text, "expiresAt" bigint, phase text)
+  ),
+  locked as (
+    select
+      l.id
+    from
+      call_lease as l
+      join v on v.id = l.id
+    where
+      l.ended_at is null
+    order by
+      l.id
+    for update of
+      l
+  )
+update call_lease as l
 set
-  "expires_at" = $1,
-  "phase" = $2
+  expires_at = v."expiresAt",
+  phase = coalesce(v.phase, l.phase)
+from
+  v
+  join locked on locked.id = v.id
 where
-  "id" = $3
-  and "ended_at" is null;
+  l.id = v.id;
 
 -- callLeases.findLapsedLeases: up to 500
 select

@@ -10,7 +10,41 @@ select
   "j"."daily_start_time",
   "j"."daily_end_time",
   "j"."inactive_time_list",
-  "t"."time_zone"
+  "t"."time_zone",
+  (
+    select
+      json_group_array(
+        json_array(
+          "p"."id",
+          "p"."tenant_id",
+          "p"."phone_number",
+          "p"."phone_type",
+          "p"."concurrency_quota",
+          "p"."calls_per_second",
+          "p"."ring_timeout_seconds",
+          "p"."max_call_seconds",
+          "p"."daily_cap_per_number",
+          "p"."high_water_mark",
+          "p"."sip_uri",
+          "p"."sip_username",
+          "p"."sip_password",
+          "p"."sip_transport",
+          "p"."sip_codecs"
+        )
+        order by
+          "p"."id"
+      ) as "v"
+    from
+      "job_phone_line" as "jl"
+      inner join "phone_line" as "p" on "p"."id" = "jl"."phone_line_id"
+      and "p"."tenant_id" = "jl"."tenant_id"
+    where
+      "jl"."tenant_id" = "j"."tenant_id"
+      and "jl"."job_id" = "j"."id"
+      and "p"."engine" = ?
+      and "p"."enabled_status" = ?
+      and "p"."id" in (?)
+  ) as "lines"
 from
   "robot_call_job" as "j"
   inner join "tenant" as "t" on "t"."id" = "j"."tenant_id"
@@ -43,7 +77,40 @@ select
   "j"."daily_start_time",
   "j"."daily_end_time",
   "j"."inactive_time_list",
-  "t"."time_zone"
+  "t"."time_zone",
+  (
+    select
+      json_group_array(
+        json_array(
+          "p"."id",
+          "p"."tenant_id",
+          "p"."phone_number",
+          "p"."phone_type",
+          "p"."concurrency_quota",
+          "p"."calls_per_second",
+          "p"."ring_timeout_seconds",
+          "p"."max_call_seconds",
+          "p"."daily_cap_per_number",
+          "p"."high_water_mark",
+          "p"."sip_uri",
+          "p"."sip_username",
+          "p"."sip_password",
+          "p"."sip_transport",
+          "p"."sip_codecs"
+        )
+        order by
+          "p"."id"
+      ) as "v"
+    from
+      "job_phone_line" as "jl"
+      inner join "phone_line" as "p" on "p"."id" = "jl"."phone_line_id"
+      and "p"."tenant_id" = "jl"."tenant_id"
+    where
+      "jl"."tenant_id" = "j"."tenant_id"
+      and "jl"."job_id" = "j"."id"
+      and "p"."engine" = ?
+      and "p"."enabled_status" = ?
+  ) as "lines"
 from
   "robot_call_job" as "j"
   inner join "tenant" as "t" on "t"."id" = "j"."tenant_id"
@@ -75,46 +142,6 @@ where
   )
 order by
   "j"."id";
-
--- callLeases.listLinesOfJob: a job’s external lines
-select
-  "p"."id",
-  "p"."tenant_id",
-  "p"."phone_number",
-  "p"."phone_type",
-  "p"."concurrency_quota",
-  "p"."calls_per_second",
-  "p"."ring_timeout_seconds",
-  "p"."max_call_seconds",
-  "p"."daily_cap_per_number",
-  "p"."high_water_mark",
-  "p"."sip_uri",
-  "p"."sip_username",
-  "p"."sip_password",
-  "p"."sip_transport",
-  "p"."sip_codecs"
-from
-  "job_phone_line" as "jl"
-  inner join "phone_line" as "p" on "p"."id" = "jl"."phone_line_id"
-  and "p"."tenant_id" = "jl"."tenant_id"
-where
-  "jl"."tenant_id" = ?
-  and "jl"."job_id" = ?
-  and "p"."engine" = ?
-  and "p"."enabled_status" = ?
-order by
-  "p"."id";
-
--- callLeases.jobHasLines: a job
-select
-  "job_id"
-from
-  "job_phone_line"
-where
-  "tenant_id" = ?
-  and "job_id" = ?
-limit
-  ?;
 
 -- callLeases.lockJobForClaim: a job and its line
 select
@@ -366,14 +393,23 @@ where
 returning
   *;
 
--- callLeases.renewLease: with its phase
-update "call_lease"
+-- callLeases.renewLeases: a heartbeat’s leases, one with its phase
+update call_lease
 set
-  "expires_at" = ?,
-  "phase" = ?
+  expires_at = v.expires_at,
+  phase = coalesce(v.phase, call_lease.phase)
+from
+  (
+    select
+      value ->> 'id' as id,
+      value ->> 'expiresAt' as expires_at,
+      value ->> 'phase' as phase
+    from
+      json_each(?)
+  ) as v
 where
-  "id" = ?
-  and "ended_at" is null;
+  call_lease.id = v.id
+  and call_lease.ended_at is null;
 
 -- callLeases.findLapsedLeases: up to 500
 select

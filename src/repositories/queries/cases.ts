@@ -1155,10 +1155,6 @@ export const QUERY_CASES: QueryCase[] = [
       ],
       ['the simulator, every tenant', (db) => callLeases.listJobsToClaim(db, { tenantId: null, kind: 'simulated' })],
     ],
-    listLinesOfJob: [
-      ['a job’s external lines', (db, s) => callLeases.listLinesOfJob(db, s.tenantId, s.jobId, 'external')],
-    ],
-    jobHasLines: [['a job', (db, s) => callLeases.jobHasLines(db, s.tenantId, s.jobId)]],
     lockJobForClaim: [
       ['a job and its line', (db, s) => callLeases.lockJobForClaim(db, s.tenantId, s.jobId, [s.phoneLineId])],
     ],
@@ -1224,8 +1220,15 @@ export const QUERY_CASES: QueryCase[] = [
           callLeases.endLeases(db, ['snapshotLease000000000'], 'released', T0, { state: 'claimed', engineKeyId: 7 }),
       ],
     ],
-    renewLease: [
-      ['with its phase', (db) => callLeases.renewLease(db, 'snapshotLease000000000', T0 + 30_000, 'ringing')],
+    renewLeases: [
+      [
+        'a heartbeat’s leases, one with its phase',
+        (db) =>
+          callLeases.renewLeases(db, [
+            { id: 'snapshotLease000000000', expiresAt: T0 + 30_000, phase: 'ringing' },
+            { id: 'snapshotLease000000001', expiresAt: T0 + 30_000 },
+          ]),
+      ],
     ],
     findLapsedLeases: [['up to 500', (db) => callLeases.findLapsedLeases(db, T0, 500)]],
     countLapsesBeforeDial: [['one attempt', (db, s) => callLeases.countLapsesBeforeDial(db, s.taskId, 1)]],
@@ -1500,6 +1503,17 @@ export const QUERY_CASES: QueryCase[] = [
       [
         '50 per second, bursts of 100: one upsert that moves the key’s time only within the tolerance',
         (db, s) => rateLimits.takeRateLimitSlot(db, s.appKey, T0 * 1000, 20_000, 2_000_000),
+      ],
+    ],
+    takeRateLimitSlotAndNonce: [
+      [
+        'the slot, then the nonce only if the slot was taken (one statement on PostgreSQL)',
+        (db, s) =>
+          rateLimits.takeRateLimitSlotAndNonce(
+            db,
+            { appKey: s.appKey, nowUs: T0 * 1000, intervalUs: 20_000, toleranceUs: 2_000_000 },
+            { nonce: 'Zq8_3fQ2-LmZ7pA1', expiresAt: T0 + 300_000, now: T0 },
+          ),
       ],
     ],
     findRateLimitTat: [['a key', (db, s) => rateLimits.findRateLimitTat(db, s.appKey)]],

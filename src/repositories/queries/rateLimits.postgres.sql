@@ -24,6 +24,62 @@ where
 returning
   "tat";
 
+-- rateLimits.takeRateLimitSlotAndNonce: the slot, then the nonce only if the slot was taken (one statement on PostgreSQL)
+with
+  "slot" as (
+    insert into
+      "rate_limit" ("app_key", "tat")
+    values
+      ($1, $2)
+    on conflict ("app_key") do update
+    set
+      "tat" = (
+        case
+          when rate_limit.tat > cast($3 as bigint) then rate_limit.tat
+          else cast($4 as bigint)
+        end
+      ) + cast($5 as bigint)
+    where
+      (
+        case
+          when rate_limit.tat > cast($6 as bigint) then rate_limit.tat
+          else cast($7 as bigint)
+        end
+      ) + cast($8 as bigint) <= cast($9 as bigint)
+    returning
+      "tat"
+  ),
+  "fresh" as (
+    insert into
+      "signature_nonce" ("app_key", "nonce", "expires_at")
+    select
+      cast($10 as text) as "app_key",
+      cast($11 as text) as "nonce",
+      cast($12 as bigint) as "expires_at"
+    from
+      "slot"
+    on conflict ("app_key", "nonce") do update
+    set
+      "expires_at" = "excluded"."expires_at"
+    where
+      "signature_nonce"."expires_at" < cast($13 as bigint)
+    returning
+      "nonce"
+  )
+select
+  (
+    select
+      count(*) as "n"
+    from
+      "slot"
+  ) as "slot",
+  (
+    select
+      count(*) as "n"
+    from
+      "fresh"
+  ) as "nonce";
+
 -- rateLimits.findRateLimitTat: a key
 select
   "tat"

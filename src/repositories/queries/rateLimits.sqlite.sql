@@ -24,6 +24,41 @@ where
 returning
   "tat";
 
+-- rateLimits.takeRateLimitSlotAndNonce: the slot, then the nonce only if the slot was taken (one statement on PostgreSQL)
+insert into
+  "rate_limit" ("app_key", "tat")
+values
+  (?, ?)
+on conflict ("app_key") do update
+set
+  "tat" = (
+    case
+      when rate_limit.tat > cast(? as bigint) then rate_limit.tat
+      else cast(? as bigint)
+    end
+  ) + cast(? as bigint)
+where
+  (
+    case
+      when rate_limit.tat > cast(? as bigint) then rate_limit.tat
+      else cast(? as bigint)
+    end
+  ) + cast(? as bigint) <= cast(? as bigint)
+returning
+  "tat";
+
+insert into
+  "signature_nonce" ("app_key", "nonce", "expires_at")
+values
+  (?, ?, ?)
+on conflict ("app_key", "nonce") do update
+set
+  "expires_at" = ?
+where
+  "signature_nonce"."expires_at" < ?
+returning
+  "nonce";
+
 -- rateLimits.findRateLimitTat: a key
 select
   "tat"

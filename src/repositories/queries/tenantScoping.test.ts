@@ -64,7 +64,7 @@ const CROSS_TENANT: Record<string, string> = {
   'callLeases.findLeases': 'an engine’s heartbeat names its leases by id',
   'callLeases.updateLease': 'by lease id',
   'callLeases.endLeases': 'by lease id',
-  'callLeases.renewLease': 'by lease id',
+  'callLeases.renewLeases': 'by lease id',
   'callLeases.findLapsedLeases': 'the reaper’s scan: every tenant’s lapsed leases',
   'callLeases.countLapsesBeforeDial': 'poison check: by call task id',
   'callLeases.findJobStatuses': 'a heartbeat or a group of dials: the jobs of their leases, by id',
