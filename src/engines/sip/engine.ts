@@ -124,6 +124,8 @@ export class SipEngine {
   private readonly stopping = new AbortController();
   private heartbeatIntervalMs = 5000;
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  /** Moves on when the heartbeat is rescheduled: a heartbeat of an older schedule schedules no next. */
+  private heartbeatSchedule = 0;
   private nextInviteAt = 0;
   private slotFreed: (() => void) | undefined;
   /** Each tenant's own announcement library, by tenant id (loaded from /engine/v1/announcements). */
@@ -168,7 +170,15 @@ export class SipEngine {
         await sleep(2000, this.stopping.signal);
         continue;
       }
+      // A shorter interval than the one waited on (the first claim's, say) applies now: the leases
+      // just claimed would otherwise lapse before the next heartbeat while their calls are prepared.
+      const sooner = claim.heartbeatIntervalMs < this.heartbeatIntervalMs;
       this.heartbeatIntervalMs = claim.heartbeatIntervalMs;
+      if (sooner && !this.closed) {
+        clearTimeout(this.heartbeatTimer);
+        this.heartbeatSchedule++;
+        this.scheduleHeartbeat();
+      }
       for (const task of claim.tasks) {
         const lease: Lease = { task, state: 'claimed', cancelled: false };
         this.leases.set(task.leaseId, lease);
@@ -269,9 +279,10 @@ export class SipEngine {
   }
 
   private scheduleHeartbeat(): void {
+    const schedule = this.heartbeatSchedule;
     this.heartbeatTimer = setTimeout(async () => {
       await this.heartbeat();
-      if (!this.closed) this.scheduleHeartbeat();
+      if (!this.closed && schedule === this.heartbeatSchedule) this.scheduleHeartbeat();
     }, this.heartbeatIntervalMs);
   }
 

@@ -139,6 +139,53 @@ describe('outcall engine sip, when things go wrong', () => {
     expect(records).toEqual([{ called_phone_number: '13800000180', result_status: 'SYSTEM_ERROR' }]);
   });
 
+  it('heartbeats at the interval its first claim gives (100 ms here), not its own 5 s: no lease lapses while its call is prepared', async () => {
+    const tenant = await TenantFixture.create(server.database, { timeZone: zoneAtTwoPm() });
+    const line = await trunkLine(tenant, '057188881003', 1);
+    // Rings until CANCEL: the call stays up while the heartbeats are counted.
+    const customer = await tenant.customer({ phone: '13800000180' });
+    await tenant.job({ phoneLineIds: [line], customers: [customer.id] });
+    const key = await createEngineKey(server.database, { name: 'sip-beats', tenantId: tenant.tenantId });
+    const client = new EngineClient({ baseUrl: server.url, ...key });
+    const beats: number[] = [];
+    let claimedAt = 0;
+    // The real client, with its claims and heartbeats timed.
+    const api = Object.assign(Object.create(client) as EngineClient, {
+      claim: async (...args: Parameters<EngineClient['claim']>) => {
+        const answer = await client.claim(...args);
+        if (answer.tasks.length > 0 && !claimedAt) claimedAt = Date.now();
+        return answer;
+      },
+      heartbeat: (leases: Parameters<EngineClient['heartbeat']>[0]) => {
+        beats.push(Date.now());
+        return client.heartbeat(leases);
+      },
+    });
+    const agent = await SipUserAgent.start({ address: '127.0.0.1', port: await freeUdpPorts() });
+    const engine = new SipEngine({
+      api,
+      agent,
+      dataDir: join(dir, 'data'),
+      channels: 1,
+      callsPerSecond: 20,
+      claimWaitMs: 200,
+    });
+    const running = engine.run();
+    for (let i = 0; i < 100 && !claimedAt; i++) await sleep(50);
+    await sleep(1000);
+    await engine.stop();
+    await running;
+    agent.close();
+    expect(claimedAt).toBeGreaterThan(0);
+    expect(beats.filter((t) => t >= claimedAt && t < claimedAt + 1000).length).toBeGreaterThanOrEqual(3);
+    const leases = await server.database.db
+      .selectFrom('call_lease')
+      .select('ended_reason')
+      .where('tenant_id', '=', tenant.tenantId)
+      .execute();
+    expect(leases.map((l) => l.ended_reason)).not.toContain('expired_before_dial');
+  });
+
   it('LINE_FAILURE_LIMIT 503s in a row disable the line; its next customer is not dialled', async () => {
     const db = server.database.db;
     const tenant = await TenantFixture.create(server.database, { timeZone: zoneAtTwoPm() });
