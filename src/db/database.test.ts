@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestDatabase, type TestDatabase, testDialect } from '../../test/harness.js';
 import { compiledOnce, createDatabase, type Database } from './database.js';
 
@@ -90,5 +91,80 @@ describe.runIf(testDialect === 'postgres')('the reads compiled once, on PostgreS
     } finally {
       await database.destroy();
     }
+  });
+});
+
+describe.runIf(testDialect === 'postgres')('a transaction’s begin, on PostgreSQL', () => {
+  let database: Database;
+  beforeAll(async () => {
+    database = createDatabase(test.databaseUrl, { poolSize: 1 });
+    await sql`create table begin_probe (id int primary key)`.execute(database.db);
+  });
+  afterAll(() => database.destroy());
+
+  const txid = (db: Database, marker = '') =>
+    // A parameter makes the statement go after the begin; none, with it.
+    (marker
+      ? sql<{ id: string }>`select txid_current()::text as id, ${marker}::text as m`
+      : sql<{ id: string }>`select txid_current()::text as id`
+    )
+      .execute(db.db)
+      .then((r) => r.rows[0]!.id);
+
+  /** Messages sent to the server while `work` runs: pg's client.query calls on the pool's one connection. */
+  async function messagesOf(work: () => Promise<unknown>): Promise<string[]> {
+    const sent: string[] = [];
+    const query = pg.Client.prototype.query;
+    // The real query, seen on its way: what it was asked to send.
+    function seen(this: pg.Client, ...args: unknown[]) {
+      const first = args[0];
+      sent.push(typeof first === 'string' ? first : ((first as { text?: string }).text ?? 'cursor'));
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    }
+    const spy = vi.spyOn(pg.Client.prototype, 'query').mockImplementation(seen as never);
+    try {
+      await work();
+    } finally {
+      spy.mockRestore();
+    }
+    return sent;
+  }
+
+  it('goes with a first statement that has no parameters, in one message, inside the transaction', async () => {
+    let ids: string[] = [];
+    const sent = await messagesOf(async () => {
+      ids = await database.transaction(async (trx) => [await txid(trx), await txid(trx, 'after')]);
+    });
+    expect(sent).toEqual([
+      expect.stringMatching(/^begin; select txid_current\(\)/),
+      expect.stringContaining('txid_current'),
+      'commit',
+    ]);
+    // Both statements in one transaction: the first was not run on its own before the begin.
+    expect(ids[0]).toBe(ids[1]);
+  });
+
+  it('goes first, on its own, when the first statement has parameters', async () => {
+    const sent = await messagesOf(() => database.transaction((trx) => txid(trx, 'first')));
+    expect(sent).toEqual(['begin', expect.stringContaining('txid_current'), 'commit']);
+  });
+
+  it('is not sent for a transaction that ends before any statement', async () => {
+    const sent = await messagesOf(() => database.transaction(async () => 'nothing'));
+    expect(sent).toEqual([]);
+    // The connection is outside any transaction afterwards: each statement is its own.
+    expect(await txid(database)).not.toBe(await txid(database));
+  });
+
+  it('rolls back what the first statement wrote, and a failing first statement leaves the connection usable', async () => {
+    await expect(
+      database.transaction(async (trx) => {
+        await sql`insert into begin_probe values (1)`.execute(trx.db);
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
+    await expect(database.transaction((trx) => sql`select 1 / 0`.execute(trx.db))).rejects.toThrow(/division by zero/);
+    const rows = await sql<{ n: number }>`select count(*)::int as n from begin_probe`.execute(database.db);
+    expect(rows.rows[0]!.n).toBe(0);
   });
 });

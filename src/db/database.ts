@@ -319,23 +319,61 @@ class PreparingPool implements PostgresPool {
  * (a table altered under a running server: SQLSTATE 0A000) runs unprepared from then on, on this
  * connection. Inside a transaction the error aborted it: nothing is run again there, the error goes
  * to the caller, and the next run (after the rollback) finds the new names already in use.
+ *
+ * A transaction's `begin` waits for its first statement: one without parameters goes with it in
+ * one message (`begin; …`, one round trip instead of two, as a claim's lock does); one with
+ * parameters, or a cursor, goes after it as before. A transaction ended before any statement sends
+ * nothing.
  */
 class PreparingClient implements PostgresPoolClient {
   /** Set anew after each 26000: the names this connection's statements are prepared under. */
   private generation = 0;
   private readonly unprepared = new Set<string>();
+  /** The `begin` of a transaction whose first statement has not come yet. */
+  private pendingBegin: string | undefined;
 
   constructor(readonly client: pg.PoolClient) {}
 
   query<R>(text: string, values: readonly unknown[]): Promise<PostgresQueryResult<R>>;
   query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
   query(textOrCursor: string | PostgresCursor<unknown>, values?: readonly unknown[]): unknown {
-    if (typeof textOrCursor !== 'string') return this.client.query(textOrCursor as never);
-    return this.run(textOrCursor, values ?? []);
+    if (typeof textOrCursor !== 'string') {
+      // pg sends its queries in turn: the begin goes first (a failure of it fails the cursor's read too).
+      if (this.pendingBegin !== undefined) this.plain(this.takePendingBegin(), []).catch(() => undefined);
+      return this.client.query(textOrCursor as never);
+    }
+    return this.withBegin(textOrCursor, values ?? []);
   }
 
   release(destroy?: boolean): void {
+    this.pendingBegin = undefined;
     this.client.release(destroy);
+  }
+
+  private takePendingBegin(): string {
+    const begin = this.pendingBegin!;
+    this.pendingBegin = undefined;
+    return begin;
+  }
+
+  private async withBegin(text: string, values: readonly unknown[]): Promise<PostgresQueryResult<never>> {
+    if (this.pendingBegin === undefined) {
+      if (values.length > 0 || !/^(begin|start transaction)\b/i.test(text)) return this.run(text, values);
+      this.pendingBegin = text;
+      return NOTHING_SENT;
+    }
+    if (/^(commit|rollback)$/i.test(text)) {
+      this.pendingBegin = undefined;
+      return NOTHING_SENT;
+    }
+    const begin = this.takePendingBegin();
+    if (values.length > 0) {
+      await this.plain(begin, []);
+      return this.run(text, values);
+    }
+    // One simple-protocol message with two statements: pg answers a result for each.
+    const results = (await this.plain(`${begin}; ${text}`, [])) as unknown as PostgresQueryResult<never>[];
+    return results[results.length - 1]!;
   }
 
   private async run(text: string, values: readonly unknown[]): Promise<PostgresQueryResult<never>> {
@@ -364,6 +402,9 @@ class PreparingClient implements PostgresPoolClient {
     return this.client.query(text, [...values]) as unknown as Promise<PostgresQueryResult<never>>;
   }
 }
+
+/** The answer to a statement not sent (yet): a transaction's `begin`, its end when nothing ran in it. */
+const NOTHING_SENT: PostgresQueryResult<never> = { command: 'SELECT', rowCount: 0, rows: [] };
 
 /** The PostgreSQL pool's connections (for metrics); undefined on SQLite. */
 export function poolStats(database: Database): { total: number; idle: number; waiting: number } | undefined {

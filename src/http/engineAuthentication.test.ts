@@ -4,7 +4,7 @@ import { TenantFixture } from '../../test/fixtures.js';
 import { call, startTestServer, type TestServer, testDialect } from '../../test/harness.js';
 import { EngineClient, type EngineCredentials, signEngineRequest } from '../client/engine.js';
 import { signedHeaders } from '../client/signing.js';
-import { sqliteDataVersion } from '../db/database.js';
+import { createDatabase, sqliteDataVersion } from '../db/database.js';
 import { createEngineKey, deleteEngineKey, setEngineKeyEnabled } from '../services/engineKeys.js';
 import type { App } from './app.js';
 import { success } from './envelope.js';
@@ -189,6 +189,55 @@ describe('an engine route', () => {
       .split('\n')
       .find((l) => l.startsWith(`outcall_engine_last_seen_seconds{engine_key="${oneTenant.appKey}"}`));
     expect(Number(line?.split(' ')[1])).toBeGreaterThan(Date.now() / 1000 - 60);
+  });
+});
+
+describe('a key the process knows', () => {
+  // The limit off (the server above) and on (the default settings): the key is read by the
+  // admission's own statement either way.
+  let defaults: TestServer;
+  beforeAll(async () => {
+    defaults = await startTestServer({ plugins: () => [engineRoute] });
+  });
+  afterAll(() => defaults?.close());
+  const servers = () =>
+    [
+      ['without a rate limit', server],
+      ['with the default rate limit', defaults],
+    ] as const;
+
+  it('is refused at its next request once another process disables or deletes it', async () => {
+    for (const [, on] of servers()) {
+      // Another process: its own handle on the database, which the server is never told about.
+      const other = createDatabase(on.databaseUrl, { poolSize: 1 });
+      try {
+        const key = await createEngineKey(other, { name: 'elsewhere', tenantId: null });
+        for (let i = 0; i < 2; i++) expect((await send(await signed(key), '{"a":1}', ECHO, on.url)).code).toBe(200);
+        await setEngineKeyEnabled(other, key.appKey, false);
+        const disabled = await send(await signed(key), '{"a":1}', ECHO, on.url);
+        expect([disabled.code, disabled.resultMsg]).toEqual([403, expect.stringContaining('disabled')]);
+        await setEngineKeyEnabled(other, key.appKey, true);
+        for (let i = 0; i < 2; i++) expect((await send(await signed(key), '{"a":1}', ECHO, on.url)).code).toBe(200);
+        await deleteEngineKey(other, key.appKey);
+        const deleted = await send(await signed(key), '{"a":1}', ECHO, on.url);
+        expect([deleted.code, deleted.resultMsg]).toEqual([401, expect.stringContaining('unknown engine appKey')]);
+      } finally {
+        await other.destroy();
+      }
+    }
+  });
+
+  it('is read only for whether it is still enabled, on PostgreSQL in the statement that takes its slot and nonce', async () => {
+    for (const [what, on] of servers()) {
+      const key = await createEngineKey(on.database, { name: `known ${what}`, tenantId: null });
+      expect((await send(await signed(key), '{"a":1}', ECHO, on.url)).code).toBe(200);
+      on.queries.length = 0;
+      expect((await send(await signed(key), '{"a":1}', ECHO, on.url)).code).toBe(200);
+      const reads = on.queries.filter((q) => /from "engine_key"/.test(q));
+      expect(reads, what).toHaveLength(1);
+      expect(reads[0], what).toMatch(/then 'enabled' else 'disabled'/);
+      if (testDialect === 'postgres' && on === defaults) expect(reads[0]).toMatch(/insert into "rate_limit"/);
+    }
   });
 });
 

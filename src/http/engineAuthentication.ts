@@ -18,8 +18,9 @@ import type { MetricSource } from './probes.js';
  * order, as for the tenants' v2 (./authentication.ts): the headers, window, nonce form and key in
  * onRequest, so a stranger is refused unread; the signature over the body in preValidation; then
  * the key's own rate limit (ENGINE_RATE_LIMIT_PER_SECOND / _BURST); then the nonce is taken. The
- * request then carries `request.engine`. The key is read on every request (one indexed read), so
- * a key disabled or deleted in any process is refused from its next request on.
+ * request then carries `request.engine`. A key this process has not accepted yet is read in
+ * onRequest; a known one is read by the statement that takes its slot and nonce, so a key disabled
+ * or deleted in any process is refused from its next request on either way.
  */
 
 declare module 'fastify' {

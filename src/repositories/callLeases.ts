@@ -162,9 +162,12 @@ export async function lockJobForClaim(
 ): Promise<{ inProcess: boolean; liveLeases: number; liveOnLines: Map<number, number> }> {
   if (db.dialect === 'postgres') {
     // One 64-bit key per job and per line (a collision would only make two claims wait in turn),
-    // taken in one statement, in the array's order.
-    const keys = [`claim job ${jobId}`, ...[...lineIds].sort((a, b) => a - b).map((id) => `claim line ${id}`)];
-    await sql`select pg_advisory_xact_lock(hashtextextended(k, 0)) from unnest(${keys}::text[]) with ordinality as u(k, n) order by n`.execute(
+    // taken in one statement, in the array's order. Literals (of ids), not a parameter: the
+    // transaction's first statement, it then goes with its `begin` in one message (db/database.ts).
+    const keys = [`claim job ${jobId}`, ...[...lineIds].sort((a, b) => a - b).map((id) => `claim line ${id}`)].map(
+      (k) => sql.lit(k),
+    );
+    await sql`select pg_advisory_xact_lock(hashtextextended(k, 0)) from unnest(array[${sql.join(keys)}]::text[]) with ordinality as u(k, n) order by n`.execute(
       db.db,
     );
   }

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { compiledOnce, type Database } from '../db/database.js';
 import type { NewAuditEntry } from './auditLog.js';
 import { isSet } from './rows.js';
@@ -41,6 +42,21 @@ const engineKeyQuery = compiledOnce((db: Database, appKey: string) =>
   db.db
     .selectFrom('engine_key')
     .select(['id', 'app_key', 'app_secret', 'name', 'tenant_id', 'enabled'])
+    .where('app_key', '=', appKey),
+);
+
+/** Whether a key is there and enabled: what a process that knows the key already reads of it (services/engineKeys.ts). */
+export type EngineKeyState = 'enabled' | 'disabled' | 'gone';
+
+export async function findEngineKeyState(db: Database, appKey: string): Promise<EngineKeyState> {
+  const [row] = await engineKeyStateQuery(db, appKey);
+  return row?.state ?? 'gone';
+}
+
+const engineKeyStateQuery = compiledOnce((db: Database, appKey: string) =>
+  db.db
+    .selectFrom('engine_key')
+    .select(sql<EngineKeyState>`case when enabled = 1 then 'enabled' else 'disabled' end`.as('state'))
     .where('app_key', '=', appKey),
 );
 

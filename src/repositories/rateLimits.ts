@@ -1,6 +1,7 @@
-import { type QueryCreator, sql } from 'kysely';
+import { type ExpressionBuilder, type QueryCreator, type SelectQueryBuilder, sql } from 'kysely';
 import { compiledOnce, type Database } from '../db/database.js';
 import type { DB } from '../db/schema.js';
+import { type EngineKeyState, findEngineKeyState } from './engineKeys.js';
 import { insertSignatureNonce } from './tenants.js';
 
 /**
@@ -31,19 +32,33 @@ const rateLimitSlotQuery = compiledOnce(
     slotUpsert(db.db, appKey, nowUs, intervalUs, firstTatUs, latestTatUs),
 );
 
-/** The slot's upsert: a new key's first TAT, or the TAT moved on if that stays within the tolerance. */
-function slotUpsert(
-  qc: QueryCreator<DB>,
+/**
+ * The slot's upsert: a new key's first TAT, or the TAT moved on if that stays within the tolerance.
+ * With `onlyIf`, a select of the rows that must be there (an enabled engine key): none, no slot.
+ */
+function slotUpsert<D extends DB>(
+  qc: QueryCreator<D>,
   appKey: string,
   nowUs: number,
   intervalUs: number,
   firstTatUs: number,
   latestTatUs: number,
+  onlyIf?: (eb: ExpressionBuilder<D, never>) => SelectQueryBuilder<D, never, object>,
 ) {
   const next = sql<number>`(case when rate_limit.tat > cast(${nowUs} as bigint) then rate_limit.tat else cast(${nowUs} as bigint) end) + cast(${intervalUs} as bigint)`;
-  return qc
-    .insertInto('rate_limit')
-    .values({ app_key: appKey, tat: firstTatUs })
+  const insert = (qc as unknown as QueryCreator<DB>).insertInto('rate_limit');
+  return (
+    onlyIf
+      ? insert
+          .columns(['app_key', 'tat'])
+          .expression((eb) =>
+            (onlyIf(eb as never) as unknown as SelectQueryBuilder<DB, never, object>).select([
+              sql<string>`cast(${appKey} as text)`.as('app_key'),
+              sql<number>`cast(${firstTatUs} as bigint)`.as('tat'),
+            ]),
+          )
+      : insert.values({ app_key: appKey, tat: firstTatUs })
+  )
     .onConflict((oc) =>
       oc.column('app_key').doUpdateSet({ tat: next }).where(sql<boolean>`${next} <= cast(${latestTatUs} as bigint)`),
     )
@@ -55,19 +70,30 @@ function slotUpsert(
  * request's nonce, in one statement on PostgreSQL (a round trip less on every signed v2 request);
  * the two statements in turn on SQLite, where a statement costs no round trip. Answers whether the
  * slot was taken and whether the nonce was new (false when no slot was taken).
+ *
+ * With `engineAppKey`, the request's engine key is read in the same statement and nothing is taken
+ * unless it is still enabled (`engineKey` answers its state): how a process that knows the key
+ * already learns that another process disabled or deleted it, without a read of its own.
  */
 export async function takeRateLimitSlotAndNonce(
   db: Database,
   slot: { appKey: string; nowUs: number; intervalUs: number; toleranceUs: number },
   nonce: { nonce: string; expiresAt: number; now: number },
-): Promise<{ slot: boolean; nonce: boolean }> {
+  engineAppKey?: string,
+): Promise<{ slot: boolean; nonce: boolean; engineKey?: EngineKeyState }> {
   const { appKey, nowUs, intervalUs, toleranceUs } = slot;
   if (db.dialect === 'sqlite') {
-    if (!(await takeRateLimitSlot(db, appKey, nowUs, intervalUs, toleranceUs))) return { slot: false, nonce: false };
-    return { slot: true, nonce: await insertSignatureNonce(db, appKey, nonce.nonce, nonce.expiresAt, nonce.now) };
+    const engineKey = engineAppKey === undefined ? undefined : await findEngineKeyState(db, engineAppKey);
+    if (engineKey !== undefined && engineKey !== 'enabled') return { slot: false, nonce: false, engineKey };
+    if (!(await takeRateLimitSlot(db, appKey, nowUs, intervalUs, toleranceUs)))
+      return { slot: false, nonce: false, engineKey };
+    return {
+      slot: true,
+      nonce: await insertSignatureNonce(db, appKey, nonce.nonce, nonce.expiresAt, nonce.now),
+      engineKey,
+    };
   }
-  const [row] = await slotAndNonceQuery(
-    db,
+  const args: SlotAndNonce = [
     appKey,
     nowUs,
     intervalUs,
@@ -76,47 +102,95 @@ export async function takeRateLimitSlotAndNonce(
     nonce.nonce,
     nonce.expiresAt,
     nonce.now,
-  );
-  return { slot: Number(row?.slot ?? 0) > 0, nonce: Number(row?.nonce ?? 0) > 0 };
+  ];
+  if (engineAppKey === undefined) {
+    const [row] = await slotAndNonceQuery(db, ...args);
+    return { slot: Number(row?.slot ?? 0) > 0, nonce: Number(row?.nonce ?? 0) > 0 };
+  }
+  const [row] = await engineSlotAndNonceQuery(db, engineAppKey, ...args);
+  return {
+    slot: Number(row?.slot ?? 0) > 0,
+    nonce: Number(row?.nonce ?? 0) > 0,
+    engineKey: row?.engine_key ?? 'gone',
+  };
 }
+
+/** The nonce's insert, reading the slot's RETURNING: stored only when the slot was taken. */
+function nonceAfterSlot<D extends DB & { slot: { tat: number } }>(
+  creator: QueryCreator<D>,
+  appKey: string,
+  nonce: string,
+  expiresAt: number,
+  now: number,
+) {
+  // Typed as the CTEs this one follows have it: the slot's RETURNING is all it reads.
+  const qc = creator as unknown as QueryCreator<DB & { slot: { tat: number } }>;
+  return qc
+    .insertInto('signature_nonce')
+    .columns(['app_key', 'nonce', 'expires_at'])
+    .expression((eb) =>
+      eb
+        .selectFrom('slot')
+        .select([
+          sql<string>`cast(${appKey} as text)`.as('app_key'),
+          sql<string>`cast(${nonce} as text)`.as('nonce'),
+          sql<number>`cast(${expiresAt} as bigint)`.as('expires_at'),
+        ]),
+    )
+    .onConflict((oc) =>
+      oc
+        .columns(['app_key', 'nonce'])
+        .doUpdateSet({ expires_at: (eb) => eb.ref('excluded.expires_at') })
+        .where('signature_nonce.expires_at', '<', sql<number>`cast(${now} as bigint)`),
+    )
+    .returning('nonce');
+}
+
+/** What the slot's and the nonce's writes are made of, as takeRateLimitSlotAndNonce passes it. */
+type SlotAndNonce = [
+  appKey: string,
+  nowUs: number,
+  intervalUs: number,
+  firstTatUs: number,
+  latestTatUs: number,
+  nonce: string,
+  expiresAt: number,
+  now: number,
+];
 
 // PostgreSQL only: a data-modifying CTE per write, the nonce's insert reading the slot's RETURNING.
 const slotAndNonceQuery = compiledOnce(
-  (
-    db: Database,
-    appKey: string,
-    nowUs: number,
-    intervalUs: number,
-    firstTatUs: number,
-    latestTatUs: number,
-    nonce: string,
-    expiresAt: number,
-    now: number,
-  ) =>
+  (db: Database, ...[appKey, nowUs, intervalUs, firstTatUs, latestTatUs, nonce, expiresAt, now]: SlotAndNonce) =>
     db.db
       .with('slot', (qc) => slotUpsert(qc, appKey, nowUs, intervalUs, firstTatUs, latestTatUs))
-      .with('fresh', (qc) =>
-        qc
-          .insertInto('signature_nonce')
-          .columns(['app_key', 'nonce', 'expires_at'])
-          .expression((eb) =>
-            eb
-              .selectFrom('slot')
-              .select([
-                sql<string>`cast(${appKey} as text)`.as('app_key'),
-                sql<string>`cast(${nonce} as text)`.as('nonce'),
-                sql<number>`cast(${expiresAt} as bigint)`.as('expires_at'),
-              ]),
-          )
-          .onConflict((oc) =>
-            oc
-              .columns(['app_key', 'nonce'])
-              .doUpdateSet({ expires_at: (eb) => eb.ref('excluded.expires_at') })
-              .where('signature_nonce.expires_at', '<', sql<number>`cast(${now} as bigint)`),
-          )
-          .returning('nonce'),
-      )
+      .with('fresh', (qc) => nonceAfterSlot(qc, appKey, nonce, expiresAt, now))
       .selectNoFrom((eb) => [
+        eb.selectFrom('slot').select(eb.fn.countAll<number>().as('n')).as('slot'),
+        eb.selectFrom('fresh').select(eb.fn.countAll<number>().as('n')).as('nonce'),
+      ]),
+);
+
+// PostgreSQL only: the same, the slot taken only if the engine key read first is enabled.
+const engineSlotAndNonceQuery = compiledOnce(
+  (
+    db: Database,
+    engineAppKey: string,
+    ...[appKey, nowUs, intervalUs, firstTatUs, latestTatUs, nonce, expiresAt, now]: SlotAndNonce
+  ) =>
+    db.db
+      .with('key', (qc) => qc.selectFrom('engine_key').select('enabled').where('app_key', '=', engineAppKey))
+      .with('slot', (qc) =>
+        slotUpsert(qc, appKey, nowUs, intervalUs, firstTatUs, latestTatUs, (eb) =>
+          eb.selectFrom('key').where(sql<boolean>`"key"."enabled" = 1`),
+        ),
+      )
+      .with('fresh', (qc) => nonceAfterSlot(qc, appKey, nonce, expiresAt, now))
+      .selectNoFrom((eb) => [
+        // As findEngineKeyState answers it; no row: the key is gone.
+        eb
+          .selectFrom('key')
+          .select(sql<EngineKeyState>`case when "key"."enabled" = 1 then 'enabled' else 'disabled' end`.as('state'))
+          .as('engine_key'),
         eb.selectFrom('slot').select(eb.fn.countAll<number>().as('n')).as('slot'),
         eb.selectFrom('fresh').select(eb.fn.countAll<number>().as('n')).as('nonce'),
       ]),

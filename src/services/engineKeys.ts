@@ -160,6 +160,8 @@ export async function setEngineKeyEnabled(
   return db.transaction(async (trx) => {
     const key = await updateEngineKeyEnabled(trx, appKey, enabled, now);
     if (!key) return false;
+    // Refused by this process unread from now on (any other process refuses it at admission).
+    if (!enabled) knownKeysOf(db).delete(appKey);
     await audit(trx, enabled ? 'enable' : 'disable', { appKey, name: key.name, tenantId: key.tenant_id }, now, actor);
     return true;
   });
@@ -175,6 +177,7 @@ export async function deleteEngineKey(
   return db.transaction(async (trx) => {
     const key = await deleteEngineKeyRow(trx, appKey);
     if (!key) return false;
+    knownKeysOf(db).delete(appKey);
     await audit(trx, 'delete', { appKey, name: key.name, tenantId: key.tenant_id }, now, actor);
     return true;
   });
@@ -188,16 +191,33 @@ export interface SignedEngineRequest {
   /**
    * Takes the request's slot under its engine key's rate limit and, if it got one, its nonce (as
    * for tenant keys; one statement on PostgreSQL). Answers the limiter's decision; a nonce already
-   * used is refused (401).
+   * used is refused (401), and so is a key this process knew that is gone since (403 if disabled).
    */
   admit(limiter: RateLimiter, now: number): Promise<RateLimitDecision>;
 }
 
 /**
+ * Enabled keys this process has accepted a request of, per database, with their secret decrypted:
+ * a known key's request reads nothing before its admission, whose statement (the rate-limit slot
+ * and nonce) reads the key again and takes nothing unless it is still enabled — a key disabled or
+ * deleted in any process is refused at its next request, as when every request read the key.
+ * Secrets never change (re-encrypting them keeps their text), so what is kept cannot go stale.
+ */
+const knownKeys = new WeakMap<Database, Map<string, { engine: EngineCaller; appSecret: string }>>();
+/** Past this many, the longest-known key is forgotten (read again at its next request). */
+const KNOWN_KEYS_KEPT = 10_000;
+
+function knownKeysOf(db: Database) {
+  const kept = knownKeys.get(db) ?? new Map<string, { engine: EngineCaller; appSecret: string }>();
+  knownKeys.set(db, kept);
+  return kept;
+}
+
+/**
  * Checks an engine request's headers — everything that needs no body: the headers, signature v2,
- * the window, the nonce's form, the appKey — and returns the check of the signature, which covers
- * the body. The key is read on every request: a key disabled or deleted in any process is refused
- * at once. A disabled key is told so only to a request signed with its secret (403).
+ * the window, the nonce's form, the appKey (read unless this process knows it) — and returns the
+ * check of the signature, which covers the body. A disabled key is told so only to a request
+ * signed with its secret (403).
  */
 export async function authenticateEngine(
   db: Database,
@@ -219,34 +239,50 @@ export async function authenticateEngine(
     throw unauthenticated(`timestamp is more than ${windowMs / 1000} s away from the server clock`);
   if (!nonce) throw unauthenticated('missing header nonce (signature version v2)');
   if (!NONCE_PATTERN.test(nonce)) throw unauthenticated('header nonce must be 16–64 of A–Z a–z 0–9 _ -');
-  const key = await findEngineKey(db, appKey);
-  if (!key) {
+  const kept = knownKeysOf(db);
+  const known = kept.get(appKey);
+  const key = known ? undefined : await findEngineKey(db, appKey);
+  const unknownKey = () => {
     onUnknownKey?.(appKey);
-    throw unauthenticated(
+    return unauthenticated(
       'unknown engine appKey (engine routes take an engine key, not a tenant’s API key: docs/engine-keys.md)',
     );
-  }
+  };
+  if (!known && !key) throw unknownKey();
 
   return async (request) => {
+    const appSecret = known?.appSecret ?? decryptSecret(key!.app_secret, engineAppSecretContext(appKey));
     const expected = computeSignatureV2({
       ...request,
       url: request.url.replace(/^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/, ''), // absolute-form request-target
       appKey,
-      appSecret: decryptSecret(key.app_secret, engineAppSecretContext(appKey)),
+      appSecret,
       timestamp,
       nonce,
     });
     if (!signatureMatches(signature, expected)) throw unauthenticated('signature does not match');
-    if (!key.enabled) throw forbidden('this engine key is disabled');
+    if (key && !key.enabled) throw forbidden('this engine key is disabled');
+    const engine = known?.engine ?? { engineKeyId: key!.id, appKey, name: key!.name, tenantId: key!.tenant_id };
     return {
-      engine: { engineKeyId: key.id, appKey, name: key.name, tenantId: key.tenant_id },
+      engine,
       admit: async (limiter, at) => {
         // The nonce is remembered until the request's own timestamp leaves the window; purged by services/housekeeping.ts.
-        const decision = await limiter.checkWithNonce(engineLimitKey(appKey), at, {
-          nonce,
-          expiresAt: Number(timestamp) + windowMs,
-        });
+        const decision = await limiter.checkWithNonce(
+          engineLimitKey(appKey),
+          at,
+          { nonce, expiresAt: Number(timestamp) + windowMs },
+          // A known key is read here, in the admission's own statement.
+          known ? appKey : undefined,
+        );
+        if (decision.engineKey === 'gone' || decision.engineKey === 'disabled') {
+          kept.delete(appKey);
+          throw decision.engineKey === 'gone' ? unknownKey() : forbidden('this engine key is disabled');
+        }
         if (decision.allowed && !decision.fresh) throw unauthenticated('nonce already used (a replayed request)');
+        if (decision.allowed && !known) {
+          if (kept.size >= KNOWN_KEYS_KEPT) kept.delete(kept.keys().next().value!);
+          kept.set(appKey, { engine, appSecret });
+        }
         return decision;
       },
     };

@@ -1,5 +1,6 @@
 import type { Database } from '../db/database.js';
 import { ServiceError } from '../domain/errors.js';
+import { type EngineKeyState, findEngineKeyState } from '../repositories/engineKeys.js';
 import { findRateLimitTat, takeRateLimitSlot, takeRateLimitSlotAndNonce } from '../repositories/rateLimits.js';
 import { insertSignatureNonce } from '../repositories/tenants.js';
 
@@ -57,27 +58,37 @@ export class RateLimiter {
   /**
    * `check`, and for an allowed request its signature nonce taken (stored under `appKey` until
    * `expiresAt`): one statement on PostgreSQL. The nonce is stored only when the slot is taken, so a
-   * limited request can be sent again as it was. `fresh` is false for a nonce already used.
+   * limited request can be sent again as it was. `fresh` is false for a nonce already used. With
+   * `engineAppKey`, nothing is taken unless that engine key is still enabled, read in the same
+   * statement: `engineKey` tells its state (a key `blocked` here is not read).
    */
   async checkWithNonce(
     appKey: string,
     nowMs: number,
     nonce: { nonce: string; expiresAt: number },
-  ): Promise<RateLimitDecision & { fresh?: boolean }> {
+    engineAppKey?: string,
+  ): Promise<RateLimitDecision & { fresh?: boolean; engineKey?: EngineKeyState }> {
     const now = Math.floor(nowMs);
-    if (!this.enabled)
+    if (!this.enabled) {
+      const engineKey = engineAppKey === undefined ? undefined : await findEngineKeyState(this.database, engineAppKey);
+      if (engineKey !== undefined && engineKey !== 'enabled') return { allowed: true, fresh: false, engineKey };
       return {
         allowed: true,
         fresh: await insertSignatureNonce(this.database, appKey, nonce.nonce, nonce.expiresAt, now),
+        engineKey,
       };
+    }
     const blocked = this.blocked(appKey, nowMs);
     if (blocked) return blocked;
     const taken = await takeRateLimitSlotAndNonce(
       this.database,
       { appKey, nowUs: now * 1000, intervalUs: this.intervalUs, toleranceUs: this.toleranceUs },
       { ...nonce, now },
+      engineAppKey,
     );
-    return taken.slot ? { allowed: true, fresh: taken.nonce } : this.refused(appKey, nowMs);
+    if (taken.engineKey !== undefined && taken.engineKey !== 'enabled')
+      return { allowed: true, fresh: false, engineKey: taken.engineKey };
+    return taken.slot ? { allowed: true, fresh: taken.nonce, engineKey: taken.engineKey } : this.refused(appKey, nowMs);
   }
 
   /** Refused without asking the database while the key's next slot is known to be ahead. */

@@ -153,7 +153,7 @@ order by
 select
   pg_advisory_xact_lock(hashtextextended (k, 0))
 from
-  unnest($1::text[]) with ordinality as u (k, n)
+  unnest(array['claim job 11', 'claim line 11']::text[]) with ordinality as u (k, n)
 order by
   n;
 

@@ -1515,6 +1515,16 @@ export const QUERY_CASES: QueryCase[] = [
             { nonce: 'Zq8_3fQ2-LmZ7pA1', expiresAt: T0 + 300_000, now: T0 },
           ),
       ],
+      [
+        'an engine key’s request: nothing taken unless the key is still enabled, read in the same statement on PostgreSQL',
+        (db, s) =>
+          rateLimits.takeRateLimitSlotAndNonce(
+            db,
+            { appKey: `engine:${s.appKey}`, nowUs: T0 * 1000, intervalUs: 20_000, toleranceUs: 2_000_000 },
+            { nonce: 'Zq8_3fQ2-LmZ7pA2', expiresAt: T0 + 300_000, now: T0 },
+            'EKsnapshot00000',
+          ),
+      ],
     ],
     findRateLimitTat: [['a key', (db, s) => rateLimits.findRateLimitTat(db, s.appKey)]],
   }),
@@ -1611,6 +1621,9 @@ export const QUERY_CASES: QueryCase[] = [
   ...casesOf('engineKeys', {
     insertEngineKey: [['a key of every tenant', (db) => engineKey(db, null)]],
     findEngineKey: [['by appKey', (db) => engineKeys.findEngineKey(db, 'EKsnapshot00000')]],
+    findEngineKeyState: [
+      ['whether a known key is still enabled', (db) => engineKeys.findEngineKeyState(db, 'EKsnapshot00000')],
+    ],
     listEngineKeys: [['every key, with its tenant', (db) => engineKeys.listEngineKeys(db)]],
     updateEngineKeyEnabled: [
       ['disable a key', (db) => engineKeys.updateEngineKeyEnabled(db, 'EKsnapshot00000', false, T0)],

@@ -29,6 +29,17 @@ from
 where
   "app_key" = ?;
 
+-- engineKeys.findEngineKeyState: whether a known key is still enabled
+select
+  case
+    when enabled = 1 then 'enabled'
+    else 'disabled'
+  end as "state"
+from
+  "engine_key"
+where
+  "app_key" = ?;
+
 -- engineKeys.listEngineKeys: every key, with its tenant
 select
   "engine_key"."id",

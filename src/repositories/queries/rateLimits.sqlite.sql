@@ -59,6 +59,17 @@ where
 returning
   "nonce";
 
+-- rateLimits.takeRateLimitSlotAndNonce: an engine key’s request: nothing taken unless the key is still enabled, read in the same statement on PostgreSQL
+select
+  case
+    when enabled = 1 then 'enabled'
+    else 'disabled'
+  end as "state"
+from
+  "engine_key"
+where
+  "app_key" = ?;
+
 -- rateLimits.findRateLimitTat: a key
 select
   "tat"

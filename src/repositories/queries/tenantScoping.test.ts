@@ -74,6 +74,10 @@ const CROSS_TENANT: Record<string, string> = {
   'callLeases.countLiveLeases': '/metrics: live leases of every tenant',
   'announcementClips.listAnnouncementAudio': 'an engine key of every tenant loads every tenant’s announcements',
   'engineKeys.findEngineKey': 'the engine signature check finds the appKey; a key may serve every tenant',
+  'engineKeys.findEngineKeyState':
+    'the engine signature check: whether a key the process knows is still enabled, by appKey',
+  'rateLimits.takeRateLimitSlotAndNonce':
+    'an engine request’s admission reads its key (by appKey) with the slot and nonce',
   'engineKeys.listEngineKeys': 'operator CLI: every engine key',
   'engineKeys.updateEngineKeyEnabled': 'operator CLI: by appKey',
   'engineKeys.deleteEngineKey': 'operator CLI: by appKey',
