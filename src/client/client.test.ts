@@ -511,9 +511,12 @@ describe('timeouts and cancellation via AbortSignal', () => {
   });
 
   it('the signal also ends the wait between retries', async () => {
-    const failing = await listen(scripted([{ status: 503, body: 'down' }]));
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 150);
+    // Aborted a moment after the 503 has gone out, so inside the 10-s wait however slow the machine is.
+    const failing = await listen((_n, _req, res) => {
+      res.on('finish', () => setTimeout(() => controller.abort(), 100));
+      res.writeHead(503, { 'content-type': 'text/plain' }).end('down');
+    });
     const started = Date.now();
     const error = await new OutcallClient({
       baseUrl: failing.url,
