@@ -2,11 +2,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freeUdpPorts, startTestCarrier } from '../src/engines/sip/testCarrier.js';
 import { createEngineKey } from '../src/services/engineKeys.js';
 import { encryptSecret } from '../src/services/secrets.js';
 import { TenantFixture } from '../test/fixtures.js';
 import { startTestServer } from '../test/harness.js';
+import { freeSipPorts, startTestCarrier } from '../test/sipCarrier.js';
 
 /*
  * The SIP engine's scale figure (docs/sip-engine.md, BENCHMARKS.md): one `outcall engine sip`
@@ -99,7 +99,7 @@ export async function runSipBench(o: SipBenchOptions, log: (m: string) => void):
           'sip',
           ...args,
           '--sip-port',
-          String(await freeUdpPorts()),
+          String(await freeSipPorts()),
           '--channels',
           String(channels),
           '--cps',

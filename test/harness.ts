@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -180,13 +180,35 @@ export async function allCallRecords(
 }
 
 /** A port nothing listens on now, on 127.0.0.1 (for a server started in a child process). */
+/**
+ * A TCP port of 127.0.0.1 free now, for a server a test starts later (a child process, say).
+ *
+ * Drawn at random below the kernel's ephemeral range: a port from there (listen on 0) could be
+ * handed to some test's outgoing connection between this check and the listen, and under a loaded
+ * parallel run it was.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      s.close(() => done(typeof address === 'object' && address ? address.port : 0));
-    });
+  const [low, high] = portsBelowEphemeral();
+  for (;;) {
+    const port = low + Math.floor(Math.random() * (high - low - 8));
+    if (await tcpFree(port)) return port;
+  }
+}
+
+function portsBelowEphemeral(): [number, number] {
+  try {
+    const ephemeralLow = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').split(/\s+/)[0]);
+    if (ephemeralLow > 12_000) return [10_000, ephemeralLow];
+  } catch {
+    // Not Linux: the range Linux leaves to listeners by default.
+  }
+  return [20_000, 32_768];
+}
+
+function tcpFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }

@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freeSipPorts, startTestCarrier, type TestCarrier } from '../../../test/sipCarrier.js';
 import { type Announcement, classify, fingerprintG711 } from './fingerprint.js';
 import type { G711Codec } from './g711.js';
-import { freeUdpPorts, startTestCarrier, type TestCarrier } from './testCarrier.js';
 import { type CallRequest, SipUserAgent } from './userAgent.js';
 
 /*
@@ -21,7 +21,7 @@ let agent: SipUserAgent;
 beforeAll(async () => {
   carrier = await startTestCarrier(dir);
   carrierPort = carrier.port;
-  agent = await SipUserAgent.start({ address: '127.0.0.1', port: await freeUdpPorts() });
+  agent = await SipUserAgent.start({ address: '127.0.0.1', port: await freeSipPorts() });
 });
 
 afterAll(async () => {

@@ -8,6 +8,7 @@ import { ConsoleBrowser, consoleUser } from '../../../test/consoleClient.js';
 import { TenantFixture } from '../../../test/fixtures.js';
 import { allCallRecords, getTaskDetail, startTestServer, type TestServer } from '../../../test/harness.js';
 import { recomputeStats } from '../../../test/recompute.js';
+import { freeSipPorts, startTestCarrier, type TestCarrier } from '../../../test/sipCarrier.js';
 import { type CallbackDispatcher, startDispatcher } from '../../callbacks/dispatcher.js';
 import { verifyCallback } from '../../client/callbacks.js';
 import { EngineClient } from '../../client/engine.js';
@@ -20,7 +21,6 @@ import { createEngineKey } from '../../services/engineKeys.js';
 import { encryptSecret } from '../../services/secrets.js';
 import { SipEngine } from './engine.js';
 import { fingerprintG711 } from './fingerprint.js';
-import { freeUdpPorts, startTestCarrier, type TestCarrier } from './testCarrier.js';
 import { SipUserAgent } from './userAgent.js';
 
 /*
@@ -52,7 +52,7 @@ beforeAll(async () => {
     startTestCarrier(join(dir, 'carrier')),
     startReceiver(),
   ]);
-  agent = await SipUserAgent.start({ address: '127.0.0.1', port: await freeUdpPorts() });
+  agent = await SipUserAgent.start({ address: '127.0.0.1', port: await freeSipPorts() });
   // Callbacks delivered as `serve` delivers them, to a receiver on loopback.
   dispatcher = startDispatcher(server.database, loadConfig({ CALLBACK_ALLOW_PRIVATE_NETWORKS: 'true' }), undefined);
 }, 120_000);

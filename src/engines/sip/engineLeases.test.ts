@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TenantFixture } from '../../../test/fixtures.js';
 import { startTestServer, type TestServer } from '../../../test/harness.js';
+import { freeSipPorts, startTestCarrier, type TestCarrier } from '../../../test/sipCarrier.js';
 import { EngineClient } from '../../client/engine.js';
 import { reapLeases } from '../../services/callLeases.js';
 import { createEngineKey } from '../../services/engineKeys.js';
 import { encryptSecret } from '../../services/secrets.js';
 import { SipEngine } from './engine.js';
-import { freeUdpPorts, startTestCarrier, type TestCarrier } from './testCarrier.js';
 import { SipUserAgent } from './userAgent.js';
 
 /*
@@ -84,7 +84,7 @@ describe('outcall engine sip, when things go wrong', () => {
     const key = await createEngineKey(server.database, { name: 'doomed', tenantId: tenant.tenantId });
     const credentials = join(dir, 'engine.json');
     writeFileSync(credentials, JSON.stringify({ ...key, baseUrl: server.url }));
-    const sipPort = await freeUdpPorts();
+    const sipPort = await freeSipPorts();
     const child: ChildProcess = spawn(
       process.execPath,
       [
@@ -161,7 +161,7 @@ describe('outcall engine sip, when things go wrong', () => {
         return client.heartbeat(leases);
       },
     });
-    const agent = await SipUserAgent.start({ address: '127.0.0.1', port: await freeUdpPorts() });
+    const agent = await SipUserAgent.start({ address: '127.0.0.1', port: await freeSipPorts() });
     const engine = new SipEngine({
       api,
       agent,
@@ -196,7 +196,7 @@ describe('outcall engine sip, when things go wrong', () => {
     for (const phone of numbers) customers.push(await tenant.customer({ phone }));
     await tenant.job({ phoneLineIds: [line], customers: customers.map((c) => c.id) });
     const key = await createEngineKey(server.database, { name: 'sip-503', tenantId: tenant.tenantId });
-    const agent = await SipUserAgent.start({ address: '127.0.0.1', port: await freeUdpPorts() });
+    const agent = await SipUserAgent.start({ address: '127.0.0.1', port: await freeSipPorts() });
     const engine = new SipEngine({
       api: new EngineClient({ baseUrl: server.url, ...key }),
       agent,

@@ -1,29 +1,29 @@
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { freePort } from './harness.js';
 
 /*
  * For tests: the test carrier of examples/carrier/ on free ports of 127.0.0.1 (the SQLite and
  * PostgreSQL passes run side by side, each with its own).
  */
 
-/** A UDP port P of 127.0.0.1 with P+1..P+`span` free too. */
-export async function freeUdpPorts(span = 4): Promise<number> {
+/**
+ * A port P of 127.0.0.1 free for TCP and UDP, with P+1..P+`span` free for UDP too: the SIP engine
+ * listens on both transports of its port; the carrier takes P+1.. for SIPp's control and media.
+ */
+export async function freeSipPorts(span = 4): Promise<number> {
   for (;;) {
-    const base = await bind(0);
-    if (base === undefined || base > 65535 - span) continue;
-    const others = await Promise.all(Array.from({ length: span }, (_, i) => bind(base + i + 1)));
-    if (others.every((port) => port !== undefined)) return base;
+    const base = await freePort();
+    const free = await Promise.all(Array.from({ length: span + 1 }, (_, i) => udpFree(base + i)));
+    if (free.every(Boolean)) return base;
   }
 }
 
-function bind(port: number): Promise<number | undefined> {
+function udpFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createSocket('udp4');
-    socket.once('error', () => resolve(undefined));
-    socket.bind(port, '127.0.0.1', () => {
-      const bound = socket.address().port;
-      socket.close(() => resolve(bound));
-    });
+    socket.once('error', () => resolve(false));
+    socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
   });
 }
 
@@ -35,7 +35,7 @@ export interface TestCarrier {
 
 /** Starts the carrier with its work folder `dir`; resolves once it listens. */
 export async function startTestCarrier(dir: string, password = 'right-password'): Promise<TestCarrier> {
-  const port = await freeUdpPorts();
+  const port = await freeSipPorts();
   const carrier = spawn(
     process.execPath,
     ['examples/carrier/start.mjs', '--port', String(port), '--dir', dir, '--password', password],
