@@ -179,7 +179,6 @@ export async function allCallRecords(
   }
 }
 
-/** A port nothing listens on now, on 127.0.0.1 (for a server started in a child process). */
 /**
  * A TCP port of 127.0.0.1 free now, for a server a test starts later (a child process, say).
  *
@@ -190,6 +189,7 @@ export async function allCallRecords(
 export async function freePort(): Promise<number> {
   const [low, high] = portsBelowEphemeral();
   for (;;) {
+    // A few ports of headroom below the range: the SIP helper takes P..P+4.
     const port = low + Math.floor(Math.random() * (high - low - 8));
     if (await tcpFree(port)) return port;
   }
